@@ -1,0 +1,8 @@
+"""seq2seq: a small, readable Chinese->English Transformer translator."""
+
+from .model import EncoderDecoder, ModelConfig
+from .model_dir import ModelFolderError
+from .translator import DEFAULT_MODEL_DIR, Translation, Translator
+
+__all__ = ["Translator", "Translation", "EncoderDecoder", "ModelConfig", "ModelFolderError", "DEFAULT_MODEL_DIR"]
+__version__ = "0.1.0"

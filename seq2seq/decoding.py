@@ -1,0 +1,254 @@
+"""Greedy and beam search over an :class:`~seq2seq.model.EncoderDecoder`, batched, returning attention.
+
+Structure (after OpenNMT-py's decode strategies):
+
+* :class:`Stepper` hides *how* next-token log-probabilities are computed: incrementally with a
+  :class:`~seq2seq.model.DecoderCache` (``use_cache=True``: self-attention K/V grow by one position
+  per step; cross-attention K/V are projected from C once per sentence), or the Annotated
+  Transformer's way (``use_cache=False``: the whole prefix is re-run every step).  Both give the
+  same log-probabilities up to float rounding.
+* :class:`AttentionHistory` keeps each step's cross-attention with back-pointers, so a finished
+  hypothesis recovers the weights of *its own* tokens however the beams were reordered.
+* :class:`GreedySearch` and :class:`BeamSearch` are the strategies.  Both are batched and drop
+  finished sentences from the batch as they go.
+
+Conventions:
+
+* A hypothesis's ``tokens`` end with ``</s>`` (EOS).  The output length is capped at
+  ``max_len_a * |src| + max_len_b`` tokens, EOS included; at the cap EOS is forced.
+* ``score`` is the sum of the token log-probabilities (EOS included), *not* length-normalised.
+  ``normalized_score = score / lp`` with the GNMT length penalty ``lp = ((5 + |y|) / 6) ** alpha``;
+  beams are ranked by it.  ``alpha = 0`` ranks by raw log-probability (which favours short outputs);
+  a larger ``alpha`` favours longer outputs.
+* ``attention``: [layers, heads, |tokens|, |src|]; row t is the cross-attention of the decoder
+  position that predicted token t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+from .model import DecoderCache, EncoderDecoder
+from .tokenizer import BOS_ID, EOS_ID, PAD_ID
+
+
+@dataclass
+class Hypothesis:
+    tokens: list[int]
+    score: float
+    normalized_score: float
+    attention: Optional[Tensor]  # [L, H, T, S] float32, or None when not asked for
+
+
+def length_penalty(length: int | Tensor, alpha: float):
+    """GNMT length penalty ((5 + length) / 6) ** alpha (Wu et al., 2016)."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+class Stepper:
+    """Next-token log-probs for a batch of prefixes.  One per search call; never shared."""
+
+    def __init__(self, model: EncoderDecoder, memory: Tensor, src_mask: Tensor, use_cache: bool, need_weights: bool):
+        self.model, self.src_mask, self.use_cache, self.need_weights = model, src_mask, use_cache, need_weights
+        # With the cache, C is needed only once: to project the cross-attention K/V.
+        self.memory: Optional[Tensor] = None if use_cache else memory
+        self.cache: Optional[DecoderCache] = model.decoder.init_cache(memory) if use_cache else None
+
+    def step(self, prefixes: Tensor) -> tuple[Tensor, Optional[Tensor]]:
+        """prefixes [N, t] (starting with BOS).  Returns log-probs [N, V] and cross-attention [N, L, H, S] or None."""
+        if self.use_cache:
+            logp, self.cache, weights = self.model.decode_step(prefixes[:, -1:], self.cache, self.src_mask, self.need_weights)
+        else:
+            hidden, weights = self.model.decode(self.memory, self.src_mask, prefixes, self.need_weights)
+            logp = self.model.generator(hidden[:, -1])
+        if not self.need_weights:
+            return logp, None
+        return logp, torch.stack([w[:, :, -1] for w in weights], dim=1).float()
+
+    def select(self, rows: Tensor, memory_rows: Optional[Tensor] = None) -> None:
+        """Keep/reorder rows: ``rows`` for per-hypothesis state (self-attention cache), ``memory_rows``
+        for per-sentence state (C, its cross-attention K/V, the source mask); ``None`` = unchanged."""
+        if memory_rows is not None:
+            if self.memory is not None:
+                self.memory = self.memory.index_select(0, memory_rows)
+            self.src_mask = self.src_mask.index_select(0, memory_rows)
+        if self.cache is not None:
+            self.cache = self.cache.index_select(rows, memory_rows)
+
+
+class AttentionHistory:
+    """Per-step cross-attention plus back-pointers to the previous step's rows."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.weights: list[Tensor] = []  # step t: [N_t, L, H, S]
+        self.parents: list[Optional[Tensor]] = []  # step t: [N_t] rows of step t-1 (None at t=0)
+
+    def add(self, weights: Optional[Tensor], parents: Optional[Tensor]) -> None:
+        if self.enabled:
+            self.weights.append(weights)
+            self.parents.append(parents)
+
+    def trace(self, row: int, src_len: int) -> Optional[Tensor]:
+        """Weights [L, H, T, src_len] of the hypothesis whose last token was chosen from ``row`` at the last step."""
+        if not self.enabled:
+            return None
+        rows = []
+        for t in range(len(self.weights) - 1, -1, -1):
+            rows.append(self.weights[t][row, :, :, :src_len])
+            if t:
+                row = int(self.parents[t][row])
+        return torch.stack(rows[::-1], dim=2)
+
+
+class DecodeStrategy:
+    """Shared set-up: encoding, output length caps, EOS forcing."""
+
+    def __init__(self, model: EncoderDecoder, max_len_a: float = 2.0, max_len_b: int = 20,
+                 use_cache: bool = True, return_attention: bool = True, length_penalty: float = 1.0):
+        self.model = model
+        self.max_len_a, self.max_len_b = max_len_a, max_len_b
+        self.use_cache, self.return_attention = use_cache, return_attention
+        self.alpha = length_penalty
+
+    def _setup(self, src: Tensor):
+        src_mask = self.model.src_mask(src)
+        src_lens = src_mask.view(src.size(0), -1).sum(-1)
+        memory = self.model.encode(src, src_mask)
+        cap = self.model.cfg.max_len - 1
+        max_lens = (self.max_len_a * src_lens.double() + self.max_len_b).floor().long().clamp(1, cap)
+        return memory, src_mask, src_lens.tolist(), max_lens
+
+    @staticmethod
+    def _constrain(logp: Tensor, at_cap: Tensor) -> Tensor:
+        """Never produce <pad> or <s>; rows where ``at_cap`` may only produce EOS."""
+        logp[:, PAD_ID] = float("-inf")
+        logp[:, BOS_ID] = float("-inf")
+        if at_cap.any():
+            eos_col = logp[:, EOS_ID].clone()
+            logp = logp.masked_fill(at_cap[:, None], float("-inf"))
+            logp[:, EOS_ID] = torch.where(at_cap, eos_col, logp[:, EOS_ID])
+        return logp
+
+    def _hyp(self, tokens: list[int], score: float, attention: Optional[Tensor]) -> Hypothesis:
+        return Hypothesis(tokens, score, score / length_penalty(len(tokens), self.alpha), attention)
+
+    def search(self, src: Tensor) -> list[list[Hypothesis]]:
+        raise NotImplementedError
+
+
+class GreedySearch(DecodeStrategy):
+    """Take the most probable token at every step."""
+
+    @torch.inference_mode()
+    def search(self, src: Tensor) -> list[list[Hypothesis]]:
+        memory, src_mask, src_lens, max_lens = self._setup(src)
+        batch = src.size(0)
+        stepper = Stepper(self.model, memory, src_mask, self.use_cache, self.return_attention)
+        history = AttentionHistory(self.return_attention)
+        active = torch.arange(batch)  # original sentence index of each row
+        ys = torch.full((batch, 1), BOS_ID, dtype=torch.long, device=src.device)
+        scores = torch.zeros(batch, device=src.device)
+        results: list[list[Hypothesis]] = [[] for _ in range(batch)]
+        parents = None
+        for t in range(int(max_lens.max())):
+            logp, weights = stepper.step(ys)
+            history.add(weights, parents)
+            at_cap = (max_lens[active] <= t + 1).to(src.device)
+            logp = self._constrain(logp, at_cap)
+            tok = logp.argmax(-1)
+            scores = scores + logp.gather(1, tok[:, None]).squeeze(1)
+            ys = torch.cat([ys, tok[:, None]], dim=1)
+            done = tok == EOS_ID
+            if done.any():
+                for row in done.nonzero().flatten().tolist():
+                    s = int(active[row])
+                    results[s].append(self._hyp(ys[row, 1:].tolist(), float(scores[row]), history.trace(row, src_lens[s])))
+                keep = (~done).nonzero().flatten()
+                if keep.numel() == 0:
+                    break
+                active, ys, scores = active[keep.cpu()], ys[keep], scores[keep]
+                stepper.select(keep, keep)
+                parents = keep
+            else:
+                parents = torch.arange(ys.size(0), device=ys.device)
+        return results
+
+
+class BeamSearch(DecodeStrategy):
+    """Beam search with ``beam_size`` hypotheses per sentence; returns the ``nbest`` best finished ones.
+
+    Each step scores the ``2k`` best continuations of the sentence's ``k`` beams; EOS candidates
+    among the top ``k`` become finished hypotheses, and the ``k`` best non-EOS candidates
+    continue.  A sentence is done when it has ``k`` finished hypotheses or reaches its length cap.
+    """
+
+    def __init__(self, model: EncoderDecoder, beam_size: int = 5, nbest: int = 1, **kwargs):
+        super().__init__(model, **kwargs)
+        if beam_size < 1 or not 1 <= nbest <= beam_size:
+            raise ValueError(f"need beam_size >= 1 and 1 <= nbest <= beam_size, got beam_size={beam_size}, nbest={nbest}")
+        self.k, self.nbest = beam_size, nbest
+
+    @torch.inference_mode()
+    def search(self, src: Tensor) -> list[list[Hypothesis]]:
+        k = self.k
+        memory, src_mask, src_lens, max_lens = self._setup(src)
+        batch, dev = src.size(0), src.device
+        # C and its cross-attention K/V are computed once per sentence, then repeated for the k beams.
+        stepper = Stepper(self.model, memory, src_mask, self.use_cache, self.return_attention)
+        expand = torch.arange(batch * k, device=dev) // k
+        stepper.select(expand, expand)
+        history = AttentionHistory(self.return_attention)
+        active = torch.arange(batch)  # original sentence of each active group of k rows
+        ys = torch.full((batch * k, 1), BOS_ID, dtype=torch.long, device=dev)
+        scores = torch.full((batch, k), float("-inf"), device=dev)
+        scores[:, 0] = 0.0
+        finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
+        parents = None
+        for t in range(int(max_lens.max())):
+            nb = active.numel()
+            logp, weights = stepper.step(ys)
+            history.add(weights, parents)
+            at_cap = (max_lens[active] <= t + 1).repeat_interleave(k).to(dev)
+            logp = self._constrain(logp, at_cap)
+            vocab = logp.size(-1)
+            cand = (scores.view(nb, k, 1) + logp.view(nb, k, vocab)).view(nb, k * vocab)
+            top_s, top_i = cand.topk(min(2 * k, k * vocab), dim=1)
+            top_beam, top_tok = top_i // vocab, top_i % vocab
+            is_eos = top_tok == EOS_ID
+            # Finished hypotheses: EOS among the k best candidates.
+            fin = is_eos[:, :k] & torch.isfinite(top_s[:, :k])
+            for i, j in fin.nonzero().tolist():
+                s = int(active[i])
+                if len(finished[s]) < k:
+                    row = i * k + int(top_beam[i, j])
+                    tokens = ys[row, 1:].tolist() + [EOS_ID]
+                    finished[s].append(self._hyp(tokens, float(top_s[i, j]), history.trace(row, src_lens[s])))
+            # The k best non-EOS candidates continue.
+            cont_s, cont_j = top_s.masked_fill(is_eos, float("-inf")).topk(k, dim=1)
+            rows = (torch.arange(nb, device=dev)[:, None] * k + top_beam.gather(1, cont_j)).view(-1)
+            toks = top_tok.gather(1, cont_j).view(-1)
+            # Sentences with k finished hypotheses, or at their length cap, leave the batch.
+            done = torch.tensor([len(finished[int(s)]) >= k for s in active], device=dev) | (max_lens[active] <= t + 1).to(dev)
+            if done.all():
+                break
+            ys = torch.cat([ys.index_select(0, rows), toks[:, None]], dim=1)
+            scores = cont_s
+            if done.any():
+                keep_groups = (~done).nonzero().flatten()
+                keep_rows = (keep_groups[:, None] * k + torch.arange(k, device=dev)).view(-1)
+                rows, ys, scores = rows[keep_rows], ys[keep_rows], scores[keep_groups]
+                active = active[keep_groups.cpu()]
+                stepper.select(rows, keep_rows)
+            else:
+                stepper.select(rows)
+            parents = rows
+        out = []
+        for s, hyps in enumerate(finished):
+            hyps.sort(key=lambda h: h.normalized_score, reverse=True)
+            out.append(hyps[: self.nbest])
+        return out

@@ -1,0 +1,177 @@
+"""The model folder: everything needed to translate, in one directory.
+
+    model.safetensors   weights (fp32, or fp16/bf16 which are upcast to fp32 at load)
+    config.json         {"model": ModelConfig, "tokenizer": {...}, "decoding": {...}}
+    source.model        sentencepiece model for Chinese
+    target.model        sentencepiece model for English (a copy of source.model when the vocabulary is shared)
+    README.md           model card
+
+Loading names the file at fault when one is missing, truncated or corrupt.  Saving is atomic:
+the folder is written beside the target and swapped in with renames, so an interrupted save
+leaves either the old folder or the new one (see :func:`atomic_replace_dir`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .model import EncoderDecoder, ModelConfig
+from .tokenizer import SubwordTokenizer
+
+WEIGHTS, CONFIG, SRC_SPM, TGT_SPM, CARD = "model.safetensors", "config.json", "source.model", "target.model", "README.md"
+FORMAT_VERSION = 1
+
+
+class ModelFolderError(Exception):
+    """A model folder is missing a file, or a file in it is truncated or corrupt.  The message names the file."""
+
+
+@dataclass
+class FolderConfig:
+    model: ModelConfig
+    t2s: bool = True  # Traditional -> Simplified conversion of the Chinese input
+    decoding: dict = field(default_factory=dict)  # default decoding settings (beam_size, length_penalty, ...)
+    extra: dict = field(default_factory=dict)  # anything else worth keeping (training summary, ...)
+
+    def to_json(self) -> str:
+        return json.dumps({"format_version": FORMAT_VERSION, "model": self.model.to_dict(),
+                           "tokenizer": {"t2s": self.t2s}, "decoding": self.decoding, "extra": self.extra},
+                          indent=2, ensure_ascii=False)
+
+
+def atomic_replace_dir(fill, target: str | Path) -> Path:
+    """Create ``target`` by calling ``fill(tmp_dir)`` on a fresh directory beside it, then swapping it in.
+
+    The swap is two renames (old -> ``target.old``, new -> ``target``).  A crash between them leaves
+    ``target.old`` complete; :func:`recover_dir` renames it back.  At no point is a half-written
+    folder at ``target``.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        fill(tmp)
+        for f in tmp.iterdir():  # make the bytes durable before the swap
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        os.rename(target, old)
+    os.rename(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def recover_dir(target: str | Path) -> Path:
+    """If a save was interrupted between its two renames, put the previous folder back."""
+    target = Path(target)
+    old = target.with_name(target.name + ".old")
+    if not target.exists() and old.exists():
+        os.rename(old, target)
+    return target
+
+
+def save_model_dir(path: str | Path, model: EncoderDecoder, src_spm: bytes, tgt_spm: bytes, cfg: FolderConfig,
+                   card: str = "", dtype: Optional[torch.dtype] = None, extra_files: Optional[dict] = None) -> Path:
+    """Write a model folder atomically.  ``dtype`` (e.g. torch.float16) shrinks the weights file.
+
+    ``extra_files`` maps file names to callables ``f(path)`` that write them (training state...).
+    """
+    state = {}
+    for name, tensor in model.state_dict().items():
+        if name == "generator.proj.weight" and model.cfg.tie_output:
+            continue  # tied to the target embedding
+        if name == "tgt_embed.lut.weight" and model.cfg.share_embeddings:
+            continue  # shared with the source embedding
+        t = tensor.detach().cpu()
+        state[name] = (t.to(dtype) if dtype is not None and t.is_floating_point() else t).contiguous()
+
+    def fill(tmp: Path):
+        save_file(state, str(tmp / WEIGHTS), metadata={"format": "pt"})
+        (tmp / CONFIG).write_text(cfg.to_json(), encoding="utf-8")
+        (tmp / SRC_SPM).write_bytes(src_spm)
+        (tmp / TGT_SPM).write_bytes(tgt_spm)
+        (tmp / CARD).write_text(card or "# seq2seq model\n", encoding="utf-8")
+        for fname, write in (extra_files or {}).items():
+            write(tmp / fname)
+
+    return atomic_replace_dir(fill, path)
+
+
+def _need(path: Path, name: str) -> Path:
+    f = path / name
+    if not f.is_file():
+        raise ModelFolderError(f"model folder {path}: missing file {name}")
+    return f
+
+
+def read_folder_config(path: str | Path) -> FolderConfig:
+    path = Path(path)
+    f = _need(path, CONFIG)
+    try:
+        raw = json.loads(f.read_text(encoding="utf-8"))
+        return FolderConfig(model=ModelConfig.from_dict(raw["model"]), t2s=raw.get("tokenizer", {}).get("t2s", True),
+                            decoding=raw.get("decoding", {}), extra=raw.get("extra", {}))
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+        raise ModelFolderError(f"model folder {path}: {CONFIG} is corrupt or incomplete ({type(e).__name__}: {e})") from e
+
+
+def load_tokenizers(path: str | Path, t2s: bool) -> tuple[SubwordTokenizer, SubwordTokenizer, bytes, bytes]:
+    path = Path(path)
+    out = []
+    for name, use_t2s in ((SRC_SPM, t2s), (TGT_SPM, False)):
+        data = _need(path, name).read_bytes()
+        try:
+            out.append((SubwordTokenizer(data, t2s=use_t2s), data))
+        except Exception as e:  # sentencepiece raises RuntimeError/OSError/ValueError on bad protos
+            raise ModelFolderError(f"model folder {path}: {name} is not a valid sentencepiece model ({e})") from e
+    return out[0][0], out[1][0], out[0][1], out[1][1]
+
+
+def load_model_dir(path: str | Path, device: str | torch.device = "cpu"):
+    """Load (model, source tokenizer, target tokenizer, FolderConfig, (src_proto, tgt_proto)) from a folder."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelFolderError(f"model folder {path} does not exist or is not a directory")
+    cfg = read_folder_config(path)
+    src_tok, tgt_tok, src_proto, tgt_proto = load_tokenizers(path, cfg.t2s)
+    mc = cfg.model
+    if src_tok.vocab_size != mc.src_vocab_size or tgt_tok.vocab_size != mc.tgt_vocab_size:
+        raise ModelFolderError(
+            f"model folder {path}: {SRC_SPM}/{TGT_SPM} have {src_tok.vocab_size}/{tgt_tok.vocab_size} pieces but "
+            f"{CONFIG} says {mc.src_vocab_size}/{mc.tgt_vocab_size}")
+    weights_file = _need(path, WEIGHTS)
+    try:
+        state = load_file(str(weights_file))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise ModelFolderError(f"model folder {path}: {WEIGHTS} is truncated or corrupt ({e})") from e
+    model = EncoderDecoder(mc)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as e:  # shape mismatch
+        raise ModelFolderError(f"model folder {path}: {WEIGHTS} does not match {CONFIG} ({e})") from e
+    tied = {"generator.proj.weight"} if mc.tie_output else set()
+    if mc.share_embeddings:
+        tied.add("tgt_embed.lut.weight")
+    missing = [m for m in missing if m not in tied]
+    if missing or unexpected:
+        raise ModelFolderError(f"model folder {path}: {WEIGHTS} does not match {CONFIG} "
+                               f"(missing {missing[:5]}, unexpected {unexpected[:5]})")
+    model.to(device).eval()
+    return model, src_tok, tgt_tok, cfg, (src_proto, tgt_proto)

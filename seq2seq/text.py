@@ -1,0 +1,35 @@
+"""Text helpers shared by the command line and the web app: sentence splitting, language checks."""
+
+from __future__ import annotations
+
+import re
+
+# A sentence ends after 。！？!?； or … (with any closing quotes/brackets that follow), or at a newline.
+_SENT_END = re.compile(r"(?<=[。！？!?；;…])(?![”’」』）)\]\"'。！？!?；;…])|\n+")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split Chinese text into sentences, keeping their final punctuation.  Blank pieces are dropped."""
+    return [s.strip() for s in _SENT_END.split(text) if s and s.strip()]
+
+
+def chunk(text: str, max_chars: int) -> list[str]:
+    """Split ``text`` into sentences, then cut any sentence longer than ``max_chars`` into equal parts."""
+    out = []
+    for sent in split_sentences(text):
+        n = -(-len(sent) // max_chars)
+        size = -(-len(sent) // n)
+        out.extend(sent[i: i + size] for i in range(0, len(sent), size))
+    return out
+
+
+def han_fraction(text: str) -> float:
+    """Fraction of the letters in ``text`` that are Chinese characters (0.0 when there are no letters)."""
+    letters = _LETTER.findall(text)
+    return sum(bool(_HAN.match(c)) for c in letters) / len(letters) if letters else 0.0
+
+
+def looks_chinese(text: str, threshold: float = 0.3) -> bool:
+    return han_fraction(text) >= threshold

@@ -1,0 +1,179 @@
+"""The public API: ``Translator.load(dir).translate(sentences)`` -> translations with cross-attention.
+
+Data flows one way: text -> pieces -> ids -> model -> ids -> text, with the cross-attention that
+produced every output piece.  A ``Translator`` holds only read-only things (model, tokenizers,
+defaults), so one instance can serve concurrent requests.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from .decoding import BeamSearch, GreedySearch, Hypothesis
+from .model import EncoderDecoder
+from .model_dir import FolderConfig, ModelFolderError, load_model_dir, save_model_dir
+from .tokenizer import EOS_ID, PAD_ID, SubwordTokenizer
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "pretrained" / "zh-en"
+
+
+@dataclass
+class Translation:
+    """One translation of one source sentence.
+
+    ``text``: detokenized English.  ``source_tokens``: sentencepiece pieces of the (normalised)
+    source followed by ``</s>``: the model reads an end-of-sentence token after the source, and it
+    takes part in attention.  ``target_tokens``: the output pieces, *including* the final ``</s>``
+    (the decoding step that chose to stop has attention too).  ``cross_attention``: float32 array
+    [layers, heads, len(target_tokens), len(source_tokens)]; every row sums to 1.  ``score``: the
+    model log-probability of ``target_tokens`` (sum, *not* length-normalised);
+    ``normalized_score``: the score divided by the length penalty, which ranks the n-best list.
+    ``nbest``: the n best hypotheses, best first (``nbest[0]`` is this one).
+    """
+
+    text: str
+    source_tokens: list[str]
+    target_tokens: list[str]
+    cross_attention: Optional[np.ndarray]
+    score: float
+    normalized_score: float
+    nbest: list["Translation"] = field(default_factory=list, repr=False)
+
+
+class Translator:
+    def __init__(self, model: EncoderDecoder, src_tok: SubwordTokenizer, tgt_tok: SubwordTokenizer,
+                 folder_config: FolderConfig, protos: tuple[bytes, bytes], device: str | torch.device = "cpu"):
+        self.model, self.src_tok, self.tgt_tok = model.eval(), src_tok, tgt_tok
+        self.folder_config, self.protos = folder_config, protos
+        self.device = torch.device(device)
+
+    # ------------------------------------------------------------------ loading and saving
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "torch"):
+        """Load a model folder; with no path, the default model shipped in the package.
+
+        ``backend="ctranslate2"`` loads the folder's CTranslate2 export instead (fast, no attention maps).
+        """
+        if path is None:
+            path = DEFAULT_MODEL_DIR
+            if not (path / "config.json").exists():
+                raise ModelFolderError(f"no default model is installed at {path}; pass a model folder "
+                                       "(train one with seq2seq-train)")
+        if backend == "ctranslate2":
+            from .ct2 import CT2Translator
+
+            return CT2Translator.load(path, device=device)
+        if backend != "torch":
+            raise ValueError(f"unknown backend {backend!r} (torch or ctranslate2)")
+        model, src_tok, tgt_tok, cfg, protos = load_model_dir(path, device)
+        return cls(model, src_tok, tgt_tok, cfg, protos, device)
+
+    def save(self, path: str | Path, card: str = "", dtype: Optional[torch.dtype] = None) -> Path:
+        return save_model_dir(path, self.model, *self.protos, self.folder_config, card=card, dtype=dtype)
+
+    @property
+    def max_source_tokens(self) -> int:
+        return self.model.cfg.max_len - 1
+
+    # ------------------------------------------------------------------ translation
+    def encode_sources(self, sentences: Sequence[str]) -> list[list[int]]:
+        return [ids + [EOS_ID] if ids else [] for ids in self.src_tok.encode(list(sentences))]
+
+    def translate(self, sentences: Sequence[str] | str, beam_size: Optional[int] = None,
+                  length_penalty: Optional[float] = None, nbest: int = 1, max_len_a: Optional[float] = None,
+                  max_len_b: Optional[int] = None, use_cache: bool = True, return_attention: bool = True,
+                  max_tokens: int = 6000, progress: bool = False) -> list[Translation]:
+        """Translate a list of Chinese sentences (a single string is treated as a list of one).
+
+        Defaults for ``beam_size``, ``length_penalty``, ``max_len_a`` and ``max_len_b`` come from the
+        model folder's ``config.json`` ("decoding"), else 5, 1.0, 2.0, 20.  ``beam_size=1`` is greedy
+        search.  Sentences are sorted by length and batched by ``max_tokens`` source tokens.
+        An empty sentence gives an empty translation.  A source over the model's length limit
+        (``max_source_tokens`` pieces) raises ``ValueError``: split it first.
+        """
+        if isinstance(sentences, str):
+            sentences = [sentences]
+        d = self.folder_config.decoding
+        beam_size = beam_size if beam_size is not None else d.get("beam_size", 5)
+        opts = dict(max_len_a=max_len_a if max_len_a is not None else d.get("max_len_a", 2.0),
+                    max_len_b=max_len_b if max_len_b is not None else d.get("max_len_b", 20),
+                    length_penalty=length_penalty if length_penalty is not None else d.get("length_penalty", 1.0),
+                    use_cache=use_cache, return_attention=return_attention)
+        if beam_size == 1:
+            if nbest != 1:
+                raise ValueError("greedy search (beam_size=1) gives one hypothesis: use nbest=1")
+            strategy = GreedySearch(self.model, **opts)
+        else:
+            strategy = BeamSearch(self.model, beam_size=beam_size, nbest=nbest, **opts)
+
+        src_ids = self.encode_sources(sentences)
+        for i, ids in enumerate(src_ids):
+            if len(ids) > self.max_source_tokens:
+                raise ValueError(f"sentence {i} has {len(ids)} source pieces; the model reads at most "
+                                 f"{self.max_source_tokens}: split it into shorter sentences")
+        results: list[Optional[Translation]] = [None] * len(src_ids)
+        order = sorted((i for i, ids in enumerate(src_ids) if ids), key=lambda i: -len(src_ids[i]))
+        # Beam search runs beam_size hypotheses per sentence: budget the batch in hypothesis tokens.
+        batches = _batches(order, src_ids, max(1, max_tokens // beam_size))
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(order), unit="sent", file=sys.stderr)
+        for batch in batches:
+            width = max(len(src_ids[i]) for i in batch)
+            src = torch.full((len(batch), width), PAD_ID, dtype=torch.long)
+            for row, i in enumerate(batch):
+                src[row, : len(src_ids[i])] = torch.tensor(src_ids[i])
+            hyps = strategy.search(src.to(self.device))
+            for i, sent_hyps in zip(batch, hyps):
+                results[i] = self._to_translation(src_ids[i], sent_hyps)
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        for i, r in enumerate(results):
+            if r is None:  # empty input
+                results[i] = self._empty(return_attention)
+        return results  # type: ignore[return-value]
+
+    def _to_translation(self, src_ids: list[int], hyps: list[Hypothesis]) -> Translation:
+        src_pieces = self.src_tok.ids_to_pieces(src_ids)
+        out = []
+        for h in hyps:
+            att = h.attention.cpu().numpy() if h.attention is not None else None
+            out.append(Translation(text=self.tgt_tok.decode(h.tokens), source_tokens=src_pieces,
+                                   target_tokens=self.tgt_tok.ids_to_pieces(h.tokens), cross_attention=att,
+                                   score=h.score, normalized_score=h.normalized_score))
+        best = out[0]
+        best.nbest = out
+        return best
+
+    def _empty(self, return_attention: bool) -> Translation:
+        cfg = self.model.cfg
+        att = np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32) if return_attention else None
+        t = Translation("", [], [], att, 0.0, 0.0)
+        t.nbest = [t]
+        return t
+
+
+def _batches(order: list[int], src_ids: list[list[int]], max_tokens: int) -> list[list[int]]:
+    """Group sentence indices (sorted by length, longest first) into batches of at most
+    ``max_tokens`` padded source tokens."""
+    batches, cur, width = [], [], 0
+    for i in order:
+        w = max(width, len(src_ids[i]))
+        if cur and w * (len(cur) + 1) > max_tokens:
+            batches.append(cur)
+            cur, w = [], len(src_ids[i])
+        cur.append(i)
+        width = w
+    if cur:
+        batches.append(cur)
+    return batches

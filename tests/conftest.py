@@ -1,0 +1,88 @@
+"""Shared fixtures: random tiny models, and a tiny translator overfit on a few toy pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from seq2seq.model import EncoderDecoder, ModelConfig
+from seq2seq.model_dir import FolderConfig
+from seq2seq.tokenizer import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
+from seq2seq.translator import Translator
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample"
+
+torch.set_num_threads(2)
+
+
+def random_model(seed: int = 0, **kw) -> EncoderDecoder:
+    torch.manual_seed(seed)
+    cfg = dict(src_vocab_size=40, tgt_vocab_size=48, n_layers=2, d_model=32, n_heads=4, d_ff=64,
+               dropout=0.0, attention_dropout=0.0, max_len=128)
+    cfg.update(kw)
+    model = EncoderDecoder(ModelConfig(**cfg)).eval()
+    # Sharpen the output distribution a little so that searches differ from each other.
+    with torch.no_grad():
+        model.generator.proj.weight.mul_(3.0)
+    return model
+
+
+def random_batch(seed: int, batch: int, length: int, vocab: int, pad_from: dict | None = None) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    src = torch.randint(4, vocab, (batch, length), generator=g)
+    for row, start in (pad_from or {}).items():
+        src[row, start:] = PAD_ID
+    return src
+
+
+def sample_pairs(split: str = "train") -> tuple[list[str], list[str]]:
+    zh = (SAMPLE / f"{split}.zh").read_text(encoding="utf-8").splitlines()
+    en = (SAMPLE / f"{split}.en").read_text(encoding="utf-8").splitlines()
+    return zh, en
+
+
+OVERFIT_PAIRS = [
+    ("我喜欢吃苹果。", "I like to eat apples."),
+    ("今天天气很好。", "The weather is nice today."),
+    ("你叫什么名字？", "What is your name?"),
+    ("他们每天都看书。", "They read books every day."),
+    ("老师明天要去北京。", "The teacher will go to Beijing tomorrow."),
+    ("谢谢你。", "Thank you."),
+]
+
+
+def overfit_translator(pairs=OVERFIT_PAIRS, steps: int = 600, seed: int = 0) -> Translator:
+    """Train tokenizers on the toy corpus and a tiny model on ``pairs`` until it memorises them."""
+    zh, en = sample_pairs()
+    src_proto, tgt_proto = train_tokenizers(zh, en, 400, 120)
+    src_tok, tgt_tok = SubwordTokenizer(src_proto, t2s=True), SubwordTokenizer(tgt_proto)
+    torch.manual_seed(seed)
+    cfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, n_layers=2, d_model=64,
+                      n_heads=4, d_ff=128, dropout=0.0, attention_dropout=0.0, max_len=64)
+    model = EncoderDecoder(cfg)
+    src_ids = [ids + [EOS_ID] for ids in src_tok.encode([z for z, _ in pairs])]
+    tgt_ids = tgt_tok.encode([e for _, e in pairs])
+    pad = lambda seqs: torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs], batch_first=True,
+                                                       padding_value=PAD_ID)
+    src = pad(src_ids)
+    tgt_in = pad([[BOS_ID] + t for t in tgt_ids])
+    tgt_out = pad([t + [EOS_ID] for t in tgt_ids])
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(steps):
+        logits = model(src, tgt_in)
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), tgt_out.view(-1), ignore_index=PAD_ID)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    return Translator(model, src_tok, tgt_tok, FolderConfig(model=cfg), (src_proto, tgt_proto))
+
+
+@pytest.fixture(scope="session")
+def toy_translator() -> Translator:
+    return overfit_translator()

@@ -1,0 +1,138 @@
+import pytest
+import torch
+
+from seq2seq.decoding import BeamSearch, GreedySearch, Stepper, length_penalty
+from seq2seq.tokenizer import BOS_ID, EOS_ID
+
+from conftest import random_batch, random_model
+
+SRC_PAD = {1: 5, 3: 2}
+
+
+def search(model, k, src, **kw):
+    strat = GreedySearch(model, **kw) if k == 1 else BeamSearch(model, beam_size=k, **kw)
+    return strat.search(src)
+
+
+def test_cached_steps_equal_full_recomputation():
+    model = random_model()
+    src = random_batch(0, 4, 9, 40, SRC_PAD)
+    mask = model.src_mask(src)
+    mem = model.encode(src, mask)
+    prefix = torch.cat([torch.full((4, 1), BOS_ID), random_batch(1, 4, 11, 48)], dim=1)
+    cached = Stepper(model, mem, mask, use_cache=True, need_weights=True)
+    full = Stepper(model, mem, mask, use_cache=False, need_weights=True)
+    with torch.no_grad():
+        for t in range(1, prefix.size(1) + 1):
+            lp_c, w_c = cached.step(prefix[:, :t])
+            lp_f, w_f = full.step(prefix[:, :t])
+            assert torch.allclose(lp_c, lp_f, atol=1e-5, rtol=0)
+            assert torch.allclose(w_c, w_f, atol=1e-6)
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_search_with_and_without_cache_gives_the_same_results(k):
+    model = random_model(seed=1)
+    src = random_batch(2, 5, 8, 40, SRC_PAD)
+    a = search(model, k, src, use_cache=True, length_penalty=0.6)
+    b = search(model, k, src, use_cache=False, length_penalty=0.6)
+    for ha, hb in zip(a, b):
+        assert [h.tokens for h in ha] == [h.tokens for h in hb]
+        assert [h.score for h in ha] == pytest.approx([h.score for h in hb], abs=1e-4)
+        assert torch.allclose(ha[0].attention, hb[0].attention, atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_beam_size_one_equals_greedy(seed):
+    model = random_model(seed=seed)
+    src = random_batch(seed, 6, 7, 40, SRC_PAD)
+    greedy = search(model, 1, src)
+    beam1 = BeamSearch(model, beam_size=1).search(src)
+    for g, b in zip(greedy, beam1):
+        assert g[0].tokens == b[0].tokens
+        assert g[0].score == pytest.approx(b[0].score, abs=1e-5)
+        assert torch.allclose(g[0].attention, b[0].attention)
+
+
+@pytest.mark.parametrize("k", [1, 5])
+def test_batched_equals_one_sentence_at_a_time(k):
+    model = random_model(seed=3)
+    src = random_batch(3, 5, 9, 40, SRC_PAD)
+    batched = search(model, k, src, length_penalty=1.0)
+    for i in range(src.size(0)):
+        real = src[i: i + 1, : int((src[i] != 0).sum())]
+        single = search(model, k, real, length_penalty=1.0)[0]
+        assert single[0].tokens == batched[i][0].tokens
+        assert single[0].score == pytest.approx(batched[i][0].score, abs=1e-4)
+        assert torch.allclose(single[0].attention, batched[i][0].attention, atol=1e-5)
+
+
+def test_beam_score_is_at_least_greedy_score_on_random_models():
+    for seed in range(6):
+        model = random_model(seed=seed)
+        src = random_batch(10 + seed, 8, 6, 40)
+        greedy = search(model, 1, src, length_penalty=0.0)
+        beam = search(model, 5, src, length_penalty=0.0)
+        for g, b in zip(greedy, beam):
+            assert b[0].score >= g[0].score - 1e-5
+
+
+def test_larger_length_penalty_gives_longer_outputs():
+    model = random_model(seed=4)
+    src = random_batch(4, 30, 6, 40)
+    lengths = {}
+    for alpha in (0.0, 1.0, 3.0):
+        lengths[alpha] = sum(len(h[0].tokens) for h in search(model, 5, src, length_penalty=alpha))
+    assert lengths[0.0] <= lengths[1.0] <= lengths[3.0]
+    assert lengths[0.0] < lengths[3.0]
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_attention_belongs_to_each_hypothesis(k):
+    """Recompute every returned hypothesis teacher-forced: its weights must equal what the search returned."""
+    model = random_model(seed=5)
+    src = random_batch(5, 4, 8, 40, SRC_PAD)
+    results = search(model, k, src, nbest=k) if k > 1 else search(model, k, src)
+    mask = model.src_mask(src)
+    mem = model.encode(src, mask)
+    for i, hyps in enumerate(results):
+        n_src = int((src[i] != 0).sum())
+        for h in hyps:
+            prefix = torch.tensor([[BOS_ID] + h.tokens[:-1]])
+            with torch.no_grad():
+                hidden, weights = model.decode(mem[i: i + 1], mask[i: i + 1], prefix, need_weights=True)
+                logp = model.generator(hidden)[0]
+            expected = torch.stack([w[0, :, :, :n_src] for w in weights])
+            assert h.attention.shape == (2, 4, len(h.tokens), n_src)
+            assert torch.allclose(h.attention, expected, atol=1e-5)
+            assert torch.allclose(h.attention.sum(-1), torch.ones(2, 4, len(h.tokens)), atol=1e-5)
+            assert h.score == pytest.approx(float(logp.gather(1, torch.tensor(h.tokens)[:, None]).sum()), abs=1e-4)
+
+
+def test_nbest_is_sorted_distinct_and_ends_with_eos():
+    model = random_model(seed=6)
+    src = random_batch(6, 3, 6, 40)
+    for hyps in search(model, 5, src, nbest=5, length_penalty=0.6):
+        assert len(hyps) == 5
+        scores = [h.normalized_score for h in hyps]
+        assert scores == sorted(scores, reverse=True)
+        assert len({tuple(h.tokens) for h in hyps}) == 5
+        for h in hyps:
+            assert h.tokens[-1] == EOS_ID and EOS_ID not in h.tokens[:-1]
+            assert h.normalized_score == pytest.approx(h.score / length_penalty(len(h.tokens), 0.6))
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_output_length_is_capped_at_a_times_src_plus_b(k):
+    model = random_model(seed=7)
+    with torch.no_grad():  # make EOS very unlikely so that the cap is what stops decoding
+        model.generator.proj.bias[EOS_ID] = -50.0
+    src = random_batch(7, 3, 8, 40, {0: 3})
+    results = search(model, k, src, max_len_a=0.5, max_len_b=2)
+    assert [len(r[0].tokens) for r in results] == [int(0.5 * 3 + 2), 6, 6]
+    assert all(r[0].tokens[-1] == EOS_ID for r in results)
+
+
+def test_bad_beam_arguments():
+    with pytest.raises(ValueError):
+        BeamSearch(random_model(), beam_size=2, nbest=3)

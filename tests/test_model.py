@@ -1,0 +1,112 @@
+import math
+
+import pytest
+import torch
+
+from seq2seq.model import (EncoderDecoder, ModelConfig, MultiHeadedAttention, PositionalEncoding, attention,
+                           subsequent_mask)
+from seq2seq.tokenizer import BOS_ID
+
+from conftest import random_batch, random_model
+
+
+def test_positional_encoding_is_the_papers_formula():
+    d, n = 16, 50
+    pe = PositionalEncoding(d, dropout=0.0, max_len=n).pe
+    for pos in (0, 1, 7, 49):
+        for i in range(d // 2):
+            angle = pos / (10000 ** (2 * i / d))
+            assert pe[pos, 2 * i].item() == pytest.approx(math.sin(angle), abs=1e-6)
+            assert pe[pos, 2 * i + 1].item() == pytest.approx(math.cos(angle), abs=1e-6)
+    assert "pe" in dict(PositionalEncoding(d, 0.0, n).named_buffers())
+    assert not any("pe" in name for name, _ in PositionalEncoding(d, 0.0, n).named_parameters())
+
+
+def test_embeddings_are_scaled_by_sqrt_d_model():
+    model = random_model()
+    ids = torch.tensor([[5, 6]])
+    assert torch.allclose(model.src_embed(ids), model.src_embed.lut(ids) * math.sqrt(32))
+
+
+def test_attention_rows_sum_to_one_and_padding_gets_zero_weight():
+    torch.manual_seed(0)
+    q, k, v = torch.randn(2, 4, 5, 8), torch.randn(2, 4, 7, 8), torch.randn(2, 4, 7, 8)
+    mask = torch.ones(2, 1, 1, 7, dtype=torch.bool)
+    mask[1, ..., 4:] = False
+    _, w = attention(q, k, v, mask)
+    assert torch.allclose(w.sum(-1), torch.ones(2, 4, 5), atol=1e-6)
+    assert torch.all(w[1, :, :, 4:] == 0)
+
+
+def test_fused_and_explicit_attention_agree():
+    torch.manual_seed(0)
+    mha = MultiHeadedAttention(4, 32, dropout=0.0).eval()
+    x, mem = torch.randn(3, 6, 32), torch.randn(3, 9, 32)
+    mask = torch.ones(3, 1, 1, 9, dtype=torch.bool)
+    mask[0, ..., 5:] = False
+    k, v = mha.project_kv(mem)
+    fused, none = mha(x, k, v, mask, need_weights=False)
+    explicit, w = mha(x, k, v, mask, need_weights=True)
+    assert none is None and w.shape == (3, 4, 6, 9)
+    assert torch.allclose(fused, explicit, atol=1e-5)
+    causal = subsequent_mask(6)
+    k2, v2 = mha.project_kv(x)
+    assert torch.allclose(mha(x, k2, v2, causal)[0], mha(x, k2, v2, causal, need_weights=True)[0], atol=1e-5)
+
+
+def test_whole_model_fused_and_explicit_paths_agree():
+    model = random_model()
+    src = random_batch(1, 3, 8, 40, {2: 5})
+    tgt = random_batch(2, 3, 6, 48)
+    mask = model.src_mask(src)
+    mem = model.encode(src, mask)
+    fused, _ = model.decode(mem, mask, tgt, need_weights=False)
+    explicit, weights = model.decode(mem, mask, tgt, need_weights=True)
+    assert torch.allclose(fused, explicit, atol=1e-5)
+    assert len(weights) == 2 and weights[0].shape == (3, 4, 6, 8)
+    assert torch.all(weights[1][2, :, :, 5:] == 0)
+
+
+@pytest.mark.parametrize("pre_norm", [True, False])
+def test_decoder_is_causal(pre_norm):
+    model = random_model(pre_norm=pre_norm)
+    src = random_batch(3, 2, 7, 40)
+    tgt = random_batch(4, 2, 9, 48)
+    out = model(src, tgt)
+    t = 4
+    changed = tgt.clone()
+    changed[:, t + 1:] = random_batch(5, 2, 9 - t - 1, 48)
+    assert not torch.equal(changed, tgt)
+    out2 = model(src, changed)
+    assert torch.allclose(out[:, : t + 1], out2[:, : t + 1], atol=1e-5)
+    assert not torch.allclose(out[:, t + 1:], out2[:, t + 1:], atol=1e-3)
+
+
+def test_source_padding_does_not_change_real_outputs():
+    model = random_model()
+    src = random_batch(6, 1, 6, 40)
+    tgt = random_batch(7, 1, 5, 48)
+    padded = torch.cat([src, torch.zeros(1, 4, dtype=torch.long)], dim=1)
+    assert torch.allclose(model(src, tgt), model(padded, tgt), atol=1e-5)
+    # ...and the padded encoder states do not leak into the other sentences of a batch.
+    other = random_batch(8, 1, 10, 40)
+    batch = torch.cat([padded, other])
+    assert torch.allclose(model(batch, torch.cat([tgt, tgt]))[0], model(src, tgt)[0], atol=1e-5)
+
+
+def test_weight_tying_and_config_validation():
+    model = random_model()
+    assert model.generator.proj.weight is model.tgt_embed.lut.weight
+    shared = random_model(src_vocab_size=48, share_embeddings=True)
+    assert shared.src_embed is shared.tgt_embed
+    with pytest.raises(ValueError, match="share_embeddings"):
+        ModelConfig(src_vocab_size=10, tgt_vocab_size=12, share_embeddings=True)
+    with pytest.raises(ValueError, match="divisible"):
+        ModelConfig(d_model=30, n_heads=4)
+    assert ModelConfig.from_dict(model.cfg.to_dict()) == model.cfg
+
+
+def test_positions_beyond_max_len_raise():
+    model = random_model(max_len=8)
+    with pytest.raises(ValueError, match="max_len"):
+        model(random_batch(0, 1, 9, 40), torch.full((1, 2), BOS_ID))

@@ -1,0 +1,87 @@
+import json
+import os
+
+import pytest
+import torch
+
+from seq2seq.model_dir import CONFIG, SRC_SPM, TGT_SPM, WEIGHTS, ModelFolderError, atomic_replace_dir, recover_dir
+from seq2seq.translator import Translator
+
+SENTS = ["我喜欢吃苹果。", "今天天气很好。", "谢谢你。"]
+
+
+@pytest.fixture()
+def folder(toy_translator, tmp_path):
+    return toy_translator.save(tmp_path / "model")
+
+
+def test_save_and_load_give_identical_outputs(toy_translator, folder):
+    loaded = Translator.load(folder)
+    for k in (1, 4):
+        a, b = toy_translator.translate(SENTS, beam_size=k), loaded.translate(SENTS, beam_size=k)
+        assert [t.text for t in a] == [t.text for t in b]
+        assert [t.score for t in a] == [t.score for t in b]
+    sa, sb = toy_translator.model.state_dict(), loaded.model.state_dict()
+    assert all(torch.equal(sa[n], sb[n]) for n in sa)
+    assert json.loads((folder / CONFIG).read_text())["model"]["d_model"] == 64
+
+
+def test_half_precision_weights_are_upcast(toy_translator, tmp_path):
+    folder = toy_translator.save(tmp_path / "half", dtype=torch.float16)
+    loaded = Translator.load(folder)
+    assert all(p.dtype == torch.float32 for p in loaded.model.parameters())
+    assert (folder / WEIGHTS).stat().st_size < 0.6 * (toy_translator.save(tmp_path / "full") / WEIGHTS).stat().st_size
+    assert [t.text for t in loaded.translate(SENTS, beam_size=1)] == [t.text for t in toy_translator.translate(SENTS, beam_size=1)]
+
+
+@pytest.mark.parametrize("name", [WEIGHTS, CONFIG, SRC_SPM, TGT_SPM])
+def test_missing_file_is_named(folder, name):
+    (folder / name).unlink()
+    with pytest.raises(ModelFolderError, match=f"missing file {name}"):
+        Translator.load(folder)
+
+
+@pytest.mark.parametrize("name", [WEIGHTS, CONFIG, SRC_SPM, TGT_SPM])
+def test_truncated_file_is_named(folder, name):
+    data = (folder / name).read_bytes()
+    (folder / name).write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFolderError, match=name.replace(".", r"\.")):
+        Translator.load(folder)
+
+
+@pytest.mark.parametrize("name", [WEIGHTS, CONFIG, SRC_SPM, TGT_SPM])
+def test_garbage_file_is_named(folder, name):
+    (folder / name).write_bytes(os.urandom(300))
+    with pytest.raises(ModelFolderError, match=name.replace(".", r"\.")):
+        Translator.load(folder)
+
+
+def test_config_that_disagrees_with_weights_is_named(folder):
+    cfg = json.loads((folder / CONFIG).read_text())
+    cfg["model"]["d_ff"] = 96
+    (folder / CONFIG).write_text(json.dumps(cfg))
+    with pytest.raises(ModelFolderError, match="does not match config.json"):
+        Translator.load(folder)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(ModelFolderError, match="does not exist"):
+        Translator.load(tmp_path / "nope")
+
+
+def test_interrupted_save_leaves_the_old_folder(folder):
+    before = sorted(p.name for p in folder.iterdir())
+
+    def crash(tmp):
+        (tmp / "half-written").write_text("x")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_replace_dir(crash, folder)
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert [p.name for p in folder.parent.iterdir()] == ["model"]  # no temporary left behind
+    Translator.load(folder)
+    # A crash between the two renames leaves model.old, which recover_dir puts back.
+    os.rename(folder, folder.with_name("model.old"))
+    recover_dir(folder)
+    Translator.load(folder)

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from seq2seq import Translator
+from seq2seq.cli import translate_main
+
+from conftest import OVERFIT_PAIRS
+
+
+@pytest.mark.parametrize("beam", [1, 5])
+def test_overfit_model_reproduces_its_training_pairs(toy_translator, beam):
+    """text -> pieces -> ids -> model -> ids -> text, end to end."""
+    out = toy_translator.translate([z for z, _ in OVERFIT_PAIRS], beam_size=beam)
+    assert [t.text for t in out] == [e for _, e in OVERFIT_PAIRS]
+
+
+def test_translation_fields(toy_translator):
+    out = toy_translator.translate(["我喜欢吃苹果。", "今天天气很好。"], beam_size=5, nbest=3)
+    for t in out:
+        assert t.source_tokens[-1] == "</s>" and t.target_tokens[-1] == "</s>"
+        layers, heads = toy_translator.model.cfg.n_dec_layers, toy_translator.model.cfg.n_heads
+        assert t.cross_attention.shape == (layers, heads, len(t.target_tokens), len(t.source_tokens))
+        assert t.cross_attention.dtype == np.float32
+        assert np.allclose(t.cross_attention.sum(-1), 1.0, atol=1e-5)
+        assert t.score < 0 and len(t.nbest) == 3 and t.nbest[0] is t
+        assert "".join(t.target_tokens[:-1]).replace("\u2581", " ").strip() == t.text
+    # the traditional form of a sentence gets the same translation
+    assert toy_translator.translate("今天天氣很好。")[0].text == "The weather is nice today."
+
+
+def test_empty_and_too_long_input(toy_translator):
+    out = toy_translator.translate(["", "谢谢你。", "   "])
+    assert [t.text for t in out] == ["", "Thank you.", ""]
+    assert out[0].cross_attention.shape[2:] == (0, 0)
+    with pytest.raises(ValueError, match="split it"):
+        toy_translator.translate(["我喜欢吃苹果。" * 40])
+
+
+def test_greedy_nbest_is_rejected(toy_translator):
+    with pytest.raises(ValueError, match="greedy"):
+        toy_translator.translate(["谢谢你。"], beam_size=1, nbest=2)
+
+
+def test_command_line(toy_translator, tmp_path, capsys, monkeypatch):
+    folder = toy_translator.save(tmp_path / "m")
+    src = tmp_path / "in.zh"
+    src.write_text("我喜欢吃苹果。\n\n谢谢你。\n" + "我喜欢吃苹果。" * 40 + "\n", encoding="utf-8")
+    assert translate_main(["--model", str(folder), "--beam", "5", "-i", str(src), "-o", str(tmp_path / "out.en"),
+                           "--alignments", str(tmp_path / "out.align")]) == 0
+    lines = (tmp_path / "out.en").read_text().split("\n")
+    assert lines[:3] == ["I like to eat apples.", "", "Thank you."]
+    assert len(lines) == 5 and lines[4] == ""
+    assert "too long" in capsys.readouterr().err
+    align = (tmp_path / "out.align").read_text().split("\n")
+    assert align[1] == "" and len(align) == 5
+
+
+def test_command_line_bad_model(tmp_path, capsys):
+    assert translate_main(["--model", str(tmp_path / "none")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_default_model_missing_is_a_clear_error(monkeypatch, tmp_path):
+    import seq2seq.translator as T
+    from seq2seq import ModelFolderError
+
+    monkeypatch.setattr(T, "DEFAULT_MODEL_DIR", tmp_path / "absent")
+    with pytest.raises(ModelFolderError, match="no default model"):
+        Translator.load()
