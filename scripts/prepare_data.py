@@ -1,0 +1,80 @@
+"""Fill data/prepared/{train,dev}/ with aligned NAME.zh / NAME.en files for configs/zh-en.yaml.
+
+From local files (offline; e.g. the project's shared corpora):
+    python scripts/prepare_data.py --from-dir ../shared/data
+    (copies every train/X.zh + train/X.en and dev/X.zh + dev/X.en pair, checking that line counts agree)
+
+From the Hugging Face Hub (online):
+    python scripts/prepare_data.py --hub Helsinki-NLP/news_commentary --hub-config en-zh --split train \\
+        --src-key translation.zh --tgt-key translation.en --name news-commentary --part train
+
+Cleaning happens at training time (seq2seq-train prints what each step removed); this script only
+gathers raw, aligned text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from seq2seq.data import DataError, load_source  # noqa: E402
+
+
+def copy_dir(src_root: Path, out: Path) -> None:
+    for part in ("train", "dev"):
+        files = sorted((src_root / part).glob("*.zh"))
+        if not files:
+            raise DataError(f"no {part}/*.zh files under {src_root}")
+        (out / part).mkdir(parents=True, exist_ok=True)
+        for zh in files:
+            en = zh.with_suffix(".en")
+            pairs = load_source({"src": str(zh), "tgt": str(en)})  # checks both exist and line counts agree
+            shutil.copyfile(zh, out / part / zh.name)
+            shutil.copyfile(en, out / part / en.name)
+            print(f"{part}/{zh.stem}: {len(pairs)} pairs")
+
+
+def from_hub(args, out: Path) -> None:
+    spec = {"hub": args.hub, "config": args.hub_config, "split": args.split, "src_key": args.src_key,
+            "tgt_key": args.tgt_key}
+    pairs = load_source(spec)
+    (out / args.part).mkdir(parents=True, exist_ok=True)
+    one_line = lambda s: " ".join(s.split())
+    (out / args.part / f"{args.name}.zh").write_text("".join(one_line(s) + "\n" for s, _ in pairs), encoding="utf-8")
+    (out / args.part / f"{args.name}.en").write_text("".join(one_line(t) + "\n" for _, t in pairs), encoding="utf-8")
+    print(f"{args.part}/{args.name}: {len(pairs)} pairs from {args.hub}")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="data/prepared")
+    p.add_argument("--from-dir", help="a folder with train/ and dev/ holding X.zh + X.en pairs")
+    p.add_argument("--hub", help="Hub dataset id")
+    p.add_argument("--hub-config")
+    p.add_argument("--split", default="train")
+    p.add_argument("--src-key", default="translation.zh")
+    p.add_argument("--tgt-key", default="translation.en")
+    p.add_argument("--name", help="file name for the Hub data (default: the dataset id's last part)")
+    p.add_argument("--part", choices=["train", "dev"], default="train")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    try:
+        if args.from_dir:
+            copy_dir(Path(args.from_dir), out)
+        elif args.hub:
+            args.name = args.name or args.hub.split("/")[-1]
+            from_hub(args, out)
+        else:
+            p.error("give --from-dir or --hub")
+    except DataError as e:
+        print(f"prepare_data: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
