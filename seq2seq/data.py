@@ -106,13 +106,14 @@ def load_source(spec: dict) -> list[Pair]:
         pairs = list(zip(src, tgt))
     elif "tsv" in spec:
         path = _require(spec["tsv"], "TSV")
-        ds = datasets.load_dataset("csv", data_files={"data": path}, split="data", delimiter="\t", header=None,
-                                   quoting=3, keep_default_na=False, dtype=str)
-        cols = ds.column_names
         sc, tc = int(spec.get("src_col", 0)), int(spec.get("tgt_col", 1))
-        if max(sc, tc) >= len(cols):
-            raise DataError(f"{path}: has {len(cols)} tab-separated columns, config asks for columns {sc} and {tc}")
-        pairs = list(zip(ds[cols[sc]], ds[cols[tc]]))
+        pairs = []
+        for n, line in enumerate(_lines(path), 1):  # quotes are literal text: no CSV quoting rules
+            cols = line.split("\t")
+            if max(sc, tc) >= len(cols):
+                raise DataError(f"{path}, line {n}: has {len(cols)} tab-separated columns, "
+                                f"config asks for columns {sc} and {tc}")
+            pairs.append((cols[sc], cols[tc]))
     elif "jsonl" in spec:
         path = _require(spec["jsonl"], "JSONL")
         ds = datasets.load_dataset("json", data_files={"data": path}, split="data")

@@ -519,6 +519,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
         log.bar = bar
     rng_states_all = None
     summary = None
+    history: list[tuple[int, float]] = []  # (step, training loss per target token) at every log line
     reason = "finished"
     model.train()
     try:
@@ -579,6 +580,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
                 lr = sched.get_last_lr()[0]
                 tps = window["tgt"] / dt
                 pad = 1 - window["all"] / max(1, window["pad"])
+                history.append((state.step, loss_tok))
                 if bar is not None:
                     bar.set_postfix(loss=f"{loss_tok:.3f}", lr=f"{lr:.2e}", tgt_tok_s=f"{tps:.0f}", ep=state.epoch)
                 else:
@@ -622,7 +624,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
         f"last -> {out / 'last'}")
     log.close()
     result = {"step": state.step, "epoch": state.epoch, "best_bleu": state.best_bleu, "reason": reason,
-              "elapsed": state.elapsed, "dev": summary}
+              "elapsed": state.elapsed, "dev": summary, "losses": history}
     if dist.world > 1:
         torch.distributed.destroy_process_group()
     if reason == "interrupted":
@@ -664,6 +666,10 @@ def main(argv=None) -> int:
         cfg["train"]["max_steps"] = args.max_steps
     try:
         parse_duration(cfg["train"].get("max_time"))
+    except ValueError as e:
+        print(f"seq2seq-train: {e}", file=sys.stderr)
+        return 2
+    try:
         train(cfg, args.output_dir, resume=args.resume)
     except DataError as e:
         print(f"seq2seq-train: {e}", file=sys.stderr)

@@ -1,0 +1,159 @@
+"""The training CLI on configs/tiny.yaml (the toy corpus in data/sample/)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from unittest import mock
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from seq2seq import Translator
+from seq2seq.average import average_run, average_state_dicts
+from seq2seq.train import load_config, main, parse_duration, train
+
+from conftest import ROOT, sample_pairs
+
+TINY = str(ROOT / "configs" / "tiny.yaml")
+
+
+def cfg(*overrides):
+    return load_config(TINY, list(overrides))
+
+
+def weights(run_dir, which="last"):
+    return load_file(str(run_dir / which / "model.safetensors"))
+
+
+def assert_same_weights(a, b, atol=0.0):
+    assert a.keys() == b.keys()
+    for k in a:
+        if atol:
+            assert torch.allclose(a[k], b[k], atol=atol), k
+        else:
+            assert torch.equal(a[k], b[k]), k
+
+
+def test_tiny_config_trains_loss_falls_and_saves_model_folders(tmp_path):
+    result = train(cfg("train.max_steps=120", "train.eval_every=60"), tmp_path)
+    losses = [loss for _, loss in result["losses"]]
+    assert losses[-1] < 0.6 * losses[0]
+    assert result["step"] == 120 and result["dev"]["sample-dev"]["bleu"] > 20
+    for which in ("best", "last"):
+        tr = Translator.load(tmp_path / which)
+        assert tr.translate(["谢谢你。"])[0].text
+    assert (tmp_path / "last" / "training_state.pt").exists() and not (tmp_path / "best" / "training_state.pt").exists()
+    assert len(list((tmp_path / "checkpoints").glob("step-*.safetensors"))) == 2
+    assert "sample-dev" in json.loads((tmp_path / "best" / "config.json").read_text())["extra"]["dev"]
+    log = (tmp_path / "train.log").read_text()
+    assert "exact duplicates" in log and "padding" in log and "tgt tok/s" in log
+
+
+def test_same_seed_same_weights(tmp_path):
+    train(cfg("train.max_steps=25"), tmp_path / "a")
+    train(cfg("train.max_steps=25"), tmp_path / "b")
+    train(cfg("train.max_steps=25", "seed=2"), tmp_path / "c")
+    assert_same_weights(weights(tmp_path / "a"), weights(tmp_path / "b"))
+    with pytest.raises(AssertionError):
+        assert_same_weights(weights(tmp_path / "a"), weights(tmp_path / "c"))
+
+
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
+    # dropout is on in the tiny config, so this also checks that the RNG state is restored
+    train(cfg("train.max_steps=50"), tmp_path / "straight")
+    train(cfg("train.max_steps=20"), tmp_path / "resumed")
+    out = train(cfg("train.max_steps=50"), tmp_path / "resumed", resume=True)
+    assert out["step"] == 50
+    assert_same_weights(weights(tmp_path / "straight"), weights(tmp_path / "resumed"))
+    assert "resumed from" in (tmp_path / "resumed" / "train.log").read_text()
+
+
+def test_ctrl_c_saves_and_resume_continues(tmp_path):
+    cmd = [sys.executable, "-m", "seq2seq.train", "--config", TINY, "--output-dir", str(tmp_path),
+           "train.max_steps=100000", "train.log_every=10"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "train.log"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (log.exists() and "step 30 " in log.read_text()):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, output
+    assert "interrupted; state saved" in output
+    state = json.loads((tmp_path / "last" / "config.json").read_text())["extra"]["state"]
+    assert state["step"] >= 30
+    out = train(cfg(f"train.max_steps={state['step'] + 5}"), tmp_path, resume=True)
+    assert out["step"] == state["step"] + 5
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_agree_with_one_process_with_the_same_global_batch(tmp_path):
+    common = ["train.max_steps=12", "train.max_tokens=256", "model.dropout=0.0", "model.attention_dropout=0.0",
+              "train.threads=1", "train.eval_every=1000"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                    "-m", "seq2seq.train", "--config", TINY, "--output-dir", str(tmp_path / "ddp"), *common],
+                   check=True, env=env, capture_output=True, timeout=300)
+    train(cfg(*common, "train.accum_steps=2"), tmp_path / "single")
+    assert_same_weights(weights(tmp_path / "ddp"), weights(tmp_path / "single"), atol=2e-5)
+    log = (tmp_path / "ddp" / "train.log").read_text()
+    assert log.count("stopped (max_steps=12)") == 1  # only rank 0 writes
+
+
+def test_hub_config_reaches_load_dataset(tmp_path):
+    import datasets
+
+    zh, en = sample_pairs()
+    records = datasets.Dataset.from_list([{"translation": {"zh": z, "en": e}} for z, e in zip(zh, en)])
+    real = datasets.load_dataset
+
+    def fake(*args, **kwargs):
+        if args and args[0] == "someone/zh-en-corpus":
+            return records
+        return real(*args, **kwargs)  # local files (the dev set) load as usual
+
+    with mock.patch("datasets.load_dataset", side_effect=fake) as load:
+        out = train(cfg("data.train=[{hub: someone/zh-en-corpus, config: zh-en, split: train}]",
+                        "train.max_steps=5"), tmp_path)
+    assert mock.call("someone/zh-en-corpus", "zh-en", split="train") in load.call_args_list
+    assert out["step"] == 5
+
+
+def test_clear_errors(tmp_path, capsys):
+    (tmp_path / "a.zh").write_text("一\n二\n", encoding="utf-8")
+    (tmp_path / "a.en").write_text("one\n", encoding="utf-8")
+    (tmp_path / "e.zh").write_text("\n \n", encoding="utf-8")
+    (tmp_path / "e.en").write_text("x\n\n", encoding="utf-8")
+    out = str(tmp_path / "run")
+    assert main(["--config", TINY, "--output-dir", out, f"data.train=[{{src: {tmp_path}/a.zh, tgt: {tmp_path}/a.en}}]"]) == 2
+    err = capsys.readouterr().err
+    assert "a.zh has 2 lines" in err and "a.en has 1" in err
+    assert main(["--config", TINY, "--output-dir", out, f"data.train=[{{src: {tmp_path}/e.zh, tgt: {tmp_path}/e.en}}]"]) == 2
+    assert "no training pairs are left after cleaning" in capsys.readouterr().err
+    assert main(["--config", TINY, "--output-dir", out, f"data.dev=[{{src: {tmp_path}/nodev.zh, tgt: {tmp_path}/nodev.en}}]",
+                 "train.max_steps=1"]) == 2
+    err = capsys.readouterr().err
+    assert "source file not found" in err and "nodev.zh" in err
+    assert main(["--config", TINY, "--output-dir", out, "--max-time", "soon"]) == 2
+    assert "cannot read duration" in capsys.readouterr().err
+
+
+def test_parse_duration():
+    assert parse_duration("2h") == 7200 and parse_duration("1h30m") == 5400 and parse_duration("90") == 90
+    assert parse_duration(None) is None
+
+
+def test_average_of_checkpoints(tmp_path):
+    train(cfg("train.max_steps=60", "train.save_every=20", "train.eval_every=1000"), tmp_path)
+    ckpts = sorted((tmp_path / "checkpoints").glob("*.safetensors"))
+    assert len(ckpts) == 3
+    avg = average_state_dicts(ckpts)
+    parts = [load_file(str(p)) for p in ckpts]
+    k = "encoder.layers.0.feed_forward.w_1.weight"
+    assert torch.allclose(avg[k], (parts[0][k] + parts[1][k] + parts[2][k]) / 3, atol=1e-6)
+    folder = average_run(tmp_path, 3, tmp_path / "avg")
+    assert torch.allclose(Translator.load(folder).model.state_dict()[k], avg[k])
