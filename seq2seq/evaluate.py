@@ -1,0 +1,174 @@
+"""``seq2seq-evaluate``: sacreBLEU and chrF of a model folder on test sets, for several decoding settings.
+
+    seq2seq-evaluate --model DIR --test ../shared/data/dev/newstest2017 ../shared/data/dev/tatoeba-dev \\
+        --beam 1 5 --length-penalty 0.6 1.0 --output-dir eval/
+
+A test set is a path prefix P with P.zh and P.en beside each other, an explicit pair ``SRC.zh=REF.en``,
+or a sacrebleu test-set name with ``-l zh-en`` (e.g. ``wmt17``; downloaded by sacrebleu, needs network).
+Hypotheses are detokenized model output, scored against the raw references.  Writes, per test
+set and setting, ``NAME.SETTING.en`` (and ``.align`` with ``--alignments``), plus ``report.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .model_dir import ModelFolderError
+
+
+@dataclass
+class TestSet:
+    name: str
+    sources: list[str]
+    references: list[str]
+
+
+@dataclass
+class Row:
+    test_set: str
+    setting: str
+    beam_size: int
+    length_penalty: Optional[float]
+    bleu: float
+    chrf: float
+    length_ratio: float
+    sentences_per_s: float
+    sentences: int
+    hypotheses_file: str
+
+
+def read_test_set(spec: str, langpair: str = "zh-en", limit: int = 0) -> TestSet:
+    """Resolve a --test argument (see module docstring)."""
+    if "=" in spec:
+        src, ref = spec.split("=", 1)
+        name = Path(src).stem
+    elif Path(spec + ".zh").is_file() or Path(spec + ".en").is_file():
+        src, ref, name = spec + ".zh", spec + ".en", Path(spec).name
+    elif Path(spec).suffix in (".zh", ".en"):
+        raise FileNotFoundError(f"test set {spec}: give the prefix without .zh/.en, or SRC=REF")
+    else:  # a sacrebleu test set name
+        from sacrebleu.utils import get_reference_files, get_source_file
+
+        try:
+            src, ref = get_source_file(spec, langpair), get_reference_files(spec, langpair)[0]
+        except Exception as e:  # unknown name, or no network
+            raise FileNotFoundError(f"test set {spec!r} is neither files (P.zh/P.en, SRC=REF) nor a sacrebleu "
+                                    f"test set that could be loaded for {langpair} ({e})") from e
+        name = spec
+    for f in (src, ref):
+        if not Path(f).is_file():
+            raise FileNotFoundError(f"test set {spec}: file not found: {f}")
+    sources = Path(src).read_text(encoding="utf-8").split("\n")
+    refs = Path(ref).read_text(encoding="utf-8").split("\n")
+    if sources and sources[-1] == "":
+        sources.pop()
+    if refs and refs[-1] == "":
+        refs.pop()
+    if len(sources) != len(refs):
+        raise ValueError(f"test set {name}: {src} has {len(sources)} lines but {ref} has {len(refs)}")
+    if limit:
+        sources, refs = sources[:limit], refs[:limit]
+    return TestSet(name, sources, refs)
+
+
+def settings(beams: Sequence[int], penalties: Sequence[float]) -> list[tuple[int, Optional[float]]]:
+    """Every beam size with every length penalty; greedy (beam 1) once, where the penalty has no effect."""
+    out = []
+    for b, lp in itertools.product(beams, penalties):
+        s = (1, None) if b == 1 else (b, lp)
+        if s not in out:
+            out.append(s)
+    return out
+
+
+def setting_name(beam: int, lp: Optional[float]) -> str:
+    return "greedy" if beam == 1 else f"beam{beam}-lp{lp:g}"
+
+
+def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], penalties: Sequence[float],
+             output_dir: Optional[Path] = None, alignments: Optional[str] = None, max_tokens: int = 6000,
+             progress: bool = True) -> tuple[list[Row], dict]:
+    """Translate and score; returns the table rows and the sacrebleu signatures."""
+    from sacrebleu.metrics import BLEU, CHRF
+
+    from .align import alignment_line
+
+    rows, signatures = [], {}
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    for ts in test_sets:
+        for beam, lp in settings(beams, penalties):
+            name = setting_name(beam, lp)
+            t0 = time.perf_counter()
+            outs = translator.translate(ts.sources, beam_size=beam, length_penalty=lp, max_tokens=max_tokens,
+                                        return_attention=alignments is not None, progress=progress)
+            dt = time.perf_counter() - t0
+            hyps = [t.text for t in outs]
+            bleu_m, chrf_m = BLEU(), CHRF()
+            bleu = bleu_m.corpus_score(hyps, [ts.references])
+            chrf = chrf_m.corpus_score(hyps, [ts.references])
+            signatures = {"bleu": str(bleu_m.get_signature()), "chrf": str(chrf_m.get_signature())}
+            hyp_file = ""
+            if output_dir is not None:
+                hyp_path = output_dir / f"{ts.name}.{name}.en"
+                hyp_path.write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
+                hyp_file = str(hyp_path)
+                if alignments:
+                    (output_dir / f"{ts.name}.{name}.align").write_text(
+                        "".join(alignment_line([t], level=alignments) + "\n" for t in outs), encoding="utf-8")
+            rows.append(Row(ts.name, name, beam, lp, round(bleu.score, 2), round(chrf.score, 2),
+                            round(bleu.sys_len / max(1, bleu.ref_len), 3), round(len(hyps) / dt, 2), len(hyps),
+                            hyp_file))
+    return rows, signatures
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    head = f"{'test set':<16} {'setting':<14} {'BLEU':>6} {'chrF':>6} {'len ratio':>9} {'sent/s':>8}"
+    lines = [head, "-" * len(head)]
+    lines += [f"{r.test_set:<16} {r.setting:<14} {r.bleu:>6.2f} {r.chrf:>6.2f} {r.length_ratio:>9.3f} "
+              f"{r.sentences_per_s:>8.1f}" for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="seq2seq-evaluate", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("--model", help="model folder (default: the shipped model)")
+    p.add_argument("--test", nargs="+", required=True, help="test sets: path prefix, SRC=REF, or a sacrebleu name")
+    p.add_argument("-l", "--langpair", default="zh-en", help="language pair for sacrebleu test sets")
+    p.add_argument("--beam", nargs="+", type=int, default=[5], help="beam sizes (1 = greedy)")
+    p.add_argument("--length-penalty", nargs="+", type=float, default=[1.0], help="GNMT length penalties")
+    p.add_argument("--limit", type=int, default=0, help="first N sentences of each test set only")
+    p.add_argument("--output-dir", default="eval", help="where hypotheses and report.json go (default eval/)")
+    p.add_argument("--alignments", choices=["piece", "word"], help="also write Pharaoh alignments")
+    p.add_argument("--max-tokens", type=int, default=6000)
+    p.add_argument("--device", default="cpu")
+    args = p.parse_args(argv)
+    from .translator import Translator
+
+    try:
+        test_sets = [read_test_set(t, args.langpair, args.limit) for t in args.test]
+        tr = Translator.load(args.model, device=args.device)
+    except (ModelFolderError, FileNotFoundError, ValueError) as e:
+        print(f"seq2seq-evaluate: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.output_dir)
+    rows, sigs = evaluate(tr, test_sets, args.beam, args.length_penalty, out, args.alignments, args.max_tokens,
+                          progress=True)
+    print(format_table(rows))
+    print(f"BLEU signature: {sigs['bleu']}\nchrF signature: {sigs['chrf']}")
+    report = {"model": str(args.model or "default"), "rows": [asdict(r) for r in rows], "signatures": sigs}
+    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"hypotheses and report.json in {out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+import json
+
+import pytest
+import sacrebleu
+
+from seq2seq.align import piece_alignment, source_piece_words, target_piece_words, word_alignment
+from seq2seq.evaluate import main, read_test_set
+
+from conftest import OVERFIT_PAIRS
+
+HYPS_REFS = OVERFIT_PAIRS + [("他们每天都喝茶。", "They drink tea every day."), ("我想唱歌。", "I want to sing.")]
+
+
+@pytest.fixture()
+def setup(toy_translator, tmp_path):
+    folder = toy_translator.save(tmp_path / "model")
+    (tmp_path / "t.zh").write_text("".join(z + "\n" for z, _ in HYPS_REFS), encoding="utf-8")
+    (tmp_path / "t.en").write_text("".join(e + "\n" for _, e in HYPS_REFS), encoding="utf-8")
+    return folder, tmp_path
+
+
+def test_scores_equal_sacrebleu_on_the_written_hypotheses_and_report_matches_table(setup, capsys):
+    folder, tmp = setup
+    out = tmp / "eval"
+    assert main(["--model", str(folder), "--test", str(tmp / "t"), f"{tmp}/t.zh={tmp}/t.en", "--beam", "1", "3",
+                 "--length-penalty", "0.6", "1.0", "--output-dir", str(out)]) == 0
+    table = capsys.readouterr().out
+    report = json.loads((out / "report.json").read_text())
+    assert [r["setting"] for r in report["rows"]] == ["greedy", "beam3-lp0.6", "beam3-lp1"] * 2
+    refs = [e for _, e in HYPS_REFS]
+    for row in report["rows"]:
+        hyps = open(row["hypotheses_file"], encoding="utf-8").read().splitlines()
+        assert len(hyps) == len(refs)
+        assert row["bleu"] == round(sacrebleu.corpus_bleu(hyps, [refs]).score, 2)
+        assert row["chrf"] == round(sacrebleu.corpus_chrf(hyps, [refs]).score, 2)
+        line = next(l for l in table.splitlines() if l.startswith(row["test_set"]) and f" {row['setting']} " in l)
+        assert f"{row['bleu']:.2f}" in line and f"{row['chrf']:.2f}" in line and f"{row['length_ratio']:.3f}" in line
+    assert report["signatures"]["bleu"].startswith("nrefs:1|case:mixed|eff:no|tok:13a")
+    assert report["signatures"]["bleu"] in table
+
+
+def test_limit_and_bad_test_sets(setup, capsys, tmp_path):
+    folder, tmp = setup
+    assert len(read_test_set(str(tmp / "t"), limit=3).sources) == 3
+    (tmp / "bad.zh").write_text("一\n二\n", encoding="utf-8")
+    (tmp / "bad.en").write_text("one\n", encoding="utf-8")
+    assert main(["--model", str(folder), "--test", str(tmp / "bad")]) == 2
+    assert "bad.zh has 2 lines" in capsys.readouterr().err
+    assert main(["--model", str(folder), "--test", str(tmp / "none.zh")]) == 2
+    assert "prefix" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("level", ["piece", "word"])
+def test_alignment_files_parse_and_indices_lie_within_sentences(setup, level):
+    folder, tmp = setup
+    out = tmp / "eval"
+    assert main(["--model", str(folder), "--test", str(tmp / "t"), "--beam", "3", "--output-dir", str(out),
+                 "--alignments", level]) == 0
+    hyps = (out / "t.beam3-lp1.en").read_text(encoding="utf-8").splitlines()
+    lines = (out / "t.beam3-lp1.align").read_text().splitlines()
+    assert len(lines) == len(HYPS_REFS)
+    from seq2seq import Translator
+
+    tr = Translator.load(folder)
+    for (zh, _), hyp, line in zip(HYPS_REFS, hyps, lines):
+        pairs = [tuple(map(int, p.split("-"))) for p in line.split()]
+        assert pairs, line
+        t = tr.translate([zh], beam_size=3)[0]
+        n_src = len(t.source_tokens) - 1 if level == "piece" else len(zh)  # every Chinese character is a word
+        n_tgt = len(t.target_tokens) - 1 if level == "piece" else len(hyp.split())
+        assert all(0 <= i < n_src and 0 <= j < n_tgt for i, j in pairs)
+        assert {j for _, j in pairs} == set(range(n_tgt))  # every target word/piece is aligned
+
+
+def test_alignment_helpers():
+    import numpy as np
+
+    src = ["▁我", "喜欢", "吃", "苹果", "。", "</s>"]
+    tgt = ["▁I", "▁like", "▁to", "▁eat", "▁app", "les", ".", "</s>"]
+    assert source_piece_words(src) == [[0], [1, 2], [3], [4, 5], [6], []]
+    assert target_piece_words(tgt) == [0, 1, 2, 3, 4, 4, 4, None]
+    att = np.zeros((2, 1, len(tgt), len(src)), dtype=np.float32)
+    picks = [0, 1, 2, 2, 3, 3, 4, 5]
+    for j, i in enumerate(picks):
+        att[0, 0, j, i] = 1.0  # layer 0 is the penultimate of 2
+    assert piece_alignment(src, tgt, att) == [(0, 0), (1, 1), (2, 2), (2, 3), (3, 4), (3, 5), (4, 6)]
+    assert word_alignment(src, tgt, att) == [(0, 0), (1, 1), (2, 1), (3, 2), (3, 3), (4, 4), (5, 4), (6, 4)]
+    assert source_piece_words(["▁", "<0xE9>", "<0x91>", "<0xAB>", "好"]) == [[], [], [], [0], [1]]
