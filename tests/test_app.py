@@ -1,0 +1,144 @@
+"""The web demo: the prediction function, bad input, the API endpoint, and a real browser."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from seq2seq.webapp import (MAX_INPUT_CHARS, InputError, alignment_figure, all_layers_figure, build_demo, nbest_rows,
+                            predict, word_alignment_html)
+
+from conftest import ROOT
+
+
+@pytest.mark.parametrize("beam", [1, 4])
+def test_prediction_returns_translation_and_maps_of_the_right_shapes(toy_translator, beam):
+    pred = predict(toy_translator, "我喜欢吃苹果。今天天气很好！", beam_size=beam, nbest=3)
+    assert pred.translation == "I like to eat apples. The weather is nice today."
+    assert len(pred.sentences) == 2 and not pred.notes
+    cfg = toy_translator.model.cfg
+    for s in pred.sentences:
+        assert s.attention.shape == (cfg.n_dec_layers, cfg.n_heads, len(s.target_tokens), len(s.source_tokens))
+        assert np.allclose(s.attention.sum(-1), 1, atol=1e-5)
+        assert len(s.nbest) == (1 if beam == 1 else 3)
+    fig = alignment_figure(pred, "layer 1", "head 2")
+    assert len(fig.data) == 2  # one map per sentence
+    z = np.array(fig.data[0].z)
+    assert z.shape == (len(pred.sentences[0].target_tokens), len(pred.sentences[0].source_tokens))
+    assert np.allclose(z, pred.sentences[0].attention[0, 1])
+    default = np.array(alignment_figure(pred).data[1].z)  # default: last layer, mean over heads
+    assert np.allclose(default, pred.sentences[1].attention[-1].mean(0))
+    assert len(all_layers_figure(pred, 1).data) == cfg.n_dec_layers
+    assert len(nbest_rows(pred)) == sum(len(s.nbest) for s in pred.sentences)
+
+
+def test_bad_input_messages(toy_translator):
+    with pytest.raises(InputError, match="type some Chinese"):
+        predict(toy_translator, "   ")
+    t0 = time.perf_counter()
+    with pytest.raises(InputError, match="at most"):
+        predict(toy_translator, "我喜欢吃苹果。" * (MAX_INPUT_CHARS // 7 + 1))
+    assert time.perf_counter() - t0 < 1
+    english = predict(toy_translator, "Hello, how are you?", beam_size=2)
+    assert "does not look like Chinese" in english.notes[0] and english.translation
+    html_in = predict(toy_translator, "<script>alert('x')</script>谢谢你。", beam_size=2)
+    page = word_alignment_html(html_in)
+    assert "<script>" not in page and "&lt;" in page
+    labels = [t for t in alignment_figure(html_in).layout.xaxis.ticktext]
+    assert not any("<" in t for t in labels)
+
+
+def test_long_sentence_is_split_and_answered_quickly(toy_translator):
+    t0 = time.perf_counter()
+    pred = predict(toy_translator, "我喜欢吃苹果" * 60 + "。", beam_size=2)  # one sentence over the model's limit
+    assert len(pred.sentences) > 1 and time.perf_counter() - t0 < 10
+
+
+def test_unexpected_errors_show_no_stack_trace(toy_translator, monkeypatch):
+    import gradio as gr
+
+    demo = build_demo(toy_translator)
+    run = next(f.fn for f in demo.fns.values() if f.fn.__name__ == "run")
+
+    def boom(*a, **k):
+        raise RuntimeError("internal detail")
+
+    monkeypatch.setattr(toy_translator, "translate", boom)
+    with pytest.raises(gr.Error) as e:
+        run("我喜欢吃苹果。", "beam", 4, 1.0, 1, "layer 2", "average")
+    assert "internal detail" not in str(e.value) and "went wrong" in str(e.value)
+    outs = run("", "beam", 4, 1.0, 1, "layer 2", "average")
+    assert "type some Chinese" in outs[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(toy_translator, tmp_path_factory):
+    folder = toy_translator.save(tmp_path_factory.mktemp("app") / "model")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--model", str(folder), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"app.py exited: {proc.stdout.read()}")
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_api_endpoint_translate(server):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    assert client.predict("我喜欢吃苹果。", api_name="/translate") == "I like to eat apples."
+    assert client.predict("谢谢你。", 1, 1.0, api_name="/translate") == "Thank you."
+    assert "type some Chinese" in client.predict("", api_name="/translate")
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.browser
+def test_real_browser_translates_and_draws_the_heatmap(server, tmp_path):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install playwright)")
+    if not CHROMIUM:
+        print("browser test skipped: no chromium (apt-get install chromium fonts-noto-cjk)")
+        pytest.skip("no Chromium browser on this machine (apt-get install chromium)")
+    shot = os.environ.get("S2S_SCREENSHOT") or str(tmp_path / "app.png")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1300})
+        page.goto(server)
+        page.locator("#source textarea").fill("我喜欢吃苹果。今天天气很好。")
+        page.locator("#translate-btn").click()
+        page.wait_for_function("document.querySelector('#translation textarea').value.length > 0", timeout=60000)
+        assert page.locator("#translation textarea").input_value() == "I like to eat apples. The weather is nice today."
+        page.wait_for_selector("#heatmap .js-plotly-plot", timeout=60000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=shot, full_page=True)
+        ticks = page.eval_on_selector_all("#heatmap .xtick text", "els => els.map(e => e.textContent)")
+        assert any("苹果" in t or "喜欢" in t for t in ticks), ticks
+        browser.close()
+    assert os.path.getsize(shot) > 10_000
