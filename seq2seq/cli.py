@@ -16,7 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", "-i", help="input file (default: stdin)")
     p.add_argument("--output", "-o", help="output file (default: stdout)")
     p.add_argument("--beam", type=int, default=None, help="beam size; 1 = greedy (default: the model's, usually 5)")
-    p.add_argument("--length-penalty", type=float, default=None, help="GNMT length penalty alpha (default: the model's)")
+    p.add_argument("--length-penalty", type=float, default=None, help="length penalty alpha: scores are divided by length**alpha (default: the model's)")
     p.add_argument("--nbest", type=int, default=1, help="print the n best as 'i ||| text ||| score' lines")
     p.add_argument("--max-len-a", type=float, default=None)
     p.add_argument("--max-len-b", type=int, default=None)

@@ -17,8 +17,8 @@ Conventions:
 * A hypothesis's ``tokens`` end with ``</s>`` (EOS).  The output length is capped at
   ``max_len_a * |src| + max_len_b`` tokens, EOS included; at the cap EOS is forced.
 * ``score`` is the sum of the token log-probabilities (EOS included), *not* length-normalised.
-  ``normalized_score = score / lp`` with the GNMT length penalty ``lp = ((5 + |y|) / 6) ** alpha``;
-  beams are ranked by it.  ``alpha = 0`` ranks by raw log-probability (which favours short outputs);
+  ``normalized_score = score / |y| ** alpha`` (|y| counts EOS; the rule of fairseq and
+  CTranslate2); beams are ranked by it.  ``alpha = 0`` ranks by raw log-probability (which favours short outputs);
   a larger ``alpha`` favours longer outputs.
 * ``attention``: [layers, heads, |tokens|, |src|]; row t is the cross-attention of the decoder
   position that predicted token t.
@@ -45,8 +45,8 @@ class Hypothesis:
 
 
 def length_penalty(length: int | Tensor, alpha: float):
-    """GNMT length penalty ((5 + length) / 6) ** alpha (Wu et al., 2016)."""
-    return ((5.0 + length) / 6.0) ** alpha
+    """Length normalisation: a hypothesis's log-probability is divided by length ** alpha."""
+    return float(length) ** alpha
 
 
 class Stepper:

@@ -144,7 +144,7 @@ def main(argv=None) -> int:
     p.add_argument("--test", nargs="+", required=True, help="test sets: path prefix, SRC=REF, or a sacrebleu name")
     p.add_argument("-l", "--langpair", default="zh-en", help="language pair for sacrebleu test sets")
     p.add_argument("--beam", nargs="+", type=int, default=[5], help="beam sizes (1 = greedy)")
-    p.add_argument("--length-penalty", nargs="+", type=float, default=[1.0], help="GNMT length penalties")
+    p.add_argument("--length-penalty", nargs="+", type=float, default=[1.0], help="length penalties alpha (score / length**alpha)")
     p.add_argument("--limit", type=int, default=0, help="first N sentences of each test set only")
     p.add_argument("--output-dir", default="eval", help="where hypotheses and report.json go (default eval/)")
     p.add_argument("--alignments", choices=["piece", "word"], help="also write Pharaoh alignments")

@@ -120,15 +120,15 @@ def _need(path: Path, name: str) -> Path:
     return f
 
 
-def read_folder_config(path: str | Path) -> FolderConfig:
+def read_folder_config(path: str | Path, name: str = CONFIG) -> FolderConfig:
     path = Path(path)
-    f = _need(path, CONFIG)
+    f = _need(path, name)
     try:
         raw = json.loads(f.read_text(encoding="utf-8"))
         return FolderConfig(model=ModelConfig.from_dict(raw["model"]), t2s=raw.get("tokenizer", {}).get("t2s", True),
                             decoding=raw.get("decoding", {}), extra=raw.get("extra", {}))
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
-        raise ModelFolderError(f"model folder {path}: {CONFIG} is corrupt or incomplete ({type(e).__name__}: {e})") from e
+        raise ModelFolderError(f"model folder {path}: {name} is corrupt or incomplete ({type(e).__name__}: {e})") from e
 
 
 def load_tokenizers(path: str | Path, t2s: bool) -> tuple[SubwordTokenizer, SubwordTokenizer, bytes, bytes]:

@@ -234,7 +234,7 @@ def build_demo(translator, model_name: str = "default"):
             with gr.Column(scale=2):
                 mode = gr.Radio(["beam", "greedy"], value="beam", label="Decoding")
                 beam = gr.Slider(2, 10, value=5, step=1, label="Beam size")
-                lp = gr.Slider(0.0, 2.0, value=1.0, step=0.1, label="Length penalty (higher → longer)")
+                lp = gr.Slider(0.0, 2.0, value=1.0, step=0.1, label="Length penalty α (score ÷ length^α; higher → longer)")
                 nbest = gr.Slider(1, 10, value=3, step=1, label="n-best")
         btn = gr.Button("Translate", variant="primary", elem_id="translate-btn")
         out = gr.Textbox(label="English", lines=2, interactive=False, elem_id="translation")
