@@ -1,0 +1,246 @@
+"""Speed benchmarks: training throughput, decoding speed, and peers, in one run.
+
+    python benchmarks/run.py [--model DIR] [--sentences 500] [--train-steps 20] [--quick]
+
+Writes benchmarks/results.json and prints a table.  Parts:
+
+* matmul peak: a large torch.matmul in fp32 and bf16 (GFLOP/s), the yardstick for MFU;
+* training: the shipped config (configs/zh-en.yaml) on data/prepared, fp32 vs bf16 autocast: source+target
+  and target tokens/s, padding fraction, model FLOPs utilisation;
+* decoding: the first N sentences of newstest2017, greedy and beam 5, batch 1 and batched, cache on/off,
+  sentences/s, target tokens/s and peak memory (each configuration in its own process);
+* peers on the same weights and sentences: (a) the Annotated Transformer's decoding (greedy, batch 1,
+  whole prefix recomputed each step); (b) CTranslate2 fp32 and int8, greedy and beam 5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEV = Path(os.environ.get("S2S_SHARED", ROOT.parent / "shared")) / "data" / "dev" / "newstest2017.zh"
+
+
+def matmul_peak(dtype_name: str, n: int = 2048, reps: int = 10) -> float:
+    import torch
+
+    dtype = getattr(torch, dtype_name)
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    torch.matmul(a, b)
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        torch.matmul(a, b)
+    return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
+
+
+def train_flops(model, src_tokens: int, tgt_tokens: int, src_len: float, tgt_len: float) -> float:
+    """Forward+backward FLOPs ~ 6 x (matmul parameters x tokens) + attention score/value products."""
+    cfg = model.cfg
+    d = cfg.d_model
+    enc_layer = 4 * d * d + 2 * d * cfg.d_ff
+    dec_layer = 8 * d * d + 2 * d * cfg.d_ff
+    dense = 6 * (cfg.n_layers * enc_layer * src_tokens
+                 + (cfg.n_dec_layers * dec_layer + d * cfg.tgt_vocab_size) * tgt_tokens)
+    attn = 6 * 2 * d * (cfg.n_layers * src_tokens * src_len
+                        + cfg.n_dec_layers * tgt_tokens * (tgt_len / 2 + src_len))
+    return dense + attn
+
+
+def bench_training(steps: int, precision: str) -> dict:
+    """Time `steps` optimizer steps of the shipped config (after 3 warm-up steps)."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from seq2seq.data import TokenBatcher, padding_fraction
+    from seq2seq.model import EncoderDecoder, ModelConfig
+    from seq2seq.tokenizer import EOS_ID, PAD_ID
+    from seq2seq.train import collate, load_config
+    from seq2seq.data import load_source, clean_pairs, CleanConfig
+    from seq2seq.tokenizer import SubwordTokenizer
+
+    cfg = load_config(str(ROOT / "configs" / "zh-en.yaml"))
+    tok_dir = ROOT / "runs" / "zh-en" / "tokenizers"
+    if not (tok_dir / "source.model").exists():
+        return {"skipped": f"needs {tok_dir} (start the shipped training run first)"}
+    src_tok = SubwordTokenizer.from_file(tok_dir / "source.model", t2s=True)
+    tgt_tok = SubwordTokenizer.from_file(tok_dir / "target.model")
+    pairs = []
+    for spec in cfg["data"]["train"]:
+        pairs += clean_pairs(load_source(spec), CleanConfig(**cfg["data"]["clean"]))[0]
+    pairs = pairs[:: max(1, len(pairs) // 20000)]  # a 20k sample keeps this quick; lengths are representative
+    src_ids = [s + [EOS_ID] for s in src_tok.encode([p[0] for p in pairs])]
+    tgt_ids = tgt_tok.encode([p[1] for p in pairs])
+    torch.manual_seed(0)
+    model = EncoderDecoder(ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size,
+                                       **cfg["model"]))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    batcher = TokenBatcher(np.array([len(s) for s in src_ids]), np.array([len(t) + 1 for t in tgt_ids]),
+                           cfg["train"]["max_tokens"], seed=1)
+    batches = batcher.epoch(0)[: steps + 3]
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
+    model.train()
+    t0 = None
+    for i, b in enumerate(batches):
+        if i == 3:
+            t0 = time.perf_counter()
+        src, tin, tout = collate(b.indices, src_ids, tgt_ids, "cpu")
+        with autocast:
+            logits = model(src, tin)
+        loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), tout.view(-1), ignore_index=PAD_ID,
+                               label_smoothing=0.1)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    dt = time.perf_counter() - t0
+    timed = batches[3:]
+    s_tok, t_tok = sum(b.src_tokens for b in timed), sum(b.tgt_tokens for b in timed)
+    s_len = s_tok / sum(len(b.indices) for b in timed)
+    t_len = t_tok / sum(len(b.indices) for b in timed)
+    return {"precision": precision, "steps": len(timed), "src_tgt_tok_s": round((s_tok + t_tok) / dt),
+            "tgt_tok_s": round(t_tok / dt), "padding": round(padding_fraction(timed), 4),
+            "achieved_gflops": round(train_flops(model, s_tok, t_tok, s_len, t_len) / dt / 1e9, 1),
+            "params_m": round(model.num_parameters() / 1e6, 2)}
+
+
+def decode_worker(args) -> dict:
+    """One decoding configuration, in this (fresh) process, so that peak memory is its own."""
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    sents = DEV.read_text(encoding="utf-8").splitlines()[: args.sentences]
+    if args.backend == "ctranslate2":
+        from seq2seq.ct2 import CT2Translator
+
+        tr = CT2Translator.load(args.model, compute_type=args.compute_type)
+    else:
+        from seq2seq import Translator
+
+        tr = Translator.load(args.model)
+    kw = dict(beam_size=args.beam)
+    if args.backend == "torch":
+        kw.update(use_cache=not args.no_cache, return_attention=args.attention)
+    tr.translate(sents[:2], **kw)  # warm-up
+    t0 = time.perf_counter()
+    outs = []
+    if args.batch == 1:
+        for s in sents:
+            outs += tr.translate([s], **kw)
+    else:
+        outs = tr.translate(sents, max_tokens=args.batch, **kw)
+    dt = time.perf_counter() - t0
+    tgt_tokens = sum(len(t.target_tokens) for t in outs)
+    return {"sentences": len(sents), "seconds": round(dt, 2), "sent_s": round(len(sents) / dt, 2),
+            "tgt_tok_s": round(tgt_tokens / dt, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "outputs": [t.text for t in outs]}
+
+
+def run_decode(model: str, sentences: int, **cfg) -> dict:
+    cmd = [sys.executable, __file__, "--worker", "--model", model, "--sentences", str(sentences)]
+    for k, v in cfg.items():
+        if isinstance(v, bool):
+            cmd += [f"--{k.replace('_', '-')}"] if v else []
+        else:
+            cmd += [f"--{k.replace('_', '-')}", str(v)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", help="model folder (default: the shipped model)")
+    p.add_argument("--sentences", type=int, default=500)
+    p.add_argument("--slow-sentences", type=int, default=100,
+                   help="sentences for the slow configurations (batch 1, no cache)")
+    p.add_argument("--train-steps", type=int, default=20)
+    p.add_argument("--skip-train", action="store_true")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    # worker options
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--backend", default="torch")
+    p.add_argument("--compute-type", default="default")
+    p.add_argument("--beam", type=int, default=1)
+    p.add_argument("--batch", type=int, default=1, help="1, or a batch size in source tokens")
+    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--attention", action="store_true")
+    args = p.parse_args(argv)
+    if args.worker:
+        print(json.dumps(decode_worker(args)))
+        return 0
+    from seq2seq.translator import DEFAULT_MODEL_DIR
+
+    model = args.model or str(DEFAULT_MODEL_DIR)
+    if not DEV.exists():
+        print(f"benchmarks: needs {DEV} (the shared dev data)", file=sys.stderr)
+        return 2
+    results = {"machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                           "python": platform.python_version(), "torch": __import__("torch").__version__},
+               "model": model}
+    results["matmul_gflops"] = {dt: round(matmul_peak(dt), 1) for dt in ("float32", "bfloat16")}
+    print(f"matmul peak: {results['matmul_gflops']} GFLOP/s", flush=True)
+    if not args.skip_train:
+        results["training"] = []
+        for prec in ("fp32", "bf16"):
+            r = bench_training(args.train_steps, prec)
+            if "achieved_gflops" in r:
+                peak = results["matmul_gflops"]["float32" if prec == "fp32" else "bfloat16"]
+                r["mfu"] = round(r["achieved_gflops"] / peak, 3)
+            results["training"].append(r)
+            print(f"training {prec}: {r}", flush=True)
+    ct2_dir = Path(model) / "ctranslate2"
+    if not (ct2_dir / "model.bin").exists():
+        from seq2seq.export import export_ctranslate2
+
+        export_ctranslate2(model, ct2_dir)
+    n, slow = args.sentences, args.slow_sentences
+    configs = [
+        ("ours greedy batched", dict(beam=1, batch=6000), n),
+        ("ours beam5 batched", dict(beam=5, batch=6000), n),
+        ("ours beam5 batched +attention", dict(beam=5, batch=6000, attention=True), n),
+        ("ours greedy batch1", dict(beam=1, batch=1), slow),
+        ("ours beam5 batch1", dict(beam=5, batch=1), slow),
+        ("ours beam5 batched no-cache", dict(beam=5, batch=6000, no_cache=True), slow),
+        ("annotated (greedy batch1 no-cache)", dict(beam=1, batch=1, no_cache=True), slow),
+        ("ctranslate2 fp32 greedy batched", dict(backend="ctranslate2", beam=1, batch=6000), n),
+        ("ctranslate2 fp32 beam5 batched", dict(backend="ctranslate2", beam=5, batch=6000), n),
+        ("ctranslate2 int8 greedy batched", dict(backend="ctranslate2", compute_type="int8", beam=1, batch=6000), n),
+        ("ctranslate2 int8 beam5 batched", dict(backend="ctranslate2", compute_type="int8", beam=5, batch=6000), n),
+        ("ctranslate2 fp32 beam5 batch1", dict(backend="ctranslate2", beam=5, batch=1), slow),
+    ]
+    results["decoding"] = {}
+    for name, cfg, count in configs:
+        r = run_decode(model, count, **cfg)
+        outputs = r.pop("outputs")
+        r["config"] = cfg
+        results["decoding"][name] = r
+        print(f"{name:<38} {r['sent_s']:>8.2f} sent/s {r['tgt_tok_s']:>9.1f} tok/s  peak {r['peak_rss_mb']} MB "
+              f"({r['sentences']} sentences)", flush=True)
+        results["decoding"][name]["_first_outputs"] = outputs[:3]
+    d = results["decoding"]
+    ratio = lambda a, b: round(d[a]["sent_s"] / d[b]["sent_s"], 2)
+    results["ratios"] = {
+        "ours beam5 batched / ctranslate2 fp32 beam5 batched": ratio("ours beam5 batched", "ctranslate2 fp32 beam5 batched"),
+        "ours greedy batched / ctranslate2 fp32 greedy batched": ratio("ours greedy batched", "ctranslate2 fp32 greedy batched"),
+        "ours greedy batch1 / annotated greedy batch1": ratio("ours greedy batch1", "annotated (greedy batch1 no-cache)"),
+        "ours greedy batched / annotated greedy batch1": ratio("ours greedy batched", "annotated (greedy batch1 no-cache)"),
+        "ours beam5 batched / ctranslate2 int8 beam5 batched": ratio("ours beam5 batched", "ctranslate2 int8 beam5 batched"),
+    }
+    print("\nratios (sentences/s, ours : peer):")
+    for k, v in results["ratios"].items():
+        print(f"  {k}: {v}")
+    Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
