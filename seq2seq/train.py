@@ -255,7 +255,7 @@ def get_tokenizers(cfg: dict, out: Path, pairs, resume_dir: Optional[Path], dist
     tok_dir = out / "tokenizers"
     if resume_dir is not None:
         src_proto, tgt_proto = (resume_dir / "source.model").read_bytes(), (resume_dir / "target.model").read_bytes()
-    elif tc.get("src_model") and tc.get("tgt_model") and not tc.get("train_if_given", False):
+    elif tc.get("src_model") and tc.get("tgt_model"):
         src_proto, tgt_proto = Path(tc["src_model"]).read_bytes(), Path(tc["tgt_model"]).read_bytes()
         log(f"tokenizers: using {tc['src_model']} and {tc['tgt_model']}")
     elif not tc.get("train", True):
@@ -582,7 +582,12 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
                 pad = 1 - window["all"] / max(1, window["pad"])
                 history.append((state.step, loss_tok))
                 if bar is not None:
-                    bar.set_postfix(loss=f"{loss_tok:.3f}", lr=f"{lr:.2e}", tgt_tok_s=f"{tps:.0f}", ep=state.epoch)
+                    extra = {}
+                    if max_time and not max_steps:  # tqdm has no total to give an ETA from: show the time budget left
+                        left = max(0.0, max_time - (elapsed0 + time.time() - start))
+                        extra["time_left"] = f"{int(left // 3600)}h{int(left % 3600 // 60):02d}m"
+                    bar.set_postfix(loss=f"{loss_tok:.3f}", lr=f"{lr:.2e}", tgt_tok_s=f"{tps:.0f}", ep=state.epoch,
+                                    **extra)
                 else:
                     log(f"step {state.step} epoch {state.epoch} loss {loss_tok:.3f} lr {lr:.2e} "
                         f"tgt tok/s {tps:.0f} src+tgt tok/s {(window['tgt'] + window['src']) / dt:.0f} pad {pad:.1%}")
