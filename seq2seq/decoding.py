@@ -71,7 +71,8 @@ class Stepper:
 
     def select(self, rows: Tensor, memory_rows: Optional[Tensor] = None) -> None:
         """Keep/reorder rows: ``rows`` for per-hypothesis state (self-attention cache), ``memory_rows``
-        for per-sentence state (C, its cross-attention K/V, the source mask); ``None`` = unchanged."""
+        for per-sentence state (C, its cross-attention K/V, the source mask; one row per sentence even in
+        beam search); ``None`` = unchanged."""
         if memory_rows is not None:
             if self.memory is not None:
                 self.memory = self.memory.index_select(0, memory_rows)
@@ -198,10 +199,9 @@ class BeamSearch(DecodeStrategy):
         k = self.k
         memory, src_mask, src_lens, max_lens = self._setup(src)
         batch, dev = src.size(0), src.device
-        # C and its cross-attention K/V are computed once per sentence, then repeated for the k beams.
+        # C and its cross-attention K/V stay one per sentence: the k beams of a sentence (rows i·k .. i·k+k-1)
+        # share them (MultiHeadedAttention folds the beams into the query axis), so beam reordering never copies them.
         stepper = Stepper(self.model, memory, src_mask, self.use_cache, self.return_attention)
-        expand = torch.arange(batch * k, device=dev) // k
-        stepper.select(expand, expand)
         history = AttentionHistory(self.return_attention)
         active = torch.arange(batch)  # original sentence of each active group of k rows
         ys = torch.full((batch * k, 1), BOS_ID, dtype=torch.long, device=dev)
@@ -243,7 +243,7 @@ class BeamSearch(DecodeStrategy):
                 keep_rows = (keep_groups[:, None] * k + torch.arange(k, device=dev)).view(-1)
                 rows, ys, scores = rows[keep_rows], ys[keep_rows], scores[keep_groups]
                 active = active[keep_groups.cpu()]
-                stepper.select(rows, keep_rows)
+                stepper.select(rows, keep_groups)
             else:
                 stepper.select(rows)
             parents = rows

@@ -163,15 +163,29 @@ class MultiHeadedAttention(nn.Module):
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor, mask: Optional[Tensor] = None,
                 need_weights: bool = False) -> tuple[Tensor, Optional[Tensor]]:
-        """``key``/``value`` are already projected and split ([B, h, Tk, d_k]); see :meth:`project_kv`."""
+        """``key``/``value`` are already projected and split ([B', h, Tk, d_k]); see :meth:`project_kv`.
+
+        ``query`` is [B, Tq, d] with B = g·B': rows ``i·g .. i·g+g-1`` share key/value set i (beam
+        search: the g beams of one sentence share that sentence's C).  The g query sets are folded into
+        the query axis, so each sentence's K/V are stored and read once, not once per beam.
+        ``mask`` is broadcastable to [B', h, g·Tq, Tk].  Returns (output [B, Tq, d], weights [B, h, Tq, Tk] or None).
+        """
         b, tq, _ = query.shape
+        bk = key.size(0)
+        g = b // bk
         q = self._split(self.w_q(query))
+        if g > 1:
+            q = q.view(bk, g, self.h, tq, self.d_k).transpose(1, 2).reshape(bk, self.h, g * tq, self.d_k)
         if need_weights:
             x, weights = attention(q, key, value, mask, self.dropout if self.training else None)
         else:
             p = self.dropout.p if self.training else 0.0
             x = F.scaled_dot_product_attention(q, key, value, attn_mask=mask, dropout_p=p)
             weights = None
+        if g > 1:
+            x = x.view(bk, self.h, g, tq, self.d_k).transpose(1, 2).reshape(b, self.h, tq, self.d_k)
+            if weights is not None:
+                weights = weights.view(bk, self.h, g, tq, -1).transpose(1, 2).reshape(b, self.h, tq, -1)
         x = x.transpose(1, 2).reshape(b, tq, self.h * self.d_k)
         return self.w_o(x), weights
 

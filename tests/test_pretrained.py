@@ -1,0 +1,49 @@
+"""The default model shipped in the repository (seq2seq/pretrained/zh-en): it loads offline with no
+argument, translates everyday sentences sensibly, and is what the command line and the app use."""
+
+import numpy as np
+import pytest
+import torch
+
+from seq2seq import DEFAULT_MODEL_DIR, Translator
+from seq2seq.cli import translate_main
+from seq2seq.model_dir import read_folder_config
+
+
+@pytest.fixture(scope="module")
+def default_translator():
+    assert (DEFAULT_MODEL_DIR / "model.safetensors").exists(), f"the shipped model is missing from {DEFAULT_MODEL_DIR}"
+    return Translator.load()
+
+
+def test_shipped_folder_is_small_and_complete():
+    files = {p.name: p.stat().st_size for p in DEFAULT_MODEL_DIR.iterdir() if p.is_file()}
+    assert {"model.safetensors", "config.json", "source.model", "target.model", "README.md"} <= set(files)
+    assert sum(files.values()) <= 40 * 2**20
+    card = (DEFAULT_MODEL_DIR / "README.md").read_text(encoding="utf-8")
+    for needed in ("BLEU", "chrF", "tatoeba", "newstest2017", "parameters", "licen"):
+        assert needed.lower() in card.lower(), needed
+    assert read_folder_config(DEFAULT_MODEL_DIR / "config.json", "config.json")["decoding"]["beam_size"] == 5
+
+
+@pytest.mark.parametrize("beam", [1, 5])
+def test_default_model_translates_everyday_sentences(default_translator, beam):
+    out = default_translator.translate(["我喜欢吃苹果。", "今天天气很好。", "你叫什么名字？"], beam_size=beam)
+    apple, weather, name = (t.text.lower() for t in out)
+    assert "apple" in apple
+    assert "weather" in weather and "today" in weather
+    assert "name" in name and name.endswith("?")
+    for t in out:
+        assert np.allclose(t.cross_attention.sum(-1), 1.0, atol=1e-4)
+
+
+def test_default_model_weights_are_upcast_to_float32(default_translator):
+    """The file stores fp16 (half the size); the model computes in fp32."""
+    assert {p.dtype for p in default_translator.model.parameters()} == {torch.float32}
+
+
+def test_command_line_uses_the_default_model(tmp_path):
+    (tmp_path / "in.zh").write_text("我喜欢吃苹果。\n\n", encoding="utf-8")
+    assert translate_main(["--beam", "1", "-i", str(tmp_path / "in.zh"), "-o", str(tmp_path / "out.en")]) == 0
+    lines = (tmp_path / "out.en").read_text(encoding="utf-8").split("\n")
+    assert "apple" in lines[0].lower() and lines[1] == ""
