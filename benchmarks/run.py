@@ -27,7 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEV = Path(os.environ.get("S2S_SHARED", ROOT.parent / "shared")) / "data" / "dev" / "newstest2017.zh"
+DEV_DIR = Path(os.environ.get("S2S_SHARED", ROOT.parent / "shared")) / "data" / "dev"
+DEV = DEV_DIR / "newstest2017.zh"
+SHORT = DEV_DIR / "tatoeba-dev.zh"  # short everyday sentences, for the JoeyNMT reference figure
+JOEYNMT = {"train_tgt_tok_s": 280, "beam5_sent_s_short": 6.6}  # JoeyNMT 2.3, 6+6 x d256, this machine (issue #7)
+OUT_DIR = ROOT / "benchmarks" / "out"
 
 
 def matmul_peak(dtype_name: str, n: int = 2048, reps: int = 10) -> float:
@@ -117,7 +121,7 @@ def decode_worker(args) -> dict:
     import torch
 
     torch.set_num_threads(os.cpu_count() or 1)
-    sents = DEV.read_text(encoding="utf-8").splitlines()[: args.sentences]
+    sents = Path(args.data).read_text(encoding="utf-8").splitlines()[: args.sentences]
     if args.backend == "ctranslate2":
         from seq2seq.ct2 import CT2Translator
 
@@ -129,6 +133,8 @@ def decode_worker(args) -> dict:
     kw = dict(beam_size=args.beam)
     if args.backend == "torch":
         kw.update(use_cache=not args.no_cache, return_attention=args.attention)
+        if args.compute_type == "bfloat16":
+            kw["dtype"] = torch.bfloat16
     tr.translate(sents[:2], **kw)  # warm-up
     t0 = time.perf_counter()
     outs = []
@@ -142,6 +148,36 @@ def decode_worker(args) -> dict:
     return {"sentences": len(sents), "seconds": round(dt, 2), "sent_s": round(len(sents) / dt, 2),
             "tgt_tok_s": round(tgt_tokens / dt, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "outputs": [t.text for t in outs]}
+
+
+def bench_app_latency(model: str, runs: int = 30) -> dict:
+    """The web demo's work for one request: a 20-character sentence, beam 5, then the map and the word view."""
+    import numpy as np
+    import torch
+
+    from seq2seq import Translator
+    from seq2seq.webapp import alignment_figure, predict, word_alignment_html
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    tr = Translator.load(model)
+    text = "他说我们明天早上八点在北京火车站见面吧。"  # 20 characters
+    for _ in range(3):
+        pred = predict(tr, text, beam_size=5)
+        alignment_figure(pred).to_json()
+    translate_ms, total_ms = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        pred = predict(tr, text, beam_size=5)
+        t1 = time.perf_counter()
+        alignment_figure(pred).to_json()  # what Gradio serialises and sends
+        word_alignment_html(pred)
+        t2 = time.perf_counter()
+        translate_ms.append((t1 - t0) * 1e3)
+        total_ms.append((t2 - t0) * 1e3)
+    pct = lambda xs, q: round(float(np.percentile(xs, q)), 1)
+    return {"sentence": text, "characters": len(text), "output": pred.translation, "runs": runs,
+            "translate_p50_ms": pct(translate_ms, 50), "translate_p95_ms": pct(translate_ms, 95),
+            "with_map_p50_ms": pct(total_ms, 50), "with_map_p95_ms": pct(total_ms, 95)}
 
 
 def run_decode(model: str, sentences: int, **cfg) -> dict:
@@ -206,6 +242,8 @@ def main(argv=None) -> int:
         ("ours greedy batched", dict(beam=1, batch=6000), n),
         ("ours beam5 batched", dict(beam=5, batch=6000), n),
         ("ours beam5 batched +attention", dict(beam=5, batch=6000, attention=True), n),
+        ("ours bf16 greedy batched", dict(beam=1, batch=6000, compute_type="bfloat16"), n),
+        ("ours bf16 beam5 batched", dict(beam=5, batch=6000, compute_type="bfloat16"), n),
         ("ours greedy batch1", dict(beam=1, batch=1), slow),
         ("ours beam5 batch1", dict(beam=5, batch=1), slow),
         ("ours beam5 batched no-cache", dict(beam=5, batch=6000, no_cache=True), slow),

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import torch
+
 from .model_dir import ModelFolderError
 
 
@@ -24,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-lines", type=int, default=2000, help="lines read and translated at a time")
     p.add_argument("--no-cache", action="store_true", help="recompute the whole prefix each step (slow; for tests)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast for the matrix products (faster on CPUs with AVX-512 bf16)")
     p.add_argument("--alignments", metavar="FILE", help="also write hard alignments (Pharaoh i-j) to FILE")
     p.add_argument("--alignment-level", choices=["piece", "word"], default="word",
                    help="piece: sentencepiece indices; word: Chinese characters / English words (default)")
@@ -47,7 +50,8 @@ def translate_lines(tr, lines: list[str], args) -> list:
         owner.extend([n] * len(parts))
     outs = tr.translate(pieces, beam_size=args.beam, length_penalty=args.length_penalty, nbest=args.nbest,
                         max_len_a=args.max_len_a, max_len_b=args.max_len_b, use_cache=not args.no_cache,
-                        return_attention=bool(args.alignments), max_tokens=args.max_tokens)
+                        return_attention=bool(args.alignments), max_tokens=args.max_tokens,
+                        dtype=torch.bfloat16 if args.bf16 else None)
     grouped = [[] for _ in lines]
     for n, t in zip(owner, outs):
         grouped[n].append(t)

