@@ -232,7 +232,7 @@ def main(argv=None) -> int:
                 r["mfu"] = round(r["achieved_gflops"] / peak, 3)
             results["training"].append(r)
             print(f"training {prec}: {r}", flush=True)
-    ct2_dir = Path(model) / "ctranslate2"
+    ct2_dir = OUT_DIR / "ctranslate2"
     if not (ct2_dir / "model.bin").exists():
         from seq2seq.export import export_ctranslate2
 

@@ -23,7 +23,7 @@ def test_shipped_folder_is_small_and_complete():
     card = (DEFAULT_MODEL_DIR / "README.md").read_text(encoding="utf-8")
     for needed in ("BLEU", "chrF", "tatoeba", "newstest2017", "parameters", "licen"):
         assert needed.lower() in card.lower(), needed
-    assert read_folder_config(DEFAULT_MODEL_DIR / "config.json", "config.json")["decoding"]["beam_size"] == 5
+    assert read_folder_config(DEFAULT_MODEL_DIR).decoding["beam_size"] == 5
 
 
 @pytest.mark.parametrize("beam", [1, 5])
