@@ -116,6 +116,14 @@ def bench_training(steps: int, precision: str) -> dict:
             "params_m": round(model.num_parameters() / 1e6, 2)}
 
 
+def peak_rss_mb() -> int:
+    """This process's peak resident memory (VmHWM; ru_maxrss would include the parent's pages at fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
 def decode_worker(args) -> dict:
     """One decoding configuration, in this (fresh) process, so that peak memory is its own."""
     import torch
@@ -125,7 +133,7 @@ def decode_worker(args) -> dict:
     if args.backend == "ctranslate2":
         from seq2seq.ct2 import CT2Translator
 
-        tr = CT2Translator.load(args.model, compute_type=args.compute_type)
+        tr = CT2Translator.load(args.model, compute_type=args.compute_type, intra_threads=os.cpu_count() or 1)
     else:
         from seq2seq import Translator
 
@@ -146,7 +154,7 @@ def decode_worker(args) -> dict:
     dt = time.perf_counter() - t0
     tgt_tokens = sum(len(t.target_tokens) for t in outs)
     return {"sentences": len(sents), "seconds": round(dt, 2), "sent_s": round(len(sents) / dt, 2),
-            "tgt_tok_s": round(tgt_tokens / dt, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "tgt_tok_s": round(tgt_tokens / dt, 1), "peak_rss_mb": peak_rss_mb(),
             "outputs": [t.text for t in outs]}
 
 
@@ -208,6 +216,7 @@ def main(argv=None) -> int:
     p.add_argument("--batch", type=int, default=1, help="1, or a batch size in source tokens")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--attention", action="store_true")
+    p.add_argument("--data", default=str(DEV))
     args = p.parse_args(argv)
     if args.worker:
         print(json.dumps(decode_worker(args)))
@@ -253,10 +262,13 @@ def main(argv=None) -> int:
         ("ctranslate2 int8 greedy batched", dict(backend="ctranslate2", compute_type="int8", beam=1, batch=6000), n),
         ("ctranslate2 int8 beam5 batched", dict(backend="ctranslate2", compute_type="int8", beam=5, batch=6000), n),
         ("ctranslate2 fp32 beam5 batch1", dict(backend="ctranslate2", beam=5, batch=1), slow),
+        # short everyday sentences, for the JoeyNMT reference (beam 5 at about 6.6 sentences/s)
+        ("ours beam5 batched, tatoeba-dev", dict(beam=5, batch=6000, data=str(SHORT)), n),
+        ("ours beam5 batch1, tatoeba-dev", dict(beam=5, batch=1, data=str(SHORT)), n),
     ]
     results["decoding"] = {}
     for name, cfg, count in configs:
-        r = run_decode(model, count, **cfg)
+        r = run_decode(str(ct2_dir) if cfg.get("backend") == "ctranslate2" else model, count, **cfg)
         outputs = r.pop("outputs")
         r["config"] = cfg
         results["decoding"][name] = r
@@ -271,9 +283,20 @@ def main(argv=None) -> int:
         "ours greedy batch1 / annotated greedy batch1": ratio("ours greedy batch1", "annotated (greedy batch1 no-cache)"),
         "ours greedy batched / annotated greedy batch1": ratio("ours greedy batched", "annotated (greedy batch1 no-cache)"),
         "ours beam5 batched / ctranslate2 int8 beam5 batched": ratio("ours beam5 batched", "ctranslate2 int8 beam5 batched"),
+        "ours bf16 beam5 batched / ctranslate2 fp32 beam5 batched": ratio("ours bf16 beam5 batched", "ctranslate2 fp32 beam5 batched"),
+        "ours beam5 batch1 / ctranslate2 fp32 beam5 batch1": ratio("ours beam5 batch1", "ctranslate2 fp32 beam5 batch1"),
     }
+    results["vs_joeynmt"] = {
+        "beam5 batched sent/s on tatoeba-dev / 6.6": round(d["ours beam5 batched, tatoeba-dev"]["sent_s"] / JOEYNMT["beam5_sent_s_short"], 1),
+        "beam5 batch1 sent/s on tatoeba-dev / 6.6": round(d["ours beam5 batch1, tatoeba-dev"]["sent_s"] / JOEYNMT["beam5_sent_s_short"], 1),
+    }
+    for r in results.get("training", []):
+        if "tgt_tok_s" in r:
+            results["vs_joeynmt"][f"training {r['precision']} tgt tok/s / 280"] = round(r["tgt_tok_s"] / JOEYNMT["train_tgt_tok_s"], 1)
+    results["app_latency"] = bench_app_latency(model)
+    print(f"app latency: {results['app_latency']}")
     print("\nratios (sentences/s, ours : peer):")
-    for k, v in results["ratios"].items():
+    for k, v in {**results["ratios"], **results["vs_joeynmt"]}.items():
         print(f"  {k}: {v}")
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"\nwrote {args.out}")

@@ -55,7 +55,7 @@ class CT2Translator:
             longest = max(len(pieces[i]) for i in todo)
             outs = self.ct2.translate_batch(
                 [pieces[i] for i in todo], beam_size=beam_size, length_penalty=lp, num_hypotheses=nbest,
-                max_decoding_length=int(a * longest + b), return_scores=True, max_batch_size=max_tokens,
+                max_decoding_length=min(int(a * longest + b), self.max_source_tokens), return_scores=True, max_batch_size=max_tokens,
                 batch_type="tokens", disable_unk=False)
             for i, res in zip(todo, outs):
                 hyps = []
