@@ -82,11 +82,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(toy_translator, tmp_path_factory):
-    folder = toy_translator.save(tmp_path_factory.mktemp("app") / "model")
+def start_app(*args):
+    """Start ``python app.py ARGS --port N``; yield its URL once it accepts connections."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--model", str(folder), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *args, "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 90
@@ -103,6 +102,18 @@ def server(toy_translator, tmp_path_factory):
     proc.wait(timeout=20)
 
 
+@pytest.fixture(scope="module")
+def server(toy_translator, tmp_path_factory):
+    folder = toy_translator.save(tmp_path_factory.mktemp("app") / "model")
+    yield from start_app("--model", str(folder))
+
+
+@pytest.fixture(scope="module")
+def default_server():
+    """The app as a user starts it: no --model, so the shipped model."""
+    yield from start_app()
+
+
 def test_api_endpoint_translate(server):
     from gradio_client import Client
 
@@ -117,8 +128,9 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-component-update", "--disable-sync"]
 
 
-@pytest.mark.browser
-def test_real_browser_translates_and_draws_the_heatmap(server, tmp_path):
+def browser_translate(url: str, text: str, shot: str) -> tuple[str, list[str]]:
+    """Type ``text``, click translate, wait for the translation and the heatmap, save a screenshot.
+    Returns (the translation, the heatmap's x-axis labels)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -126,19 +138,35 @@ def test_real_browser_translates_and_draws_the_heatmap(server, tmp_path):
     if not CHROMIUM:
         print("browser test skipped: no chromium (apt-get install chromium fonts-noto-cjk)")
         pytest.skip("no Chromium browser on this machine (apt-get install chromium)")
-    shot = os.environ.get("S2S_SCREENSHOT") or str(tmp_path / "app.png")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1300})
-        page.goto(server)
-        page.locator("#source textarea").fill("我喜欢吃苹果。今天天气很好。")
+        page.goto(url)
+        page.locator("#source textarea").fill(text)
         page.locator("#translate-btn").click()
         page.wait_for_function("document.querySelector('#translation textarea').value.length > 0", timeout=60000)
-        assert page.locator("#translation textarea").input_value() == "I like to eat apples. The weather is nice today."
+        translation = page.locator("#translation textarea").input_value()
         page.wait_for_selector("#heatmap .js-plotly-plot", timeout=60000)
         page.wait_for_timeout(500)
         page.screenshot(path=shot, full_page=True)
         ticks = page.eval_on_selector_all("#heatmap .xtick text", "els => els.map(e => e.textContent)")
-        assert any("苹果" in t or "喜欢" in t for t in ticks), ticks
         browser.close()
     assert os.path.getsize(shot) > 10_000
+    return translation, ticks
+
+
+@pytest.mark.browser
+def test_real_browser_translates_and_draws_the_heatmap(server, tmp_path):
+    translation, ticks = browser_translate(server, "我喜欢吃苹果。今天天气很好。", str(tmp_path / "app.png"))
+    assert translation == "I like to eat apples. The weather is nice today."
+    assert any("苹果" in t or "喜欢" in t for t in ticks), ticks
+
+
+@pytest.mark.browser
+def test_real_browser_with_the_shipped_model(default_server, tmp_path):
+    """``python app.py`` with no --model serves the shipped model.  S2S_SCREENSHOT=docs/screenshot.png keeps
+    the screenshot (the one in the README)."""
+    shot = os.environ.get("S2S_SCREENSHOT") or str(tmp_path / "app.png")
+    translation, ticks = browser_translate(default_server, "我喜欢吃苹果。今天天气很好。", shot)
+    assert "apple" in translation.lower() and "weather" in translation.lower()
+    assert any("苹果" in t or "喜欢" in t for t in ticks), ticks
