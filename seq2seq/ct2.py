@@ -21,6 +21,7 @@ class CT2Translator:
         self.ct2, self.src_tok, self.tgt_tok = translator, src_tok, tgt_tok
         self.folder_config = folder_config
         self.max_source_tokens = max_source_tokens
+        self.max_output_tokens = folder_config.model.max_len - 1  # positions the model has, as in DecodeStrategy
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu", compute_type: str = "default", intra_threads: int = 0):
@@ -55,7 +56,7 @@ class CT2Translator:
             longest = max(len(pieces[i]) for i in todo)
             outs = self.ct2.translate_batch(
                 [pieces[i] for i in todo], beam_size=beam_size, length_penalty=lp, num_hypotheses=nbest,
-                max_decoding_length=min(int(a * longest + b), self.max_source_tokens), return_scores=True, max_batch_size=max_tokens,
+                max_decoding_length=min(int(a * longest + b), self.max_output_tokens), return_scores=True, max_batch_size=max_tokens,
                 batch_type="tokens", disable_unk=False)
             for i, res in zip(todo, outs):
                 hyps = []

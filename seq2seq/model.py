@@ -171,23 +171,35 @@ class MultiHeadedAttention(nn.Module):
         ``mask`` is broadcastable to [B', h, g·Tq, Tk].  Returns (output [B, Tq, d], weights [B, h, Tq, Tk] or None).
         """
         b, tq, _ = query.shape
-        bk = key.size(0)
-        g = b // bk
-        q = self._split(self.w_q(query))
-        if g > 1:
-            q = q.view(bk, g, self.h, tq, self.d_k).transpose(1, 2).reshape(bk, self.h, g * tq, self.d_k)
+        if b % key.size(0):
+            raise ValueError(f"{b} query rows cannot share {key.size(0)} key/value sets evenly")
+        g = b // key.size(0)
+        q = _fold(self._split(self.w_q(query)), g)
         if need_weights:
             x, weights = attention(q, key, value, mask, self.dropout if self.training else None)
+            weights = _unfold(weights, g, tq)
         else:
             p = self.dropout.p if self.training else 0.0
             x = F.scaled_dot_product_attention(q, key, value, attn_mask=mask, dropout_p=p)
             weights = None
-        if g > 1:
-            x = x.view(bk, self.h, g, tq, self.d_k).transpose(1, 2).reshape(b, self.h, tq, self.d_k)
-            if weights is not None:
-                weights = weights.view(bk, self.h, g, tq, -1).transpose(1, 2).reshape(b, self.h, tq, -1)
-        x = x.transpose(1, 2).reshape(b, tq, self.h * self.d_k)
+        x = _unfold(x, g, tq).transpose(1, 2).reshape(b, tq, self.h * self.d_k)
         return self.w_o(x), weights
+
+
+def _fold(t: Tensor, g: int) -> Tensor:
+    """[g·B', h, T, X] -> [B', h, g·T, X]: each group of g consecutive rows becomes one row."""
+    if g == 1:
+        return t
+    b, h, tq, x = t.shape
+    return t.view(b // g, g, h, tq, x).transpose(1, 2).reshape(b // g, h, g * tq, x)
+
+
+def _unfold(t: Tensor, g: int, tq: int) -> Tensor:
+    """The inverse of :func:`_fold`: [B', h, g·T, X] -> [g·B', h, T, X]."""
+    if g == 1:
+        return t
+    b, h, _, x = t.shape
+    return t.view(b, h, g, tq, x).transpose(1, 2).reshape(b * g, h, tq, x)
 
 
 class PositionwiseFeedForward(nn.Module):

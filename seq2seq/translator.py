@@ -134,7 +134,7 @@ class Translator:
             src = torch.full((len(batch), width), PAD_ID, dtype=torch.long)
             for row, i in enumerate(batch):
                 src[row, : len(src_ids[i])] = torch.tensor(src_ids[i])
-            with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
                 hyps = strategy.search(src.to(self.device))
             for i, sent_hyps in zip(batch, hyps):
                 results[i] = self._to_translation(src_ids[i], sent_hyps)
