@@ -126,13 +126,13 @@ class DecodeStrategy:
 
     @staticmethod
     def _constrain(logp: Tensor, at_cap: Tensor) -> Tensor:
-        """Never produce <pad> or <s>; rows where ``at_cap`` may only produce EOS."""
+        """Never produce <pad> or <s>; rows where ``at_cap`` may only produce EOS.  Edits ``logp`` in place."""
         logp[:, PAD_ID] = float("-inf")
         logp[:, BOS_ID] = float("-inf")
         if at_cap.any():
             eos_col = logp[:, EOS_ID].clone()
-            logp = logp.masked_fill(at_cap[:, None], float("-inf"))
-            logp[:, EOS_ID] = torch.where(at_cap, eos_col, logp[:, EOS_ID])
+            logp.masked_fill_(at_cap[:, None], float("-inf"))
+            logp[:, EOS_ID] = eos_col
         return logp
 
     def _hyp(self, tokens: list[int], score: float, attention: Optional[Tensor]) -> Hypothesis:
@@ -216,7 +216,7 @@ class BeamSearch(DecodeStrategy):
             at_cap = (max_lens[active] <= t + 1).repeat_interleave(k).to(dev)
             logp = self._constrain(logp, at_cap)
             vocab = logp.size(-1)
-            cand = (scores.view(nb, k, 1) + logp.view(nb, k, vocab)).view(nb, k * vocab)
+            cand = logp.view(nb, k, vocab).add_(scores.view(nb, k, 1)).view(nb, k * vocab)  # in place: no second [N·k, V] tensor
             top_s, top_i = cand.topk(min(2 * k, k * vocab), dim=1)
             top_beam, top_tok = top_i // vocab, top_i % vocab
             is_eos = top_tok == EOS_ID
@@ -233,7 +233,7 @@ class BeamSearch(DecodeStrategy):
             rows = (torch.arange(nb, device=dev)[:, None] * k + top_beam.gather(1, cont_j)).view(-1)
             toks = top_tok.gather(1, cont_j).view(-1)
             # Sentences with k finished hypotheses, or at their length cap, leave the batch.
-            done = torch.tensor([len(finished[int(s)]) >= k for s in active], device=dev) | (max_lens[active] <= t + 1).to(dev)
+            done = torch.tensor([len(finished[s]) >= k for s in active.tolist()], device=dev) | (max_lens[active] <= t + 1).to(dev)
             if done.all():
                 break
             ys = torch.cat([ys.index_select(0, rows), toks[:, None]], dim=1)

@@ -122,8 +122,9 @@ class Translator:
                                  f"{self.max_source_tokens}: split it into shorter sentences")
         results: list[Optional[Translation]] = [None] * len(src_ids)
         order = sorted((i for i, ids in enumerate(src_ids) if ids), key=lambda i: -len(src_ids[i]))
-        # Beam search runs beam_size hypotheses per sentence: budget the batch in hypothesis tokens.
-        batches = _batches(order, src_ids, max(1, max_tokens // beam_size))
+        # max_tokens counts source tokens, as CTranslate2's batch_type="tokens" does; beam search then
+        # holds beam_size hypotheses per sentence (C and cross-attention K/V stay one per sentence).
+        batches = _batches(order, src_ids, max_tokens)
         bar = None
         if progress:
             from tqdm.auto import tqdm

@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from seq2seq.model import (EncoderDecoder, ModelConfig, MultiHeadedAttention, PositionalEncoding, attention,
                            subsequent_mask)
@@ -38,31 +39,33 @@ def test_attention_rows_sum_to_one_and_padding_gets_zero_weight():
     assert torch.all(w[1, :, :, 4:] == 0)
 
 
-def test_fused_and_explicit_attention_agree():
+def test_attention_matches_pytorch_reference_kernel():
+    """Our written-out attention against torch's fused kernel, for padding and causal masks."""
     torch.manual_seed(0)
     mha = MultiHeadedAttention(4, 32, dropout=0.0).eval()
     x, mem = torch.randn(3, 6, 32), torch.randn(3, 9, 32)
     mask = torch.ones(3, 1, 1, 9, dtype=torch.bool)
     mask[0, ..., 5:] = False
-    k, v = mha.project_kv(mem)
-    fused, none = mha(x, k, v, mask, need_weights=False)
-    explicit, w = mha(x, k, v, mask, need_weights=True)
-    assert none is None and w.shape == (3, 4, 6, 9)
-    assert torch.allclose(fused, explicit, atol=1e-5)
-    causal = subsequent_mask(6)
-    k2, v2 = mha.project_kv(x)
-    assert torch.allclose(mha(x, k2, v2, causal)[0], mha(x, k2, v2, causal, need_weights=True)[0], atol=1e-5)
+    for keys, m in ((mem, mask), (x, subsequent_mask(6))):
+        k, v = mha.project_kv(keys)
+        out, none = mha(x, k, v, m)
+        out_w, w = mha(x, k, v, m, need_weights=True)
+        q = mha._split(mha.w_q(x))
+        ref = F.scaled_dot_product_attention(q, k, v, attn_mask=m).transpose(1, 2).reshape(3, 6, 32)
+        assert none is None and w.shape == (3, 4, 6, keys.size(1))
+        assert torch.equal(out, out_w)
+        assert torch.allclose(out, mha.w_o(ref), atol=1e-5)
 
 
-def test_whole_model_fused_and_explicit_paths_agree():
+def test_decode_returns_cross_attention_weights_only_when_asked():
     model = random_model()
     src = random_batch(1, 3, 8, 40, {2: 5})
     tgt = random_batch(2, 3, 6, 48)
     mask = model.src_mask(src)
     mem = model.encode(src, mask)
-    fused, _ = model.decode(mem, mask, tgt, need_weights=False)
-    explicit, weights = model.decode(mem, mask, tgt, need_weights=True)
-    assert torch.allclose(fused, explicit, atol=1e-5)
+    hidden, none = model.decode(mem, mask, tgt, need_weights=False)
+    hidden_w, weights = model.decode(mem, mask, tgt, need_weights=True)
+    assert torch.equal(hidden, hidden_w) and none == [None, None]
     assert len(weights) == 2 and weights[0].shape == (3, 4, 6, 8)
     assert torch.all(weights[1][2, :, :, 5:] == 0)
 

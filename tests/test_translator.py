@@ -25,6 +25,18 @@ def test_bf16_autocast_gives_the_same_translations(toy_translator):
     assert all(np.allclose(t.cross_attention.sum(-1), 1.0, atol=1e-3) for t in bf16)
 
 
+def test_batches_count_source_tokens_and_do_not_change_results(toy_translator):
+    from seq2seq.translator import _batches
+
+    src_ids = [[5] * n for n in (7, 6, 4, 4, 3)]
+    assert _batches([0, 1, 2, 3, 4], src_ids, max_tokens=14) == [[0, 1], [2, 3, 4]]
+    src = [z for z, _ in OVERFIT_PAIRS]
+    whole = toy_translator.translate(src, beam_size=5, max_tokens=6000)
+    one_by_one = toy_translator.translate(src, beam_size=5, max_tokens=1)
+    assert [t.text for t in one_by_one] == [t.text for t in whole]
+    assert [t.score for t in one_by_one] == pytest.approx([t.score for t in whole], abs=1e-4)
+
+
 def test_translation_fields(toy_translator):
     out = toy_translator.translate(["我喜欢吃苹果。", "今天天气很好。"], beam_size=5, nbest=3)
     for t in out:
