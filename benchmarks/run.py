@@ -63,12 +63,11 @@ def bench_training(steps: int, precision: str) -> dict:
     """Time `steps` optimizer steps of the shipped config (after 3 warm-up steps)."""
     import numpy as np
     import torch
-    import torch.nn.functional as F
 
     from seq2seq.data import TokenBatcher, padding_fraction
     from seq2seq.model import EncoderDecoder, ModelConfig
-    from seq2seq.tokenizer import EOS_ID, PAD_ID
-    from seq2seq.train import collate, load_config
+    from seq2seq.tokenizer import EOS_ID
+    from seq2seq.train import collate, load_config, token_loss
     from seq2seq.data import load_source, clean_pairs, CleanConfig
     from seq2seq.tokenizer import SubwordTokenizer
 
@@ -100,9 +99,7 @@ def bench_training(steps: int, precision: str) -> dict:
         src, tin, tout = collate(b.indices, src_ids, tgt_ids, "cpu")
         with autocast:
             logits = model(src, tin)
-        loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), tout.view(-1), ignore_index=PAD_ID,
-                               label_smoothing=0.1)
-        loss.backward()
+        (token_loss(logits, tout, cfg["train"]["label_smoothing"]) / b.tgt_tokens).backward()
         opt.step()
         opt.zero_grad()
     dt = time.perf_counter() - t0

@@ -17,11 +17,11 @@ from .translator import Translation
 
 
 class CT2Translator:
-    def __init__(self, translator, src_tok, tgt_tok, folder_config, max_source_tokens: int):
+    def __init__(self, translator, src_tok, tgt_tok, folder_config):
         self.ct2, self.src_tok, self.tgt_tok = translator, src_tok, tgt_tok
         self.folder_config = folder_config
-        self.max_source_tokens = max_source_tokens
-        self.max_output_tokens = folder_config.model.max_len - 1  # positions the model has, as in DecodeStrategy
+        # Positions the model has, as in Translator.max_source_tokens and DecodeStrategy.
+        self.max_source_tokens = self.max_output_tokens = folder_config.model.max_len - 1
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu", compute_type: str = "default", intra_threads: int = 0):
@@ -37,7 +37,7 @@ class CT2Translator:
         cfg = read_folder_config(path, CT2_OUR_CONFIG)
         src_tok, tgt_tok, _, _ = load_tokenizers(path, cfg.t2s)
         tr = ctranslate2.Translator(str(path), device=device, compute_type=compute_type, intra_threads=intra_threads)
-        return cls(tr, src_tok, tgt_tok, cfg, cfg.model.max_len - 1)
+        return cls(tr, src_tok, tgt_tok, cfg)
 
     def translate(self, sentences: Sequence[str] | str, beam_size: Optional[int] = None,
                   length_penalty: Optional[float] = None, nbest: int = 1, max_len_a: Optional[float] = None,

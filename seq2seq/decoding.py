@@ -213,8 +213,8 @@ class BeamSearch(DecodeStrategy):
             nb = active.numel()
             logp, weights = stepper.step(ys)
             history.add(weights, parents)
-            at_cap = (max_lens[active] <= t + 1).repeat_interleave(k).to(dev)
-            logp = self._constrain(logp, at_cap)
+            capped = (max_lens[active] <= t + 1).to(dev)  # per sentence
+            logp = self._constrain(logp, capped.repeat_interleave(k))
             vocab = logp.size(-1)
             cand = logp.view(nb, k, vocab).add_(scores.view(nb, k, 1)).view(nb, k * vocab)  # in place: no second [N·k, V] tensor
             top_s, top_i = cand.topk(min(2 * k, k * vocab), dim=1)
@@ -233,7 +233,7 @@ class BeamSearch(DecodeStrategy):
             rows = (torch.arange(nb, device=dev)[:, None] * k + top_beam.gather(1, cont_j)).view(-1)
             toks = top_tok.gather(1, cont_j).view(-1)
             # Sentences with k finished hypotheses, or at their length cap, leave the batch.
-            done = torch.tensor([len(finished[s]) >= k for s in active.tolist()], device=dev) | (max_lens[active] <= t + 1).to(dev)
+            done = torch.tensor([len(finished[s]) >= k for s in active.tolist()], device=dev) | capped
             if done.all():
                 break
             ys = torch.cat([ys.index_select(0, rows), toks[:, None]], dim=1)

@@ -342,6 +342,12 @@ def greedy_scores(model, src_tok, tgt_tok, dev: DevSet, cfg: dict) -> dict:
             "chrf": sacrebleu.corpus_chrf(hyps, [dev.references]).score, "example": hyps[0]}
 
 
+def token_loss(logits: torch.Tensor, tout: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+    """Summed cross-entropy over the non-padding target tokens (log-softmax in fp32, even under autocast)."""
+    return F.cross_entropy(logits.float().view(-1, logits.size(-1)), tout.view(-1), ignore_index=PAD_ID,
+                           label_smoothing=label_smoothing, reduction="sum")
+
+
 @torch.no_grad()
 def dev_loss(model, dev: DevSet, max_tokens: int, device, label_smoothing: float) -> float:
     total, count = 0.0, 0
@@ -353,8 +359,7 @@ def dev_loss(model, dev: DevSet, max_tokens: int, device, label_smoothing: float
             continue
         src, tin, tout = collate(batch, dev.src_ids, dev.tgt_ids, device)
         logits = model(src, tin)
-        total += F.cross_entropy(logits.float().view(-1, logits.size(-1)), tout.view(-1), ignore_index=PAD_ID,
-                                 reduction="sum").item()
+        total += token_loss(logits, tout).item()
         count += int((tout != PAD_ID).sum())
         batch = [i] if i is not None else []
     return total / max(1, count)
@@ -552,8 +557,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
                 with sync:
                     with autocast():
                         logits = net(src, tin)
-                    loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), tout.view(-1),
-                                           ignore_index=PAD_ID, label_smoothing=ls, reduction="sum")
+                    loss = token_loss(logits, tout, ls)
                     # DDP averages gradients over ranks: scale so the step's gradient is the mean over all
                     # target tokens of the global batch, as in one process with the same batches.
                     (loss * dist.world / global_tgt).backward()
