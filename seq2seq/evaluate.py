@@ -144,7 +144,8 @@ def main(argv=None) -> int:
     p.add_argument("--test", nargs="+", required=True, help="test sets: path prefix, SRC=REF, or a sacrebleu name")
     p.add_argument("-l", "--langpair", default="zh-en", help="language pair for sacrebleu test sets")
     p.add_argument("--beam", nargs="+", type=int, default=[5], help="beam sizes (1 = greedy)")
-    p.add_argument("--length-penalty", nargs="+", type=float, default=[1.0], help="length penalties alpha (score / length**alpha)")
+    p.add_argument("--length-penalty", nargs="+", type=float,
+                   help="length penalties alpha (score / length**alpha); default: the model folder's own")
     p.add_argument("--limit", type=int, default=0, help="first N sentences of each test set only")
     p.add_argument("--output-dir", default="eval", help="where hypotheses and report.json go (default eval/)")
     p.add_argument("--alignments", choices=["piece", "word"], help="also write Pharaoh alignments")
@@ -163,7 +164,8 @@ def main(argv=None) -> int:
         print(f"seq2seq-evaluate: {e}", file=sys.stderr)
         return 2
     out = Path(args.output_dir)
-    rows, sigs = evaluate(tr, test_sets, args.beam, args.length_penalty, out, args.alignments, args.max_tokens,
+    penalties = args.length_penalty or [tr.folder_config.decoding.get("length_penalty", 1.0)]
+    rows, sigs = evaluate(tr, test_sets, args.beam, penalties, out, args.alignments, args.max_tokens,
                           progress=True, dtype=torch.bfloat16 if args.bf16 else None)
     print(format_table(rows))
     print(f"BLEU signature: {sigs['bleu']}\nchrF signature: {sigs['chrf']}")

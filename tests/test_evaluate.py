@@ -86,3 +86,15 @@ def test_alignment_helpers():
     assert piece_alignment(src, tgt, att) == [(0, 0), (1, 1), (2, 2), (2, 3), (3, 4), (3, 5), (4, 6)]
     assert word_alignment(src, tgt, att) == [(0, 0), (1, 1), (2, 1), (3, 2), (3, 3), (4, 4), (5, 4), (6, 4)]
     assert source_piece_words(["▁", "<0xE9>", "<0x91>", "<0xAB>", "好"]) == [[], [], [], [0], [1]]
+
+
+def test_length_penalty_defaults_to_the_model_folders_own(setup):
+    """Without --length-penalty the scores are those of the folder's decoding defaults (what ships)."""
+    folder, tmp = setup
+    config = json.loads((folder / "config.json").read_text())
+    config["decoding"]["length_penalty"] = 1.5
+    (folder / "config.json").write_text(json.dumps(config))
+    out = tmp / "eval"
+    assert main(["--model", str(folder), "--test", str(tmp / "t"), "--beam", "3", "--output-dir", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert [r["setting"] for r in report["rows"]] == ["beam3-lp1.5"]
