@@ -49,7 +49,7 @@ class Prediction:
     seconds: float = 0.0
 
 
-def predict(translator, text: str, beam_size: int = 5, length_penalty: float = 1.0, nbest: int = 1) -> Prediction:
+def predict(translator, text: str, beam_size: int = 5, length_penalty: Optional[float] = None, nbest: int = 1) -> Prediction:
     """Split ``text`` into sentences, translate them as one batch, and keep each one's cross-attention."""
     t0 = time.perf_counter()
     text = (text or "").strip()
@@ -68,7 +68,8 @@ def predict(translator, text: str, beam_size: int = 5, length_penalty: float = 1
     if len(sentences) > MAX_SENTENCES:
         raise InputError(f"The input has {len(sentences)} sentences; the demo translates at most {MAX_SENTENCES} "
                          "at a time.")
-    outs = translator.translate(sentences, beam_size=beam_size, length_penalty=float(length_penalty), nbest=nbest)
+    lp = None if length_penalty is None else float(length_penalty)  # None: the model folder's default
+    outs = translator.translate(sentences, beam_size=beam_size, length_penalty=lp, nbest=nbest)
     results = [SentenceResult(src, t.text, t.source_tokens, t.target_tokens, t.cross_attention,
                               [(h.text, h.normalized_score, h.score) for h in t.nbest]) for src, t in zip(sentences, outs)]
     return Prediction(" ".join(r.text for r in results), results, notes, time.perf_counter() - t0)
@@ -223,6 +224,7 @@ def build_demo(translator, model_name: str = "default"):
         return (alignment_figure(pred, layer_choice, head_choice), all_layers_figure(pred, index, head_choice),
                 word_alignment_html(pred, layer_choice, head_choice))
 
+    default_lp = float(translator.folder_config.decoding.get("length_penalty", 1.0))  # the model's own default
     with gr.Blocks(title="seq2seq: Chinese → English with attention maps") as demo:
         gr.Markdown("# seq2seq · Chinese → English\nA small Transformer translator. Type Chinese, press **Translate**, "
                     "and see which source pieces each English piece attended to (cross-attention). "
@@ -234,7 +236,7 @@ def build_demo(translator, model_name: str = "default"):
             with gr.Column(scale=2):
                 mode = gr.Radio(["beam", "greedy"], value="beam", label="Decoding")
                 beam = gr.Slider(2, 10, value=5, step=1, label="Beam size")
-                lp = gr.Slider(0.0, 2.0, value=1.0, step=0.1, label="Length penalty α (score ÷ length^α; higher → longer)")
+                lp = gr.Slider(0.0, 2.0, value=default_lp, step=0.1, label="Length penalty α (score ÷ length^α; higher → longer)")
                 nbest = gr.Slider(1, 10, value=3, step=1, label="n-best")
         btn = gr.Button("Translate", variant="primary", elem_id="translate-btn")
         out = gr.Textbox(label="English", lines=2, interactive=False, elem_id="translation")
@@ -263,7 +265,7 @@ def build_demo(translator, model_name: str = "default"):
         for control in (layer, head, sent):
             control.change(redraw, [state, layer, head, sent], [fig, fig_all, words], api_visibility="private")
 
-        def translate(text: str, beam_size: int = 5, length_penalty: float = 1.0) -> str:
+        def translate(text: str, beam_size: int = 5, length_penalty: float = default_lp) -> str:
             """Translate Chinese text to English. Returns the translation (or a message for bad input)."""
             try:
                 return predict(translator, text, beam_size, length_penalty).translation

@@ -170,3 +170,17 @@ def test_real_browser_with_the_shipped_model(default_server, tmp_path):
     translation, ticks = browser_translate(default_server, "我喜欢吃苹果。今天天气很好。", shot)
     assert "apple" in translation.lower() and "weather" in translation.lower()
     assert any("苹果" in t or "喜欢" in t for t in ticks), ticks
+
+
+def test_length_penalty_defaults_to_the_model_folders_own(toy_translator, monkeypatch):
+    import gradio as gr
+
+    monkeypatch.setitem(toy_translator.folder_config.decoding, "length_penalty", 1.5)
+    demo = build_demo(toy_translator)
+    sliders = [b for b in demo.blocks.values() if isinstance(b, gr.Slider) and b.label.startswith("Length penalty")]
+    assert [s.value for s in sliders] == [1.5]
+    calls = []
+    real = toy_translator.translate
+    monkeypatch.setattr(toy_translator, "translate", lambda *a, **k: calls.append(k["length_penalty"]) or real(*a, **k))
+    predict(toy_translator, "我喜欢吃苹果。")
+    assert calls == [None]  # None: Translator.translate takes the folder's 1.5
