@@ -45,10 +45,10 @@ class CT2Translator:
         if isinstance(sentences, str):
             sentences = [sentences]
         d = self.folder_config.decoding
-        beam_size = beam_size or d.get("beam_size", 5)
-        lp = length_penalty if length_penalty is not None else d.get("length_penalty", 1.0)
-        a = max_len_a if max_len_a is not None else d.get("max_len_a", 2.0)
-        b = max_len_b if max_len_b is not None else d.get("max_len_b", 20)
+        beam_size = beam_size or d["beam_size"]
+        lp = length_penalty if length_penalty is not None else d["length_penalty"]
+        a = max_len_a if max_len_a is not None else d["max_len_a"]
+        b = max_len_b if max_len_b is not None else d["max_len_b"]
         pieces = [p + ["</s>"] if p else [] for p in self.src_tok.encode_pieces(list(sentences))]
         todo = [i for i, p in enumerate(pieces) if p]
         results: list[Optional[Translation]] = [None] * len(pieces)

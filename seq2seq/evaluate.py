@@ -164,7 +164,7 @@ def main(argv=None) -> int:
         print(f"seq2seq-evaluate: {e}", file=sys.stderr)
         return 2
     out = Path(args.output_dir)
-    penalties = args.length_penalty or [tr.folder_config.decoding.get("length_penalty", 1.0)]
+    penalties = args.length_penalty or [tr.folder_config.decoding["length_penalty"]]
     rows, sigs = evaluate(tr, test_sets, args.beam, penalties, out, args.alignments, args.max_tokens,
                           progress=True, dtype=torch.bfloat16 if args.bf16 else None)
     print(format_table(rows))

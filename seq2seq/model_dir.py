@@ -30,6 +30,8 @@ from .tokenizer import SubwordTokenizer
 
 WEIGHTS, CONFIG, SRC_SPM, TGT_SPM, CARD = "model.safetensors", "config.json", "source.model", "target.model", "README.md"
 FORMAT_VERSION = 1
+# Decoding settings a folder's config.json may leave out (max length = max_len_a * |src| + max_len_b).
+DECODING_DEFAULTS = {"beam_size": 5, "length_penalty": 1.0, "max_len_a": 2.0, "max_len_b": 20}
 
 
 class ModelFolderError(Exception):
@@ -42,6 +44,9 @@ class FolderConfig:
     t2s: bool = True  # Traditional -> Simplified conversion of the Chinese input
     decoding: dict = field(default_factory=dict)  # default decoding settings (beam_size, length_penalty, ...)
     extra: dict = field(default_factory=dict)  # anything else worth keeping (training summary, ...)
+
+    def __post_init__(self):
+        self.decoding = {**DECODING_DEFAULTS, **self.decoding}  # every key present: callers just index
 
     def to_json(self) -> str:
         return json.dumps({"format_version": FORMAT_VERSION, "model": self.model.to_dict(),

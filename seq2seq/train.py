@@ -36,7 +36,7 @@ import yaml
 from .data import CleanConfig, DataError, TokenBatcher, clean_pairs, expand_globs, format_report, load_source, \
     padding_fraction, source_name
 from .model import EncoderDecoder, ModelConfig
-from .model_dir import FolderConfig, recover_dir, save_model_dir
+from .model_dir import DECODING_DEFAULTS, FolderConfig, recover_dir, save_model_dir
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
 
 DEFAULTS: dict = {
@@ -69,7 +69,7 @@ DEFAULTS: dict = {
         "tensorboard": False,
     },
     "eval": {"beam_size": 1, "max_sentences": 0, "max_tokens": 6000, "length_penalty": 1.0},
-    "decoding": {"beam_size": 5, "length_penalty": 1.0, "max_len_a": 2.0, "max_len_b": 20},
+    "decoding": dict(DECODING_DEFAULTS),
 }
 
 
@@ -349,7 +349,8 @@ def token_loss(logits: torch.Tensor, tout: torch.Tensor, label_smoothing: float 
 
 
 @torch.no_grad()
-def dev_loss(model, dev: DevSet, max_tokens: int, device, label_smoothing: float) -> float:
+def dev_loss(model, dev: DevSet, max_tokens: int, device) -> float:
+    """Mean cross-entropy per target token on a dev set (no label smoothing: a plain NLL)."""
     total, count = 0.0, 0
     order = sorted(range(len(dev.src_ids)), key=lambda i: len(dev.src_ids[i]))
     batch: list[int] = []
@@ -495,7 +496,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
             t0 = time.time()
             for dev in dev_sets:
                 sc = greedy_scores(model, src_tok, tgt_tok, dev, cfg)
-                sc["loss"] = dev_loss(model, dev, cfg["eval"].get("max_tokens", 6000), dist.device, ls)
+                sc["loss"] = dev_loss(model, dev, cfg["eval"].get("max_tokens", 6000), dist.device)
                 results[dev.name] = sc
                 log(f"eval step {state.step} ({(elapsed0 + time.time() - start) / 60:.1f} min) {dev.name}: "
                     f"loss {sc['loss']:.3f} BLEU {sc['bleu']:.2f} "

@@ -93,7 +93,7 @@ class Translator:
         """Translate a list of Chinese sentences (a single string is treated as a list of one).
 
         Defaults for ``beam_size``, ``length_penalty``, ``max_len_a`` and ``max_len_b`` come from the
-        model folder's ``config.json`` ("decoding"), else 5, 1.0, 2.0, 20.  ``beam_size=1`` is greedy
+        model folder's ``config.json`` ("decoding"), else ``model_dir.DECODING_DEFAULTS``.  ``beam_size=1`` is greedy
         search.  Sentences are sorted by length and batched by ``max_tokens`` source tokens.
         An empty sentence gives an empty translation.  A source over the model's length limit
         (``max_source_tokens`` pieces) raises ``ValueError``: split it first.
@@ -103,10 +103,10 @@ class Translator:
         if isinstance(sentences, str):
             sentences = [sentences]
         d = self.folder_config.decoding
-        beam_size = beam_size if beam_size is not None else d.get("beam_size", 5)
-        opts = dict(max_len_a=max_len_a if max_len_a is not None else d.get("max_len_a", 2.0),
-                    max_len_b=max_len_b if max_len_b is not None else d.get("max_len_b", 20),
-                    length_penalty=length_penalty if length_penalty is not None else d.get("length_penalty", 1.0),
+        beam_size = beam_size if beam_size is not None else d["beam_size"]
+        opts = dict(max_len_a=max_len_a if max_len_a is not None else d["max_len_a"],
+                    max_len_b=max_len_b if max_len_b is not None else d["max_len_b"],
+                    length_penalty=length_penalty if length_penalty is not None else d["length_penalty"],
                     use_cache=use_cache, return_attention=return_attention)
         if beam_size == 1:
             if nbest != 1:

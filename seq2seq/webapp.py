@@ -224,7 +224,7 @@ def build_demo(translator, model_name: str = "default"):
         return (alignment_figure(pred, layer_choice, head_choice), all_layers_figure(pred, index, head_choice),
                 word_alignment_html(pred, layer_choice, head_choice))
 
-    default_lp = float(translator.folder_config.decoding.get("length_penalty", 1.0))  # the model's own default
+    default_lp = float(translator.folder_config.decoding["length_penalty"])  # the model's own default
     with gr.Blocks(title="seq2seq: Chinese → English with attention maps") as demo:
         gr.Markdown("# seq2seq · Chinese → English\nA small Transformer translator. Type Chinese, press **Translate**, "
                     "and see which source pieces each English piece attended to (cross-attention). "

@@ -85,3 +85,16 @@ def test_interrupted_save_leaves_the_old_folder(folder):
     os.rename(folder, folder.with_name("model.old"))
     recover_dir(folder)
     Translator.load(folder)
+
+
+def test_decoding_settings_left_out_of_config_take_the_defaults(folder):
+    from seq2seq.model_dir import DECODING_DEFAULTS, read_folder_config
+
+    raw = json.loads((folder / CONFIG).read_text())
+    raw["decoding"] = {"length_penalty": 1.5}
+    (folder / CONFIG).write_text(json.dumps(raw))
+    assert read_folder_config(folder).decoding == {**DECODING_DEFAULTS, "length_penalty": 1.5}
+    del raw["decoding"]
+    (folder / CONFIG).write_text(json.dumps(raw))
+    assert read_folder_config(folder).decoding == DECODING_DEFAULTS == {"beam_size": 5, "length_penalty": 1.0,
+                                                                        "max_len_a": 2.0, "max_len_b": 20}
