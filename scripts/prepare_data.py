@@ -2,7 +2,7 @@
 
 From local files (offline; e.g. the project's shared corpora):
     python scripts/prepare_data.py --from-dir ../shared/data
-    (copies every train/X.zh + train/X.en and dev/X.zh + dev/X.en pair, checking that line counts agree)
+    (copies every X.zh + X.en pair of train/, dev/ and, if present, extra/, checking that line counts agree)
 
 From the Hugging Face Hub (online):
     python scripts/prepare_data.py --hub Helsinki-NLP/news_commentary --hub-config en-zh --split train \\
@@ -25,8 +25,10 @@ from seq2seq.data import DataError, load_source  # noqa: E402
 
 
 def copy_dir(src_root: Path, out: Path) -> None:
-    for part in ("train", "dev"):
+    for part in ("train", "dev", "extra"):
         files = sorted((src_root / part).glob("*.zh"))
+        if not files and part == "extra":  # optional registers (Bible, CC-CEDICT, ...)
+            continue
         if not files:
             raise DataError(f"no {part}/*.zh files under {src_root}")
         (out / part).mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,14 @@
 """Hard word alignments from cross-attention, in Pharaoh format (``i-j``: source i, target j, 0-based).
 
-Which attention: by default the **penultimate decoder layer, averaged over its heads** (the last
-layer when the decoder has one).  Garg et al. (2019, "Jointly Learning to Align and Translate with
-Transformer Models") found that the penultimate layer's attention gives the best alignments: the
-last layer is already specialised for predicting the next word.  ``layer=`` and ``head=`` pick others.
+Which attention (an :class:`AlignMethod`):
+
+* A model trained with the alignment loss (``seq2seq-train``, ``alignment.weight``) names its
+  alignment head in its folder's config.json (``"alignment": {"method": "head", "layer", "head",
+  "shift"}``); that head is used by default.
+* Otherwise the default is the raw-attention rule that was best on the gold dev set (see the model
+  card): **Shift-Att** (Chen et al. 2020) in the first decoder layer, heads averaged.
+* ``shift``: the alignment of target piece t is read from attention row t+1, the decoder position
+  whose *input* is piece t, rather than row t, which predicts piece t before it has seen it.
 
 Each target piece is aligned to the source piece it attends to most; ``</s>`` on either side is
 left out (it absorbs attention that has no lexical target).
@@ -16,11 +21,13 @@ Levels:
   (``iPhone``, ``2024``), of the normalised source text (Traditional->Simplified, NFKC).  Chinese is
   written without spaces and no segmenter is assumed, so characters are the units a reader can check.
   A piece aligned to a piece spanning several words links all of them.
+* pretokenized words (gold alignment sets): :func:`pieces_to_words` maps pieces to given words.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
@@ -30,21 +37,65 @@ _BYTE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 SPECIAL = {"</s>", "<s>", "<pad>"}
 
 
-def attention_matrix(cross_attention: np.ndarray, layer: Optional[int] = None, head: Optional[int] = None) -> np.ndarray:
-    """[T, S] attention: one layer (default penultimate), one head or the mean of all heads (default)."""
+@dataclass(frozen=True)
+class AlignMethod:
+    """Which cross-attention gives the links: ``layer`` (0-based; None = penultimate, negative counts
+    from the end), ``head`` (None = mean of all heads) and ``shift`` (read piece t from row t+1)."""
+
+    layer: Optional[int] = None
+    head: Optional[int] = None
+    shift: bool = False
+    label: str = ""  # e.g. "alignment head"; shown in reports
+
+    @property
+    def name(self) -> str:
+        """For reports, with layers and heads numbered from 1 (``layer``/``head`` fields count from 0)."""
+        if self.label:
+            return self.label
+        layer = "penultimate layer" if self.layer is None else f"layer {self.layer + 1}"
+        head = "heads averaged" if self.head is None else f"head {self.head + 1}"
+        return f"{layer}, {head}" + (", shifted" if self.shift else "")
+
+    @classmethod
+    def from_config(cls, alignment: Optional[dict]) -> "AlignMethod":
+        """The model folder's ``alignment`` entry, or :data:`DEFAULT_RAW` when it names no head."""
+        if alignment and alignment.get("method") == "head":
+            layer, head = int(alignment["layer"]), int(alignment["head"])
+            shift = bool(alignment.get("shift", False))
+            return cls(layer, head, shift, label=f"alignment head (layer {layer + 1}, head {head + 1}"
+                                                 + (", shifted)" if shift else ")"))
+        return DEFAULT_RAW
+
+
+# The best raw-attention rule on align-dev for a model without an alignment head (model card, AER
+# table): Shift-Att in the first decoder layer, heads averaged.
+DEFAULT_RAW = AlignMethod(layer=0, head=None, shift=True)
+
+
+def attention_matrix(cross_attention: np.ndarray, layer: Optional[int] = None, head: Optional[int] = None,
+                     shift: bool = False) -> np.ndarray:
+    """[T, S] attention of one layer (default penultimate), one head or the mean of all heads (default).
+
+    ``shift=True``: row t is taken from row t+1 (the last row, which belongs to ``</s>``, becomes zeros)."""
     n_layers = cross_attention.shape[0]
     if layer is None:
         layer = n_layers - 2 if n_layers > 1 else 0
     a = cross_attention[layer]
-    return a.mean(axis=0) if head is None else a[head]
+    a = a.mean(axis=0) if head is None else a[head]
+    if shift:
+        a = np.concatenate([a[1:], np.zeros_like(a[:1])], axis=0)
+    return a
 
 
 def piece_alignment(source_tokens: Sequence[str], target_tokens: Sequence[str], cross_attention: np.ndarray,
-                    layer: Optional[int] = None, head: Optional[int] = None) -> list[tuple[int, int]]:
-    """(source piece, target piece) pairs: each target piece to its most-attended source piece."""
+                    layer: Optional[int] = None, head: Optional[int] = None,
+                    method: Optional[AlignMethod] = None) -> list[tuple[int, int]]:
+    """(source piece, target piece) pairs: each target piece to its most-attended source piece.
+    ``method`` overrides ``layer``/``head``."""
     if not target_tokens or not source_tokens:
         return []
-    att = attention_matrix(cross_attention, layer, head)
+    m = method or AlignMethod(layer, head)
+    att = attention_matrix(cross_attention, m.layer, m.head, m.shift)
     src_ok = np.array([t not in SPECIAL for t in source_tokens])
     if not src_ok.any():
         return []
@@ -74,24 +125,31 @@ def _char_units(text: str) -> list[int]:
 
 def source_piece_words(pieces: Sequence[str]) -> list[list[int]]:
     """For each source piece, the Chinese-side word indices it covers (see module docstring)."""
-    texts, pending = [], b""
-    for p in pieces:  # byte-fallback pieces: attach the whole character to the piece that completes it
-        m = _BYTE.match(p)
-        if m:
-            pending += bytes([int(m.group(1), 16)])
-            try:
-                texts.append(pending.decode("utf-8"))
-                pending = b""
-            except UnicodeDecodeError:
-                texts.append("")
-        else:
-            texts.append("" if p in SPECIAL else p.replace("\u2581", " "))
+    texts = piece_texts(pieces)
     units = _char_units("".join(texts))
     out, pos = [], 0
     for t in texts:
         out.append(sorted({u for u in units[pos: pos + len(t)] if u >= 0}))
         pos += len(t)
     return out
+
+
+def source_words(pieces: Sequence[str]) -> list[str]:
+    """The Chinese-side words that :func:`source_piece_words` indexes."""
+    text = "".join(piece_texts(pieces))
+    words: list[str] = []
+    for ch, w in zip(text, _char_units(text)):
+        if w >= 0:
+            if w == len(words):
+                words.append(ch)
+            else:
+                words[w] += ch
+    return words
+
+
+def target_words(pieces: Sequence[str]) -> list[str]:
+    """The English words that :func:`target_piece_words` indexes."""
+    return "".join(piece_texts(pieces)).split()
 
 
 def target_piece_words(pieces: Sequence[str]) -> list[Optional[int]]:
@@ -109,12 +167,13 @@ def target_piece_words(pieces: Sequence[str]) -> list[Optional[int]]:
 
 
 def word_alignment(source_tokens: Sequence[str], target_tokens: Sequence[str], cross_attention: np.ndarray,
-                   layer: Optional[int] = None, head: Optional[int] = None) -> list[tuple[int, int]]:
+                   layer: Optional[int] = None, head: Optional[int] = None,
+                   method: Optional[AlignMethod] = None) -> list[tuple[int, int]]:
     """(Chinese word, English word) pairs, derived from :func:`piece_alignment`."""
     src_words = source_piece_words(source_tokens)
     tgt_words = target_piece_words(target_tokens)
     pairs = set()
-    for i, j in piece_alignment(source_tokens, target_tokens, cross_attention, layer, head):
+    for i, j in piece_alignment(source_tokens, target_tokens, cross_attention, layer, head, method):
         if tgt_words[j] is not None:
             pairs.update((s, tgt_words[j]) for s in src_words[i])
     return sorted(pairs)
@@ -125,7 +184,7 @@ def pharaoh(pairs: Sequence[tuple[int, int]]) -> str:
 
 
 def alignment_line(translations: Sequence, level: str = "word", layer: Optional[int] = None,
-                   head: Optional[int] = None) -> str:
+                   head: Optional[int] = None, method: Optional[AlignMethod] = None) -> str:
     """Pharaoh line for one input line, which may have been translated in several parts: indices of later
     parts are offset by the words/pieces of the earlier ones (output text is the parts joined by spaces)."""
     fn = word_alignment if level == "word" else piece_alignment
@@ -133,7 +192,7 @@ def alignment_line(translations: Sequence, level: str = "word", layer: Optional[
     for t in translations:
         if t.cross_attention is None:
             raise ValueError("alignments need translations made with return_attention=True")
-        for i, j in fn(t.source_tokens, t.target_tokens, t.cross_attention, layer, head):
+        for i, j in fn(t.source_tokens, t.target_tokens, t.cross_attention, layer, head, method):
             pairs.append((i + s_off, j + t_off))
         if level == "word":
             s_off += len({u for ws in source_piece_words(t.source_tokens) for u in ws})
@@ -142,3 +201,92 @@ def alignment_line(translations: Sequence, level: str = "word", layer: Optional[
             s_off += len(t.source_tokens)
             t_off += len(t.target_tokens)
     return pharaoh(pairs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pieces of given words (pretokenized text: gold alignment sets, corpus alignment)
+# ---------------------------------------------------------------------------------------------
+
+
+def piece_texts(pieces: Sequence[str]) -> list[str]:
+    """The text each piece stands for ("▁" read as a space).  A character spelt by several byte-fallback
+    pieces (``<0xE4>``...) belongs to the piece that completes it; the earlier bytes get ""."""
+    texts, pending = [], b""
+    for p in pieces:
+        m = _BYTE.match(p)
+        if m:
+            pending += bytes([int(m.group(1), 16)])
+            try:
+                texts.append(pending.decode("utf-8"))
+                pending = b""
+            except UnicodeDecodeError:
+                texts.append("")
+        else:
+            pending = b""
+            texts.append("" if p in SPECIAL else p.replace("\u2581", " "))
+    return texts
+
+
+def _fold(ch: str) -> str:
+    low = ch.lower()
+    return low if len(low) == 1 else ch
+
+
+def pieces_to_words(pieces: Sequence[str], words: Sequence[str]) -> list[list[int]]:
+    """For each piece, the indices of the ``words`` it covers.
+
+    ``words`` are the units a gold alignment (or a corpus aligner) uses; the pieces are what the
+    tokenizer made of the words joined together.  The match is made on characters, spaces and case
+    ignored, after Unicode NFKC (which sentencepiece applies too).  Where normalisation changed characters
+    beyond that, the unmatched characters are matched by difflib; a piece still left without a word
+    takes its neighbour's.  Byte-fallback pieces of one character share that character's word;
+    a piece spanning two words covers both; ``</s>`` covers none.
+    """
+    import difflib
+    import unicodedata
+
+    word_chars, word_of = [], []
+    for k, w in enumerate(words):
+        for ch in unicodedata.normalize("NFKC", w):
+            if not ch.isspace():
+                word_chars.append(_fold(ch))
+                word_of.append(k)
+    texts = piece_texts(pieces)
+    piece_chars, piece_of = [], []
+    for i, t in enumerate(texts):
+        for ch in t:
+            if not ch.isspace():
+                piece_chars.append(_fold(ch))
+                piece_of.append(i)
+    char_word = [-1] * len(piece_chars)  # word index for every non-space piece character
+    if piece_chars == word_chars:
+        char_word = list(word_of)
+    else:
+        sm = difflib.SequenceMatcher(None, piece_chars, word_chars, autojunk=False)
+        for a, b, size in sm.get_matching_blocks():
+            for d in range(size):
+                char_word[a + d] = word_of[b + d]
+        last = 0 if not word_of else word_of[0]
+        for c in range(len(char_word)):  # unmatched characters: the previous matched word
+            if char_word[c] < 0:
+                char_word[c] = last
+            last = char_word[c]
+    out: list[set] = [set() for _ in pieces]
+    for c, i in enumerate(piece_of):
+        if char_word[c] >= 0:
+            out[i].add(char_word[c])
+    # Byte pieces before the one that completes a character share its word.
+    for i in range(len(pieces) - 2, -1, -1):
+        if not out[i] and _BYTE.match(pieces[i]) and texts[i] == "":
+            out[i] = set(out[i + 1])
+    return [sorted(s) for s in out]
+
+
+def links_to_words(piece_links: Sequence[tuple[int, int]], src_map: Sequence[Sequence[int]],
+                   tgt_map: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
+    """Piece links (source piece, target piece) -> word links, through :func:`pieces_to_words` maps."""
+    out = set()
+    for i, j in piece_links:
+        if i < len(src_map) and j < len(tgt_map):
+            out.update((s, t) for s in src_map[i] for t in tgt_map[j])
+    return sorted(out)

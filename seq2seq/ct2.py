@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .model_dir import ModelFolderError, read_folder_config, load_tokenizers
-from .translator import Translation
+from .results import Translation
 
 
 class CT2Translator:

@@ -12,6 +12,9 @@ the ``datasets`` library:
     {glob: data/prepared/train/*.zh}            every X.zh with its X.en beside it (one source per pair)
 
 Every source may carry ``name`` (used in logs and dev-set reports) and ``limit`` (first N pairs).
+Word-alignment labels for the alignment loss (``scripts/align_corpus.py``): ``links: FILE`` on a
+file-pair source (one line of piece links per corpus line), or ``links: true`` on a glob (each X.links
+beside X.zh).
 """
 
 from __future__ import annotations
@@ -66,8 +69,11 @@ def expand_globs(specs: Sequence[dict]) -> list[dict]:
             raise DataError(f"no files match {spec['glob']}")
         for f in files:
             p = Path(f)
-            out.append({k: v for k, v in spec.items() if k != "glob"} | {
-                "name": p.stem, "src": str(p), "tgt": str(p.with_suffix("." + spec.get("tgt_ext", "en")))})
+            one = {k: v for k, v in spec.items() if k not in ("glob", "links")} | {
+                "name": p.stem, "src": str(p), "tgt": str(p.with_suffix("." + spec.get("tgt_ext", "en")))}
+            if spec.get("links"):
+                one["links"] = str(p.with_suffix(".links"))
+            out.append(one)
     return out
 
 
@@ -166,8 +172,16 @@ def normalize_text(text: str) -> str:
 def clean_pairs(pairs: Sequence[Pair], cfg: CleanConfig) -> tuple[list[Pair], "OrderedDict[str, int]"]:
     """Apply the cleaning steps in order; returns the kept pairs and how many each step removed
     (normalisation changes text but removes nothing, so it reports how many pairs it changed)."""
+    kept, report, _ = clean_pairs_indexed(pairs, cfg)
+    return kept, report
+
+
+def clean_pairs_indexed(pairs: Sequence[Pair], cfg: CleanConfig) -> tuple[list[Pair], "OrderedDict[str, int]", list[int]]:
+    """:func:`clean_pairs`, also returning the index in ``pairs`` of every kept pair (to carry
+    per-line data such as alignment links along)."""
     report: OrderedDict[str, int] = OrderedDict()
     out = list(pairs)
+    index = list(range(len(out)))
     if cfg.normalize:
         normed = [(normalize_text(s), normalize_text(t)) for s, t in out]
         report["unicode-normalised (changed, not removed)"] = sum(a != b for a, b in zip(out, normed))
@@ -182,10 +196,11 @@ def clean_pairs(pairs: Sequence[Pair], cfg: CleanConfig) -> tuple[list[Pair], "O
         out = conv
 
     def step(name, keep):
-        nonlocal out
-        kept = [p for p in out if keep(p)]
-        report[name] = len(out) - len(kept)
-        out = kept
+        nonlocal out, index
+        flags = [keep(p) for p in out]
+        report[name] = len(out) - sum(flags)
+        out = [p for p, f in zip(out, flags) if f]
+        index = [i for i, f in zip(index, flags) if f]
 
     step("empty", lambda p: bool(p[0]) and bool(p[1]))
     step(f"over {cfg.max_chars} characters", lambda p: len(p[0]) <= cfg.max_chars and len(p[1]) <= cfg.max_chars)
@@ -207,7 +222,7 @@ def clean_pairs(pairs: Sequence[Pair], cfg: CleanConfig) -> tuple[list[Pair], "O
             return True
 
         step("exact duplicates", first)
-    return out, report
+    return out, report, index
 
 
 def format_report(name: str, before: int, report: dict, after: int) -> str:

@@ -252,3 +252,47 @@ class BeamSearch(DecodeStrategy):
             hyps.sort(key=lambda h: h.normalized_score, reverse=True)
             out.append(hyps[: self.nbest])
         return out
+
+
+@dataclass
+class ForcedHypothesis:
+    """A given target scored by the model: per-piece log-probabilities (``</s>`` last) and attention."""
+
+    tokens: list[int]  # the given pieces' ids, ending with EOS
+    token_logprobs: Tensor  # [T] float32
+    attention: Optional[Tensor]  # [L, H, T, S] float32
+
+    @property
+    def score(self) -> float:
+        return float(self.token_logprobs.sum())
+
+
+class TeacherForcing(DecodeStrategy):
+    """Forced decoding: score given target pieces (no search).  One batched decoder pass over
+    BOS + y; returns each piece's log-probability, EOS included, and the cross-attention that went
+    with it, row t being the position that predicted piece t (as in search results)."""
+
+    @torch.inference_mode()
+    def score(self, src: Tensor, targets: list[list[int]]) -> list[ForcedHypothesis]:
+        """``src`` [B, S] padded source ids (EOS included); ``targets``: B lists of target ids without EOS."""
+        src_mask = self.model.src_mask(src)
+        src_lens = src_mask.view(src.size(0), -1).sum(-1).tolist()
+        memory = self.model.encode(src, src_mask)
+        width = max(len(t) for t in targets) + 1
+        tin = torch.full((len(targets), width), PAD_ID, dtype=torch.long)
+        tout = torch.full((len(targets), width), PAD_ID, dtype=torch.long)
+        for row, t in enumerate(targets):
+            tin[row, 0] = BOS_ID
+            tin[row, 1: len(t) + 1] = torch.as_tensor(t, dtype=torch.long)
+            tout[row, : len(t)] = torch.as_tensor(t, dtype=torch.long)
+            tout[row, len(t)] = EOS_ID
+        tin, tout = tin.to(src.device), tout.to(src.device)
+        hidden, weights = self.model.decode(memory, src_mask, tin, need_weights=self.return_attention)
+        logp = self.model.generator(hidden).gather(-1, tout.unsqueeze(-1)).squeeze(-1).float()
+        att = torch.stack(weights, dim=1).float() if self.return_attention else None  # [B, L, H, T, S]
+        out = []
+        for row, t in enumerate(targets):
+            n = len(t) + 1
+            out.append(ForcedHypothesis(list(t) + [EOS_ID], logp[row, :n].cpu(),
+                                        att[row, :, :, :n, : src_lens[row]].cpu() if att is not None else None))
+        return out

@@ -5,6 +5,12 @@
 
 A test set is a path prefix P with P.zh and P.en beside each other, an explicit pair ``SRC.zh=REF.en``,
 or a sacrebleu test-set name with ``-l zh-en`` (e.g. ``wmt17``; downloaded by sacrebleu, needs network).
+
+Word alignment: ``--align-test PREFIX`` (PREFIX.zh and PREFIX.en split into words by spaces, PREFIX.gold
+with Pharaoh links ``i-j`` sure / ``ipj`` possible) aligns the gold set's own pairs (forced decoding)
+and reports AER, precision and recall for every extraction method: each decoder layer's attention
+(heads averaged) read at the predicting step and shifted by one (Shift-Att), and the model's
+alignment head if it has one.
 Hypotheses are detokenized model output, scored against the raw references.  Writes, per test
 set and setting, ``NAME.SETTING.en`` (and ``.align`` with ``--alignments``), plus ``report.json``.
 """
@@ -129,6 +135,54 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
     return rows, signatures
 
 
+def alignment_methods(translator) -> list:
+    """The extraction methods ``--align-test`` compares: the model's alignment head (if any), then
+    every layer's head-averaged attention, unshifted and shifted."""
+    from .align import AlignMethod
+
+    out = []
+    if translator.folder_config.alignment:
+        out.append(AlignMethod.from_config(translator.folder_config.alignment))
+    for layer in range(translator.model.cfg.n_dec_layers):
+        out += [AlignMethod(layer, None, False), AlignMethod(layer, None, True)]
+    return out
+
+
+def evaluate_alignment(translator, prefix: str, max_tokens: int = 6000, progress: bool = True) -> list[dict]:
+    """AER/precision/recall of every method of :func:`alignment_methods` on the gold set ``prefix``."""
+    from .aer import alignment_error_rate, read_gold
+
+    zh = _read_lines(prefix + ".zh")
+    en = _read_lines(prefix + ".en")
+    gold = read_gold(prefix + ".gold")
+    if not len(zh) == len(en) == len(gold):
+        raise ValueError(f"alignment test set {prefix}: {len(zh)} .zh, {len(en)} .en and {len(gold)} .gold lines")
+    aligned = translator.align(zh, en, pretokenized=True, max_tokens=max_tokens, progress=progress, skip_long=True)
+    default = translator.align_method
+    rows = []
+    for m in alignment_methods(translator):
+        score = alignment_error_rate([a.links_with(m) for a in aligned], gold)
+        rows.append({"test_set": Path(prefix).name, "method": m.name, "default": m == default, **score.as_dict()})
+    return rows
+
+
+def _read_lines(path: str) -> list[str]:
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"file not found: {path}")
+    lines = Path(path).read_text(encoding="utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def format_alignment_table(rows: Sequence[dict]) -> str:
+    head = f"{'test set':<12} {'method':<44} {'AER':>6} {'P':>6} {'R':>6}"
+    lines = [head, "-" * len(head)]
+    lines += [f"{r['test_set']:<12} {r['method'] + (' (default)' if r['default'] else ''):<44} {100 * r['aer']:>6.1f} "
+              f"{100 * r['precision']:>6.1f} {100 * r['recall']:>6.1f}" for r in rows]
+    return "\n".join(lines)
+
+
 def format_table(rows: Sequence[Row]) -> str:
     head = f"{'test set':<16} {'setting':<14} {'BLEU':>6} {'chrF':>6} {'len ratio':>9} {'sent/s':>8}"
     lines = [head, "-" * len(head)]
@@ -141,7 +195,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="seq2seq-evaluate", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
     p.add_argument("--model", help="model folder (default: the shipped model)")
-    p.add_argument("--test", nargs="+", required=True, help="test sets: path prefix, SRC=REF, or a sacrebleu name")
+    p.add_argument("--test", nargs="+", default=[], help="test sets: path prefix, SRC=REF, or a sacrebleu name")
+    p.add_argument("--align-test", action="append", default=[], metavar="PREFIX",
+                   help="gold word-alignment set PREFIX.zh/.en/.gold: report AER per extraction method (repeatable)")
     p.add_argument("-l", "--langpair", default="zh-en", help="language pair for sacrebleu test sets")
     p.add_argument("--beam", nargs="+", type=int, default=[5], help="beam sizes (1 = greedy)")
     p.add_argument("--length-penalty", nargs="+", type=float,
@@ -157,6 +213,8 @@ def main(argv=None) -> int:
 
     from .translator import Translator
 
+    if not args.test and not args.align_test:
+        p.error("give --test and/or --align-test")
     try:
         test_sets = [read_test_set(t, args.langpair, args.limit) for t in args.test]
         tr = Translator.load(args.model, device=args.device)
@@ -164,15 +222,33 @@ def main(argv=None) -> int:
         print(f"seq2seq-evaluate: {e}", file=sys.stderr)
         return 2
     out = Path(args.output_dir)
-    penalties = args.length_penalty or [tr.folder_config.decoding["length_penalty"]]
-    rows, sigs = evaluate(tr, test_sets, args.beam, penalties, out, args.alignments, args.max_tokens,
-                          progress=True, dtype=torch.bfloat16 if args.bf16 else None)
-    print(format_table(rows))
-    print(f"BLEU signature: {sigs['bleu']}\nchrF signature: {sigs['chrf']}")
-    report = {"model": str(args.model or "default"), "rows": [asdict(r) for r in rows], "signatures": sigs}
-    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    print(f"hypotheses and report.json in {out}/")
+    out.mkdir(parents=True, exist_ok=True)
+    report: dict = {"model": str(args.model or "default")}
+    if args.align_test:
+        align_rows = []
+        for prefix in args.align_test:
+            try:
+                align_rows += evaluate_alignment(tr, prefix, args.max_tokens)
+            except (FileNotFoundError, ValueError) as e:
+                print(f"seq2seq-evaluate: {e}", file=sys.stderr)
+                return 2
+        print(format_alignment_table(align_rows))
+        report["alignment"] = align_rows
+        _write_report(out, report)
+    if test_sets:
+        penalties = args.length_penalty or [tr.folder_config.decoding["length_penalty"]]
+        rows, sigs = evaluate(tr, test_sets, args.beam, penalties, out, args.alignments, args.max_tokens,
+                              progress=True, dtype=torch.bfloat16 if args.bf16 else None)
+        print(format_table(rows))
+        print(f"BLEU signature: {sigs['bleu']}\nchrF signature: {sigs['chrf']}")
+        report.update(rows=[asdict(r) for r in rows], signatures=sigs)
+        _write_report(out, report)
+    print(f"report.json{' and hypotheses' if test_sets else ''} in {out}/")
     return 0
+
+
+def _write_report(out: Path, report: dict) -> None:
+    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 if __name__ == "__main__":

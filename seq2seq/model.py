@@ -409,12 +409,14 @@ class EncoderDecoder(nn.Module):
         hidden, cache, weights = self.decoder(x, cache, src_mask, None, need_weights)
         return self.generator(hidden[:, -1]), cache, weights
 
-    def forward(self, src: Tensor, tgt: Tensor) -> Tensor:
+    def forward(self, src: Tensor, tgt: Tensor, return_attention: bool = False):
         """Training: unnormalised logits [B, T, V] for every position of the teacher-forced target ``tgt``
-        (``F.cross_entropy`` applies the log-softmax)."""
+        (``F.cross_entropy`` applies the log-softmax).  ``return_attention=True`` returns
+        (logits, per-layer cross-attention weights [B, h, T, S]) for the alignment loss."""
         src_mask = self.src_mask(src)
-        hidden, _ = self.decode(self.encode(src, src_mask), src_mask, tgt)
-        return self.generator.proj(hidden)
+        hidden, weights = self.decode(self.encode(src, src_mask), src_mask, tgt, need_weights=return_attention)
+        logits = self.generator.proj(hidden)
+        return (logits, weights) if return_attention else logits
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

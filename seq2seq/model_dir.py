@@ -43,6 +43,9 @@ class FolderConfig:
     model: ModelConfig
     t2s: bool = True  # Traditional -> Simplified conversion of the Chinese input
     decoding: dict = field(default_factory=dict)  # default decoding settings (beam_size, length_penalty, ...)
+    # How word links are read from cross-attention: {"method": "head", "layer": L, "head": H} for a model
+    # trained with the alignment loss; empty = the best raw-attention rule (seq2seq.align).
+    alignment: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # anything else worth keeping (training summary, ...)
 
     def __post_init__(self):
@@ -50,7 +53,8 @@ class FolderConfig:
 
     def to_json(self) -> str:
         return json.dumps({"format_version": FORMAT_VERSION, "model": self.model.to_dict(),
-                           "tokenizer": {"t2s": self.t2s}, "decoding": self.decoding, "extra": self.extra},
+                           "tokenizer": {"t2s": self.t2s}, "decoding": self.decoding, "alignment": self.alignment,
+                           "extra": self.extra},
                           indent=2, ensure_ascii=False)
 
 
@@ -131,7 +135,8 @@ def read_folder_config(path: str | Path, name: str = CONFIG) -> FolderConfig:
     try:
         raw = json.loads(f.read_text(encoding="utf-8"))
         return FolderConfig(model=ModelConfig.from_dict(raw["model"]), t2s=raw.get("tokenizer", {}).get("t2s", True),
-                            decoding=raw.get("decoding", {}), extra=raw.get("extra", {}))
+                            decoding=raw.get("decoding", {}), alignment=raw.get("alignment", {}),
+                            extra=raw.get("extra", {}))
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
         raise ModelFolderError(f"model folder {path}: {name} is corrupt or incomplete ({type(e).__name__}: {e})") from e
 

@@ -33,11 +33,13 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from .data import CleanConfig, DataError, TokenBatcher, clean_pairs, expand_globs, format_report, load_source, \
-    padding_fraction, source_name
+from .corpus_align import read_links, read_meta, tokenizer_fingerprint
+from .data import CleanConfig, DataError, TokenBatcher, clean_pairs_indexed, expand_globs, format_report, \
+    load_source, padding_fraction, source_name
 from .model import EncoderDecoder, ModelConfig
 from .model_dir import DECODING_DEFAULTS, FolderConfig, recover_dir, save_model_dir
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
+from .training.alignment import alignment_loss, link_targets, resolve_layer
 
 DEFAULTS: dict = {
     "seed": 1,
@@ -55,6 +57,8 @@ DEFAULTS: dict = {
         "weight_decay": 0.0,
         "label_smoothing": 0.1,
         "clip_norm": 1.0,
+        "init_from": None,  # a model folder to start from (warm start; its tokenizers are used)
+        "save_minutes": 10,  # also save DIR/last every this many minutes (0 = only at save_every)
         "max_steps": 0,  # 0 = no limit
         "max_epochs": 0,
         "max_time": None,  # e.g. "2h", "90m"
@@ -68,6 +72,8 @@ DEFAULTS: dict = {
         "pool_batches": 100,
         "tensorboard": False,
     },
+    # Alignment loss (Garg et al. 2019): weight λ (0 = off), decoder layer (None = penultimate) and head.
+    "alignment": {"weight": 0.0, "layer": None, "head": 0},
     "eval": {"beam_size": 1, "max_sentences": 0, "max_tokens": 6000, "length_penalty": 1.0},
     "decoding": dict(DECODING_DEFAULTS),
 }
@@ -212,27 +218,42 @@ class DevSet:
     tgt_ids: list[list[int]]
 
 
-def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], dict]:
+def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], dict, list]:
+    """Cleaned pairs, kept pairs per source, and per pair its alignment links (None where the source has none)."""
     clean = CleanConfig(**cfg["data"].get("clean", {}))
     specs = cfg["data"].get("train") or []
     if not specs:
         raise DataError("the config lists no training data (data.train)")
-    pairs, counts = [], {}
+    pairs, counts, links = [], {}, []
     for spec in specs:
         raw = load_source(spec)
-        kept, report = clean_pairs(raw, clean)
+        kept, report, index = clean_pairs_indexed(raw, clean)
         log(format_report(source_name(spec), len(raw), report, len(kept)))
         counts[source_name(spec)] = len(kept)
         pairs.extend(kept)
+        if spec.get("links"):
+            if not Path(spec["links"]).is_file():
+                raise DataError(f"links file not found: {spec['links']} (make it with scripts/align_corpus.py)")
+            all_links = read_links(spec["links"])
+            if len(all_links) != len(raw):
+                raise DataError(f"{spec['links']} has {len(all_links)} lines but {source_name(spec)} has {len(raw)} "
+                                "pairs: re-run scripts/align_corpus.py")
+            links.extend(all_links[i] for i in index)
+        else:
+            links.extend([None] * len(kept))
     if clean.dedup:  # duplicates across sources
-        before = len(pairs)
-        pairs = list(dict.fromkeys(pairs))
-        if before != len(pairs):
-            log(f"data: {before - len(pairs)} duplicates across sources removed")
+        seen: dict = {}
+        for k, p in enumerate(pairs):
+            seen.setdefault(p, k)
+        keep = sorted(seen.values())
+        if len(keep) != len(pairs):
+            log(f"data: {len(pairs) - len(keep)} duplicates across sources removed")
+            pairs, links = [pairs[k] for k in keep], [links[k] for k in keep]
     if not pairs:
         raise DataError("no training pairs are left after cleaning: check data.train and data.clean")
-    log(f"data: {len(pairs)} training pairs in total")
-    return pairs, counts
+    n_links = sum(ls is not None for ls in links)
+    log(f"data: {len(pairs)} training pairs in total" + (f", {n_links} with alignment links" if n_links else ""))
+    return pairs, counts, links
 
 
 def load_dev_sets(cfg: dict, src_tok: SubwordTokenizer, tgt_tok: SubwordTokenizer, limit: int) -> list[DevSet]:
@@ -253,8 +274,12 @@ def load_dev_sets(cfg: dict, src_tok: SubwordTokenizer, tgt_tok: SubwordTokenize
 def get_tokenizers(cfg: dict, out: Path, pairs, resume_dir: Optional[Path], dist: Dist, log: Logger):
     tc = cfg["tokenizer"]
     tok_dir = out / "tokenizers"
+    init = cfg["train"].get("init_from")
     if resume_dir is not None:
         src_proto, tgt_proto = (resume_dir / "source.model").read_bytes(), (resume_dir / "target.model").read_bytes()
+    elif init:
+        src_proto, tgt_proto = (Path(init) / "source.model").read_bytes(), (Path(init) / "target.model").read_bytes()
+        log(f"tokenizers: those of {init} (train.init_from)")
     elif tc.get("src_model") and tc.get("tgt_model"):
         src_proto, tgt_proto = Path(tc["src_model"]).read_bytes(), Path(tc["tgt_model"]).read_bytes()
         log(f"tokenizers: using {tc['src_model']} and {tc['tgt_model']}")
@@ -275,8 +300,9 @@ def get_tokenizers(cfg: dict, out: Path, pairs, resume_dir: Optional[Path], dist
     return SubwordTokenizer(src_proto, t2s=tc.get("t2s", True)), SubwordTokenizer(tgt_proto), src_proto, tgt_proto
 
 
-def collate(idx, src_ids, tgt_ids, device):
-    """Padded (src, decoder input = BOS + y, decoder target = y + EOS)."""
+def collate(idx, src_ids, tgt_ids, device, links=None):
+    """Padded (src, decoder input = BOS + y, decoder target = y + EOS); with ``links``, also the gold
+    alignment [B, T, S] of :func:`~seq2seq.training.alignment.link_targets`."""
     n = len(idx)
     s_len = max(len(src_ids[i]) for i in idx)
     t_len = max(len(tgt_ids[i]) for i in idx) + 1
@@ -290,6 +316,9 @@ def collate(idx, src_ids, tgt_ids, device):
         tin[row, 1: len(t) + 1] = torch.as_tensor(t)
         tout[row, : len(t)] = torch.as_tensor(t)
         tout[row, len(t)] = EOS_ID
+    if links is not None:
+        gold = link_targets([links[i] for i in idx], t_len, s_len)
+        return src.to(device), tin.to(device), tout.to(device), gold.to(device)
     return src.to(device), tin.to(device), tout.to(device)
 
 
@@ -400,8 +429,20 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
     np.random.seed(seed)
     torch.manual_seed(seed)
 
-    pairs, counts = load_training_pairs(cfg, log)
+    pairs, counts, links = load_training_pairs(cfg, log)
     src_tok, tgt_tok, src_proto, tgt_proto = get_tokenizers(cfg, out, pairs, resume_dir, dist, log)
+    acfg = cfg["alignment"]
+    align_weight = float(acfg.get("weight") or 0.0)
+    if align_weight > 0:
+        if all(ls is None for ls in links):
+            raise DataError("alignment.weight > 0 but no training source has links (add links: to data.train)")
+        for spec in cfg["data"]["train"]:
+            meta = read_meta(Path(spec["links"]).parent) if spec.get("links") else None
+            if meta and meta.get("tokenizers") != tokenizer_fingerprint(src_proto, tgt_proto):
+                raise DataError(f"{spec['links']} was made with other tokenizers than this run's: "
+                                "re-run scripts/align_corpus.py with this run's tokenizers")
+    else:
+        links = None
     mcfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, pad_id=PAD_ID,
                        **cfg["model"])
     src_ids = [ids + [EOS_ID] for ids in src_tok.encode([s for s, _ in pairs])]
@@ -410,11 +451,28 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
     if len(keep) < len(pairs):
         log(f"data: {len(pairs) - len(keep)} pairs over model.max_len={mcfg.max_len} pieces removed")
         src_ids, tgt_ids = [src_ids[i] for i in keep], [tgt_ids[i] for i in keep]
+        if links is not None:
+            links = [links[i] for i in keep]
     del pairs
     dev_sets = load_dev_sets(cfg, src_tok, tgt_tok, cfg["eval"].get("max_sentences", 0))
 
     model = EncoderDecoder(mcfg).to(dist.device)
     log(f"model: {model.num_parameters() / 1e6:.2f}M parameters ({mcfg})")
+    align_layer = resolve_layer(acfg.get("layer"), mcfg.n_dec_layers)
+    align_head = int(acfg.get("head") or 0)
+    if not 0 <= align_head < mcfg.n_heads:
+        raise DataError(f"alignment.head={align_head} does not exist: the model has {mcfg.n_heads} heads")
+    if cfg["train"].get("init_from") and resume_dir is None:
+        from .model_dir import load_model_dir
+
+        init_model = load_model_dir(cfg["train"]["init_from"])[0]
+        shape = lambda c: {k: v for k, v in c.to_dict().items() if "dropout" not in k}  # dropout may differ
+        if shape(init_model.cfg) != shape(mcfg):
+            raise DataError(f"train.init_from: {cfg['train']['init_from']} has model {init_model.cfg}, "
+                            f"but this config asks for {mcfg}")
+        model.load_state_dict(init_model.state_dict())
+        del init_model
+        log(f"model: weights from {cfg['train']['init_from']} (train.init_from)")
     opt = torch.optim.Adam(model.parameters(), lr=tcfg["lr"], betas=tuple(tcfg["adam_betas"]), eps=tcfg["adam_eps"],
                            weight_decay=tcfg["weight_decay"])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tcfg["warmup_steps"]))
@@ -450,6 +508,8 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
     save_every = int(tcfg.get("save_every") or eval_every)
     ls = float(tcfg["label_smoothing"])
     folder_cfg = FolderConfig(model=mcfg, t2s=cfg["tokenizer"].get("t2s", True), decoding=dict(cfg["decoding"]),
+                              alignment=({"method": "head", "layer": align_layer, "head": align_head, "shift": True}
+                                         if align_weight > 0 else {}),
                               extra={"train_config": cfg, "data_counts": counts})
     kept_ckpts: list[Path] = sorted((out / "checkpoints").glob("step-*.safetensors"),
                                     key=lambda p: int(p.stem.split("-")[1]))
@@ -516,7 +576,9 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
     old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     start = time.time()
     elapsed0 = state.elapsed
-    window = {"t": time.time(), "tgt": 0, "src": 0, "pad": 0, "all": 0, "loss": 0.0, "n": 0}
+    save_seconds = float(tcfg.get("save_minutes") or 0) * 60
+    last_save = start
+    window = {"t": time.time(), "tgt": 0, "src": 0, "pad": 0, "all": 0, "loss": 0.0, "align": 0.0, "n": 0}
     bar = None
     if dist.main and sys.stderr.isatty():
         from tqdm.auto import tqdm
@@ -551,17 +613,26 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
             group = batches[state.batch_in_epoch: state.batch_in_epoch + per_step]
             mine = group[dist.rank * tcfg["accum_steps"]: (dist.rank + 1) * tcfg["accum_steps"]]
             global_tgt = sum(b.tgt_tokens for b in group)
-            step_loss = 0.0
+            step_loss = step_align = 0.0
             for j, b in enumerate(mine):
-                src, tin, tout = collate(b.indices, src_ids, tgt_ids, dist.device)
+                batch = collate(b.indices, src_ids, tgt_ids, dist.device, links)
+                src, tin, tout = batch[:3]
                 sync = nullcontext() if ddp is None or j == len(mine) - 1 else ddp.no_sync()
                 with sync:
                     with autocast():
-                        logits = net(src, tin)
+                        if links is not None:
+                            logits, weights = net(src, tin, return_attention=True)
+                        else:
+                            logits = net(src, tin)
                     loss = token_loss(logits, tout, ls)
+                    total = loss
+                    if links is not None:
+                        a_loss = alignment_loss(weights[align_layer][:, align_head], batch[3])
+                        total = loss + align_weight * a_loss
+                        step_align += a_loss.item()
                     # DDP averages gradients over ranks: scale so the step's gradient is the mean over all
                     # target tokens of the global batch, as in one process with the same batches.
-                    (loss * dist.world / global_tgt).backward()
+                    (total * dist.world / global_tgt).backward()
                 step_loss += loss.item()
             if tcfg["clip_norm"]:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg["clip_norm"])
@@ -576,6 +647,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
             window["pad"] += sum(b.padded_tokens for b in group)
             window["all"] += sum(b.src_tokens + b.tgt_tokens for b in group)
             window["loss"] += step_loss  # this rank's share; logged as a per-token estimate below
+            window["align"] += step_align
             window["n"] += sum(b.tgt_tokens for b in mine)
             if bar is not None:
                 bar.update(1)
@@ -594,14 +666,18 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False) -> dict:
                     bar.set_postfix(loss=f"{loss_tok:.3f}", lr=f"{lr:.2e}", tgt_tok_s=f"{tps:.0f}", ep=state.epoch,
                                     **extra)
                 else:
-                    log(f"step {state.step} epoch {state.epoch} loss {loss_tok:.3f} lr {lr:.2e} "
-                        f"tgt tok/s {tps:.0f} src+tgt tok/s {(window['tgt'] + window['src']) / dt:.0f} pad {pad:.1%}")
+                    log(f"step {state.step} epoch {state.epoch} loss {loss_tok:.3f} "
+                        + (f"align {window['align'] / max(1, window['n']):.3f} " if links is not None else "")
+                        + f"lr {lr:.2e} tgt tok/s {tps:.0f} src+tgt tok/s {(window['tgt'] + window['src']) / dt:.0f} "
+                        f"pad {pad:.1%}")
                 log.scalars(state.step, **{"train/loss": loss_tok, "train/lr": lr, "train/tgt_tok_s": tps, "train/pad": pad})
                 if bar is not None and (state.step // tcfg["log_every"]) % 20 == 0:
                     log.file.write(f"step {state.step} epoch {state.epoch} loss {loss_tok:.3f} lr {lr:.2e} "
                                    f"tgt tok/s {tps:.0f} pad {pad:.1%}\n")
-                window.update(t=time.time(), tgt=0, src=0, pad=0, all=0, loss=0.0, n=0)
-            if state.step % eval_every == 0 or state.step % save_every == 0:
+                window.update(t=time.time(), tgt=0, src=0, pad=0, all=0, loss=0.0, align=0.0, n=0)
+            timed_save = save_seconds and time.time() - last_save >= save_seconds
+            if state.step % eval_every == 0 or state.step % save_every == 0 or timed_save:
+                last_save = time.time()
                 state.elapsed = elapsed0 + time.time() - start
                 rng_states_all = gather_rng()
                 if state.step % eval_every == 0:

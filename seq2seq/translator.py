@@ -8,42 +8,21 @@ defaults), so one instance can serve concurrent requests.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 import torch
 
-from .decoding import BeamSearch, GreedySearch, Hypothesis
+from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words, source_piece_words, \
+    source_words, target_piece_words, target_words
+from .decoding import BeamSearch, GreedySearch, Hypothesis, TeacherForcing, length_penalty as lp_divisor
 from .model import EncoderDecoder
 from .model_dir import FolderConfig, ModelFolderError, load_model_dir, save_model_dir
+from .results import Alignment, Translation
 from .tokenizer import EOS_ID, PAD_ID, SubwordTokenizer
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "pretrained" / "zh-en"
-
-
-@dataclass
-class Translation:
-    """One translation of one source sentence.
-
-    ``text``: detokenized English.  ``source_tokens``: sentencepiece pieces of the (normalised)
-    source followed by ``</s>``: the model reads an end-of-sentence token after the source, and it
-    takes part in attention.  ``target_tokens``: the output pieces, *including* the final ``</s>``
-    (the decoding step that chose to stop has attention too).  ``cross_attention``: float32 array
-    [layers, heads, len(target_tokens), len(source_tokens)]; every row sums to 1.  ``score``: the
-    model log-probability of ``target_tokens`` (sum, *not* length-normalised);
-    ``normalized_score``: the score divided by the length penalty, which ranks the n-best list.
-    ``nbest``: the n best hypotheses, best first (``nbest[0]`` is this one).
-    """
-
-    text: str
-    source_tokens: list[str]
-    target_tokens: list[str]
-    cross_attention: Optional[np.ndarray]
-    score: float
-    normalized_score: float
-    nbest: list["Translation"] = field(default_factory=list, repr=False)
 
 
 class Translator:
@@ -146,6 +125,101 @@ class Translator:
         for i, r in enumerate(results):
             if r is None:  # empty input
                 results[i] = self._empty(return_attention)
+        return results  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ forced alignment and scoring
+    @property
+    def align_method(self) -> AlignMethod:
+        """How this model's word links are read: its alignment head if it was trained with one
+        (config.json "alignment"), else the best raw-attention rule (``align.DEFAULT_RAW``)."""
+        return AlignMethod.from_config(self.folder_config.alignment)
+
+    def align(self, sources: Sequence[str] | str, targets: Sequence[str] | str, pretokenized: bool = False,
+              method: Optional[AlignMethod] = None, length_penalty: Optional[float] = None, max_tokens: int = 6000,
+              progress: bool = False, dtype: Optional[torch.dtype] = None, skip_long: bool = False,
+              ) -> list[Alignment]:
+        """Run the model on given Chinese/English pairs (teacher forcing, batched) and link their words.
+
+        ``pretokenized=True``: both sides are words separated by spaces (as in gold alignment sets).
+        The model still reads the text as it was trained: the Chinese words joined without spaces,
+        the English words joined by spaces; links index these words.  Otherwise words are as in
+        ``--alignments word``: Chinese characters (runs of other characters) and English
+        whitespace tokens.  ``method`` (default :attr:`align_method`) picks the attention.
+        An empty side gives an empty result; a side over the model's length limit raises ValueError,
+        or with ``skip_long=True`` gives an empty result too (no links).
+        """
+        if isinstance(sources, str):
+            sources = [sources]
+        if isinstance(targets, str):
+            targets = [targets]
+        sources, targets = list(sources), list(targets)
+        if len(sources) != len(targets):
+            raise ValueError(f"align: {len(sources)} sources but {len(targets)} targets")
+        for name, side in (("sources", sources), ("targets", targets)):
+            for i, x in enumerate(side):
+                if not isinstance(x, str):
+                    raise TypeError(f"align: {name}[{i}] is {type(x).__name__}, not str")
+        method = method or self.align_method
+        alpha = length_penalty if length_penalty is not None else self.folder_config.decoding["length_penalty"]
+        if pretokenized:
+            src_w = [s.split() for s in sources]
+            tgt_w = [t.split() for t in targets]
+            src_text, tgt_text = ["".join(w) for w in src_w], [" ".join(w) for w in tgt_w]
+        else:
+            src_text, tgt_text = sources, targets
+        src_ids = self.encode_sources(src_text)
+        tgt_ids = self.tgt_tok.encode(tgt_text)
+        limit = self.max_source_tokens
+        for i in range(len(src_ids)):
+            if len(src_ids[i]) > limit or len(tgt_ids[i]) + 1 > limit:
+                if skip_long:
+                    src_ids[i] = []
+                    continue
+                raise ValueError(f"pair {i} has {len(src_ids[i])} source / {len(tgt_ids[i]) + 1} target pieces; the "
+                                 f"model reads at most {limit}: split it into shorter sentences")
+        strategy = TeacherForcing(self.model)
+        results: list[Optional[Alignment]] = [None] * len(sources)
+        order = sorted((i for i in range(len(sources)) if src_ids[i] and tgt_ids[i]),
+                       key=lambda i: -max(len(src_ids[i]), len(tgt_ids[i]) + 1))
+        width_of = [max(len(src_ids[i]), len(tgt_ids[i]) + 1) for i in range(len(sources))]
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(order), unit="pair", file=sys.stderr)
+        for batch in _batches(order, [[0] * w for w in width_of], max_tokens):
+            width = max(len(src_ids[i]) for i in batch)
+            src = torch.full((len(batch), width), PAD_ID, dtype=torch.long)
+            for row, i in enumerate(batch):
+                src[row, : len(src_ids[i])] = torch.tensor(src_ids[i])
+            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+                hyps = strategy.score(src.to(self.device), [tgt_ids[i] for i in batch])
+            for i, h in zip(batch, hyps):
+                sp, tp = self.src_tok.ids_to_pieces(src_ids[i]), self.tgt_tok.ids_to_pieces(h.tokens)
+                if pretokenized:
+                    sw, tw = src_w[i], tgt_w[i]
+                    s_map = pieces_to_words(sp, [self.src_tok.normalize(w) for w in sw])
+                    t_map = pieces_to_words(tp, tw)
+                else:
+                    sw, tw = source_words(sp), target_words(tp)
+                    s_map = source_piece_words(sp)
+                    t_map = [[] if w is None else [w] for w in target_piece_words(tp)]
+                att = h.attention.numpy()
+                links = links_to_words(piece_alignment(sp, tp, att, method=method), s_map, t_map)
+                lp = h.token_logprobs.numpy()
+                results[i] = Alignment(sp, tp, att, lp, float(lp.sum()), float(lp.sum()) / lp_divisor(len(lp), alpha),
+                                       links, sw, tw, method.name, s_map, t_map)
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        cfg = self.model.cfg
+        for i, r in enumerate(results):
+            if r is None:  # an empty side
+                sw = src_w[i] if pretokenized else []
+                tw = tgt_w[i] if pretokenized else []
+                results[i] = Alignment([], [], np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32),
+                                       np.zeros(0, dtype=np.float32), 0.0, 0.0, [], sw, tw, method.name)
         return results  # type: ignore[return-value]
 
     def _to_translation(self, src_ids: list[int], hyps: list[Hypothesis]) -> Translation:

@@ -1,0 +1,92 @@
+"""Align the prepared training corpus with eflomal: labels for the alignment head (see seq2seq.corpus_align).
+
+    python scripts/align_corpus.py --model seq2seq/pretrained/zh-en --data data/prepared/train \\
+        [--unit words|pieces] [--symmetrise grow-diag-final-and|intersection] [--score ../shared/data/align-dev/nist02]
+
+Writes NAME.links beside every NAME.zh/NAME.en of --data, and links.json (tokenizers, unit, method).
+The tokenizers must be those the model will be trained with (``--model`` folder, or a run's
+``tokenizers/`` folder with source.model/target.model).  Re-running with the same settings and
+tokenizers does nothing unless --force is given.
+
+``--score PREFIX`` (PREFIX.zh, PREFIX.en: words separated by spaces; PREFIX.gold) also aligns a
+gold set together with the corpus (eflomal learns from all of it) and prints the AER of eflomal's
+own word links and of the piece links mapped back to the gold words.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from seq2seq import corpus_align as ca  # noqa: E402
+from seq2seq.aer import alignment_error_rate, read_gold  # noqa: E402
+from seq2seq.align import links_to_words, pieces_to_words  # noqa: E402
+from seq2seq.data import load_source, normalize_text  # noqa: E402
+from seq2seq.tokenizer import SubwordTokenizer  # noqa: E402
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="seq2seq/pretrained/zh-en", help="folder with source.model and target.model")
+    p.add_argument("--data", default="data/prepared/train", help="folder of NAME.zh/NAME.en files")
+    p.add_argument("--unit", choices=["words", "pieces"], default="words")
+    p.add_argument("--symmetrise", choices=sorted(ca.SYMMETRISE), default="grow-diag-final-and")
+    p.add_argument("--score", action="append", default=[], metavar="PREFIX", help="gold set to score (repeatable)")
+    p.add_argument("--force", action="store_true")
+    args = p.parse_args(argv)
+    model, data = Path(args.model), Path(args.data)
+    src_proto, tgt_proto = (model / "source.model").read_bytes(), (model / "target.model").read_bytes()
+    src_tok, tgt_tok = SubwordTokenizer(src_proto, t2s=True), SubwordTokenizer(tgt_proto)
+    fp = ca.tokenizer_fingerprint(src_proto, tgt_proto)
+    files = sorted(data.glob("*.zh"))
+    if not files:
+        print(f"align_corpus: no *.zh files in {data}", file=sys.stderr)
+        return 2
+    meta = ca.read_meta(data)
+    if (not args.force and not args.score and meta and meta.get("tokenizers") == fp and meta.get("unit") == args.unit
+            and meta.get("symmetrise") == args.symmetrise and all(f.with_suffix(".links").is_file() for f in files)):
+        print(f"align_corpus: {data} already has links for these tokenizers and settings (--force to redo)")
+        return 0
+    src, tgt, owners = [], [], []
+    for f in files:
+        pairs = load_source({"src": str(f), "tgt": str(f.with_suffix(".en"))})
+        src += [normalize_text(s) for s, _ in pairs]  # as training's cleaning step sees them
+        tgt += [normalize_text(t) for _, t in pairs]
+        owners.append((f, len(pairs)))
+    golds = []
+    for prefix in args.score:  # aligned with the corpus, in the same units; scored on the gold set's own words
+        zh = Path(prefix + ".zh").read_text(encoding="utf-8").splitlines()
+        en = Path(prefix + ".en").read_text(encoding="utf-8").splitlines()
+        golds.append((prefix, len(src), [z.split() for z in zh], [e.split() for e in en], read_gold(prefix + ".gold")))
+        src += ["".join(z.split()) for z in zh]
+        tgt += [" ".join(e.split()) for e in en]
+    t0 = time.time()
+    print(f"align_corpus: aligning {len(src)} pairs with eflomal ({args.unit}, {args.symmetrise})...", flush=True)
+    links = ca.corpus_piece_links(src, tgt, src_tok, tgt_tok, args.unit, args.symmetrise)
+    print(f"align_corpus: done in {time.time() - t0:.0f}s", flush=True)
+    pos = 0
+    written = {}
+    for f, n in owners:
+        ca.write_links(f.with_suffix(".links"), links[pos: pos + n])  # the gold sets' rows come after
+        written[f.stem] = n
+        pos += n
+    ca.write_meta(data, fp, args.unit, args.symmetrise, written)
+    print(f"align_corpus: wrote {len(owners)} .links files and {ca.META} in {data}")
+    for prefix, start, zw, ew, gold in golds:
+        hyp = []
+        for k in range(len(zw)):
+            sp = src_tok.encode_pieces([src[start + k]])[0]
+            tp = tgt_tok.encode_pieces([tgt[start + k]])[0]
+            hyp.append(links_to_words(links[start + k], pieces_to_words(sp, zw[k]), pieces_to_words(tp, ew[k])))
+        s = alignment_error_rate(hyp, gold)
+        print(f"{Path(prefix).name}: eflomal ({args.unit}, {args.symmetrise}) via pieces -> gold words: "
+              f"AER {s.aer:.1%}  P {s.precision:.1%}  R {s.recall:.1%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The pilot runs behind configs/zh-en.yaml (model card, "Pilot runs"): the same budget each
+# (PILOT_STEPS optimizer steps), judged by greedy dev BLEU on the first 500 sentences of each dev set
+# at that step.  Needs data/prepared/ (with extra/) and its links (see configs/zh-en.yaml).
+#   bash scripts/pilots.sh            # all arms, one after the other, into runs/pilot-*
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STEPS=${PILOT_STEPS:-100}
+with_extra=$(.venv/bin/python - <<'PY'
+import json, yaml
+train = yaml.safe_load(open("configs/zh-en.yaml"))["data"]["train"]
+for name in ("cedict-lexicon", "bible-cuvs-kjv"):
+    train.append({"name": name, "src": f"data/prepared/extra/{name}.zh", "tgt": f"data/prepared/extra/{name}.en"})
+print(json.dumps(train))
+PY
+)
+arm() {
+  local name=$1; shift
+  [ -f "runs/pilot-$name/done" ] && return 0
+  rm -rf "runs/pilot-$name"
+  .venv/bin/seq2seq-train --config configs/zh-en.yaml --output-dir "runs/pilot-$name" --max-steps "$STEPS" \
+    train.eval_every="$STEPS" train.save_minutes=0 "$@" > "runs/pilot-$name.log" 2>&1
+  touch "runs/pilot-$name/done"
+  echo "$name: $(grep 'eval step' "runs/pilot-$name.log" | tail -2 | sed 's/ | .*//' | tr '\n' ' ')"
+}
+mkdir -p runs
+arm base                                  # warm start, train/, dropout 0.2, alignment loss weight 0.1
+arm cedict-bible "data.train=$with_extra" # extra registers mixed in (no links: no alignment loss on them)
+arm dropout-0.1 model.dropout=0.1
+arm no-align alignment.weight=0           # what the alignment loss costs in BLEU
+arm scratch-8k train.init_from=null alignment.weight=0 train.lr=1e-3
+arm scratch-4k train.init_from=null alignment.weight=0 train.lr=1e-3 tokenizer.src_vocab_size=4000 tokenizer.tgt_vocab_size=4000

@@ -1,0 +1,71 @@
+"""Alignment error rate (Och & Ney 2003) against gold word alignments.
+
+Gold files hold one line per sentence pair of 0-based Pharaoh links: ``i-j`` is a sure link and
+``ipj`` a possible one (i: source word, j: target word).  Sure links are possible too.  Over a corpus:
+
+    precision = |A∩P| / |A|      recall = |A∩S| / |S|      AER = 1 - (|A∩S| + |A∩P|) / (|A| + |S|)
+
+with every count summed over all sentences before dividing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+Link = tuple[int, int]
+
+
+@dataclass
+class GoldAlignment:
+    sure: set[Link]
+    possible: set[Link]  # includes the sure links
+
+
+def parse_gold_line(line: str) -> GoldAlignment:
+    sure, possible = set(), set()
+    for tok in line.split():
+        if "p" in tok:
+            i, j = tok.split("p")
+            possible.add((int(i), int(j)))
+        elif "-" in tok:
+            i, j = tok.split("-")
+            sure.add((int(i), int(j)))
+            possible.add((int(i), int(j)))
+        else:
+            raise ValueError(f"not a Pharaoh link: {tok!r} (expected i-j or ipj)")
+    return GoldAlignment(sure, possible)
+
+
+def read_gold(path: str | Path) -> list[GoldAlignment]:
+    lines = Path(path).read_text(encoding="utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [parse_gold_line(line) for line in lines]
+
+
+@dataclass
+class AERScore:
+    aer: float
+    precision: float
+    recall: float
+    links: int  # |A|
+
+    def as_dict(self) -> dict:
+        return {"aer": self.aer, "precision": self.precision, "recall": self.recall, "links": self.links}
+
+
+def alignment_error_rate(hypotheses: Sequence[Iterable[Link]], gold: Sequence[GoldAlignment]) -> AERScore:
+    """Corpus AER, precision and recall of ``hypotheses`` (one link collection per sentence)."""
+    if len(hypotheses) != len(gold):
+        raise ValueError(f"{len(hypotheses)} hypothesis lines but {len(gold)} gold lines")
+    a_total = s_total = a_s = a_p = 0
+    for hyp, g in zip(hypotheses, gold):
+        a = set(hyp)
+        a_total += len(a)
+        s_total += len(g.sure)
+        a_s += len(a & g.sure)
+        a_p += len(a & g.possible)
+    aer = 1.0 - (a_s + a_p) / (a_total + s_total) if a_total + s_total else 0.0
+    return AERScore(aer, a_p / a_total if a_total else 0.0, a_s / s_total if s_total else 0.0, a_total)

@@ -1,0 +1,76 @@
+"""The result types of the public API, shared by both backends (PyTorch and CTranslate2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+
+@dataclass
+class Translation:
+    """One translation of one source sentence.
+
+    ``text``: detokenized English.  ``source_tokens``: sentencepiece pieces of the (normalised)
+    source followed by ``</s>``: the model reads an end-of-sentence token after the source, and it
+    takes part in attention.  ``target_tokens``: the output pieces, *including* the final ``</s>``
+    (the decoding step that chose to stop has attention too).  ``cross_attention``: float32 array
+    [layers, heads, len(target_tokens), len(source_tokens)]; every row sums to 1.  ``score``: the
+    model log-probability of ``target_tokens`` (sum, *not* length-normalised);
+    ``normalized_score``: the score divided by the length penalty, which ranks the n-best list.
+    ``nbest``: the n best hypotheses, best first (``nbest[0]`` is this one).
+    """
+
+    text: str
+    source_tokens: list[str]
+    target_tokens: list[str]
+    cross_attention: Optional[np.ndarray]
+    score: float
+    normalized_score: float
+    nbest: list["Translation"] = field(default_factory=list, repr=False)
+
+    def __repr__(self) -> str:
+        att = "None" if self.cross_attention is None else f"<float32 array {list(self.cross_attention.shape)}>"
+        return (f"Translation(text={self.text!r}, source_tokens={len(self.source_tokens)} pieces, "
+                f"target_tokens={len(self.target_tokens)} pieces, cross_attention={att}, score={self.score:.3f}, "
+                f"normalized_score={self.normalized_score:.3f}, nbest={len(self.nbest)})")
+
+
+@dataclass
+class Alignment:
+    """A given translation run through the model (``Translator.align``: teacher forcing).
+
+    ``source_tokens`` / ``target_tokens``: pieces as in :class:`Translation` (``</s>`` last on both
+    sides).  ``cross_attention``: float32 [layers, heads, len(target_tokens), len(source_tokens)], row t
+    being the position that predicted piece t.  ``token_logprobs``: each target piece's log-probability
+    (``</s>`` included); ``score``: their sum; ``normalized_score``: the score divided by
+    ``len(target_tokens) ** length_penalty``, as beam search ranks hypotheses.  ``links``: (source
+    word, target word) pairs under ``method``; ``source_words`` / ``target_words``: the words they index.
+    """
+
+    source_tokens: list[str]
+    target_tokens: list[str]
+    cross_attention: Optional[np.ndarray]
+    token_logprobs: np.ndarray
+    score: float
+    normalized_score: float
+    links: list[tuple[int, int]]
+    source_words: list[str]
+    target_words: list[str]
+    method: str = ""
+    source_piece_words: list[list[int]] = field(default_factory=list, repr=False)  # piece -> word indices
+    target_piece_words: list[list[int]] = field(default_factory=list, repr=False)
+
+    def links_with(self, method) -> list[tuple[int, int]]:
+        """Word links read with another :class:`~seq2seq.align.AlignMethod` from the same attention."""
+        from .align import links_to_words, piece_alignment
+
+        if self.cross_attention is None or not self.target_tokens:
+            return []
+        pieces = piece_alignment(self.source_tokens, self.target_tokens, self.cross_attention, method=method)
+        return links_to_words(pieces, self.source_piece_words, self.target_piece_words)
+
+    def __repr__(self) -> str:
+        return (f"Alignment(source_words={self.source_words!r}, target_words={self.target_words!r}, "
+                f"links={self.links!r}, score={self.score:.3f})")

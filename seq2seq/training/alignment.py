@@ -1,0 +1,56 @@
+"""The alignment loss (Garg et al. 2019): one cross-attention head learns to point at the linked source pieces.
+
+For every target piece t that has links in the corpus alignment (``scripts/align_corpus.py``), the
+gold distribution over source pieces is uniform over its linked pieces; the loss is the
+cross-entropy between it and the head's attention row t+1:
+
+    L_align = - sum_t sum_s  gold[t, s] * log attn[t + 1, s]
+
+Row t+1 is the decoder position whose *input* is piece t (row t predicts piece t and has not seen
+it).  Reading a piece's alignment where the decoder reads it is "Shift-Att" (Chen et al. 2020); it
+gives the head what Garg et al. give theirs with a second, unmasked decoder pass (the piece itself in
+view) at no extra cost.  The last target position (</s>) is never an input, so the alignment of every
+real piece exists, in training and in decoding alike.
+
+summed over the batch, divided like the translation loss by the batch's target tokens, and added to
+it with weight ``alignment.weight`` (λ).  Target pieces without links (and ``</s>``) add nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import torch
+from torch import Tensor
+
+
+def link_targets(batch_links: Sequence[Optional[Sequence[tuple[int, int]]]], tgt_len: int, src_len: int) -> Tensor:
+    """Gold attention [B, T, S] over decoder positions from (source piece, target piece) links: row
+    j + 1 holds piece j's links, normalised to sum to 1; rows without links are zero.  Links outside
+    the (padded) lengths are dropped."""
+    gold = torch.zeros(len(batch_links), tgt_len, src_len)
+    rows, ts, ss = [], [], []
+    for b, links in enumerate(batch_links):
+        for i, j in links or ():
+            if i < src_len and j + 1 < tgt_len:
+                rows.append(b)
+                ts.append(j + 1)
+                ss.append(i)
+    if rows:
+        gold[rows, ts, ss] = 1.0
+    return gold / gold.sum(-1, keepdim=True).clamp_min(1.0)
+
+
+def alignment_loss(attention: Tensor, gold: Tensor, eps: float = 1e-9) -> Tensor:
+    """Summed cross-entropy of one head's attention [B, T, S] against ``gold`` [B, T, S] (see module doc)."""
+    return -(gold * attention.float().clamp_min(eps).log()).sum()
+
+
+def resolve_layer(layer: Optional[int], n_layers: int) -> int:
+    """The alignment layer as a 0-based index; None = the penultimate layer (the last one in a 1-layer decoder)."""
+    if layer is None:
+        return max(0, n_layers - 2)
+    idx = layer if layer >= 0 else n_layers + layer
+    if not 0 <= idx < n_layers:
+        raise ValueError(f"alignment layer {layer} does not exist in a decoder of {n_layers} layers")
+    return idx
