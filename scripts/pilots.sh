@@ -30,3 +30,4 @@ arm dropout-0.1 model.dropout=0.1
 arm no-align alignment.weight=0           # what the alignment loss costs in BLEU
 arm scratch-8k train.init_from=null alignment.weight=0 train.lr=1e-3
 arm scratch-4k train.init_from=null alignment.weight=0 train.lr=1e-3 tokenizer.src_vocab_size=4000 tokenizer.tgt_vocab_size=4000
+arm align-0.5 alignment.weight=0.5        # a stronger alignment loss: its AER and BLEU at the same step

@@ -101,3 +101,88 @@ def translate_main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(translate_main())
+
+
+# ---------------------------------------------------------------------------------------------
+# seq2seq-align
+# ---------------------------------------------------------------------------------------------
+
+
+def build_align_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="seq2seq-align", description="Word-align given Chinese/English pairs with the model (forced decoding): "
+        "one line of 0-based Pharaoh links i-j per pair (i: Chinese word, j: English word).",
+        epilog="Example: seq2seq-align --pretokenized gold.zh gold.en > links.txt")
+    p.add_argument("source", help="Chinese file, one sentence per line (UTF-8)")
+    p.add_argument("target", help="English file, line-aligned with the Chinese file")
+    p.add_argument("--model", help="model folder (default: the shipped model)")
+    p.add_argument("--output", "-o", help="output file (default: stdout)")
+    p.add_argument("--pretokenized", action="store_true",
+                   help="both files are words separated by spaces; links index these words")
+    p.add_argument("--method", default="default",
+                   help="'default' (the model's alignment head, else Shift-Att in layer 1), 'head', or "
+                        "LAYER[.HEAD][+shift] with layers/heads numbered from 1, e.g. 3 or 2.1+shift")
+    p.add_argument("--max-tokens", type=int, default=6000, help="tokens per batch")
+    p.add_argument("--chunk-lines", type=int, default=2000, help="pairs read and aligned at a time")
+    p.add_argument("--device", default="cpu")
+    return p
+
+
+def parse_method(text: str, translator):
+    """--method: 'default', 'head' or LAYER[.HEAD][+shift] (numbered from 1)."""
+    import re
+
+    from .align import AlignMethod
+
+    if text == "default":
+        return translator.align_method
+    if text == "head":
+        if not translator.folder_config.alignment:
+            raise ValueError("this model has no alignment head (it was trained without the alignment loss)")
+        return AlignMethod.from_config(translator.folder_config.alignment)
+    m = re.fullmatch(r"(\d+)(?:\.(\d+))?(\+shift)?", text)
+    cfg = translator.model.cfg
+    if not m or not 1 <= int(m.group(1)) <= cfg.n_dec_layers or (m.group(2) and not 1 <= int(m.group(2)) <= cfg.n_heads):
+        raise ValueError(f"--method {text!r}: give default, head, or LAYER[.HEAD][+shift] with LAYER in "
+                         f"1..{cfg.n_dec_layers} and HEAD in 1..{cfg.n_heads}")
+    return AlignMethod(int(m.group(1)) - 1, int(m.group(2)) - 1 if m.group(2) else None, bool(m.group(3)))
+
+
+def align_main(argv=None) -> int:
+    args = build_align_parser().parse_args(argv)
+    from tqdm.auto import tqdm
+
+    from .align import pharaoh
+    from .text import InputEncodingError, read_lines
+    from .translator import Translator
+
+    try:
+        src, tgt = read_lines(args.source), read_lines(args.target)
+        if len(src) != len(tgt):
+            raise ValueError(f"{args.source} has {len(src)} lines but {args.target} has {len(tgt)}")
+        tr = Translator.load(args.model, device=args.device)
+        method = parse_method(args.method, tr)
+    except (ModelFolderError, FileNotFoundError, InputEncodingError, ValueError) as e:
+        print(f"seq2seq-align: {e}", file=sys.stderr)
+        return 2
+    fout = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    limit, skipped = tr.max_source_tokens, 0
+    bar = tqdm(total=len(src), unit="pair", file=sys.stderr, disable=None)
+    try:
+        for start in range(0, len(src), args.chunk_lines):
+            s, t = src[start: start + args.chunk_lines], tgt[start: start + args.chunk_lines]
+            out = tr.align(s, t, pretokenized=args.pretokenized, method=method, max_tokens=args.max_tokens,
+                           skip_long=True)
+            for a in out:
+                skipped += not a.target_tokens and not a.source_tokens
+                fout.write(pharaoh(a.links) + "\n")
+            fout.flush()
+            bar.update(len(s))
+    finally:
+        bar.close()
+        if args.output:
+            fout.close()
+    if skipped:
+        print(f"seq2seq-align: {skipped} pairs were empty or over the model's {limit} pieces: their lines are empty",
+              file=sys.stderr)
+    return 0

@@ -33,3 +33,36 @@ def han_fraction(text: str) -> float:
 
 def looks_chinese(text: str, threshold: float = 0.3) -> bool:
     return han_fraction(text) >= threshold
+
+
+class InputEncodingError(ValueError):
+    """Input bytes that are not UTF-8; the message says where and how to convert them."""
+
+
+def decode_utf8(data: bytes, where: str) -> str:
+    """UTF-8 bytes to text (a BOM is dropped), or one clear error that says how to convert the file."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputEncodingError(
+            f"{where} is not UTF-8 text (byte {e.start}: {data[e.start:e.start + 1]!r}); convert it first, e.g. "
+            f"iconv -f GBK -t UTF-8 FILE > FILE.utf8") from None
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines split at ``\\n`` only: a trailing ``\\r`` (Windows line ends) is dropped, and a stray ``\\r``
+    inside a line becomes a space, so there is always one line per input line."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln.rstrip("\r").replace("\r", " ") for ln in lines]
+
+
+def read_lines(path) -> list[str]:
+    """The lines of a UTF-8 file (see :func:`split_lines`); FileNotFoundError names the file."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"file not found: {path}")
+    return split_lines(decode_utf8(p.read_bytes(), str(path)))

@@ -1,0 +1,118 @@
+"""What a run writes and how it resumes exactly: ``DIR/last`` (model folder + optimizer, scheduler, RNG
+and data position), ``DIR/best``, and the last few weights in ``DIR/checkpoints/`` for averaging."""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ..data import source_name
+from ..model import ModelConfig
+from ..model_dir import FolderConfig, save_model_dir
+
+STATE_FILE = "training_state.pt"
+
+
+@dataclass
+class TrainState:
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0  # index of the next batch of the epoch's (deterministic) batch list
+    best_bleu: float = -1.0
+    bad_evals: int = 0
+    elapsed: float = 0.0  # seconds of this run before this process started (for --max-time across resumes)
+    target_tokens: int = 0
+
+
+def rng_state() -> dict:
+    return {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+
+def set_rng_state(s: dict) -> None:
+    torch.set_rng_state(s["torch"])
+    random.setstate(s["python"])
+    np.random.set_state(s["numpy"])
+    if s.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(s["cuda"])
+
+
+def gather_rng(dist) -> dict | list:
+    """This process's RNG state, or every rank's under torchrun (each resumes its own)."""
+    if dist.world == 1:
+        return rng_state()
+    states = [None] * dist.world
+    torch.distributed.all_gather_object(states, rng_state())
+    return states
+
+
+def restore(resume_dir: Path, model, opt, sched, rank: int) -> TrainState:
+    """Load weights, optimizer, scheduler, RNG and data position saved in ``resume_dir`` (a ``last`` folder)."""
+    from safetensors.torch import load_file
+
+    blob = torch.load(resume_dir / STATE_FILE, weights_only=False)
+    model.load_state_dict(load_file(str(resume_dir / "model.safetensors")), strict=False)
+    opt.load_state_dict(blob["optimizer"])
+    sched.load_state_dict(blob["scheduler"])
+    set_rng_state(blob["rng"][rank] if isinstance(blob["rng"], list) else blob["rng"])
+    return TrainState(**blob["state"])
+
+
+def model_card(cfg: dict, mcfg: ModelConfig, state: TrainState, summary: Optional[dict]) -> str:
+    lines = ["# seq2seq model (written by seq2seq-train)", "",
+             f"- architecture: {mcfg.n_layers}+{mcfg.n_dec_layers} layers, d_model {mcfg.d_model}, "
+             f"{mcfg.n_heads} heads, d_ff {mcfg.d_ff}, vocab {mcfg.src_vocab_size}/{mcfg.tgt_vocab_size}",
+             f"- training: {state.step} steps, epoch {state.epoch}, {state.elapsed / 60:.1f} minutes",
+             "- data: " + ", ".join(source_name(s) for s in cfg["data"].get("train") or [])]
+    for name, s in (summary or {}).items():
+        lines.append(f"- dev {name}: BLEU {s['bleu']:.2f}, chrF {s['chrf']:.2f} (greedy)")
+    return "\n".join(lines) + "\n"
+
+
+class Checkpointer:
+    """Writes ``last`` (with the training state), ``best``, and rotates ``checkpoints/step-N.safetensors``."""
+
+    def __init__(self, out: Path, model, opt, sched, protos: tuple[bytes, bytes], folder_cfg: FolderConfig,
+                 cfg: dict, keep: int):
+        self.out, self.model, self.opt, self.sched = out, model, opt, sched
+        self.protos, self.folder_cfg, self.cfg, self.keep = protos, folder_cfg, cfg, keep
+        self.kept: list[Path] = sorted((out / "checkpoints").glob("step-*.safetensors"),
+                                       key=lambda p: int(p.stem.split("-")[1]))
+
+    def save(self, which: str, state: TrainState, rng, summary: Optional[dict] = None) -> None:
+        fc = self.folder_cfg
+        fc.extra["state"] = asdict(state)
+        if summary:
+            fc.extra["dev"] = summary
+        blob = {"optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(), "state": asdict(state),
+                "rng": rng}
+        extra = {STATE_FILE: lambda p: torch.save(blob, p)} if which == "last" else None
+        save_model_dir(self.out / which, self.model, *self.protos, fc,
+                       card=model_card(self.cfg, self.model.cfg, state, summary), extra_files=extra)
+        if which == "last" and self.keep:
+            self._checkpoint(state.step)
+
+    def _checkpoint(self, step: int) -> None:
+        from safetensors.torch import save_file
+
+        mcfg = self.model.cfg
+        ckdir = self.out / "checkpoints"
+        ckdir.mkdir(exist_ok=True)
+        path = ckdir / f"step-{step}.safetensors"
+        tmp = path.with_suffix(".tmp")
+        sd = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()
+              if k != "generator.proj.weight" or not mcfg.tie_output}
+        if mcfg.share_embeddings:
+            sd.pop("tgt_embed.lut.weight", None)
+        save_file(sd, str(tmp))
+        os.replace(tmp, path)
+        if path not in self.kept:
+            self.kept.append(path)
+        while len(self.kept) > self.keep:
+            self.kept.pop(0).unlink(missing_ok=True)

@@ -1,0 +1,132 @@
+"""Training data: cleaned pairs (with their alignment links), tokenizers, dev sets, padded batches."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from ..corpus_align import read_links
+from ..data import CleanConfig, DataError, clean_pairs_indexed, format_report, load_source, source_name
+from ..tokenizer import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
+from .alignment import link_targets
+from .runtime import Dist, Logger
+
+
+@dataclass
+class DevSet:
+    name: str
+    sources: list[str]  # raw Chinese
+    references: list[str]  # raw English
+    src_ids: list[list[int]]
+    tgt_ids: list[list[int]]
+
+
+def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], dict, list]:
+    """Cleaned pairs, kept pairs per source, and per pair its alignment links (None where the source has none)."""
+    clean = CleanConfig(**cfg["data"].get("clean", {}))
+    specs = cfg["data"].get("train") or []
+    if not specs:
+        raise DataError("the config lists no training data (data.train)")
+    pairs, counts, links = [], {}, []
+    for spec in specs:
+        raw = load_source(spec)
+        kept, report, index = clean_pairs_indexed(raw, clean)
+        log(format_report(source_name(spec), len(raw), report, len(kept)))
+        counts[source_name(spec)] = len(kept)
+        pairs.extend(kept)
+        if spec.get("links"):
+            if not Path(spec["links"]).is_file():
+                raise DataError(f"links file not found: {spec['links']} (make it with scripts/align_corpus.py)")
+            all_links = read_links(spec["links"])
+            if len(all_links) != len(raw):
+                raise DataError(f"{spec['links']} has {len(all_links)} lines but {source_name(spec)} has {len(raw)} "
+                                "pairs: re-run scripts/align_corpus.py")
+            links.extend(all_links[i] for i in index)
+        else:
+            links.extend([None] * len(kept))
+    if clean.dedup:  # duplicates across sources
+        seen: dict = {}
+        for k, p in enumerate(pairs):
+            seen.setdefault(p, k)
+        keep = sorted(seen.values())
+        if len(keep) != len(pairs):
+            log(f"data: {len(pairs) - len(keep)} duplicates across sources removed")
+            pairs, links = [pairs[k] for k in keep], [links[k] for k in keep]
+    if not pairs:
+        raise DataError("no training pairs are left after cleaning: check data.train and data.clean")
+    n_links = sum(ls is not None for ls in links)
+    log(f"data: {len(pairs)} training pairs in total" + (f", {n_links} with alignment links" if n_links else ""))
+    return pairs, counts, links
+
+
+def load_dev_sets(cfg: dict, src_tok: SubwordTokenizer, tgt_tok: SubwordTokenizer, limit: int) -> list[DevSet]:
+    out = []
+    for spec in cfg["data"].get("dev") or []:
+        pairs = load_source(spec)
+        if limit:
+            pairs = pairs[:limit]
+        pairs = [(s.strip(), t.strip()) for s, t in pairs if s.strip() and t.strip()]
+        if not pairs:
+            raise DataError(f"dev set {source_name(spec)} is empty")
+        src = [s for s, _ in pairs]
+        ref = [t for _, t in pairs]
+        out.append(DevSet(source_name(spec), src, ref, [i + [EOS_ID] for i in src_tok.encode(src)], tgt_tok.encode(ref)))
+    return out
+
+
+def get_tokenizers(cfg: dict, out: Path, pairs, resume_dir: Optional[Path], dist: Dist, log: Logger):
+    tc = cfg["tokenizer"]
+    tok_dir = out / "tokenizers"
+    init = cfg["train"].get("init_from")
+    if resume_dir is not None:
+        src_proto, tgt_proto = (resume_dir / "source.model").read_bytes(), (resume_dir / "target.model").read_bytes()
+    elif init:
+        src_proto, tgt_proto = (Path(init) / "source.model").read_bytes(), (Path(init) / "target.model").read_bytes()
+        log(f"tokenizers: those of {init} (train.init_from)")
+    elif tc.get("src_model") and tc.get("tgt_model"):
+        src_proto, tgt_proto = Path(tc["src_model"]).read_bytes(), Path(tc["tgt_model"]).read_bytes()
+        log(f"tokenizers: using {tc['src_model']} and {tc['tgt_model']}")
+    elif not tc.get("train", True):
+        raise DataError("tokenizer.train is false but tokenizer.src_model/tgt_model are not both given")
+    else:
+        if dist.main:
+            t0 = time.time()
+            log(f"tokenizers: training sentencepiece models ({tc['src_vocab_size']}/{tc['tgt_vocab_size']} pieces)...")
+            src_proto, tgt_proto = train_tokenizers([s for s, _ in pairs], [t for _, t in pairs], tc["src_vocab_size"],
+                                                    tc["tgt_vocab_size"], shared=tc.get("shared", False),
+                                                    t2s=tc.get("t2s", True))
+            tok_dir.mkdir(parents=True, exist_ok=True)
+            (tok_dir / "source.model").write_bytes(src_proto)
+            (tok_dir / "target.model").write_bytes(tgt_proto)
+            log(f"tokenizers: trained in {time.time() - t0:.0f}s -> {tok_dir}")
+        dist.barrier()
+        src_proto, tgt_proto = (tok_dir / "source.model").read_bytes(), (tok_dir / "target.model").read_bytes()
+    return SubwordTokenizer(src_proto, t2s=tc.get("t2s", True)), SubwordTokenizer(tgt_proto), src_proto, tgt_proto
+
+
+def collate(idx, src_ids, tgt_ids, device, links=None):
+    """Padded (src, decoder input = BOS + y, decoder target = y + EOS); with ``links``, also the gold
+    alignment [B, T, S] of :func:`~seq2seq.training.alignment.link_targets`."""
+    n = len(idx)
+    s_len = max(len(src_ids[i]) for i in idx)
+    t_len = max(len(tgt_ids[i]) for i in idx) + 1
+    src = torch.full((n, s_len), PAD_ID, dtype=torch.long)
+    tin = torch.full((n, t_len), PAD_ID, dtype=torch.long)
+    tout = torch.full((n, t_len), PAD_ID, dtype=torch.long)
+    for row, i in enumerate(idx):
+        s, t = src_ids[i], tgt_ids[i]
+        src[row, : len(s)] = torch.as_tensor(s)
+        tin[row, 0] = BOS_ID
+        tin[row, 1: len(t) + 1] = torch.as_tensor(t)
+        tout[row, : len(t)] = torch.as_tensor(t)
+        tout[row, len(t)] = EOS_ID
+    if links is not None:
+        gold = link_targets([links[i] for i in idx], t_len, s_len)
+        return src.to(device), tin.to(device), tout.to(device), gold.to(device)
+    return src.to(device), tin.to(device), tout.to(device)
+
+

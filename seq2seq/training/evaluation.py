@@ -1,0 +1,44 @@
+"""Evaluation during training: greedy dev BLEU/chrF and dev loss."""
+
+from __future__ import annotations
+
+import torch
+
+from ..model_dir import FolderConfig
+from ..tokenizer import PAD_ID
+from .data import DevSet, collate
+from .step import token_loss
+
+
+def greedy_scores(model, src_tok, tgt_tok, dev: DevSet, cfg: dict) -> dict:
+    import sacrebleu
+
+    from ..translator import Translator
+
+    ev = cfg["eval"]
+    tr = Translator(model, src_tok, tgt_tok, FolderConfig(model=model.cfg), (b"", b""), device=next(model.parameters()).device)
+    hyps = [t.text for t in tr.translate(dev.sources, beam_size=ev.get("beam_size", 1),
+                                          length_penalty=ev.get("length_penalty", 1.0), return_attention=False,
+                                          max_tokens=ev.get("max_tokens", 6000))]
+    return {"bleu": sacrebleu.corpus_bleu(hyps, [dev.references]).score,
+            "chrf": sacrebleu.corpus_chrf(hyps, [dev.references]).score, "example": hyps[0]}
+
+
+@torch.no_grad()
+def dev_loss(model, dev: DevSet, max_tokens: int, device) -> float:
+    """Mean cross-entropy per target token on a dev set (no label smoothing: a plain NLL)."""
+    total, count = 0.0, 0
+    order = sorted(range(len(dev.src_ids)), key=lambda i: len(dev.src_ids[i]))
+    batch: list[int] = []
+    for i in order + [None]:
+        if i is not None and (not batch or (len(batch) + 1) * max(len(dev.src_ids[i]), len(dev.tgt_ids[i]) + 1) <= max_tokens):
+            batch.append(i)
+            continue
+        src, tin, tout = collate(batch, dev.src_ids, dev.tgt_ids, device)
+        logits = model(src, tin)
+        total += token_loss(logits, tout).item()
+        count += int((tout != PAD_ID).sum())
+        batch = [i] if i is not None else []
+    return total / max(1, count)
+
+

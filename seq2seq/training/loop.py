@@ -1,0 +1,351 @@
+"""The training run: set-up, the loop over steps, evaluation and saving, stopping and resuming."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+import yaml
+
+from ..corpus_align import read_meta, tokenizer_fingerprint
+from ..data import DataError, TokenBatcher, padding_fraction
+from ..model import EncoderDecoder, ModelConfig
+from ..model_dir import FolderConfig, recover_dir
+from ..tokenizer import EOS_ID, PAD_ID
+from .alignment import resolve_layer
+from .checkpoints import STATE_FILE, Checkpointer, TrainState, gather_rng, restore
+from .config import parse_duration
+from .data import get_tokenizers, load_dev_sets, load_training_pairs
+from .evaluation import dev_loss, greedy_scores
+from .runtime import Dist, Logger, setup_distributed
+from .step import AlignmentTarget, forward_backward
+
+# Settings a resumed run takes from the command line rather than from the run's own saved config.
+RESUMABLE_OVERRIDES = ("max_steps", "max_epochs", "max_time", "patience", "eval_every", "save_every", "log_every",
+                       "save_minutes")
+# What a run writes into its output folder (``--overwrite`` removes these, and nothing else).
+RUN_FILES = ("last", "last.old", "best", "best.old", "checkpoints", "tokenizers", "train.log", "tensorboard")
+PROGRESS_SECONDS = 60  # off a terminal, a progress line at least this often
+
+
+class StopRequested(Exception):
+    pass
+
+
+class RunFolderError(DataError):
+    """The output folder holds another run, or another process is writing into it."""
+
+
+def lr_lambda(warmup: int):
+    """Inverse-square-root ("Noam") schedule, as a factor of the peak lr: linear warmup, then 1/sqrt(step)."""
+    warmup = max(1, warmup)
+    return lambda step: min((step + 1) / warmup, math.sqrt(warmup / (step + 1)))
+
+
+def prepare_output(out: Path, resume: bool, overwrite: bool, dist: Dist):
+    """Create the folder, refuse to mix two runs in it, and lock it for this process (returns the lock file)."""
+    if not dist.main:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    lock = open(out / ".lock", "a+")
+    try:
+        import fcntl
+
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise RunFolderError(f"{out} is in use by another seq2seq-train process (lock {out / '.lock'})") from None
+    except ImportError:  # no fcntl (Windows): no lock
+        pass
+    present = [name for name in RUN_FILES if (out / name).exists()]
+    if present and not resume:
+        if not overwrite:
+            lock.close()
+            raise RunFolderError(f"{out} already holds a run ({', '.join(present)}): continue it with --resume, "
+                                 "start over with --overwrite, or choose another --output-dir")
+        for name in present:
+            p = out / name
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    return lock
+
+
+def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bool = False) -> dict:
+    """Run training as configured; returns a summary dict (steps, best BLEU, ...).
+
+    ``--max-time`` counts the whole run from this call: data loading and tokenizer training included."""
+    start = time.time()
+    dist = setup_distributed()
+    tcfg = cfg["train"]
+    torch.set_num_threads(tcfg["threads"] or max(1, (os.cpu_count() or 1) // dist.world))
+    out = Path(output_dir)
+    lock = prepare_output(out, resume, overwrite, dist)
+    dist.barrier()
+    log = Logger(dist, out, tcfg.get("tensorboard", False))
+    last_dir = recover_dir(out / "last")
+    resume_dir = last_dir if resume and (last_dir / STATE_FILE).exists() else None
+    if resume and resume_dir is None:
+        log(f"--resume: no {last_dir}/{STATE_FILE} yet, starting from scratch")
+    if resume_dir is not None:  # the run's own config wins over the one given, except for stopping/eval settings
+        saved = json.loads((resume_dir / "config.json").read_text())["extra"]["train_config"]
+        for key in RESUMABLE_OVERRIDES:
+            saved["train"][key] = tcfg[key]
+        cfg, tcfg = saved, saved["train"]
+    log(f"config:\n{yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)}")
+    seed = int(cfg["seed"])
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+    # ---- data and tokenizers
+    pairs, counts, links = load_training_pairs(cfg, log)
+    src_tok, tgt_tok, src_proto, tgt_proto = get_tokenizers(cfg, out, pairs, resume_dir, dist, log)
+    acfg = cfg["alignment"]
+    align_weight = float(acfg.get("weight") or 0.0)
+    if align_weight > 0:
+        if all(ls is None for ls in links):
+            raise DataError("alignment.weight > 0 but no training source has links (add links: to data.train)")
+        for spec in cfg["data"]["train"]:
+            meta = read_meta(Path(spec["links"]).parent) if spec.get("links") else None
+            if meta and meta.get("tokenizers") != tokenizer_fingerprint(src_proto, tgt_proto):
+                raise DataError(f"{spec['links']} was made with other tokenizers than this run's: "
+                                "re-run scripts/align_corpus.py with this run's tokenizers")
+    else:
+        links = None
+    mcfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, pad_id=PAD_ID,
+                       **cfg["model"])
+    src_ids = [ids + [EOS_ID] for ids in src_tok.encode([s for s, _ in pairs])]
+    tgt_ids = tgt_tok.encode([t for _, t in pairs])
+    keep = [i for i in range(len(pairs)) if len(src_ids[i]) < mcfg.max_len and len(tgt_ids[i]) + 1 < mcfg.max_len]
+    if len(keep) < len(pairs):
+        log(f"data: {len(pairs) - len(keep)} pairs over model.max_len={mcfg.max_len} pieces removed")
+        src_ids, tgt_ids = [src_ids[i] for i in keep], [tgt_ids[i] for i in keep]
+        if links is not None:
+            links = [links[i] for i in keep]
+    del pairs
+    dev_sets = load_dev_sets(cfg, src_tok, tgt_tok, cfg["eval"].get("max_sentences", 0))
+
+    # ---- model, optimizer, state
+    model = EncoderDecoder(mcfg).to(dist.device)
+    log(f"model: {model.num_parameters() / 1e6:.2f}M parameters ({mcfg})")
+    align = AlignmentTarget(align_weight, resolve_layer(acfg.get("layer"), mcfg.n_dec_layers), int(acfg.get("head") or 0))
+    if not 0 <= align.head < mcfg.n_heads:
+        raise DataError(f"alignment.head={align.head} does not exist: the model has {mcfg.n_heads} heads")
+    if tcfg.get("init_from") and resume_dir is None:
+        warm_start(model, tcfg["init_from"], log)
+    opt = torch.optim.Adam(model.parameters(), lr=tcfg["lr"], betas=tuple(tcfg["adam_betas"]), eps=tcfg["adam_eps"],
+                           weight_decay=tcfg["weight_decay"])
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tcfg["warmup_steps"]))
+    state = TrainState()
+    if resume_dir is not None:
+        state = restore(resume_dir, model, opt, sched, dist.rank)
+        log(f"resumed from {resume_dir} at step {state.step} (epoch {state.epoch}, batch {state.batch_in_epoch})")
+    ddp = None
+    if dist.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        ddp = DistributedDataParallel(model, device_ids=[dist.device.index] if dist.device.type == "cuda" else None)
+    net = ddp or model
+
+    batcher = TokenBatcher(np.array([len(s) for s in src_ids]), np.array([len(t) + 1 for t in tgt_ids]),
+                           tcfg["max_tokens"], seed=seed, pool_batches=tcfg["pool_batches"])
+    per_step = dist.world * tcfg["accum_steps"]
+    first = batcher.epoch(state.epoch)
+    log(f"batches: {len(first)} per epoch of at most {tcfg['max_tokens']} tokens per side; "
+        f"{len(first) // per_step} steps per epoch; padding {padding_fraction(first):.1%}")
+    use_bf16 = tcfg["precision"] == "bf16"
+    autocast = (lambda: torch.autocast(dist.device.type, dtype=torch.bfloat16)) if use_bf16 else nullcontext
+    max_time = parse_duration(tcfg.get("max_time"))
+    max_steps, max_epochs = int(tcfg.get("max_steps") or 0), int(tcfg.get("max_epochs") or 0)
+    eval_every = int(tcfg["eval_every"])
+    save_every = int(tcfg.get("save_every") or eval_every)
+    folder_cfg = FolderConfig(model=mcfg, t2s=cfg["tokenizer"].get("t2s", True), decoding=dict(cfg["decoding"]),
+                              alignment=({"method": "head", "layer": align.layer, "head": align.head, "shift": True}
+                                         if align_weight > 0 else {}),
+                              extra={"train_config": cfg, "data_counts": counts})
+    ckpt = Checkpointer(out, model, opt, sched, (src_proto, tgt_proto), folder_cfg, cfg,
+                        int(tcfg.get("keep_checkpoints") or 0))
+
+    def save(which: str, rng, summary: Optional[dict]):
+        if dist.main:
+            ckpt.save(which, state, rng, summary)
+
+    elapsed0 = state.elapsed
+
+    def run_time() -> float:
+        return elapsed0 + time.time() - start
+
+    def evaluate() -> Optional[dict]:
+        results = {}
+        if dist.main and dev_sets:
+            model.eval()
+            t0 = time.time()
+            for dev in dev_sets:
+                sc = greedy_scores(model, src_tok, tgt_tok, dev, cfg)
+                sc["loss"] = dev_loss(model, dev, cfg["eval"].get("max_tokens", 6000), dist.device)
+                results[dev.name] = sc
+                log(f"eval step {state.step} ({run_time() / 60:.1f} min) {dev.name}: loss {sc['loss']:.3f} "
+                    f"BLEU {sc['bleu']:.2f} chrF {sc['chrf']:.2f} | {sc['example']}")
+                log.scalars(state.step, **{f"dev/{dev.name}/bleu": sc["bleu"], f"dev/{dev.name}/loss": sc["loss"],
+                                           f"dev/{dev.name}/chrf": sc["chrf"]})
+            log(f"eval took {time.time() - t0:.0f}s")
+            model.train()
+        dist.barrier()
+        return results or None
+
+    # ---- the loop
+    stop_flag = {"signal": None}
+
+    def on_signal(signum, frame):
+        stop_flag["signal"] = signum
+
+    old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    save_seconds = float(tcfg.get("save_minutes") or 0) * 60
+    last_save = time.time()
+    window = {"t": time.time(), "tgt": 0, "src": 0, "pad": 0, "all": 0, "loss": 0.0, "align": 0.0, "n": 0, "steps": 0}
+    bar = None
+    if dist.main and sys.stderr.isatty():
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=max_steps or None, initial=state.step, unit="step", dynamic_ncols=True)
+        log.bar = bar
+    summary = None
+    history: list[tuple[int, float]] = []  # (step, training loss per target token) at every log line
+    reason = "finished"
+    model.train()
+    try:
+        while True:
+            if max_steps and state.step >= max_steps:
+                reason = f"max_steps={max_steps}"
+                break
+            if max_epochs and state.epoch >= max_epochs:
+                reason = f"max_epochs={max_epochs}"
+                break
+            if max_time and run_time() >= max_time:
+                reason = f"max_time={tcfg['max_time']}"
+                break
+            if stop_flag["signal"] is not None:
+                raise StopRequested
+            batches = batcher.epoch(state.epoch)
+            if state.batch_in_epoch + per_step > len(batches):
+                state.epoch += 1
+                state.batch_in_epoch = 0
+                if len(batches) < per_step:
+                    raise DataError(f"an epoch has {len(batches)} batches, fewer than one step needs ({per_step})")
+                continue
+            group = batches[state.batch_in_epoch: state.batch_in_epoch + per_step]
+            mine = group[dist.rank * tcfg["accum_steps"]: (dist.rank + 1) * tcfg["accum_steps"]]
+            global_tgt = sum(b.tgt_tokens for b in group)
+            losses = forward_backward(net, ddp, mine, src_ids, tgt_ids, links, dist.device, autocast,
+                                      float(tcfg["label_smoothing"]), global_tgt, dist.world, align)
+            if tcfg["clip_norm"]:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg["clip_norm"])
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            state.step += 1
+            state.batch_in_epoch += per_step
+            state.target_tokens += global_tgt
+            window["tgt"] += global_tgt
+            window["src"] += sum(b.src_tokens for b in group)
+            window["pad"] += sum(b.padded_tokens for b in group)
+            window["all"] += sum(b.src_tokens + b.tgt_tokens for b in group)
+            window["loss"] += losses.translation  # this rank's share; logged as a per-token estimate below
+            window["align"] += losses.alignment
+            window["n"] += sum(b.tgt_tokens for b in mine)
+            window["steps"] += 1
+            if bar is not None:
+                bar.update(1)
+            steady = bar is None and time.time() - window["t"] >= PROGRESS_SECONDS
+            if state.step % tcfg["log_every"] == 0 or steady:
+                _log_progress(log, bar, state, window, sched, max_time, max_steps, run_time(), links is not None,
+                              history, tcfg["log_every"])
+            timed_save = save_seconds and time.time() - last_save >= save_seconds
+            if state.step % eval_every == 0 or state.step % save_every == 0 or timed_save:
+                last_save = time.time()
+                state.elapsed = run_time()
+                rng = gather_rng(dist)
+                if state.step % eval_every == 0:
+                    summary = evaluate()
+                    if summary:
+                        mean_bleu = sum(s["bleu"] for s in summary.values()) / len(summary)
+                        if mean_bleu > state.best_bleu:
+                            state.best_bleu, state.bad_evals = mean_bleu, 0
+                            save("best", rng, summary)
+                            log(f"new best mean dev BLEU {mean_bleu:.2f} -> {out / 'best'}")
+                        else:
+                            state.bad_evals += 1
+                save("last", rng, summary)
+                dist.barrier()
+                window["t"] = time.time()
+                if tcfg.get("patience") and state.bad_evals >= tcfg["patience"]:
+                    reason = f"early stopping: no better dev BLEU in {state.bad_evals} evaluations"
+                    break
+    except (KeyboardInterrupt, StopRequested):
+        reason = "interrupted"
+    finally:
+        for s, h in old_handlers.items():
+            signal.signal(s, h)
+    state.elapsed = run_time()
+    rng = gather_rng(dist)
+    save("last", rng, summary)
+    if dist.main and not (out / "best").exists():
+        save("best", rng, summary)
+    log(f"stopped ({reason}) at step {state.step}, epoch {state.epoch}; {state.elapsed / 60:.1f} min; "
+        f"last -> {out / 'last'}")
+    log.close()
+    if lock is not None:
+        lock.close()
+    result = {"step": state.step, "epoch": state.epoch, "best_bleu": state.best_bleu, "reason": reason,
+              "elapsed": state.elapsed, "dev": summary, "losses": history}
+    if dist.world > 1:
+        torch.distributed.destroy_process_group()
+    if reason == "interrupted":
+        raise KeyboardInterrupt
+    return result
+
+
+def warm_start(model: EncoderDecoder, folder: str, log: Logger) -> None:
+    """Copy the weights of a model folder of the same shape (dropout may differ) into ``model``."""
+    from ..model_dir import load_model_dir
+
+    init_model = load_model_dir(folder)[0]
+    shape = lambda c: {k: v for k, v in c.to_dict().items() if "dropout" not in k}  # noqa: E731
+    if shape(init_model.cfg) != shape(model.cfg):
+        raise DataError(f"train.init_from: {folder} has model {init_model.cfg}, but this config asks for {model.cfg}")
+    model.load_state_dict(init_model.state_dict())
+    log(f"model: weights from {folder} (train.init_from)")
+
+
+def _log_progress(log, bar, state, window, sched, max_time, max_steps, run_time, with_align, history, log_every):
+    dt = max(1e-9, time.time() - window["t"])
+    loss_tok = window["loss"] / max(1, window["n"])
+    lr = sched.get_last_lr()[0]
+    tps = window["tgt"] / dt
+    pad = 1 - window["all"] / max(1, window["pad"])
+    history.append((state.step, loss_tok))
+    align = f"align {window['align'] / max(1, window['n']):.3f} " if with_align else ""
+    line = (f"step {state.step} epoch {state.epoch} loss {loss_tok:.3f} {align}lr {lr:.2e} tgt tok/s {tps:.0f} "
+            f"src+tgt tok/s {(window['tgt'] + window['src']) / dt:.0f} pad {pad:.1%}")
+    if bar is not None:
+        extra = {}
+        if max_time and not max_steps:  # tqdm has no total to give an ETA from: show the time budget left
+            left = max(0.0, max_time - run_time)
+            extra["time_left"] = f"{int(left // 3600)}h{int(left % 3600 // 60):02d}m"
+        bar.set_postfix(loss=f"{loss_tok:.3f}", lr=f"{lr:.2e}", tgt_tok_s=f"{tps:.0f}", ep=state.epoch, **extra)
+        if (state.step // log_every) % 20 == 0:
+            log.file.write(line + "\n")
+    else:
+        log(line)
+    log.scalars(state.step, **{"train/loss": loss_tok, "train/lr": lr, "train/tgt_tok_s": tps, "train/pad": pad})
+    window.update(t=time.time(), tgt=0, src=0, pad=0, all=0, loss=0.0, align=0.0, n=0, steps=0)

@@ -1,0 +1,66 @@
+"""One optimizer step's forward and backward passes: translation loss plus the optional alignment loss."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ..tokenizer import PAD_ID
+from .alignment import alignment_loss
+from .data import collate
+
+
+def token_loss(logits: torch.Tensor, tout: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+    """Summed cross-entropy over the non-padding target tokens (log-softmax in fp32, even under autocast)."""
+    return F.cross_entropy(logits.float().view(-1, logits.size(-1)), tout.view(-1), ignore_index=PAD_ID,
+                           label_smoothing=label_smoothing, reduction="sum")
+
+
+@dataclass
+class StepLosses:
+    translation: float  # summed over this process's target tokens
+    alignment: float  # summed alignment loss (0 without links)
+
+
+@dataclass
+class AlignmentTarget:
+    """Which head learns the links, and how strongly (``alignment.weight`` = λ)."""
+
+    weight: float
+    layer: int
+    head: int
+
+
+def forward_backward(net, ddp, batches: Sequence, src_ids, tgt_ids, links: Optional[list], device, autocast,
+                     label_smoothing: float, global_tgt: int, world: int,
+                     align: Optional[AlignmentTarget]) -> StepLosses:
+    """Forward and backward over this process's share of a step (gradient accumulation over ``batches``).
+
+    Gradients are scaled so that the step's gradient is the mean over all target tokens of the global
+    batch (DDP averages over ranks, hence the factor ``world``), as in one process with the same batches.
+    """
+    total_tr = total_al = 0.0
+    use_links = links is not None and align is not None and align.weight > 0
+    for j, b in enumerate(batches):
+        batch = collate(b.indices, src_ids, tgt_ids, device, links if use_links else None)
+        src, tin, tout = batch[:3]
+        sync = nullcontext() if ddp is None or j == len(batches) - 1 else ddp.no_sync()
+        with sync:
+            with autocast():
+                if use_links:
+                    logits, weights = net(src, tin, return_attention=True)
+                else:
+                    logits = net(src, tin)
+            loss = token_loss(logits, tout, label_smoothing)
+            total = loss
+            if use_links:
+                a_loss = alignment_loss(weights[align.layer][:, align.head], batch[3])
+                total = loss + align.weight * a_loss
+                total_al += a_loss.item()
+            (total * world / global_tgt).backward()
+        total_tr += loss.item()
+    return StepLosses(total_tr, total_al)
