@@ -11,13 +11,24 @@ import torch
 from .model_dir import ModelFolderError
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seq2seq-translate", description=__doc__,
                                 epilog="Example: seq2seq-translate --model DIR --beam 5 < in.zh > out.en")
     p.add_argument("--model", help="model folder (default: the shipped model)")
     p.add_argument("--input", "-i", help="input file (default: stdin)")
     p.add_argument("--output", "-o", help="output file (default: stdout)")
-    p.add_argument("--beam", type=int, default=None, help="beam size; 1 = greedy (default: the model's, usually 5)")
+    p.add_argument("--beam", type=positive_int, default=None, help="beam size; 1 = greedy (default: the model's, usually 5)")
     p.add_argument("--length-penalty", type=float, default=None, help="length penalty alpha: scores are divided by length**alpha (default: the model's)")
     p.add_argument("--nbest", type=int, default=1, help="print the n best as 'i ||| text ||| score' lines")
     p.add_argument("--max-len-a", type=float, default=None)
@@ -62,12 +73,19 @@ def translate_main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from .translator import Translator
 
+    from .text import InputEncodingError, decode_utf8
+
+    if args.input and not Path(args.input).is_file():
+        print(f"seq2seq-translate: input file not found: {args.input}", file=sys.stderr)
+        return 2
     try:
         tr = Translator.load(args.model, device=args.device)
-    except ModelFolderError as e:
+    except (ModelFolderError, ValueError) as e:
         print(f"seq2seq-translate: {e}", file=sys.stderr)
         return 2
-    fin = open(args.input, encoding="utf-8") if args.input else sys.stdin
+    # Bytes in, split at b"\n" only (a stray \r never splits a line), each line decoded as UTF-8.
+    fin = open(args.input, "rb") if args.input else sys.stdin.buffer
+    where = args.input or "standard input"
     fout = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     falign = open(args.alignments, "w", encoding="utf-8") if args.alignments else None
     from tqdm.auto import tqdm
@@ -75,9 +93,16 @@ def translate_main(argv=None) -> int:
     bar = tqdm(unit="line", file=sys.stderr, disable=None)
     try:
         while True:
-            lines = [ln.rstrip("\n") for _, ln in zip(range(args.chunk_lines), fin)]
-            if not lines:
+            raw = [ln for _, ln in zip(range(args.chunk_lines), fin)]
+            if not raw:
                 break
+            try:
+                lines = [decode_utf8(ln, f"{where}, line {bar.n + k + 1},").rstrip("\n").rstrip("\r").replace("\r", " ")
+                         for k, ln in enumerate(raw)]
+            except InputEncodingError as e:
+                bar.close()
+                print(f"seq2seq-translate: {e}", file=sys.stderr)
+                return 2
             for n, group in enumerate(translate_lines(tr, lines, args)):
                 if args.nbest > 1:
                     for k in range(args.nbest):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .model_dir import ModelFolderError, read_folder_config, load_tokenizers
-from .results import Translation
+from .results import Translation, check_decoding_args, check_device, check_sentences
 
 
 class CT2Translator:
@@ -25,8 +25,12 @@ class CT2Translator:
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu", compute_type: str = "default", intra_threads: int = 0):
-        import ctranslate2
+        try:
+            import ctranslate2
+        except ImportError:
+            raise ImportError("the CTranslate2 backend needs ctranslate2: pip install 'seq2seq[fast]'") from None
 
+        check_device(device)
         path = Path(path)
         if (path / "ctranslate2" / "model.bin").is_file():
             path = path / "ctranslate2"
@@ -39,31 +43,46 @@ class CT2Translator:
         tr = ctranslate2.Translator(str(path), device=device, compute_type=compute_type, intra_threads=intra_threads)
         return cls(tr, src_tok, tgt_tok, cfg)
 
+    # Options of the PyTorch backend that have no meaning here (no attention maps, no cache switch).
+    TORCH_ONLY = {"use_cache", "return_attention", "progress", "dtype"}
+
     def translate(self, sentences: Sequence[str] | str, beam_size: Optional[int] = None,
                   length_penalty: Optional[float] = None, nbest: int = 1, max_len_a: Optional[float] = None,
-                  max_len_b: Optional[int] = None, max_tokens: int = 6000, **_ignored) -> list[Translation]:
+                  max_len_b: Optional[int] = None, max_tokens: int = 6000, **torch_only) -> list[Translation]:
+        """As :meth:`seq2seq.translator.Translator.translate`, without attention.  ``score`` is the
+        log-probability of the output (EOS included), from CTranslate2's own scoring of it."""
+        unknown = set(torch_only) - self.TORCH_ONLY
+        if unknown:
+            raise TypeError(f"translate() got unexpected keyword arguments {sorted(unknown)}")
         if isinstance(sentences, str):
             sentences = [sentences]
+        sentences = check_sentences(sentences)
         d = self.folder_config.decoding
-        beam_size = beam_size or d["beam_size"]
+        beam_size = beam_size if beam_size is not None else d["beam_size"]
+        check_decoding_args(beam_size, nbest)
         lp = length_penalty if length_penalty is not None else d["length_penalty"]
         a = max_len_a if max_len_a is not None else d["max_len_a"]
         b = max_len_b if max_len_b is not None else d["max_len_b"]
-        pieces = [p + ["</s>"] if p else [] for p in self.src_tok.encode_pieces(list(sentences))]
+        pieces = [p + ["</s>"] if p else [] for p in self.src_tok.encode_pieces(sentences)]
         todo = [i for i, p in enumerate(pieces) if p]
         results: list[Optional[Translation]] = [None] * len(pieces)
         if todo:
             longest = max(len(pieces[i]) for i in todo)
             outs = self.ct2.translate_batch(
                 [pieces[i] for i in todo], beam_size=beam_size, length_penalty=lp, num_hypotheses=nbest,
-                max_decoding_length=min(int(a * longest + b), self.max_output_tokens), return_scores=True, max_batch_size=max_tokens,
+                max_decoding_length=min(int(a * longest + b), self.max_output_tokens), max_batch_size=max_tokens,
                 batch_type="tokens", disable_unk=False)
+            flat_src = [pieces[i] for i, res in zip(todo, outs) for _ in res.hypotheses]
+            flat_tgt = [toks for res in outs for toks in res.hypotheses]
+            scored = iter(self.ct2.score_batch(flat_src, flat_tgt, max_batch_size=max_tokens, batch_type="tokens"))
             for i, res in zip(todo, outs):
                 hyps = []
-                for toks, score in zip(res.hypotheses, res.scores):
+                for toks in res.hypotheses:
+                    logp = float(sum(next(scored).log_probs))  # the pieces and </s>
                     ids = [self.tgt_tok.sp.piece_to_id(t) for t in toks]
-                    hyps.append(Translation(self.tgt_tok.decode(ids), pieces[i], toks + ["</s>"], None, float("nan"),
-                                            float(score)))
+                    hyps.append(Translation(self.tgt_tok.decode(ids), pieces[i], toks + ["</s>"], None, logp,
+                                            logp / float(len(toks) + 1) ** lp))
+                hyps.sort(key=lambda h: h.normalized_score, reverse=True)
                 hyps[0].nbest = hyps
                 results[i] = hyps[0]
         for i, r in enumerate(results):

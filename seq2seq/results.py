@@ -1,4 +1,4 @@
-"""The result types of the public API, shared by both backends (PyTorch and CTranslate2)."""
+"""The result types of the public API, and the argument checks, shared by both backends (PyTorch and CTranslate2)."""
 
 from __future__ import annotations
 
@@ -74,3 +74,34 @@ class Alignment:
     def __repr__(self) -> str:
         return (f"Alignment(source_words={self.source_words!r}, target_words={self.target_words!r}, "
                 f"links={self.links!r}, score={self.score:.3f})")
+
+
+def check_device(device) -> None:
+    """A clear error for a device this machine does not have (instead of a deep CUDA traceback)."""
+    name = str(device)
+    if name.startswith("cuda") and not _cuda_available():
+        raise ValueError(f"device {name!r}: CUDA is not available on this machine (use --device cpu)")
+    if name not in ("cpu",) and not name.startswith(("cuda", "mps", "xpu")):
+        raise ValueError(f"unknown device {name!r} (cpu, cuda, cuda:N)")
+
+
+def check_sentences(sentences) -> list:
+    """The sentences as a list; every element must be a string: say which one is not."""
+    sentences = list(sentences)
+    for i, s in enumerate(sentences):
+        if not isinstance(s, str):
+            raise TypeError(f"sentence {i} is {type(s).__name__} ({s!r}), not str: pass Chinese text")
+    return sentences
+
+
+def check_decoding_args(beam_size, nbest) -> None:
+    if not isinstance(beam_size, int) or isinstance(beam_size, bool) or beam_size < 1:
+        raise ValueError(f"beam_size must be an integer >= 1 (1 = greedy), got {beam_size!r}")
+    if not isinstance(nbest, int) or not 1 <= nbest <= beam_size:
+        raise ValueError(f"nbest must be an integer in 1..beam_size={beam_size}, got {nbest!r}")
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

@@ -19,7 +19,7 @@ from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words
 from .decoding import BeamSearch, GreedySearch, Hypothesis, TeacherForcing, length_penalty as lp_divisor
 from .model import EncoderDecoder
 from .model_dir import FolderConfig, ModelFolderError, load_model_dir, save_model_dir
-from .results import Alignment, Translation
+from .results import Alignment, Translation, check_decoding_args, check_device, check_sentences
 from .tokenizer import EOS_ID, PAD_ID, SubwordTokenizer
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "pretrained" / "zh-en"
@@ -44,6 +44,7 @@ class Translator:
             if not (path / "config.json").exists():
                 raise ModelFolderError(f"no default model is installed at {path}; pass a model folder "
                                        "(train one with seq2seq-train)")
+        check_device(device)
         if backend == "ctranslate2":
             from .ct2 import CT2Translator
 
@@ -81,8 +82,10 @@ class Translator:
         """
         if isinstance(sentences, str):
             sentences = [sentences]
+        sentences = check_sentences(sentences)
         d = self.folder_config.decoding
         beam_size = beam_size if beam_size is not None else d["beam_size"]
+        check_decoding_args(beam_size, nbest)
         opts = dict(max_len_a=max_len_a if max_len_a is not None else d["max_len_a"],
                     max_len_b=max_len_b if max_len_b is not None else d["max_len_b"],
                     length_penalty=length_penalty if length_penalty is not None else d["length_penalty"],

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -157,3 +158,48 @@ def test_average_of_checkpoints(tmp_path):
     assert torch.allclose(avg[k], (parts[0][k] + parts[1][k] + parts[2][k]) / 3, atol=1e-6)
     folder = average_run(tmp_path, 3, tmp_path / "avg")
     assert torch.allclose(Translator.load(folder).model.state_dict()[k], avg[k])
+
+
+def test_unknown_config_keys_are_errors(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert main(["--config", TINY, "--output-dir", out, "train.max_stepz=5"]) == 2
+    err = capsys.readouterr().err
+    assert "train.max_stepz" in err and "max_steps" in err  # names the typo and lists the valid keys
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(Path(TINY).read_text().replace("max_steps: 300", "max_stepz: 300"), encoding="utf-8")
+    assert main(["--config", str(bad), "--output-dir", out]) == 2
+    assert "max_stepz" in capsys.readouterr().err
+    assert main(["--config", TINY, "--output-dir", out, "modle.d_model=8"]) == 2
+    assert "modle" in capsys.readouterr().err
+    assert cfg("train.lr=1e-3")["train"]["lr"] == 0.001  # YAML 1.1 would read 1e-3 as a string
+
+
+def test_a_folder_holding_a_run_is_refused_without_resume_or_overwrite(tmp_path, capsys):
+    out = tmp_path / "run"
+    train(cfg("train.max_steps=4", "train.eval_every=2", "train.keep_checkpoints=3"), out)
+    assert len(list((out / "checkpoints").glob("*.safetensors"))) == 3
+    assert main(["--config", TINY, "--output-dir", str(out), "train.max_steps=2"]) == 2
+    assert "--resume" in capsys.readouterr().err and (out / "best").exists()
+    assert main(["--config", TINY, "--output-dir", str(out), "--overwrite", "train.max_steps=2",
+                 "train.eval_every=2"]) == 0
+    assert [p.name for p in (out / "checkpoints").glob("*.safetensors")] == ["step-2.safetensors"]
+    assert json.loads((out / "best" / "config.json").read_text())["extra"]["state"]["step"] == 2
+
+
+def test_a_folder_in_use_is_refused(tmp_path):
+    import fcntl
+
+    from seq2seq.training.loop import RunFolderError
+
+    out = tmp_path / "run"
+    out.mkdir()
+    with open(out / ".lock", "a+") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RunFolderError, match="in use"):
+            train(cfg("train.max_steps=1"), out)
+
+
+def test_missing_tensorboard_names_the_extra(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import fails as if not installed
+    assert main(["--config", TINY, "--output-dir", str(tmp_path / "run"), "train.tensorboard=true"]) == 2
+    assert "seq2seq[tensorboard]" in capsys.readouterr().err

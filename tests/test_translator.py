@@ -90,3 +90,46 @@ def test_default_model_missing_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(T, "DEFAULT_MODEL_DIR", tmp_path / "absent")
     with pytest.raises(ModelFolderError, match="no default model"):
         Translator.load()
+
+
+def test_command_line_input_errors(toy_translator, tmp_path, capsys, monkeypatch):
+    import io
+
+    folder = toy_translator.save(tmp_path / "m")
+    gbk = tmp_path / "gbk.zh"
+    gbk.write_bytes("我喜欢吃苹果。\n".encode("gbk"))
+    assert translate_main(["--model", str(folder), "-i", str(gbk)]) == 2
+    err = capsys.readouterr().err
+    assert "not UTF-8" in err and "iconv" in err and "Traceback" not in err
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("谢谢你。\n".encode("gbk"))))
+    assert translate_main(["--model", str(folder)]) == 2
+    assert "standard input" in capsys.readouterr().err
+    assert translate_main(["--model", str(folder), "-i", str(tmp_path / "absent.zh")]) == 2
+    assert "input file not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        translate_main(["--model", str(folder), "--beam", "0"])
+    assert "at least 1" in capsys.readouterr().err
+    import torch
+
+    if not torch.cuda.is_available():
+        assert translate_main(["--model", str(folder), "--device", "cuda"]) == 2
+        assert "CUDA is not available" in capsys.readouterr().err
+
+
+def test_a_stray_carriage_return_does_not_split_a_line(toy_translator, tmp_path):
+    folder = toy_translator.save(tmp_path / "m")
+    src = tmp_path / "in.zh"
+    src.write_bytes("我喜欢吃苹果。\r谢谢你。\r\n谢谢你。\r\n".encode("utf-8"))
+    assert translate_main(["--model", str(folder), "-i", str(src), "-o", str(tmp_path / "out.en")]) == 0
+    assert len((tmp_path / "out.en").read_text().splitlines()) == 2
+
+
+def test_bad_elements_and_arguments_are_named(toy_translator):
+    with pytest.raises(TypeError, match="sentence 1 is NoneType"):
+        toy_translator.translate(["谢谢你。", None])
+    with pytest.raises(TypeError, match="sentence 0 is int"):
+        toy_translator.translate([3])
+    with pytest.raises(ValueError, match="beam_size"):
+        toy_translator.translate(["谢谢你。"], beam_size=0)
+    t = toy_translator.translate(["谢谢你。"])[0]
+    assert "cross_attention=<float32 array" in repr(t) and len(repr(t)) < 300

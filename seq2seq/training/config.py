@@ -117,7 +117,17 @@ def apply_override(cfg: dict, item: str) -> None:
     node = cfg
     for p in parts[:-1]:
         node = node.setdefault(p, {})
-    node[parts[-1]] = yaml.safe_load(value)
+    node[parts[-1]] = _number(yaml.safe_load(value))
+
+
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def _number(value):
+    """YAML 1.1 reads ``1e-3`` (no dot) as a string; on the command line it means the number."""
+    if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+        return float(value)
+    return value
 
 
 def load_config(path: Optional[str], overrides: list[str] = ()) -> dict:

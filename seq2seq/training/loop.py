@@ -34,8 +34,10 @@ from .step import AlignmentTarget, forward_backward
 # Settings a resumed run takes from the command line rather than from the run's own saved config.
 RESUMABLE_OVERRIDES = ("max_steps", "max_epochs", "max_time", "patience", "eval_every", "save_every", "log_every",
                        "save_minutes")
-# What a run writes into its output folder (``--overwrite`` removes these, and nothing else).
-RUN_FILES = ("last", "last.old", "best", "best.old", "checkpoints", "tokenizers", "train.log", "tensorboard")
+# What makes a folder hold a run (a start that failed before saving anything leaves only train.log),
+# and what ``--overwrite`` removes (nothing else).
+RUN_FILES = ("last", "last.old", "best", "best.old", "checkpoints", "tokenizers")
+LOG_FILES = ("train.log", "tensorboard")
 PROGRESS_SECONDS = 60  # off a terminal, a progress line at least this often
 
 
@@ -74,7 +76,7 @@ def prepare_output(out: Path, resume: bool, overwrite: bool, dist: Dist):
             lock.close()
             raise RunFolderError(f"{out} already holds a run ({', '.join(present)}): continue it with --resume, "
                                  "start over with --overwrite, or choose another --output-dir")
-        for name in present:
+        for name in present + [n for n in LOG_FILES if (out / n).exists()]:
             p = out / name
             shutil.rmtree(p) if p.is_dir() else p.unlink()
     return lock

@@ -1,0 +1,243 @@
+"""Word alignment: piece -> word maps, AER, symmetrisation, the alignment loss, forced alignment, seq2seq-align."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from seq2seq.aer import alignment_error_rate, parse_gold_line, read_gold
+from seq2seq.align import DEFAULT_RAW, AlignMethod, attention_matrix, links_to_words, pieces_to_words
+from seq2seq.corpus_align import chinese_units, english_units, grow_diag_final_and, intersection, parse_pharaoh
+from seq2seq.model import EncoderDecoder, ModelConfig
+from seq2seq.model_dir import FolderConfig
+from seq2seq.tokenizer import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
+from seq2seq.training.alignment import alignment_loss, link_targets, resolve_layer
+from seq2seq.translator import Translator
+
+
+# ---------------------------------------------------------------------------------------------- pieces -> words
+
+def test_pieces_to_words_chinese_with_byte_fallback_and_pieces_spanning_words():
+    words = ["麦", "棠源", "说", "𠀀", "好"]  # 𠀀 (U+20000) is spelt by four byte-fallback pieces
+    pieces = ["▁", "麦棠", "源", "说", "<0xF0>", "<0xA0>", "<0x80>", "<0x80>", "好", "</s>"]
+    assert pieces_to_words(pieces, words) == [[], [0, 1], [1], [2], [3], [3], [3], [3], [4], []]
+
+
+def test_pieces_to_words_english_tokenized_and_lower_cased():
+    words = ["Xinhua", "News", ",", "it", "'s", "(", "OK", ")"]
+    pieces = ["▁xin", "hua", "▁news", "▁", ",", "▁it", "▁'", "s", "▁(", "▁ok", "▁", ")", "</s>"]
+    assert pieces_to_words(pieces, words) == [[0], [0], [1], [], [2], [3], [4], [4], [5], [6], [], [7], []]
+
+
+def test_pieces_to_words_after_nfkc_and_a_mismatch():
+    # Full-width letters become ASCII in the pieces (NFKC); a character the pieces lost is skipped.
+    assert pieces_to_words(["▁AB", "C", "发布"], ["ＡＢＣ", "发布"]) == [[0], [0], [1]]
+    assert pieces_to_words(["▁a", "c"], ["a", "b", "c"]) == [[0], [2]]
+
+
+def test_links_to_words():
+    assert links_to_words([(1, 0), (2, 2)], [[], [0, 1], [2]], [[0], [0], [1]]) == [(0, 0), (1, 0), (2, 1)]
+
+
+# ---------------------------------------------------------------------------------------------- AER
+
+def test_aer_against_hand_computed_values():
+    gold = [parse_gold_line("0-0 1-1 1p2"), parse_gold_line("0-1 1p0")]
+    # Sentence 1: A = {0-0, 1-2, 2-2}; sentence 2: A = {0-1, 1-1}.
+    hyp = [[(0, 0), (1, 2), (2, 2)], [(0, 1), (1, 1)]]
+    s = alignment_error_rate(hyp, gold)
+    # |A| = 5, |S| = 3 (0-0, 1-1, 0-1), |A∩S| = 2 (0-0, 0-1), |A∩P| = 3 (0-0, 1-2, 0-1)
+    assert s.links == 5
+    assert s.aer == pytest.approx(1 - (2 + 3) / (5 + 3))
+    assert s.precision == pytest.approx(3 / 5) and s.recall == pytest.approx(2 / 3)
+    assert alignment_error_rate([[(0, 0), (1, 1)], [(0, 1)]], gold).aer == 0.0
+    with pytest.raises(ValueError):
+        alignment_error_rate(hyp[:1], gold)
+    with pytest.raises(ValueError):
+        parse_gold_line("0:1")
+
+
+def test_read_gold(tmp_path):
+    (tmp_path / "g").write_text("0-0 1p1\n\n2-3\n")
+    g = read_gold(tmp_path / "g")
+    assert len(g) == 3 and g[0].sure == {(0, 0)} and g[0].possible == {(0, 0), (1, 1)} and not g[1].sure
+
+
+# ---------------------------------------------------------------------------------------------- corpus alignment
+
+def test_units():
+    assert chinese_units("我有iPhone 15。") == ["我", "有", "iPhone", "15", "。"]
+    assert english_units("It's 5 o'clock.") == ["it", "'", "s", "5", "o", "'", "clock", "."]
+
+
+def test_symmetrisation():
+    fwd = [(0, 0), (1, 1), (2, 1), (3, 3)]
+    rev = [(0, 0), (1, 1), (2, 2), (3, 2)]
+    assert intersection(fwd, rev) == [(0, 0), (1, 1)]
+    # Growing from the intersection: (2,1) and (2,2) neighbour (1,1) and align unaligned words; then (3,2)
+    # and (3,3) neighbour them and align the unaligned source word 3 and target word 3.
+    assert grow_diag_final_and(fwd, rev) == [(0, 0), (1, 1), (2, 1), (2, 2), (3, 2), (3, 3)]
+    assert grow_diag_final_and([(0, 5)], []) == [(0, 5)]  # final-and: both words unaligned
+    assert parse_pharaoh("0-1 2p3") == [(0, 1), (2, 3)]
+
+
+# ---------------------------------------------------------------------------------------------- methods
+
+def test_attention_matrix_shift_and_method_from_config():
+    att = np.arange(2 * 1 * 3 * 2, dtype=np.float32).reshape(2, 1, 3, 2)
+    assert np.array_equal(attention_matrix(att, 0, 0, shift=True), np.array([[2, 3], [4, 5], [0, 0]]))
+    m = AlignMethod.from_config({"method": "head", "layer": 2, "head": 1, "shift": True})
+    assert (m.layer, m.head, m.shift) == (2, 1, True) and "alignment head" in m.name
+    assert AlignMethod.from_config({}) == DEFAULT_RAW
+    assert resolve_layer(None, 4) == 2 and resolve_layer(-1, 4) == 3 and resolve_layer(None, 1) == 0
+    with pytest.raises(ValueError):
+        resolve_layer(4, 4)
+
+
+def test_default_method_is_the_folders_alignment_head(toy_translator):
+    tr = Translator(toy_translator.model, toy_translator.src_tok, toy_translator.tgt_tok,
+                    FolderConfig(model=toy_translator.model.cfg, alignment={"method": "head", "layer": 1, "head": 3,
+                                                                            "shift": True}), toy_translator.protos)
+    assert tr.align_method == AlignMethod(1, 3, True, label=tr.align_method.label)
+    a = tr.align(["我喜欢吃苹果。"], ["I like to eat apples."])[0]
+    assert a.method == tr.align_method.name
+    assert a.links == a.links_with(AlignMethod(1, 3, True))
+    assert toy_translator.align_method == DEFAULT_RAW
+
+
+# ---------------------------------------------------------------------------------------------- alignment loss
+
+def test_alignment_loss_is_smallest_at_the_link_distribution():
+    gold = link_targets([[(0, 0), (2, 0), (1, 1)]], tgt_len=3, src_len=3)
+    # piece j's links sit on row j + 1 (where piece j is the decoder's input)
+    assert torch.allclose(gold[0], torch.tensor([[0, 0, 0], [0.5, 0, 0.5], [0, 1.0, 0]]))
+    at_gold = alignment_loss(gold.clamp_min(0) + torch.tensor([[1 / 3] * 3, [0] * 3, [0] * 3]), gold)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        other = torch.softmax(torch.randn(1, 3, 3, generator=g), -1)
+        assert alignment_loss(other, gold) > at_gold
+    assert alignment_loss(torch.full((1, 3, 3), 1 / 3), torch.zeros(1, 3, 3)) == 0  # no links, no loss
+
+
+# ---------------------------------------------------------------------------------------------- forced alignment
+
+DIGITS = {"一": "one", "二": "two", "三": "three", "四": "four", "五": "five", "六": "six", "七": "seven", "八": "eight"}
+
+
+@pytest.fixture(scope="module")
+def diagonal_translator():
+    """A tiny model taught, with the alignment loss, that digit i of the source is word i of the target."""
+    rng = random.Random(0)
+    keys = list(DIGITS)
+    pairs = []
+    for _ in range(300):
+        ks = [rng.choice(keys) for _ in range(rng.randint(2, 6))]
+        pairs.append(("".join(ks), " ".join(DIGITS[k] for k in ks)))
+    src_proto, tgt_proto = train_tokenizers([z for z, _ in pairs], [e for _, e in pairs], 300, 40)
+    src_tok, tgt_tok = SubwordTokenizer(src_proto, t2s=True), SubwordTokenizer(tgt_proto)
+    links = []
+    for z, e in pairs:  # word k of one side is word k of the other: diagonal piece links
+        sp, tp = src_tok.encode_pieces([z])[0], tgt_tok.encode_pieces([e])[0]
+        s_map, t_map = pieces_to_words(sp, list(z)), pieces_to_words(tp, e.split())
+        links.append([(i, j) for i, sw in enumerate(s_map) for j, tw in enumerate(t_map) if set(sw) & set(tw)])
+    torch.manual_seed(0)
+    cfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, n_layers=2, d_model=32,
+                      n_heads=2, d_ff=64, dropout=0.0, attention_dropout=0.0, max_len=32)
+    model = EncoderDecoder(cfg)
+    src_ids = [ids + [EOS_ID] for ids in src_tok.encode([z for z, _ in pairs])]
+    tgt_ids = tgt_tok.encode([e for _, e in pairs])
+    pad = lambda seqs: torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs], batch_first=True,
+                                                       padding_value=PAD_ID)
+    src, tin, tout = pad(src_ids), pad([[BOS_ID] + t for t in tgt_ids]), pad([t + [EOS_ID] for t in tgt_ids])
+    gold = link_targets(links, tin.size(1), src.size(1))
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    align_losses = []
+    model.train()
+    for _ in range(150):
+        logits, weights = model(src, tin, return_attention=True)
+        loss = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), tout.view(-1), ignore_index=PAD_ID)
+        a_loss = alignment_loss(weights[0][:, 0], gold) / gold.sum()
+        align_losses.append(a_loss.item())
+        opt.zero_grad()
+        (loss + a_loss).backward()
+        opt.step()
+    model.eval()
+    folder = FolderConfig(model=cfg, alignment={"method": "head", "layer": 0, "head": 0, "shift": True})
+    return Translator(model, src_tok, tgt_tok, folder, (src_proto, tgt_proto)), align_losses
+
+
+def test_training_with_the_alignment_loss_lowers_it(diagonal_translator):
+    _, losses = diagonal_translator
+    assert np.mean(losses[-10:]) < 0.3 * np.mean(losses[:10])
+
+
+def test_forced_alignment_recovers_the_diagonal(diagonal_translator):
+    tr, _ = diagonal_translator
+    out = tr.align(["三 一 四 五 二", "八 六"], ["three one four five two", "eight six"], pretokenized=True)
+    assert out[0].links == [(k, k) for k in range(5)]
+    assert out[1].links == [(0, 0), (1, 1)]
+    a = out[0]
+    assert a.source_words == ["三", "一", "四", "五", "二"] and a.target_words == "three one four five two".split()
+    assert a.cross_attention.shape == (2, 2, len(a.target_tokens), len(a.source_tokens))
+    assert a.target_tokens[-1] == "</s>" and a.token_logprobs.shape == (len(a.target_tokens),)
+    assert a.score == pytest.approx(float(a.token_logprobs.sum()), abs=1e-5)
+    # Forced decoding of the model's own greedy output gives greedy's score, piece by piece.
+    t = tr.translate(["三一四"], beam_size=1)[0]
+    f = tr.align(["三一四"], [t.text])[0]
+    assert f.target_tokens == t.target_tokens and f.score == pytest.approx(t.score, abs=1e-4)
+    assert np.allclose(f.cross_attention, t.cross_attention, atol=1e-5)
+
+
+def test_align_inputs(toy_translator):
+    assert toy_translator.align([], []) == []
+    empty = toy_translator.align(["", "我喜欢吃苹果。"], ["hello", "I like to eat apples."])
+    assert empty[0].links == [] and empty[1].links
+    with pytest.raises(ValueError, match="2 sources but 1 targets"):
+        toy_translator.align(["a", "b"], ["x"])
+    with pytest.raises(TypeError, match=r"targets\[0\]"):
+        toy_translator.align(["a"], [None])
+    long = "我" * 300
+    with pytest.raises(ValueError, match="pair 0"):
+        toy_translator.align([long], ["I"])
+    assert toy_translator.align([long], ["I"], skip_long=True)[0].links == []
+
+
+def test_seq2seq_align_cli(tmp_path, toy_translator, capsys):
+    from seq2seq.cli import align_main
+
+    folder = tmp_path / "m"
+    toy_translator.save(folder)
+    (tmp_path / "a.zh").write_text("我 喜欢 吃 苹果 。\r\n谢谢 你 。\n", encoding="utf-8")
+    (tmp_path / "a.en").write_text("I like to eat apples .\nThank you .\n", encoding="utf-8")
+    out = tmp_path / "links.txt"
+    assert align_main(["--model", str(folder), "--pretokenized", str(tmp_path / "a.zh"), str(tmp_path / "a.en"),
+                       "-o", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert len(lines) == 2
+    for line, (n_src, n_tgt) in zip(lines, [(5, 6), (3, 3)]):
+        links = parse_pharaoh(line)
+        assert links and all(0 <= i < n_src and 0 <= j < n_tgt for i, j in links)
+    (tmp_path / "b.en").write_text("one line\n", encoding="utf-8")
+    assert align_main(["--model", str(folder), str(tmp_path / "a.zh"), str(tmp_path / "b.en")]) == 2
+    assert "2 lines" in capsys.readouterr().err
+    (tmp_path / "gbk.zh").write_bytes("我喜欢\n你\n".encode("gbk"))
+    assert align_main(["--model", str(folder), str(tmp_path / "gbk.zh"), str(tmp_path / "a.en")]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+    assert align_main(["--model", str(folder), "--method", "9", str(tmp_path / "a.zh"), str(tmp_path / "a.en")]) == 2
+
+
+def test_evaluate_align_test_reports_every_method(tmp_path, toy_translator):
+    from seq2seq.evaluate import main
+
+    folder = tmp_path / "m"
+    toy_translator.save(folder)
+    (tmp_path / "g.zh").write_text("我 喜欢 吃 苹果 。\n谢谢 你 。\n", encoding="utf-8")
+    (tmp_path / "g.en").write_text("I like to eat apples .\nThank you .\n", encoding="utf-8")
+    (tmp_path / "g.gold").write_text("0-0 1-1 2-3 3-4 4-5 2p2\n0-0 0-1 1p1 2-2\n", encoding="utf-8")
+    assert main(["--model", str(folder), "--align-test", str(tmp_path / "g"), "--output-dir", str(tmp_path / "e")]) == 0
+    rows = json.loads((tmp_path / "e" / "report.json").read_text())["alignment"]
+    assert len(rows) == 2 * toy_translator.model.cfg.n_dec_layers
+    assert sum(r["default"] for r in rows) == 1
+    assert all(0 <= r["aer"] <= 1 and 0 <= r["precision"] <= 1 for r in rows)
