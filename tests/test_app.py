@@ -120,7 +120,22 @@ def test_api_endpoint_translate(server):
     client = Client(server, verbose=False)
     assert client.predict("我喜欢吃苹果。", api_name="/translate") == "I like to eat apples."
     assert client.predict("谢谢你。", 1, 1.0, api_name="/translate") == "Thank you."
-    assert "type some Chinese" in client.predict("", api_name="/translate")
+    # Errors are errors for API callers, never a message in place of a translation.
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="type some Chinese"):
+        client.predict("", api_name="/translate")
+    with pytest.raises(AppError, match="beam_size"):
+        client.predict("谢谢你。", 0, 1.0, api_name="/translate")
+
+
+def test_api_arguments_are_checked():
+    from seq2seq.webapp import InputError, check_api_args
+
+    assert check_api_args(5, 1) == (5, 1.0)
+    for bad in ((0, 1.0), (11, 1.0), (2.5, 1.0), ("x", 1.0), (5, -1.0), (5, 9.0)):
+        with pytest.raises(InputError):
+            check_api_args(*bad)
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -1,0 +1,118 @@
+"""The demo's figures: cross-attention heatmaps (Plotly, rendered by the browser, so Chinese glyphs come
+from the browser's fonts) and the word-alignment view (escaped HTML)."""
+
+from __future__ import annotations
+
+import html
+from typing import Optional
+
+import numpy as np
+
+from ..align import DEFAULT_RAW, AlignMethod, source_words, target_words, word_alignment
+from .predict import Prediction
+
+FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
+
+
+def _label(piece: str) -> str:
+    """Axis/hover label for a piece: escaped (Plotly renders some HTML in labels), '▁' shown as '·'."""
+    return html.escape(piece.replace("\u2581", "·"))
+
+
+def attention_matrix(att: np.ndarray, layer: int, head: Optional[int]) -> np.ndarray:
+    """[T, S] for ``layer`` (0-based; -1 = last) and ``head`` (None = mean over heads)."""
+    a = att[layer]
+    return a.mean(axis=0) if head is None else a[head]
+
+
+def parse_choice(layer_choice: str, head_choice: str, n_layers: int) -> tuple[int, Optional[int]]:
+    layer = n_layers - 1 if layer_choice in (None, "", "last") else int(str(layer_choice).split()[-1]) - 1
+    head = None if head_choice in (None, "", "average") else int(str(head_choice).split()[-1]) - 1
+    return layer, head
+
+
+def _heatmap(go, mat: np.ndarray, src: list[str], tgt: list[str], showscale: bool = True):
+    sx, ty = [_label(p) for p in src], [_label(p) for p in tgt]
+    custom = np.array([[(ty[j], sx[i]) for i in range(len(sx))] for j in range(len(ty))], dtype=object)
+    return go.Heatmap(z=mat, x=list(range(len(src))), y=list(range(len(tgt))), customdata=custom,
+                      colorscale="Blues", zmin=0.0, zmax=1.0, showscale=showscale,
+                      hovertemplate="target %{customdata[0]}<br>source %{customdata[1]}<br>weight %{z:.3f}<extra></extra>")
+
+
+def _axes(fig, src: list[str], tgt: list[str], row=None, col=None):
+    kw = {} if row is None else {"row": row, "col": col}
+    fig.update_xaxes(tickvals=list(range(len(src))), ticktext=[_label(p) for p in src], tickangle=0,
+                     side="top", **kw)
+    fig.update_yaxes(tickvals=list(range(len(tgt))), ticktext=[_label(p) for p in tgt], autorange="reversed", **kw)
+
+
+def alignment_figure(pred: Prediction, layer_choice: str = "last", head_choice: str = "average"):
+    """One heatmap per sentence (stacked), for the chosen layer and head (default: last layer, mean of heads)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    sents = [s for s in pred.sentences if s.target_tokens]
+    if not sents:
+        return go.Figure()
+    layer, head = parse_choice(layer_choice, head_choice, sents[0].attention.shape[0])
+    heights = [max(3, len(s.target_tokens)) for s in sents]
+    fig = make_subplots(rows=len(sents), cols=1, row_heights=heights, vertical_spacing=min(0.3 / len(sents), 0.08),
+                        subplot_titles=[_label(s.source) for s in sents])
+    for r, s in enumerate(sents, 1):
+        fig.add_trace(_heatmap(go, attention_matrix(s.attention, layer, head), s.source_tokens, s.target_tokens,
+                               showscale=(r == 1)), row=r, col=1)
+        _axes(fig, s.source_tokens, s.target_tokens, r, 1)
+    fig.update_annotations(yshift=24)  # sentence titles above the source pieces on the top axis
+    head_txt = "mean of heads" if head is None else f"head {head + 1}"
+    fig.update_layout(title=f"Cross-attention, layer {layer + 1}, {head_txt}", font=dict(family=FONT),
+                      height=140 + 26 * sum(heights) + 60 * len(sents), margin=dict(l=10, r=10, t=90, b=10))
+    return fig
+
+
+def all_layers_figure(pred: Prediction, sentence_index: int = 0, head_choice: str = "average"):
+    """Every layer of one sentence side by side."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    sents = [s for s in pred.sentences if s.target_tokens]
+    if not sents:
+        return go.Figure()
+    s = sents[min(max(0, int(sentence_index)), len(sents) - 1)]
+    n_layers = s.attention.shape[0]
+    _, head = parse_choice("last", head_choice, n_layers)
+    fig = make_subplots(rows=1, cols=n_layers, subplot_titles=[f"layer {i + 1}" for i in range(n_layers)],
+                        horizontal_spacing=0.04)
+    for i in range(n_layers):
+        fig.add_trace(_heatmap(go, attention_matrix(s.attention, i, head), s.source_tokens, s.target_tokens,
+                               showscale=(i == 0)), row=1, col=i + 1)
+        _axes(fig, s.source_tokens, s.target_tokens, 1, i + 1)
+    fig.update_annotations(yshift=24)
+    fig.update_layout(title=f"All layers: {_label(s.source)}", font=dict(family=FONT),
+                      height=160 + 26 * len(s.target_tokens), margin=dict(l=10, r=10, t=90, b=10))
+    return fig
+
+
+def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None) -> str:
+    """Each English word with the Chinese words it is linked to, read with ``method`` (default: the
+    prediction's, i.e. the model's alignment head if it has one, else Shift-Att; see seq2seq.align).
+    All text is escaped."""
+    if not pred.sentences:
+        return ""
+    method = method or pred.align_method or DEFAULT_RAW
+    parts = ['<div class="s2s-align" style="font-family:' + FONT + ';line-height:2.2">',
+             f"<p><i>Links read from: {html.escape(method.name)}.</i></p>"]
+    for s in pred.sentences:
+        if not s.target_tokens:
+            continue
+        links = word_alignment(s.source_tokens, s.target_tokens, s.attention, method=method)
+        zh_words, en_words = source_words(s.source_tokens), target_words(s.target_tokens)
+        parts.append(f"<p><b>{html.escape(s.source)}</b><br>")
+        for j, word in enumerate(en_words):
+            linked = [zh_words[i] for i, jj in links if jj == j and i < len(zh_words)]
+            parts.append(
+                '<span style="display:inline-block;margin:2px;padding:0 6px;border-radius:6px;'
+                f'background:rgba(37,99,235,{0.45 if linked else 0.1})">{html.escape(word)} &rarr; '
+                f'{html.escape("".join(linked)) or "∅"}</span>')
+        parts.append("</p>")
+    parts.append("</div>")
+    return "".join(parts)

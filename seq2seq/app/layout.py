@@ -1,0 +1,95 @@
+"""The demo's Gradio layout and events."""
+
+from __future__ import annotations
+
+import html
+
+from .figures import all_layers_figure, alignment_figure, word_alignment_html
+from .predict import EXAMPLES, InputError, check_api_args, log, nbest_rows, predict
+
+
+def build_demo(translator, model_name: str = "default"):
+    import gradio as gr
+
+    cfg = translator.model.cfg
+    layer_choices = [f"layer {i + 1}" for i in range(cfg.n_dec_layers)]
+    head_choices = ["average"] + [f"head {h + 1}" for h in range(cfg.n_heads)]
+
+    def run(text, mode, beam_size, length_penalty, nbest, layer_choice, head_choice):
+        """Outputs: translation, n-best rows, map, all-layers map, word alignment, state, sentence slider, status."""
+        try:
+            pred = predict(translator, text, 1 if mode == "greedy" else beam_size, length_penalty, nbest)
+        except InputError as e:
+            gr.Warning(str(e))
+            return "", [], None, None, "", None, gr.update(choices=["1"], value="1", visible=False), str(e)
+        except Exception:  # never show a stack trace to the user
+            log.exception("translation failed")
+            raise gr.Error("Sorry, something went wrong while translating. Please try again with other text.")
+        status = " ".join(pred.notes) or f"Translated {len(pred.sentences)} sentence(s) in {pred.seconds:.2f} s."
+        return (pred.translation, nbest_rows(pred), alignment_figure(pred, layer_choice, head_choice),
+                all_layers_figure(pred, 0, head_choice), word_alignment_html(pred), pred,
+                gr.update(choices=[str(i + 1) for i in range(len(pred.sentences))], value="1",
+                          visible=len(pred.sentences) > 1), status)
+
+    def redraw(pred, layer_choice, head_choice, sentence_index):
+        if pred is None:
+            return None, None, ""
+        index = int(sentence_index or 1) - 1
+        return (alignment_figure(pred, layer_choice, head_choice), all_layers_figure(pred, index, head_choice),
+                word_alignment_html(pred))
+
+    default_lp = float(translator.folder_config.decoding["length_penalty"])  # the model's own default
+    with gr.Blocks(title="seq2seq: Chinese → English with attention maps") as demo:
+        gr.Markdown("# seq2seq · Chinese → English\nA small Transformer translator. Type Chinese, press **Translate**, "
+                    "and see which source pieces each English piece attended to (cross-attention). "
+                    f"Model: `{html.escape(model_name)}`.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                inp = gr.Textbox(label="Chinese", lines=3, placeholder="我喜欢吃苹果。", elem_id="source")
+                gr.Examples(EXAMPLES, inputs=inp, label="Examples (click one)")
+            with gr.Column(scale=2):
+                mode = gr.Radio(["beam", "greedy"], value="beam", label="Decoding")
+                beam = gr.Slider(2, 10, value=5, step=1, label="Beam size")
+                lp = gr.Slider(0.0, 2.0, value=default_lp, step=0.1, label="Length penalty α (score ÷ length^α; higher → longer)")
+                nbest = gr.Slider(1, 10, value=3, step=1, label="n-best")
+        btn = gr.Button("Translate", variant="primary", elem_id="translate-btn")
+        out = gr.Textbox(label="English", lines=2, interactive=False, elem_id="translation")
+        status = gr.Markdown(elem_id="status")
+        with gr.Row():
+            layer = gr.Dropdown(layer_choices, value=layer_choices[-1], label="Layer")
+            head = gr.Dropdown(head_choices, value="average", label="Head")
+            sent = gr.Dropdown(["1"], value="1", label="Sentence (all-layers view)", visible=False)
+        with gr.Tabs():
+            with gr.Tab("Alignment map"):
+                fig = gr.Plot(label="Cross-attention", elem_id="heatmap")
+            with gr.Tab("All layers"):
+                fig_all = gr.Plot(label="All layers")
+            with gr.Tab("Word alignment"):
+                gr.Markdown("Each English word with the Chinese words it comes from, read from the model's "
+                            "alignment head when it has one (else Shift-Att, layer 1). The layer/head controls "
+                            "change the maps, not these links.")
+                words = gr.HTML()
+            with gr.Tab("n-best"):
+                table = gr.Dataframe(headers=["sentence", "rank", "translation", "score (normalised)", "log-prob"],
+                                     interactive=False)
+        gr.Markdown("Rows: English pieces; columns: Chinese pieces; colour: attention weight (hover for the value). "
+                    "`·` marks a piece that starts a word; `</s>` is the end-of-sentence token.")
+        state = gr.State(None)
+        outputs = [out, table, fig, fig_all, words, state, sent, status]
+        inputs = [inp, mode, beam, lp, nbest, layer, head]
+        btn.click(run, inputs, outputs, api_visibility="private")
+        inp.submit(run, inputs, outputs, api_visibility="private")
+        for control in (layer, head, sent):
+            control.change(redraw, [state, layer, head, sent], [fig, fig_all, words], api_visibility="private")
+
+        def translate(text: str, beam_size: int = 5, length_penalty: float = default_lp) -> str:
+            """Translate Chinese text to English.  Bad input raises an error (never a message in place of
+            a translation): empty or too long text, beam_size outside 1..10, length_penalty outside 0..5."""
+            try:
+                return predict(translator, text, *check_api_args(beam_size, length_penalty)).translation
+            except InputError as e:
+                raise gr.Error(str(e))
+
+        gr.api(translate, api_name="translate")
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    return demo

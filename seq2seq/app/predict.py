@@ -1,0 +1,99 @@
+"""The demo's prediction logic, with no Gradio in it (tested without a browser).
+
+``predict`` splits the input into sentences, translates them as one batch and keeps every
+sentence's pieces and cross-attention.  Per-request data lives in the returned ``Prediction``;
+nothing is stored on shared objects, so one translator serves concurrent requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from ..align import AlignMethod
+from ..text import chunk, looks_chinese
+
+log = logging.getLogger("seq2seq.app")
+
+MAX_INPUT_CHARS = 2000  # a few paragraphs; longer input is rejected at once with a message
+MAX_SENTENCES = 40
+EXAMPLES = ["我喜欢吃苹果。", "今天天气很好。", "你叫什么名字？", "我明天去北京。",
+            "这家餐厅的菜很好吃，但是价格有点贵。", "中国经济今年增长了百分之五。"]
+
+
+class InputError(ValueError):
+    """Input we answer with a friendly message instead of a translation."""
+
+
+@dataclass
+class SentenceResult:
+    source: str
+    text: str
+    source_tokens: list[str]
+    target_tokens: list[str]
+    attention: np.ndarray  # [layers, heads, T, S]
+    nbest: list[tuple[str, float, float]]  # (text, normalized score, log-prob)
+
+
+@dataclass
+class Prediction:
+    translation: str
+    sentences: list[SentenceResult]
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    align_method: Optional[AlignMethod] = None  # how word links are read (the model's alignment head, if any)
+
+
+def check_api_args(beam_size, length_penalty) -> tuple[int, float]:
+    """Validate the web API's numbers (the UI's sliders cannot go wrong; API callers can)."""
+    try:
+        beam, lp = int(beam_size), float(length_penalty)
+    except (TypeError, ValueError):
+        raise InputError(f"beam_size must be an integer and length_penalty a number, got {beam_size!r}, "
+                         f"{length_penalty!r}") from None
+    if beam != beam_size or not 1 <= beam <= 10:
+        raise InputError(f"beam_size must be an integer from 1 (greedy) to 10, got {beam_size!r}")
+    if not 0.0 <= lp <= 5.0:
+        raise InputError(f"length_penalty must be between 0 and 5, got {length_penalty!r}")
+    return beam, lp
+
+
+def predict(translator, text: str, beam_size: int = 5, length_penalty: Optional[float] = None, nbest: int = 1) -> Prediction:
+    """Split ``text`` into sentences, translate them as one batch, and keep each one's cross-attention."""
+    t0 = time.perf_counter()
+    text = (text or "").strip()
+    if not text:
+        raise InputError("Please type some Chinese text to translate.")
+    if len(text) > MAX_INPUT_CHARS:
+        raise InputError(f"The input has {len(text)} characters; the demo translates at most {MAX_INPUT_CHARS} "
+                         "at a time. Please split it into smaller parts.")
+    beam_size = max(1, int(beam_size))
+    nbest = 1 if beam_size == 1 else max(1, min(int(nbest), beam_size))
+    notes = []
+    if not looks_chinese(text):
+        notes.append("This does not look like Chinese; the model translates Chinese to English, "
+                     "so the result may be poor. Translated anyway.")
+    sentences = chunk(text, max_chars=translator.max_source_tokens // 2)
+    if len(sentences) > MAX_SENTENCES:
+        raise InputError(f"The input has {len(sentences)} sentences; the demo translates at most {MAX_SENTENCES} "
+                         "at a time.")
+    lp = None if length_penalty is None else float(length_penalty)  # None: the model folder's default
+    outs = translator.translate(sentences, beam_size=beam_size, length_penalty=lp, nbest=nbest)
+    results = [SentenceResult(src, t.text, t.source_tokens, t.target_tokens, t.cross_attention,
+                              [(h.text, h.normalized_score, h.score) for h in t.nbest]) for src, t in zip(sentences, outs)]
+    return Prediction(" ".join(r.text for r in results), results, notes, time.perf_counter() - t0,
+                      getattr(translator, "align_method", None))
+
+
+
+
+def nbest_rows(pred: Prediction) -> list[list]:
+    rows = []
+    for k, s in enumerate(pred.sentences, 1):
+        for rank, (text, norm, logp) in enumerate(s.nbest, 1):
+            rows.append([k, rank, text, round(norm, 3), round(logp, 3)])
+    return rows

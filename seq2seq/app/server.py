@@ -1,0 +1,57 @@
+"""``seq2seq-demo`` (and ``python app.py``): serve the web demo.
+
+    seq2seq-demo                       # the shipped default model on http://127.0.0.1:7860
+    seq2seq-demo --model runs/zh-en/best --port 8080
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="seq2seq-demo", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", help="model folder (default: the shipped model)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--share", action="store_true", help="also open a public Gradio share link (off by default)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        print("seq2seq-demo: the web demo needs gradio and plotly: pip install 'gradio>=6,<7' plotly", file=sys.stderr)
+        return 2
+    from ..model_dir import ModelFolderError
+    from ..translator import Translator
+    from .layout import build_demo
+
+    if not port_is_free(args.host, args.port):
+        print(f"seq2seq-demo: port {args.port} on {args.host} is already in use; choose another with --port",
+              file=sys.stderr)
+        return 2
+    try:
+        translator = Translator.load(args.model)
+    except (ModelFolderError, ValueError) as e:
+        print(f"seq2seq-demo: {e}", file=sys.stderr)
+        return 2
+    demo = build_demo(translator, model_name=args.model or "default (seq2seq/pretrained/zh-en)")
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
