@@ -204,6 +204,8 @@ def main(argv=None) -> int:
                    help="sentences for the slow configurations (batch 1, no cache)")
     p.add_argument("--train-steps", type=int, default=20)
     p.add_argument("--skip-train", action="store_true")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run: 100 sentences, 20 for the slow configurations, 5 training steps")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
     # worker options
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -215,6 +217,8 @@ def main(argv=None) -> int:
     p.add_argument("--attention", action="store_true")
     p.add_argument("--data", default=str(DEV))
     args = p.parse_args(argv)
+    if args.quick:
+        args.sentences, args.slow_sentences, args.train_steps = 100, 20, 5
     if args.worker:
         print(json.dumps(decode_worker(args)))
         return 0

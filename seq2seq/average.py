@@ -37,6 +37,8 @@ def average_state_dicts(paths: Sequence[Path]) -> dict[str, torch.Tensor]:
 
 
 def last_checkpoints(run_dir: Path, k: int) -> list[Path]:
+    if k < 1:
+        raise ValueError(f"--last must be at least 1, got {k}")
     ckpts = sorted((run_dir / "checkpoints").glob("step-*.safetensors"), key=lambda p: int(p.stem.split("-")[1]))
     if not ckpts:
         raise ModelFolderError(f"{run_dir}/checkpoints has no step-*.safetensors (set train.keep_checkpoints)")
@@ -63,7 +65,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         out = average_run(args.run_dir, args.last, args.output, getattr(torch, args.dtype))
-    except ModelFolderError as e:
+    except (ModelFolderError, ValueError) as e:
         print(f"seq2seq-average: {e}", file=sys.stderr)
         return 2
     print(out)

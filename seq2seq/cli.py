@@ -44,29 +44,39 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def translate_lines(tr, lines: list[str], args) -> list:
-    """Translate lines; a line over the model's length limit is split into sentences and re-joined."""
+def split_long_lines(tr, lines: list[str], who: str = "seq2seq-translate") -> tuple[list[str], list[int]]:
+    """Lines over the model's length limit are split into sentences (and equal parts if need be).
+    Returns (the parts, the line index of each part)."""
     from .text import chunk
 
-    pieces, owner = [], []
+    parts, owner = [], []
     for n, line in enumerate(lines):
         line = line.strip()
         if len(tr.encode_sources([line])[0]) > tr.max_source_tokens:
-            parts = chunk(line, max_chars=tr.max_source_tokens // 2)
-            print(f"seq2seq-translate: line {n + 1} is too long for the model; translated in {len(parts)} parts",
-                  file=sys.stderr)
+            pieces = chunk(line, max_chars=tr.max_source_tokens // 2)
+            print(f"{who}: line {n + 1} is too long for the model; translated in {len(pieces)} parts", file=sys.stderr)
         else:
-            parts = [line]
-        pieces.extend(parts)
-        owner.extend([n] * len(parts))
-    outs = tr.translate(pieces, beam_size=args.beam, length_penalty=args.length_penalty, nbest=args.nbest,
-                        max_len_a=args.max_len_a, max_len_b=args.max_len_b, use_cache=not args.no_cache,
-                        return_attention=bool(args.alignments), max_tokens=args.max_tokens,
-                        dtype=torch.bfloat16 if args.bf16 else None)
-    grouped = [[] for _ in lines]
+            pieces = [line]
+        parts.extend(pieces)
+        owner.extend([n] * len(pieces))
+    return parts, owner
+
+
+def group_by_line(outs: list, owner: list[int], n_lines: int) -> list[list]:
+    grouped: list[list] = [[] for _ in range(n_lines)]
     for n, t in zip(owner, outs):
         grouped[n].append(t)
     return grouped
+
+
+def translate_lines(tr, lines: list[str], args) -> list:
+    """Translate lines; a line over the model's length limit is split into sentences and re-joined."""
+    parts, owner = split_long_lines(tr, lines)
+    outs = tr.translate(parts, beam_size=args.beam, length_penalty=args.length_penalty, nbest=args.nbest,
+                        max_len_a=args.max_len_a, max_len_b=args.max_len_b, use_cache=not args.no_cache,
+                        return_attention=bool(args.alignments), max_tokens=args.max_tokens,
+                        dtype=torch.bfloat16 if args.bf16 else None)
+    return group_by_line(outs, owner, len(lines))
 
 
 def translate_main(argv=None) -> int:

@@ -152,12 +152,21 @@ def _pairs_from_records(ds, spec: dict, where: str) -> list[Pair]:
 @dataclass
 class CleanConfig:
     normalize: bool = True  # Unicode NFKC, drop BOM/zero-width characters, collapse whitespace
+    strip_markup: bool = True  # remove markup tags such as <parallel_talk>, <laugh/>, <br> (text between stays)
     t2s: bool = False  # Traditional -> Simplified on the Chinese side (the tokenizer also converts at encode time)
     max_chars: int = 400  # drop pairs with a side longer than this many characters
     min_ratio: float = 0.4  # English chars / Chinese chars outside [min_ratio, max_ratio] is dropped
     max_ratio: float = 12.0
     ratio_min_chars: int = 6  # ...only for pairs whose shorter side has at least this many characters
     dedup: bool = True
+
+
+MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9_:-]*(?:\s[^<>]*)?/?>")
+
+
+def strip_markup(text: str) -> str:
+    """Remove XML/HTML-like tags (``<laugh/>``, ``<parallel_talk>``...), keeping the text between them."""
+    return _SPACES.sub(" ", MARKUP.sub(" ", text)).strip() if "<" in text else text
 
 
 _INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
@@ -188,6 +197,10 @@ def clean_pairs_indexed(pairs: Sequence[Pair], cfg: CleanConfig) -> tuple[list[P
         out = normed
     else:
         out = [(s.strip(), t.strip()) for s, t in out]
+    if cfg.strip_markup:
+        stripped = [(strip_markup(a), strip_markup(b)) for a, b in out]
+        report["markup removed (changed, not removed)"] = sum(a != b for a, b in zip(out, stripped))
+        out = stripped
     if cfg.t2s:
         from .tokenizer import to_simplified
 

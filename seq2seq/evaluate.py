@@ -100,11 +100,16 @@ def setting_name(beam: int, lp: Optional[float]) -> str:
 
 def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], penalties: Sequence[float],
              output_dir: Optional[Path] = None, alignments: Optional[str] = None, max_tokens: int = 6000,
-             progress: bool = True, dtype=None) -> tuple[list[Row], dict]:
-    """Translate and score; returns the table rows and the sacrebleu signatures."""
+             progress: bool = True, dtype=None, on_done=None) -> tuple[list[Row], dict]:
+    """Translate and score; returns the table rows and the sacrebleu signatures.
+
+    A line over the model's length limit is translated in parts (as seq2seq-translate does), joined by a
+    space.  ``on_done(rows, signatures)`` is called after every test set and setting, so a caller can
+    write what is finished before a later set fails."""
     from sacrebleu.metrics import BLEU, CHRF
 
     from .align import alignment_line
+    from .cli import group_by_line, split_long_lines
 
     rows, signatures = [], {}
     if output_dir is not None:
@@ -113,10 +118,12 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
         for beam, lp in settings(beams, penalties):
             name = setting_name(beam, lp)
             t0 = time.perf_counter()
-            outs = translator.translate(ts.sources, beam_size=beam, length_penalty=lp, max_tokens=max_tokens,
+            parts, owner = split_long_lines(translator, ts.sources, "seq2seq-evaluate")
+            outs = translator.translate(parts, beam_size=beam, length_penalty=lp, max_tokens=max_tokens,
                                         return_attention=alignments is not None, progress=progress, dtype=dtype)
             dt = time.perf_counter() - t0
-            hyps = [t.text for t in outs]
+            groups = group_by_line(outs, owner, len(ts.sources))
+            hyps = [" ".join(t.text for t in g) for g in groups]
             bleu_m, chrf_m = BLEU(), CHRF()
             bleu = bleu_m.corpus_score(hyps, [ts.references])
             chrf = chrf_m.corpus_score(hyps, [ts.references])
@@ -128,10 +135,12 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
                 hyp_file = str(hyp_path)
                 if alignments:
                     (output_dir / f"{ts.name}.{name}.align").write_text(
-                        "".join(alignment_line([t], level=alignments) + "\n" for t in outs), encoding="utf-8")
+                        "".join(alignment_line(g, level=alignments) + "\n" for g in groups), encoding="utf-8")
             rows.append(Row(ts.name, name, beam, lp, round(bleu.score, 2), round(chrf.score, 2),
                             round(bleu.sys_len / max(1, bleu.ref_len), 3), round(len(hyps) / dt, 2), len(hyps),
                             hyp_file))
+            if on_done is not None:
+                on_done(rows, signatures)
     return rows, signatures
 
 
@@ -237,8 +246,12 @@ def main(argv=None) -> int:
         _write_report(out, report)
     if test_sets:
         penalties = args.length_penalty or [tr.folder_config.decoding["length_penalty"]]
+        def write_so_far(rows, sigs):  # a later failure keeps what is done
+            report.update(rows=[asdict(r) for r in rows], signatures=sigs)
+            _write_report(out, report)
+
         rows, sigs = evaluate(tr, test_sets, args.beam, penalties, out, args.alignments, args.max_tokens,
-                              progress=True, dtype=torch.bfloat16 if args.bf16 else None)
+                              progress=True, dtype=torch.bfloat16 if args.bf16 else None, on_done=write_so_far)
         print(format_table(rows))
         print(f"BLEU signature: {sigs['bleu']}\nchrF signature: {sigs['chrf']}")
         report.update(rows=[asdict(r) for r in rows], signatures=sigs)

@@ -70,7 +70,10 @@ def atomic_replace_dir(fill, target: str | Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         fill(tmp)
+        umask = _umask()
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a model folder is as shareable as any other file
         for f in tmp.iterdir():  # make the bytes durable before the swap
+            os.chmod(f, 0o666 & ~umask)
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
     except BaseException:
@@ -84,6 +87,12 @@ def atomic_replace_dir(fill, target: str | Path) -> Path:
     os.rename(tmp, target)
     shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def recover_dir(target: str | Path) -> Path:

@@ -10,7 +10,7 @@ from typing import Optional
 import torch
 
 from ..corpus_align import read_links
-from ..data import CleanConfig, DataError, clean_pairs_indexed, format_report, load_source, source_name
+from ..data import MARKUP, CleanConfig, DataError, clean_pairs_indexed, format_report, load_source, source_name
 from ..tokenizer import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
 from .alignment import link_targets
 from .runtime import Dist, Logger
@@ -45,7 +45,10 @@ def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], 
             if len(all_links) != len(raw):
                 raise DataError(f"{spec['links']} has {len(all_links)} lines but {source_name(spec)} has {len(raw)} "
                                 "pairs: re-run scripts/align_corpus.py")
-            links.extend(all_links[i] for i in index)
+            # Links index the pieces of the text as aligned (normalised, markup kept); where markup removal
+            # changed a pair, its pieces moved: no links for it.
+            links.extend(None if clean.strip_markup and (MARKUP.search(raw[i][0]) or MARKUP.search(raw[i][1]))
+                         else all_links[i] for i in index)
         else:
             links.extend([None] * len(kept))
     if clean.dedup:  # duplicates across sources
