@@ -1,7 +1,8 @@
 """The web demo: ``predict`` (logic, no Gradio), ``figures``, ``layout`` (Gradio), ``server`` (``seq2seq-demo``)."""
 
 from .figures import FONT, all_layers_figure, alignment_figure, attention_matrix, parse_choice, word_alignment_html
-from .predict import (EXAMPLES, MAX_INPUT_CHARS, MAX_SENTENCES, InputError, Prediction, SentenceResult, check_api_args,
+from .batching import MicroBatcher
+from .predict import (EXAMPLES, MAX_INPUT_CHARS, MAX_SENTENCES, InputError, Prediction, Request, SentenceResult, check_api_args, finish, prepare, translate_requests,
                       nbest_rows, predict)
 
 

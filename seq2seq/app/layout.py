@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import html
 
+from .batching import MicroBatcher
 from .figures import all_layers_figure, alignment_figure, word_alignment_html
-from .predict import EXAMPLES, InputError, check_api_args, log, nbest_rows, predict
+from .predict import EXAMPLES, InputError, check_api_args, log, nbest_rows, predict, translate_requests
+
+# Requests decoded together at most, and how long the first one waits for company (seconds).
+MAX_BATCH, MAX_WAIT = 16, 0.01
+# Requests handled at once (they meet in the batcher) and waiting at most; more get "queue full".
+CONCURRENCY, QUEUE_SIZE = 16, 64
 
 
 def build_demo(translator, model_name: str = "default"):
     import gradio as gr
 
     cfg = translator.model.cfg
+    batcher = MicroBatcher(lambda requests: translate_requests(translator, requests), MAX_BATCH, MAX_WAIT)
     layer_choices = [f"layer {i + 1}" for i in range(cfg.n_dec_layers)]
     head_choices = ["average"] + [f"head {h + 1}" for h in range(cfg.n_heads)]
 
     def run(text, mode, beam_size, length_penalty, nbest, layer_choice, head_choice):
         """Outputs: translation, n-best rows, map, all-layers map, word alignment, state, sentence slider, status."""
         try:
-            pred = predict(translator, text, 1 if mode == "greedy" else beam_size, length_penalty, nbest)
+            pred = predict(translator, text, 1 if mode == "greedy" else beam_size, length_penalty, nbest, batcher)
         except InputError as e:
             gr.Warning(str(e))
             return "", [], None, None, "", None, gr.update(choices=["1"], value="1", visible=False), str(e)
@@ -86,10 +93,10 @@ def build_demo(translator, model_name: str = "default"):
             """Translate Chinese text to English.  Bad input raises an error (never a message in place of
             a translation): empty or too long text, beam_size outside 1..10, length_penalty outside 0..5."""
             try:
-                return predict(translator, text, *check_api_args(beam_size, length_penalty)).translation
+                return predict(translator, text, *check_api_args(beam_size, length_penalty), batcher=batcher).translation
             except InputError as e:
                 raise gr.Error(str(e))
 
         gr.api(translate, api_name="translate")
-    demo.queue(default_concurrency_limit=2, max_size=64)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo

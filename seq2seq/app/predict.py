@@ -62,8 +62,19 @@ def check_api_args(beam_size, length_penalty) -> tuple[int, float]:
     return beam, lp
 
 
-def predict(translator, text: str, beam_size: int = 5, length_penalty: Optional[float] = None, nbest: int = 1) -> Prediction:
-    """Split ``text`` into sentences, translate them as one batch, and keep each one's cross-attention."""
+@dataclass
+class Request:
+    """A checked request: its sentences and decoding settings (requests with equal ``settings`` can share a batch)."""
+
+    sentences: list[str]
+    settings: tuple  # (beam_size, length_penalty or None, nbest)
+    notes: list[str]
+    t0: float
+
+
+def prepare(translator, text: str, beam_size: int = 5, length_penalty: Optional[float] = None,
+            nbest: int = 1) -> Request:
+    """Check the input and split it into sentences; raises :class:`InputError` with a message for the user."""
     t0 = time.perf_counter()
     text = (text or "").strip()
     if not text:
@@ -82,13 +93,39 @@ def predict(translator, text: str, beam_size: int = 5, length_penalty: Optional[
         raise InputError(f"The input has {len(sentences)} sentences; the demo translates at most {MAX_SENTENCES} "
                          "at a time.")
     lp = None if length_penalty is None else float(length_penalty)  # None: the model folder's default
-    outs = translator.translate(sentences, beam_size=beam_size, length_penalty=lp, nbest=nbest)
+    return Request(sentences, (beam_size, lp, nbest), notes, t0)
+
+
+def translate_requests(translator, requests: list[Request]) -> list[list]:
+    """Translate the sentences of requests that share their settings in one batched call; returns each
+    request's translations."""
+    beam_size, lp, nbest = requests[0].settings
+    if any(r.settings != requests[0].settings for r in requests):
+        raise ValueError("requests in one batch must share their decoding settings")
+    flat = [s for r in requests for s in r.sentences]
+    outs = translator.translate(flat, beam_size=beam_size, length_penalty=lp, nbest=nbest)
+    per, pos = [], 0
+    for r in requests:
+        per.append(outs[pos: pos + len(r.sentences)])
+        pos += len(r.sentences)
+    return per
+
+
+def finish(translator, request: Request, outs: list) -> Prediction:
     results = [SentenceResult(src, t.text, t.source_tokens, t.target_tokens, t.cross_attention,
-                              [(h.text, h.normalized_score, h.score) for h in t.nbest]) for src, t in zip(sentences, outs)]
-    return Prediction(" ".join(r.text for r in results), results, notes, time.perf_counter() - t0,
+                              [(h.text, h.normalized_score, h.score) for h in t.nbest])
+               for src, t in zip(request.sentences, outs)]
+    return Prediction(" ".join(r.text for r in results), results, request.notes, time.perf_counter() - request.t0,
                       getattr(translator, "align_method", None))
 
 
+def predict(translator, text: str, beam_size: int = 5, length_penalty: Optional[float] = None, nbest: int = 1,
+            batcher=None) -> Prediction:
+    """Split ``text`` into sentences, translate them as one batch, and keep each one's cross-attention.
+    With a :class:`~seq2seq.app.batching.MicroBatcher`, the sentences share a batch with concurrent requests."""
+    request = prepare(translator, text, beam_size, length_penalty, nbest)
+    outs = batcher.submit(request).result() if batcher is not None else translate_requests(translator, [request])[0]
+    return finish(translator, request, outs)
 
 
 def nbest_rows(pred: Prediction) -> list[list]:

@@ -1,0 +1,62 @@
+"""The demo's micro-batcher: concurrent requests share a batch, keep their settings and get their own answers."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from seq2seq.app.batching import MicroBatcher
+from seq2seq.app.predict import InputError, Request, predict, translate_requests
+
+from conftest import OVERFIT_PAIRS
+
+
+def fake_request(text, beam=5, lp=None):
+    return Request([text], (beam, lp, 1), [], time.perf_counter())
+
+
+def test_concurrent_requests_are_batched_by_settings_and_answered_each_their_own():
+    calls = []
+    gate = threading.Event()
+
+    def run(requests):
+        gate.wait(5)  # hold the worker so that the others queue up behind the first batch
+        calls.append([(r.sentences[0], r.settings) for r in requests])
+        assert len({r.settings for r in requests}) == 1
+        return [f"{r.sentences[0]}|beam{r.settings[0]}" for r in requests]
+
+    b = MicroBatcher(run, max_batch=16, max_wait=0.05)
+    first = b.submit(fake_request("x0"))
+    futs = [b.submit(fake_request(f"x{i}", beam=1 if i % 2 else 5)) for i in range(1, 9)]
+    gate.set()
+    assert first.result(5) == "x0|beam5"
+    for i, f in enumerate(futs, 1):
+        assert f.result(5) == f"x{i}|beam{1 if i % 2 else 5}"
+    assert len(calls) <= 3 and max(len(c) for c in calls) >= 4  # the queued requests shared batches
+
+
+def test_a_failing_batch_fails_only_its_callers():
+    def run(requests):
+        if any(r.sentences[0] == "boom" for r in requests):
+            raise RuntimeError("decoder failed")
+        return [r.sentences[0] for r in requests]
+
+    b = MicroBatcher(run, max_wait=0.0)
+    bad = b.submit(fake_request("boom", beam=3))
+    with pytest.raises(RuntimeError):
+        bad.result(5)
+    assert b.submit(fake_request("fine")).result(5) == "fine"
+
+
+def test_predict_through_the_batcher_matches_predict_alone(toy_translator):
+    b = MicroBatcher(lambda reqs: translate_requests(toy_translator, reqs), max_batch=8, max_wait=0.05)
+    texts = [z for z, _ in OVERFIT_PAIRS]
+    with ThreadPoolExecutor(6) as pool:
+        preds = list(pool.map(lambda t: predict(toy_translator, t, 5, batcher=b), texts))
+    assert [p.translation for p in preds] == [e for _, e in OVERFIT_PAIRS]
+    assert b.batches < len(texts)  # some requests were decoded together
+    alone = predict(toy_translator, texts[0], 5)
+    assert preds[0].sentences[0].attention.shape == alone.sentences[0].attention.shape
+    with pytest.raises(InputError):  # bad input is refused before it reaches the batch
+        predict(toy_translator, "", 5, batcher=b)
