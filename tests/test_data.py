@@ -103,3 +103,13 @@ def test_batcher_respects_budget_covers_everything_and_is_deterministic():
     unsorted = [b._batch(list(chunk)) for chunk in np.split(order, sizes)]
     assert padding_fraction(batches) < 0.15
     assert padding_fraction(batches) < 0.4 * padding_fraction(unsorted)
+
+
+def test_markup_is_removed_and_counted():
+    from seq2seq.data import strip_markup
+
+    pairs = [("你好<laugh/>", "<parallel_talk>hello</parallel_talk> there"), ("a < b", "a < b <3")]
+    kept, report = clean_pairs(pairs, CleanConfig(ratio_min_chars=100))
+    assert kept[0] == ("你好", "hello there") and kept[1] == ("a < b", "a < b <3")
+    assert report["markup removed (changed, not removed)"] == 1
+    assert strip_markup('x <div class="a">y</div> <br/>z') == "x y z"

@@ -98,3 +98,31 @@ def test_length_penalty_defaults_to_the_model_folders_own(setup):
     assert main(["--model", str(folder), "--test", str(tmp / "t"), "--beam", "3", "--output-dir", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert [r["setting"] for r in report["rows"]] == ["beam3-lp1.5"]
+
+
+def test_a_line_over_the_length_limit_is_translated_in_parts_and_finished_sets_are_kept(setup, capsys):
+    folder, tmp = setup
+    (tmp / "long.zh").write_text("我喜欢吃苹果。" * 40 + "\n谢谢你。\n", encoding="utf-8")
+    (tmp / "long.en").write_text("I like to eat apples.\nThank you.\n", encoding="utf-8")
+    out = tmp / "eval"
+    # The first set is fine, the second is missing: the first one's results are still written.
+    assert main(["--model", str(folder), "--test", str(tmp / "long"), "--beam", "1", "--output-dir", str(out)]) == 0
+    assert "too long" in capsys.readouterr().err
+    hyps = (out / "long.beam1-lp1.en").read_text(encoding="utf-8").splitlines()
+    assert len(hyps) == 2 and hyps[1] == "Thank you." and hyps[0].count("apples") > 1
+    report = json.loads((out / "report.json").read_text())
+    assert report["rows"][0]["sentences"] == 2
+
+
+def test_results_are_written_after_each_test_set(setup, monkeypatch):
+    import seq2seq.evaluate as E
+
+    folder, tmp = setup
+    (tmp / "u.zh").write_text("谢谢你。\n", encoding="utf-8")
+    (tmp / "u.en").write_text("Thank you.\n", encoding="utf-8")
+    written = []
+    real = E._write_report
+    monkeypatch.setattr(E, "_write_report", lambda out, report: written.append(len(report.get("rows", []))) or real(out, report))
+    assert main(["--model", str(folder), "--test", str(tmp / "t"), str(tmp / "u"), "--beam", "1",
+                 "--output-dir", str(tmp / "e")]) == 0
+    assert written[:2] == [1, 2]

@@ -38,6 +38,18 @@ def test_beam_outputs_agree_on_nearly_all(toy_translator, exported, capsys):
     for a, b in zip(ours, theirs):
         if a.text == b.text:
             assert a.normalized_score == pytest.approx(b.normalized_score, abs=1e-3)
+            assert a.score == pytest.approx(b.score, abs=1e-3)  # a real log-probability, not nan
+
+
+def test_ct2_checks_arguments_like_the_torch_backend(exported):
+    ct2 = Translator.load(exported, backend="ctranslate2")
+    with pytest.raises(ValueError, match="beam_size"):
+        ct2.translate(["谢谢。"], beam_size=0)
+    with pytest.raises(TypeError, match="beem_size"):
+        ct2.translate(["谢谢。"], beem_size=3)
+    with pytest.raises(TypeError, match="sentence 1"):
+        ct2.translate(["谢谢。", 5])
+    assert ct2.translate(["谢谢。"], return_attention=False)[0].text  # options of the other backend are accepted
 
 
 def test_int8_export_loads_and_translates(exported, tmp_path):

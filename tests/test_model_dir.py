@@ -98,3 +98,16 @@ def test_decoding_settings_left_out_of_config_take_the_defaults(folder):
     (folder / CONFIG).write_text(json.dumps(raw))
     assert read_folder_config(folder).decoding == DECODING_DEFAULTS == {"beam_size": 5, "length_penalty": 1.0,
                                                                         "max_len_a": 2.0, "max_len_b": 20}
+
+
+def test_saved_folders_respect_the_umask(toy_translator, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        folder = toy_translator.save(tmp_path / "m")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    assert {stat.S_IMODE(f.stat().st_mode) for f in folder.iterdir()} == {0o644}

@@ -158,6 +158,10 @@ def test_average_of_checkpoints(tmp_path):
     assert torch.allclose(avg[k], (parts[0][k] + parts[1][k] + parts[2][k]) / 3, atol=1e-6)
     folder = average_run(tmp_path, 3, tmp_path / "avg")
     assert torch.allclose(Translator.load(folder).model.state_dict()[k], avg[k])
+    from seq2seq.average import main as average_main
+
+    assert average_main([str(tmp_path), "--last", "0", "--output", str(tmp_path / "avg0")]) == 2
+    assert not (tmp_path / "avg0").exists()
 
 
 def test_unknown_config_keys_are_errors(tmp_path, capsys):
