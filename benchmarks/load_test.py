@@ -1,0 +1,103 @@
+"""Load test of the web demo: N concurrent gradio_client users, each sending M short sentences to /translate.
+
+    python benchmarks/load_test.py [--users 16] [--requests 25] [--model DIR] [--out benchmarks/load.json]
+
+Starts ``python app.py`` on a free loopback port, waits until it answers, drives it, and prints p50/p95
+latency, requests/s and failures.  Not part of the test suite (it measures; it does not check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SENTENCES = ["我喜欢吃苹果。", "今天天气很好。", "你叫什么名字？", "我明天去北京。", "他们每天都看书。",
+             "这家餐厅的菜很好吃。", "我们下午去公园散步吧。", "请把窗户关上。", "她在学习中文。", "火车几点出发？",
+             "我的朋友住在上海。", "这个问题很难回答。", "周末你有什么打算？", "他昨天买了一辆新车。",
+             "医生说我需要多休息。", "图书馆八点开门。", "我们一起吃晚饭吧。", "外面在下雨。", "这本书是谁写的？",
+             "我每天早上喝咖啡。", "孩子们在院子里玩。", "请说慢一点。", "我忘了带钥匙。", "会议推迟到明天了。",
+             "飞机晚点了两个小时。"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--users", type=int, default=16)
+    p.add_argument("--requests", type=int, default=25, help="requests per user")
+    p.add_argument("--model", help="model folder (default: the shipped model)")
+    p.add_argument("--out", help="also write the figures as JSON here")
+    args = p.parse_args(argv)
+    from gradio_client import Client
+
+    port = free_port()
+    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port)] + (["--model", args.model] if args.model else [])
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    print("load_test: app.py did not start", file=sys.stderr)
+                    return 2
+                time.sleep(0.5)
+        clients = [Client(url, verbose=False) for _ in range(args.users)]
+        clients[0].predict(SENTENCES[0], api_name="/translate")  # warm up
+        latencies, failures, lock = [], [], threading.Lock()
+        start = threading.Barrier(args.users + 1)
+
+        def user(k: int):
+            start.wait()
+            for i in range(args.requests):
+                text = SENTENCES[(k + i) % len(SENTENCES)]
+                t0 = time.perf_counter()
+                try:
+                    out = clients[k].predict(text, api_name="/translate")
+                    ok = isinstance(out, str) and bool(out)
+                except Exception as e:  # noqa: BLE001 - counted, reported
+                    ok, out = False, repr(e)
+                dt = time.perf_counter() - t0
+                with lock:
+                    (latencies if ok else failures).append(dt if ok else out)
+
+        threads = [threading.Thread(target=user, args=(k,)) for k in range(args.users)]
+        for t in threads:
+            t.start()
+        start.wait()
+        t0 = time.perf_counter()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
+    result = {"users": args.users, "requests_per_user": args.requests, "ok": len(latencies), "failures": len(failures),
+              "p50_s": round(statistics.median(latencies), 3), "p95_s": round(q[94], 3),
+              "requests_per_s": round(len(latencies) / wall, 2), "wall_s": round(wall, 1)}
+    print(json.dumps(result))
+    if failures:
+        print(f"first failure: {failures[0]}", file=sys.stderr)
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
