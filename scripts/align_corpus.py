@@ -37,6 +37,7 @@ def main(argv=None) -> int:
     p.add_argument("--symmetrise", choices=sorted(ca.SYMMETRISE), default="grow-diag-final-and")
     p.add_argument("--score", action="append", default=[], metavar="PREFIX", help="gold set to score (repeatable)")
     p.add_argument("--force", action="store_true")
+    p.add_argument("--score-only", action="store_true", help="with --score: report AER, leave the .links files alone")
     args = p.parse_args(argv)
     model, data = Path(args.model), Path(args.data)
     src_proto, tgt_proto = (model / "source.model").read_bytes(), (model / "target.model").read_bytes()
@@ -66,16 +67,18 @@ def main(argv=None) -> int:
         tgt += [" ".join(e.split()) for e in en]
     t0 = time.time()
     print(f"align_corpus: aligning {len(src)} pairs with eflomal ({args.unit}, {args.symmetrise})...", flush=True)
-    links = ca.corpus_piece_links(src, tgt, src_tok, tgt_tok, args.unit, args.symmetrise)
+    word_links: list = []
+    links = ca.corpus_piece_links(src, tgt, src_tok, tgt_tok, args.unit, args.symmetrise, word_links=word_links)
     print(f"align_corpus: done in {time.time() - t0:.0f}s", flush=True)
-    pos = 0
-    written = {}
-    for f, n in owners:
-        ca.write_links(f.with_suffix(".links"), links[pos: pos + n])  # the gold sets' rows come after
-        written[f.stem] = n
-        pos += n
-    ca.write_meta(data, fp, args.unit, args.symmetrise, written)
-    print(f"align_corpus: wrote {len(owners)} .links files and {ca.META} in {data}")
+    if not args.score_only:
+        pos = 0
+        written = {}
+        for f, n in owners:
+            ca.write_links(f.with_suffix(".links"), links[pos: pos + n])  # the gold sets' rows come after
+            written[f.stem] = n
+            pos += n
+        ca.write_meta(data, fp, args.unit, args.symmetrise, written)
+        print(f"align_corpus: wrote {len(owners)} .links files and {ca.META} in {data}")
     for prefix, start, zw, ew, gold in golds:
         hyp = []
         for k in range(len(zw)):
@@ -85,6 +88,16 @@ def main(argv=None) -> int:
         s = alignment_error_rate(hyp, gold)
         print(f"{Path(prefix).name}: eflomal ({args.unit}, {args.symmetrise}) via pieces -> gold words: "
               f"AER {s.aer:.1%}  P {s.precision:.1%}  R {s.recall:.1%}")
+        if args.unit == "words":  # eflomal's own unit links, straight to the gold words (no pieces in between)
+            direct = []
+            for k in range(len(zw)):
+                su = ca.chinese_units(src_tok.normalize(src[start + k]))
+                tu = ca.english_units(tgt[start + k])
+                direct.append(links_to_words(word_links[start + k], pieces_to_words(su, [src_tok.normalize(w) for w in zw[k]]),
+                                             pieces_to_words(tu, ew[k])))
+            d = alignment_error_rate(direct, gold)
+            print(f"{Path(prefix).name}: eflomal ({args.unit}, {args.symmetrise}) units -> gold words: "
+                  f"AER {d.aer:.1%}  P {d.precision:.1%}  R {d.recall:.1%}")
     return 0
 
 

@@ -124,7 +124,7 @@ def translate_main(argv=None) -> int:
                 if falign is not None:
                     from .align import alignment_line
 
-                    falign.write(alignment_line(group, level=args.alignment_level) + "\n")
+                    falign.write(alignment_line(group, level=args.alignment_level, method=tr.align_method) + "\n")
             bar.update(len(lines))
             fout.flush()
     finally:

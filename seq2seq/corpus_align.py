@@ -134,8 +134,10 @@ def eflomal_links(src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]], sy
 
 
 def corpus_piece_links(src_texts: Sequence[str], tgt_texts: Sequence[str], src_tok, tgt_tok, unit: str = "words",
-                       symmetrise: str = "grow-diag-final-and", quiet: bool = True) -> list[Links]:
-    """Piece-level links (source piece, target piece) for each pair of texts, as the tokenizers split them."""
+                       symmetrise: str = "grow-diag-final-and", quiet: bool = True,
+                       word_links: Optional[list] = None) -> list[Links]:
+    """Piece-level links (source piece, target piece) for each pair of texts, as the tokenizers split them.
+    With ``unit="words"``, ``word_links`` (a list) receives eflomal's own links between the units."""
     src_pieces = src_tok.encode_pieces(list(src_texts))
     tgt_pieces = tgt_tok.encode_pieces(list(tgt_texts))
     if unit == "pieces":
@@ -144,9 +146,11 @@ def corpus_piece_links(src_texts: Sequence[str], tgt_texts: Sequence[str], src_t
         raise ValueError(f"unit must be 'words' or 'pieces', not {unit!r}")
     sw = [chinese_units(src_tok.normalize(t)) for t in src_texts]
     tw = [english_units(t) for t in tgt_texts]
-    word_links = eflomal_links(sw, tw, symmetrise, quiet)
+    unit_links = eflomal_links(sw, tw, symmetrise, quiet)
+    if word_links is not None:
+        word_links.extend(unit_links)
     out = []
-    for k, links in enumerate(word_links):
+    for k, links in enumerate(unit_links):
         s_map, t_map = pieces_to_words(src_pieces[k], sw[k]), pieces_to_words(tgt_pieces[k], tw[k])
         s_inv: dict[int, list[int]] = {}
         t_inv: dict[int, list[int]] = {}

@@ -135,7 +135,7 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
                 hyp_file = str(hyp_path)
                 if alignments:
                     (output_dir / f"{ts.name}.{name}.align").write_text(
-                        "".join(alignment_line(g, level=alignments) + "\n" for g in groups), encoding="utf-8")
+                        "".join(alignment_line(g, level=alignments, method=translator.align_method) + "\n" for g in groups), encoding="utf-8")
             rows.append(Row(ts.name, name, beam, lp, round(bleu.score, 2), round(chrf.score, 2),
                             round(bleu.sys_len / max(1, bleu.ref_len), 3), round(len(hyps) / dt, 2), len(hyps),
                             hyp_file))

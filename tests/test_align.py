@@ -241,3 +241,19 @@ def test_evaluate_align_test_reports_every_method(tmp_path, toy_translator):
     assert len(rows) == 2 * toy_translator.model.cfg.n_dec_layers
     assert sum(r["default"] for r in rows) == 1
     assert all(0 <= r["aer"] <= 1 and 0 <= r["precision"] <= 1 for r in rows)
+
+
+def test_translate_cli_alignments_use_the_folders_head(tmp_path, toy_translator):
+    from seq2seq.align import alignment_line
+    from seq2seq.cli import translate_main
+
+    tr = Translator(toy_translator.model, toy_translator.src_tok, toy_translator.tgt_tok,
+                    FolderConfig(model=toy_translator.model.cfg, alignment={"method": "head", "layer": 0, "head": 2,
+                                                                            "shift": True}), toy_translator.protos)
+    folder = tr.save(tmp_path / "m")
+    (tmp_path / "in.zh").write_text("我喜欢吃苹果。\n", encoding="utf-8")
+    assert translate_main(["--model", str(folder), "-i", str(tmp_path / "in.zh"), "-o", str(tmp_path / "out.en"),
+                           "--alignments", str(tmp_path / "out.align")]) == 0
+    t = Translator.load(folder).translate(["我喜欢吃苹果。"])[0]
+    expected = alignment_line([t], method=AlignMethod(0, 2, True))
+    assert (tmp_path / "out.align").read_text().strip() == expected
