@@ -261,6 +261,8 @@ class ForcedHypothesis:
     tokens: list[int]  # the given pieces' ids, ending with EOS
     token_logprobs: Tensor  # [T] float32
     attention: Optional[Tensor]  # [L, H, T, S] float32
+    encoder_attention: Optional[Tensor] = None  # [L, H, S, S] (with all_attention=True)
+    decoder_attention: Optional[Tensor] = None  # [L, H, T, T], zero above the diagonal
 
     @property
     def score(self) -> float:
@@ -273,11 +275,14 @@ class TeacherForcing(DecodeStrategy):
     with it, row t being the position that predicted piece t (as in search results)."""
 
     @torch.inference_mode()
-    def score(self, src: Tensor, targets: list[list[int]]) -> list[ForcedHypothesis]:
-        """``src`` [B, S] padded source ids (EOS included); ``targets``: B lists of target ids without EOS."""
+    def score(self, src: Tensor, targets: list[list[int]], all_attention: bool = False) -> list[ForcedHypothesis]:
+        """``src`` [B, S] padded source ids (EOS included); ``targets``: B lists of target ids without EOS.
+        ``all_attention`` also returns encoder and decoder self-attention."""
         src_mask = self.model.src_mask(src)
         src_lens = src_mask.view(src.size(0), -1).sum(-1).tolist()
-        memory = self.model.encode(src, src_mask)
+        enc_att: Optional[list] = [] if all_attention else None
+        dec_att: Optional[list] = [] if all_attention else None
+        memory = self.model.encode(src, src_mask, enc_att)
         width = max(len(t) for t in targets) + 1
         tin = torch.full((len(targets), width), PAD_ID, dtype=torch.long)
         tout = torch.full((len(targets), width), PAD_ID, dtype=torch.long)
@@ -287,12 +292,17 @@ class TeacherForcing(DecodeStrategy):
             tout[row, : len(t)] = torch.as_tensor(t, dtype=torch.long)
             tout[row, len(t)] = EOS_ID
         tin, tout = tin.to(src.device), tout.to(src.device)
-        hidden, weights = self.model.decode(memory, src_mask, tin, need_weights=self.return_attention)
+        hidden, weights = self.model.decode(memory, src_mask, tin, need_weights=self.return_attention or all_attention,
+                                            self_attention_out=dec_att)
         logp = self.model.generator(hidden).gather(-1, tout.unsqueeze(-1)).squeeze(-1).float()
-        att = torch.stack(weights, dim=1).float() if self.return_attention else None  # [B, L, H, T, S]
+        att = torch.stack(weights, dim=1).float() if self.return_attention or all_attention else None  # [B, L, H, T, S]
+        enc = torch.stack(enc_att, dim=1).float() if all_attention else None  # [B, L, H, S, S]
+        dec = torch.stack(dec_att, dim=1).float() if all_attention else None  # [B, L, H, T, T]
         out = []
         for row, t in enumerate(targets):
-            n = len(t) + 1
+            n, m = len(t) + 1, src_lens[row]
             out.append(ForcedHypothesis(list(t) + [EOS_ID], logp[row, :n].cpu(),
-                                        att[row, :, :, :n, : src_lens[row]].cpu() if att is not None else None))
+                                        att[row, :, :, :n, :m].cpu() if att is not None else None,
+                                        enc[row, :, :, :m, :m].cpu() if enc is not None else None,
+                                        dec[row, :, :, :n, :n].cpu() if dec is not None else None))
         return out

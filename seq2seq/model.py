@@ -243,12 +243,15 @@ class EncoderLayer(nn.Module):
         self.feed_forward = PositionwiseFeedForward(cfg.d_model, cfg.d_ff, cfg.dropout)
         self.sublayer = nn.ModuleList([SublayerConnection(cfg.d_model, cfg.dropout, cfg.pre_norm) for _ in range(2)])
 
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, x: Tensor, mask: Tensor, attention_out: Optional[list] = None) -> Tensor:
+        """``attention_out`` (a list owned by the caller) receives the self-attention weights [B, h, S, S]."""
         def self_attn(h):
             k, v = self.self_attn.project_kv(h)
-            return self.self_attn(h, k, v, mask)
+            return self.self_attn(h, k, v, mask, need_weights=attention_out is not None)
 
-        x, _ = self.sublayer[0](x, self_attn)
+        x, weights = self.sublayer[0](x, self_attn)
+        if attention_out is not None:
+            attention_out.append(weights)
         x, _ = self.sublayer[1](x, lambda h: (self.feed_forward(h), None))
         return x
 
@@ -261,9 +264,10 @@ class Encoder(nn.Module):
         self.layers = nn.ModuleList([EncoderLayer(cfg) for _ in range(cfg.n_layers)])
         self.norm = nn.LayerNorm(cfg.d_model) if cfg.pre_norm else nn.Identity()
 
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, x: Tensor, mask: Tensor, attention_out: Optional[list] = None) -> Tensor:
+        """``attention_out`` (caller-owned list) receives each layer's self-attention weights."""
         for layer in self.layers:
-            x = layer(x, mask)
+            x = layer(x, mask, attention_out)
         return self.norm(x)
 
 
@@ -300,10 +304,10 @@ class DecoderLayer(nn.Module):
         self.feed_forward = PositionwiseFeedForward(cfg.d_model, cfg.d_ff, cfg.dropout)
         self.sublayer = nn.ModuleList([SublayerConnection(cfg.d_model, cfg.dropout, cfg.pre_norm) for _ in range(3)])
 
-    def forward(self, x: Tensor, cross_kv: tuple[Tensor, Tensor], src_mask: Tensor, tgt_mask: Optional[Tensor],
-                past_kv: Optional[tuple[Tensor, Tensor]] = None, need_weights: bool = False,
-                ) -> tuple[Tensor, tuple[Tensor, Tensor], Optional[Tensor]]:
-        """Returns (output, this layer's self-attention K/V including x's positions, cross-attention weights)."""
+    def self_attention_block(self, x: Tensor, tgt_mask: Optional[Tensor], past_kv: Optional[tuple[Tensor, Tensor]] = None,
+                             attention_out: Optional[list] = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        """The masked self-attention sublayer: returns (x after it, self-attention K/V including x's positions).
+        ``attention_out`` (caller-owned list) receives its weights [B, h, Tq, Tk]."""
         new_kv: tuple[Tensor, Tensor]
 
         def self_attn(h):
@@ -313,9 +317,23 @@ class DecoderLayer(nn.Module):
                 k = torch.cat([past_kv[0], k], dim=2)
                 v = torch.cat([past_kv[1], v], dim=2)
             new_kv = (k, v)
-            return self.self_attn(h, k, v, tgt_mask)
+            return self.self_attn(h, k, v, tgt_mask, need_weights=attention_out is not None)
 
-        x, _ = self.sublayer[0](x, self_attn)
+        x, weights = self.sublayer[0](x, self_attn)
+        if attention_out is not None:
+            attention_out.append(weights)
+        return x, new_kv
+
+    def cross_attention_input(self, x: Tensor) -> Tensor:
+        """What the cross-attention's query projection reads: LayerNorm(x) in pre-norm layers, x in post-norm."""
+        return self.sublayer[1].norm(x) if self.sublayer[1].pre_norm else x
+
+    def forward(self, x: Tensor, cross_kv: tuple[Tensor, Tensor], src_mask: Tensor, tgt_mask: Optional[Tensor],
+                past_kv: Optional[tuple[Tensor, Tensor]] = None, need_weights: bool = False,
+                self_attention_out: Optional[list] = None,
+                ) -> tuple[Tensor, tuple[Tensor, Tensor], Optional[Tensor]]:
+        """Returns (output, this layer's self-attention K/V including x's positions, cross-attention weights)."""
+        x, new_kv = self.self_attention_block(x, tgt_mask, past_kv, self_attention_out)
         x, weights = self.sublayer[1](x, lambda h: self.src_attn(h, cross_kv[0], cross_kv[1], src_mask, need_weights))
         x, _ = self.sublayer[2](x, lambda h: (self.feed_forward(h), None))
         return x, new_kv, weights
@@ -335,7 +353,8 @@ class Decoder(nn.Module):
         return DecoderCache(cross_kv=cross, self_kv=[None] * len(self.layers))
 
     def forward(self, x: Tensor, cache: DecoderCache, src_mask: Tensor, tgt_mask: Optional[Tensor],
-                need_weights: bool = False) -> tuple[Tensor, DecoderCache, list[Optional[Tensor]]]:
+                need_weights: bool = False, self_attention_out: Optional[list] = None,
+                ) -> tuple[Tensor, DecoderCache, list[Optional[Tensor]]]:
         """x: embedded target positions ``cache.length .. cache.length + T``.
 
         Returns (hidden states [B, T, d], the cache extended by T positions,
@@ -343,7 +362,7 @@ class Decoder(nn.Module):
         """
         new_self, weights = [], []
         for layer, cross_kv, past in zip(self.layers, cache.cross_kv, cache.self_kv):
-            x, kv, w = layer(x, cross_kv, src_mask, tgt_mask, past, need_weights)
+            x, kv, w = layer(x, cross_kv, src_mask, tgt_mask, past, need_weights, self_attention_out)
             new_self.append(kv)
             weights.append(w)
         return self.norm(x), DecoderCache(cache.cross_kv, new_self, cache.length + x.size(1)), weights
@@ -387,15 +406,17 @@ class EncoderDecoder(nn.Module):
         """[B, 1, 1, S], True on real (non-padding) source tokens."""
         return (src != self.cfg.pad_id)[:, None, None, :]
 
-    def encode(self, src: Tensor, src_mask: Tensor) -> Tensor:
-        return self.encoder(self.pos(self.src_embed(src)), src_mask)
+    def encode(self, src: Tensor, src_mask: Tensor, attention_out: Optional[list] = None) -> Tensor:
+        """C, the memory.  ``attention_out`` (caller-owned list) receives each encoder layer's self-attention."""
+        return self.encoder(self.pos(self.src_embed(src)), src_mask, attention_out)
 
     def decode(self, memory: Tensor, src_mask: Tensor, tgt: Tensor, need_weights: bool = False,
-               ) -> tuple[Tensor, list[Optional[Tensor]]]:
+               self_attention_out: Optional[list] = None) -> tuple[Tensor, list[Optional[Tensor]]]:
         """Teacher-forced decoding of the whole prefix ``tgt`` [B, T] (no cache kept).  Returns (hidden, weights)."""
         cache = self.decoder.init_cache(memory)
         x = self.pos(self.tgt_embed(tgt))
-        hidden, _, weights = self.decoder(x, cache, src_mask, subsequent_mask(tgt.size(1), tgt.device), need_weights)
+        hidden, _, weights = self.decoder(x, cache, src_mask, subsequent_mask(tgt.size(1), tgt.device), need_weights,
+                                          self_attention_out)
         return hidden, weights
 
     def decode_step(self, tokens: Tensor, cache: DecoderCache, src_mask: Tensor, need_weights: bool = False,

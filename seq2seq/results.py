@@ -29,6 +29,10 @@ class Translation:
     score: float
     normalized_score: float
     nbest: list["Translation"] = field(default_factory=list, repr=False)
+    # With translate(..., return_attention="all"): self-attention over source_tokens [layers, heads, S, S] and
+    # over target_tokens [layers, heads, T, T] (row t: the step that predicted piece t; zero above the diagonal).
+    encoder_attention: Optional[np.ndarray] = field(default=None, repr=False)
+    decoder_attention: Optional[np.ndarray] = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         att = "None" if self.cross_attention is None else f"<float32 array {list(self.cross_attention.shape)}>"
