@@ -42,6 +42,7 @@ class Hypothesis:
     score: float
     normalized_score: float
     attention: Optional[Tensor]  # [L, H, T, S] float32, or None when not asked for
+    topk: Optional[tuple[Tensor, Tensor]] = None  # ([T, k] probabilities, [T, k] token ids) with return_topk
 
 
 def length_penalty(length: int | Tensor, alpha: float):
@@ -82,47 +83,89 @@ class Stepper:
 
 
 class AttentionHistory:
-    """Per-step cross-attention plus back-pointers to the previous step's rows."""
+    """Per-step cross-attention (and, with ``topk``, each row's k most probable next tokens) plus
+    back-pointers to the previous step's rows, so a finished hypothesis recovers what belongs to *its own*
+    tokens however the beams were reordered."""
 
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.weights: list[Tensor] = []  # step t: [N_t, L, H, S]
+    def __init__(self, enabled: bool, topk: int = 0):
+        self.enabled, self.k = enabled, topk
+        self.weights: list[Optional[Tensor]] = []  # step t: [N_t, L, H, S]
+        self.top: list[tuple[Tensor, Tensor]] = []  # step t: ([N_t, k] probabilities, [N_t, k] ids)
         self.parents: list[Optional[Tensor]] = []  # step t: [N_t] rows of step t-1 (None at t=0)
 
-    def add(self, weights: Optional[Tensor], parents: Optional[Tensor]) -> None:
-        if self.enabled:
-            self.weights.append(weights)
-            self.parents.append(parents)
+    def add(self, weights: Optional[Tensor], parents: Optional[Tensor], logp: Optional[Tensor] = None) -> None:
+        """``logp``: the model's log-probabilities at this step, before any constraint (for ``topk``)."""
+        if not (self.enabled or self.k):
+            return
+        self.weights.append(weights if self.enabled else None)
+        self.parents.append(parents)
+        if self.k:
+            values, ids = logp.topk(self.k, dim=-1)
+            self.top.append((values.exp(), ids))
+
+    def _rows(self, row: int) -> list[int]:
+        rows = []
+        for t in range(len(self.parents) - 1, -1, -1):
+            rows.append(row)
+            if t:
+                row = int(self.parents[t][row])
+        return rows[::-1]
 
     def trace(self, row: int, src_len: int) -> Optional[Tensor]:
         """Weights [L, H, T, src_len] of the hypothesis whose last token was chosen from ``row`` at the last step."""
         if not self.enabled:
             return None
-        rows = []
-        for t in range(len(self.weights) - 1, -1, -1):
-            rows.append(self.weights[t][row, :, :, :src_len])
-            if t:
-                row = int(self.parents[t][row])
-        return torch.stack(rows[::-1], dim=2)
+        rows = self._rows(row)
+        return torch.stack([self.weights[t][r, :, :, :src_len] for t, r in enumerate(rows)], dim=2)
+
+    def trace_topk(self, row: int) -> Optional[tuple[Tensor, Tensor]]:
+        """([T, k] probabilities, [T, k] ids) along the same path."""
+        if not self.k:
+            return None
+        rows = self._rows(row)
+        return (torch.stack([self.top[t][0][r] for t, r in enumerate(rows)]).float().cpu(),
+                torch.stack([self.top[t][1][r] for t, r in enumerate(rows)]).cpu())
 
 
 class DecodeStrategy:
     """Shared set-up: encoding, output length caps, EOS forcing."""
 
     def __init__(self, model: EncoderDecoder, max_len_a: float = 2.0, max_len_b: int = 20,
-                 use_cache: bool = True, return_attention: bool = True, length_penalty: float = 1.0):
+                 use_cache: bool = True, return_attention: bool = True, length_penalty: float = 1.0,
+                 return_topk: int = 0):
         self.model = model
         self.max_len_a, self.max_len_b = max_len_a, max_len_b
-        self.use_cache, self.return_attention = use_cache, return_attention
+        self.use_cache, self.return_attention = use_cache, bool(return_attention)
         self.alpha = length_penalty
+        self.topk = int(return_topk)
 
-    def _setup(self, src: Tensor):
+    def _setup(self, src: Tensor, prefixes: Optional[list[list[int]]] = None):
         src_mask = self.model.src_mask(src)
         src_lens = src_mask.view(src.size(0), -1).sum(-1)
         memory = self.model.encode(src, src_mask)
         cap = self.model.cfg.max_len - 1
         max_lens = (self.max_len_a * src_lens.double() + self.max_len_b).floor().long().clamp(1, cap)
-        return memory, src_mask, src_lens.tolist(), max_lens
+        forced = None
+        if prefixes is not None and any(prefixes):
+            width = max(len(p) for p in prefixes)
+            if width + 1 > cap:
+                raise ValueError(f"a prefix of {width} pieces leaves no room in the model's {cap} positions")
+            forced = torch.full((src.size(0), width), -1, dtype=torch.long)
+            for i, p in enumerate(prefixes):
+                forced[i, : len(p)] = torch.as_tensor(p, dtype=torch.long)
+            lens = torch.tensor([len(p) for p in prefixes])
+            max_lens = torch.maximum(max_lens, (lens + 1).clamp(max=cap))  # room for the prefix and EOS
+        return memory, src_mask, src_lens.tolist(), max_lens, forced
+
+    @staticmethod
+    def _force(logp: Tensor, tokens: Tensor) -> Tensor:
+        """Rows where ``tokens >= 0`` may only produce that token (prefix-constrained decoding). In place."""
+        rows = (tokens >= 0).nonzero().flatten()
+        if rows.numel():
+            keep = logp[rows, tokens[rows]].clone()
+            logp[rows] = float("-inf")
+            logp[rows, tokens[rows]] = keep
+        return logp
 
     @staticmethod
     def _constrain(logp: Tensor, at_cap: Tensor) -> Tensor:
@@ -135,10 +178,11 @@ class DecodeStrategy:
             logp[:, EOS_ID] = eos_col
         return logp
 
-    def _hyp(self, tokens: list[int], score: float, attention: Optional[Tensor]) -> Hypothesis:
-        return Hypothesis(tokens, score, score / length_penalty(len(tokens), self.alpha), attention)
+    def _hyp(self, tokens: list[int], score: float, attention: Optional[Tensor], topk=None) -> Hypothesis:
+        return Hypothesis(tokens, score, score / length_penalty(len(tokens), self.alpha), attention, topk)
 
-    def search(self, src: Tensor) -> list[list[Hypothesis]]:
+    def search(self, src: Tensor, prefixes: Optional[list[list[int]]] = None) -> list[list[Hypothesis]]:
+        """``prefixes``: per sentence, target ids the output must start with (empty: none)."""
         raise NotImplementedError
 
 
@@ -146,11 +190,11 @@ class GreedySearch(DecodeStrategy):
     """Take the most probable token at every step."""
 
     @torch.inference_mode()
-    def search(self, src: Tensor) -> list[list[Hypothesis]]:
-        memory, src_mask, src_lens, max_lens = self._setup(src)
+    def search(self, src: Tensor, prefixes: Optional[list[list[int]]] = None) -> list[list[Hypothesis]]:
+        memory, src_mask, src_lens, max_lens, forced = self._setup(src, prefixes)
         batch = src.size(0)
         stepper = Stepper(self.model, memory, src_mask, self.use_cache, self.return_attention)
-        history = AttentionHistory(self.return_attention)
+        history = AttentionHistory(self.return_attention, self.topk)
         active = torch.arange(batch)  # original sentence index of each row
         ys = torch.full((batch, 1), BOS_ID, dtype=torch.long, device=src.device)
         scores = torch.zeros(batch, device=src.device)
@@ -158,9 +202,11 @@ class GreedySearch(DecodeStrategy):
         parents = None
         for t in range(int(max_lens.max())):
             logp, weights = stepper.step(ys)
-            history.add(weights, parents)
+            history.add(weights, parents, logp)
             at_cap = (max_lens[active] <= t + 1).to(src.device)
             logp = self._constrain(logp, at_cap)
+            if forced is not None and t < forced.size(1):
+                logp = self._force(logp, forced[active, t].to(src.device))
             tok = logp.argmax(-1)
             scores = scores + logp.gather(1, tok[:, None]).squeeze(1)
             ys = torch.cat([ys, tok[:, None]], dim=1)
@@ -168,7 +214,8 @@ class GreedySearch(DecodeStrategy):
             if done.any():
                 for row in done.nonzero().flatten().tolist():
                     s = int(active[row])
-                    results[s].append(self._hyp(ys[row, 1:].tolist(), float(scores[row]), history.trace(row, src_lens[s])))
+                    results[s].append(self._hyp(ys[row, 1:].tolist(), float(scores[row]), history.trace(row, src_lens[s]),
+                                                history.trace_topk(row)))
                 keep = (~done).nonzero().flatten()
                 if keep.numel() == 0:
                     break
@@ -195,14 +242,14 @@ class BeamSearch(DecodeStrategy):
         self.k, self.nbest = beam_size, nbest
 
     @torch.inference_mode()
-    def search(self, src: Tensor) -> list[list[Hypothesis]]:
+    def search(self, src: Tensor, prefixes: Optional[list[list[int]]] = None) -> list[list[Hypothesis]]:
         k = self.k
-        memory, src_mask, src_lens, max_lens = self._setup(src)
+        memory, src_mask, src_lens, max_lens, forced = self._setup(src, prefixes)
         batch, dev = src.size(0), src.device
         # C and its cross-attention K/V stay one per sentence: the k beams of a sentence (rows i·k .. i·k+k-1)
         # share them (MultiHeadedAttention folds the beams into the query axis), so beam reordering never copies them.
         stepper = Stepper(self.model, memory, src_mask, self.use_cache, self.return_attention)
-        history = AttentionHistory(self.return_attention)
+        history = AttentionHistory(self.return_attention, self.topk)
         active = torch.arange(batch)  # original sentence of each active group of k rows
         ys = torch.full((batch * k, 1), BOS_ID, dtype=torch.long, device=dev)
         scores = torch.full((batch, k), float("-inf"), device=dev)
@@ -212,9 +259,11 @@ class BeamSearch(DecodeStrategy):
         for t in range(int(max_lens.max())):
             nb = active.numel()
             logp, weights = stepper.step(ys)
-            history.add(weights, parents)
+            history.add(weights, parents, logp)
             capped = (max_lens[active] <= t + 1).to(dev)  # per sentence
             logp = self._constrain(logp, capped.repeat_interleave(k))
+            if forced is not None and t < forced.size(1):
+                logp = self._force(logp, forced[active, t].repeat_interleave(k).to(dev))
             vocab = logp.size(-1)
             cand = logp.view(nb, k, vocab).add_(scores.view(nb, k, 1)).view(nb, k * vocab)  # in place: no second [N·k, V] tensor
             top_s, top_i = cand.topk(min(2 * k, k * vocab), dim=1)
@@ -227,7 +276,8 @@ class BeamSearch(DecodeStrategy):
                 if len(finished[s]) < k:
                     row = i * k + int(top_beam[i, j])
                     tokens = ys[row, 1:].tolist() + [EOS_ID]
-                    finished[s].append(self._hyp(tokens, float(top_s[i, j]), history.trace(row, src_lens[s])))
+                    finished[s].append(self._hyp(tokens, float(top_s[i, j]), history.trace(row, src_lens[s]),
+                                                 history.trace_topk(row)))
             # The k best non-EOS candidates continue.
             cont_s, cont_j = top_s.masked_fill(is_eos, float("-inf")).topk(k, dim=1)
             rows = (torch.arange(nb, device=dev)[:, None] * k + top_beam.gather(1, cont_j)).view(-1)

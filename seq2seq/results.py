@@ -33,6 +33,9 @@ class Translation:
     # over target_tokens [layers, heads, T, T] (row t: the step that predicted piece t; zero above the diagonal).
     encoder_attention: Optional[np.ndarray] = field(default=None, repr=False)
     decoder_attention: Optional[np.ndarray] = field(default=None, repr=False)
+    # With translate(..., return_topk=k): per target piece, the k most probable pieces at that step on this
+    # hypothesis's path, as (piece, probability), best first.
+    topk: Optional[list[list[tuple[str, float]]]] = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         att = "None" if self.cross_attention is None else f"<float32 array {list(self.cross_attention.shape)}>"

@@ -20,7 +20,7 @@ from .decoding import BeamSearch, GreedySearch, Hypothesis, TeacherForcing, leng
 from .model import EncoderDecoder
 from .model_dir import FolderConfig, ModelFolderError, load_model_dir, save_model_dir
 from .results import Alignment, Translation, check_decoding_args, check_device, check_sentences
-from .tokenizer import EOS_ID, PAD_ID, SubwordTokenizer
+from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "pretrained" / "zh-en"
 
@@ -69,7 +69,7 @@ class Translator:
                   length_penalty: Optional[float] = None, nbest: int = 1, max_len_a: Optional[float] = None,
                   max_len_b: Optional[int] = None, use_cache: bool = True, return_attention: bool = True,
                   max_tokens: int = 6000, progress: bool = False, dtype: Optional[torch.dtype] = None,
-                  ) -> list[Translation]:
+                  prefix=None, return_topk: int = 0) -> list[Translation]:
         """Translate a list of Chinese sentences (a single string is treated as a list of one).
 
         Defaults for ``beam_size``, ``length_penalty``, ``max_len_a`` and ``max_len_b`` come from the
@@ -80,9 +80,15 @@ class Translator:
         ``dtype=torch.bfloat16`` runs the matrix products under bf16 autocast (LayerNorm, softmax and
         scores stay fp32): about 1.4x faster on CPUs with AVX-512 bf16, with slightly different outputs.
         ``return_attention="all"`` also fills ``encoder_attention`` and ``decoder_attention`` (see ``Translation``).
+        ``prefix``: English the output must start with, per sentence (a list with one entry per sentence, each
+        text, a list of pieces, or None; a single string or piece list applies to a single sentence); the search
+        continues from it, and pieces, scores and attention cover the whole output, prefix included.
+        ``return_topk=k`` fills ``t.topk``: for every output piece, the k most probable pieces at that step
+        on the hypothesis's own path, as ``(piece, probability)``, best first.
         """
         if isinstance(sentences, str):
             sentences = [sentences]
+            prefix = None if prefix is None else [prefix]  # the prefix of that one sentence
         sentences = check_sentences(sentences)
         d = self.folder_config.decoding
         beam_size = beam_size if beam_size is not None else d["beam_size"]
@@ -98,6 +104,10 @@ class Translator:
         else:
             strategy = BeamSearch(self.model, beam_size=beam_size, nbest=nbest, **opts)
 
+        prefixes = self.encode_prefixes(prefix, len(sentences))
+        if return_topk < 0 or return_topk > self.model.cfg.tgt_vocab_size:
+            raise ValueError(f"return_topk must be in 0..{self.model.cfg.tgt_vocab_size}, got {return_topk}")
+        strategy.topk = int(return_topk)
         src_ids = self.encode_sources(sentences)
         for i, ids in enumerate(src_ids):
             if len(ids) > self.max_source_tokens:
@@ -119,7 +129,7 @@ class Translator:
             for row, i in enumerate(batch):
                 src[row, : len(src_ids[i])] = torch.tensor(src_ids[i])
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                hyps = strategy.search(src.to(self.device))
+                hyps = strategy.search(src.to(self.device), [prefixes[i] for i in batch] if prefixes else None)
             for i, sent_hyps in zip(batch, hyps):
                 results[i] = self._to_translation(src_ids[i], sent_hyps)
             if bar is not None:
@@ -132,6 +142,31 @@ class Translator:
         if return_attention == "all":
             self._add_self_attention([r for r in results if r.target_tokens], max_tokens, dtype)
         return results  # type: ignore[return-value]
+
+    def encode_prefixes(self, prefix, n: int) -> Optional[list[list[int]]]:
+        """Prefixes as target ids, one list per sentence (see ``translate``); None when there are none."""
+        if prefix is None:
+            return None
+        if isinstance(prefix, str):
+            raise TypeError("prefix: give a list with one prefix per sentence (or pass the sentence as a string)")
+        prefix = list(prefix)
+        if len(prefix) != n:
+            raise ValueError(f"prefix has {len(prefix)} entries for {n} sentences (give one per sentence, or None)")
+        out = []
+        for i, p in enumerate(prefix):
+            if p is None or p == "" or p == []:
+                out.append([])
+            elif isinstance(p, str):
+                out.append(self.tgt_tok.encode([p])[0])
+            elif isinstance(p, (list, tuple)) and all(isinstance(x, str) for x in p):
+                ids = [self.tgt_tok.sp.piece_to_id(x) for x in p]
+                bad = [x for x, j in zip(p, ids) if j == UNK_ID and x != "<unk>" or j in (PAD_ID, BOS_ID, EOS_ID)]
+                if bad:
+                    raise ValueError(f"prefix {i}: the vocabulary has no piece {bad[0]!r}")
+                out.append(ids)
+            else:
+                raise TypeError(f"prefix {i} is {type(p).__name__}: give text, a list of pieces, or None")
+        return out if any(out) else None
 
     def _add_self_attention(self, translations: list[Translation], max_tokens: int, dtype) -> None:
         """Encoder and decoder self-attention of each (best) translation: one teacher-forced pass over its own
@@ -253,9 +288,14 @@ class Translator:
         out = []
         for h in hyps:
             att = h.attention.cpu().numpy() if h.attention is not None else None
+            topk = None
+            if h.topk is not None:
+                probs, ids = h.topk
+                topk = [[(self.tgt_tok.sp.id_to_piece(int(i)), float(p)) for p, i in zip(pr, ir)]
+                        for pr, ir in zip(probs.tolist(), ids.tolist())]
             out.append(Translation(text=self.tgt_tok.decode(h.tokens), source_tokens=src_pieces,
                                    target_tokens=self.tgt_tok.ids_to_pieces(h.tokens), cross_attention=att,
-                                   score=h.score, normalized_score=h.normalized_score))
+                                   score=h.score, normalized_score=h.normalized_score, topk=topk))
         best = out[0]
         best.nbest = out
         return best
