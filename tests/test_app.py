@@ -129,6 +129,33 @@ def test_api_endpoint_translate(server):
         client.predict("谢谢你。", 0, 1.0, api_name="/translate")
 
 
+def test_api_endpoint_score(server):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    out = Client(server, verbose=False).predict("我喜欢吃苹果。", "I like to eat apples.", api_name="/score")
+    assert out["pieces"][-1] == "</s>" and len(out["logprobs"]) == len(out["pieces"])
+    assert abs(sum(out["logprobs"]) - out["total"]) < 1e-2 and out["model_translation"] == "I like to eat apples."
+    with pytest.raises(AppError, match="English"):
+        Client(server, verbose=False).predict("我喜欢吃苹果。", "", api_name="/score")
+
+
+def test_scoring_your_own_translation(toy_translator):
+    from seq2seq.app.figures import scored_pieces_html
+    from seq2seq.app.predict import score_translation
+
+    good = score_translation(toy_translator, "我喜欢吃苹果。", "I like to eat apples.")
+    bad = score_translation(toy_translator, "我喜欢吃苹果。", "Thank you.")
+    assert good.text == good.model_text and abs(good.alignment.score - good.model_score) < 1e-4
+    assert bad.alignment.score < good.alignment.score  # the model finds its training pair more plausible
+    assert bad.alignment.links and len(bad.alignment.token_logprobs) == len(bad.alignment.target_tokens)
+    page = scored_pieces_html(score_translation(toy_translator, "谢谢你。", "<b>Thank</b> you."))
+    assert "<b>Thank" not in page and "&lt;" in page
+    for english in ("", "x" * 2000):
+        with pytest.raises(InputError):
+            score_translation(toy_translator, "谢谢你。", english)
+
+
 def test_api_arguments_are_checked():
     from seq2seq.webapp import InputError, check_api_args
 

@@ -116,3 +116,19 @@ def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None) 
         parts.append("</p>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def scored_pieces_html(scored) -> str:
+    """The user's translation, each piece coloured by the model's probability for it (red: improbable)."""
+    a = scored.alignment
+    parts = ['<div class="s2s-score" style="font-family:' + FONT + ';line-height:2.2">']
+    for piece, lp in zip(a.target_tokens, a.token_logprobs):
+        p = float(np.exp(lp))
+        parts.append(f'<span title="p = {p:.3f} (log-prob {lp:.2f})" style="display:inline-block;margin:1px;'
+                     f'padding:0 4px;border-radius:4px;background:rgba({int(220 * (1 - p))},{int(160 * p)},80,0.35)">'
+                     f"{html.escape(piece.replace(chr(0x2581), '·'))}</span>")
+    parts.append(f"<p>Yours: log-prob <b>{a.score:.2f}</b> (length-normalised {a.normalized_score:.3f}); "
+                 f"the model's own translation, <i>{html.escape(scored.model_text)}</i>: "
+                 f"<b>{scored.model_score:.2f}</b> ({scored.model_normalized:.3f}). "
+                 "Higher is more plausible to the model; pieces in red are where it disagrees.</p></div>")
+    return "".join(parts)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 
 from .batching import MicroBatcher
-from .figures import all_layers_figure, alignment_figure, word_alignment_html
-from .predict import EXAMPLES, InputError, check_api_args, log, nbest_rows, predict, translate_requests
+from .figures import all_layers_figure, alignment_figure, scored_pieces_html, word_alignment_html
+from .predict import (EXAMPLES, InputError, Prediction, SentenceResult, check_api_args, log, nbest_rows, predict,
+                      score_translation, translate_requests)
 
 # Requests decoded together at most, and how long the first one waits for company (seconds).
 MAX_BATCH, MAX_WAIT = 16, 0.01
@@ -76,12 +77,39 @@ def build_demo(translator, model_name: str = "default"):
                             "alignment head when it has one (else Shift-Att, layer 1). The layer/head controls "
                             "change the maps, not these links.")
                 words = gr.HTML()
+            with gr.Tab("Your translation"):
+                gr.Markdown("Type your own English for the (first) Chinese sentence above: the model scores it piece "
+                            "by piece (forced decoding) and compares it with its own translation.")
+                own = gr.Textbox(label="Your English", lines=2, elem_id="own-translation")
+                score_btn = gr.Button("Score my translation", elem_id="score-btn")
+                own_html = gr.HTML(elem_id="own-score")
+                own_fig = gr.Plot(label="Cross-attention of your translation")
+                own_words = gr.HTML()
             with gr.Tab("n-best"):
                 table = gr.Dataframe(headers=["sentence", "rank", "translation", "score (normalised)", "log-prob"],
                                      interactive=False)
         gr.Markdown("Rows: English pieces; columns: Chinese pieces; colour: attention weight (hover for the value). "
                     "`·` marks a piece that starts a word; `</s>` is the end-of-sentence token.")
         state = gr.State(None)
+
+        def score_own(text, english, layer_choice, head_choice):
+            try:
+                first = (text or "").strip().split("\n")[0]
+                scored = score_translation(translator, first, english)
+            except InputError as e:
+                gr.Warning(str(e))
+                return str(e), None, ""
+            except Exception:  # never show a stack trace to the user
+                log.exception("scoring failed")
+                raise gr.Error("Sorry, something went wrong while scoring. Please try again.")
+            a = scored.alignment
+            pred = Prediction(scored.text, [SentenceResult(scored.source, scored.text, a.source_tokens,
+                                                           a.target_tokens, a.cross_attention, [])],
+                              align_method=translator.align_method)
+            return (scored_pieces_html(scored), alignment_figure(pred, layer_choice, head_choice),
+                    word_alignment_html(pred))
+
+        score_btn.click(score_own, [inp, own, layer, head], [own_html, own_fig, own_words], api_visibility="private")
         outputs = [out, table, fig, fig_all, words, state, sent, status]
         inputs = [inp, mode, beam, lp, nbest, layer, head]
         btn.click(run, inputs, outputs, api_visibility="private")
@@ -98,5 +126,15 @@ def build_demo(translator, model_name: str = "default"):
                 raise gr.Error(str(e))
 
         gr.api(translate, api_name="translate")
+
+        def score(chinese: str, english: str) -> dict:
+            """Score an English translation of one Chinese sentence: per-piece and total log-probabilities, the
+            length-normalised score (as beam search ranks), word links, and the model's own translation's score."""
+            try:
+                return score_translation(translator, chinese, english).as_json()
+            except InputError as e:
+                raise gr.Error(str(e))
+
+        gr.api(score, api_name="score")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo

@@ -134,3 +134,46 @@ def nbest_rows(pred: Prediction) -> list[list]:
         for rank, (text, norm, logp) in enumerate(s.nbest, 1):
             rows.append([k, rank, text, round(norm, 3), round(logp, 3)])
     return rows
+
+
+MAX_OWN_CHARS = 1000  # the longest "your translation" the demo scores
+
+
+@dataclass
+class ScoredTranslation:
+    """A user's own English for a Chinese sentence, scored by the model (forced decoding), beside the
+    model's own translation of it."""
+
+    source: str
+    text: str
+    alignment: object  # seq2seq.results.Alignment: pieces, token_logprobs, score, links, cross_attention
+    model_text: str
+    model_score: float
+    model_normalized: float
+
+    def as_json(self) -> dict:
+        a = self.alignment
+        return {"source": self.source, "translation": self.text, "pieces": a.target_tokens,
+                "logprobs": [round(float(x), 4) for x in a.token_logprobs], "total": round(a.score, 4),
+                "normalized": round(a.normalized_score, 4), "links": [list(p) for p in a.links],
+                "source_words": a.source_words, "target_words": a.target_words,
+                "model_translation": self.model_text, "model_total": round(self.model_score, 4),
+                "model_normalized": round(self.model_normalized, 4)}
+
+
+def score_translation(translator, source: str, english: str, beam_size: int = 5) -> ScoredTranslation:
+    """How likely the model finds ``english`` as a translation of ``source`` (one sentence), piece by piece,
+    and how that compares with its own translation.  Raises :class:`InputError` for bad input."""
+    source, english = (source or "").strip(), (english or "").strip()
+    if not source:
+        raise InputError("Please type the Chinese sentence first.")
+    if not english:
+        raise InputError("Please type your English translation to score.")
+    if len(english) > MAX_OWN_CHARS or len(source) > MAX_OWN_CHARS:
+        raise InputError(f"Scoring takes one sentence of at most {MAX_OWN_CHARS} characters on each side.")
+    try:
+        aligned = translator.align([source], [english])[0]
+    except ValueError as e:  # over the model's length limit
+        raise InputError(f"Too long for the model: {e}") from None
+    own = translator.translate([source], beam_size=beam_size, return_attention=False)[0]
+    return ScoredTranslation(source, english, aligned, own.text, own.score, own.normalized_score)
