@@ -226,3 +226,27 @@ def test_length_penalty_defaults_to_the_model_folders_own(toy_translator, monkey
     monkeypatch.setattr(toy_translator, "translate", lambda *a, **k: calls.append(k["length_penalty"]) or real(*a, **k))
     predict(toy_translator, "我喜欢吃苹果。")
     assert calls == [None]  # None: Translator.translate takes the folder's 1.5
+
+
+def test_step_by_step_view_and_the_redecode_round_trip(toy_translator):
+    from seq2seq.app.predict import STEP_CANDIDATES, continue_with, step_view
+
+    own = step_view(toy_translator, "我喜欢吃苹果。", beam_size=1)
+    assert own.text == "I like to eat apples." and not own.prefix
+    rows = own.rows()
+    assert len(rows) == len(own.pieces) and all(len(r) == 3 + STEP_CANDIDATES - 1 for r in rows)
+    assert all(0 < p <= 1 for p in own.probabilities)
+    # Choose another candidate at step 2: the output keeps the pieces before it and the new piece.
+    alt = next(c for c, _ in own.candidates[1] if c != own.pieces[1] and c not in ("</s>", "<unk>"))
+    prefix = continue_with(own, 1, alt)
+    other = step_view(toy_translator, own.source, prefix, beam_size=1)
+    assert other.pieces[:2] == [own.pieces[0], alt] and other.prefix == prefix
+    assert "(fixed)" in other.rows()[1][1]
+    # Undo: no prefix gives the model's own translation again.
+    assert step_view(toy_translator, own.source, None, beam_size=1).text == own.text
+    typed = step_view(toy_translator, own.source, "The weather", beam_size=3)
+    assert typed.text.startswith("The weather")
+    with pytest.raises(InputError):
+        step_view(toy_translator, "")
+    with pytest.raises(InputError):
+        continue_with(own, 99, "▁I")

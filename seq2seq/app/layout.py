@@ -6,8 +6,8 @@ import html
 
 from .batching import MicroBatcher
 from .figures import all_layers_figure, alignment_figure, scored_pieces_html, word_alignment_html
-from .predict import (EXAMPLES, InputError, Prediction, SentenceResult, check_api_args, log, nbest_rows, predict,
-                      score_translation, translate_requests)
+from .predict import (EXAMPLES, STEP_CANDIDATES, InputError, Prediction, SentenceResult, check_api_args,
+                      continue_with, log, nbest_rows, predict, score_translation, step_view, translate_requests)
 
 # Requests decoded together at most, and how long the first one waits for company (seconds).
 MAX_BATCH, MAX_WAIT = 16, 0.01
@@ -77,6 +77,23 @@ def build_demo(translator, model_name: str = "default"):
                             "alignment head when it has one (else Shift-Att, layer 1). The layer/head controls "
                             "change the maps, not these links.")
                 words = gr.HTML()
+            with gr.Tab("Step by step"):
+                gr.Markdown("The (first) sentence decoded piece by piece: each row is one output piece, its "
+                            "probability, and the next candidates the decoder weighed at that step. Pick another "
+                            "candidate, or type the beginning of the English, and the model continues from there.")
+                steps_btn = gr.Button("Decode step by step", elem_id="steps-btn")
+                steps_text = gr.Textbox(label="Translation", interactive=False, elem_id="steps-translation")
+                steps_table = gr.Dataframe(headers=["step", "piece", "probability"]
+                                           + [f"candidate {k}" for k in range(1, STEP_CANDIDATES)],
+                                           interactive=False, elem_id="steps-table")
+                with gr.Row():
+                    step_pick = gr.Dropdown([], label="At step", elem_id="step-pick")
+                    alt_pick = gr.Dropdown([], label="use instead", elem_id="alt-pick")
+                    alt_btn = gr.Button("Continue from this choice", elem_id="alt-btn")
+                with gr.Row():
+                    prefix_box = gr.Textbox(label="Or type the beginning of the English", elem_id="prefix-box")
+                    prefix_btn = gr.Button("Continue from my prefix", elem_id="prefix-btn")
+                    undo_btn = gr.Button("Undo: the model's own translation", elem_id="undo-btn")
             with gr.Tab("Your translation"):
                 gr.Markdown("Type your own English for the (first) Chinese sentence above: the model scores it piece "
                             "by piece (forced decoding) and compares it with its own translation.")
@@ -91,6 +108,42 @@ def build_demo(translator, model_name: str = "default"):
         gr.Markdown("Rows: English pieces; columns: Chinese pieces; colour: attention weight (hover for the value). "
                     "`·` marks a piece that starts a word; `</s>` is the end-of-sentence token.")
         state = gr.State(None)
+        steps_state = gr.State(None)
+
+        def show_steps(text, mode, beam_size, prefix=None):
+            try:
+                first = (text or "").strip().split("\n")[0]
+                view = step_view(translator, first, prefix, 1 if mode == "greedy" else int(beam_size))
+            except InputError as e:
+                gr.Warning(str(e))
+                return gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
+            except Exception:  # never show a stack trace to the user
+                log.exception("step-by-step decoding failed")
+                raise gr.Error("Sorry, something went wrong. Please try again.")
+            steps = [f"{t + 1}: {p}" for t, p in enumerate(view.pieces)]
+            return (view.text, view.rows(), gr.update(choices=steps, value=None), gr.update(choices=[], value=None),
+                    view)
+
+        def pick_step(view, step):
+            if view is None or not step:
+                return gr.update(choices=[], value=None)
+            t = int(str(step).split(":")[0]) - 1
+            alts = [c for c, _ in view.candidates[t] if c != view.pieces[t]]
+            return gr.update(choices=alts, value=alts[0] if alts else None)
+
+        def continue_from_choice(text, mode, beam_size, view, step, alt):
+            if view is None or not step or not alt:
+                gr.Warning("Pick a step and a candidate first.")
+                return gr.update(), gr.update(), gr.update(), gr.update(), view
+            return show_steps(view.source, mode, beam_size, continue_with(view, int(str(step).split(":")[0]) - 1, alt))
+
+        step_outputs = [steps_text, steps_table, step_pick, alt_pick, steps_state]
+        steps_btn.click(show_steps, [inp, mode, beam], step_outputs, api_visibility="private")
+        undo_btn.click(show_steps, [inp, mode, beam], step_outputs, api_visibility="private")
+        prefix_btn.click(show_steps, [inp, mode, beam, prefix_box], step_outputs, api_visibility="private")
+        step_pick.change(pick_step, [steps_state, step_pick], [alt_pick], api_visibility="private")
+        alt_btn.click(continue_from_choice, [inp, mode, beam, steps_state, step_pick, alt_pick], step_outputs,
+                      api_visibility="private")
 
         def score_own(text, english, layer_choice, head_choice):
             try:

@@ -177,3 +177,65 @@ def score_translation(translator, source: str, english: str, beam_size: int = 5)
         raise InputError(f"Too long for the model: {e}") from None
     own = translator.translate([source], beam_size=beam_size, return_attention=False)[0]
     return ScoredTranslation(source, english, aligned, own.text, own.score, own.normalized_score)
+
+
+STEP_CANDIDATES = 5  # the chosen piece's step shows the 5 most probable pieces
+
+
+@dataclass
+class StepView:
+    """One sentence decoded step by step: each output piece with its probability and the alternatives the
+    decoder saw at that step (on the final hypothesis's path)."""
+
+    source: str
+    text: str
+    pieces: list[str]
+    probabilities: list[float]  # of each chosen piece
+    candidates: list[list[tuple[str, float]]]  # per step, best first
+    prefix: list[str]  # the pieces the user fixed (empty: the model's own translation)
+
+    def rows(self) -> list[list]:
+        """Table rows: step, piece, its probability, and the next 4 candidates with theirs."""
+        out = []
+        for t, (piece, p, cands) in enumerate(zip(self.pieces, self.probabilities, self.candidates)):
+            others = [f"{c.replace(chr(0x2581), '·')} ({q:.3f})" for c, q in cands if c != piece][:STEP_CANDIDATES - 1]
+            fixed = " (fixed)" if t < len(self.prefix) else ""
+            out.append([t + 1, piece.replace("\u2581", "·") + fixed, round(p, 4)] + others
+                       + [""] * (STEP_CANDIDATES - 1 - len(others)))
+        return out
+
+
+def step_view(translator, source: str, prefix=None, beam_size: int = 5) -> StepView:
+    """Decode ``source`` (one sentence) with the pieces or text ``prefix`` fixed, keeping every step's
+    alternatives.  Raises :class:`InputError` for bad input (empty text, a prefix the vocabulary cannot spell)."""
+    source = (source or "").strip()
+    if not source:
+        raise InputError("Please type some Chinese text to translate.")
+    if len(source) > MAX_OWN_CHARS:
+        raise InputError(f"Step by step takes one sentence of at most {MAX_OWN_CHARS} characters.")
+    if isinstance(prefix, str):
+        prefix = prefix.strip() or None
+        if prefix is not None and len(prefix) > MAX_OWN_CHARS:
+            raise InputError("The prefix is too long.")
+    try:
+        t = translator.translate([source], beam_size=beam_size, prefix=[prefix], return_topk=STEP_CANDIDATES,
+                                 return_attention=False)[0]
+    except ValueError as e:  # a piece the vocabulary lacks, or too long for the model
+        raise InputError(str(e)) from None
+    fixed = translator.encode_prefixes([prefix], 1)
+    n_fixed = len(fixed[0]) if fixed else 0
+    logps = translator.align([source], [t.text])[0] if t.target_tokens else None
+    probs = []
+    for k, piece in enumerate(t.target_tokens):
+        seen = dict(t.topk[k])
+        probs.append(seen[piece] if piece in seen else (float(np.exp(logps.token_logprobs[k]))
+                                                          if logps is not None and logps.target_tokens == t.target_tokens
+                                                          else float("nan")))
+    return StepView(source, t.text, t.target_tokens, probs, t.topk or [], t.target_tokens[:n_fixed])
+
+
+def continue_with(view: StepView, step: int, piece: str) -> list[str]:
+    """The prefix for choosing ``piece`` at ``step`` (0-based): the pieces before it, then it."""
+    if not 0 <= step < len(view.pieces):
+        raise InputError(f"There is no step {step + 1}.")
+    return list(view.pieces[:step]) + [piece]
