@@ -250,3 +250,32 @@ def test_step_by_step_view_and_the_redecode_round_trip(toy_translator):
         step_view(toy_translator, "")
     with pytest.raises(InputError):
         continue_with(own, 99, "▁I")
+
+
+def test_inside_attention_view_data_and_exports(toy_translator):
+    import csv
+    import io
+    import json
+
+    from seq2seq.app.figures import matrix_csv, matrix_figure, walkthrough_figure
+    from seq2seq.app.predict import inside_view
+    from seq2seq.explain import explain_cross_attention
+
+    v = inside_view(toy_translator, "我喜欢吃苹果。", beam_size=2)
+    t = v.translation
+    for kind, shape in (("cross", (len(t.target_tokens), len(t.source_tokens))),
+                        ("encoder", (len(t.source_tokens),) * 2), ("decoder", (len(t.target_tokens),) * 2)):
+        mat, rows, cols = v.matrix(kind, 1, None)
+        assert mat.shape == shape == (len(rows), len(cols))
+        assert np.allclose(np.array(matrix_figure(mat, rows, cols, kind).data[0].z), mat)
+    mat, rows, cols = v.matrix("decoder", 0, 2)
+    assert np.all(np.triu(mat, 1) == 0)
+    table = list(csv.reader(io.StringIO(matrix_csv(mat, rows, cols))))
+    assert table[0][1:] == cols and len(table) == len(rows) + 1 and float(table[1][1]) == pytest.approx(mat[0, 0], abs=1e-5)
+    data = json.loads(json.dumps(v.as_json()))
+    assert np.array(data["encoder_attention"]).shape == t.encoder_attention.shape
+    e = explain_cross_attention(toy_translator, t, 1, 2, 1)
+    fig = walkthrough_figure(e)
+    assert np.allclose(np.array(fig.data[3].y), t.cross_attention[1, 2, 1], atol=1e-4)  # panel 4 = the map's row
+    with pytest.raises(InputError):
+        inside_view(toy_translator, " ")

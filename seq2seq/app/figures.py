@@ -132,3 +132,58 @@ def scored_pieces_html(scored) -> str:
                  f"<b>{scored.model_score:.2f}</b> ({scored.model_normalized:.3f}). "
                  "Higher is more plausible to the model; pieces in red are where it disagrees.</p></div>")
     return "".join(parts)
+
+
+def matrix_figure(mat: np.ndarray, rows: list[str], cols: list[str], title: str):
+    """One attention map (rows attend to columns)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(_heatmap(go, mat, cols, rows))
+    _axes(fig, cols, rows)
+    fig.update_layout(title=title, font=dict(family=FONT), height=160 + 26 * len(rows),
+                      margin=dict(l=10, r=10, t=90, b=10))
+    return fig
+
+
+def walkthrough_figure(e):
+    """One head's computation (seq2seq.explain.HeadComputation) in five panels, each labelled with its formula."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    src = [_label(p) for p in e.source_tokens]
+    piece = _label(e.target_tokens[e.step])
+    d = e.d_k
+    fig = make_subplots(rows=5, cols=1, vertical_spacing=0.06, row_heights=[1, max(2, len(src)), 1.5, 1.5, 1],
+                        subplot_titles=[f"1. query q of step {e.step + 1} ('{piece}'): [1 × {d}]",
+                                        f"2. keys K = C·W_k (head {e.head + 1}): [{len(src)} × {d}]",
+                                        f"3. scores q·Kᵀ/√d_k, d_k = {d}: [{len(src)}]",
+                                        f"4. weights softmax(scores) = the map's row: [{len(src)}]",
+                                        f"5. output weights·V (V = C·W_v): [1 × {d}]"])
+    strip = dict(colorscale="RdBu", zmid=0, showscale=False,
+                 hovertemplate="dimension %{x}<br>value %{z:.3f}<extra></extra>")
+    fig.add_trace(go.Heatmap(z=[e.query.tolist()], **strip), row=1, col=1)
+    fig.add_trace(go.Heatmap(z=e.keys.tolist(), y=list(range(len(src))), customdata=[[s] * d for s in src],
+                             colorscale="RdBu", zmid=0, showscale=False,
+                             hovertemplate="key of %{customdata}<br>dimension %{x}<br>value %{z:.3f}<extra></extra>"),
+                  row=2, col=1)
+    fig.update_yaxes(tickvals=list(range(len(src))), ticktext=src, autorange="reversed", row=2, col=1)
+    fig.add_trace(go.Bar(x=src, y=e.scores.tolist(), hovertemplate="%{x}: %{y:.3f}<extra></extra>"), row=3, col=1)
+    fig.add_trace(go.Bar(x=src, y=e.weights.tolist(), hovertemplate="%{x}: %{y:.3f}<extra></extra>"), row=4, col=1)
+    fig.add_trace(go.Heatmap(z=[e.output.tolist()], **strip), row=5, col=1)
+    fig.update_layout(showlegend=False, font=dict(family=FONT), height=420 + 22 * len(src),
+                      title=f"Cross-attention, layer {e.layer + 1}, head {e.head + 1}, predicting '{piece}'",
+                      margin=dict(l=10, r=10, t=90, b=10))
+    return fig
+
+
+def matrix_csv(mat: np.ndarray, rows: list[str], cols: list[str]) -> str:
+    """An attention map as CSV: a header of column pieces, then one row per row piece."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([""] + list(cols))
+    for label, row in zip(rows, mat):
+        w.writerow([label] + [f"{x:.5f}" for x in row])
+    return buf.getvalue()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 
 from .batching import MicroBatcher
-from .figures import all_layers_figure, alignment_figure, scored_pieces_html, word_alignment_html
+from .figures import (all_layers_figure, alignment_figure, matrix_csv, matrix_figure, scored_pieces_html,
+                      walkthrough_figure, word_alignment_html)
 from .predict import (EXAMPLES, STEP_CANDIDATES, InputError, Prediction, SentenceResult, check_api_args,
-                      continue_with, log, nbest_rows, predict, score_translation, step_view, translate_requests)
+                      continue_with, inside_view, log, nbest_rows, predict, score_translation, step_view,
+                      translate_requests)
 
 # Requests decoded together at most, and how long the first one waits for company (seconds).
 MAX_BATCH, MAX_WAIT = 16, 0.01
@@ -94,6 +96,28 @@ def build_demo(translator, model_name: str = "default"):
                     prefix_box = gr.Textbox(label="Or type the beginning of the English", elem_id="prefix-box")
                     prefix_btn = gr.Button("Continue from my prefix", elem_id="prefix-btn")
                     undo_btn = gr.Button("Undo: the model's own translation", elem_id="undo-btn")
+            with gr.Tab("Inside attention"):
+                gr.Markdown("Every kind of attention for the (first) sentence, with the Layer and Head controls "
+                            "above. **Cross-attention**: English rows attend to Chinese columns; its K and V are "
+                            "projections of the encoder output C, and row t is the attention used while predicting "
+                            "piece t. **Encoder self-attention**: Chinese × Chinese. **Decoder self-attention**: "
+                            "English × English, zero above the diagonal (the causal mask: a step sees only earlier "
+                            "pieces).")
+                with gr.Row():
+                    kind = gr.Radio(["cross", "encoder", "decoder"], value="cross", label="Attention",
+                                    elem_id="attention-kind")
+                    inside_btn = gr.Button("Show", elem_id="inside-btn")
+                inside_fig = gr.Plot(label="Attention map", elem_id="inside-map")
+                gr.Markdown("**How one head works**: pick an English piece (a step), then walk through "
+                            "softmax(q·Kᵀ/√d_k)·V with the model's real numbers for the chosen layer and head.")
+                with gr.Row():
+                    walk_step = gr.Dropdown([], label="English piece (step)", elem_id="walk-step")
+                    walk_btn = gr.Button("Walk through", elem_id="walk-btn")
+                walk_fig = gr.Plot(label="One head, step by step", elem_id="walk-map")
+                with gr.Row():
+                    json_file = gr.File(label="This sentence's data (JSON)", elem_id="export-json")
+                    csv_file = gr.File(label="The current map (CSV)", elem_id="export-csv")
+                gr.Markdown("PNG: the camera icon in each map's toolbar.")
             with gr.Tab("Your translation"):
                 gr.Markdown("Type your own English for the (first) Chinese sentence above: the model scores it piece "
                             "by piece (forced decoding) and compares it with its own translation.")
@@ -136,6 +160,52 @@ def build_demo(translator, model_name: str = "default"):
                 gr.Warning("Pick a step and a candidate first.")
                 return gr.update(), gr.update(), gr.update(), gr.update(), view
             return show_steps(view.source, mode, beam_size, continue_with(view, int(str(step).split(":")[0]) - 1, alt))
+
+        inside_state = gr.State(None)
+
+        def layer_head(view, which, layer_choice, head_choice):
+            n = (view.translation.encoder_attention if which == "encoder" else view.translation.cross_attention).shape[0]
+            layer = n - 1 if layer_choice in (None, "", "last") else min(n - 1, int(str(layer_choice).split()[-1]) - 1)
+            head = None if head_choice in (None, "", "average") else int(str(head_choice).split()[-1]) - 1
+            return layer, head
+
+        def show_inside(text, mode, beam_size, which, layer_choice, head_choice):
+            import json
+            import tempfile
+
+            try:
+                first = (text or "").strip().split("\n")[0]
+                view = inside_view(translator, first, 1 if mode == "greedy" else int(beam_size))
+            except InputError as e:
+                gr.Warning(str(e))
+                return None, gr.update(), None, None, None
+            layer, head = layer_head(view, which, layer_choice, head_choice)
+            mat, rows, cols = view.matrix(which, layer, head)
+            head_txt = "heads averaged" if head is None else f"head {head + 1}"
+            fig = matrix_figure(mat, rows, cols, f"{which} attention, layer {layer + 1}, {head_txt}")
+            tmp = tempfile.mkdtemp(prefix="seq2seq-")
+            json_path, csv_path = f"{tmp}/attention.json", f"{tmp}/{which}-layer{layer + 1}.csv"
+            with open(json_path, "w", encoding="utf-8") as f:
+                json.dump(view.as_json(), f, ensure_ascii=False)
+            with open(csv_path, "w", encoding="utf-8") as f:
+                f.write(matrix_csv(mat, rows, cols))
+            steps = [f"{t + 1}: {p}" for t, p in enumerate(view.translation.target_tokens)]
+            return fig, gr.update(choices=steps, value=steps[0] if steps else None), json_path, csv_path, view
+
+        def walk(view, step, layer_choice, head_choice):
+            from ..explain import explain_cross_attention
+
+            if view is None or not step:
+                gr.Warning("Press Show first, then pick an English piece.")
+                return None
+            layer, head = layer_head(view, "cross", layer_choice, head_choice)
+            e = explain_cross_attention(translator, view.translation, layer, 0 if head is None else head,
+                                        int(str(step).split(":")[0]) - 1)
+            return walkthrough_figure(e)
+
+        inside_btn.click(show_inside, [inp, mode, beam, kind, layer, head],
+                         [inside_fig, walk_step, json_file, csv_file, inside_state], api_visibility="private")
+        walk_btn.click(walk, [inside_state, walk_step, layer, head], [walk_fig], api_visibility="private")
 
         step_outputs = [steps_text, steps_table, step_pick, alt_pick, steps_state]
         steps_btn.click(show_steps, [inp, mode, beam], step_outputs, api_visibility="private")

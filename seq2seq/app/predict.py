@@ -239,3 +239,45 @@ def continue_with(view: StepView, step: int, piece: str) -> list[str]:
     if not 0 <= step < len(view.pieces):
         raise InputError(f"There is no step {step + 1}.")
     return list(view.pieces[:step]) + [piece]
+
+
+@dataclass
+class InsideView:
+    """One sentence's whole attention (cross, encoder self, decoder self), for the "Inside attention" tab."""
+
+    translation: object  # seq2seq.results.Translation with encoder_attention/decoder_attention filled
+
+    def matrix(self, kind: str, layer: int, head: Optional[int]) -> tuple[np.ndarray, list[str], list[str]]:
+        """([rows, cols] weights, row labels, column labels) of one kind: "cross", "encoder" or "decoder"."""
+        t = self.translation
+        att = {"cross": t.cross_attention, "encoder": t.encoder_attention, "decoder": t.decoder_attention}[kind]
+        a = att[layer]
+        a = a.mean(axis=0) if head is None else a[head]
+        rows = t.source_tokens if kind == "encoder" else t.target_tokens
+        cols = t.target_tokens if kind == "decoder" else t.source_tokens
+        return a, list(rows), list(cols)
+
+    def as_json(self) -> dict:
+        t = self.translation
+        r = lambda a: np.round(a, 5).tolist()  # noqa: E731
+        return {"translation": t.text, "source_tokens": t.source_tokens, "target_tokens": t.target_tokens,
+                "score": t.score, "normalized_score": t.normalized_score,
+                "cross_attention": r(t.cross_attention), "encoder_attention": r(t.encoder_attention),
+                "decoder_attention": r(t.decoder_attention),
+                "shapes": {"cross_attention": "[layers, heads, target, source]",
+                           "encoder_attention": "[layers, heads, source, source]",
+                           "decoder_attention": "[layers, heads, target, target]"}}
+
+
+def inside_view(translator, source: str, beam_size: int = 5) -> InsideView:
+    """Translate one sentence keeping every kind of attention."""
+    source = (source or "").strip()
+    if not source:
+        raise InputError("Please type some Chinese text to translate.")
+    if len(source) > MAX_OWN_CHARS:
+        raise InputError(f"This view takes one sentence of at most {MAX_OWN_CHARS} characters.")
+    try:
+        t = translator.translate([source], beam_size=beam_size, return_attention="all")[0]
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    return InsideView(t)
