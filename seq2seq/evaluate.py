@@ -161,8 +161,10 @@ def evaluate_alignment(translator, prefix: str, max_tokens: int = 6000, progress
     """AER/precision/recall of every method of :func:`alignment_methods` on the gold set ``prefix``."""
     from .aer import alignment_error_rate, read_gold
 
-    zh = _read_lines(prefix + ".zh")
-    en = _read_lines(prefix + ".en")
+    from .text import read_lines
+
+    zh = read_lines(prefix + ".zh")
+    en = read_lines(prefix + ".en")
     gold = read_gold(prefix + ".gold")
     if not len(zh) == len(en) == len(gold):
         raise ValueError(f"alignment test set {prefix}: {len(zh)} .zh, {len(en)} .en and {len(gold)} .gold lines")
@@ -173,15 +175,6 @@ def evaluate_alignment(translator, prefix: str, max_tokens: int = 6000, progress
         score = alignment_error_rate([a.links_with(m) for a in aligned], gold)
         rows.append({"test_set": Path(prefix).name, "method": m.name, "default": m == default, **score.as_dict()})
     return rows
-
-
-def _read_lines(path: str) -> list[str]:
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"file not found: {path}")
-    lines = Path(path).read_text(encoding="utf-8").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
 
 
 def format_alignment_table(rows: Sequence[dict]) -> str:

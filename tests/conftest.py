@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from seq2seq.translator import Translator
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(os.environ.get("S2S_TEST_THREADS", "2")))
 
 
 def random_model(seed: int = 0, **kw) -> EncoderDecoder:
