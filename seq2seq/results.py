@@ -104,6 +104,8 @@ def check_sentences(sentences) -> list:
 def check_decoding_args(beam_size, nbest) -> None:
     if not isinstance(beam_size, int) or isinstance(beam_size, bool) or beam_size < 1:
         raise ValueError(f"beam_size must be an integer >= 1 (1 = greedy), got {beam_size!r}")
+    if beam_size == 1 and nbest != 1:
+        raise ValueError("greedy search (beam_size=1) gives one hypothesis: use nbest=1")
     if not isinstance(nbest, int) or not 1 <= nbest <= beam_size:
         raise ValueError(f"nbest must be an integer in 1..beam_size={beam_size}, got {nbest!r}")
 

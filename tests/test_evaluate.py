@@ -108,7 +108,7 @@ def test_a_line_over_the_length_limit_is_translated_in_parts_and_finished_sets_a
     # The first set is fine, the second is missing: the first one's results are still written.
     assert main(["--model", str(folder), "--test", str(tmp / "long"), "--beam", "1", "--output-dir", str(out)]) == 0
     assert "too long" in capsys.readouterr().err
-    hyps = (out / "long.beam1-lp1.en").read_text(encoding="utf-8").splitlines()
+    hyps = (out / "long.greedy.en").read_text(encoding="utf-8").splitlines()
     assert len(hyps) == 2 and hyps[1] == "Thank you." and hyps[0].count("apples") > 1
     report = json.loads((out / "report.json").read_text())
     assert report["rows"][0]["sentences"] == 2

@@ -11,8 +11,9 @@ SRC = [z for z, _ in OVERFIT_PAIRS]
 
 @pytest.mark.parametrize("beam", [1, 4])
 def test_the_output_starts_with_the_prefix(toy_translator, beam):
-    outs = toy_translator.translate(SRC[:3], beam_size=beam, prefix=["The weather", None, ["▁What"]])
-    assert outs[0].text.startswith("The weather") and outs[2].target_tokens[0] == "▁What"
+    what = toy_translator.tgt_tok.encode_pieces(["What"])[0]
+    outs = toy_translator.translate(SRC[:3], beam_size=beam, prefix=["The weather", None, what])
+    assert outs[0].text.startswith("The weather") and outs[2].target_tokens[: len(what)] == what
     assert outs[1].text == OVERFIT_PAIRS[1][1]  # no prefix: as without one
     assert outs[0].cross_attention.shape[2] == len(outs[0].target_tokens)  # attention covers the prefix too
 
