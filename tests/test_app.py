@@ -279,3 +279,84 @@ def test_inside_attention_view_data_and_exports(toy_translator):
     assert np.allclose(np.array(fig.data[3].y), t.cross_attention[1, 2, 1], atol=1e-4)  # panel 4 = the map's row
     with pytest.raises(InputError):
         inside_view(toy_translator, " ")
+
+
+def test_words_not_pieces_hide_eos_and_head_summaries(toy_translator):
+    from seq2seq.app.figures import all_heads_figure
+    from seq2seq.app.predict import inside_view, merge_groups
+
+    v = inside_view(toy_translator, "我喜欢吃苹果。", beam_size=2)
+    for words in ("jieba", "characters"):
+        mat, rows, cols = v.matrix("cross", 1, None, words)
+        assert np.allclose(mat.sum(-1), 1, atol=1e-5)  # columns summed, rows averaged: still distributions
+        assert rows[-1] == cols[-1] == "</s>"
+        assert "".join(cols[:-1]) == "我喜欢吃苹果。"
+    assert v.matrix("cross", 1, None, "characters")[2][:-1] == list("我喜欢吃苹果。")
+    assert "apples." in v.matrix("cross", 1, None, "jieba")[1]
+    mat, rows, cols = v.matrix("encoder", 0, 0, "jieba", hide_eos=True)
+    assert "</s>" not in cols and np.allclose(mat.sum(-1), 1, atol=1e-5)
+    # merge by hand: rows [a, b] -> one word (mean); columns [x, y, z] -> words {x, y}, {z}, y also in {z}
+    a = np.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]])
+    merged = merge_groups(a, [[0], [0]], 1, [[0], [0, 1], [1]], 2)
+    assert np.allclose(merged, [[(0.2 + 0.15 + 0.6 + 0.1) / 2, (0.15 + 0.5 + 0.1 + 0.2) / 2]])
+    summaries = v.head_summaries("decoder")
+    cfg = toy_translator.model.cfg
+    assert len(summaries) == cfg.n_dec_layers and len(summaries[0]) == cfg.n_heads and "entropy" in summaries[0][0]
+    assert len(all_heads_figure(v, "cross", v.head_summaries("cross")).data) == cfg.n_dec_layers * cfg.n_heads
+
+
+def _launch(p):
+    return p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+
+
+@pytest.mark.browser
+def test_real_browser_microscope_tabs(server, tmp_path):
+    """Step by step (pick another word, the translation changes), your translation (its scores), and inside
+    attention (maps, the walkthrough); a screenshot of each."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install playwright)")
+    if not CHROMIUM:
+        pytest.skip("no Chromium browser on this machine (apt-get install chromium)")
+    shots = os.environ.get("S2S_SCREENSHOT_DIR") or str(tmp_path)
+    with sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.goto(server)
+        page.locator("#source textarea").fill("我喜欢吃苹果。")
+        # Step by step
+        page.get_by_role("tab", name="Step by step").click()
+        page.locator("#steps-btn").click()
+        page.wait_for_function("document.querySelector('#steps-translation textarea').value.length > 0", timeout=60000)
+        first = page.locator("#steps-translation textarea").input_value()
+        assert first == "I like to eat apples."
+        page.locator("#step-pick input").click()
+        page.get_by_role("option").nth(1).click()  # step 2
+        page.wait_for_timeout(1500)
+        page.locator("#alt-btn").click()
+        page.wait_for_function(f"document.querySelector('#steps-translation textarea').value !== {first!r}",
+                               timeout=60000)
+        changed = page.locator("#steps-translation textarea").input_value()
+        assert changed and changed != first  # another word at a step: the model continued from there
+        page.screenshot(path=f"{shots}/step-by-step.png", full_page=True)
+        # Your translation
+        page.get_by_role("tab", name="Your translation").click()
+        page.locator("#own-translation textarea").fill("I like eating apples.")
+        page.locator("#score-btn").click()
+        page.wait_for_selector("#own-score .s2s-score", timeout=60000)
+        assert "log-prob" in page.locator("#own-score").inner_text()
+        page.screenshot(path=f"{shots}/your-translation.png", full_page=True)
+        # Inside attention
+        page.get_by_role("tab", name="Inside attention").click()
+        page.get_by_label("decoder").check()
+        page.locator("#inside-btn").click()
+        page.wait_for_selector("#inside-map .js-plotly-plot", timeout=60000)
+        page.wait_for_selector("#heads-map .js-plotly-plot", timeout=60000)
+        page.locator("#walk-btn").click()
+        page.wait_for_selector("#walk-map .js-plotly-plot", timeout=60000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=f"{shots}/inside-attention.png", full_page=True)
+        browser.close()
+    for name in ("step-by-step", "your-translation", "inside-attention"):
+        assert os.path.getsize(f"{shots}/{name}.png") > 10_000

@@ -153,7 +153,7 @@ def walkthrough_figure(e):
     src = [_label(p) for p in e.source_tokens]
     piece = _label(e.target_tokens[e.step])
     d = e.d_k
-    fig = make_subplots(rows=5, cols=1, vertical_spacing=0.06, row_heights=[1, max(2, len(src)), 1.5, 1.5, 1],
+    fig = make_subplots(rows=5, cols=1, vertical_spacing=0.1, row_heights=[1, max(2, len(src)), 1.5, 1.5, 1],
                         subplot_titles=[f"1. query q of step {e.step + 1} ('{piece}'): [1 × {d}]",
                                         f"2. keys K = C·W_k (head {e.head + 1}): [{len(src)} × {d}]",
                                         f"3. scores q·Kᵀ/√d_k, d_k = {d}: [{len(src)}]",
@@ -170,7 +170,7 @@ def walkthrough_figure(e):
     fig.add_trace(go.Bar(x=src, y=e.scores.tolist(), hovertemplate="%{x}: %{y:.3f}<extra></extra>"), row=3, col=1)
     fig.add_trace(go.Bar(x=src, y=e.weights.tolist(), hovertemplate="%{x}: %{y:.3f}<extra></extra>"), row=4, col=1)
     fig.add_trace(go.Heatmap(z=[e.output.tolist()], **strip), row=5, col=1)
-    fig.update_layout(showlegend=False, font=dict(family=FONT), height=420 + 22 * len(src),
+    fig.update_layout(showlegend=False, font=dict(family=FONT), height=620 + 26 * len(src),
                       title=f"Cross-attention, layer {e.layer + 1}, head {e.head + 1}, predicting '{piece}'",
                       margin=dict(l=10, r=10, t=90, b=10))
     return fig
@@ -187,3 +187,25 @@ def matrix_csv(mat: np.ndarray, rows: list[str], cols: list[str]) -> str:
     for label, row in zip(rows, mat):
         w.writerow([label] + [f"{x:.5f}" for x in row])
     return buf.getvalue()
+
+
+def all_heads_figure(view, kind: str, summaries: list[list[str]], words=None, hide_eos: bool = False):
+    """A layers × heads grid of small maps of one kind of attention, each titled with its summary."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    att = view.attention(kind)
+    n_layers, n_heads = att.shape[0], att.shape[1]
+    titles = [f"L{layer + 1} H{h + 1}: {summaries[layer][h]}" for layer in range(n_layers) for h in range(n_heads)]
+    fig = make_subplots(rows=n_layers, cols=n_heads, subplot_titles=titles, horizontal_spacing=0.03,
+                        vertical_spacing=0.06)
+    for layer in range(n_layers):
+        for h in range(n_heads):
+            mat, rows, cols = view.matrix(kind, layer, h, words, hide_eos)
+            fig.add_trace(_heatmap(go, mat, cols, rows, showscale=False), row=layer + 1, col=h + 1)
+            fig.update_xaxes(showticklabels=False, row=layer + 1, col=h + 1)
+            fig.update_yaxes(showticklabels=False, autorange="reversed", row=layer + 1, col=h + 1)
+    fig.update_annotations(font_size=9)
+    fig.update_layout(title=f"{kind} attention, every layer (rows) and head (columns); hover for the pieces",
+                      font=dict(family=FONT), height=240 * n_layers + 80, margin=dict(l=10, r=10, t=80, b=10))
+    return fig

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from .batching import MicroBatcher
-from .figures import (all_layers_figure, alignment_figure, matrix_csv, matrix_figure, scored_pieces_html,
+from .figures import (all_heads_figure, all_layers_figure, alignment_figure, matrix_csv, matrix_figure, scored_pieces_html,
                       walkthrough_figure, word_alignment_html)
 from .predict import (EXAMPLES, STEP_CANDIDATES, InputError, Prediction, SentenceResult, check_api_args,
                       continue_with, inside_view, log, nbest_rows, predict, score_translation, step_view,
@@ -106,8 +106,15 @@ def build_demo(translator, model_name: str = "default"):
                 with gr.Row():
                     kind = gr.Radio(["cross", "encoder", "decoder"], value="cross", label="Attention",
                                     elem_id="attention-kind")
+                    units = gr.Radio(["pieces", "words (jieba)", "words (characters)"], value="pieces",
+                                     label="Units", elem_id="units")
+                    hide_eos = gr.Checkbox(False, label="Hide </s> and renormalise", elem_id="hide-eos")
                     inside_btn = gr.Button("Show", elem_id="inside-btn")
+                gr.Markdown("Words: weights are summed over a column word's pieces and averaged over a row word's "
+                            "pieces (rows still sum to 1). Row t of cross- and decoder attention is the attention "
+                            "used while predicting piece t.")
                 inside_fig = gr.Plot(label="Attention map", elem_id="inside-map")
+                heads_fig = gr.Plot(label="All heads", elem_id="heads-map")
                 gr.Markdown("**How one head works**: pick an English piece (a step), then walk through "
                             "softmax(q·Kᵀ/√d_k)·V with the model's real numbers for the chosen layer and head.")
                 with gr.Row():
@@ -169,7 +176,7 @@ def build_demo(translator, model_name: str = "default"):
             head = None if head_choice in (None, "", "average") else int(str(head_choice).split()[-1]) - 1
             return layer, head
 
-        def show_inside(text, mode, beam_size, which, layer_choice, head_choice):
+        def show_inside(text, mode, beam_size, which, layer_choice, head_choice, unit_choice, no_eos):
             import json
             import tempfile
 
@@ -178,11 +185,13 @@ def build_demo(translator, model_name: str = "default"):
                 view = inside_view(translator, first, 1 if mode == "greedy" else int(beam_size))
             except InputError as e:
                 gr.Warning(str(e))
-                return None, gr.update(), None, None, None
+                return None, None, gr.update(), None, None, None
             layer, head = layer_head(view, which, layer_choice, head_choice)
-            mat, rows, cols = view.matrix(which, layer, head)
+            words = {"words (jieba)": "jieba", "words (characters)": "characters"}.get(unit_choice)
+            mat, rows, cols = view.matrix(which, layer, head, words, bool(no_eos))
             head_txt = "heads averaged" if head is None else f"head {head + 1}"
             fig = matrix_figure(mat, rows, cols, f"{which} attention, layer {layer + 1}, {head_txt}")
+            grid = all_heads_figure(view, which, view.head_summaries(which), words, bool(no_eos))
             tmp = tempfile.mkdtemp(prefix="seq2seq-")
             json_path, csv_path = f"{tmp}/attention.json", f"{tmp}/{which}-layer{layer + 1}.csv"
             with open(json_path, "w", encoding="utf-8") as f:
@@ -190,7 +199,7 @@ def build_demo(translator, model_name: str = "default"):
             with open(csv_path, "w", encoding="utf-8") as f:
                 f.write(matrix_csv(mat, rows, cols))
             steps = [f"{t + 1}: {p}" for t, p in enumerate(view.translation.target_tokens)]
-            return fig, gr.update(choices=steps, value=steps[0] if steps else None), json_path, csv_path, view
+            return fig, grid, gr.update(choices=steps, value=steps[0] if steps else None), json_path, csv_path, view
 
         def walk(view, step, layer_choice, head_choice):
             from ..explain import explain_cross_attention
@@ -203,8 +212,8 @@ def build_demo(translator, model_name: str = "default"):
                                         int(str(step).split(":")[0]) - 1)
             return walkthrough_figure(e)
 
-        inside_btn.click(show_inside, [inp, mode, beam, kind, layer, head],
-                         [inside_fig, walk_step, json_file, csv_file, inside_state], api_visibility="private")
+        inside_btn.click(show_inside, [inp, mode, beam, kind, layer, head, units, hide_eos],
+                         [inside_fig, heads_fig, walk_step, json_file, csv_file, inside_state], api_visibility="private")
         walk_btn.click(walk, [inside_state, walk_step, layer, head], [walk_fig], api_visibility="private")
 
         step_outputs = [steps_text, steps_table, step_pick, alt_pick, steps_state]

@@ -247,15 +247,53 @@ class InsideView:
 
     translation: object  # seq2seq.results.Translation with encoder_attention/decoder_attention filled
 
-    def matrix(self, kind: str, layer: int, head: Optional[int]) -> tuple[np.ndarray, list[str], list[str]]:
-        """([rows, cols] weights, row labels, column labels) of one kind: "cross", "encoder" or "decoder"."""
+    def attention(self, kind: str) -> np.ndarray:
         t = self.translation
-        att = {"cross": t.cross_attention, "encoder": t.encoder_attention, "decoder": t.decoder_attention}[kind]
-        a = att[layer]
+        return {"cross": t.cross_attention, "encoder": t.encoder_attention, "decoder": t.decoder_attention}[kind]
+
+    def matrix(self, kind: str, layer: int, head: Optional[int], words: Optional[str] = None,
+               hide_eos: bool = False) -> tuple[np.ndarray, list[str], list[str]]:
+        """([rows, cols] weights, row labels, column labels) of one kind: "cross", "encoder" or "decoder".
+
+        ``words``: None keeps pieces; "jieba" or "characters" merges pieces into words on both axes (English
+        words at the sentencepiece word boundary; Chinese words from the jieba segmenter, or characters):
+        weights are **summed over the source pieces** of a column word and **averaged over the pieces** of a
+        row word, so rows still sum to 1.  ``hide_eos`` drops the ``</s>`` column and renormalises each row."""
+        t = self.translation
+        a = self.attention(kind)[layer]
         a = a.mean(axis=0) if head is None else a[head]
-        rows = t.source_tokens if kind == "encoder" else t.target_tokens
-        cols = t.target_tokens if kind == "decoder" else t.source_tokens
-        return a, list(rows), list(cols)
+        rows = list(t.source_tokens if kind == "encoder" else t.target_tokens)
+        cols = list(t.target_tokens if kind == "decoder" else t.source_tokens)
+        if words:
+            zh_groups, zh_labels = chinese_word_groups(t.source_tokens, words)
+            en_groups, en_labels = english_word_groups(t.target_tokens)
+            r_groups, r_labels = (zh_groups, zh_labels) if kind == "encoder" else (en_groups, en_labels)
+            c_groups, c_labels = (en_groups, en_labels) if kind == "decoder" else (zh_groups, zh_labels)
+            a = merge_groups(a, r_groups, len(r_labels), c_groups, len(c_labels))
+            rows, cols = r_labels, c_labels
+        if hide_eos and "</s>" in cols:
+            keep = [i for i, c in enumerate(cols) if c != "</s>"]
+            a = a[:, keep]
+            a = a / np.maximum(a.sum(-1, keepdims=True), 1e-9)
+            cols = [cols[i] for i in keep]
+        return a, rows, cols
+
+    def head_summaries(self, kind: str) -> list[list[str]]:
+        """Per layer, per head: mean row entropy (bits), the share of weight on </s>, and on punctuation."""
+        att = self.attention(kind)
+        cols = self.translation.target_tokens if kind == "decoder" else self.translation.source_tokens
+        eos = np.array([c == "</s>" for c in cols])
+        punct = np.array([bool(c.strip("\u2581")) and all(not ch.isalnum() for ch in c.strip("\u2581"))
+                          and c != "</s>" for c in cols])
+        out = []
+        for layer in att:
+            row = []
+            for h in layer:
+                ent = float(np.mean(-(h * np.log2(np.clip(h, 1e-12, 1))).sum(-1)))
+                row.append(f"entropy {ent:.2f} bits, </s> {h[:, eos].sum(-1).mean():.0%}, "
+                           f"punctuation {h[:, punct].sum(-1).mean():.0%}")
+            out.append(row)
+        return out
 
     def as_json(self) -> dict:
         t = self.translation
@@ -281,3 +319,48 @@ def inside_view(translator, source: str, beam_size: int = 5) -> InsideView:
     except ValueError as e:
         raise InputError(str(e)) from None
     return InsideView(t)
+
+
+def english_word_groups(pieces: list[str]) -> tuple[list[list[int]], list[str]]:
+    """Each English piece's word (a piece starting with "▁" starts one); ``</s>`` is a group of its own."""
+    from ..align import target_piece_words, target_words
+
+    words = target_words(pieces)
+    groups = [[len(words)] if w is None else [w] for w in target_piece_words(pieces)]
+    return groups, words + ["</s>"]
+
+
+def chinese_word_groups(pieces: list[str], segmenter: str = "jieba") -> tuple[list[list[int]], list[str]]:
+    """Each Chinese piece's words: from jieba (a real segmenter) or characters; ``</s>`` is a group of its own."""
+    from ..align import piece_texts, pieces_to_words, source_piece_words, source_words
+
+    if segmenter == "characters":
+        words, groups = source_words(pieces), source_piece_words(pieces)
+    else:
+        import jieba
+
+        jieba.setLogLevel(60)  # no "Building prefix dict" chatter
+        text = "".join(piece_texts(pieces)).strip()
+        words = [w for w in jieba.lcut(text) if w.strip()]
+        groups = pieces_to_words(pieces, words)
+    n = len(words)
+    out = [[n] if p == "</s>" else list(g) for p, g in zip(pieces, groups)]
+    for i in range(len(out) - 2, -1, -1):  # a piece with no character of its own ("▁") joins the next word
+        if not out[i]:
+            out[i] = out[i + 1]
+    return out, words + ["</s>"]
+
+
+def merge_groups(a: np.ndarray, row_groups, n_rows: int, col_groups, n_cols: int) -> np.ndarray:
+    """[R, C] piece weights -> [n_rows, n_cols] word weights: columns summed, rows averaged (a piece in several
+    words gives each an equal share of its column weight)."""
+    cols = np.zeros((a.shape[0], n_cols))
+    for c, groups in enumerate(col_groups):
+        for g in groups:
+            cols[:, g] += a[:, c] / len(groups)
+    out, count = np.zeros((n_rows, n_cols)), np.zeros(n_rows)
+    for r, groups in enumerate(row_groups):
+        for g in groups:
+            out[g] += cols[r]
+            count[g] += 1
+    return out / np.maximum(count, 1)[:, None]
