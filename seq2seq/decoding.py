@@ -43,6 +43,7 @@ class Hypothesis:
     normalized_score: float
     attention: Optional[Tensor]  # [L, H, T, S] float32, or None when not asked for
     topk: Optional[tuple[Tensor, Tensor]] = None  # ([T, k] probabilities, [T, k] token ids) with return_topk
+    tree: Optional[list] = None  # beam search with return_tree: see BeamSearch
 
 
 def length_penalty(length: int | Tensor, alpha: float):
@@ -235,8 +236,9 @@ class BeamSearch(DecodeStrategy):
     continue.  A sentence is done when it has ``k`` finished hypotheses or reaches its length cap.
     """
 
-    def __init__(self, model: EncoderDecoder, beam_size: int = 5, nbest: int = 1, **kwargs):
+    def __init__(self, model: EncoderDecoder, beam_size: int = 5, nbest: int = 1, return_tree: bool = False, **kwargs):
         super().__init__(model, **kwargs)
+        self.return_tree = return_tree
         if beam_size < 1 or not 1 <= nbest <= beam_size:
             raise ValueError(f"need beam_size >= 1 and 1 <= nbest <= beam_size, got beam_size={beam_size}, nbest={nbest}")
         self.k, self.nbest = beam_size, nbest
@@ -255,6 +257,7 @@ class BeamSearch(DecodeStrategy):
         scores = torch.full((batch, k), float("-inf"), device=dev)
         scores[:, 0] = 0.0
         finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
+        trees: list[list] = [[] for _ in range(batch)]
         parents = None
         for t in range(int(max_lens.max())):
             nb = active.numel()
@@ -271,9 +274,11 @@ class BeamSearch(DecodeStrategy):
             is_eos = top_tok == EOS_ID
             # Finished hypotheses: EOS among the k best candidates.
             fin = is_eos[:, :k] & torch.isfinite(top_s[:, :k])
+            added = set()
             for i, j in fin.nonzero().tolist():
                 s = int(active[i])
                 if len(finished[s]) < k:
+                    added.add((i, j))
                     row = i * k + int(top_beam[i, j])
                     tokens = ys[row, 1:].tolist() + [EOS_ID]
                     finished[s].append(self._hyp(tokens, float(top_s[i, j]), history.trace(row, src_lens[s]),
@@ -282,6 +287,8 @@ class BeamSearch(DecodeStrategy):
             cont_s, cont_j = top_s.masked_fill(is_eos, float("-inf")).topk(k, dim=1)
             rows = (torch.arange(nb, device=dev)[:, None] * k + top_beam.gather(1, cont_j)).view(-1)
             toks = top_tok.gather(1, cont_j).view(-1)
+            if self.return_tree:
+                _record_tree(trees, t, active, top_s, top_beam, top_tok, added, cont_j)
             # Sentences with k finished hypotheses, or at their length cap, leave the batch.
             done = torch.tensor([len(finished[s]) >= k for s in active.tolist()], device=dev) | capped
             if done.all():
@@ -300,8 +307,30 @@ class BeamSearch(DecodeStrategy):
         out = []
         for s, hyps in enumerate(finished):
             hyps.sort(key=lambda h: h.normalized_score, reverse=True)
+            for h in hyps:
+                h.tree = trees[s] if self.return_tree else None
             out.append(hyps[: self.nbest])
         return out
+
+
+def _record_tree(trees, t: int, active, top_s, top_beam, top_tok, added: set, cont_j) -> None:
+    """Beam tree, one list of nodes per step and sentence: every candidate the search scored at step t
+    (the 2k best), as ``{"parent": beam slot at step t-1, "token", "score": cumulative log-prob, "status":
+    "kept" (with its "slot" at step t), "finished" (EOS, kept as a finished hypothesis) or "pruned"}``."""
+    scores, beams, toks = top_s.tolist(), top_beam.tolist(), top_tok.tolist()
+    kept = {(i, j): slot for i, row in enumerate(cont_j.tolist()) for slot, j in enumerate(row)}
+    for i in range(len(scores)):
+        nodes = []
+        for j, (score, beam, tok) in enumerate(zip(scores[i], beams[i], toks[i])):
+            if score == float("-inf"):
+                continue
+            node = {"parent": beam, "token": tok, "score": score, "status": "pruned"}
+            if (i, j) in added:
+                node["status"] = "finished"
+            elif (i, j) in kept:
+                node["status"], node["slot"] = "kept", kept[(i, j)]
+            nodes.append(node)
+        trees[int(active[i])].append(nodes)
 
 
 @dataclass

@@ -36,6 +36,10 @@ class Translation:
     # With translate(..., return_topk=k): per target piece, the k most probable pieces at that step on this
     # hypothesis's path, as (piece, probability), best first.
     topk: Optional[list[list[tuple[str, float]]]] = field(default=None, repr=False)
+    # With translate(..., return_tree=True) (beam search): per step, every candidate the search scored (its 2k
+    # best), as {"parent": the beam slot it extends (slots of the previous step's "kept" nodes; step 0 extends
+    # <s>), "token", "piece", "score": cumulative log-prob, "status": "kept" (+ "slot"), "finished" or "pruned"}.
+    tree: Optional[list[list[dict]]] = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         att = "None" if self.cross_attention is None else f"<float32 array {list(self.cross_attention.shape)}>"
@@ -114,3 +118,20 @@ def _cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def finished_paths(tree: list[list[dict]]) -> list[tuple[list[str], float, int]]:
+    """Every finished hypothesis of a beam tree (``Translation.tree``): (its pieces, ``</s>`` included, its
+    cumulative log-prob, the step it finished at), found by following parents back to ``<s>``."""
+    out = []
+    for step, nodes in enumerate(tree):
+        for node in nodes:
+            if node["status"] != "finished":
+                continue
+            pieces, parent = [node["piece"]], node["parent"]
+            for back in range(step - 1, -1, -1):
+                prev = next(n for n in tree[back] if n["status"] == "kept" and n["slot"] == parent)
+                pieces.append(prev["piece"])
+                parent = prev["parent"]
+            out.append((pieces[::-1], node["score"], step))
+    return out

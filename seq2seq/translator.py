@@ -69,7 +69,7 @@ class Translator:
                   length_penalty: Optional[float] = None, nbest: int = 1, max_len_a: Optional[float] = None,
                   max_len_b: Optional[int] = None, use_cache: bool = True, return_attention: bool = True,
                   max_tokens: int = 6000, progress: bool = False, dtype: Optional[torch.dtype] = None,
-                  prefix=None, return_topk: int = 0) -> list[Translation]:
+                  prefix=None, return_topk: int = 0, return_tree: bool = False) -> list[Translation]:
         """Translate a list of Chinese sentences (a single string is treated as a list of one).
 
         Defaults for ``beam_size``, ``length_penalty``, ``max_len_a`` and ``max_len_b`` come from the
@@ -85,6 +85,7 @@ class Translator:
         continues from it, and pieces, scores and attention cover the whole output, prefix included.
         ``return_topk=k`` fills ``t.topk``: for every output piece, the k most probable pieces at that step
         on the hypothesis's own path, as ``(piece, probability)``, best first.
+        ``return_tree=True`` (beam search) fills ``t.tree``: every hypothesis the search scored (see ``Translation``).
         """
         if isinstance(sentences, str):
             sentences = [sentences]
@@ -102,7 +103,7 @@ class Translator:
                 raise ValueError("greedy search (beam_size=1) gives one hypothesis: use nbest=1")
             strategy = GreedySearch(self.model, **opts)
         else:
-            strategy = BeamSearch(self.model, beam_size=beam_size, nbest=nbest, **opts)
+            strategy = BeamSearch(self.model, beam_size=beam_size, nbest=nbest, return_tree=return_tree, **opts)
 
         prefixes = self.encode_prefixes(prefix, len(sentences))
         if return_topk < 0 or return_topk > self.model.cfg.tgt_vocab_size:
@@ -293,9 +294,13 @@ class Translator:
                 probs, ids = h.topk
                 topk = [[(self.tgt_tok.sp.id_to_piece(int(i)), float(p)) for p, i in zip(pr, ir)]
                         for pr, ir in zip(probs.tolist(), ids.tolist())]
+            tree = None
+            if h.tree is not None:
+                tree = [[{**node, "piece": self.tgt_tok.sp.id_to_piece(node["token"])} for node in step]
+                        for step in h.tree]
             out.append(Translation(text=self.tgt_tok.decode(h.tokens), source_tokens=src_pieces,
                                    target_tokens=self.tgt_tok.ids_to_pieces(h.tokens), cross_attention=att,
-                                   score=h.score, normalized_score=h.normalized_score, topk=topk))
+                                   score=h.score, normalized_score=h.normalized_score, topk=topk, tree=tree))
         best = out[0]
         best.nbest = out
         return best

@@ -347,6 +347,12 @@ def test_real_browser_microscope_tabs(server, tmp_path):
         page.wait_for_selector("#own-score .s2s-score", timeout=60000)
         assert "log-prob" in page.locator("#own-score").inner_text()
         page.screenshot(path=f"{shots}/your-translation.png", full_page=True)
+        # Beam search
+        page.get_by_role("tab", name="Beam search").click()
+        page.locator("#tree-btn").click()
+        page.wait_for_selector("#tree-map .js-plotly-plot", timeout=60000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=f"{shots}/beam-search.png", full_page=True)
         # Inside attention
         page.get_by_role("tab", name="Inside attention").click()
         page.get_by_label("decoder").check()
@@ -358,5 +364,23 @@ def test_real_browser_microscope_tabs(server, tmp_path):
         page.wait_for_timeout(500)
         page.screenshot(path=f"{shots}/inside-attention.png", full_page=True)
         browser.close()
-    for name in ("step-by-step", "your-translation", "inside-attention"):
+    for name in ("step-by-step", "your-translation", "beam-search", "inside-attention"):
         assert os.path.getsize(f"{shots}/{name}.png") > 10_000
+
+
+def test_beam_tree_view_and_length_penalty_reranking(toy_translator):
+    from seq2seq.app.figures import beam_tree_figure
+    from seq2seq.app.predict import beam_tree, finished_ranking
+
+    t = beam_tree(toy_translator, "我喜欢吃苹果。", beam_size=4)
+    ranked = finished_ranking(t.tree, 1.0)
+    assert ranked[0][1] == t.text and [r[0] for r in ranked] == list(range(1, len(ranked) + 1))
+    # alpha = 0 ranks by raw log-prob; a large alpha favours longer hypotheses
+    raw = finished_ranking(t.tree, 0.0)
+    assert [r[3] for r in raw] == sorted((r[3] for r in raw), reverse=True)
+    long = finished_ranking(t.tree, 5.0)
+    assert long[0][2] >= raw[0][2]
+    fig = beam_tree_figure(t.tree, t.target_tokens, 1.0)
+    assert any(tr.name == "returned translation" and len(tr.x) == len(t.target_tokens) + 1 for tr in fig.data)
+    with pytest.raises(InputError):
+        beam_tree(toy_translator, "我喜欢吃苹果。", beam_size=1)

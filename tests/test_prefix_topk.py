@@ -46,3 +46,18 @@ def test_topk_is_aligned_with_the_pieces_and_holds_the_chosen_probability(toy_tr
             assert probs[piece] == pytest.approx(math.exp(logp), abs=1e-4)
     assert t.topk[0][0][0] == t.target_tokens[0]  # an overfit model chose its most probable first piece
     assert toy_translator.translate(SRC[:1], beam_size=beam)[0].topk is None  # off by default
+
+
+def test_the_beam_trees_best_finished_path_is_the_output(toy_translator):
+    from seq2seq.results import finished_paths
+
+    for src in SRC[:3]:
+        t = toy_translator.translate([src], beam_size=4, nbest=4, return_tree=True)[0]
+        paths = finished_paths(t.tree)
+        statuses = {n["status"] for step in t.tree for n in step}
+        assert "pruned" in statuses and "finished" in statuses and "kept" in statuses
+        best = max(paths, key=lambda p: p[1] / len(p[0]) ** 1.0)  # the toy folder's length penalty is 1.0
+        assert best[0] == t.target_tokens and abs(best[1] - t.score) < 1e-4
+        assert sorted(h.text for h in t.nbest) == sorted("".join(p[:-1]).replace("▁", " ").strip() for p, _, _ in paths)
+        assert all(len(step) <= 2 * 4 for step in t.tree)
+    assert toy_translator.translate(SRC[:1], beam_size=4)[0].tree is None

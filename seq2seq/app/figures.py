@@ -209,3 +209,58 @@ def all_heads_figure(view, kind: str, summaries: list[list[str]], words=None, hi
     fig.update_layout(title=f"{kind} attention, every layer (rows) and head (columns); hover for the pieces",
                       font=dict(family=FONT), height=240 * n_layers + 80, margin=dict(l=10, r=10, t=80, b=10))
     return fig
+
+
+def beam_tree_figure(tree: list[list[dict]], best: list[str], alpha: float):
+    """The beam tree: steps left to right, nodes labelled with their piece and coloured by cumulative log-prob;
+    pruned candidates faint, finished ones as diamonds, the returned translation's path in red.  Hover shows
+    the cumulative and the length-normalised score (score / length ** alpha)."""
+    import plotly.graph_objects as go
+
+    pos: dict = {(-1, 0): (0, 0.0)}  # (step, kept slot) -> (x, y); the root <s>
+    xs, ys, text, colour, hover, symbol, opacity, edges = [], [], [], [], [], [], [], []
+    best_ids = set()
+    for step, nodes in enumerate(tree):
+        for r, node in enumerate(nodes):
+            x, y = step + 1, -r
+            parent = pos.get((step - 1, node["parent"]) if step else (-1, 0))
+            if node["status"] == "kept":
+                pos[(step, node["slot"])] = (x, y)
+            if parent is not None:
+                edges.append((parent, (x, y), node["status"]))
+            n = step + 1
+            xs.append(x)
+            ys.append(y)
+            text.append(_label(node["piece"]))
+            colour.append(node["score"])
+            symbol.append("diamond" if node["status"] == "finished" else "circle")
+            opacity.append(0.25 if node["status"] == "pruned" else 1.0)
+            hover.append(f"{_label(node['piece'])} ({node['status']})<br>cumulative log-prob {node['score']:.3f}"
+                         f"<br>normalised {node['score'] / n ** alpha:.3f} (length {n}, α {alpha:g})")
+    # the returned translation's path: follow its pieces through kept nodes to its finished node
+    path, slot = [(0, 0.0)], 0
+    for step, piece in enumerate(best):
+        if step >= len(tree):
+            break
+        for r, node in enumerate(tree[step]):
+            if node["piece"] == piece and node["parent"] == slot and node["status"] in ("kept", "finished"):
+                path.append((step + 1, -r))
+                slot = node.get("slot", slot)
+                break
+    fig = go.Figure()
+    for (x0, y0), (x1, y1), status in edges:
+        fig.add_trace(go.Scatter(x=[x0, x1], y=[y0, y1], mode="lines", hoverinfo="skip", showlegend=False,
+                                 line=dict(color="rgba(120,120,120,0.25)" if status == "pruned" else "rgba(60,60,60,0.7)",
+                                           width=1)))
+    fig.add_trace(go.Scatter(x=[p[0] for p in path], y=[p[1] for p in path], mode="lines", hoverinfo="skip",
+                             line=dict(color="crimson", width=4), name="returned translation", showlegend=False))
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers+text", text=text, textposition="top center",
+                             hovertext=hover, hoverinfo="text", showlegend=False,
+                             marker=dict(size=12, color=colour, colorscale="Viridis", symbol=symbol, opacity=opacity,
+                                         colorbar=dict(title="log-prob"))))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", text=["&lt;s&gt;"], textposition="top center",
+                             marker=dict(size=12, color="black"), hoverinfo="skip", showlegend=False))
+    fig.update_layout(title="Beam search: every candidate scored (faint: pruned, ◆: finished, red: returned)",
+                      font=dict(family=FONT), height=200 + 45 * max(len(s) for s in tree),
+                      xaxis=dict(title="step", dtick=1), yaxis=dict(visible=False), margin=dict(l=10, r=10, t=60, b=40))
+    return fig

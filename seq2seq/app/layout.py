@@ -5,10 +5,10 @@ from __future__ import annotations
 import html
 
 from .batching import MicroBatcher
-from .figures import (all_heads_figure, all_layers_figure, alignment_figure, matrix_csv, matrix_figure, scored_pieces_html,
+from .figures import (all_heads_figure, all_layers_figure, alignment_figure, beam_tree_figure, matrix_csv, matrix_figure, scored_pieces_html,
                       walkthrough_figure, word_alignment_html)
 from .predict import (EXAMPLES, STEP_CANDIDATES, InputError, Prediction, SentenceResult, check_api_args,
-                      continue_with, inside_view, log, nbest_rows, predict, score_translation, step_view,
+                      beam_tree, continue_with, finished_ranking, inside_view, log, nbest_rows, predict, score_translation, step_view,
                       translate_requests)
 
 # Requests decoded together at most, and how long the first one waits for company (seconds).
@@ -96,6 +96,15 @@ def build_demo(translator, model_name: str = "default"):
                     prefix_box = gr.Textbox(label="Or type the beginning of the English", elem_id="prefix-box")
                     prefix_btn = gr.Button("Continue from my prefix", elem_id="prefix-btn")
                     undo_btn = gr.Button("Undo: the model's own translation", elem_id="undo-btn")
+            with gr.Tab("Beam search"):
+                gr.Markdown("The beam tree of the (first) sentence: every candidate the search scored, step by "
+                            "step. Hover a node for its cumulative and length-normalised score. The length-penalty "
+                            "slider re-ranks the finished hypotheses below (score ÷ length^α) without decoding again.")
+                tree_btn = gr.Button("Draw the beam tree", elem_id="tree-btn")
+                tree_fig = gr.Plot(label="Beam tree", elem_id="tree-map")
+                tree_table = gr.Dataframe(headers=["rank", "finished hypothesis", "length", "log-prob",
+                                                   "normalised (score ÷ length^α)"], interactive=False,
+                                          elem_id="tree-table")
             with gr.Tab("Inside attention"):
                 gr.Markdown("Every kind of attention for the (first) sentence, with the Layer and Head controls "
                             "above. **Cross-attention**: English rows attend to Chinese columns; its K and V are "
@@ -167,6 +176,28 @@ def build_demo(translator, model_name: str = "default"):
                 gr.Warning("Pick a step and a candidate first.")
                 return gr.update(), gr.update(), gr.update(), gr.update(), view
             return show_steps(view.source, mode, beam_size, continue_with(view, int(str(step).split(":")[0]) - 1, alt))
+
+        tree_state = gr.State(None)
+
+        def show_tree(text, beam_size, alpha):
+            try:
+                first = (text or "").strip().split("\n")[0]
+                t = beam_tree(translator, first, int(beam_size))
+            except InputError as e:
+                gr.Warning(str(e))
+                return None, [], None
+            return beam_tree_figure(t.tree, t.target_tokens, float(alpha)), finished_ranking(t.tree, float(alpha)), t
+
+        def rerank(t, alpha):
+            if t is None:
+                return gr.update(), gr.update()
+            ranked = finished_ranking(t.tree, float(alpha))
+            best = ranked[0][1] if ranked else ""
+            pieces = translator.tgt_tok.encode_pieces([best])[0] + ["</s>"]
+            return beam_tree_figure(t.tree, pieces, float(alpha)), ranked
+
+        tree_btn.click(show_tree, [inp, beam, lp], [tree_fig, tree_table, tree_state], api_visibility="private")
+        lp.change(rerank, [tree_state, lp], [tree_fig, tree_table], api_visibility="private")
 
         inside_state = gr.State(None)
 

@@ -364,3 +364,27 @@ def merge_groups(a: np.ndarray, row_groups, n_rows: int, col_groups, n_cols: int
             out[g] += cols[r]
             count[g] += 1
     return out / np.maximum(count, 1)[:, None]
+
+
+def beam_tree(translator, source: str, beam_size: int = 5):
+    """Translate one sentence with beam search keeping its tree."""
+    source = (source or "").strip()
+    if not source:
+        raise InputError("Please type some Chinese text to translate.")
+    if len(source) > MAX_OWN_CHARS:
+        raise InputError(f"The beam tree takes one sentence of at most {MAX_OWN_CHARS} characters.")
+    if beam_size < 2:
+        raise InputError("The beam tree needs beam search: choose a beam size of 2 or more.")
+    return translator.translate([source], beam_size=beam_size, return_tree=True, return_attention=False)[0]
+
+
+def finished_ranking(tree, alpha: float) -> list[list]:
+    """Finished hypotheses ranked by score / length ** alpha: rank, text, length, log-prob, normalised score."""
+    from ..results import finished_paths
+
+    rows = []
+    for pieces, score, _ in finished_paths(tree):
+        text = "".join(pieces[:-1]).replace("\u2581", " ").strip()
+        rows.append([text, len(pieces), round(score, 3), round(score / len(pieces) ** alpha, 4)])
+    rows.sort(key=lambda r: r[3], reverse=True)
+    return [[k + 1] + r for k, r in enumerate(rows)]
