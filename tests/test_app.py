@@ -310,9 +310,11 @@ def _launch(p):
 
 
 @pytest.mark.browser
-def test_real_browser_microscope_tabs(server, tmp_path):
-    """Step by step (pick another word, the translation changes), your translation (its scores), and inside
-    attention (maps, the walkthrough); a screenshot of each."""
+def test_real_browser_microscope_tabs(request, tmp_path):
+    """Step by step (pick another word, the translation changes), your translation (its scores), the beam
+    tree, and inside attention (maps, the walkthrough); a screenshot of each.  S2S_SHIPPED=1 runs it on the
+    shipped model (for the README's screenshots, with S2S_SCREENSHOT_DIR=docs)."""
+    server = request.getfixturevalue("default_server" if os.environ.get("S2S_SHIPPED") else "server")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -330,7 +332,7 @@ def test_real_browser_microscope_tabs(server, tmp_path):
         page.locator("#steps-btn").click()
         page.wait_for_function("document.querySelector('#steps-translation textarea').value.length > 0", timeout=60000)
         first = page.locator("#steps-translation textarea").input_value()
-        assert first == "I like to eat apples."
+        assert "apple" in first.lower()
         page.locator("#step-pick input").click()
         page.get_by_role("option").nth(1).click()  # step 2
         page.wait_for_timeout(1500)
