@@ -46,15 +46,17 @@ class AlignMethod:
     head: Optional[int] = None
     shift: bool = False
     label: str = ""  # e.g. "alignment head"; shown in reports
+    min_weight: float = 0.0  # a target piece whose largest weight is below this links to nothing
 
     @property
     def name(self) -> str:
         """For reports, with layers and heads numbered from 1 (``layer``/``head`` fields count from 0)."""
+        sure = f", weight ≥ {self.min_weight:g}" if self.min_weight else ""
         if self.label:
-            return self.label
+            return self.label + sure
         layer = "penultimate layer" if self.layer is None else f"layer {self.layer + 1}"
         head = "heads averaged" if self.head is None else f"head {self.head + 1}"
-        return f"{layer}, {head}" + (", shifted" if self.shift else "")
+        return f"{layer}, {head}" + (", shifted" if self.shift else "") + sure
 
     @classmethod
     def from_config(cls, alignment: Optional[dict]) -> "AlignMethod":
@@ -63,7 +65,8 @@ class AlignMethod:
             layer, head = int(alignment["layer"]), int(alignment["head"])
             shift = bool(alignment.get("shift", False))
             return cls(layer, head, shift, label=f"alignment head (layer {layer + 1}, head {head + 1}"
-                                                 + (", shifted)" if shift else ")"))
+                                                 + (", shifted)" if shift else ")"),
+                       min_weight=float(alignment.get("min_weight", 0.0)))
         return DEFAULT_RAW
 
 
@@ -100,7 +103,9 @@ def piece_alignment(source_tokens: Sequence[str], target_tokens: Sequence[str], 
     if not src_ok.any():
         return []
     att = np.where(src_ok[None, :], att, -1.0)
-    return [(int(att[j].argmax()), j) for j, tok in enumerate(target_tokens) if tok not in SPECIAL]
+    best = att.argmax(-1)
+    return [(int(best[j]), j) for j, tok in enumerate(target_tokens)
+            if tok not in SPECIAL and att[j, best[j]] >= m.min_weight]
 
 
 def _char_units(text: str) -> list[int]:

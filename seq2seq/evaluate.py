@@ -145,13 +145,19 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
 
 
 def alignment_methods(translator) -> list:
-    """The extraction methods ``--align-test`` compares: the model's alignment head (if any), then
-    every layer's head-averaged attention, unshifted and shifted."""
+    """The extraction methods ``--align-test`` compares: the model's alignment head (if any, also with
+    minimum weights 0, 0.3, 0.4, 0.5 for a link), then every layer's head-averaged attention, unshifted and
+    shifted."""
     from .align import AlignMethod
+
+    import dataclasses
 
     out = []
     if translator.folder_config.alignment:
-        out.append(AlignMethod.from_config(translator.folder_config.alignment))
+        head = AlignMethod.from_config(translator.folder_config.alignment)
+        out.append(head)
+        # Dropping the head's least confident links trades recall for precision: the weights to compare.
+        out += [dataclasses.replace(head, min_weight=w) for w in (0.0, 0.3, 0.4, 0.5) if w != head.min_weight]
     for layer in range(translator.model.cfg.n_dec_layers):
         out += [AlignMethod(layer, None, False), AlignMethod(layer, None, True)]
     return out
@@ -178,9 +184,9 @@ def evaluate_alignment(translator, prefix: str, max_tokens: int = 6000, progress
 
 
 def format_alignment_table(rows: Sequence[dict]) -> str:
-    head = f"{'test set':<12} {'method':<44} {'AER':>6} {'P':>6} {'R':>6}"
+    head = f"{'test set':<12} {'method':<66} {'AER':>6} {'P':>6} {'R':>6}"
     lines = [head, "-" * len(head)]
-    lines += [f"{r['test_set']:<12} {r['method'] + (' (default)' if r['default'] else ''):<44} {100 * r['aer']:>6.1f} "
+    lines += [f"{r['test_set']:<12} {r['method'] + (' (default)' if r['default'] else ''):<66} {100 * r['aer']:>6.1f} "
               f"{100 * r['precision']:>6.1f} {100 * r['recall']:>6.1f}" for r in rows]
     return "\n".join(lines)
 

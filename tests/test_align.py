@@ -257,3 +257,20 @@ def test_translate_cli_alignments_use_the_folders_head(tmp_path, toy_translator)
     t = Translator.load(folder).translate(["我喜欢吃苹果。"])[0]
     expected = alignment_line([t], method=AlignMethod(0, 2, True))
     assert (tmp_path / "out.align").read_text().strip() == expected
+
+
+def test_min_weight_drops_unsure_links_and_parses_on_the_command_line(toy_translator):
+    from seq2seq.align import piece_alignment
+    from seq2seq.cli import parse_method
+
+    src, tgt = ["▁我", "好", "</s>"], ["▁I", "▁am", "▁fine", "</s>"]
+    att = np.zeros((1, 1, 4, 3), dtype=np.float32)
+    att[0, 0] = [[0.9, 0.1, 0.0], [0.4, 0.35, 0.25], [0.1, 0.8, 0.1], [0, 0, 1]]
+    assert piece_alignment(src, tgt, att, method=AlignMethod(0, 0)) == [(0, 0), (0, 1), (1, 2)]
+    assert piece_alignment(src, tgt, att, method=AlignMethod(0, 0, min_weight=0.5)) == [(0, 0), (1, 2)]
+    m = AlignMethod.from_config({"method": "head", "layer": 1, "head": 0, "shift": True, "min_weight": 0.4})
+    assert m.min_weight == 0.4 and "0.4" in m.name
+    assert parse_method("2.1+shift@0.3", toy_translator) == AlignMethod(1, 0, True, min_weight=0.3)
+    assert parse_method("1", toy_translator) == AlignMethod(0, None, False)
+    with pytest.raises(ValueError):
+        parse_method("head@x", toy_translator)
