@@ -139,9 +139,8 @@ def source_piece_words(pieces: Sequence[str]) -> list[list[int]]:
     return out
 
 
-def source_words(pieces: Sequence[str]) -> list[str]:
-    """The Chinese-side words that :func:`source_piece_words` indexes."""
-    text = "".join(piece_texts(pieces))
+def chinese_units(text: str) -> list[str]:
+    """The Chinese-side words of ``text``: Han characters one by one; runs of other non-space characters as one."""
     words: list[str] = []
     for ch, w in zip(text, _char_units(text)):
         if w >= 0:
@@ -150,6 +149,11 @@ def source_words(pieces: Sequence[str]) -> list[str]:
             else:
                 words[w] += ch
     return words
+
+
+def source_words(pieces: Sequence[str]) -> list[str]:
+    """The Chinese-side words that :func:`source_piece_words` indexes."""
+    return chinese_units("".join(piece_texts(pieces)))
 
 
 def target_words(pieces: Sequence[str]) -> list[str]:

@@ -44,33 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def split_long_lines(tr, lines: list[str], who: str = "seq2seq-translate") -> tuple[list[str], list[int]]:
-    """Lines over the model's length limit are split into sentences (and equal parts if need be).
-    Returns (the parts, the line index of each part)."""
-    from .text import chunk
-
-    parts, owner = [], []
-    for n, line in enumerate(lines):
-        line = line.strip()
-        if len(tr.encode_sources([line])[0]) > tr.max_source_tokens:
-            pieces = chunk(line, max_chars=tr.max_source_tokens // 2)
-            print(f"{who}: line {n + 1} is too long for the model; translated in {len(pieces)} parts", file=sys.stderr)
-        else:
-            pieces = [line]
-        parts.extend(pieces)
-        owner.extend([n] * len(pieces))
-    return parts, owner
-
-
-def group_by_line(outs: list, owner: list[int], n_lines: int) -> list[list]:
-    grouped: list[list] = [[] for _ in range(n_lines)]
-    for n, t in zip(owner, outs):
-        grouped[n].append(t)
-    return grouped
-
-
 def translate_lines(tr, lines: list[str], args) -> list:
     """Translate lines; a line over the model's length limit is split into sentences and re-joined."""
+    from .text import group_by_line, split_long_lines
+
     parts, owner = split_long_lines(tr, lines)
     outs = tr.translate(parts, beam_size=args.beam, length_penalty=args.length_penalty, nbest=args.nbest,
                         max_len_a=args.max_len_a, max_len_b=args.max_len_b, use_cache=not args.no_cache,

@@ -28,24 +28,10 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from .align import _char_units, pieces_to_words
+from .align import chinese_units, pieces_to_words
 
 Links = list[tuple[int, int]]
 _EN_WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
-
-
-def chinese_units(text: str) -> list[str]:
-    """Han characters one by one; runs of other non-space characters as one unit."""
-    ids = _char_units(text)
-    units: list[str] = []
-    for ch, w in zip(text, ids):
-        if w < 0:
-            continue
-        if w == len(units):
-            units.append(ch)
-        else:
-            units[w] += ch
-    return units
 
 
 def english_units(text: str) -> list[str]:

@@ -109,7 +109,7 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
     from sacrebleu.metrics import BLEU, CHRF
 
     from .align import alignment_line
-    from .cli import group_by_line, split_long_lines
+    from .text import group_by_line, split_long_lines
 
     rows, signatures = [], {}
     if output_dir is not None:

@@ -94,10 +94,12 @@ class Translator:
         d = self.folder_config.decoding
         beam_size = beam_size if beam_size is not None else d["beam_size"]
         check_decoding_args(beam_size, nbest)
+        if not 0 <= return_topk <= self.model.cfg.tgt_vocab_size:
+            raise ValueError(f"return_topk must be in 0..{self.model.cfg.tgt_vocab_size}, got {return_topk}")
         opts = dict(max_len_a=max_len_a if max_len_a is not None else d["max_len_a"],
                     max_len_b=max_len_b if max_len_b is not None else d["max_len_b"],
                     length_penalty=length_penalty if length_penalty is not None else d["length_penalty"],
-                    use_cache=use_cache, return_attention=return_attention)
+                    use_cache=use_cache, return_attention=return_attention, return_topk=return_topk)
         if beam_size == 1:
             if nbest != 1:
                 raise ValueError("greedy search (beam_size=1) gives one hypothesis: use nbest=1")
@@ -106,9 +108,6 @@ class Translator:
             strategy = BeamSearch(self.model, beam_size=beam_size, nbest=nbest, return_tree=return_tree, **opts)
 
         prefixes = self.encode_prefixes(prefix, len(sentences))
-        if return_topk < 0 or return_topk > self.model.cfg.tgt_vocab_size:
-            raise ValueError(f"return_topk must be in 0..{self.model.cfg.tgt_vocab_size}, got {return_topk}")
-        strategy.topk = int(return_topk)
         src_ids = self.encode_sources(sentences)
         for i, ids in enumerate(src_ids):
             if len(ids) > self.max_source_tokens:
@@ -125,10 +124,7 @@ class Translator:
 
             bar = tqdm(total=len(order), unit="sent", file=sys.stderr)
         for batch in batches:
-            width = max(len(src_ids[i]) for i in batch)
-            src = torch.full((len(batch), width), PAD_ID, dtype=torch.long)
-            for row, i in enumerate(batch):
-                src[row, : len(src_ids[i])] = torch.tensor(src_ids[i])
+            src = _padded([src_ids[i] for i in batch])
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
                 hyps = strategy.search(src.to(self.device), [prefixes[i] for i in batch] if prefixes else None)
             for i, sent_hyps in zip(batch, hyps):
@@ -179,10 +175,7 @@ class Translator:
         strategy = TeacherForcing(self.model)
         order = sorted(range(len(translations)), key=lambda i: -len(src_ids[i]))
         for batch in _batches(order, src_ids, max_tokens):
-            width = max(len(src_ids[i]) for i in batch)
-            src = torch.full((len(batch), width), PAD_ID, dtype=torch.long)
-            for row, i in enumerate(batch):
-                src[row, : len(src_ids[i])] = torch.tensor(src_ids[i])
+            src = _padded([src_ids[i] for i in batch])
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
                 hyps = strategy.score(src.to(self.device), [tgt_ids[i] for i in batch], all_attention=True)
             for i, h in zip(batch, hyps):
@@ -250,10 +243,7 @@ class Translator:
 
             bar = tqdm(total=len(order), unit="pair", file=sys.stderr)
         for batch in _batches(order, [[0] * w for w in width_of], max_tokens):
-            width = max(len(src_ids[i]) for i in batch)
-            src = torch.full((len(batch), width), PAD_ID, dtype=torch.long)
-            for row, i in enumerate(batch):
-                src[row, : len(src_ids[i])] = torch.tensor(src_ids[i])
+            src = _padded([src_ids[i] for i in batch])
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
                 hyps = strategy.score(src.to(self.device), [tgt_ids[i] for i in batch])
             for i, h in zip(batch, hyps):
@@ -311,6 +301,14 @@ class Translator:
         t = Translation("", [], [], att, 0.0, 0.0)
         t.nbest = [t]
         return t
+
+
+def _padded(seqs: list[list[int]]) -> torch.Tensor:
+    """Id lists as one [len(seqs), longest] tensor, padded with PAD_ID."""
+    out = torch.full((len(seqs), max(len(x) for x in seqs)), PAD_ID, dtype=torch.long)
+    for row, ids in enumerate(seqs):
+        out[row, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
+    return out
 
 
 def _batches(order: list[int], src_ids: list[list[int]], max_tokens: int) -> list[list[int]]:

@@ -224,13 +224,12 @@ def step_view(translator, source: str, prefix=None, beam_size: int = 5) -> StepV
         raise InputError(str(e)) from None
     fixed = translator.encode_prefixes([prefix], 1)
     n_fixed = len(fixed[0]) if fixed else 0
-    logps = translator.align([source], [t.text])[0] if t.target_tokens else None
-    probs = []
-    for k, piece in enumerate(t.target_tokens):
-        seen = dict(t.topk[k])
-        probs.append(seen[piece] if piece in seen else (float(np.exp(logps.token_logprobs[k]))
-                                                          if logps is not None and logps.target_tokens == t.target_tokens
-                                                          else float("nan")))
+    probs = [dict(row).get(piece) for piece, row in zip(t.target_tokens, t.topk or [])]
+    if any(p is None for p in probs):  # a forced piece outside the top-k: its probability from forced decoding
+        forced = translator.align([source], [t.text])[0]
+        same = forced.target_tokens == t.target_tokens
+        probs = [p if p is not None else (float(np.exp(forced.token_logprobs[k])) if same else float("nan"))
+                 for k, p in enumerate(probs)]
     return StepView(source, t.text, t.target_tokens, probs, t.topk or [], t.target_tokens[:n_fixed])
 
 
