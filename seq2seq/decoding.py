@@ -7,7 +7,7 @@ Structure (after OpenNMT-py's decode strategies):
   per step; cross-attention K/V are projected from C once per sentence), or the Annotated
   Transformer's way (``use_cache=False``: the whole prefix is re-run every step).  Both give the
   same log-probabilities up to float rounding.
-* :class:`AttentionHistory` keeps each step's cross-attention with back-pointers, so a finished
+* :class:`StepHistory` keeps each step's cross-attention (and top-k alternatives) with back-pointers, so a finished
   hypothesis recovers the weights of *its own* tokens however the beams were reordered.
 * :class:`GreedySearch` and :class:`BeamSearch` are the strategies.  Both are batched and drop
   finished sentences from the batch as they go.
@@ -83,7 +83,7 @@ class Stepper:
             self.cache = self.cache.index_select(rows, memory_rows)
 
 
-class AttentionHistory:
+class StepHistory:
     """Per-step cross-attention (and, with ``topk``, each row's k most probable next tokens) plus
     back-pointers to the previous step's rows, so a finished hypothesis recovers what belongs to *its own*
     tokens however the beams were reordered."""
@@ -195,7 +195,7 @@ class GreedySearch(DecodeStrategy):
         memory, src_mask, src_lens, max_lens, forced = self._setup(src, prefixes)
         batch = src.size(0)
         stepper = Stepper(self.model, memory, src_mask, self.use_cache, self.return_attention)
-        history = AttentionHistory(self.return_attention, self.topk)
+        history = StepHistory(self.return_attention, self.topk)
         active = torch.arange(batch)  # original sentence index of each row
         ys = torch.full((batch, 1), BOS_ID, dtype=torch.long, device=src.device)
         scores = torch.zeros(batch, device=src.device)
@@ -251,7 +251,7 @@ class BeamSearch(DecodeStrategy):
         # C and its cross-attention K/V stay one per sentence: the k beams of a sentence (rows i·k .. i·k+k-1)
         # share them (MultiHeadedAttention folds the beams into the query axis), so beam reordering never copies them.
         stepper = Stepper(self.model, memory, src_mask, self.use_cache, self.return_attention)
-        history = AttentionHistory(self.return_attention, self.topk)
+        history = StepHistory(self.return_attention, self.topk)
         active = torch.arange(batch)  # original sentence of each active group of k rows
         ys = torch.full((batch * k, 1), BOS_ID, dtype=torch.long, device=dev)
         scores = torch.full((batch, k), float("-inf"), device=dev)
