@@ -9,6 +9,7 @@ Returns the same ``Translation`` objects as the PyTorch translator, with ``cross
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -24,7 +25,15 @@ class CT2Translator:
         self.max_source_tokens = self.max_output_tokens = folder_config.model.max_len - 1
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "cpu", compute_type: str = "default", intra_threads: int = 0):
+    def load(cls, path: str | Path, device: str = "cpu", compute_type: str = "default", intra_threads: int = 1,
+             inter_threads: int = 0):
+        """``intra_threads``: threads per batch; ``inter_threads``: batches translated at once (0: one per CPU core).
+
+        The defaults, one thread per batch and one batch per core, are measured (``benchmarks/two_engines.py``):
+        with two threads on one batch, a single sentence decodes about 4x slower on a 2-core machine (each of the
+        many small steps wakes a sleeping OpenMP thread), whatever else runs in the process.  One thread per
+        batch and parallel batches keep single sentences fast and are also faster on large inputs.
+        """
         try:
             import ctranslate2
         except ImportError:
@@ -40,7 +49,10 @@ class CT2Translator:
 
         cfg = read_folder_config(path, CT2_OUR_CONFIG)
         src_tok, tgt_tok, _, _ = load_tokenizers(path, cfg.t2s)
-        tr = ctranslate2.Translator(str(path), device=device, compute_type=compute_type, intra_threads=intra_threads)
+        if inter_threads == 0:
+            inter_threads = os.cpu_count() or 1
+        tr = ctranslate2.Translator(str(path), device=device, compute_type=compute_type, intra_threads=intra_threads,
+                                    inter_threads=inter_threads)
         return cls(tr, src_tok, tgt_tok, cfg)
 
     # Options of the PyTorch backend that have no meaning here (no attention maps, no cache switch).

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from seq2seq.decoding import BeamSearch, GreedySearch, Stepper, length_penalty
+from seq2seq.decoding import BeamSearch, GreedySearch, Stepper, _top_candidates, length_penalty
+from seq2seq.model import DecoderCache
 from seq2seq.tokenizer import BOS_ID, EOS_ID
 
 from conftest import random_batch, random_model
@@ -14,7 +15,9 @@ def search(model, k, src, **kw):
     return strat.search(src)
 
 
-def test_cached_steps_equal_full_recomputation():
+@pytest.mark.parametrize("grow", [32, 3])
+def test_cached_steps_equal_full_recomputation(grow, monkeypatch):
+    monkeypatch.setattr(DecoderCache, "GROW", grow)  # 3: the buffer fills and is grown (copied) several times
     model = random_model()
     src = random_batch(0, 4, 9, 40, SRC_PAD)
     mask = model.src_mask(src)
@@ -28,6 +31,19 @@ def test_cached_steps_equal_full_recomputation():
             lp_f, w_f = full.step(prefix[:, :t])
             assert torch.allclose(lp_c, lp_f, atol=1e-5, rtol=0)
             assert torch.allclose(w_c, w_f, atol=1e-6)
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_two_stage_top_candidates_equal_one_topk_over_all_beams(k):
+    g = torch.Generator().manual_seed(k)
+    logp = torch.randn(4, k, 50, generator=g).log_softmax(-1)
+    scores = torch.randn(4, k, generator=g)
+    scores[0, 1:] = float("-inf")  # a sentence at its first step: only beam 0 is live
+    n = 2 * k
+    flat_s, flat_i = (logp + scores[:, :, None]).view(4, -1).topk(n, dim=1)
+    s, beam, tok = _top_candidates(logp.clone(), scores, n)
+    assert torch.equal(s, flat_s)
+    assert torch.equal(beam * 50 + tok, flat_i)
 
 
 @pytest.mark.parametrize("k", [1, 4])
