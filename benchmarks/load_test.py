@@ -1,6 +1,7 @@
 """Load test of the web demo: N concurrent gradio_client users, each sending M short sentences to /translate.
 
     python benchmarks/load_test.py [--users 16] [--requests 25] [--model DIR] [--out benchmarks/load.json]
+    python benchmarks/load_test.py --users 1 --requests 30 --sentence 他说我们明天早上八点在北京火车站见面吧。
 
 Starts ``python app.py`` on a free loopback port, waits until it answers, drives it, and prints p50/p95
 latency, requests/s and failures.  Not part of the test suite (it measures; it does not check).
@@ -39,7 +40,9 @@ def main(argv=None) -> int:
     p.add_argument("--requests", type=int, default=25, help="requests per user")
     p.add_argument("--model", help="model folder (default: the shipped model)")
     p.add_argument("--out", help="also write the figures as JSON here")
+    p.add_argument("--sentence", help="send only this sentence (e.g. one user's latency for one sentence)")
     args = p.parse_args(argv)
+    sentences = [args.sentence] if args.sentence else SENTENCES
     from gradio_client import Client
 
     port = free_port()
@@ -58,14 +61,14 @@ def main(argv=None) -> int:
                     return 2
                 time.sleep(0.5)
         clients = [Client(url, verbose=False) for _ in range(args.users)]
-        clients[0].predict(SENTENCES[0], api_name="/translate")  # warm up
+        clients[0].predict(sentences[0], api_name="/translate")  # warm up
         latencies, failures, lock = [], [], threading.Lock()
         start = threading.Barrier(args.users + 1)
 
         def user(k: int):
             start.wait()
             for i in range(args.requests):
-                text = SENTENCES[(k + i) % len(SENTENCES)]
+                text = sentences[(k + i) % len(sentences)]
                 t0 = time.perf_counter()
                 try:
                     out = clients[k].predict(text, api_name="/translate")
@@ -88,7 +91,7 @@ def main(argv=None) -> int:
         proc.terminate()
         proc.wait(timeout=30)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
-    result = {"users": args.users, "requests_per_user": args.requests, "ok": len(latencies), "failures": len(failures),
+    result = {"users": args.users, "requests_per_user": args.requests, "sentence": args.sentence, "ok": len(latencies), "failures": len(failures),
               "p50_s": round(statistics.median(latencies), 3), "p95_s": round(q[94], 3),
               "requests_per_s": round(len(latencies) / wall, 2), "wall_s": round(wall, 1)}
     print(json.dumps(result))

@@ -130,7 +130,8 @@ def decode_worker(args) -> dict:
     if args.backend == "ctranslate2":
         from seq2seq.ct2 import CT2Translator
 
-        tr = CT2Translator.load(args.model, compute_type=args.compute_type, intra_threads=os.cpu_count() or 1)
+        threads = {} if not args.ct2_intra else {"intra_threads": args.ct2_intra, "inter_threads": 1}
+        tr = CT2Translator.load(args.model, compute_type=args.compute_type, **threads)
     else:
         from seq2seq import Translator
 
@@ -185,8 +186,8 @@ def bench_app_latency(model: str, runs: int = 30) -> dict:
             "with_map_p50_ms": pct(total_ms, 50), "with_map_p95_ms": pct(total_ms, 95)}
 
 
-def run_decode(model: str, sentences: int, **cfg) -> dict:
-    cmd = [sys.executable, __file__, "--worker", "--model", model, "--sentences", str(sentences)]
+def run_decode(model: str, sentences: int, _script: str = __file__, **cfg) -> dict:
+    cmd = [sys.executable, _script, "--worker", "--model", model, "--sentences", str(sentences)]
     for k, v in cfg.items():
         if isinstance(v, bool):
             cmd += [f"--{k.replace('_', '-')}"] if v else []
@@ -216,6 +217,10 @@ def main(argv=None) -> int:
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--attention", action="store_true")
     p.add_argument("--data", default=str(DEV))
+    p.add_argument("--ct2-intra", type=int, default=0, help="CTranslate2 threads per batch (0: CT2Translator's default)")
+    p.add_argument("--before", metavar="GIT_REF",
+                   help="also time our batch-1 and batched beam search with the code at GIT_REF (a git worktree), "
+                        "on the same model, in this run: before/after figures")
     args = p.parse_args(argv)
     if args.quick:
         args.sentences, args.slow_sentences, args.train_steps = 100, 20, 5
@@ -263,15 +268,28 @@ def main(argv=None) -> int:
         ("ctranslate2 int8 greedy batched", dict(backend="ctranslate2", compute_type="int8", beam=1, batch=6000), n),
         ("ctranslate2 int8 beam5 batched", dict(backend="ctranslate2", compute_type="int8", beam=5, batch=6000), n),
         ("ctranslate2 fp32 beam5 batch1", dict(backend="ctranslate2", beam=5, batch=1), slow),
+        # CTranslate2 with two OpenMP threads on one batch: how CT2Translator loaded it before (see two_engines.py)
+        ("ctranslate2 fp32 beam5 batch1, 2 threads per batch", dict(backend="ctranslate2", beam=5, batch=1,
+                                                                   ct2_intra=os.cpu_count() or 1), slow),
+        ("ctranslate2 fp32 beam5 batched, 2 threads per batch", dict(backend="ctranslate2", beam=5, batch=6000,
+                                                                    ct2_intra=os.cpu_count() or 1), n),
         # short everyday sentences, for the JoeyNMT reference (beam 5 at about 6.6 sentences/s)
         ("ours beam5 batched, tatoeba-dev", dict(beam=5, batch=6000, data=str(SHORT)), n),
         ("ours beam5 batch1, tatoeba-dev", dict(beam=5, batch=1, data=str(SHORT)), n),
     ]
+    if args.before:
+        before = OUT_DIR / "before"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)], capture_output=True)
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(before), args.before], check=True,
+                       capture_output=True)
+        script = str(before / "benchmarks" / "run.py")
+        configs = [(f"before ({args.before}) {name}", {"data": str(DEV), **cfg, "_script": script}, count) for name, cfg, count in configs
+                   if name in ("ours greedy batch1", "ours beam5 batch1", "ours beam5 batched")] + configs
     results["decoding"] = {}
     for name, cfg, count in configs:
         r = run_decode(str(ct2_dir) if cfg.get("backend") == "ctranslate2" else model, count, **cfg)
         outputs = r.pop("outputs")
-        r["config"] = cfg
+        r["config"] = {k: v for k, v in cfg.items() if k != "_script"}
         results["decoding"][name] = r
         print(f"{name:<38} {r['sent_s']:>8.2f} sent/s {r['tgt_tok_s']:>9.1f} tok/s  peak {r['peak_rss_mb']} MB "
               f"({r['sentences']} sentences)", flush=True)
@@ -286,7 +304,13 @@ def main(argv=None) -> int:
         "ours beam5 batched / ctranslate2 int8 beam5 batched": ratio("ours beam5 batched", "ctranslate2 int8 beam5 batched"),
         "ours bf16 beam5 batched / ctranslate2 fp32 beam5 batched": ratio("ours bf16 beam5 batched", "ctranslate2 fp32 beam5 batched"),
         "ours beam5 batch1 / ctranslate2 fp32 beam5 batch1": ratio("ours beam5 batch1", "ctranslate2 fp32 beam5 batch1"),
+        "ours beam5 batch1 / ctranslate2 fp32 beam5 batch1, 2 threads per batch":
+            ratio("ours beam5 batch1", "ctranslate2 fp32 beam5 batch1, 2 threads per batch"),
     }
+    for name in d:
+        if name.startswith("before ("):
+            after = name.split(") ", 1)[1]
+            results["ratios"][f"{after}: after / {name}"] = ratio(after, name)
     results["vs_joeynmt"] = {
         "beam5 batched sent/s on tatoeba-dev / 6.6": round(d["ours beam5 batched, tatoeba-dev"]["sent_s"] / JOEYNMT["beam5_sent_s_short"], 1),
         "beam5 batch1 sent/s on tatoeba-dev / 6.6": round(d["ours beam5 batch1, tatoeba-dev"]["sent_s"] / JOEYNMT["beam5_sent_s_short"], 1),
