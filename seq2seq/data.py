@@ -266,6 +266,11 @@ class TokenBatcher:
     ``pool_batches * max_tokens`` tokens, sort each pool by length so that neighbours have similar
     lengths, cut the sorted pool into batches, and shuffle the batch order.  The same seed and
     epoch always give the same batches, so a position in the data is just (epoch, batch index).
+
+    The sort is by source length in buckets of ``length_bucket`` pieces, then by target length.  With
+    1 (exact source length) the target lengths within a batch vary widely; buckets of 4 pieces let the
+    target lengths line up too: on the zh-en training data, padding falls from 18% to 12% and a batch holds
+    16% more real tokens (README, Training).
     """
 
     src_lens: np.ndarray
@@ -273,6 +278,7 @@ class TokenBatcher:
     max_tokens: int
     seed: int = 1
     pool_batches: int = 100
+    length_bucket: int = 4
     _cache: dict = field(default_factory=dict, repr=False)
 
     def epoch(self, epoch: int) -> list[Batch]:
@@ -287,7 +293,7 @@ class TokenBatcher:
         batches = []
         for start in range(0, n, pool):
             chunk = order[start: start + pool]
-            chunk = chunk[np.lexsort((self.tgt_lens[chunk], self.src_lens[chunk]))]
+            chunk = chunk[np.lexsort((self.tgt_lens[chunk], self.src_lens[chunk] // self.length_bucket))]
             cur, cur_w = [], 0
             for i in chunk:
                 w = max(cur_w, int(width[i]))

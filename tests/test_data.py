@@ -113,3 +113,23 @@ def test_markup_is_removed_and_counted():
     assert kept[0] == ("你好", "hello there") and kept[1] == ("a < b", "a < b <3")
     assert report["markup removed (changed, not removed)"] == 1
     assert strip_markup('x <div class="a">y</div> <br/>z') == "x y z"
+
+
+def test_length_buckets_line_up_target_lengths_and_cut_padding():
+    """Source lengths vary around the target length, as in a real corpus: sorting by exact source length
+    leaves target lengths ragged within a batch; buckets of 4 source pieces sort those by target length."""
+    rng = np.random.default_rng(5)
+    tgt = rng.integers(3, 60, size=5000)
+    src = np.maximum(1, (tgt * rng.uniform(0.6, 1.4, size=5000)).astype(int))
+    exact = TokenBatcher(src, tgt, max_tokens=1000, seed=1, length_bucket=1).epoch(0)
+    bucketed = TokenBatcher(src, tgt, max_tokens=1000, seed=1, length_bucket=4).epoch(0)
+    for batches in (exact, bucketed):
+        assert sorted(np.concatenate([x.indices for x in batches]).tolist()) == list(range(5000))
+        assert all(len(x.indices) * max(src[x.indices].max(), tgt[x.indices].max()) <= 1000 for x in batches)
+    # each batch is a run of its pool in sort order: source lengths (in buckets) never decrease within it
+    assert all(np.all(np.diff(src[x.indices]) >= 0) for x in exact)
+    assert all(np.all(np.diff(src[x.indices] // 4) >= 0) for x in bucketed)
+    assert not all(np.all(np.diff(src[x.indices]) >= 0) for x in bucketed)
+    assert padding_fraction(bucketed) < padding_fraction(exact) - 0.03
+    real = lambda bs: sum(x.src_tokens + x.tgt_tokens for x in bs) / len(bs)  # noqa: E731
+    assert real(bucketed) > real(exact)

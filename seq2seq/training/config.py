@@ -50,6 +50,7 @@ DEFAULTS: dict = {
         "patience": 0,  # stop after this many evaluations without a better dev BLEU; 0 = never
         "keep_checkpoints": 5,  # weights kept in DIR/checkpoints for averaging
         "pool_batches": 100,
+        "length_bucket": 4,  # batches group source lengths in buckets of this many pieces, then sort by target length
         "tensorboard": False,
     },
     # Alignment loss (Garg et al. 2019): weight λ (0 = off), decoder layer (None = penultimate) and head.

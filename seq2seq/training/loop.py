@@ -160,7 +160,8 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     net = ddp or model
 
     batcher = TokenBatcher(np.array([len(s) for s in src_ids]), np.array([len(t) + 1 for t in tgt_ids]),
-                           tcfg["max_tokens"], seed=seed, pool_batches=tcfg["pool_batches"])
+                           tcfg["max_tokens"], seed=seed, pool_batches=tcfg["pool_batches"],
+                           length_bucket=int(tcfg["length_bucket"]))
     per_step = dist.world * tcfg["accum_steps"]
     first = batcher.epoch(state.epoch)
     log(f"batches: {len(first)} per epoch of at most {tcfg['max_tokens']} tokens per side; "
