@@ -132,9 +132,10 @@ def build_align_parser() -> argparse.ArgumentParser:
     p.add_argument("--pretokenized", action="store_true",
                    help="both files are words separated by spaces; links index these words")
     p.add_argument("--method", default="default",
-                   help="'default' (the model's alignment head, else Shift-Att in layer 1), 'head', or "
-                        "LAYER[.HEAD][+shift] with layers/heads numbered from 1, e.g. 3 or 2.1+shift; append @W "
-                        "to drop links whose weight is below W, e.g. head@0.4")
+                   help="'default' (the model's alignment head, else Shift-Att in layer 1, argmax both ways), 'head', or "
+                        "LAYER[.HEAD][+shift] with layers/heads numbered from 1, e.g. 3 or 2.1+shift; append +grow-diag "
+                        "or +intersection to read both directions and combine them (head+grow-diag), @W to drop "
+                        "links whose weight is below W, e.g. head@0.4")
     p.add_argument("--max-tokens", type=int, default=6000, help="tokens per batch")
     p.add_argument("--chunk-lines", type=int, default=2000, help="pairs read and aligned at a time")
     p.add_argument("--device", default="cpu")
@@ -143,7 +144,8 @@ def build_align_parser() -> argparse.ArgumentParser:
 
 def parse_method(text: str, translator):
     """--method: 'default', 'head' or LAYER[.HEAD][+shift] (numbered from 1), each optionally followed by
-    @W: a target piece whose largest weight is below W links to nothing."""
+    +grow-diag or +intersection (both directions read and combined) and @W (a target piece whose largest weight
+    is below W links to nothing)."""
     import dataclasses
     import re
 
@@ -154,6 +156,10 @@ def parse_method(text: str, translator):
         min_weight = float(weight) if weight else None
     except ValueError:
         raise ValueError(f"--method {text!r}: the part after @ must be a number (a minimum weight)") from None
+    symmetrize = ""
+    for name in ("grow-diag", "intersection"):
+        if base.endswith("+" + name):
+            symmetrize, base = name, base.removesuffix("+" + name)
     if base == "default":
         method = translator.align_method
     elif base == "head":
@@ -165,8 +171,10 @@ def parse_method(text: str, translator):
         cfg = translator.model.cfg
         if not m or not 1 <= int(m.group(1)) <= cfg.n_dec_layers or (m.group(2) and not 1 <= int(m.group(2)) <= cfg.n_heads):
             raise ValueError(f"--method {text!r}: give default, head, or LAYER[.HEAD][+shift] with LAYER in "
-                             f"1..{cfg.n_dec_layers} and HEAD in 1..{cfg.n_heads}, optionally @WEIGHT")
+                             f"1..{cfg.n_dec_layers} and HEAD in 1..{cfg.n_heads}, optionally +grow-diag or +intersection, and @WEIGHT")
         method = AlignMethod(int(m.group(1)) - 1, int(m.group(2)) - 1 if m.group(2) else None, bool(m.group(3)))
+    if symmetrize:
+        method = dataclasses.replace(method, symmetrize=symmetrize)
     return method if min_weight is None else dataclasses.replace(method, min_weight=min_weight)
 
 

@@ -145,9 +145,9 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
 
 
 def alignment_methods(translator) -> list:
-    """The extraction methods ``--align-test`` compares: the model's alignment head (if any, also with
-    minimum weights 0, 0.3, 0.4, 0.5 for a link), then every layer's head-averaged attention, unshifted and
-    shifted."""
+    """The extraction methods ``--align-test`` compares: the model's alignment head (if any: read both ways,
+    grown or intersected, and one way, the latter also with minimum weights 0.3, 0.4, 0.5 for a link), then
+    every layer's head-averaged attention, unshifted, shifted, and shifted both ways (grow-diag)."""
     from .align import AlignMethod
 
     import dataclasses
@@ -156,10 +156,12 @@ def alignment_methods(translator) -> list:
     if translator.folder_config.alignment:
         head = AlignMethod.from_config(translator.folder_config.alignment)
         out.append(head)
-        # Dropping the head's least confident links trades recall for precision: the weights to compare.
-        out += [dataclasses.replace(head, min_weight=w) for w in (0.0, 0.3, 0.4, 0.5) if w != head.min_weight]
+        # Links both ways, or one way with the least confident dropped: both trade recall for precision.
+        variants = [dataclasses.replace(head, symmetrize=s, min_weight=0.0) for s in ("grow-diag", "intersection")]
+        variants += [dataclasses.replace(head, symmetrize="", min_weight=w) for w in (0.0, 0.3, 0.4, 0.5)]
+        out += [m for m in variants if m != head]
     for layer in range(translator.model.cfg.n_dec_layers):
-        out += [AlignMethod(layer, None, False), AlignMethod(layer, None, True)]
+        out += [AlignMethod(layer, None, False), AlignMethod(layer, None, True), AlignMethod(layer, None, True, symmetrize="grow-diag")]
     return out
 
 

@@ -238,7 +238,7 @@ def test_evaluate_align_test_reports_every_method(tmp_path, toy_translator):
     (tmp_path / "g.gold").write_text("0-0 1-1 2-3 3-4 4-5 2p2\n0-0 0-1 1p1 2-2\n", encoding="utf-8")
     assert main(["--model", str(folder), "--align-test", str(tmp_path / "g"), "--output-dir", str(tmp_path / "e")]) == 0
     rows = json.loads((tmp_path / "e" / "report.json").read_text())["alignment"]
-    assert len(rows) == 2 * toy_translator.model.cfg.n_dec_layers
+    assert len(rows) == 3 * toy_translator.model.cfg.n_dec_layers  # unshifted, shifted, shifted both ways
     assert sum(r["default"] for r in rows) == 1
     assert all(0 <= r["aer"] <= 1 and 0 <= r["precision"] <= 1 for r in rows)
 
@@ -274,3 +274,38 @@ def test_min_weight_drops_unsure_links_and_parses_on_the_command_line(toy_transl
     assert parse_method("1", toy_translator) == AlignMethod(0, None, False)
     with pytest.raises(ValueError):
         parse_method("head@x", toy_translator)
+
+
+def test_both_ways_intersection_and_grow_diag(toy_translator):
+    from seq2seq.align import piece_alignment
+    from seq2seq.cli import parse_method
+
+    src, tgt = ["▁我喜欢", "苹果", "。", "</s>"], ["▁I", "▁like", "▁apple", "s", "▁.", "</s>"]
+    att = np.zeros((1, 1, 6, 4), dtype=np.float32)
+    # "I" and "like" both attend to 我喜欢, which "I" attends to most; "s" attends most to 。, which "." attends
+    # to more.  </s> rows and columns never count.
+    att[0, 0] = [[0.9, 0.1, 0, 0], [0.8, 0.2, 0, 0], [0.1, 0.9, 0, 0], [0.1, 0.4, 0.5, 0],
+                 [0, 0, 0.9, 0.1], [0.99, 0, 0, 0]]
+    one_way = [(0, 0), (0, 1), (1, 2), (2, 3), (2, 4)]
+    assert piece_alignment(src, tgt, att, method=AlignMethod(0, 0)) == one_way
+    both = AlignMethod(0, 0, symmetrize="intersection")
+    assert piece_alignment(src, tgt, att, method=both) == [(0, 0), (1, 2), (2, 4)]
+    # grown: "like" (next to I-我喜欢, target not yet aligned) comes back; "s"-。 too (next to .-。 diagonally)
+    grown = AlignMethod(0, 0, symmetrize="grow-diag")
+    assert piece_alignment(src, tgt, att, method=grown) == one_way
+    m = AlignMethod.from_config({"method": "head", "layer": 1, "head": 0, "shift": True, "symmetrize": "grow-diag"})
+    assert m.symmetrize == "grow-diag" and "grow-diag" in m.name
+    assert parse_method("2.1+shift+grow-diag", toy_translator) == AlignMethod(1, 0, True, symmetrize="grow-diag")
+    assert parse_method("1+intersection@0.2", toy_translator) == AlignMethod(0, None, False, symmetrize="intersection",
+                                                                           min_weight=0.2)
+    with pytest.raises(ValueError):
+        piece_alignment(src, tgt, att, method=AlignMethod(0, 0, symmetrize="union"))
+
+
+def test_grow_diag_adds_only_neighbours_that_align_something_new():
+    from seq2seq.align import grow_diag
+
+    forward = {(0, 0), (1, 1), (3, 5)}
+    backward = {(0, 0), (1, 1), (1, 2), (4, 4)}
+    # (1, 2) neighbours (1, 1) and aligns target 2: added; (3, 5) and (4, 4) neighbour nothing accepted
+    assert grow_diag(forward, backward) == {(0, 0), (1, 1), (1, 2)}

@@ -173,7 +173,8 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     eval_every = int(tcfg["eval_every"])
     save_every = int(tcfg.get("save_every") or eval_every)
     folder_cfg = FolderConfig(model=mcfg, t2s=cfg["tokenizer"].get("t2s", True), decoding=dict(cfg["decoding"]),
-                              alignment=({"method": "head", "layer": align.layer, "head": align.head, "shift": True}
+                              alignment=({"method": "head", "layer": align.layer, "head": align.head, "shift": True,
+                                          "symmetrize": "grow-diag"}  # both directions: model card, AER table
                                          if align_weight > 0 else {}),
                               extra={"train_config": cfg, "data_counts": counts})
     ckpt = Checkpointer(out, model, opt, sched, (src_proto, tgt_proto), folder_cfg, cfg,
