@@ -73,9 +73,9 @@ def bench_training(steps: int, precision: str, length_bucket: int = 1) -> dict:
     from seq2seq.tokenizer import SubwordTokenizer
 
     cfg = load_config(str(ROOT / "configs" / "zh-en.yaml"))
-    tok_dir = ROOT / "runs" / "zh-en" / "tokenizers"
-    if not (tok_dir / "source.model").exists():
-        return {"skipped": f"needs {tok_dir} (start the shipped training run first)"}
+    tok_dir = ROOT / "seq2seq" / "pretrained" / "zh-en"  # the run warm-starts from these tokenizers
+    if not (ROOT / "data" / "prepared" / "train").is_dir():
+        return {"skipped": "needs data/prepared (python scripts/prepare_data.py --from-dir ../shared/data)"}
     src_tok = SubwordTokenizer.from_file(tok_dir / "source.model", t2s=True)
     tgt_tok = SubwordTokenizer.from_file(tok_dir / "target.model")
     pairs = []

@@ -66,9 +66,9 @@ def explain_cross_attention(translator, translation, layer: int, head: int, step
     x = model.pos(model.tgt_embed(tin))
     tgt_mask = subsequent_mask(tin.size(1), dev)
     for i, dec_layer in enumerate(model.decoder.layers[:layer]):
-        x, _ = dec_layer(x, cache.cross_kv[i], src_mask, tgt_mask)
+        x, _, _ = dec_layer(x, cache.cross_kv[i], src_mask, tgt_mask)
     target_layer = model.decoder.layers[layer]
-    x = target_layer.self_attention_block(x, tgt_mask)
+    x, _ = target_layer.self_attention_block(x, tgt_mask)
     h = target_layer.cross_attention_input(x)
     attn = target_layer.src_attn
     q = attn._split(attn.w_q(h))[0, head, step]  # [d_k]

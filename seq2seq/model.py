@@ -276,49 +276,22 @@ class DecoderCache:
     """Per-sentence decoding state, owned by the caller (never stored on a module).
 
     ``cross_kv[l]``: K and V of layer l's cross-attention, projected from C once per sentence.
-    ``self_kv``: every layer's self-attention K and V for the target positions fed so far, in one
-    preallocated tensor [layers, 2 (K, V), rows, heads, capacity, d_k] (None before the first step).
-    Positions ``0 .. length-1`` are filled; a step writes its position in place.  One tensor for all
-    layers makes beam reordering one ``index_select`` per step instead of two per layer, and writing in
-    place replaces a ``torch.cat`` that copied every layer's whole cache at every step.
+    ``self_kv[l]``: K and V of layer l's self-attention for every target position so far.
     ``length``: how many target positions have been fed (the position offset of the next one).
     """
 
     cross_kv: list[tuple[Tensor, Tensor]]
-    self_kv: Optional[Tensor] = None
+    self_kv: list[Optional[tuple[Tensor, Tensor]]]
     length: int = 0
-
-    GROW = 32  # positions added when the buffer is full (a few reallocations per sentence, little unused memory)
-
-    def reserve(self, rows: int, n: int, like: Tensor) -> Tensor:
-        """The self-attention buffer with room for ``n`` more positions; grown (copied) only when full."""
-        kv = self.self_kv
-        if kv is not None and self.length + n <= kv.size(4):
-            return kv
-        k0 = self.cross_kv[0][0]  # [B', h, S, d_k]: the layout of every K/V
-        capacity = self.length + n + self.GROW
-        new = like.new_empty(len(self.cross_kv), 2, rows, k0.size(1), capacity, k0.size(3))
-        if kv is not None:
-            new[..., : self.length, :] = kv[..., : self.length, :]
-        return new
 
     def index_select(self, rows: Tensor, memory_rows: Optional[Tensor] = None) -> "DecoderCache":
         """Reorder/shrink along the batch: ``rows`` picks self-attention K/V (per hypothesis: beam
         reordering); ``memory_rows`` picks cross-attention K/V (per sentence: only needed when
-        sentences leave the batch, since beams of one sentence share them); None = unchanged.
-        When the number of rows stays the same the self-attention buffer is reordered in place, so the
-        cache this is called on must not be used afterwards."""
-        kv = self.self_kv
-        if kv is not None and rows is not None:
-            if rows.numel() == kv.size(2):
-                filled = kv[..., : self.length, :]
-                filled.copy_(filled.index_select(2, rows))
-            else:
-                kv = kv.index_select(2, rows)
-        cross = self.cross_kv
-        if memory_rows is not None:
-            cross = [(k.index_select(0, memory_rows), v.index_select(0, memory_rows)) for k, v in cross]
-        return DecoderCache(cross, kv, self.length)
+        sentences leave the batch, since beams of one sentence share them); None = unchanged."""
+        def pick(kv, index):
+            return kv if kv is None or index is None else (kv[0].index_select(0, index), kv[1].index_select(0, index))
+        return DecoderCache([pick(kv, memory_rows) for kv in self.cross_kv], [pick(kv, rows) for kv in self.self_kv],
+                            self.length)
 
 
 class DecoderLayer(nn.Module):
@@ -331,38 +304,39 @@ class DecoderLayer(nn.Module):
         self.feed_forward = PositionwiseFeedForward(cfg.d_model, cfg.d_ff, cfg.dropout)
         self.sublayer = nn.ModuleList([SublayerConnection(cfg.d_model, cfg.dropout, cfg.pre_norm) for _ in range(3)])
 
-    def self_attention_block(self, x: Tensor, tgt_mask: Optional[Tensor], kv_cache: Optional[Tensor] = None,
-                             start: int = 0, attention_out: Optional[list] = None) -> Tensor:
-        """The masked self-attention sublayer.  ``kv_cache`` [2, B, h, capacity, d_k] (incremental decoding):
-        x's K/V are written at positions ``start ..`` and x attends to positions ``0 .. start + T - 1``.
+    def self_attention_block(self, x: Tensor, tgt_mask: Optional[Tensor], past_kv: Optional[tuple[Tensor, Tensor]] = None,
+                             attention_out: Optional[list] = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        """The masked self-attention sublayer: returns (x after it, self-attention K/V including x's positions).
         ``attention_out`` (caller-owned list) receives its weights [B, h, Tq, Tk]."""
+        new_kv: tuple[Tensor, Tensor]
+
         def self_attn(h):
+            nonlocal new_kv
             k, v = self.self_attn.project_kv(h)
-            if kv_cache is not None:
-                end = start + h.size(1)
-                kv_cache[0, :, :, start:end] = k
-                kv_cache[1, :, :, start:end] = v
-                k, v = kv_cache[0, :, :, :end], kv_cache[1, :, :, :end]
+            if past_kv is not None:
+                k = torch.cat([past_kv[0], k], dim=2)
+                v = torch.cat([past_kv[1], v], dim=2)
+            new_kv = (k, v)
             return self.self_attn(h, k, v, tgt_mask, need_weights=attention_out is not None)
 
         x, weights = self.sublayer[0](x, self_attn)
         if attention_out is not None:
             attention_out.append(weights)
-        return x
+        return x, new_kv
 
     def cross_attention_input(self, x: Tensor) -> Tensor:
         """What the cross-attention's query projection reads: LayerNorm(x) in pre-norm layers, x in post-norm."""
         return self.sublayer[1].norm(x) if self.sublayer[1].pre_norm else x
 
     def forward(self, x: Tensor, cross_kv: tuple[Tensor, Tensor], src_mask: Optional[Tensor], tgt_mask: Optional[Tensor],
-                kv_cache: Optional[Tensor] = None, start: int = 0, need_weights: bool = False,
-                self_attention_out: Optional[list] = None) -> tuple[Tensor, Optional[Tensor]]:
-        """Returns (output, cross-attention weights [B, h, T, S] or None).  ``kv_cache``/``start``:
-        see :meth:`self_attention_block`."""
-        x = self.self_attention_block(x, tgt_mask, kv_cache, start, self_attention_out)
+                past_kv: Optional[tuple[Tensor, Tensor]] = None, need_weights: bool = False,
+                self_attention_out: Optional[list] = None,
+                ) -> tuple[Tensor, tuple[Tensor, Tensor], Optional[Tensor]]:
+        """Returns (output, this layer's self-attention K/V including x's positions, cross-attention weights)."""
+        x, new_kv = self.self_attention_block(x, tgt_mask, past_kv, self_attention_out)
         x, weights = self.sublayer[1](x, lambda h: self.src_attn(h, cross_kv[0], cross_kv[1], src_mask, need_weights))
         x, _ = self.sublayer[2](x, lambda h: (self.feed_forward(h), None))
-        return x, weights
+        return x, new_kv, weights
 
 
 class Decoder(nn.Module):
@@ -375,33 +349,23 @@ class Decoder(nn.Module):
 
     def init_cache(self, memory: Tensor) -> DecoderCache:
         """Project C into every layer's cross-attention K/V, once per sentence."""
-        return DecoderCache(cross_kv=[layer.src_attn.project_kv(memory) for layer in self.layers])
+        cross = [layer.src_attn.project_kv(memory) for layer in self.layers]
+        return DecoderCache(cross_kv=cross, self_kv=[None] * len(self.layers))
 
     def forward(self, x: Tensor, cache: DecoderCache, src_mask: Optional[Tensor], tgt_mask: Optional[Tensor],
-                need_weights: bool = False, self_attention_out: Optional[list] = None, extend_cache: bool = True,
+                need_weights: bool = False, self_attention_out: Optional[list] = None,
                 ) -> tuple[Tensor, DecoderCache, list[Optional[Tensor]]]:
         """x: embedded target positions ``cache.length .. cache.length + T``.
 
-        Returns (hidden states [B, T, d], the cache extended by T positions, per-layer cross-attention
-        weights [B, h, T, S] or None).  ``extend_cache=False`` (teacher forcing over a whole target)
-        keeps no self-attention cache and returns ``cache`` unchanged.
+        Returns (hidden states [B, T, d], the cache extended by T positions,
+        per-layer cross-attention weights [B, h, T, S] or None).
         """
-        kv = cache.reserve(x.size(0), x.size(1), self._kv_like(x)) if extend_cache else None
-        weights = []
-        for i, (layer, cross_kv) in enumerate(zip(self.layers, cache.cross_kv)):
-            x, w = layer(x, cross_kv, src_mask, tgt_mask, None if kv is None else kv[i], cache.length,
-                         need_weights, self_attention_out)
+        new_self, weights = [], []
+        for layer, cross_kv, past in zip(self.layers, cache.cross_kv, cache.self_kv):
+            x, kv, w = layer(x, cross_kv, src_mask, tgt_mask, past, need_weights, self_attention_out)
+            new_self.append(kv)
             weights.append(w)
-        if kv is not None:
-            cache = DecoderCache(cache.cross_kv, kv, cache.length + x.size(1))
-        return self.norm(x), cache, weights
-
-    def _kv_like(self, x: Tensor) -> Tensor:
-        """A tensor with the dtype the K/V projections produce (that of autocast when it is on)."""
-        w = self.layers[0].self_attn.w_k.weight
-        if torch.is_autocast_enabled(x.device.type):
-            return w.new_empty(0, dtype=torch.get_autocast_dtype(x.device.type))
-        return w
+        return self.norm(x), DecoderCache(cache.cross_kv, new_self, cache.length + x.size(1)), weights
 
 
 class Generator(nn.Module):
@@ -452,7 +416,7 @@ class EncoderDecoder(nn.Module):
         cache = self.decoder.init_cache(memory)
         x = self.pos(self.tgt_embed(tgt))
         hidden, _, weights = self.decoder(x, cache, src_mask, subsequent_mask(tgt.size(1), tgt.device), need_weights,
-                                          self_attention_out, extend_cache=False)
+                                          self_attention_out)
         return hidden, weights
 
     def decode_step(self, tokens: Tensor, cache: DecoderCache, src_mask: Optional[Tensor], need_weights: bool = False,
