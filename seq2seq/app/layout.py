@@ -76,7 +76,8 @@ def build_demo(translator, model_name: str = "default"):
                 fig_all = gr.Plot(label="All layers")
             with gr.Tab("Word alignment"):
                 gr.Markdown("Each English word with the Chinese words it comes from, read from the model's "
-                            "alignment head when it has one (else Shift-Att, layer 1). The layer/head controls "
+                            "alignment head when it has one (else Shift-Att, layer 1), in both directions: "
+                            "English to Chinese and Chinese to English, combined. The layer/head controls "
                             "change the maps, not these links.")
                 words = gr.HTML()
             with gr.Tab("Step by step"):
