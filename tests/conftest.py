@@ -11,7 +11,8 @@ import torch.nn.functional as F
 
 from seq2seq.model import EncoderDecoder, ModelConfig
 from seq2seq.model_dir import FolderConfig
-from seq2seq.tokenizer import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
+from seq2seq.tokenizer import EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
+from seq2seq.training.data import collate
 from seq2seq.translator import Translator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,11 +68,7 @@ def overfit_translator(pairs=OVERFIT_PAIRS, steps: int = 600, seed: int = 0) -> 
     model = EncoderDecoder(cfg)
     src_ids = [ids + [EOS_ID] for ids in src_tok.encode([z for z, _ in pairs])]
     tgt_ids = tgt_tok.encode([e for _, e in pairs])
-    pad = lambda seqs: torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs], batch_first=True,
-                                                       padding_value=PAD_ID)
-    src = pad(src_ids)
-    tgt_in = pad([[BOS_ID] + t for t in tgt_ids])
-    tgt_out = pad([t + [EOS_ID] for t in tgt_ids])
+    src, tgt_in, tgt_out = collate(range(len(pairs)), src_ids, tgt_ids, "cpu")
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     model.train()
     for _ in range(steps):
