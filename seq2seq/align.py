@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -116,35 +116,63 @@ def piece_alignment(source_tokens: Sequence[str], target_tokens: Sequence[str], 
     best = att.argmax(-1)
     forward = {(int(best[j]), j) for j in range(len(target_tokens)) if tgt_ok[j] and att[j, best[j]] >= m.min_weight}
     if m.symmetrize:
+        if m.symmetrize not in SYMMETRIZE:
+            raise ValueError(f"symmetrize must be '' or one of {sorted(SYMMETRIZE)}, got {m.symmetrize!r}")
         if not tgt_ok.any():
             return []
         best_target = att.argmax(0)  # for each source piece, the target piece that attends to it most
         backward = {(i, int(best_target[i])) for i in range(len(source_tokens)) if src_ok[i]}
-        if m.symmetrize == "intersection":
-            forward &= backward
-        elif m.symmetrize == "grow-diag":
-            forward = grow_diag(forward, backward)
-        else:
-            raise ValueError(f"symmetrize must be '', 'intersection' or 'grow-diag', got {m.symmetrize!r}")
+        forward = SYMMETRIZE[m.symmetrize](forward, backward)
     return sorted(forward, key=lambda p: (p[1], p[0]))
 
 
-def grow_diag(forward: set, backward: set) -> set:
-    """Koehn et al. (2005)'s grow-diag: the links both directions agree on, grown by links of either direction
-    that neighbour an accepted link (diagonals included) and align a source or target piece not aligned yet."""
-    links, union = forward & backward, forward | backward
-    neighbours = [(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1) if a or b]
+# Symmetrisation of two directional link sets: attention read both ways (piece_alignment) and eflomal's two
+# directions (corpus_align).  Links are (source, target) index pairs.
+_NEIGHBOURS = [(-1, 0), (0, -1), (1, 0), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)]
+
+
+def intersection(fwd: Iterable[tuple[int, int]], rev: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The links both directions agree on."""
+    return sorted(set(fwd) & set(rev))
+
+
+def grow_diag(fwd: Iterable[tuple[int, int]], rev: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Koehn et al. (2005)'s grow-diag: the intersection, grown by union links that neighbour an accepted
+    link (diagonals included) and align a source or target unit not aligned yet."""
+    f, r = set(fwd), set(rev)
+    union, links = f | r, f & r
+    src_done = {i for i, _ in links}
+    tgt_done = {j for _, j in links}
     grew = True
     while grew:
         grew = False
-        src_done, tgt_done = {i for i, _ in links}, {j for _, j in links}
-        for i, j in sorted(union - links):
-            if (i not in src_done or j not in tgt_done) and any((i + a, j + b) in links for a, b in neighbours):
+        for i, j in sorted(links):
+            for di, dj in _NEIGHBOURS:
+                p = (i + di, j + dj)
+                if p in union and p not in links and (p[0] not in src_done or p[1] not in tgt_done):
+                    links.add(p)
+                    src_done.add(p[0])
+                    tgt_done.add(p[1])
+                    grew = True
+    return sorted(links)
+
+
+def grow_diag_final_and(fwd: Iterable[tuple[int, int]], rev: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """grow-diag, then ("final-and") the links of either direction whose both units are still unaligned."""
+    f, r = set(fwd), set(rev)
+    links = set(grow_diag(f, r))
+    src_done = {i for i, _ in links}
+    tgt_done = {j for _, j in links}
+    for direction in (f, r):
+        for i, j in sorted(direction):
+            if i not in src_done and j not in tgt_done:
                 links.add((i, j))
                 src_done.add(i)
                 tgt_done.add(j)
-                grew = True
-    return links
+    return sorted(links)
+
+
+SYMMETRIZE = {"intersection": intersection, "grow-diag": grow_diag}  # AlignMethod.symmetrize
 
 
 def _char_units(text: str) -> list[int]:

@@ -26,9 +26,9 @@ import json
 import re
 import tempfile
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Optional, Sequence
 
-from .align import chinese_units, pieces_to_words
+from .align import chinese_units, grow_diag_final_and, intersection, pieces_to_words
 
 Links = list[tuple[int, int]]
 _EN_WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -40,41 +40,8 @@ def english_units(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Symmetrisation
+# Symmetrisation (the functions live in align.py, which also reads attention both ways with them)
 # ---------------------------------------------------------------------------------------------
-
-
-def intersection(fwd: Iterable[tuple[int, int]], rev: Iterable[tuple[int, int]]) -> Links:
-    return sorted(set(fwd) & set(rev))
-
-
-def grow_diag_final_and(fwd: Iterable[tuple[int, int]], rev: Iterable[tuple[int, int]]) -> Links:
-    """Koehn et al.'s grow-diag-final-and: start from the intersection, grow into neighbouring
-    (also diagonal) union links that align a so-far unaligned word, then add union links whose
-    both words are unaligned."""
-    f, r = set(fwd), set(rev)
-    union, links = f | r, f & r
-    src_done = {i for i, _ in links}
-    tgt_done = {j for _, j in links}
-    neighbours = [(-1, 0), (0, -1), (1, 0), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)]
-    grew = True
-    while grew:
-        grew = False
-        for i, j in sorted(links):
-            for di, dj in neighbours:
-                p = (i + di, j + dj)
-                if p in union and p not in links and (p[0] not in src_done or p[1] not in tgt_done):
-                    links.add(p)
-                    src_done.add(p[0])
-                    tgt_done.add(p[1])
-                    grew = True
-    for direction in (f, r):  # final-and
-        for i, j in sorted(direction):
-            if i not in src_done and j not in tgt_done:
-                links.add((i, j))
-                src_done.add(i)
-                tgt_done.add(j)
-    return sorted(links)
 
 
 SYMMETRISE = {"grow-diag-final-and": grow_diag_final_and, "intersection": intersection}

@@ -12,8 +12,9 @@ from seq2seq.align import DEFAULT_RAW, AlignMethod, attention_matrix, links_to_w
 from seq2seq.corpus_align import chinese_units, english_units, grow_diag_final_and, intersection, parse_pharaoh
 from seq2seq.model import EncoderDecoder, ModelConfig
 from seq2seq.model_dir import FolderConfig
-from seq2seq.tokenizer import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
+from seq2seq.tokenizer import EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
 from seq2seq.training.alignment import alignment_loss, link_targets, resolve_layer
+from seq2seq.training.data import collate
 from seq2seq.translator import Translator
 
 
@@ -148,10 +149,7 @@ def diagonal_translator():
     model = EncoderDecoder(cfg)
     src_ids = [ids + [EOS_ID] for ids in src_tok.encode([z for z, _ in pairs])]
     tgt_ids = tgt_tok.encode([e for _, e in pairs])
-    pad = lambda seqs: torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs], batch_first=True,
-                                                       padding_value=PAD_ID)
-    src, tin, tout = pad(src_ids), pad([[BOS_ID] + t for t in tgt_ids]), pad([t + [EOS_ID] for t in tgt_ids])
-    gold = link_targets(links, tin.size(1), src.size(1))
+    src, tin, tout, gold = collate(range(len(pairs)), src_ids, tgt_ids, "cpu", links)
     opt = torch.optim.Adam(model.parameters(), lr=5e-3)
     align_losses = []
     model.train()
@@ -308,4 +306,4 @@ def test_grow_diag_adds_only_neighbours_that_align_something_new():
     forward = {(0, 0), (1, 1), (3, 5)}
     backward = {(0, 0), (1, 1), (1, 2), (4, 4)}
     # (1, 2) neighbours (1, 1) and aligns target 2: added; (3, 5) and (4, 4) neighbour nothing accepted
-    assert grow_diag(forward, backward) == {(0, 0), (1, 1), (1, 2)}
+    assert set(grow_diag(forward, backward)) == {(0, 0), (1, 1), (1, 2)}
