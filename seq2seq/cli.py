@@ -132,7 +132,7 @@ def build_align_parser() -> argparse.ArgumentParser:
     p.add_argument("--pretokenized", action="store_true",
                    help="both files are words separated by spaces; links index these words")
     p.add_argument("--method", default="default",
-                   help="'default' (the model's alignment head, else Shift-Att in layer 1, argmax both ways), 'head', or "
+                   help="'default' (the model's alignment head, else Shift-Att in layer 1, both read both ways with grow-diag), 'head', or "
                         "LAYER[.HEAD][+shift] with layers/heads numbered from 1, e.g. 3 or 2.1+shift; append +grow-diag "
                         "or +intersection to read both directions and combine them (head+grow-diag), @W to drop "
                         "links whose weight is below W, e.g. head@0.4")

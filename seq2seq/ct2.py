@@ -30,7 +30,7 @@ class CT2Translator:
         """``intra_threads``: threads per batch; ``inter_threads``: batches translated at once (0: one per CPU core).
 
         The defaults, one thread per batch and one batch per core, are measured (``benchmarks/two_engines.py``):
-        with two threads on one batch, a single sentence decodes about 4x slower on a 2-core machine (each of the
+        with two threads on one batch, a single sentence decodes about 3x slower on a 2-core machine (each of the
         many small steps wakes a sleeping OpenMP thread), whatever else runs in the process.  One thread per
         batch and parallel batches keep single sentences fast and are also faster on large inputs.
         """
