@@ -49,11 +49,13 @@ class AlignMethod:
     label: str = ""  # e.g. "alignment head"; shown in reports
     min_weight: float = 0.0  # a target piece whose largest weight is below this links to nothing
     symmetrize: str = ""  # "": target -> source argmax only; "intersection" or "grow-diag": combined with source -> target
+    full_context: bool = False  # read the full-context cross-attention (model.FullContext), not the causal one
 
     @property
     def name(self) -> str:
         """For reports, with layers and heads numbered from 1 (``layer``/``head`` fields count from 0)."""
-        sure = (f", both ways ({self.symmetrize})" if self.symmetrize else "") + (
+        sure = (", full context" if self.full_context else "") + (
+            f", both ways ({self.symmetrize})" if self.symmetrize else "") + (
             f", weight ≥ {self.min_weight:g}" if self.min_weight else "")
         if self.label:
             return self.label + sure
@@ -69,7 +71,8 @@ class AlignMethod:
             shift = bool(alignment.get("shift", False))
             return cls(layer, head, shift, label=f"alignment head (layer {layer + 1}, head {head + 1}"
                                                  + (", shifted)" if shift else ")"),
-                       min_weight=float(alignment.get("min_weight", 0.0)), symmetrize=str(alignment.get("symmetrize", "")))
+                       min_weight=float(alignment.get("min_weight", 0.0)), symmetrize=str(alignment.get("symmetrize", "")),
+                       full_context=bool(alignment.get("full_context", False)))
         return DEFAULT_RAW
 
 
@@ -77,6 +80,18 @@ class AlignMethod:
 # table): Shift-Att in the first decoder layer, heads averaged, read both ways and grown (grow-diag):
 # AER 30.8 against 38.1 one way, on the previous shipped model, which has no head.
 DEFAULT_RAW = AlignMethod(layer=0, head=None, shift=True, symmetrize="grow-diag")
+
+
+def method_attention(result, method: Optional[AlignMethod]) -> Optional[np.ndarray]:
+    """The attention ``method`` reads from a Translation or Alignment: ``full_context_attention`` for a
+    full-context method, else ``cross_attention``."""
+    if method is not None and method.full_context:
+        att = getattr(result, "full_context_attention", None)
+        if att is None and result.target_tokens:
+            raise ValueError(f"{method.name} reads full-context attention, which this result does not have "
+                             "(translate with return_attention=True, or align, with this model)")
+        return att
+    return result.cross_attention
 
 
 def attention_matrix(cross_attention: np.ndarray, layer: Optional[int] = None, head: Optional[int] = None,
@@ -268,7 +283,7 @@ def alignment_line(translations: Sequence, level: str = "word", layer: Optional[
     for t in translations:
         if t.cross_attention is None:
             raise ValueError("alignments need translations made with return_attention=True")
-        for i, j in fn(t.source_tokens, t.target_tokens, t.cross_attention, layer, head, method):
+        for i, j in fn(t.source_tokens, t.target_tokens, method_attention(t, method), layer, head, method):
             pairs.append((i + s_off, j + t_off))
         if level == "word":
             s_off += len({u for ws in source_piece_words(t.source_tokens) for u in ws})

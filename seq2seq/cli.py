@@ -133,7 +133,8 @@ def build_align_parser() -> argparse.ArgumentParser:
                    help="both files are words separated by spaces; links index these words")
     p.add_argument("--method", default="default",
                    help="'default' (the model's alignment head, else Shift-Att in layer 1, both read both ways with grow-diag), 'head', or "
-                        "LAYER[.HEAD][+shift] with layers/heads numbered from 1, e.g. 3 or 2.1+shift; append +grow-diag "
+                        "LAYER[.HEAD][+shift][+full] with layers/heads numbered from 1, e.g. 3 or 2.1+shift (+full: the "
+                        "full-context pass, whose self-attention sees the whole translation); append +grow-diag "
                         "or +intersection to read both directions and combine them (head+grow-diag), @W to drop "
                         "links whose weight is below W, e.g. head@0.4")
     p.add_argument("--max-tokens", type=int, default=6000, help="tokens per batch")
@@ -143,7 +144,7 @@ def build_align_parser() -> argparse.ArgumentParser:
 
 
 def parse_method(text: str, translator):
-    """--method: 'default', 'head' or LAYER[.HEAD][+shift] (numbered from 1), each optionally followed by
+    """--method: 'default', 'head' or LAYER[.HEAD][+shift][+full] (numbered from 1), each optionally followed by
     +grow-diag or +intersection (both directions read and combined) and @W (a target piece whose largest weight
     is below W links to nothing)."""
     import dataclasses
@@ -167,12 +168,13 @@ def parse_method(text: str, translator):
             raise ValueError("this model has no alignment head (it was trained without the alignment loss)")
         method = AlignMethod.from_config(translator.folder_config.alignment)
     else:
-        m = re.fullmatch(r"(\d+)(?:\.(\d+))?(\+shift)?", base)
+        m = re.fullmatch(r"(\d+)(?:\.(\d+))?(\+shift)?(\+full)?", base)
         cfg = translator.model.cfg
         if not m or not 1 <= int(m.group(1)) <= cfg.n_dec_layers or (m.group(2) and not 1 <= int(m.group(2)) <= cfg.n_heads):
-            raise ValueError(f"--method {text!r}: give default, head, or LAYER[.HEAD][+shift] with LAYER in "
+            raise ValueError(f"--method {text!r}: give default, head, or LAYER[.HEAD][+shift][+full] with LAYER in "
                              f"1..{cfg.n_dec_layers} and HEAD in 1..{cfg.n_heads}, optionally +grow-diag or +intersection, and @WEIGHT")
-        method = AlignMethod(int(m.group(1)) - 1, int(m.group(2)) - 1 if m.group(2) else None, bool(m.group(3)))
+        method = AlignMethod(int(m.group(1)) - 1, int(m.group(2)) - 1 if m.group(2) else None, bool(m.group(3)),
+                             full_context=bool(m.group(4)))
     if symmetrize:
         method = dataclasses.replace(method, symmetrize=symmetrize)
     return method if min_weight is None else dataclasses.replace(method, min_weight=min_weight)

@@ -160,6 +160,8 @@ def alignment_methods(translator) -> list:
         variants = [dataclasses.replace(head, symmetrize=s, min_weight=0.0) for s in ("grow-diag", "intersection")]
         variants += [dataclasses.replace(head, symmetrize="", min_weight=w) for w in (0.0, 0.3, 0.4, 0.5)]
         out += [m for m in variants if m != head]
+        other = dataclasses.replace(head, full_context=not head.full_context, label="", min_weight=0.0)
+        out.append(other)  # the same head in the other pass (causal or full context)
     for layer in range(translator.model.cfg.n_dec_layers):
         out += [AlignMethod(layer, None, False), AlignMethod(layer, None, True), AlignMethod(layer, None, True, symmetrize="grow-diag")]
     return out

@@ -20,7 +20,7 @@ concurrent requests.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
 import torch
@@ -294,6 +294,17 @@ class DecoderCache:
                             self.length)
 
 
+@dataclass
+class FullContext:
+    """A request for full-context cross-attention (:meth:`DecoderLayer.full_context_cross_attention`) from
+    a teacher-forced decoder pass: for each layer index in ``layers``, ``weights[layer]`` receives
+    [B, h, T, S].  Owned by the caller, like :class:`DecoderCache`."""
+
+    layers: tuple[int, ...]
+    tgt_key_mask: Optional[Tensor]  # [B, 1, 1, T], True on real target positions; None = no padding
+    weights: dict = field(default_factory=dict)
+
+
 class DecoderLayer(nn.Module):
     """Masked self-attention, then cross-attention (K, V from the encoder output C), then feed-forward."""
 
@@ -328,6 +339,16 @@ class DecoderLayer(nn.Module):
         """What the cross-attention's query projection reads: LayerNorm(x) in pre-norm layers, x in post-norm."""
         return self.sublayer[1].norm(x) if self.sublayer[1].pre_norm else x
 
+    def full_context_cross_attention(self, x: Tensor, cross_kv: tuple[Tensor, Tensor], src_mask: Optional[Tensor],
+                                     tgt_key_mask: Optional[Tensor]) -> Tensor:
+        """Cross-attention weights [B, h, T, S] of this layer when its self-attention sees the whole target
+        (no causal mask; ``tgt_key_mask`` [B, 1, 1, T] hides target padding).  ``x`` is the layer's input
+        from the ordinary (causal) pass.  This is the alignment pass of Garg et al. (2019): a head that
+        links target piece t may look at the pieces after it.  Only the weights are used."""
+        x, _ = self.self_attention_block(x, tgt_key_mask)
+        _, weights = self.sublayer[1](x, lambda h: self.src_attn(h, cross_kv[0], cross_kv[1], src_mask, True))
+        return weights
+
     def forward(self, x: Tensor, cross_kv: tuple[Tensor, Tensor], src_mask: Optional[Tensor], tgt_mask: Optional[Tensor],
                 past_kv: Optional[tuple[Tensor, Tensor]] = None, need_weights: bool = False,
                 self_attention_out: Optional[list] = None,
@@ -354,14 +375,18 @@ class Decoder(nn.Module):
 
     def forward(self, x: Tensor, cache: DecoderCache, src_mask: Optional[Tensor], tgt_mask: Optional[Tensor],
                 need_weights: bool = False, self_attention_out: Optional[list] = None,
+                full_context: Optional["FullContext"] = None,
                 ) -> tuple[Tensor, DecoderCache, list[Optional[Tensor]]]:
         """x: embedded target positions ``cache.length .. cache.length + T``.
 
         Returns (hidden states [B, T, d], the cache extended by T positions,
-        per-layer cross-attention weights [B, h, T, S] or None).
+        per-layer cross-attention weights [B, h, T, S] or None).  ``full_context`` (caller-owned) also
+        receives the full-context cross-attention of the layers it names (teacher forcing only).
         """
         new_self, weights = [], []
-        for layer, cross_kv, past in zip(self.layers, cache.cross_kv, cache.self_kv):
+        for i, (layer, cross_kv, past) in enumerate(zip(self.layers, cache.cross_kv, cache.self_kv)):
+            if full_context is not None and i in full_context.layers:
+                full_context.weights[i] = layer.full_context_cross_attention(x, cross_kv, src_mask, full_context.tgt_key_mask)
             x, kv, w = layer(x, cross_kv, src_mask, tgt_mask, past, need_weights, self_attention_out)
             new_self.append(kv)
             weights.append(w)
@@ -411,13 +436,19 @@ class EncoderDecoder(nn.Module):
         return self.encoder(self.pos(self.src_embed(src)), src_mask, attention_out)
 
     def decode(self, memory: Tensor, src_mask: Tensor, tgt: Tensor, need_weights: bool = False,
-               self_attention_out: Optional[list] = None) -> tuple[Tensor, list[Optional[Tensor]]]:
-        """Teacher-forced decoding of the whole prefix ``tgt`` [B, T] (no cache kept).  Returns (hidden, weights)."""
+               self_attention_out: Optional[list] = None, full_context: Optional[FullContext] = None,
+               ) -> tuple[Tensor, list[Optional[Tensor]]]:
+        """Teacher-forced decoding of the whole prefix ``tgt`` [B, T] (no cache kept).  Returns (hidden, weights).
+        ``full_context`` (see :class:`FullContext`) also collects full-context cross-attention."""
         cache = self.decoder.init_cache(memory)
         x = self.pos(self.tgt_embed(tgt))
         hidden, _, weights = self.decoder(x, cache, src_mask, subsequent_mask(tgt.size(1), tgt.device), need_weights,
-                                          self_attention_out)
+                                          self_attention_out, full_context)
         return hidden, weights
+
+    def tgt_key_mask(self, tgt: Tensor) -> Tensor:
+        """[B, 1, 1, T], True on real (non-padding) target positions."""
+        return (tgt != self.cfg.pad_id)[:, None, None, :]
 
     def decode_step(self, tokens: Tensor, cache: DecoderCache, src_mask: Optional[Tensor], need_weights: bool = False,
                     ) -> tuple[Tensor, DecoderCache, list[Optional[Tensor]]]:
@@ -430,13 +461,18 @@ class EncoderDecoder(nn.Module):
         hidden, cache, weights = self.decoder(x, cache, src_mask, None, need_weights)
         return self.generator(hidden[:, -1]), cache, weights
 
-    def forward(self, src: Tensor, tgt: Tensor, return_attention: bool = False):
+    def forward(self, src: Tensor, tgt: Tensor, return_attention: bool = False, full_context_layer: Optional[int] = None):
         """Training: unnormalised logits [B, T, V] for every position of the teacher-forced target ``tgt``
         (``F.cross_entropy`` applies the log-softmax).  ``return_attention=True`` returns
-        (logits, per-layer cross-attention weights [B, h, T, S]) for the alignment loss."""
+        (logits, per-layer cross-attention weights [B, h, T, S]) for the alignment loss;
+        ``full_context_layer=l`` returns (logits, layer l's full-context cross-attention [B, h, T, S])."""
         src_mask = self.src_mask(src)
-        hidden, weights = self.decode(self.encode(src, src_mask), src_mask, tgt, need_weights=return_attention)
+        full = FullContext((full_context_layer,), self.tgt_key_mask(tgt)) if full_context_layer is not None else None
+        hidden, weights = self.decode(self.encode(src, src_mask), src_mask, tgt, need_weights=return_attention,
+                                      full_context=full)
         logits = self.generator.proj(hidden)
+        if full is not None:
+            return logits, full.weights[full_context_layer]
         return (logits, weights) if return_attention else logits
 
     def num_parameters(self) -> int:

@@ -33,6 +33,10 @@ class Translation:
     # over target_tokens [layers, heads, T, T] (row t: the step that predicted piece t; zero above the diagonal).
     encoder_attention: Optional[np.ndarray] = field(default=None, repr=False)
     decoder_attention: Optional[np.ndarray] = field(default=None, repr=False)
+    # With return_attention=True on a model whose alignment head is full-context: every layer's cross-attention
+    # [layers, heads, T, S] when its self-attention sees the whole translation (model.FullContext); the links
+    # of that head are read from it.
+    full_context_attention: Optional[np.ndarray] = field(default=None, repr=False)
     # With translate(..., return_topk=k): per target piece, the k most probable pieces at that step on this
     # hypothesis's path, as (piece, probability), best first.
     topk: Optional[list[list[tuple[str, float]]]] = field(default=None, repr=False)
@@ -72,14 +76,17 @@ class Alignment:
     method: str = ""
     source_piece_words: list[list[int]] = field(default_factory=list, repr=False)  # piece -> word indices
     target_piece_words: list[list[int]] = field(default_factory=list, repr=False)
+    # Every layer's cross-attention when its self-attention sees the whole given target (model.FullContext),
+    # [layers, heads, T, S]: what a full-context alignment head links from.
+    full_context_attention: Optional[np.ndarray] = field(default=None, repr=False)
 
     def links_with(self, method) -> list[tuple[int, int]]:
         """Word links read with another :class:`~seq2seq.align.AlignMethod` from the same attention."""
-        from .align import links_to_words, piece_alignment
+        from .align import links_to_words, method_attention, piece_alignment
 
         if self.cross_attention is None or not self.target_tokens:
             return []
-        pieces = piece_alignment(self.source_tokens, self.target_tokens, self.cross_attention, method=method)
+        pieces = piece_alignment(self.source_tokens, self.target_tokens, method_attention(self, method), method=method)
         return links_to_words(pieces, self.source_piece_words, self.target_piece_words)
 
     def __repr__(self) -> str:

@@ -136,8 +136,10 @@ class Translator:
         for i, r in enumerate(results):
             if r is None:  # empty input
                 results[i] = self._empty(return_attention)
-        if return_attention == "all":
-            self._add_self_attention([r for r in results if r.target_tokens], max_tokens, dtype)
+        full_context = bool(return_attention) and self.align_method.full_context
+        if return_attention == "all" or full_context:
+            self._add_teacher_forced([r for r in results if r.target_tokens], max_tokens, dtype,
+                                     all_attention=return_attention == "all", full_context=full_context)
         return results  # type: ignore[return-value]
 
     def encode_prefixes(self, prefix, n: int) -> Optional[list[list[int]]]:
@@ -165,9 +167,11 @@ class Translator:
                 raise TypeError(f"prefix {i} is {type(p).__name__}: give text, a list of pieces, or None")
         return out if any(out) else None
 
-    def _add_self_attention(self, translations: list[Translation], max_tokens: int, dtype) -> None:
-        """Encoder and decoder self-attention of each (best) translation: one teacher-forced pass over its own
-        pieces, which computes exactly what the search computed for them."""
+    def _add_teacher_forced(self, translations: list[Translation], max_tokens: int, dtype, all_attention: bool,
+                            full_context: bool) -> None:
+        """One teacher-forced pass over each (best) translation's own pieces, which computes exactly what the
+        search computed for them, and keeps what the search does not: encoder and decoder self-attention
+        (``all_attention``) and the full-context cross-attention a full-context alignment head links from."""
         if not translations:
             return
         src_ids = [self.src_tok.sp.piece_to_id(t.source_tokens) for t in translations]
@@ -177,10 +181,14 @@ class Translator:
         for batch in _batches(order, src_ids, max_tokens):
             src = _padded([src_ids[i] for i in batch])
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                hyps = strategy.score(src.to(self.device), [tgt_ids[i] for i in batch], all_attention=True)
+                hyps = strategy.score(src.to(self.device), [tgt_ids[i] for i in batch], all_attention=all_attention,
+                                      full_context=full_context)
             for i, h in zip(batch, hyps):
-                translations[i].encoder_attention = h.encoder_attention.numpy()
-                translations[i].decoder_attention = h.decoder_attention.numpy()
+                if all_attention:
+                    translations[i].encoder_attention = h.encoder_attention.numpy()
+                    translations[i].decoder_attention = h.decoder_attention.numpy()
+                if full_context:
+                    translations[i].full_context_attention = h.full_context_attention.numpy()
 
     # ------------------------------------------------------------------ forced alignment and scoring
     @property
@@ -245,7 +253,7 @@ class Translator:
         for batch in _batches(order, [[0] * w for w in width_of], max_tokens):
             src = _padded([src_ids[i] for i in batch])
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                hyps = strategy.score(src.to(self.device), [tgt_ids[i] for i in batch])
+                hyps = strategy.score(src.to(self.device), [tgt_ids[i] for i in batch], full_context=True)
             for i, h in zip(batch, hyps):
                 sp, tp = self.src_tok.ids_to_pieces(src_ids[i]), self.tgt_tok.ids_to_pieces(h.tokens)
                 if pretokenized:
@@ -256,11 +264,12 @@ class Translator:
                     sw, tw = source_words(sp), target_words(tp)
                     s_map = source_piece_words(sp)
                     t_map = [[] if w is None else [w] for w in target_piece_words(tp)]
-                att = h.attention.numpy()
-                links = links_to_words(piece_alignment(sp, tp, att, method=method), s_map, t_map)
+                att, full = h.attention.numpy(), h.full_context_attention.numpy()
+                links = links_to_words(piece_alignment(sp, tp, full if method.full_context else att, method=method),
+                                       s_map, t_map)
                 lp = h.token_logprobs.numpy()
                 results[i] = Alignment(sp, tp, att, lp, float(lp.sum()), float(lp.sum()) / lp_divisor(len(lp), alpha),
-                                       links, sw, tw, method.name, s_map, t_map)
+                                       links, sw, tw, method.name, s_map, t_map, full)
             if bar is not None:
                 bar.update(len(batch))
         if bar is not None:

@@ -1,5 +1,6 @@
 """Word alignment: piece -> word maps, AER, symmetrisation, the alignment loss, forced alignment, seq2seq-align."""
 
+import contextlib
 import json
 import random
 
@@ -127,9 +128,8 @@ def test_alignment_loss_is_smallest_at_the_link_distribution():
 DIGITS = {"一": "one", "二": "two", "三": "three", "四": "four", "五": "five", "六": "six", "七": "seven", "八": "eight"}
 
 
-@pytest.fixture(scope="module")
-def diagonal_translator():
-    """A tiny model taught, with the alignment loss, that digit i of the source is word i of the target."""
+def diagonal_task():
+    """300 pairs of digit strings, whose digit i is word i of the target, with their diagonal piece links."""
     rng = random.Random(0)
     keys = list(DIGITS)
     pairs = []
@@ -146,10 +146,17 @@ def diagonal_translator():
     torch.manual_seed(0)
     cfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, n_layers=2, d_model=32,
                       n_heads=2, d_ff=64, dropout=0.0, attention_dropout=0.0, max_len=32)
-    model = EncoderDecoder(cfg)
     src_ids = [ids + [EOS_ID] for ids in src_tok.encode([z for z, _ in pairs])]
     tgt_ids = tgt_tok.encode([e for _, e in pairs])
-    src, tin, tout, gold = collate(range(len(pairs)), src_ids, tgt_ids, "cpu", links)
+    return cfg, src_tok, tgt_tok, (src_proto, tgt_proto), src_ids, tgt_ids, links
+
+
+@pytest.fixture(scope="module")
+def diagonal_translator():
+    """A tiny model taught, with the alignment loss, that digit i of the source is word i of the target."""
+    cfg, src_tok, tgt_tok, protos, src_ids, tgt_ids, links = diagonal_task()
+    model = EncoderDecoder(cfg)
+    src, tin, tout, gold = collate(range(len(src_ids)), src_ids, tgt_ids, "cpu", links)
     opt = torch.optim.Adam(model.parameters(), lr=5e-3)
     align_losses = []
     model.train()
@@ -163,7 +170,33 @@ def diagonal_translator():
         opt.step()
     model.eval()
     folder = FolderConfig(model=cfg, alignment={"method": "head", "layer": 0, "head": 0, "shift": True})
-    return Translator(model, src_tok, tgt_tok, folder, (src_proto, tgt_proto)), align_losses
+    return Translator(model, src_tok, tgt_tok, folder, protos), align_losses
+
+
+@pytest.fixture(scope="module")
+def full_context_translator():
+    """The same task, the head (layer 2, head 1) taught in its full-context pass by training's own step."""
+    from seq2seq.data import Batch
+    from seq2seq.training.step import AlignmentTarget, forward_backward
+
+    cfg, src_tok, tgt_tok, protos, src_ids, tgt_ids, links = diagonal_task()
+    model = EncoderDecoder(cfg)
+    batch = Batch(np.arange(len(src_ids)), 0, 0, 0)
+    n_tgt = sum(len(t) + 1 for t in tgt_ids)
+    target = AlignmentTarget(weight=1.0, layer=1, head=0, full_context=True)
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    align_losses = []
+    model.train()
+    for _ in range(150):
+        opt.zero_grad()
+        losses = forward_backward(model, None, [batch], src_ids, tgt_ids, links, "cpu", contextlib.nullcontext, 0.0,
+                                  n_tgt, 1, target)
+        align_losses.append(losses.alignment)
+        opt.step()
+    model.eval()
+    folder = FolderConfig(model=cfg, alignment={"method": "head", "layer": 1, "head": 0, "shift": True,
+                                                "full_context": True})
+    return Translator(model, src_tok, tgt_tok, folder, protos), align_losses
 
 
 def test_training_with_the_alignment_loss_lowers_it(diagonal_translator):
@@ -307,3 +340,37 @@ def test_grow_diag_adds_only_neighbours_that_align_something_new():
     backward = {(0, 0), (1, 1), (1, 2), (4, 4)}
     # (1, 2) neighbours (1, 1) and aligns target 2: added; (3, 5) and (4, 4) neighbour nothing accepted
     assert set(grow_diag(forward, backward)) == {(0, 0), (1, 1), (1, 2)}
+
+
+def test_a_full_context_head_learns_in_trainings_step_and_links_translations(full_context_translator, tmp_path):
+    tr, losses = full_context_translator
+    assert np.mean(losses[-10:]) < 0.3 * np.mean(losses[:10])
+    method = tr.align_method
+    assert method.full_context and "full context" in method.name
+    a = tr.align(["三 一 四 五 二"], ["three one four five two"], pretokenized=True)[0]
+    assert a.links == [(k, k) for k in range(5)]
+    assert a.full_context_attention.shape == a.cross_attention.shape
+    # The head's causal reading is a different matrix: the links really come from the full-context pass.
+    assert not np.allclose(a.full_context_attention[1, 0], a.cross_attention[1, 0], atol=1e-3)
+    # translate() runs the full-context pass over its own output, and every reader of links uses it.
+    from seq2seq.align import alignment_line, piece_alignment, source_words, word_alignment
+
+    t = tr.translate(["三一四五二"], beam_size=1)[0]
+    assert t.full_context_attention is not None and t.full_context_attention.shape == t.cross_attention.shape
+    f = tr.align(["三一四五二"], [t.text])[0]
+    assert np.allclose(f.full_context_attention, t.full_context_attention, atol=1e-5)
+    assert alignment_line([t]) and alignment_line([t], level="piece", method=method) == " ".join(
+        f"{i}-{j}" for i, j in piece_alignment(t.source_tokens, t.target_tokens, t.full_context_attention, method=method))
+    assert tr.translate(["三一四"], return_attention=False)[0].full_context_attention is None
+    from seq2seq.app.figures import word_alignment_html
+    from seq2seq.app.predict import predict
+
+    html = word_alignment_html(predict(tr, "三一四五二", beam_size=1))
+    words = word_alignment(t.source_tokens, t.target_tokens, t.full_context_attention, method=method)
+    first = t.text.split()[0]
+    linked = "".join(source_words(t.source_tokens)[i] for i, j in words if j == 0)
+    assert "full context" in html and f"{first} &rarr; {linked}<" in html and linked
+    # A result without the full-context pass cannot be read with a full-context method: a clear error.
+    with pytest.raises(ValueError, match="full-context attention"):
+        alignment_line([tr.translate(["三一四"], return_attention=True)[0].__class__(
+            "x", t.source_tokens, t.target_tokens, t.cross_attention, 0.0, 0.0)], method=method)

@@ -113,3 +113,34 @@ def test_positions_beyond_max_len_raise():
     model = random_model(max_len=8)
     with pytest.raises(ValueError, match="max_len"):
         model(random_batch(0, 1, 9, 40), torch.full((1, 2), BOS_ID))
+
+
+def test_full_context_pass_sees_later_target_pieces_and_ignores_target_padding():
+    """The alignment pass (model.FullContext): layer l's cross-attention when its self-attention is unmasked."""
+    model = random_model()
+    src = random_batch(9, 2, 7, 40)
+    tgt = random_batch(10, 2, 6, 48)
+    layer = 1
+    logits, full = model(src, tgt, full_context_layer=layer)
+    assert torch.equal(logits, model(src, tgt))  # the translation pass is untouched
+    assert full.shape == (2, 4, 6, 7) and torch.allclose(full.sum(-1), torch.ones(2, 4, 6))
+    # Reference: the same layer on the causal pass's input, with a mask that hides nothing.
+    src_mask = model.src_mask(src)
+    inputs = []
+    hook = model.decoder.layers[layer].register_forward_pre_hook(lambda mod, args: inputs.append(args[0]))
+    model(src, tgt)
+    hook.remove()
+    cross_kv = model.decoder.layers[layer].src_attn.project_kv(model.encode(src, src_mask))
+    ref = model.decoder.layers[layer].full_context_cross_attention(inputs[0], cross_kv, src_mask, None)
+    assert torch.allclose(full, ref, atol=1e-6)
+    # The last position sees the whole target in both passes; an earlier one sees later pieces only here.
+    _, causal = model(src, tgt, return_attention=True)
+    assert torch.allclose(full[:, :, -1], causal[layer][:, :, -1], atol=1e-5)
+    changed = tgt.clone()
+    changed[:, -1] = (tgt[:, -1] + 1) % 48
+    _, full2 = model(src, changed, full_context_layer=layer)
+    assert not torch.allclose(full[:, :, 2], full2[:, :, 2], atol=1e-4)
+    # Target padding is hidden: a padded row gives the unpadded row's weights on its real positions.
+    padded = torch.cat([tgt, torch.zeros(2, 3, dtype=torch.long)], dim=1)
+    _, full3 = model(src, padded, full_context_layer=layer)
+    assert torch.allclose(full3[:, :, :6], full, atol=1e-5)

@@ -104,7 +104,10 @@ def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None) 
     for s in pred.sentences:
         if not s.target_tokens:
             continue
-        links = word_alignment(s.source_tokens, s.target_tokens, s.attention, method=method)
+        att = s.full_context_attention if method.full_context else s.attention
+        if att is None:  # a full-context method on a prediction made without that pass
+            continue
+        links = word_alignment(s.source_tokens, s.target_tokens, att, method=method)
         zh_words, en_words = source_words(s.source_tokens), target_words(s.target_tokens)
         parts.append(f"<p><b>{html.escape(s.source)}</b><br>")
         for j, word in enumerate(en_words):

@@ -268,7 +268,8 @@ def build_demo(translator, model_name: str = "default"):
                 raise gr.Error("Sorry, something went wrong while scoring. Please try again.")
             a = scored.alignment
             pred = Prediction(scored.text, [SentenceResult(scored.source, scored.text, a.source_tokens,
-                                                           a.target_tokens, a.cross_attention, [])],
+                                                           a.target_tokens, a.cross_attention, [],
+                                                           a.full_context_attention)],
                               align_method=translator.align_method)
             return (scored_pieces_html(scored), alignment_figure(pred, layer_choice, head_choice),
                     word_alignment_html(pred))

@@ -37,6 +37,7 @@ class SentenceResult:
     target_tokens: list[str]
     attention: np.ndarray  # [layers, heads, T, S]
     nbest: list[tuple[str, float, float]]  # (text, normalized score, log-prob)
+    full_context_attention: Optional[np.ndarray] = None  # [layers, heads, T, S]: a full-context head links from it
 
 
 @dataclass
@@ -113,7 +114,7 @@ def translate_requests(translator, requests: list[Request]) -> list[list]:
 
 def finish(translator, request: Request, outs: list) -> Prediction:
     results = [SentenceResult(src, t.text, t.source_tokens, t.target_tokens, t.cross_attention,
-                              [(h.text, h.normalized_score, h.score) for h in t.nbest])
+                              [(h.text, h.normalized_score, h.score) for h in t.nbest], t.full_context_attention)
                for src, t in zip(request.sentences, outs)]
     return Prediction(" ".join(r.text for r in results), results, request.notes, time.perf_counter() - request.t0,
                       getattr(translator, "align_method", None))

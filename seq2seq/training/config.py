@@ -54,7 +54,9 @@ DEFAULTS: dict = {
         "tensorboard": False,
     },
     # Alignment loss (Garg et al. 2019): weight λ (0 = off), decoder layer (None = penultimate) and head.
-    "alignment": {"weight": 0.0, "layer": None, "head": 0},
+    # full_context: the head learns (and links) in a second pass of its layer whose self-attention sees the
+    # whole target, as in Garg et al. 2019; false: in the ordinary causal pass, read one row later (Shift-Att)
+    "alignment": {"weight": 0.0, "layer": None, "head": 0, "full_context": False},
     "eval": {"beam_size": 1, "max_sentences": 0, "max_tokens": 6000, "length_penalty": 1.0},
     "decoding": dict(DECODING_DEFAULTS),
 }
@@ -152,6 +154,19 @@ def load_config(path: Optional[str], overrides: list[str] = ()) -> dict:
     for split in ("train", "dev"):
         cfg["data"][split] = expand_globs(cfg["data"].get(split) or [])
     return cfg
+
+
+# Options added after a run may have been saved, with the value that reproduces how such runs behaved.
+BEFORE_OPTION = {("train", "length_bucket"): 1}
+
+
+def complete_saved(saved: dict) -> dict:
+    """A run's saved config (``--resume``), completed for options added since it was saved: first with the
+    behaviour the run had (:data:`BEFORE_OPTION`), then with :data:`DEFAULTS`."""
+    saved = copy.deepcopy(saved)
+    for (section, key), value in BEFORE_OPTION.items():
+        saved.setdefault(section, {}).setdefault(key, value)
+    return deep_merge(copy.deepcopy(DEFAULTS), saved)
 
 
 def parse_duration(text) -> Optional[float]:

@@ -25,7 +25,7 @@ from ..model_dir import FolderConfig, recover_dir
 from ..tokenizer import EOS_ID, PAD_ID
 from .alignment import resolve_layer
 from .checkpoints import STATE_FILE, Checkpointer, TrainState, gather_rng, restore
-from .config import parse_duration
+from .config import complete_saved, parse_duration
 from .data import get_tokenizers, load_dev_sets, load_training_pairs
 from .evaluation import dev_loss, greedy_scores
 from .runtime import Dist, Logger, setup_distributed
@@ -99,7 +99,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     if resume and resume_dir is None:
         log(f"--resume: no {last_dir}/{STATE_FILE} yet, starting from scratch")
     if resume_dir is not None:  # the run's own config wins over the one given, except for stopping/eval settings
-        saved = json.loads((resume_dir / "config.json").read_text())["extra"]["train_config"]
+        saved = complete_saved(json.loads((resume_dir / "config.json").read_text())["extra"]["train_config"])
         for key in RESUMABLE_OVERRIDES:
             saved["train"][key] = tcfg[key]
         cfg, tcfg = saved, saved["train"]
@@ -140,7 +140,8 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     # ---- model, optimizer, state
     model = EncoderDecoder(mcfg).to(dist.device)
     log(f"model: {model.num_parameters() / 1e6:.2f}M parameters ({mcfg})")
-    align = AlignmentTarget(align_weight, resolve_layer(acfg.get("layer"), mcfg.n_dec_layers), int(acfg.get("head") or 0))
+    align = AlignmentTarget(align_weight, resolve_layer(acfg.get("layer"), mcfg.n_dec_layers), int(acfg.get("head") or 0),
+                            bool(acfg.get("full_context")))
     if not 0 <= align.head < mcfg.n_heads:
         raise DataError(f"alignment.head={align.head} does not exist: the model has {mcfg.n_heads} heads")
     if tcfg.get("init_from") and resume_dir is None:
@@ -174,7 +175,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     save_every = int(tcfg.get("save_every") or eval_every)
     folder_cfg = FolderConfig(model=mcfg, t2s=cfg["tokenizer"].get("t2s", True), decoding=dict(cfg["decoding"]),
                               alignment=({"method": "head", "layer": align.layer, "head": align.head, "shift": True,
-                                          "symmetrize": "grow-diag"}  # both directions: model card, AER table
+                                          "full_context": align.full_context, "symmetrize": "grow-diag"}  # both directions: model card, AER table
                                          if align_weight > 0 else {}),
                               extra={"train_config": cfg, "data_counts": counts})
     ckpt = Checkpointer(out, model, opt, sched, (src_proto, tgt_proto), folder_cfg, cfg,

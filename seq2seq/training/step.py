@@ -33,6 +33,7 @@ class AlignmentTarget:
     weight: float
     layer: int
     head: int
+    full_context: bool = False  # learn in the layer's full-context pass (model.FullContext), not the causal one
 
 
 def forward_backward(net, ddp, batches: Sequence, src_ids, tgt_ids, links: Optional[list], device, autocast,
@@ -51,14 +52,17 @@ def forward_backward(net, ddp, batches: Sequence, src_ids, tgt_ids, links: Optio
         sync = nullcontext() if ddp is None or j == len(batches) - 1 else ddp.no_sync()
         with sync:
             with autocast():
-                if use_links:
+                if use_links and align.full_context:
+                    logits, head_weights = net(src, tin, full_context_layer=align.layer)
+                elif use_links:
                     logits, weights = net(src, tin, return_attention=True)
+                    head_weights = weights[align.layer]
                 else:
                     logits = net(src, tin)
             loss = token_loss(logits, tout, label_smoothing)
             total = loss
             if use_links:
-                a_loss = alignment_loss(weights[align.layer][:, align.head], batch[3])
+                a_loss = alignment_loss(head_weights[:, align.head], batch[3])
                 total = loss + align.weight * a_loss
                 total_al += a_loss.item()
             (total * world / global_tgt).backward()
