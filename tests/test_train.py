@@ -153,6 +153,18 @@ def test_clear_errors(tmp_path, capsys):
     assert "source file not found" in err and "nodev.zh" in err
     assert main(["--config", TINY, "--output-dir", out, "--max-time", "soon"]) == 2
     assert "cannot read duration" in capsys.readouterr().err
+    assert main(["--config", TINY, "--output-dir", out, "train.max_steps=0", "train.cooldown_steps=5"]) == 2
+    assert "cooldown_steps needs --max-steps" in capsys.readouterr().err
+
+
+def test_cooldown_takes_the_lr_linearly_to_zero_at_max_steps():
+    from seq2seq.training.loop import lr_lambda
+
+    plain, cool = lr_lambda(10), lr_lambda(10, max_steps=100, cooldown=20)
+    assert [cool(s) for s in (0, 9, 50, 80)] == [plain(s) for s in (0, 9, 50, 80)]
+    assert cool(90) == pytest.approx(plain(90) * 0.5) and cool(99) == pytest.approx(plain(99) / 20) and cool(100) == 0
+    with pytest.raises(ValueError, match="max_steps"):
+        lr_lambda(10, 0, 20)
 
 
 def test_parse_duration():

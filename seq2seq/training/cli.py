@@ -56,6 +56,8 @@ def main(argv=None) -> int:
         cfg["train"]["max_steps"] = args.max_steps
     try:
         parse_duration(cfg["train"].get("max_time"))
+        if cfg["train"].get("cooldown_steps") and not cfg["train"].get("max_steps"):
+            raise ValueError("train.cooldown_steps needs --max-steps (train.max_steps): the cooldown ends there")
     except ValueError as e:
         print(f"seq2seq-train: {e}", file=sys.stderr)
         return 2

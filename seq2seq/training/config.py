@@ -40,6 +40,7 @@ DEFAULTS: dict = {
         "init_from": None,  # a model folder to start from (warm start; its tokenizers are used)
         "save_minutes": 10,  # also save DIR/last every this many minutes (0 = only at save_every)
         "max_steps": 0,  # 0 = no limit
+        "cooldown_steps": 0,  # the last this many steps before max_steps take the lr linearly to 0 (0 = none)
         "max_epochs": 0,
         "max_time": None,  # e.g. "2h", "90m"
         "precision": "bf16",  # bf16 autocast or fp32

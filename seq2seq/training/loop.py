@@ -33,7 +33,7 @@ from .step import AlignmentTarget, forward_backward
 
 # Settings a resumed run takes from the command line rather than from the run's own saved config.
 RESUMABLE_OVERRIDES = ("max_steps", "max_epochs", "max_time", "patience", "eval_every", "save_every", "log_every",
-                       "save_minutes")
+                       "save_minutes", "cooldown_steps")
 # What makes a folder hold a run (a start that failed before saving anything leaves only train.log),
 # and what ``--overwrite`` removes (nothing else).
 RUN_FILES = ("last", "last.old", "best", "best.old", "checkpoints", "tokenizers")
@@ -49,10 +49,19 @@ class RunFolderError(DataError):
     """The output folder holds another run, or another process is writing into it."""
 
 
-def lr_lambda(warmup: int):
-    """Inverse-square-root ("Noam") schedule, as a factor of the peak lr: linear warmup, then 1/sqrt(step)."""
+def lr_lambda(warmup: int, max_steps: int = 0, cooldown: int = 0):
+    """Inverse-square-root ("Noam") schedule, as a factor of the peak lr: linear warmup, then 1/sqrt(step).
+    ``cooldown`` > 0: the last ``cooldown`` steps before ``max_steps`` also scale it linearly down to 0, as
+    warmup-stable-decay schedules end (Hägele et al. 2024); a resumed run may add it (``train.cooldown_steps``)."""
     warmup = max(1, warmup)
-    return lambda step: min((step + 1) / warmup, math.sqrt(warmup / (step + 1)))
+    if cooldown and not max_steps:
+        raise ValueError("train.cooldown_steps needs train.max_steps (--max-steps): the cooldown ends there")
+
+    def factor(step: int) -> float:
+        f = min((step + 1) / warmup, math.sqrt(warmup / (step + 1)))
+        return f * min(1.0, max(0.0, (max_steps - step) / cooldown)) if cooldown else f
+
+    return factor
 
 
 def prepare_output(out: Path, resume: bool, overwrite: bool, dist: Dist):
@@ -148,7 +157,8 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
         warm_start(model, tcfg["init_from"], log)
     opt = torch.optim.Adam(model.parameters(), lr=tcfg["lr"], betas=tuple(tcfg["adam_betas"]), eps=tcfg["adam_eps"],
                            weight_decay=tcfg["weight_decay"])
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tcfg["warmup_steps"]))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tcfg["warmup_steps"], int(tcfg.get("max_steps") or 0),
+                                                             int(tcfg.get("cooldown_steps") or 0)))
     state = TrainState()
     if resume_dir is not None:
         state = restore(resume_dir, model, opt, sched, dist.rank)
