@@ -50,11 +50,12 @@ class AlignMethod:
     min_weight: float = 0.0  # a target piece whose largest weight is below this links to nothing
     symmetrize: str = ""  # "": target -> source argmax only; "intersection" or "grow-diag": combined with source -> target
     full_context: bool = False  # read the full-context cross-attention (model.FullContext), not the causal one
+    null: bool = False  # a target piece whose attention peaks on the source </s> links nothing (alignment.null_to_eos)
 
     @property
     def name(self) -> str:
         """For reports, with layers and heads numbered from 1 (``layer``/``head`` fields count from 0)."""
-        sure = (", full context" if self.full_context else "") + (
+        sure = (", full context" if self.full_context else "") + (", </s> = no link" if self.null else "") + (
             f", both ways ({self.symmetrize})" if self.symmetrize else "") + (
             f", weight ≥ {self.min_weight:g}" if self.min_weight else "")
         if self.label:
@@ -72,7 +73,7 @@ class AlignMethod:
             return cls(layer, head, shift, label=f"alignment head (layer {layer + 1}, head {head + 1}"
                                                  + (", shifted)" if shift else ")"),
                        min_weight=float(alignment.get("min_weight", 0.0)), symmetrize=str(alignment.get("symmetrize", "")),
-                       full_context=bool(alignment.get("full_context", False)))
+                       full_context=bool(alignment.get("full_context", False)), null=bool(alignment.get("null", False)))
         return DEFAULT_RAW
 
 
@@ -127,6 +128,10 @@ def piece_alignment(source_tokens: Sequence[str], target_tokens: Sequence[str], 
     if not src_ok.any():
         return []
     tgt_ok = np.array([t not in SPECIAL for t in target_tokens])
+    if m.null:  # a piece that looks at the source </s> most is linked to nothing, in both directions
+        eos = np.array([t == "</s>" for t in source_tokens])
+        if eos.any():
+            tgt_ok &= att[:, eos].max(-1) < np.where(src_ok[None, :], att, -1.0).max(-1)
     att = np.where(src_ok[None, :] & tgt_ok[:, None], att, -1.0)
     best = att.argmax(-1)
     forward = {(int(best[j]), j) for j in range(len(target_tokens)) if tgt_ok[j] and att[j, best[j]] >= m.min_weight}

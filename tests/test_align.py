@@ -123,6 +123,28 @@ def test_alignment_loss_is_smallest_at_the_link_distribution():
     assert alignment_loss(torch.full((1, 3, 3), 1 / 3), torch.zeros(1, 3, 3)) == 0  # no links, no loss
 
 
+def test_unlinked_target_pieces_learn_the_source_eos_and_then_link_nothing():
+    # pair 0: 3 source pieces + </s> at 3, target pieces 0..2 of which piece 1 has no link; pair 1 has no links at all
+    gold = link_targets([[(0, 0), (2, 2)], []], tgt_len=5, src_len=5, unlinked_to=[(3, 3), (4, 4)])
+    assert torch.equal(gold[0, 2], torch.tensor([0, 0, 0, 1.0, 0]))  # piece 1 (row 2) -> </s>
+    assert gold[0, 1, 0] == 1 and gold[0, 3, 2] == 1 and gold[0, 4].sum() == 0  # row 4: beyond the 3 pieces
+    assert gold[1].sum() == 0  # no corpus links for the pair: nothing learnt, not "all null"
+    assert torch.equal(link_targets([[(0, 0), (2, 2)]], 5, 5)[0, 2], torch.zeros(5))  # off: as before
+    *_, batch_gold = collate([0], [[5, 6, 7, EOS_ID]], [[8, 9, 10]], "cpu", [[(0, 0), (2, 2)]], null_to_eos=True)
+    assert torch.equal(batch_gold[0, :4], gold[0, :4, :4])  # training's batches: </s> is the source's last piece
+    # Reading: a piece whose attention peaks on </s> is linked to nothing, in either direction.
+    src, tgt = ["▁我", "喜欢", "▁猫", "</s>"], ["▁I", "▁like", "▁the", "▁cats", "</s>"]
+    att = np.array([[0.7, 0.1, 0.1, 0.1], [0.1, 0.8, 0.05, 0.05], [0.05, 0.05, 0.3, 0.6], [0.1, 0.1, 0.7, 0.1],
+                    [0.25, 0.25, 0.25, 0.25]], dtype=np.float32)[None, None]
+    from seq2seq.align import piece_alignment
+
+    plain = AlignMethod(0, 0, False, symmetrize="grow-diag")
+    null = AlignMethod(0, 0, False, symmetrize="grow-diag", null=True)
+    assert (2, 2) in piece_alignment(src, tgt, att, method=plain)
+    assert piece_alignment(src, tgt, att, method=null) == [(0, 0), (1, 1), (2, 3)]
+    assert AlignMethod.from_config({"method": "head", "layer": 0, "head": 0, "null": True}).null
+
+
 # ---------------------------------------------------------------------------------------------- forced alignment
 
 DIGITS = {"一": "one", "二": "two", "三": "three", "四": "four", "五": "five", "六": "six", "七": "seven", "八": "eight"}

@@ -24,10 +24,14 @@ import torch
 from torch import Tensor
 
 
-def link_targets(batch_links: Sequence[Optional[Sequence[tuple[int, int]]]], tgt_len: int, src_len: int) -> Tensor:
+def link_targets(batch_links: Sequence[Optional[Sequence[tuple[int, int]]]], tgt_len: int, src_len: int,
+                 unlinked_to: Optional[Sequence[tuple[int, int]]] = None) -> Tensor:
     """Gold attention [B, T, S] over decoder positions from (source piece, target piece) links: row
     j + 1 holds piece j's links, normalised to sum to 1; rows without links are zero.  Links outside
-    the (padded) lengths are dropped."""
+    the (padded) lengths are dropped.  ``unlinked_to`` (per example: the source ``</s>`` position and the
+    number of target pieces): in a pair that has links, a target piece without any learns to look at the
+    source ``</s>`` instead, the null word of statistical aligners (``alignment.null_to_eos``), so that the
+    head can say "no link", as the teacher did."""
     gold = torch.zeros(len(batch_links), tgt_len, src_len)
     rows, ts, ss = [], [], []
     for b, links in enumerate(batch_links):
@@ -36,6 +40,14 @@ def link_targets(batch_links: Sequence[Optional[Sequence[tuple[int, int]]]], tgt
                 rows.append(b)
                 ts.append(j + 1)
                 ss.append(i)
+        if unlinked_to is not None and links:
+            eos, n = unlinked_to[b]
+            linked = {j for _, j in links}
+            for j in range(min(n, tgt_len - 1)):
+                if j not in linked:
+                    rows.append(b)
+                    ts.append(j + 1)
+                    ss.append(eos)
     if rows:
         gold[rows, ts, ss] = 1.0
     return gold / gold.sum(-1, keepdim=True).clamp_min(1.0)

@@ -57,7 +57,9 @@ DEFAULTS: dict = {
     # Alignment loss (Garg et al. 2019): weight λ (0 = off), decoder layer (None = penultimate) and head.
     # full_context: the head learns (and links) in a second pass of its layer whose self-attention sees the
     # whole target, as in Garg et al. 2019; false: in the ordinary causal pass, read one row later (Shift-Att)
-    "alignment": {"weight": 0.0, "layer": None, "head": 0, "full_context": False},
+    # null_to_eos: target pieces the corpus alignment leaves unlinked learn to look at the source </s>, and a
+    # piece whose head looks there most links nothing
+    "alignment": {"weight": 0.0, "layer": None, "head": 0, "full_context": False, "null_to_eos": False},
     "eval": {"beam_size": 1, "max_sentences": 0, "max_tokens": 6000, "length_penalty": 1.0},
     "decoding": dict(DECODING_DEFAULTS),
 }

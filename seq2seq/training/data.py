@@ -111,9 +111,10 @@ def get_tokenizers(cfg: dict, out: Path, pairs, resume_dir: Optional[Path], dist
     return SubwordTokenizer(src_proto, t2s=tc.get("t2s", True)), SubwordTokenizer(tgt_proto), src_proto, tgt_proto
 
 
-def collate(idx, src_ids, tgt_ids, device, links=None):
+def collate(idx, src_ids, tgt_ids, device, links=None, null_to_eos: bool = False):
     """Padded (src, decoder input = BOS + y, decoder target = y + EOS); with ``links``, also the gold
-    alignment [B, T, S] of :func:`~seq2seq.training.alignment.link_targets`."""
+    alignment [B, T, S] of :func:`~seq2seq.training.alignment.link_targets` (``null_to_eos``: unlinked
+    target pieces point at the source ``</s>``)."""
     n = len(idx)
     s_len = max(len(src_ids[i]) for i in idx)
     t_len = max(len(tgt_ids[i]) for i in idx) + 1
@@ -128,7 +129,8 @@ def collate(idx, src_ids, tgt_ids, device, links=None):
         tout[row, : len(t)] = torch.as_tensor(t)
         tout[row, len(t)] = EOS_ID
     if links is not None:
-        gold = link_targets([links[i] for i in idx], t_len, s_len)
+        null = [(len(src_ids[i]) - 1, len(tgt_ids[i])) for i in idx] if null_to_eos else None
+        gold = link_targets([links[i] for i in idx], t_len, s_len, null)
         return src.to(device), tin.to(device), tout.to(device), gold.to(device)
     return src.to(device), tin.to(device), tout.to(device)
 

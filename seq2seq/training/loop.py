@@ -150,7 +150,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     model = EncoderDecoder(mcfg).to(dist.device)
     log(f"model: {model.num_parameters() / 1e6:.2f}M parameters ({mcfg})")
     align = AlignmentTarget(align_weight, resolve_layer(acfg.get("layer"), mcfg.n_dec_layers), int(acfg.get("head") or 0),
-                            bool(acfg.get("full_context")))
+                            bool(acfg.get("full_context")), bool(acfg.get("null_to_eos")))
     if not 0 <= align.head < mcfg.n_heads:
         raise DataError(f"alignment.head={align.head} does not exist: the model has {mcfg.n_heads} heads")
     if tcfg.get("init_from") and resume_dir is None:
@@ -185,7 +185,8 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     save_every = int(tcfg.get("save_every") or eval_every)
     folder_cfg = FolderConfig(model=mcfg, t2s=cfg["tokenizer"].get("t2s", True), decoding=dict(cfg["decoding"]),
                               alignment=({"method": "head", "layer": align.layer, "head": align.head, "shift": True,
-                                          "full_context": align.full_context, "symmetrize": "grow-diag"}  # both directions: model card, AER table
+                                          "full_context": align.full_context, "null": align.null_to_eos,
+                                          "symmetrize": "grow-diag"}  # both directions: model card, AER table
                                          if align_weight > 0 else {}),
                               extra={"train_config": cfg, "data_counts": counts})
     ckpt = Checkpointer(out, model, opt, sched, (src_proto, tgt_proto), folder_cfg, cfg,

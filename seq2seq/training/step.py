@@ -34,6 +34,7 @@ class AlignmentTarget:
     layer: int
     head: int
     full_context: bool = False  # learn in the layer's full-context pass (model.FullContext), not the causal one
+    null_to_eos: bool = False  # unlinked target pieces learn to look at the source </s> ("no link")
 
 
 def forward_backward(net, ddp, batches: Sequence, src_ids, tgt_ids, links: Optional[list], device, autocast,
@@ -47,7 +48,8 @@ def forward_backward(net, ddp, batches: Sequence, src_ids, tgt_ids, links: Optio
     total_tr = total_al = 0.0
     use_links = links is not None and align is not None and align.weight > 0
     for j, b in enumerate(batches):
-        batch = collate(b.indices, src_ids, tgt_ids, device, links if use_links else None)
+        batch = collate(b.indices, src_ids, tgt_ids, device, links if use_links else None,
+                        null_to_eos=use_links and align.null_to_eos)
         src, tin, tout = batch[:3]
         sync = nullcontext() if ddp is None or j == len(batches) - 1 else ddp.no_sync()
         with sync:
