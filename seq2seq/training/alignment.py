@@ -7,13 +7,22 @@ cross-entropy between it and the head's attention row t+1:
     L_align = - sum_t sum_s  gold[t, s] * log attn[t + 1, s]
 
 Row t+1 is the decoder position whose *input* is piece t (row t predicts piece t and has not seen
-it).  Reading a piece's alignment where the decoder reads it is "Shift-Att" (Chen et al. 2020); it
-gives the head what Garg et al. give theirs with a second, unmasked decoder pass (the piece itself in
-view) at no extra cost.  The last target position (</s>) is never an input, so the alignment of every
-real piece exists, in training and in decoding alike.
+it): reading a piece's alignment where the decoder reads it is "Shift-Att" (Chen et al. 2020).  The
+last target position (</s>) is never an input, so the alignment of every real piece exists.
 
-summed over the batch, divided like the translation loss by the batch's target tokens, and added to
-it with weight ``alignment.weight`` (λ).  Target pieces without links (and ``</s>``) add nothing.
+Two options (``alignment.*``, both on for new runs):
+
+- ``full_context``: the attention comes from a second pass of the head's layer whose self-attention
+  sees the whole target, not only the pieces up to t (Garg et al.'s alignment pass; ``model.FullContext``).
+  It costs one extra self- and cross-attention sublayer per step; links are read from the same pass
+  (forced alignment, or one teacher-forced pass over a finished translation).
+- ``null_to_eos``: a target piece that the corpus alignment leaves unlinked (about 15% of them: "the",
+  "of", commas) learns to look at the source ``</s>``, the null word of statistical aligners, and a piece
+  whose head looks there most is linked to nothing.  Without it the head links every piece somewhere.
+
+The loss is summed over the batch, divided like the translation loss by the batch's target tokens, and
+added to it with weight ``alignment.weight`` (λ).  Target pieces without links (and ``</s>``) add nothing,
+unless ``null_to_eos``; pairs without any links (a source with no links file) add nothing either.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ DEFAULTS: dict = {
     # whole target, as in Garg et al. 2019; false: in the ordinary causal pass, read one row later (Shift-Att)
     # null_to_eos: target pieces the corpus alignment leaves unlinked learn to look at the source </s>, and a
     # piece whose head looks there most links nothing
-    "alignment": {"weight": 0.0, "layer": None, "head": 0, "full_context": False, "null_to_eos": False},
+    "alignment": {"weight": 0.0, "layer": None, "head": 0, "full_context": True, "null_to_eos": True},
     "eval": {"beam_size": 1, "max_sentences": 0, "max_tokens": 6000, "length_penalty": 1.0},
     "decoding": dict(DECODING_DEFAULTS),
 }
@@ -160,7 +160,7 @@ def load_config(path: Optional[str], overrides: list[str] = ()) -> dict:
 
 
 # Options added after a run may have been saved, with the value that reproduces how such runs behaved.
-BEFORE_OPTION = {("train", "length_bucket"): 1}
+BEFORE_OPTION = {("train", "length_bucket"): 1, ("alignment", "full_context"): False, ("alignment", "null_to_eos"): False}
 
 
 def complete_saved(saved: dict) -> dict:
