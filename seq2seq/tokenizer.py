@@ -22,6 +22,7 @@ Input normalisation, chosen deliberately:
 from __future__ import annotations
 
 import io
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -92,6 +93,19 @@ def train_sentencepiece(texts: Iterable[str], vocab_size: int, *, character_cove
     if not sentences:
         raise ValueError("cannot train a sentencepiece model on no text")
     out = io.BytesIO()
+    try:
+        _train(sentences, out, vocab_size, model_type, character_coverage, byte_fallback, max_sentences)
+    except RuntimeError as e:
+        need = re.search(r"required_chars\. (\d+) vs (\d+)", str(e))
+        if need is None:
+            raise
+        raise ValueError(f"a vocabulary of {vocab_size} pieces is smaller than the {need.group(2)} characters "
+                         f"(with special pieces) that character coverage {character_coverage} needs on this text: "
+                         "raise the vocabulary size (tokenizer.src_vocab_size / tgt_vocab_size)") from None
+    return out.getvalue()
+
+
+def _train(sentences, out, vocab_size, model_type, character_coverage, byte_fallback, max_sentences) -> None:
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(sentences),
         model_writer=out,
@@ -108,7 +122,6 @@ def train_sentencepiece(texts: Iterable[str], vocab_size: int, *, character_cove
         num_threads=2,
         minloglevel=2,
     )
-    return out.getvalue()
 
 
 ZH_CHARACTER_COVERAGE = 0.9995

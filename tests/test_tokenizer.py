@@ -64,3 +64,11 @@ def test_shared_vocabulary():
 def test_empty_corpus_is_an_error():
     with pytest.raises(ValueError, match="no text"):
         train_tokenizers(["", " "], ["x"], 50, 50)
+
+
+def test_vocabulary_smaller_than_the_characters_is_a_clear_error():
+    # 600 distinct characters, each many times: character coverage 0.9995 needs all of them.
+    chars = [chr(0x4E00 + i) for i in range(600)]
+    zh = ["".join(chars[(i * 7 + k) % 600] for k in range(20)) for i in range(600)]
+    with pytest.raises(ValueError, match=r"smaller than the \d+ characters.*src_vocab_size"):
+        train_tokenizers(zh, ["a b c"] * 600, 300, 50)

@@ -232,3 +232,28 @@ def test_missing_tensorboard_names_the_extra(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import fails as if not installed
     assert main(["--config", TINY, "--output-dir", str(tmp_path / "run"), "train.tensorboard=true"]) == 2
     assert "seq2seq[tensorboard]" in capsys.readouterr().err
+
+
+def test_source_weights_up_and_down_sample(tmp_path):
+    from seq2seq.data import DataError
+    from seq2seq.training.data import load_training_pairs
+
+    def write(name, n):
+        (tmp_path / f"{name}.zh").write_text("".join(f"第{name}{i}句。\n" for i in range(n)), encoding="utf-8")
+        (tmp_path / f"{name}.en").write_text("".join(f"Sentence {name} {i}.\n" for i in range(n)), encoding="utf-8")
+        return {"name": name, "src": str(tmp_path / f"{name}.zh"), "tgt": str(tmp_path / f"{name}.en")}
+
+    specs = [write("a", 10) | {"weight": 2.5}, write("b", 20) | {"weight": 0.25}, write("c", 4)]
+    cfg = load_config(None, [])
+    cfg["data"]["train"] = specs
+    pairs, counts, _ = load_training_pairs(cfg, lambda *a, **k: None)
+    assert counts == {"a": 10, "b": 20, "c": 4}  # kept pairs before weighting
+    per = {name: [p for p in pairs if f" {name} " in p[1]] for name in "abc"}
+    assert [len(per[n]) for n in "abc"] == [25, 5, 4]
+    assert all(per["a"].count(p) in (2, 3) for p in set(per["a"])) and len(set(per["a"])) == 10
+    assert len(set(per["b"])) == 5
+    again, _, _ = load_training_pairs(cfg, lambda *a, **k: None)
+    assert again == pairs  # the sample is fixed by the seed
+    cfg["data"]["train"][2]["weight"] = 0
+    with pytest.raises(DataError, match="weight must be > 0"):
+        load_training_pairs(cfg, lambda *a, **k: None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +32,16 @@ def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], 
     specs = cfg["data"].get("train") or []
     if not specs:
         raise DataError("the config lists no training data (data.train)")
-    pairs, counts, links = [], {}, []
-    for spec in specs:
+    pairs, counts, links, origin = [], {}, [], []
+    for n_spec, spec in enumerate(specs):
+        if float(spec.get("weight", 1.0)) <= 0:
+            raise DataError(f"{source_name(spec)}: weight must be > 0 (leave a source out of data.train to drop it)")
         raw = load_source(spec)
         kept, report, index = clean_pairs_indexed(raw, clean)
         log(format_report(source_name(spec), len(raw), report, len(kept)))
         counts[source_name(spec)] = len(kept)
         pairs.extend(kept)
+        origin.extend([n_spec] * len(kept))
         if spec.get("links"):
             if not Path(spec["links"]).is_file():
                 raise DataError(f"links file not found: {spec['links']} (make it with scripts/align_corpus.py)")
@@ -58,12 +62,31 @@ def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], 
         keep = sorted(seen.values())
         if len(keep) != len(pairs):
             log(f"data: {len(pairs) - len(keep)} duplicates across sources removed")
-            pairs, links = [pairs[k] for k in keep], [links[k] for k in keep]
+            pairs, links, origin = [pairs[k] for k in keep], [links[k] for k in keep], [origin[k] for k in keep]
+    pairs, links = _apply_weights(specs, pairs, links, origin, cfg.get("seed", 1), log)
     if not pairs:
         raise DataError("no training pairs are left after cleaning: check data.train and data.clean")
     n_links = sum(ls is not None for ls in links)
     log(f"data: {len(pairs)} training pairs in total" + (f", {n_links} with alignment links" if n_links else ""))
     return pairs, counts, links
+
+
+def _apply_weights(specs, pairs, links, origin, seed: int, log: Logger):
+    """Up- or down-sample sources by their ``weight`` (default 1): weight 2.5 = every pair twice, plus a
+    random half of them once more; weight 0.3 = a random 30%.  The sample is fixed by the seed."""
+    weights = [float(spec.get("weight", 1.0)) for spec in specs]
+    if all(w == 1.0 for w in weights):
+        return pairs, links
+    rng = random.Random(seed)
+    keep: list[int] = []
+    for n_spec, w in enumerate(weights):
+        own = [k for k, o in enumerate(origin) if o == n_spec]
+        whole, part = int(w), w - int(w)
+        chosen = own * whole + sorted(rng.sample(own, round(part * len(own))))
+        if w != 1.0:
+            log(f"data {source_name(specs[n_spec])}: weight {w:g}, {len(own)} -> {len(chosen)} pairs")
+        keep.extend(chosen)
+    return [pairs[k] for k in keep], [links[k] for k in keep]
 
 
 def load_dev_sets(cfg: dict, src_tok: SubwordTokenizer, tgt_tok: SubwordTokenizer, limit: int) -> list[DevSet]:
