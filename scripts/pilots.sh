@@ -31,9 +31,8 @@ arm cedict-bible alignment.weight=0.1 "data.train=$with_extra"  # extra register
 arm dropout-0.1 alignment.weight=0.1 model.dropout=0.1
 arm no-align alignment.weight=0           # what the alignment loss costs in BLEU
 arm align-0.5                             # = configs/zh-en.yaml (the shipped run's first PILOT_STEPS steps)
-# From scratch, with new tokenizers of 8k pieces a side and of 6k (Chinese) / 4k (English): 900 steps each (a
-# model from scratch
-# translates nothing at step 100), evaluated every 300 steps.  No alignment loss (the corpus links are on the
+# From scratch, with new tokenizers of 8k pieces a side and of 6k (Chinese) / 4k (English): 900 steps each
+# (a model from scratch translates nothing at step 100), evaluated every 300 steps.  No alignment loss (the corpus links are on the
 # shipped 8k pieces); the peak lr of the first scratch run (1e-3), with a shorter warm-up.  Compare with the
 # warm-started run at step 900 (model card, time to quality).
 scratch=(train.init_from=null alignment.weight=0 train.lr=1e-3 train.warmup_steps=400 train.length_bucket=4)

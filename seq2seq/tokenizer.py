@@ -94,34 +94,30 @@ def train_sentencepiece(texts: Iterable[str], vocab_size: int, *, character_cove
         raise ValueError("cannot train a sentencepiece model on no text")
     out = io.BytesIO()
     try:
-        _train(sentences, out, vocab_size, model_type, character_coverage, byte_fallback, max_sentences)
-    except RuntimeError as e:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(sentences),
+            model_writer=out,
+            vocab_size=vocab_size,
+            model_type=model_type,
+            character_coverage=character_coverage,
+            byte_fallback=byte_fallback,
+            normalization_rule_name="nmt_nfkc",
+            pad_id=PAD_ID, unk_id=UNK_ID, bos_id=BOS_ID, eos_id=EOS_ID,
+            pad_piece="<pad>", unk_piece="<unk>", bos_piece="<s>", eos_piece="</s>",
+            input_sentence_size=max_sentences,
+            shuffle_input_sentence=True,
+            hard_vocab_limit=False,  # small corpora (tests) may not support the full size
+            num_threads=2,
+            minloglevel=2,
+        )
+    except RuntimeError as e:  # sentencepiece's own words: "Vocabulary size is smaller than required_chars. N vs M"
         need = re.search(r"required_chars\. (\d+) vs (\d+)", str(e))
         if need is None:
             raise
         raise ValueError(f"a vocabulary of {vocab_size} pieces is smaller than the {need.group(2)} characters "
-                         f"(with special pieces) that character coverage {character_coverage} needs on this text: "
+                         f"and special pieces that character coverage {character_coverage} needs on this text: "
                          "raise the vocabulary size (tokenizer.src_vocab_size / tgt_vocab_size)") from None
     return out.getvalue()
-
-
-def _train(sentences, out, vocab_size, model_type, character_coverage, byte_fallback, max_sentences) -> None:
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(sentences),
-        model_writer=out,
-        vocab_size=vocab_size,
-        model_type=model_type,
-        character_coverage=character_coverage,
-        byte_fallback=byte_fallback,
-        normalization_rule_name="nmt_nfkc",
-        pad_id=PAD_ID, unk_id=UNK_ID, bos_id=BOS_ID, eos_id=EOS_ID,
-        pad_piece="<pad>", unk_piece="<unk>", bos_piece="<s>", eos_piece="</s>",
-        input_sentence_size=max_sentences,
-        shuffle_input_sentence=True,
-        hard_vocab_limit=False,  # small corpora (tests) may not support the full size
-        num_threads=2,
-        minloglevel=2,
-    )
 
 
 ZH_CHARACTER_COVERAGE = 0.9995

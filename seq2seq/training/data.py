@@ -32,10 +32,12 @@ def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], 
     specs = cfg["data"].get("train") or []
     if not specs:
         raise DataError("the config lists no training data (data.train)")
+    weights = [float(spec.get("weight", 1.0)) for spec in specs]
+    for spec, w in zip(specs, weights):
+        if w <= 0:
+            raise DataError(f"{source_name(spec)}: weight must be > 0 (leave a source out of data.train to drop it)")
     pairs, counts, links, origin = [], {}, [], []
     for n_spec, spec in enumerate(specs):
-        if float(spec.get("weight", 1.0)) <= 0:
-            raise DataError(f"{source_name(spec)}: weight must be > 0 (leave a source out of data.train to drop it)")
         raw = load_source(spec)
         kept, report, index = clean_pairs_indexed(raw, clean)
         log(format_report(source_name(spec), len(raw), report, len(kept)))
@@ -63,7 +65,8 @@ def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], 
         if len(keep) != len(pairs):
             log(f"data: {len(pairs) - len(keep)} duplicates across sources removed")
             pairs, links, origin = [pairs[k] for k in keep], [links[k] for k in keep], [origin[k] for k in keep]
-    pairs, links = _apply_weights(specs, pairs, links, origin, cfg.get("seed", 1), log)
+    if any(w != 1.0 for w in weights):
+        pairs, links = _apply_weights(specs, weights, pairs, links, origin, cfg.get("seed", 1), log)
     if not pairs:
         raise DataError("no training pairs are left after cleaning: check data.train and data.clean")
     n_links = sum(ls is not None for ls in links)
@@ -71,16 +74,16 @@ def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], 
     return pairs, counts, links
 
 
-def _apply_weights(specs, pairs, links, origin, seed: int, log: Logger):
-    """Up- or down-sample sources by their ``weight`` (default 1): weight 2.5 = every pair twice, plus a
-    random half of them once more; weight 0.3 = a random 30%.  The sample is fixed by the seed."""
-    weights = [float(spec.get("weight", 1.0)) for spec in specs]
-    if all(w == 1.0 for w in weights):
-        return pairs, links
+def _apply_weights(specs, weights, pairs, links, origin, seed: int, log: Logger):
+    """Up- or down-sample sources by their ``weight``: weight 2.5 = every pair twice, plus a random half of
+    them once more; weight 0.3 = a random 30%.  ``origin`` is each pair's source index; the sample is fixed
+    by the seed."""
+    by_source: list[list[int]] = [[] for _ in specs]
+    for k, o in enumerate(origin):
+        by_source[o].append(k)
     rng = random.Random(seed)
     keep: list[int] = []
-    for n_spec, w in enumerate(weights):
-        own = [k for k, o in enumerate(origin) if o == n_spec]
+    for n_spec, (w, own) in enumerate(zip(weights, by_source)):
         whole, part = int(w), w - int(w)
         chosen = own * whole + sorted(rng.sample(own, round(part * len(own))))
         if w != 1.0:
