@@ -185,9 +185,11 @@ def clean_pairs(pairs: Sequence[Pair], cfg: CleanConfig) -> tuple[list[Pair], "O
     return kept, report
 
 
-def clean_pairs_indexed(pairs: Sequence[Pair], cfg: CleanConfig) -> tuple[list[Pair], "OrderedDict[str, int]", list[int]]:
+def clean_pairs_indexed(pairs: Sequence[Pair], cfg: CleanConfig, chinese_side: int = 0,
+                        ) -> tuple[list[Pair], "OrderedDict[str, int]", list[int]]:
     """:func:`clean_pairs`, also returning the index in ``pairs`` of every kept pair (to carry
-    per-line data such as alignment links along)."""
+    per-line data such as alignment links along).  ``chinese_side``: 0 when pairs are (Chinese, English),
+    1 when they are (English, Chinese)."""
     report: OrderedDict[str, int] = OrderedDict()
     out = list(pairs)
     index = list(range(len(out)))
@@ -204,7 +206,7 @@ def clean_pairs_indexed(pairs: Sequence[Pair], cfg: CleanConfig) -> tuple[list[P
     if cfg.t2s:
         from .tokenizer import to_simplified
 
-        conv = [(to_simplified(s), t) for s, t in out]
+        conv = [(to_simplified(s), t) if chinese_side == 0 else (s, to_simplified(t)) for s, t in out]
         report["traditional->simplified (changed, not removed)"] = sum(a != b for a, b in zip(out, conv))
         out = conv
 
@@ -221,7 +223,7 @@ def clean_pairs_indexed(pairs: Sequence[Pair], cfg: CleanConfig) -> tuple[list[P
     def ratio_ok(p):
         if min(len(p[0]), len(p[1])) < cfg.ratio_min_chars:
             return True
-        r = len(p[1]) / len(p[0])
+        r = len(p[1 - chinese_side]) / len(p[chinese_side])
         return cfg.min_ratio <= r <= cfg.max_ratio
 
     step(f"length ratio outside [{cfg.min_ratio}, {cfg.max_ratio}]", ratio_ok)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .placeholders import unlabel_pieces
+
 from .model import subsequent_mask
 from .tokenizer import BOS_ID
 
@@ -58,8 +60,10 @@ def explain_cross_attention(translator, translation, layer: int, head: int, step
     if not 0 <= step < len(translation.target_tokens):
         raise ValueError(f"step must be in 0..{len(translation.target_tokens) - 1}")
     dev = translator.device
-    src = torch.tensor([translator.src_tok.sp.piece_to_id(translation.source_tokens)], device=dev)
-    tin = torch.tensor([[BOS_ID] + translator.tgt_tok.sp.piece_to_id(translation.target_tokens[:-1])], device=dev)
+    own = lambda pieces: unlabel_pieces(pieces, translation.placeholders)  # noqa: E731  the model's own pieces
+    src = torch.tensor([translator.src_tok.sp.piece_to_id(own(translation.source_tokens))], device=dev)
+    tin = torch.tensor([[BOS_ID] + translator.tgt_tok.sp.piece_to_id(own(translation.target_tokens[:-1]))],
+                       device=dev)
     src_mask = model.src_mask(src)
     memory = model.encode(src, src_mask)
     cache = model.decoder.init_cache(memory)

@@ -10,8 +10,9 @@ from typing import Optional
 
 import torch
 
-from ..corpus_align import read_links
+from ..corpus_align import read_links, tokenizer_fingerprint
 from ..data import MARKUP, CleanConfig, DataError, clean_pairs_indexed, format_report, load_source, source_name
+from ..placeholders import add_placeholder_pieces, strip_placeholder_pieces
 from ..tokenizer import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
 from .alignment import link_targets
 from .runtime import Dist, Logger
@@ -36,10 +37,11 @@ def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], 
     for spec, w in zip(specs, weights):
         if w <= 0:
             raise DataError(f"{source_name(spec)}: weight must be > 0 (leave a source out of data.train to drop it)")
+    reverse = cfg.get("direction", "zh-en") == "en-zh"
     pairs, counts, links, origin = [], {}, [], []
     for n_spec, spec in enumerate(specs):
         raw = load_source(spec)
-        kept, report, index = clean_pairs_indexed(raw, clean)
+        kept, report, index = clean_pairs_indexed(raw, clean, chinese_side=int(reverse))
         log(format_report(source_name(spec), len(raw), report, len(kept)))
         counts[source_name(spec)] = len(kept)
         pairs.extend(kept)
@@ -47,7 +49,9 @@ def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], 
         if spec.get("links"):
             if not Path(spec["links"]).is_file():
                 raise DataError(f"links file not found: {spec['links']} (make it with scripts/align_corpus.py)")
-            all_links = read_links(spec["links"])
+            all_links = read_links(spec["links"])  # (Chinese piece, English piece), as align_corpus writes them
+            if reverse:
+                all_links = [[(j, i) for i, j in ls] for ls in all_links]
             if len(all_links) != len(raw):
                 raise DataError(f"{spec['links']} has {len(all_links)} lines but {source_name(spec)} has {len(raw)} "
                                 "pairs: re-run scripts/align_corpus.py")
@@ -69,9 +73,27 @@ def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], 
         pairs, links = _apply_weights(specs, weights, pairs, links, origin, cfg.get("seed", 1), log)
     if not pairs:
         raise DataError("no training pairs are left after cleaning: check data.train and data.clean")
+    if cfg["tokenizer"].get("placeholders"):
+        pairs, links = mask_training_pairs(pairs, links, cfg["direction"].split("-")[0],
+                                           int(cfg["tokenizer"]["placeholders"]), log)
     n_links = sum(ls is not None for ls in links)
     log(f"data: {len(pairs)} training pairs in total" + (f", {n_links} with alignment links" if n_links else ""))
     return pairs, counts, links
+
+
+def mask_training_pairs(pairs, links, src_lang: str, limit: int, log: Logger):
+    """Pairs with their shared spans as placeholders (:func:`seq2seq.placeholders.mask_pair`).  A masked
+    pair's pieces moved, so it keeps no alignment links."""
+    from ..placeholders import mask_pair
+
+    out, out_links, n = [], [], 0
+    for (src, tgt), ls in zip(pairs, links):
+        ms, mt, spans = mask_pair(src, tgt, src_lang, limit)
+        out.append((ms, mt))
+        out_links.append(None if spans else ls)
+        n += bool(spans)
+    log(f"data: {n} pairs ({n / max(1, len(pairs)):.1%}) carry names or numbers as placeholders")
+    return out, out_links
 
 
 def _apply_weights(specs, weights, pairs, links, origin, seed: int, log: Logger):
@@ -108,14 +130,24 @@ def load_dev_sets(cfg: dict, src_tok: SubwordTokenizer, tgt_tok: SubwordTokenize
 
 
 def get_tokenizers(cfg: dict, out: Path, pairs, resume_dir: Optional[Path], dist: Dist, log: Logger):
+    """(source tokenizer, target tokenizer, source proto, target proto, fingerprint of the pair as the corpus
+    links know it).  The protos come from the run being resumed, the ``init_from`` folder (swapped when that
+    model translates the other way), the given files, or are trained; ``tokenizer.placeholders`` appends the
+    placeholder pieces."""
     tc = cfg["tokenizer"]
     tok_dir = out / "tokenizers"
     init = cfg["train"].get("init_from")
     if resume_dir is not None:
         src_proto, tgt_proto = (resume_dir / "source.model").read_bytes(), (resume_dir / "target.model").read_bytes()
     elif init:
+        from ..model_dir import read_folder_config
+
         src_proto, tgt_proto = (Path(init) / "source.model").read_bytes(), (Path(init) / "target.model").read_bytes()
-        log(f"tokenizers: those of {init} (train.init_from)")
+        if read_folder_config(init).direction != cfg["direction"]:
+            src_proto, tgt_proto = tgt_proto, src_proto
+            log(f"tokenizers: those of {init} (train.init_from), source and target swapped")
+        else:
+            log(f"tokenizers: those of {init} (train.init_from)")
     elif tc.get("src_model") and tc.get("tgt_model"):
         src_proto, tgt_proto = Path(tc["src_model"]).read_bytes(), Path(tc["tgt_model"]).read_bytes()
         log(f"tokenizers: using {tc['src_model']} and {tc['tgt_model']}")
@@ -125,16 +157,28 @@ def get_tokenizers(cfg: dict, out: Path, pairs, resume_dir: Optional[Path], dist
         if dist.main:
             t0 = time.time()
             log(f"tokenizers: training sentencepiece models ({tc['src_vocab_size']}/{tc['tgt_vocab_size']} pieces)...")
-            src_proto, tgt_proto = train_tokenizers([s for s, _ in pairs], [t for _, t in pairs], tc["src_vocab_size"],
-                                                    tc["tgt_vocab_size"], shared=tc.get("shared", False),
-                                                    t2s=tc.get("t2s", True))
+            zh, en = ([s for s, _ in pairs], [t for _, t in pairs])
+            zh_size, en_size = tc["src_vocab_size"], tc["tgt_vocab_size"]
+            if cfg["direction"] == "en-zh":
+                zh, en, zh_size, en_size = en, zh, en_size, zh_size
+            zh_proto, en_proto = train_tokenizers(zh, en, zh_size, en_size, shared=tc.get("shared", False),
+                                                  t2s=tc.get("t2s", True))
+            src_proto, tgt_proto = (en_proto, zh_proto) if cfg["direction"] == "en-zh" else (zh_proto, en_proto)
             tok_dir.mkdir(parents=True, exist_ok=True)
             (tok_dir / "source.model").write_bytes(src_proto)
             (tok_dir / "target.model").write_bytes(tgt_proto)
             log(f"tokenizers: trained in {time.time() - t0:.0f}s -> {tok_dir}")
         dist.barrier()
         src_proto, tgt_proto = (tok_dir / "source.model").read_bytes(), (tok_dir / "target.model").read_bytes()
-    return SubwordTokenizer(src_proto, t2s=tc.get("t2s", True)), SubwordTokenizer(tgt_proto), src_proto, tgt_proto
+    zh_en = (tgt_proto, src_proto) if cfg["direction"] == "en-zh" else (src_proto, tgt_proto)
+    fingerprint = tokenizer_fingerprint(*(strip_placeholder_pieces(p) for p in zh_en))
+    if tc.get("placeholders") and resume_dir is None:
+        src_proto = add_placeholder_pieces(src_proto, int(tc["placeholders"]))
+        tgt_proto = add_placeholder_pieces(tgt_proto, int(tc["placeholders"]))
+    t2s = tc.get("t2s", True)
+    reverse = cfg["direction"] == "en-zh"
+    return (SubwordTokenizer(src_proto, t2s=t2s and not reverse), SubwordTokenizer(tgt_proto, t2s=t2s and reverse),
+            src_proto, tgt_proto, fingerprint)
 
 
 def collate(idx, src_ids, tgt_ids, device, links=None, null_to_eos: bool = False):

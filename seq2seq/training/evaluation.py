@@ -16,11 +16,14 @@ def greedy_scores(model, src_tok, tgt_tok, dev: DevSet, cfg: dict) -> dict:
     from ..translator import Translator
 
     ev = cfg["eval"]
-    tr = Translator(model, src_tok, tgt_tok, FolderConfig(model=model.cfg), (b"", b""), device=next(model.parameters()).device)
+    direction = cfg.get("direction", "zh-en")
+    tr = Translator(model, src_tok, tgt_tok, FolderConfig(model=model.cfg, direction=direction), (b"", b""),
+                    device=next(model.parameters()).device)
     hyps = [t.text for t in tr.translate(dev.sources, beam_size=ev.get("beam_size", 1),
                                           length_penalty=ev.get("length_penalty", 1.0), return_attention=False,
                                           max_tokens=ev.get("max_tokens", 6000))]
-    return {"bleu": sacrebleu.corpus_bleu(hyps, [dev.references]).score,
+    tokenize = "zh" if direction.endswith("zh") else "13a"
+    return {"bleu": sacrebleu.corpus_bleu(hyps, [dev.references], tokenize=tokenize).score,
             "chrf": sacrebleu.corpus_chrf(hyps, [dev.references]).score, "example": hyps[0]}
 
 

@@ -1,0 +1,157 @@
+"""Placeholders: names, numbers and other Latin-script spans pass through translation unchanged.
+
+A Chinese sentence's ``Goldsmith``, ``GPT-4``, ``802.11n`` or ``26,750`` is split by the Chinese
+tokenizer into pieces that the English side spells differently, and a small model garbles them
+(``Golsthththth``).  Production systems (Crego et al. 2016, "SYSTRAN's pure NMT"; Marian's and
+OpenNMT's placeholder tokens) replace such spans by numbered placeholder pieces, train the model to
+carry the placeholders across, and put the spans back after decoding:
+
+    苹果公司的CEO蒂姆·库克         ->  苹果公司的⟦0⟧蒂姆·库克
+    Apple's ⟦0⟧ Tim Cook          ->  Apple's CEO Tim Cook
+
+* **Training** (:func:`mask_pair`): a span of the source that also stands verbatim in the target is
+  replaced by the same placeholder on both sides, numbered in source order.  Other spans stay text.
+* **Translation** (:func:`mask_source`, :func:`restore`): every span of the source is replaced; the
+  output's placeholders get their spans back.  The placeholder pieces are labelled with their spans in
+  the pieces a :class:`~seq2seq.results.Translation` reports, so attention maps show ``CEO``, not ``⟦0⟧``.
+
+Which spans: URLs, e-mail addresses, and runs of ASCII letters and digits joined by ``. , - : / @ & ' + _``
+(``GPT-4``, ``1,234``, ``6.1``).  A number followed by a Chinese unit (``3万``, ``1,234亿``) is left to the
+model, which must convert it (30,000; 123.4 billion).  With English as the source, only spans that Chinese
+text keeps in Latin script are replaced: those with a digit, or with a capital after the first letter
+(``CEO``, ``iPhone``), URLs and e-mail addresses; ``Frank`` is translated (弗兰克), not copied.
+
+Placeholders are user-defined sentencepiece pieces ``⟦0⟧`` ... ``⟦N-1⟧`` appended to both tokenizers
+(:func:`add_placeholder_pieces`), so existing piece ids keep their meaning.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+N_PLACEHOLDERS = 16
+OPEN, CLOSE = "\u27e6", "\u27e7"  # ⟦ ⟧: no text the models read contains them
+PLACEHOLDER = re.compile(OPEN + r"(\d+)" + CLOSE)
+
+_URL = r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*[A-Za-z0-9/]"
+_EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
+_TOKEN = r"[A-Za-z0-9]+(?:[.,\-:/@&'+_][A-Za-z0-9]+)*"
+SPAN = re.compile(rf"(?<![A-Za-z0-9])(?:{_URL}|{_EMAIL}|{_TOKEN})(?![A-Za-z0-9])")
+_CHINESE_UNIT = re.compile(r"\s*[万亿千百兆]")
+_DIGIT = re.compile(r"\d")
+
+
+def placeholder(k: int) -> str:
+    return f"{OPEN}{k}{CLOSE}"
+
+
+def _kept_in_chinese(span: str) -> bool:
+    """Does Chinese text keep this English span in Latin script (a digit, a capital inside, a URL/e-mail)?"""
+    return bool(_DIGIT.search(span)) or any(c.isupper() for c in span[1:]) or "@" in span or "://" in span \
+        or span.startswith("www.")
+
+
+def find_spans(text: str, lang: str = "zh") -> list[tuple[int, int]]:
+    """Character ranges of the spans that pass through unchanged, in order (``lang``: the text's language)."""
+    out = []
+    for m in SPAN.finditer(text):
+        s = m.group()
+        if not _DIGIT.search(s[-1]) or not _CHINESE_UNIT.match(text, m.end()):
+            if lang != "en" or _kept_in_chinese(s):
+                out.append((m.start(), m.end()))
+    return out
+
+
+def _occurs(span: str, text: str) -> bool:
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(span)}(?![A-Za-z0-9])", text) is not None
+
+
+def _replace(text: str, mapping: dict[str, int]) -> str:
+    """Replace each whole-span occurrence of a key by its placeholder (longer keys first)."""
+    for span in sorted(mapping, key=len, reverse=True):
+        text = re.sub(rf"(?<![A-Za-z0-9{OPEN}]){re.escape(span)}(?![A-Za-z0-9])", placeholder(mapping[span]), text)
+    return text
+
+
+def mask_source(text: str, lang: str = "zh", limit: int = N_PLACEHOLDERS) -> tuple[str, list[str]]:
+    """``text`` with its spans replaced by placeholders, and the spans by placeholder number.  A span that
+    occurs twice gets one number; spans beyond ``limit`` distinct ones stay text."""
+    spans: list[str] = []
+    for a, b in find_spans(text, lang):
+        if text[a:b] not in spans and len(spans) < limit:
+            spans.append(text[a:b])
+    return _replace(text, {s: k for k, s in enumerate(spans)}), spans
+
+
+def mask_pair(src: str, tgt: str, src_lang: str = "zh", limit: int = N_PLACEHOLDERS) -> tuple[str, str, list[str]]:
+    """A training pair with the source spans that also stand verbatim in the target replaced by the same
+    placeholder on both sides (numbered in source order).  Unchanged when there are none."""
+    spans: list[str] = []
+    for a, b in find_spans(src, src_lang):
+        s = src[a:b]
+        if s not in spans and len(spans) < limit and _occurs(s, tgt):
+            spans.append(s)
+    if not spans:
+        return src, tgt, []
+    mapping = {s: k for k, s in enumerate(spans)}
+    return _replace(src, mapping), _replace(tgt, mapping), spans
+
+
+def mask_like(text: str, spans: Sequence[str]) -> str:
+    """Replace the given spans in another text (a prefix, a forced target) by their placeholders."""
+    return _replace(text, {s: k for k, s in enumerate(spans)}) if spans else text
+
+
+def restore(text: str, spans: Sequence[str]) -> str:
+    """Put the spans back for their placeholders; a placeholder with no span is dropped."""
+    if OPEN not in text:
+        return text
+    out = PLACEHOLDER.sub(lambda m: spans[int(m.group(1))] if int(m.group(1)) < len(spans) else "", text)
+    return re.sub(r" {2,}", " ", out).strip()
+
+
+def label_pieces(pieces: Sequence[str], spans: Sequence[str]) -> list[str]:
+    """Pieces with each placeholder piece replaced by its span (what a reader should see on a map)."""
+    if not spans:
+        return list(pieces)
+    return [restore(p, spans) if OPEN in p else p for p in pieces]
+
+
+def unlabel_pieces(pieces: Sequence[str], spans: Sequence[str]) -> list[str]:
+    """The inverse of :func:`label_pieces`: pieces that spell a span become its placeholder piece."""
+    index = {s: k for k, s in enumerate(spans)}
+    return [placeholder(index[p]) if p in index else p for p in pieces]
+
+
+def add_placeholder_pieces(proto: bytes, n: int = N_PLACEHOLDERS) -> bytes:
+    """A sentencepiece model with ``⟦0⟧`` ... ``⟦n-1⟧`` appended as user-defined pieces (whole tokens that
+    encoding never splits).  Existing ids are unchanged; a model that has them already is returned as is."""
+    from sentencepiece import sentencepiece_model_pb2 as pb  # needs protobuf
+
+    m = pb.ModelProto()
+    m.ParseFromString(proto)
+    have = {p.piece for p in m.pieces}
+    for k in range(n):
+        if placeholder(k) not in have:
+            p = m.pieces.add()
+            p.piece, p.type, p.score = placeholder(k), pb.ModelProto.SentencePiece.USER_DEFINED, 0.0
+    return m.SerializeToString()
+
+
+def strip_placeholder_pieces(proto: bytes) -> bytes:
+    """The model without its placeholder pieces (what :func:`add_placeholder_pieces` started from)."""
+    if placeholder(0).encode() not in proto:
+        return proto
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
+    m = pb.ModelProto()
+    m.ParseFromString(proto)
+    while m.pieces and PLACEHOLDER.fullmatch(m.pieces[-1].piece):
+        m.pieces.pop()
+    return m.SerializeToString()
+
+
+def has_placeholders(sp) -> bool:
+    """Does this sentencepiece processor know the placeholder pieces?"""
+    return sp.piece_to_id(placeholder(0)) != sp.unk_id()
