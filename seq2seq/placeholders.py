@@ -17,7 +17,7 @@ carry the placeholders across, and put the spans back after decoding:
 
 Which spans: URLs, e-mail addresses, and runs of ASCII letters and digits joined by ``. , - : / @ & ' + _``
 (``GPT-4``, ``1,234``, ``6.1``).  A number followed by a Chinese unit (``3万``, ``1,234亿``) is left to the
-model, which must convert it (30,000; 123.4 billion).  With English as the source, only spans that Chinese
+model, which must convert it (30,000; 123.4 billion), and so is a month (``3月``, March).  With English as the source, only spans that Chinese
 text keeps in Latin script are replaced: those with a digit, or with a capital after the first letter
 (``CEO``, ``iPhone``), URLs and e-mail addresses; ``Frank`` is translated (弗兰克), not copied.
 
@@ -38,7 +38,7 @@ _URL = r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*[A-Za-z0-9/]"
 _EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
 _TOKEN = r"[A-Za-z0-9]+(?:[.,\-:/@&'+_][A-Za-z0-9]+)*"
 SPAN = re.compile(rf"(?<![A-Za-z0-9])(?:{_URL}|{_EMAIL}|{_TOKEN})(?![A-Za-z0-9])")
-_CHINESE_UNIT = re.compile(r"\s*[万亿千百兆]")
+_CHINESE_UNIT = re.compile(r"\s*[万亿千百兆月]")  # 3万 is 30,000 and 3月 is March: not copies
 _DIGIT = re.compile(r"\d")
 
 
@@ -74,28 +74,40 @@ def _replace(text: str, mapping: dict[str, int]) -> str:
     return text
 
 
+def _replace_at(text: str, ranges: Sequence[tuple[int, int]], number: dict[str, int]) -> str:
+    """Replace the spans at ``ranges`` whose text has a number by that placeholder (other occurrences stay)."""
+    out, pos = [], 0
+    for a, b in ranges:
+        if text[a:b] in number:
+            out += [text[pos:a], placeholder(number[text[a:b]])]
+            pos = b
+    return "".join(out) + text[pos:]
+
+
 def mask_source(text: str, lang: str = "zh", limit: int = N_PLACEHOLDERS) -> tuple[str, list[str]]:
     """``text`` with its spans replaced by placeholders, and the spans by placeholder number.  A span that
     occurs twice gets one number; spans beyond ``limit`` distinct ones stay text."""
+    ranges = find_spans(text, lang)
     spans: list[str] = []
-    for a, b in find_spans(text, lang):
+    for a, b in ranges:
         if text[a:b] not in spans and len(spans) < limit:
             spans.append(text[a:b])
-    return _replace(text, {s: k for k, s in enumerate(spans)}), spans
+    return _replace_at(text, ranges, {s: k for k, s in enumerate(spans)}), spans
 
 
 def mask_pair(src: str, tgt: str, src_lang: str = "zh", limit: int = N_PLACEHOLDERS) -> tuple[str, str, list[str]]:
     """A training pair with the source spans that also stand verbatim in the target replaced by the same
     placeholder on both sides (numbered in source order).  Unchanged when there are none."""
+    ranges = find_spans(src, src_lang)
     spans: list[str] = []
-    for a, b in find_spans(src, src_lang):
+    for a, b in ranges:
         s = src[a:b]
         if s not in spans and len(spans) < limit and _occurs(s, tgt):
             spans.append(s)
     if not spans:
         return src, tgt, []
-    mapping = {s: k for k, s in enumerate(spans)}
-    return _replace(src, mapping), _replace(tgt, mapping), spans
+    number = {s: k for k, s in enumerate(spans)}
+    return _replace_at(src, ranges, number), _replace(tgt, number), spans
 
 
 def mask_like(text: str, spans: Sequence[str]) -> str:
@@ -122,6 +134,22 @@ def unlabel_pieces(pieces: Sequence[str], spans: Sequence[str]) -> list[str]:
     """The inverse of :func:`label_pieces`: pieces that spell a span become its placeholder piece."""
     index = {s: k for k, s in enumerate(spans)}
     return [placeholder(index[p]) if p in index else p for p in pieces]
+
+
+def show_placeholders(t, spans: Sequence[str]) -> None:
+    """Put the spans back into a translation whose source was masked: its text, and its pieces (so that
+    attention maps show ``Frank`` where the model read and wrote a placeholder)."""
+    for h in t.nbest or [t]:
+        h.text = restore(h.text, spans)
+        h.source_tokens = label_pieces(h.source_tokens, spans)
+        h.target_tokens = label_pieces(h.target_tokens, spans)
+        h.placeholders = list(spans)
+        if h.topk is not None:
+            h.topk = [[(label_pieces([p], spans)[0], q) for p, q in step] for step in h.topk]
+        if h.tree is not None:
+            for step in h.tree:
+                for node in step:
+                    node["piece"] = label_pieces([node["piece"]], spans)[0]
 
 
 def add_placeholder_pieces(proto: bytes, n: int = N_PLACEHOLDERS) -> bytes:

@@ -1,0 +1,59 @@
+"""Word links read from two models, one per direction (Garg et al. 2019, section 5.2).
+
+The zh-en model's alignment head links (Chinese word, English word) pairs while it reads the Chinese and
+writes the English; the en-zh model's head links the same pairs the other way round.  The two make
+independent errors, so combining them, as statistical aligners combine their two directions, beats
+either alone:
+
+    links = COMBINE[rule](forward links, backward links transposed)
+
+Rules: ``intersection`` (precise), ``grow-diag`` and ``grow-diag-final-and`` (Koehn et al. 2005: start
+from the intersection and add neighbouring links of the union), ``union`` (recall).  Both models must
+split the pair into the same words: given words (``pretokenized``) always are; otherwise both read the
+same text, Chinese characters and English whitespace words.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from .align import grow_diag, grow_diag_final_and, intersection
+
+
+def union(fwd, rev) -> list[tuple[int, int]]:
+    return sorted(set(fwd) | set(rev))
+
+
+COMBINE = {"intersection": intersection, "grow-diag": grow_diag, "grow-diag-final-and": grow_diag_final_and,
+           "union": union}
+DEFAULT_RULE = "grow-diag"
+
+
+def transpose(links: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    return sorted((j, i) for i, j in links)
+
+
+def combine_links(forward: Sequence[tuple[int, int]], backward: Sequence[tuple[int, int]],
+                  rule: str = DEFAULT_RULE) -> list[tuple[int, int]]:
+    """(source word, target word) links from the forward model's links and the backward model's links
+    (its own (its source, its target) order, transposed here)."""
+    if rule not in COMBINE:
+        raise ValueError(f"rule must be one of {sorted(COMBINE)}, not {rule!r}")
+    return sorted(COMBINE[rule](list(forward), transpose(backward)))
+
+
+def align_both_ways(forward, backward, sources: Sequence[str], targets: Sequence[str], rule: str = DEFAULT_RULE,
+                    **kwargs) -> list:
+    """:meth:`Translator.align` with ``forward`` (sources -> targets) and ``backward`` (targets -> sources),
+    the links combined by ``rule``.  Returns the forward alignments with combined links; a pair the two models
+    split into different words keeps the forward links alone."""
+    if forward.folder_config.direction == backward.folder_config.direction:
+        raise ValueError(f"both models translate {forward.folder_config.direction}: the second must translate "
+                         "the other way")
+    fwd = forward.align(sources, targets, **kwargs)
+    bwd = backward.align(targets, sources, **kwargs)
+    for a, b in zip(fwd, bwd):
+        if a.source_words == b.target_words and a.target_words == b.source_words:
+            a.links = combine_links(a.links, b.links, rule)
+            a.method = f"{a.method} + {backward.folder_config.direction} model ({rule})"
+    return fwd

@@ -1,0 +1,124 @@
+"""Placeholders (seq2seq.placeholders) and the copy rate (seq2seq.copyrate): hand-made cases, the masking of
+training pairs, the placeholder pieces in a tokenizer, and the round trip through translation and alignment."""
+
+import pytest
+import sentencepiece as spm
+import torch
+
+from seq2seq.copyrate import copy_rate, copy_tokens
+from seq2seq.model import EncoderDecoder, ModelConfig
+from seq2seq.model_dir import FolderConfig
+from seq2seq.placeholders import (add_placeholder_pieces, find_spans, label_pieces, mask_like, mask_pair, mask_source,
+                                  placeholder, restore, strip_placeholder_pieces, unlabel_pieces)
+from seq2seq.tokenizer import SubwordTokenizer, train_tokenizers
+from seq2seq.translator import Translator
+
+from conftest import sample_pairs
+
+
+def test_spans_names_numbers_urls_and_emails():
+    text = "苹果公司的CEO蒂姆·库克在2023年访问 https://www.example.com/a?b=1 并发邮件到 info@abc.org ，GPT-4 售价26,750美元。"
+    spans = [text[a:b] for a, b in find_spans(text)]
+    assert spans == ["CEO", "2023", "https://www.example.com/a?b=1", "info@abc.org", "GPT-4", "26,750"]
+
+
+def test_numbers_before_chinese_units_and_months_are_left_to_the_model():
+    text = "约3万人，1,234亿美元，3月15日"
+    assert [text[a:b] for a, b in find_spans(text)] == ["15"]  # 3万 is 30,000, 3月 is March: the model converts them
+    masked, spans = mask_source("他将于3月15日会见习近平。")
+    assert masked == f"他将于3月{placeholder(0)}日会见习近平。" and spans == ["15"]
+    assert mask_source("3月3日") == (f"3月{placeholder(0)}日", ["3"])  # by position: the month stays text
+
+
+def test_english_source_keeps_only_what_chinese_keeps_in_latin_script():
+    masked, spans = mask_source("Frank bought an iPhone 15 from the CEO of Apple, see www.apple.com.", "en")
+    assert spans == ["iPhone", "15", "CEO", "www.apple.com"]
+    assert "Frank" in masked and "Apple" in masked
+
+
+def test_mask_pair_replaces_shared_spans_on_both_sides_consistently():
+    src, tgt, spans = mask_pair("GPT-4和ChatGPT由OpenAI在2023年开发。", "OpenAI developed GPT-4 and ChatGPT in 2023.")
+    assert spans == ["GPT-4", "ChatGPT", "OpenAI", "2023"]
+    assert src == "⟦0⟧和⟦1⟧由⟦2⟧在⟦3⟧年开发。"
+    assert tgt == "⟦2⟧ developed ⟦0⟧ and ⟦1⟧ in ⟦3⟧."
+    assert mask_pair("GPT-4和ChatGPT由OpenAI在2023年开发。", "OpenAI developed GPT-4 and ChatGPT in 2023.") == \
+        (src, tgt, spans)  # deterministic: no randomness in the rule
+
+
+def test_mask_pair_leaves_spans_the_target_does_not_share():
+    src, tgt, spans = mask_pair("我们向 Frank 的家人和 CEO 表示哀悼。", "Our condolences to Frank's family and the chief.")
+    assert spans == ["Frank"] and "CEO" in src and tgt == "Our condolences to ⟦0⟧'s family and the chief."
+    assert mask_pair("今天天气很好。", "The weather is nice today.") == ("今天天气很好。", "The weather is nice today.", [])
+    # a span inside a longer token of the target is not shared ("15" in "2015")
+    assert mask_pair("第15届", "in 2015")[2] == []
+
+
+def test_restore_and_labels_round_trip():
+    spans = ["Frank", "3.14"]
+    assert restore("⟦0⟧ needs ⟦1⟧ and ⟦7⟧ more.", spans) == "Frank needs 3.14 and more."
+    pieces = ["▁", "⟦0⟧", "'", "s", "▁pi", "▁", "⟦1⟧", "</s>"]
+    labelled = label_pieces(pieces, spans)
+    assert labelled == ["▁", "Frank", "'", "s", "▁pi", "▁", "3.14", "</s>"]
+    assert unlabel_pieces(labelled, spans) == pieces
+    assert mask_like("Frank's pi is 3.14", spans) == "⟦0⟧'s pi is ⟦1⟧"
+
+
+def test_placeholder_pieces_keep_existing_ids_and_are_never_split():
+    zh, en = sample_pairs()
+    src, _ = train_tokenizers(zh, en, 400, 120)
+    grown = add_placeholder_pieces(src, 4)
+    before, after = spm.SentencePieceProcessor(model_proto=src), spm.SentencePieceProcessor(model_proto=grown)
+    assert after.get_piece_size() == before.get_piece_size() + 4
+    assert after.encode("我喜欢吃苹果。") == before.encode("我喜欢吃苹果。")
+    assert after.encode("我叫⟦3⟧。", out_type=str)[1:3] == ["叫", "⟦3⟧"] or "⟦3⟧" in after.encode("我叫⟦3⟧。", out_type=str)
+    assert add_placeholder_pieces(grown, 4) == grown and strip_placeholder_pieces(grown) == src
+
+
+def test_copy_rate_counts_latin_words_and_numbers_separately():
+    sources = ["GPT-4和ChatGPT由OpenAI开发，2023年。", "我们向 Frank 的家人表示哀悼。", "约3万人参加。"]
+    refs = ["GPT-4 and ChatGPT were developed by OpenAI in 2023.", "Condolences to Frank's family.",
+            "About 30,000 people took part."]
+    hyps = ["GP-4 and ChatGPT is developed by OpenAIs in 2023.", "Condolences to Frankrank's family.", "About 3 people."]
+    assert copy_tokens(sources[0], refs[0]) == ["GPT-4", "ChatGPT", "OpenAI", "2023"]
+    assert copy_tokens(sources[2], refs[2]) == []  # 3 is not 30,000
+    rate = copy_rate(sources, refs, hyps)
+    assert (rate.latin_copied, rate.latin_total, rate.number_copied, rate.number_total) == (1, 4, 1, 1)
+    assert rate.latin == 0.25 and rate.as_dict()["number"] == 1.0
+    assert copy_rate([], [], []).as_dict()["latin"] is None
+    with pytest.raises(ValueError):
+        copy_rate(["a"], [], [])
+
+
+@pytest.fixture(scope="module")
+def placeholder_translator():
+    """A random tiny model whose tokenizers have placeholder pieces (its output is noise; prefixes force it)."""
+    zh, en = sample_pairs()
+    src, tgt = (add_placeholder_pieces(p, 4) for p in train_tokenizers(zh, en, 400, 120))
+    src_tok, tgt_tok = SubwordTokenizer(src, t2s=True), SubwordTokenizer(tgt)
+    torch.manual_seed(0)
+    cfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, n_layers=1, d_model=32,
+                      n_heads=4, d_ff=64, dropout=0.0, attention_dropout=0.0, max_len=64)
+    return Translator(EncoderDecoder(cfg).eval(), src_tok, tgt_tok, FolderConfig(model=cfg), (src, tgt))
+
+
+def test_translation_reads_placeholders_and_shows_the_spans(placeholder_translator):
+    tr = placeholder_translator
+    assert tr.uses_placeholders
+    t = tr.translate("我们向 Goldsmith 的家人表示哀悼。", beam_size=2, prefix="Goldsmith", max_len_b=3)[0]
+    assert t.placeholders == ["Goldsmith"]
+    assert "Goldsmith" in t.source_tokens and "⟦0⟧" not in "".join(t.source_tokens)
+    assert t.target_tokens[:2] == ["▁", "Goldsmith"] or t.target_tokens[0] == "Goldsmith"
+    assert t.text.startswith("Goldsmith") and "⟦" not in t.text
+    assert t.cross_attention.shape[-2:] == (len(t.target_tokens), len(t.source_tokens))
+    # the model read one placeholder piece where the text has the name
+    own = tr.src_tok.encode(["我们向 ⟦0⟧ 的家人表示哀悼。"])[0]
+    assert len(t.source_tokens) == len(own) + 1
+
+
+def test_alignment_maps_placeholder_rows_back_to_the_words(placeholder_translator):
+    a = placeholder_translator.align(["我们向 Frank 的家人表示哀悼。"], ["We mourn with Frank 's family ."],
+                                     pretokenized=False)[0]
+    assert "Frank" in a.source_tokens and "Frank" in a.target_tokens
+    assert "Frank" in a.source_words and "Frank" in a.target_words
+    j = a.target_tokens.index("Frank")
+    assert a.target_piece_words[j] == [a.target_words.index("Frank")]
