@@ -71,3 +71,20 @@ def copy_rate(sources: Sequence[str], references: Sequence[str], hypotheses: Seq
                 rate.latin_total += 1
                 rate.latin_copied += copied
     return rate
+
+
+_AMOUNT = re.compile(r"(?<![A-Za-z0-9])\d[\d,.]*(?: (?:thousand|million|billion|trillion))?(?![A-Za-z0-9])")
+
+
+def converted_amounts(sources: Sequence[str], references: Sequence[str], hypotheses: Sequence[str]) -> tuple[int, int]:
+    """Numbers that must be converted, not copied (``3万`` -> ``30,000``, ``1,234亿`` -> ``123.4 billion``):
+    amounts of the reference (a number, with its scale word) whose number is not in the source; returns
+    (found verbatim in the output, total)."""
+    found = total = 0
+    for src, ref, hyp in zip(sources, references, hypotheses):
+        for m in _AMOUNT.finditer(ref):
+            number = m.group().split(" ")[0].rstrip(".,")
+            if not _stands_in(number, src):
+                total += 1
+                found += _stands_in(m.group().rstrip(".,"), hyp)
+    return found, total
