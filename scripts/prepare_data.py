@@ -53,15 +53,18 @@ def from_hub(args, out: Path) -> None:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="data/prepared")
-    p.add_argument("--from-dir", help="a folder with train/ and dev/ holding X.zh + X.en pairs")
-    p.add_argument("--hub", help="Hub dataset id")
-    p.add_argument("--hub-config")
-    p.add_argument("--split", default="train")
-    p.add_argument("--src-key", default="translation.zh")
-    p.add_argument("--tgt-key", default="translation.en")
+    p.add_argument("--out", default="data/prepared",
+                   help="folder to fill: OUT/train, OUT/dev (and OUT/extra) get NAME.zh + NAME.en files "
+                        "(default data/prepared, what configs/zh-en.yaml reads)")
+    p.add_argument("--from-dir", help="a folder with train/ and dev/ (and optionally extra/) holding X.zh + X.en pairs")
+    p.add_argument("--hub", help="Hugging Face Hub dataset id, e.g. Helsinki-NLP/news_commentary (needs network)")
+    p.add_argument("--hub-config", help="the Hub dataset's configuration, e.g. en-zh")
+    p.add_argument("--split", default="train", help="the Hub dataset's split to read (default train)")
+    p.add_argument("--src-key", default="translation.zh", help="field of the Chinese text in a Hub record")
+    p.add_argument("--tgt-key", default="translation.en", help="field of the English text in a Hub record")
     p.add_argument("--name", help="file name for the Hub data (default: the dataset id's last part)")
-    p.add_argument("--part", choices=["train", "dev"], default="train")
+    p.add_argument("--part", choices=["train", "dev"], default="train",
+                   help="whether the Hub data goes to OUT/train or OUT/dev (default train)")
     args = p.parse_args(argv)
     out = Path(args.out)
     try:

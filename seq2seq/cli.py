@@ -9,6 +9,8 @@ from pathlib import Path
 import torch
 
 from .model_dir import ModelFolderError
+from .results import LENGTH_PENALTY_RANGE
+from .text import plain_doc
 
 
 def positive_int(text: str) -> int:
@@ -22,21 +24,72 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {text}")
+    return value
+
+
+def length_penalty(text: str) -> float:
+    """argparse type: a length penalty in the range the library and the web API accept."""
+    lo, hi = LENGTH_PENALTY_RANGE
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not lo <= value <= hi:
+        raise argparse.ArgumentTypeError(f"must be from {lo:g} to {hi:g}, got {text}")
+    return value
+
+
+def open_output(path: str, who: str):
+    """A file to write, or None after one line on stderr saying why it cannot be (no traceback)."""
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as e:
+        print(f"{who}: cannot write {path}: {e.strerror or e}", file=sys.stderr)
+        return None
+
+
+DEVICE_HELP = "where the model runs: cpu (default), cuda or cuda:N"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="seq2seq-translate", description=__doc__,
+    p = argparse.ArgumentParser(prog="seq2seq-translate", description=plain_doc(__doc__),
                                 epilog="Example: seq2seq-translate --model DIR --beam 5 < in.zh > out.en")
     p.add_argument("--model", help="model folder (default: the shipped model)")
     p.add_argument("--input", "-i", help="input file (default: stdin)")
     p.add_argument("--output", "-o", help="output file (default: stdout)")
     p.add_argument("--beam", type=positive_int, default=None, help="beam size; 1 = greedy (default: the model's, usually 5)")
-    p.add_argument("--length-penalty", type=float, default=None, help="length penalty alpha: scores are divided by length**alpha (default: the model's)")
-    p.add_argument("--nbest", type=int, default=1, help="print the n best as 'i ||| text ||| score' lines")
-    p.add_argument("--max-len-a", type=float, default=None)
-    p.add_argument("--max-len-b", type=int, default=None)
-    p.add_argument("--max-tokens", type=int, default=6000, help="source tokens per batch")
-    p.add_argument("--chunk-lines", type=int, default=2000, help="lines read and translated at a time")
+    p.add_argument("--length-penalty", type=length_penalty, default=None,
+                   help="length penalty alpha from 0 to 5: scores are divided by length**alpha; higher gives longer "
+                        "output (default: the model's)")
+    p.add_argument("--nbest", type=positive_int, default=1,
+                   help="print the n best (at most the beam size) as 'i ||| text ||| score' lines")
+    p.add_argument("--max-len-a", type=non_negative_float, default=None, metavar="A",
+                   help="output length cap A*|source|+B pieces: A (default: the model's, usually 2)")
+    p.add_argument("--max-len-b", type=non_negative_int, default=None, metavar="B",
+                   help="output length cap A*|source|+B pieces: B (default: the model's, usually 20)")
+    p.add_argument("--max-tokens", type=positive_int, default=6000, help="source tokens per batch (default 6000)")
+    p.add_argument("--chunk-lines", type=positive_int, default=2000, help="lines read and translated at a time")
     p.add_argument("--no-cache", action="store_true", help="recompute the whole prefix each step (slow; for tests)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help=DEVICE_HELP)
     p.add_argument("--bf16", action="store_true", help="bf16 autocast for the matrix products (faster on CPUs with AVX-512 bf16)")
     p.add_argument("--alignments", metavar="FILE", help="also write hard alignments (Pharaoh i-j) to FILE")
     p.add_argument("--alignment-level", choices=["piece", "word"], default="word",
@@ -56,12 +109,24 @@ def translate_lines(tr, lines: list[str], args) -> list:
     return group_by_line(outs, owner, len(lines))
 
 
+def check_nbest(parser: argparse.ArgumentParser, nbest: int, beam: int, default: bool = False) -> None:
+    """--nbest against the beam size: a usage error, as for any other bad option value."""
+    where = "the model's default beam size" if default else "--beam"
+    if beam == 1 and nbest > 1:
+        parser.error(f"argument --nbest: greedy search ({where} 1) gives one hypothesis; use --beam {nbest} or more")
+    if nbest > beam:
+        parser.error(f"argument --nbest: must be at most the beam size ({where} {beam}), got {nbest}")
+
+
 def translate_main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     from .translator import Translator
 
     from .text import InputEncodingError, decode_utf8
 
+    if args.beam is not None:
+        check_nbest(parser, args.nbest, args.beam)
     if args.input and not Path(args.input).is_file():
         print(f"seq2seq-translate: input file not found: {args.input}", file=sys.stderr)
         return 2
@@ -70,11 +135,15 @@ def translate_main(argv=None) -> int:
     except (ModelFolderError, ValueError) as e:
         print(f"seq2seq-translate: {e}", file=sys.stderr)
         return 2
+    if args.beam is None:
+        check_nbest(parser, args.nbest, int(tr.folder_config.decoding["beam_size"]), default=True)
     # Bytes in, split at b"\n" only (a stray \r never splits a line), each line decoded as UTF-8.
-    fin = open(args.input, "rb") if args.input else sys.stdin.buffer
     where = args.input or "standard input"
-    fout = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    falign = open(args.alignments, "w", encoding="utf-8") if args.alignments else None
+    fout = open_output(args.output, "seq2seq-translate") if args.output else sys.stdout
+    falign = open_output(args.alignments, "seq2seq-translate") if args.alignments else None
+    if fout is None or (args.alignments and falign is None):
+        return 2
+    fin = open(args.input, "rb") if args.input else sys.stdin.buffer
     from tqdm.auto import tqdm
 
     bar = tqdm(unit="line", file=sys.stderr, disable=None)
@@ -90,7 +159,13 @@ def translate_main(argv=None) -> int:
                 bar.close()
                 print(f"seq2seq-translate: {e}", file=sys.stderr)
                 return 2
-            for n, group in enumerate(translate_lines(tr, lines, args)):
+            try:
+                groups = translate_lines(tr, lines, args)
+            except ValueError as e:  # a setting the model cannot use
+                bar.close()
+                print(f"seq2seq-translate: {e}", file=sys.stderr)
+                return 2
+            for n, group in enumerate(groups):
                 if args.nbest > 1:
                     for k in range(args.nbest):
                         text = " ".join(t.nbest[k].text if k < len(t.nbest) else "" for t in group)
@@ -108,6 +183,10 @@ def translate_main(argv=None) -> int:
         bar.close()
         if falign:
             falign.close()
+        if args.output:
+            fout.close()
+        if args.input:
+            fin.close()
     return 0
 
 
@@ -137,9 +216,13 @@ def build_align_parser() -> argparse.ArgumentParser:
                         "full-context pass, whose self-attention sees the whole translation); append +grow-diag "
                         "or +intersection to read both directions and combine them (head+grow-diag), @W to drop "
                         "links whose weight is below W, e.g. head@0.4")
-    p.add_argument("--max-tokens", type=int, default=6000, help="tokens per batch")
-    p.add_argument("--chunk-lines", type=int, default=2000, help="pairs read and aligned at a time")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--max-tokens", type=positive_int, default=6000, help="tokens per batch (default 6000)")
+    p.add_argument("--chunk-lines", type=positive_int, default=2000, help="pairs read and aligned at a time")
+    p.add_argument("--device", default="cpu", help=DEVICE_HELP)
+    p.add_argument("--no-restore-english", dest="restore_english", action="store_false",
+                   help="read the English exactly as given; by default English that is all lower-case or tokenized "
+                        "(it 's, ( reporter, -LRB-) is recased with the model folder's truecase.model and "
+                        "detokenized before the model reads it, and links still index the words given")
     return p
 
 
@@ -197,14 +280,16 @@ def align_main(argv=None) -> int:
     except (ModelFolderError, FileNotFoundError, InputEncodingError, ValueError) as e:
         print(f"seq2seq-align: {e}", file=sys.stderr)
         return 2
-    fout = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    fout = open_output(args.output, "seq2seq-align") if args.output else sys.stdout
+    if fout is None:
+        return 2
     limit, skipped = tr.max_source_tokens, 0
     bar = tqdm(total=len(src), unit="pair", file=sys.stderr, disable=None)
     try:
         for start in range(0, len(src), args.chunk_lines):
             s, t = src[start: start + args.chunk_lines], tgt[start: start + args.chunk_lines]
             out = tr.align(s, t, pretokenized=args.pretokenized, method=method, max_tokens=args.max_tokens,
-                           skip_long=True)
+                           skip_long=True, restore_english=args.restore_english)
             for a in out:
                 skipped += not a.target_tokens and not a.source_tokens
                 fout.write(pharaoh(a.links) + "\n")

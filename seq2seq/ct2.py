@@ -5,6 +5,8 @@
     tr.translate(["我喜欢吃苹果。"], beam_size=5)
 
 Returns the same ``Translation`` objects as the PyTorch translator, with ``cross_attention=None``.
+What needs attention or the decoder's internals is PyTorch-only, and asking for it here is an error that
+says so: ``align()``, ``return_attention=True``, ``prefix``, ``return_topk``, ``return_tree``.
 """
 
 from __future__ import annotations
@@ -13,8 +15,15 @@ import os
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .model_dir import ModelFolderError, read_folder_config, load_tokenizers
-from .results import Translation, check_decoding_args, check_device, check_sentences
+from .model_dir import ModelFolderError, load_tokenizers, read_folder_config, run_folder_error
+from .placeholders import has_placeholders, mask_source, show_placeholders
+from .results import Translation, check_decoding_args, check_device, check_search_args, check_sentences
+
+TORCH_BACKEND_HINT = "use the PyTorch backend: Translator.load(path)"
+
+
+class BackendError(ValueError):
+    """Something only the PyTorch backend can do was asked of the CTranslate2 backend."""
 
 
 class CT2Translator:
@@ -37,35 +46,52 @@ class CT2Translator:
         try:
             import ctranslate2
         except ImportError:
-            raise ImportError("the CTranslate2 backend needs ctranslate2: pip install 'seq2seq[fast]'") from None
+            raise ImportError("the CTranslate2 backend needs ctranslate2: pip install 'seq2seq-zhen[fast]'") from None
 
         check_device(device)
         path = Path(path)
         if (path / "ctranslate2" / "model.bin").is_file():
             path = path / "ctranslate2"
         if not (path / "model.bin").is_file():
+            if run_folder_error(path):
+                raise ModelFolderError(run_folder_error(path))
             raise ModelFolderError(f"{path}: no CTranslate2 model.bin (create one with seq2seq-export)")
         from .export import CT2_OUR_CONFIG
 
         cfg = read_folder_config(path, CT2_OUR_CONFIG)
-        src_tok, tgt_tok, _, _ = load_tokenizers(path, cfg.t2s)
+        src_tok, tgt_tok, _, _ = load_tokenizers(path, cfg.t2s, cfg.direction)
         if inter_threads == 0:
             inter_threads = os.cpu_count() or 1
         tr = ctranslate2.Translator(str(path), device=device, compute_type=compute_type, intra_threads=intra_threads,
                                     inter_threads=inter_threads)
         return cls(tr, src_tok, tgt_tok, cfg)
 
-    # Options of the PyTorch backend that have no meaning here (no attention maps, no cache switch).
+    # Options of the PyTorch backend that change nothing here (accepted, so that callers can switch backends).
     TORCH_ONLY = {"use_cache", "return_attention", "progress", "dtype"}
+    # Options of the PyTorch backend that this one cannot honour: an error, never a silently different result.
+    UNSUPPORTED = {"prefix": "a forced prefix", "return_topk": "top-k candidates", "return_tree": "the beam tree"}
+
+    def align(self, *args, **kwargs):
+        """Forced alignment needs the model's cross-attention, which CTranslate2 does not give."""
+        raise BackendError("the CTranslate2 backend cannot align (forced alignment reads the cross-attention, "
+                           f"which CTranslate2 does not return): {TORCH_BACKEND_HINT}")
 
     def translate(self, sentences: Sequence[str] | str, beam_size: Optional[int] = None,
                   length_penalty: Optional[float] = None, nbest: int = 1, max_len_a: Optional[float] = None,
                   max_len_b: Optional[int] = None, max_tokens: int = 6000, **torch_only) -> list[Translation]:
         """As :meth:`seq2seq.translator.Translator.translate`, without attention.  ``score`` is the
         log-probability of the output (EOS included), from CTranslate2's own scoring of it."""
-        unknown = set(torch_only) - self.TORCH_ONLY
+        if torch_only.get("return_attention"):
+            raise BackendError("the CTranslate2 backend cannot return attention (return_attention=True): "
+                               f"{TORCH_BACKEND_HINT}, or pass return_attention=False")
+        asked = [k for k in self.UNSUPPORTED if torch_only.get(k) not in (None, False, 0)]
+        if asked:
+            raise BackendError(f"the CTranslate2 backend cannot give {self.UNSUPPORTED[asked[0]]} ({asked[0]}=...): "
+                               f"{TORCH_BACKEND_HINT}")
+        unknown = set(torch_only) - self.TORCH_ONLY - set(self.UNSUPPORTED)
         if unknown:
             raise TypeError(f"translate() got unexpected keyword arguments {sorted(unknown)}")
+        check_search_args(length_penalty, max_tokens, max_len_a, max_len_b)
         if isinstance(sentences, str):
             sentences = [sentences]
         sentences = check_sentences(sentences)
@@ -75,7 +101,9 @@ class CT2Translator:
         lp = length_penalty if length_penalty is not None else d["length_penalty"]
         a = max_len_a if max_len_a is not None else d["max_len_a"]
         b = max_len_b if max_len_b is not None else d["max_len_b"]
-        pieces = [p + ["</s>"] if p else [] for p in self.src_tok.encode_pieces(sentences)]
+        carry = has_placeholders(self.src_tok.sp) and has_placeholders(self.tgt_tok.sp)
+        masked = [mask_source(x, self.folder_config.source_lang) if carry else (x, []) for x in sentences]
+        pieces = [p + ["</s>"] if p else [] for p in self.src_tok.encode_pieces([m for m, _ in masked])]
         todo = [i for i, p in enumerate(pieces) if p]
         results: list[Optional[Translation]] = [None] * len(pieces)
         if todo:
@@ -101,4 +129,6 @@ class CT2Translator:
             if r is None:
                 results[i] = Translation("", [], [], None, 0.0, 0.0)
                 results[i].nbest = [results[i]]
+            elif masked[i][1]:
+                show_placeholders(results[i], masked[i][1])
         return results  # type: ignore[return-value]

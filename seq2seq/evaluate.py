@@ -71,14 +71,18 @@ def read_test_set(spec: str, langpair: str = "zh-en", limit: int = 0) -> TestSet
     for f in (src, ref):
         if not Path(f).is_file():
             raise FileNotFoundError(f"test set {spec}: file not found: {f}")
-    sources = Path(src).read_text(encoding="utf-8").split("\n")
-    refs = Path(ref).read_text(encoding="utf-8").split("\n")
+    from .text import decode_utf8  # names the file and says how to convert it
+
+    sources = decode_utf8(Path(src).read_bytes(), f"test set {name}: {src}").split("\n")
+    refs = decode_utf8(Path(ref).read_bytes(), f"test set {name}: {ref}").split("\n")
     if sources and sources[-1] == "":
         sources.pop()
     if refs and refs[-1] == "":
         refs.pop()
     if len(sources) != len(refs):
         raise ValueError(f"test set {name}: {src} has {len(sources)} lines but {ref} has {len(refs)}")
+    if not sources:
+        raise ValueError(f"test set {name} is empty: {src} and {ref} have no lines")
     if limit:
         sources, refs = sources[:limit], refs[:limit]
     return TestSet(name, sources, refs)
@@ -206,8 +210,11 @@ def format_table(rows: Sequence[Row]) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="seq2seq-evaluate", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    from .text import plain_doc
+
+    p = argparse.ArgumentParser(prog="seq2seq-evaluate", description=plain_doc(__doc__.split("\n\n")[0]),
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=plain_doc(__doc__.split("\n\n", 1)[1]))
     p.add_argument("--model", help="model folder (default: the shipped model)")
     p.add_argument("--test", nargs="+", default=[], help="test sets: path prefix, SRC=REF, or a sacrebleu name")
     p.add_argument("--align-test", action="append", default=[], metavar="PREFIX",
@@ -219,8 +226,8 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, default=0, help="first N sentences of each test set only")
     p.add_argument("--output-dir", default="eval", help="where hypotheses and report.json go (default eval/)")
     p.add_argument("--alignments", choices=["piece", "word"], help="also write Pharaoh alignments")
-    p.add_argument("--max-tokens", type=int, default=6000)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--max-tokens", type=int, default=6000, help="source tokens per batch (default 6000)")
+    p.add_argument("--device", default="cpu", help="where the model runs: cpu (default), cuda or cuda:N")
     p.add_argument("--bf16", action="store_true", help="bf16 autocast for the matrix products")
     args = p.parse_args(argv)
     import torch

@@ -131,11 +131,43 @@ def save_model_dir(path: str | Path, model: EncoderDecoder, src_spm: bytes, tgt_
     return atomic_replace_dir(fill, path)
 
 
+def run_folder_error(path: str | Path) -> Optional[str]:
+    """If ``path`` is a seq2seq-train output folder rather than a model folder, the message that says which
+    model folders it holds; else None."""
+    path = Path(path)
+    if (path / CONFIG).is_file():
+        return None
+    inside = [name for name in ("best", "last") if (path / name / CONFIG).is_file()]
+    if not inside and not (path / "checkpoints").is_dir():
+        return None
+    use = " or ".join(str(path / name) for name in inside) or f"{path}/best or {path}/last once saved"
+    return f"{path} is a training run folder (seq2seq-train output), not a model folder: use {use}"
+
+
 def _need(path: Path, name: str) -> Path:
     f = path / name
     if not f.is_file():
+        if name == CONFIG and run_folder_error(path):
+            raise ModelFolderError(run_folder_error(path))
         raise ModelFolderError(f"model folder {path}: missing file {name}")
     return f
+
+
+def _mismatch_error(path: Path, model: EncoderDecoder, state: dict, tied: set) -> Optional[str]:
+    """One line naming the first tensor of ``state`` that does not fit ``model`` (shape, missing or extra),
+    and how many do not, or None when all fit."""
+    own = model.state_dict()
+    problems = []
+    for name, tensor in state.items():
+        if name not in own:
+            problems.append(f"{name} is not in a model of this config")
+        elif tuple(tensor.shape) != tuple(own[name].shape):
+            problems.append(f"{name} has shape {list(tensor.shape)} but {CONFIG} makes it {list(own[name].shape)}")
+    problems += [f"{name} is missing" for name in own if name not in state and name not in tied]
+    if not problems:
+        return None
+    more = f" (and {len(problems) - 1} more of the {len(own)} tensors differ)" if len(problems) > 1 else ""
+    return f"model folder {path}: {WEIGHTS} does not match {CONFIG}: {problems[0]}{more}"
 
 
 def read_folder_config(path: str | Path, name: str = CONFIG) -> FolderConfig:
@@ -167,6 +199,8 @@ def load_model_dir(path: str | Path, device: str | torch.device = "cpu"):
     path = Path(path)
     if not path.is_dir():
         raise ModelFolderError(f"model folder {path} does not exist or is not a directory")
+    if run_folder_error(path):
+        raise ModelFolderError(run_folder_error(path))
     cfg = read_folder_config(path)
     src_tok, tgt_tok, src_proto, tgt_proto = load_tokenizers(path, cfg.t2s)
     mc = cfg.model
@@ -181,15 +215,15 @@ def load_model_dir(path: str | Path, device: str | torch.device = "cpu"):
         raise ModelFolderError(f"model folder {path}: {WEIGHTS} is truncated or corrupt ({e})") from e
     model = EncoderDecoder(mc)
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-    try:
-        missing, unexpected = model.load_state_dict(state, strict=False)
-    except RuntimeError as e:  # shape mismatch
-        raise ModelFolderError(f"model folder {path}: {WEIGHTS} does not match {CONFIG} ({e})") from e
     tied = {"generator.proj.weight"} if mc.tie_output else set()
     if mc.share_embeddings:
         tied.add("tgt_embed.lut.weight")
+    problem = _mismatch_error(path, model, state, tied)
+    if problem:
+        raise ModelFolderError(problem)
+    missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [m for m in missing if m not in tied]
-    if missing or unexpected:
+    if missing or unexpected:  # (checked above; kept as a guard)
         raise ModelFolderError(f"model folder {path}: {WEIGHTS} does not match {CONFIG} "
                                f"(missing {missing[:5]}, unexpected {unexpected[:5]})")
     model.to(device).eval()

@@ -40,14 +40,39 @@ class InputEncodingError(ValueError):
     """Input bytes that are not UTF-8; the message says where and how to convert them."""
 
 
+# Byte-order marks of the encodings whose text is never UTF-8 (longest first: UTF-32-LE starts like UTF-16-LE).
+_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+         (b"\xfe\xff", "UTF-16"))
+
+
+def _convert_hint(encoding: str) -> str:
+    return f"convert it first, e.g. iconv -f {encoding} -t UTF-8 FILE > FILE.utf8"
+
+
 def decode_utf8(data: bytes, where: str) -> str:
-    """UTF-8 bytes to text (a BOM is dropped), or one clear error that says how to convert the file."""
+    """UTF-8 bytes to text (a BOM is dropped), or one clear error that says how to convert the file:
+    UTF-16/32 (a byte-order mark, or NUL bytes) from UTF-16, anything else from GBK (the usual other
+    encoding of Chinese text)."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            raise InputEncodingError(f"{where} is {name} text (it starts with a {name} byte-order mark), not UTF-8; "
+                                     + _convert_hint(name))
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
+        hint = _convert_hint("UTF-16" if b"\x00" in data else "GBK")
         raise InputEncodingError(
-            f"{where} is not UTF-8 text (byte {e.start}: {data[e.start:e.start + 1]!r}); convert it first, e.g. "
-            f"iconv -f GBK -t UTF-8 FILE > FILE.utf8") from None
+            f"{where} is not UTF-8 text (byte {e.start}: {data[e.start:e.start + 1]!r}); {hint}") from None
+    if "\x00" in text:  # valid UTF-8, but text never holds NUL: UTF-16 without a byte-order mark
+        raise InputEncodingError(f"{where} holds NUL bytes: it looks like UTF-16 text without a byte-order mark, "
+                                 "not UTF-8; " + _convert_hint("UTF-16LE"))
+    return text
+
+
+def plain_doc(text: str) -> str:
+    """A docstring as --help shows it: reST markup (``code``, :func:`name`) taken out."""
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text)
+    return re.sub(r"``([^`]+)``", r"\1", text)
 
 
 def split_lines(text: str) -> list[str]:
