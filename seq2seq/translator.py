@@ -14,28 +14,45 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words, source_piece_words, \
-    source_words, target_piece_words, target_words
+from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words, word_units
 from .decoding import BeamSearch, GreedySearch, Hypothesis, TeacherForcing, length_penalty as lp_divisor
 from .model import EncoderDecoder
-from .model_dir import FolderConfig, ModelFolderError, load_model_dir, save_model_dir
+from .model_dir import FolderConfig, ModelFolderError, load_model_dir, load_truecaser, save_model_dir
+from .placeholders import has_placeholders, label_pieces, mask_like, mask_source, show_placeholders, unlabel_pieces
 from .results import Alignment, Translation, check_decoding_args, check_device, check_search_args, check_sentences
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
+from .truecase import TRUECASE_FILE, EnglishRestorer, Restored, Truecaser
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "pretrained" / "zh-en"
+PRETRAINED = Path(__file__).resolve().parent / "pretrained"
+DEFAULT_MODEL_DIR = PRETRAINED / "zh-en"
+
+
+def resolve_model_path(path: str | Path | None) -> Path:
+    """A model folder: ``None`` is the default shipped model (zh-en), a shipped model's name (``"en-zh"``)
+    is that model, anything else a folder path."""
+    if path is None:
+        return DEFAULT_MODEL_DIR
+    if isinstance(path, str) and (PRETRAINED / path / "config.json").is_file() and not Path(path).exists():
+        return PRETRAINED / path
+    return Path(path)
 
 
 class Translator:
     def __init__(self, model: EncoderDecoder, src_tok: SubwordTokenizer, tgt_tok: SubwordTokenizer,
-                 folder_config: FolderConfig, protos: tuple[bytes, bytes], device: str | torch.device = "cpu"):
+                 folder_config: FolderConfig, protos: tuple[bytes, bytes], device: str | torch.device = "cpu",
+                 truecaser: Optional[Truecaser] = None):
         self.model, self.src_tok, self.tgt_tok = model.eval(), src_tok, tgt_tok
         self.folder_config, self.protos = folder_config, protos
         self.device = torch.device(device)
+        # The folder's English truecasing model: with one, align() restores lower-cased or tokenized English.
+        self.truecaser = truecaser
+        self.english_restorer = EnglishRestorer(truecaser) if truecaser is not None else None
 
     # ------------------------------------------------------------------ loading and saving
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "torch"):
-        """Load a model folder; with no path, the default model shipped in the package.
+        """Load a model folder, or a shipped model by name (``"zh-en"``, ``"en-zh"``); with no path, the
+        default model shipped in the package (zh-en).
 
         ``backend="ctranslate2"`` loads the folder's CTranslate2 export instead (fast, no attention maps).
         """
@@ -44,6 +61,7 @@ class Translator:
             if not (path / "config.json").exists():
                 raise ModelFolderError(f"no default model is installed at {path}; pass a model folder "
                                        "(train one with seq2seq-train)")
+        path = resolve_model_path(path)
         check_device(device)
         if backend == "ctranslate2":
             from .ct2 import CT2Translator
@@ -52,14 +70,22 @@ class Translator:
         if backend != "torch":
             raise ValueError(f"unknown backend {backend!r} (torch or ctranslate2)")
         model, src_tok, tgt_tok, cfg, protos = load_model_dir(path, device)
-        return cls(model, src_tok, tgt_tok, cfg, protos, device)
+        return cls(model, src_tok, tgt_tok, cfg, protos, device, truecaser=load_truecaser(path))
 
     def save(self, path: str | Path, card: str = "", dtype: Optional[torch.dtype] = None) -> Path:
-        return save_model_dir(path, self.model, *self.protos, self.folder_config, card=card, dtype=dtype)
+        extra = {TRUECASE_FILE: self.truecaser.save} if self.truecaser is not None else None
+        return save_model_dir(path, self.model, *self.protos, self.folder_config, card=card, dtype=dtype,
+                              extra_files=extra)
 
     @property
     def max_source_tokens(self) -> int:
         return self.model.cfg.max_len - 1
+
+    @property
+    def languages(self) -> tuple[str, str]:
+        """(source, target) language codes, e.g. ("zh", "en")."""
+        cfg = self.folder_config
+        return getattr(cfg, "source_lang", "zh"), getattr(cfg, "target_lang", "en")
 
     # ------------------------------------------------------------------ translation
     def encode_sources(self, sentences: Sequence[str]) -> list[list[int]]:
@@ -108,8 +134,10 @@ class Translator:
         else:
             strategy = BeamSearch(self.model, beam_size=beam_size, nbest=nbest, return_tree=return_tree, **opts)
 
-        prefixes = self.encode_prefixes(prefix, len(sentences))
-        src_ids = self.encode_sources(sentences)
+        masked = [self.mask_source(x) for x in sentences]
+        spans = [sp for _, sp in masked]
+        prefixes = self.encode_prefixes(prefix, len(sentences), spans)
+        src_ids = self.encode_sources([m for m, _ in masked])
         for i, ids in enumerate(src_ids):
             if len(ids) > self.max_source_tokens:
                 raise ValueError(f"sentence {i} has {len(ids)} source pieces; the model reads at most "
@@ -141,10 +169,26 @@ class Translator:
         if return_attention == "all" or full_context:
             self._add_teacher_forced([r for r in results if r.target_tokens], max_tokens, dtype,
                                      all_attention=return_attention == "all", full_context=full_context)
+        for r, sp in zip(results, spans):
+            if sp:
+                show_placeholders(r, sp)
+        if return_attention:  # for Translation.coverage: the model's word links and its languages
+            for r in results:
+                r.align_method, r.languages = self.align_method, self.languages
         return results  # type: ignore[return-value]
 
-    def encode_prefixes(self, prefix, n: int) -> Optional[list[list[int]]]:
-        """Prefixes as target ids, one list per sentence (see ``translate``); None when there are none."""
+    @property
+    def uses_placeholders(self) -> bool:
+        """Was this model trained to carry names and numbers as placeholders (``seq2seq.placeholders``)?"""
+        return has_placeholders(self.src_tok.sp) and has_placeholders(self.tgt_tok.sp)
+
+    def mask_source(self, text: str) -> tuple[str, list[str]]:
+        """The source as the model reads it (names and numbers as placeholders, if it uses them), and the spans."""
+        return mask_source(text, self.folder_config.source_lang) if self.uses_placeholders else (text, [])
+
+    def encode_prefixes(self, prefix, n: int, spans: Optional[list[list[str]]] = None) -> Optional[list[list[int]]]:
+        """Prefixes as target ids, one list per sentence (see ``translate``); None when there are none.
+        ``spans``: each sentence's placeholder spans, which the prefix spells as text or as labelled pieces."""
         if prefix is None:
             return None
         if isinstance(prefix, str):
@@ -157,9 +201,9 @@ class Translator:
             if p is None or p == "" or p == []:
                 out.append([])
             elif isinstance(p, str):
-                out.append(self.tgt_tok.encode([p])[0])
+                out.append(self.tgt_tok.encode([mask_like(p, spans[i]) if spans else p])[0])
             elif isinstance(p, (list, tuple)) and all(isinstance(x, str) for x in p):
-                ids = [self.tgt_tok.sp.piece_to_id(x) for x in p]
+                ids = [self.tgt_tok.sp.piece_to_id(x) for x in (unlabel_pieces(p, spans[i]) if spans else p)]
                 bad = [x for x, j in zip(p, ids) if j == UNK_ID and x != "<unk>" or j in (PAD_ID, BOS_ID, EOS_ID)]
                 if bad:
                     raise ValueError(f"prefix {i}: the vocabulary has no piece {bad[0]!r}")
@@ -201,7 +245,7 @@ class Translator:
     def align(self, sources: Sequence[str] | str, targets: Sequence[str] | str, pretokenized: bool = False,
               method: Optional[AlignMethod] = None, length_penalty: Optional[float] = None, max_tokens: int = 6000,
               progress: bool = False, dtype: Optional[torch.dtype] = None, skip_long: bool = False,
-              ) -> list[Alignment]:
+              restore_english: bool = True) -> list[Alignment]:
         """Run the model on given Chinese/English pairs (teacher forcing, batched) and link their words.
 
         ``pretokenized=True``: both sides are words separated by spaces (as in gold alignment sets).
@@ -211,6 +255,10 @@ class Translator:
         whitespace tokens.  ``method`` (default :attr:`align_method`) picks the attention.
         An empty side gives an empty result; a side over the model's length limit raises ValueError,
         or with ``skip_long=True`` gives an empty result too (no links).
+        ``restore_english`` (default True): where the model folder has a truecasing model (``truecase.model``),
+        English that is all lower-case or tokenized (``it 's``, ``( reporter``, ``-LRB-``) is restored before the
+        model reads it: recased, first word capitalised, detokenized (:mod:`seq2seq.truecase`); its pieces are
+        mapped back to the words given, which the links index.  False: the model reads the English as given.
         """
         if isinstance(sources, str):
             sources = [sources]
@@ -226,14 +274,26 @@ class Translator:
                     raise TypeError(f"align: {name}[{i}] is {type(x).__name__}, not str")
         method = method or self.align_method
         alpha = length_penalty if length_penalty is not None else self.folder_config.decoding["length_penalty"]
-        if pretokenized:
+        en_src = getattr(self.folder_config, "direction", "zh-en") == "en-zh"  # English is the source
+        if pretokenized:  # Chinese words joined without spaces, English words with them
             src_w = [s.split() for s in sources]
             tgt_w = [t.split() for t in targets]
-            src_text, tgt_text = ["".join(w) for w in src_w], [" ".join(w) for w in tgt_w]
+            src_text = [(" " if en_src else "").join(w) for w in src_w]
+            tgt_text = [("" if en_src else " ").join(w) for w in tgt_w]
         else:
             src_text, tgt_text = sources, targets
-        src_ids = self.encode_sources(src_text)
-        tgt_ids = self.tgt_tok.encode(tgt_text)
+        restored: list[Optional[Restored]] = [None] * len(sources)
+        if restore_english:  # English the model knows (seq2seq.truecase), on whichever side is English
+            restored = self.restore_english(src_text if en_src else tgt_text,
+                                            (src_w if en_src else tgt_w) if pretokenized else None)
+            if en_src:
+                src_text = [r.text if r else x for r, x in zip(restored, src_text)]
+            else:
+                tgt_text = [r.text if r else x for r, x in zip(restored, tgt_text)]
+        masked = [self.mask_source(x) for x in src_text]
+        spans = [sp for _, sp in masked]
+        src_ids = self.encode_sources([m for m, _ in masked])
+        tgt_ids = self.tgt_tok.encode([mask_like(t, sp) for t, sp in zip(tgt_text, spans)])
         limit = self.max_source_tokens
         for i in range(len(src_ids)):
             if len(src_ids[i]) > limit or len(tgt_ids[i]) + 1 > limit:
@@ -257,15 +317,21 @@ class Translator:
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
                 hyps = strategy.score(src.to(self.device), [tgt_ids[i] for i in batch], full_context=True)
             for i, h in zip(batch, hyps):
-                sp, tp = self.src_tok.ids_to_pieces(src_ids[i]), self.tgt_tok.ids_to_pieces(h.tokens)
+                sp = label_pieces(self.src_tok.ids_to_pieces(src_ids[i]), spans[i])
+                tp = label_pieces(self.tgt_tok.ids_to_pieces(h.tokens), spans[i])
                 if pretokenized:
                     sw, tw = src_w[i], tgt_w[i]
                     s_map = pieces_to_words(sp, [self.src_tok.normalize(w) for w in sw])
                     t_map = pieces_to_words(tp, tw)
                 else:
-                    sw, tw = source_words(sp), target_words(tp)
-                    s_map = source_piece_words(sp)
-                    t_map = [[] if w is None else [w] for w in target_piece_words(tp)]
+                    sw, s_map = word_units(sp, self.folder_config.source_lang)
+                    tw, t_map = word_units(tp, self.folder_config.target_lang)
+                r = restored[i]
+                if r is not None:  # restored English: its pieces map back to the words given, by characters
+                    if en_src:
+                        sw, s_map = r.words, pieces_to_words(sp, r.surfaces)
+                    else:
+                        tw, t_map = r.words, pieces_to_words(tp, r.surfaces)
                 att, full = h.attention.numpy(), h.full_context_attention.numpy()
                 links = links_to_words(piece_alignment(sp, tp, full if method.full_context else att, method=method),
                                        s_map, t_map)
@@ -284,6 +350,19 @@ class Translator:
                 results[i] = Alignment([], [], np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32),
                                        np.zeros(0, dtype=np.float32), 0.0, 0.0, [], sw, tw, method.name)
         return results  # type: ignore[return-value]
+
+    def restore_english(self, texts: Sequence[str], words: Optional[Sequence[Sequence[str]]] = None,
+                        ) -> list[Optional[Restored]]:
+        """Each English text (or its given ``words``) as the model should read it (:mod:`seq2seq.truecase`), or
+        None where the model reads it as given: English that is cased and detokenized already, or every text
+        when the model folder has no truecasing model."""
+        if self.english_restorer is None:
+            return [None] * len(texts)
+        out: list[Optional[Restored]] = []
+        for k, text in enumerate(texts):
+            r = self.english_restorer.restore(words[k] if words is not None else text.split())
+            out.append(r if r.changed else None)
+        return out
 
     def _to_translation(self, src_ids: list[int], hyps: list[Hypothesis]) -> Translation:
         src_pieces = self.src_tok.ids_to_pieces(src_ids)
