@@ -66,7 +66,7 @@ def eflomal_links(src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]], sy
     try:
         import eflomal
     except ImportError as e:
-        raise ImportError("corpus alignment needs eflomal: pip install 'seq2seq[align]'") from e
+        raise ImportError("corpus alignment needs eflomal: pip install 'seq2seq-zhen[align]'") from e
     if symmetrise not in SYMMETRISE:
         raise ValueError(f"symmetrise must be one of {sorted(SYMMETRISE)}, not {symmetrise!r}")
     rows = [k for k in range(len(src)) if src[k] and tgt[k]]

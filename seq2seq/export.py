@@ -109,13 +109,15 @@ def export_ctranslate2(model_dir: str | Path, out_dir: str | Path, quantization:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="seq2seq-export", description=__doc__.split("\n\n")[0],
+    from .text import plain_doc
+
+    p = argparse.ArgumentParser(prog="seq2seq-export", description=plain_doc(__doc__.split("\n\n")[0]),
                                 epilog="Example: seq2seq-export --format ctranslate2 runs/zh-en/best ct2-model")
-    p.add_argument("--format", choices=["ctranslate2"], default="ctranslate2")
+    p.add_argument("--format", choices=["ctranslate2"], default="ctranslate2", help="target runtime (ctranslate2)")
     p.add_argument("--quantization", choices=["int8", "int8_float32", "float16", "int16"],
                    help="store weights quantized (CTranslate2 can also quantize at load time: compute_type)")
-    p.add_argument("model_dir")
-    p.add_argument("out_dir")
+    p.add_argument("model_dir", help="the model folder to convert")
+    p.add_argument("out_dir", help="where the export goes (MODEL_DIR/ctranslate2 is found by Translator.load)")
     args = p.parse_args(argv)
     try:
         out = export_ctranslate2(args.model_dir, args.out_dir, args.quantization)
@@ -123,7 +125,7 @@ def main(argv=None) -> int:
         print(f"seq2seq-export: {e}", file=sys.stderr)
         return 2
     except ImportError:
-        print("seq2seq-export: needs CTranslate2: pip install 'seq2seq[fast]' (or pip install ctranslate2)",
+        print("seq2seq-export: needs CTranslate2: pip install 'seq2seq-zhen[fast]' (or pip install ctranslate2)",
               file=sys.stderr)
         return 2
     print(f"CTranslate2 model written to {out}")
