@@ -186,18 +186,46 @@ def evaluate_alignment(translator, prefix: str, max_tokens: int = 6000, progress
         raise ValueError(f"alignment test set {prefix}: {len(zh)} .zh, {len(en)} .en and {len(gold)} .gold lines")
     aligned = translator.align(zh, en, pretokenized=True, max_tokens=max_tokens, progress=progress, skip_long=True)
     default = translator.align_method
+    # English restored (seq2seq.truecase) where it is lower-cased or tokenized, as the aligner does by default;
+    # the default method is also scored on the English as given.
+    restored = sum(r is not None for r in translator.restore_english(en, [e.split() for e in en]))
+    common = {"test_set": Path(prefix).name, "restored_pairs": restored, "pairs": len(en)}
     rows = []
     for m in alignment_methods(translator):
         score = alignment_error_rate([a.links_with(m) for a in aligned], gold)
-        rows.append({"test_set": Path(prefix).name, "method": m.name, "default": m == default, **score.as_dict()})
+        rows.append({**common, "method": m.name, "default": m == default,
+                     "english": "restored" if restored else "as given", **score.as_dict()})
+    if restored:
+        given = translator.align(zh, en, pretokenized=True, max_tokens=max_tokens, progress=progress, skip_long=True,
+                                 restore_english=False)
+        score = alignment_error_rate([a.links_with(default) for a in given], gold)
+        rows.append({**common, "method": default.name, "default": False, "english": "as given", **score.as_dict()})
     return rows
 
 
-def format_alignment_table(rows: Sequence[dict]) -> str:
-    head = f"{'test set':<12} {'method':<66} {'AER':>6} {'P':>6} {'R':>6}"
+def alignment_default(translator) -> dict:
+    """What ``--align-test`` (and ``seq2seq-align``) use by default: the method, and how the English is read."""
+    english = ("restored where lower-cased or tokenized (the folder's truecase.model; off: "
+               "seq2seq-align --no-restore-english)" if translator.truecaser is not None
+               else "as given (the model folder has no truecase.model)")
+    return {"method": translator.align_method.name, "english": english}
+
+
+def format_alignment_table(rows: Sequence[dict], default: Optional[dict] = None) -> str:
+    """The AER table (English "restored" or "as given", see :func:`evaluate_alignment`), then a line saying
+    which method and reading of the English are the default (``default``: :func:`alignment_default`)."""
+    width = max([66] + [len(r["method"]) + 10 for r in rows])
+    head = f"{'test set':<12} {'method':<{width}} {'English':<9} {'AER':>6} {'P':>6} {'R':>6}"
     lines = [head, "-" * len(head)]
-    lines += [f"{r['test_set']:<12} {r['method'] + (' (default)' if r['default'] else ''):<66} {100 * r['aer']:>6.1f} "
-              f"{100 * r['precision']:>6.1f} {100 * r['recall']:>6.1f}" for r in rows]
+    lines += [f"{r['test_set']:<12} {r['method'] + (' (default)' if r['default'] else ''):<{width}} "
+              f"{r.get('english', ''):<9} {100 * r['aer']:>6.1f} {100 * r['precision']:>6.1f} {100 * r['recall']:>6.1f}"
+              for r in rows]
+    for name in dict.fromkeys(r["test_set"] for r in rows):
+        r = next(r for r in rows if r["test_set"] == name)
+        if "restored_pairs" in r:
+            lines.append(f"{name}: English restored in {r['restored_pairs']} of {r['pairs']} pairs")
+    if default is not None:
+        lines.append(f"default: {default['method']}; English {default['english']}")
     return "\n".join(lines)
 
 
@@ -253,7 +281,8 @@ def main(argv=None) -> int:
             except (FileNotFoundError, ValueError) as e:
                 print(f"seq2seq-evaluate: {e}", file=sys.stderr)
                 return 2
-        print(format_alignment_table(align_rows))
+        report["alignment_default"] = alignment_default(tr)
+        print(format_alignment_table(align_rows, report["alignment_default"]))
         report["alignment"] = align_rows
         _write_report(out, report)
     if test_sets:

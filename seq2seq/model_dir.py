@@ -5,6 +5,7 @@
     source.model        sentencepiece model for Chinese
     target.model        sentencepiece model for English (a copy of source.model when the vocabulary is shared)
     README.md           model card
+    truecase.model      optional: the English truecasing model (seq2seq.truecase; scripts/train_truecaser.py)
 
 Loading names the file at fault when one is missing, truncated or corrupt.  Saving is atomic:
 the folder is written beside the target and swapped in with renames, so an interrupted save
@@ -192,6 +193,19 @@ def load_tokenizers(path: str | Path, t2s: bool) -> tuple[SubwordTokenizer, Subw
         except Exception as e:  # sentencepiece raises RuntimeError/OSError/ValueError on bad protos
             raise ModelFolderError(f"model folder {path}: {name} is not a valid sentencepiece model ({e})") from e
     return out[0][0], out[1][0], out[0][1], out[1][1]
+
+
+def load_truecaser(path: str | Path):
+    """The folder's English truecasing model (:class:`seq2seq.truecase.Truecaser`), or None when it has none."""
+    from .truecase import TRUECASE_FILE, Truecaser
+
+    f = Path(path) / TRUECASE_FILE
+    if not f.is_file():
+        return None
+    try:
+        return Truecaser.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ModelFolderError(f"model folder {path}: {TRUECASE_FILE} is corrupt ({e})") from e
 
 
 def load_model_dir(path: str | Path, device: str | torch.device = "cpu"):
