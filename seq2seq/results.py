@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import dataclass, field
 from typing import Optional
@@ -30,6 +31,10 @@ class Translation:
     score: float
     normalized_score: float
     nbest: list["Translation"] = field(default_factory=list, repr=False)
+    # Set by Translator.translate: how the model's word links are read (seq2seq.align.AlignMethod), and the
+    # (source, target) languages; the coverage properties below use them.
+    align_method: Optional[object] = field(default=None, repr=False)
+    languages: tuple[str, str] = field(default=("zh", "en"), repr=False)
     # With translate(..., return_attention="all"): self-attention over source_tokens [layers, heads, S, S] and
     # over target_tokens [layers, heads, T, T] (row t: the step that predicted piece t; zero above the diagonal).
     encoder_attention: Optional[np.ndarray] = field(default=None, repr=False)
@@ -51,6 +56,24 @@ class Translation:
         return (f"Translation(text={self.text!r}, source_tokens={len(self.source_tokens)} pieces, "
                 f"target_tokens={len(self.target_tokens)} pieces, cross_attention={att}, score={self.score:.3f}, "
                 f"normalized_score={self.normalized_score:.3f}, nbest={len(self.nbest)})")
+
+    @functools.cached_property
+    def coverage(self):
+        """The alignment head's word links, target -> source, with what they leave unlinked
+        (:class:`seq2seq.coverage.Coverage`); None without attention, or for a model without an alignment head."""
+        from .coverage import coverage
+
+        return coverage(self, self.align_method, self.languages)
+
+    @property
+    def unlinked_source_words(self) -> Optional[list[str]]:
+        """Source words (not punctuation) that no output word links to: "not translated?" (see seq2seq.coverage)."""
+        return None if self.coverage is None else self.coverage.unlinked_source_words
+
+    @property
+    def unlinked_target_words(self) -> Optional[list[str]]:
+        """Output words (not punctuation) that link to no source word: "added?" (see seq2seq.coverage)."""
+        return None if self.coverage is None else self.coverage.unlinked_target_words
 
 
 @dataclass

@@ -1,5 +1,8 @@
-"""The demo's figures: cross-attention heatmaps (Plotly, rendered by the browser, so Chinese glyphs come
-from the browser's fonts) and the word-alignment view (escaped HTML)."""
+"""The demo's figures: attention maps (Plotly, rendered by the browser, so Chinese glyphs come from the
+browser's fonts), the beam tree, one head's walkthrough, and the symmetrised links as text (escaped HTML).
+
+Every label a user sees goes through :func:`piece_text` (``▁This`` is shown as ``·This``) and is escaped,
+titles included: Plotly renders some HTML in text, and would swallow ``</s>`` as a tag."""
 
 from __future__ import annotations
 
@@ -9,143 +12,122 @@ from typing import Optional
 import numpy as np
 
 from ..align import DEFAULT_RAW, AlignMethod, source_words, target_words, word_alignment
+from ..decoding import length_penalty as lp_divisor
+from .maps import HEAD, MapData, alignment_map, layer_maps
 from .predict import Prediction
 
 FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
+LINK_COLOUR, FLAG_COLOUR = "rgba(20,20,20,0.9)", "#c2410c"
+MAX_LABELS = 60  # an axis with more units shows every k-th label
+
+
+def piece_text(piece: str) -> str:
+    """How a piece is shown: a word-start "▁" as "·" (``·This``), a bare "▁" as "·␣"."""
+    if piece == "\u2581":
+        return "·␣"
+    return piece.replace("\u2581", "·")
 
 
 def _label(piece: str) -> str:
-    """Axis/hover label for a piece: escaped (Plotly renders some HTML in labels), '▁' shown as '·'."""
-    return html.escape(piece.replace("\u2581", "·"))
+    """Axis/hover label for a piece or word: shown as :func:`piece_text`, escaped for Plotly."""
+    return html.escape(piece_text(piece))
 
 
-def attention_matrix(att: np.ndarray, layer: int, head: Optional[int]) -> np.ndarray:
-    """[T, S] for ``layer`` (0-based; -1 = last) and ``head`` (None = mean over heads)."""
-    a = att[layer]
-    return a.mean(axis=0) if head is None else a[head]
+def _text_width(labels: list[str]) -> float:
+    """Rough width in pixels of labels side by side (CJK characters are twice as wide)."""
+    return sum(sum(14 if ord(ch) > 0x2e80 else 8 for ch in s) + 10 for s in labels)
 
 
-def parse_choice(layer_choice: str, head_choice: str, n_layers: int) -> tuple[int, Optional[int]]:
-    layer = n_layers - 1 if layer_choice in (None, "", "last") else int(str(layer_choice).split()[-1]) - 1
-    head = None if head_choice in (None, "", "average") else int(str(head_choice).split()[-1]) - 1
-    return layer, head
+def _axes(fig, cols: list[str], rows: list[str], width: float = 1100, flagged_cols=(), flagged_rows=(), **where):
+    """Ticks for every unit; crowded x labels are turned upright, and past MAX_LABELS only every k-th is shown;
+    flagged units (coverage) in orange with a "?"."""
+    def ticks(labels, flagged):
+        step = max(1, -(-len(labels) // MAX_LABELS))
+        out = []
+        for i, p in enumerate(labels):
+            text = _label(p) if i % step == 0 or i in flagged else ""
+            out.append(f'<span style="color:{FLAG_COLOUR}">{text} ?</span>' if i in flagged else text)
+        return out
+
+    angle = 0 if _text_width(cols) < width else -90
+    fig.update_xaxes(tickvals=list(range(len(cols))), ticktext=ticks(cols, set(flagged_cols)), tickangle=angle,
+                     side="top", **where)
+    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=ticks(rows, set(flagged_rows)), autorange="reversed",
+                     **where)
+    return angle
 
 
-def _heatmap(go, mat: np.ndarray, src: list[str], tgt: list[str], showscale: bool = True):
-    sx, ty = [_label(p) for p in src], [_label(p) for p in tgt]
+def _heatmap(go, mat: np.ndarray, cols: list[str], rows: list[str], showscale: bool = True):
+    sx, ty = [_label(p) for p in cols], [_label(p) for p in rows]
     custom = np.array([[(ty[j], sx[i]) for i in range(len(sx))] for j in range(len(ty))], dtype=object)
-    return go.Heatmap(z=mat, x=list(range(len(src))), y=list(range(len(tgt))), customdata=custom,
+    return go.Heatmap(z=mat, x=list(range(len(cols))), y=list(range(len(rows))), customdata=custom,
                       colorscale="Blues", zmin=0.0, zmax=1.0, showscale=showscale,
-                      hovertemplate="target %{customdata[0]}<br>source %{customdata[1]}<br>weight %{z:.3f}<extra></extra>")
+                      hovertemplate="%{customdata[0]} ← %{customdata[1]}<br>weight %{z:.3f}<extra></extra>")
 
 
-def _axes(fig, src: list[str], tgt: list[str], row=None, col=None):
-    kw = {} if row is None else {"row": row, "col": col}
-    fig.update_xaxes(tickvals=list(range(len(src))), ticktext=[_label(p) for p in src], tickangle=0,
-                     side="top", **kw)
-    fig.update_yaxes(tickvals=list(range(len(tgt))), ticktext=[_label(p) for p in tgt], autorange="reversed", **kw)
+def _outlines(links, xref: str = "x", yref: str = "y") -> list[dict]:
+    """One outlined cell per link (row, col), in the order of ``links``: shape k is link k (chips use that)."""
+    return [dict(type="rect", xref=xref, yref=yref, x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
+                 line=dict(color=LINK_COLOUR, width=2), fillcolor="rgba(0,0,0,0)") for r, c in links]
 
 
-def alignment_figure(pred: Prediction, layer_choice: str = "last", head_choice: str = "average"):
-    """One heatmap per sentence (stacked), for the chosen layer and head (default: last layer, mean of heads)."""
+def map_figure(m: MapData, subtitle: str = ""):
+    """One map: rows attend to columns, links outlined, flagged units marked."""
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
-    sents = [s for s in pred.sentences if s.target_tokens]
-    if not sents:
-        return go.Figure()
-    layer, head = parse_choice(layer_choice, head_choice, sents[0].attention.shape[0])
-    heights = [max(3, len(s.target_tokens)) for s in sents]
-    fig = make_subplots(rows=len(sents), cols=1, row_heights=heights, vertical_spacing=min(0.3 / len(sents), 0.08),
-                        subplot_titles=[_label(s.source) for s in sents])
-    for r, s in enumerate(sents, 1):
-        fig.add_trace(_heatmap(go, attention_matrix(s.attention, layer, head), s.source_tokens, s.target_tokens,
-                               showscale=(r == 1)), row=r, col=1)
-        _axes(fig, s.source_tokens, s.target_tokens, r, 1)
-    fig.update_annotations(yshift=24)  # sentence titles above the source pieces on the top axis
-    head_txt = "mean of heads" if head is None else f"head {head + 1}"
-    fig.update_layout(title=f"Cross-attention, layer {layer + 1}, {head_txt}", font=dict(family=FONT),
-                      height=140 + 26 * sum(heights) + 60 * len(sents), margin=dict(l=10, r=10, t=90, b=10))
+    fig = go.Figure(_heatmap(go, m.matrix, m.cols, m.rows))
+    angle = _axes(fig, m.cols, m.rows, flagged_cols=m.flagged_cols, flagged_rows=m.flagged_rows)
+    top = 90 + (8 * max((len(piece_text(c)) for c in m.cols), default=0) if angle else 0)
+    title = html.escape(m.title) + (f"<br><sup>{html.escape(subtitle)}</sup>" if subtitle else "")
+    fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), font=dict(family=FONT),
+                      shapes=_outlines(m.links), height=top + 60 + 30 * len(m.rows),
+                      margin=dict(l=10, r=10, t=top + 30, b=10))
     return fig
 
 
-def all_layers_figure(pred: Prediction, sentence_index: int = 0, head_choice: str = "average"):
-    """Every layer of one sentence side by side."""
+def alignment_figure(pred: Prediction, attention: Optional[str] = HEAD, units: str = "words", sentence: int = 0,
+                     languages: tuple[str, str] = ("zh", "en")):
+    """The map of one sentence of a prediction: by default the alignment head's, at word level."""
+    import plotly.graph_objects as go
+
+    s = pred.sentence(sentence)
+    if not s.target_tokens:
+        return go.Figure()
+    return map_figure(alignment_map(s.translation, pred.align_method, attention, units, languages), s.source)
+
+
+def all_layers_figure(pred: Prediction, sentence_index: int = 0, head_choice: str = "average", units: str = "words",
+                      languages: tuple[str, str] = ("zh", "en")):
+    """Every layer of one sentence side by side (heads averaged, or one head), links of the alignment method
+    outlined."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    sents = [s for s in pred.sentences if s.target_tokens]
-    if not sents:
+    s = pred.sentence(sentence_index)
+    if not s.target_tokens:
         return go.Figure()
-    s = sents[min(max(0, int(sentence_index)), len(sents) - 1)]
-    n_layers = s.attention.shape[0]
-    _, head = parse_choice("last", head_choice, n_layers)
-    fig = make_subplots(rows=1, cols=n_layers, subplot_titles=[f"layer {i + 1}" for i in range(n_layers)],
+    head = None if head_choice in (None, "", "average") else int(str(head_choice).split()[-1]) - 1
+    maps = layer_maps(s.translation, pred.align_method, units, head, languages)
+    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=[m.title.split(", ", 1)[1] for m in maps],
                         horizontal_spacing=0.04)
-    for i in range(n_layers):
-        fig.add_trace(_heatmap(go, attention_matrix(s.attention, i, head), s.source_tokens, s.target_tokens,
-                               showscale=(i == 0)), row=1, col=i + 1)
-        _axes(fig, s.source_tokens, s.target_tokens, 1, i + 1)
-    fig.update_annotations(yshift=24)
-    fig.update_layout(title=f"All layers: {_label(s.source)}", font=dict(family=FONT),
-                      height=160 + 26 * len(s.target_tokens), margin=dict(l=10, r=10, t=90, b=10))
+    shapes, angle = [], 0
+    for i, m in enumerate(maps):
+        fig.add_trace(_heatmap(go, m.matrix, m.cols, m.rows, showscale=(i == 0)), row=1, col=i + 1)
+        angle = _axes(fig, m.cols, m.rows, width=1100 / len(maps), row=1, col=i + 1) or angle
+        ref = "" if i == 0 else str(i + 1)
+        shapes += _outlines(m.links, "x" + ref, "y" + ref)
+    longest = max((len(piece_text(c)) for c in maps[0].cols), default=0)
+    top = 100 + (8 * longest if angle else 0)
+    fig.update_annotations(yshift=24 + (8 * longest if angle else 0))
+    what = "heads averaged" if head is None else f"head {head + 1}"
+    fig.update_layout(title=html.escape(f"Every layer, {what}: {s.source}"), font=dict(family=FONT), shapes=shapes,
+                      height=top + 60 + 30 * len(maps[0].rows), margin=dict(l=10, r=10, t=top, b=10))
     return fig
-
-
-def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None) -> str:
-    """Each English word with the Chinese words it is linked to, read with ``method`` (default: the
-    prediction's, i.e. the model's alignment head if it has one, else Shift-Att; see seq2seq.align).
-    All text is escaped."""
-    if not pred.sentences:
-        return ""
-    method = method or pred.align_method or DEFAULT_RAW
-    parts = ['<div class="s2s-align" style="font-family:' + FONT + ';line-height:2.2">',
-             f"<p><i>Links read from: {html.escape(method.name)}.</i></p>"]
-    for s in pred.sentences:
-        if not s.target_tokens:
-            continue
-        att = s.full_context_attention if method.full_context else s.attention
-        if att is None:  # a full-context method on a prediction made without that pass
-            continue
-        links = word_alignment(s.source_tokens, s.target_tokens, att, method=method)
-        zh_words, en_words = source_words(s.source_tokens), target_words(s.target_tokens)
-        parts.append(f"<p><b>{html.escape(s.source)}</b><br>")
-        for j, word in enumerate(en_words):
-            linked = [zh_words[i] for i, jj in links if jj == j and i < len(zh_words)]
-            parts.append(
-                '<span style="display:inline-block;margin:2px;padding:0 6px;border-radius:6px;'
-                f'background:rgba(37,99,235,{0.45 if linked else 0.1})">{html.escape(word)} &rarr; '
-                f'{html.escape("".join(linked)) or "∅"}</span>')
-        parts.append("</p>")
-    parts.append("</div>")
-    return "".join(parts)
-
-
-def scored_pieces_html(scored) -> str:
-    """The user's translation, each piece coloured by the model's probability for it (red: improbable)."""
-    a = scored.alignment
-    parts = ['<div class="s2s-score" style="font-family:' + FONT + ';line-height:2.2">']
-    for piece, lp in zip(a.target_tokens, a.token_logprobs):
-        p = float(np.exp(lp))
-        parts.append(f'<span title="p = {p:.3f} (log-prob {lp:.2f})" style="display:inline-block;margin:1px;'
-                     f'padding:0 4px;border-radius:4px;background:rgba({int(220 * (1 - p))},{int(160 * p)},80,0.35)">'
-                     f"{html.escape(piece.replace(chr(0x2581), '·'))}</span>")
-    parts.append(f"<p>Yours: log-prob <b>{a.score:.2f}</b> (length-normalised {a.normalized_score:.3f}); "
-                 f"the model's own translation, <i>{html.escape(scored.model_text)}</i>: "
-                 f"<b>{scored.model_score:.2f}</b> ({scored.model_normalized:.3f}). "
-                 "Higher is more plausible to the model; pieces in red are where it disagrees.</p></div>")
-    return "".join(parts)
 
 
 def matrix_figure(mat: np.ndarray, rows: list[str], cols: list[str], title: str):
     """One attention map (rows attend to columns)."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure(_heatmap(go, mat, cols, rows))
-    _axes(fig, cols, rows)
-    fig.update_layout(title=title, font=dict(family=FONT), height=160 + 26 * len(rows),
-                      margin=dict(l=10, r=10, t=90, b=10))
-    return fig
+    return map_figure(MapData(mat, rows, cols, title))
 
 
 def walkthrough_figure(e):
@@ -170,8 +152,11 @@ def walkthrough_figure(e):
                              hovertemplate="key of %{customdata}<br>dimension %{x}<br>value %{z:.3f}<extra></extra>"),
                   row=2, col=1)
     fig.update_yaxes(tickvals=list(range(len(src))), ticktext=src, autorange="reversed", row=2, col=1)
-    fig.add_trace(go.Bar(x=src, y=e.scores.tolist(), hovertemplate="%{x}: %{y:.3f}<extra></extra>"), row=3, col=1)
-    fig.add_trace(go.Bar(x=src, y=e.weights.tolist(), hovertemplate="%{x}: %{y:.3f}<extra></extra>"), row=4, col=1)
+    x = list(range(len(src)))
+    for row, values in ((3, e.scores), (4, e.weights)):
+        fig.add_trace(go.Bar(x=x, y=values.tolist(), customdata=src,
+                             hovertemplate="%{customdata}: %{y:.3f}<extra></extra>"), row=row, col=1)
+        fig.update_xaxes(tickvals=x, ticktext=src, tickangle=0 if _text_width(src) < 1100 else -90, row=row, col=1)
     fig.add_trace(go.Heatmap(z=[e.output.tolist()], **strip), row=5, col=1)
     fig.update_layout(showlegend=False, font=dict(family=FONT), height=620 + 26 * len(src),
                       title=f"Cross-attention, layer {e.layer + 1}, head {e.head + 1}, predicting '{piece}'",
@@ -199,7 +184,8 @@ def all_heads_figure(view, kind: str, summaries: list[list[str]], words=None, hi
 
     att = view.attention(kind)
     n_layers, n_heads = att.shape[0], att.shape[1]
-    titles = [f"L{layer + 1} H{h + 1}: {summaries[layer][h]}" for layer in range(n_layers) for h in range(n_heads)]
+    titles = [html.escape(f"L{layer + 1} H{h + 1}: {summaries[layer][h]}")
+              for layer in range(n_layers) for h in range(n_heads)]
     fig = make_subplots(rows=n_layers, cols=n_heads, subplot_titles=titles, horizontal_spacing=0.03,
                         vertical_spacing=0.06)
     for layer in range(n_layers):
@@ -209,22 +195,18 @@ def all_heads_figure(view, kind: str, summaries: list[list[str]], words=None, hi
             fig.update_xaxes(showticklabels=False, row=layer + 1, col=h + 1)
             fig.update_yaxes(showticklabels=False, autorange="reversed", row=layer + 1, col=h + 1)
     fig.update_annotations(font_size=9)
-    fig.update_layout(title=f"{kind} attention, every layer (rows) and head (columns); hover for the pieces",
+    fig.update_layout(title=f"{kind} attention, every layer (rows) and head (columns); hover for the units",
                       font=dict(family=FONT), height=240 * n_layers + 80, margin=dict(l=10, r=10, t=80, b=10))
     return fig
 
 
-def beam_tree_figure(tree: list[list[dict]], best: list[str], alpha: float):
-    """The beam tree: steps left to right, nodes labelled with their piece and coloured by cumulative log-prob;
-    pruned candidates faint, finished ones as diamonds, the returned translation's path in red.  Hover shows
-    the cumulative and the length-normalised score (score / length ** alpha)."""
-    import plotly.graph_objects as go
-
+def _tree_nodes(tree: list[list[dict]], alpha: float):
+    """Node positions, labels and styles of a beam tree; (step, slot) of kept nodes -> position."""
     pos: dict = {(-1, 0): (0, 0.0)}  # (step, kept slot) -> (x, y); the root <s>
-    xs, ys, text, colour, hover, symbol, opacity, edges = [], [], [], [], [], [], [], []
-    best_ids = set()
-    for step, nodes in enumerate(tree):
-        for r, node in enumerate(nodes):
+    nodes = {k: [] for k in ("x", "y", "text", "colour", "hover", "symbol", "opacity")}
+    edges = []
+    for step, layer in enumerate(tree):
+        for r, node in enumerate(layer):
             x, y = step + 1, -r
             parent = pos.get((step - 1, node["parent"]) if step else (-1, 0))
             if node["status"] == "kept":
@@ -232,38 +214,83 @@ def beam_tree_figure(tree: list[list[dict]], best: list[str], alpha: float):
             if parent is not None:
                 edges.append((parent, (x, y), node["status"]))
             n = step + 1
-            xs.append(x)
-            ys.append(y)
-            text.append(_label(node["piece"]))
-            colour.append(node["score"])
-            symbol.append("diamond" if node["status"] == "finished" else "circle")
-            opacity.append(0.25 if node["status"] == "pruned" else 1.0)
-            hover.append(f"{_label(node['piece'])} ({node['status']})<br>cumulative log-prob {node['score']:.3f}"
-                         f"<br>normalised {node['score'] / n ** alpha:.3f} (length {n}, α {alpha:g})")
-    # the returned translation's path: follow its pieces through kept nodes to its finished node
+            normalised = node["score"] / lp_divisor(n, alpha)
+            for key, value in (("x", x), ("y", y), ("text", _label(node["piece"])), ("colour", node["score"]),
+                               ("symbol", "diamond" if node["status"] == "finished" else "circle"),
+                               ("opacity", 0.25 if node["status"] == "pruned" else 1.0),
+                               ("hover", f"{_label(node['piece'])} ({node['status']})<br>cumulative log-prob "
+                                         f"{node['score']:.3f}<br>normalised {normalised:.3f} "
+                                         f"(length {n}, α {alpha:g})")):
+                nodes[key].append(value)
+    return nodes, edges
+
+
+def _returned_path(tree: list[list[dict]], best: list[str]) -> list[tuple[float, float]]:
+    """The returned translation's path: its pieces followed through kept nodes to its finished node."""
     path, slot = [(0, 0.0)], 0
-    for step, piece in enumerate(best):
-        if step >= len(tree):
-            break
+    for step, piece in enumerate(best[: len(tree)]):
         for r, node in enumerate(tree[step]):
             if node["piece"] == piece and node["parent"] == slot and node["status"] in ("kept", "finished"):
                 path.append((step + 1, -r))
                 slot = node.get("slot", slot)
                 break
+    return path
+
+
+def beam_tree_figure(tree: list[list[dict]], best: list[str], alpha: float, greedy: bool = False):
+    """The beam tree: steps left to right, nodes labelled with their piece and coloured by cumulative log-prob;
+    pruned candidates faint, finished ones as diamonds, the returned translation's path in red.  Hover shows
+    the cumulative and the length-normalised score (score / length ** alpha).  ``greedy``: a tree of width 1
+    (``predict.greedy_tree``), titled so."""
+    import plotly.graph_objects as go
+
+    nodes, edges = _tree_nodes(tree, alpha)
+    path = _returned_path(tree, best)
     fig = go.Figure()
     for (x0, y0), (x1, y1), status in edges:
+        colour = "rgba(120,120,120,0.25)" if status == "pruned" else "rgba(60,60,60,0.7)"
         fig.add_trace(go.Scatter(x=[x0, x1], y=[y0, y1], mode="lines", hoverinfo="skip", showlegend=False,
-                                 line=dict(color="rgba(120,120,120,0.25)" if status == "pruned" else "rgba(60,60,60,0.7)",
-                                           width=1)))
+                                 line=dict(color=colour, width=1)))
     fig.add_trace(go.Scatter(x=[p[0] for p in path], y=[p[1] for p in path], mode="lines", hoverinfo="skip",
                              line=dict(color="crimson", width=4), name="returned translation", showlegend=False))
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers+text", text=text, textposition="top center",
-                             hovertext=hover, hoverinfo="text", showlegend=False,
-                             marker=dict(size=12, color=colour, colorscale="Viridis", symbol=symbol, opacity=opacity,
-                                         colorbar=dict(title="log-prob"))))
+    fig.add_trace(go.Scatter(x=nodes["x"], y=nodes["y"], mode="markers+text", text=nodes["text"],
+                             textposition="top center", hovertext=nodes["hover"], hoverinfo="text", showlegend=False,
+                             marker=dict(size=12, color=nodes["colour"], colorscale="Viridis", symbol=nodes["symbol"],
+                                         opacity=nodes["opacity"], colorbar=dict(title="log-prob"))))
     fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", text=["&lt;s&gt;"], textposition="top center",
                              marker=dict(size=12, color="black"), hoverinfo="skip", showlegend=False))
-    fig.update_layout(title="Beam search: every candidate scored (faint: pruned, ◆: finished, red: returned)",
-                      font=dict(family=FONT), height=200 + 45 * max(len(s) for s in tree),
+    title = ("Greedy search (a beam of 1): the piece chosen at each step, and the candidates it passed over (faint)"
+             if greedy else "Beam search: every candidate scored (faint: pruned, ◆: finished, red: returned)")
+    fig.update_layout(title=title, font=dict(family=FONT), height=200 + 45 * max((len(s) for s in tree), default=1),
                       xaxis=dict(title="step", dtick=1), yaxis=dict(visible=False), margin=dict(l=10, r=10, t=60, b=40))
     return fig
+
+
+def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None, sentence: Optional[int] = None) -> str:
+    """The links as ``seq2seq-align`` writes them: each English word with the Chinese characters it is linked to,
+    read with ``method`` (default: the prediction's, i.e. the model's alignment head if it has one, else the
+    best raw rule), symmetrised as the method says.  One sentence, or all.  All text is escaped."""
+    if not pred.sentences:
+        return ""
+    method = method or pred.align_method or DEFAULT_RAW
+    parts = ['<div class="s2s-align" style="font-family:' + FONT + ';line-height:2.2">',
+             f"<p><i>Links read from: {html.escape(method.name)}.</i></p>"]
+    for k, s in enumerate(pred.sentences):
+        if not s.target_tokens or sentence is not None and k != sentence:
+            continue
+        t = s.translation
+        att = t.full_context_attention if method.full_context else t.cross_attention
+        if att is None:  # a full-context method on a prediction made without that pass
+            continue
+        links = word_alignment(s.source_tokens, s.target_tokens, att, method=method)
+        zh_words, en_words = source_words(s.source_tokens), target_words(s.target_tokens)
+        parts.append(f"<p><b>{html.escape(s.source)}</b><br>")
+        for j, word in enumerate(en_words):
+            linked = [zh_words[i] for i, jj in links if jj == j and i < len(zh_words)]
+            parts.append(
+                '<span style="display:inline-block;margin:2px;padding:0 6px;border-radius:6px;'
+                f'background:rgba(37,99,235,{0.45 if linked else 0.1})">{html.escape(word)} &rarr; '
+                f'{html.escape("".join(linked)) or "∅"}</span>')
+        parts.append("</p>")
+    parts.append("</div>")
+    return "".join(parts)

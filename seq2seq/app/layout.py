@@ -1,305 +1,240 @@
-"""The demo's Gradio layout and events."""
+"""The demo's Gradio page: the input and the translation, the tabs (``tabs.py``), and the API endpoints.
+
+One sentence, one state: a translation is one ``Prediction`` (``predict.py``) held in ``Demo.pred``, made
+with everything the views need.  A new translation, or another sentence picked, redraws the open view and
+blanks the others; a view that is opened draws itself when what it shows is not the current sentence.
+Every view names its sentence, so no view can show a sentence other than the one in the boxes.
+"""
 
 from __future__ import annotations
 
+import functools
 import html
+from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 from .batching import MicroBatcher
-from .figures import (all_heads_figure, all_layers_figure, alignment_figure, beam_tree_figure, matrix_csv, matrix_figure, scored_pieces_html,
-                      walkthrough_figure, word_alignment_html)
-from .predict import (EXAMPLES, STEP_CANDIDATES, InputError, Prediction, SentenceResult, check_api_args,
-                      beam_tree, continue_with, finished_ranking, inside_view, log, nbest_rows, predict, score_translation, step_view,
-                      translate_requests)
+from .chips import coverage_html
+from .predict import (EXAMPLES, LANGUAGE_NAMES, InputError, Prediction, check_api_args, details_json, log, predict,
+                      score_translation, translate_requests)
 
 # Requests decoded together at most, and how long the first one waits for company (seconds).
 MAX_BATCH, MAX_WAIT = 16, 0.01
 # Requests handled at once (they meet in the batcher) and waiting at most; more get "queue full".
 CONCURRENCY, QUEUE_SIZE = 16, 64
+# Run in the browser before an action: close the toasts of earlier warnings (their cause is gone), pass the
+# inputs on.
+CLEAR_TOASTS = ("(...args) => { document.querySelectorAll('[data-testid=\"toast-close\"]')"
+                ".forEach(b => b.click()); return args; }")
+CSS = ".s2s-flag sup { color: #c2410c; margin-left: 2px; } .s2s-chip { cursor: default; }"
+# What launch() needs beside the Blocks (Gradio 6 takes page CSS there).
+LAUNCH_OPTIONS = {"css": CSS}
+
+
+def user_errors(what: str, fallback: Optional[Callable[[str], object]] = None, api: Optional[str] = None):
+    """Decorate an event handler: bad input (:class:`InputError`) becomes a warning toast and ``fallback(message)``
+    (default: nothing changes); anything else is logged and becomes a generic ``gr.Error``, never a stack trace.
+    ``api``: the endpoint's name; bad input is then an error for the caller and one line in the log."""
+    import gradio as gr
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def handler(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except InputError as e:
+                if api:
+                    log.warning("rejected /%s request: %s", api, e)
+                    raise gr.Error(str(e), print_exception=False) from None
+                gr.Warning(html.escape(str(e)))
+                return fallback(str(e)) if fallback else gr.skip()
+            except gr.Error:
+                raise
+            except Exception:  # a bug: the log gets the traceback, the user one sentence
+                log.exception("%s failed", what)
+                raise gr.Error(f"Sorry, something went wrong while {what}. Please try again with other text.",
+                               print_exception=False) from None
+
+        return handler
+
+    return wrap
+
+
+@dataclass
+class View:
+    """One tab: the components it fills (a caption naming the sentence first), the controls its drawing reads,
+    and how to draw it for a sentence of a prediction or blank it."""
+
+    key: str
+    tab: object
+    outputs: list
+    render: Callable  # (pred, sentence index, *inputs) -> values for outputs
+    inputs: list = field(default_factory=list)
+    empty: Optional[list] = None  # values for outputs that show nothing (default: None each)
+    shown: object = None  # gr.State: "prediction id:sentence" it shows, None when blank
+    on_open: Optional[Callable] = None  # the tab's select handler (set by ``wire_views``)
+
+    def blank(self) -> list:
+        return list(self.empty) if self.empty is not None else [None] * len(self.outputs)
+
+
+@dataclass
+class Demo:
+    """What the tab builders share: the translator and the page's common components."""
+
+    translator: object
+    batcher: MicroBatcher
+    languages: tuple[str, str]
+    pred: object = None  # gr.State: the current Prediction (None before the first translation)
+    sentence: object = None  # gr.Dropdown: the sentence every view shows (0-based index)
+    mode: object = None
+    beam: object = None
+    lp: object = None
+    nbest: object = None
+
+    @property
+    def method(self):
+        return self.translator.align_method
+
+    def decoding_beam(self, mode, beam_size) -> int:
+        return 1 if mode == "greedy" else int(beam_size)
+
+
+def key_of(pred: Optional[Prediction], index) -> Optional[str]:
+    return None if pred is None else f"{pred.id}:{int(index or 0)}"
+
+
+def chosen(pred: Optional[Prediction], index):
+    """The sentence the views show, or an InputError when there is no translation yet."""
+    if pred is None:
+        raise InputError("Translate a sentence first.")
+    return pred.sentence(index)
 
 
 def build_demo(translator, model_name: str = "default"):
+    """The whole page: input, decoding controls, the translation with its coverage check, the sentence picker,
+    one tab per view (``tabs.py``), and the ``translate`` and ``score`` API endpoints."""
     import gradio as gr
 
-    cfg = translator.model.cfg
+    from . import tabs
+
+    languages = getattr(translator, "languages", ("zh", "en"))
+    src, tgt = (LANGUAGE_NAMES.get(x, x) for x in languages)
     batcher = MicroBatcher(lambda requests: translate_requests(translator, requests), MAX_BATCH, MAX_WAIT)
-    layer_choices = [f"layer {i + 1}" for i in range(cfg.n_dec_layers)]
-    head_choices = ["average"] + [f"head {h + 1}" for h in range(cfg.n_heads)]
-
-    def run(text, mode, beam_size, length_penalty, nbest, layer_choice, head_choice):
-        """Outputs: translation, n-best rows, map, all-layers map, word alignment, state, sentence slider, status."""
-        try:
-            pred = predict(translator, text, 1 if mode == "greedy" else beam_size, length_penalty, nbest, batcher)
-        except InputError as e:
-            gr.Warning(str(e))
-            return "", [], None, None, "", None, gr.update(choices=["1"], value="1", visible=False), str(e)
-        except Exception:  # never show a stack trace to the user
-            log.exception("translation failed")
-            raise gr.Error("Sorry, something went wrong while translating. Please try again with other text.")
-        status = " ".join(pred.notes) or f"Translated {len(pred.sentences)} sentence(s) in {pred.seconds:.2f} s."
-        return (pred.translation, nbest_rows(pred), alignment_figure(pred, layer_choice, head_choice),
-                all_layers_figure(pred, 0, head_choice), word_alignment_html(pred), pred,
-                gr.update(choices=[str(i + 1) for i in range(len(pred.sentences))], value="1",
-                          visible=len(pred.sentences) > 1), status)
-
-    def redraw(pred, layer_choice, head_choice, sentence_index):
-        if pred is None:
-            return None, None, ""
-        index = int(sentence_index or 1) - 1
-        return (alignment_figure(pred, layer_choice, head_choice), all_layers_figure(pred, index, head_choice),
-                word_alignment_html(pred))
-
+    demo_ctx = Demo(translator, batcher, languages)
     default_lp = float(translator.folder_config.decoding["length_penalty"])  # the model's own default
-    with gr.Blocks(title="seq2seq: Chinese → English with attention maps") as demo:
-        gr.Markdown("# seq2seq · Chinese → English\nA small Transformer translator. Type Chinese, press **Translate**, "
-                    "and see which source pieces each English piece attended to (cross-attention). "
+    with gr.Blocks(title=f"seq2seq: {src} → {tgt} with attention maps") as demo:
+        gr.Markdown(f"# seq2seq · {src} → {tgt}\nA small Transformer translator that shows its work. Type {src}, "
+                    f"press **Translate**, and see which {src} words each {tgt} word comes from. "
                     f"Model: `{html.escape(model_name)}`.")
-        with gr.Row():
-            with gr.Column(scale=3):
-                inp = gr.Textbox(label="Chinese", lines=3, placeholder="我喜欢吃苹果。", elem_id="source")
-                gr.Examples(EXAMPLES, inputs=inp, label="Examples (click one)")
-            with gr.Column(scale=2):
-                mode = gr.Radio(["beam", "greedy"], value="beam", label="Decoding")
-                beam = gr.Slider(2, 10, value=5, step=1, label="Beam size")
-                lp = gr.Slider(0.0, 2.0, value=default_lp, step=0.1, label="Length penalty α (score ÷ length^α; higher → longer)")
-                nbest = gr.Slider(1, 10, value=3, step=1, label="n-best")
-        btn = gr.Button("Translate", variant="primary", elem_id="translate-btn")
-        out = gr.Textbox(label="English", lines=2, interactive=False, elem_id="translation")
+        inp, btn = _inputs(gr, demo_ctx, src, default_lp)
+        out = gr.Textbox(label=tgt, lines=2, interactive=False, elem_id="translation")
         status = gr.Markdown(elem_id="status")
-        with gr.Row():
-            layer = gr.Dropdown(layer_choices, value=layer_choices[-1], label="Layer")
-            head = gr.Dropdown(head_choices, value="average", label="Head")
-            sent = gr.Dropdown(["1"], value="1", label="Sentence (all-layers view)", visible=False)
-        with gr.Tabs():
-            with gr.Tab("Alignment map"):
-                fig = gr.Plot(label="Cross-attention", elem_id="heatmap")
-            with gr.Tab("All layers"):
-                fig_all = gr.Plot(label="All layers")
-            with gr.Tab("Word alignment"):
-                gr.Markdown("Each English word with the Chinese words it comes from, read from the model's "
-                            "alignment head when it has one (else Shift-Att, layer 1), in both directions: "
-                            "English to Chinese and Chinese to English, combined. The layer/head controls "
-                            "change the maps, not these links.")
-                words = gr.HTML()
-            with gr.Tab("Step by step"):
-                gr.Markdown("The (first) sentence decoded piece by piece: each row is one output piece, its "
-                            "probability, and the next candidates the decoder weighed at that step. Pick another "
-                            "candidate, or type the beginning of the English, and the model continues from there.")
-                steps_btn = gr.Button("Decode step by step", elem_id="steps-btn")
-                steps_text = gr.Textbox(label="Translation", interactive=False, elem_id="steps-translation")
-                steps_table = gr.Dataframe(headers=["step", "piece", "probability"]
-                                           + [f"candidate {k}" for k in range(1, STEP_CANDIDATES)],
-                                           interactive=False, elem_id="steps-table")
-                with gr.Row():
-                    step_pick = gr.Dropdown([], label="At step", elem_id="step-pick")
-                    alt_pick = gr.Dropdown([], label="use instead", elem_id="alt-pick")
-                    alt_btn = gr.Button("Continue from this choice", elem_id="alt-btn")
-                with gr.Row():
-                    prefix_box = gr.Textbox(label="Or type the beginning of the English", elem_id="prefix-box")
-                    prefix_btn = gr.Button("Continue from my prefix", elem_id="prefix-btn")
-                    undo_btn = gr.Button("Undo: the model's own translation", elem_id="undo-btn")
-            with gr.Tab("Beam search"):
-                gr.Markdown("The beam tree of the (first) sentence: every candidate the search scored, step by "
-                            "step. Hover a node for its cumulative and length-normalised score. The length-penalty "
-                            "slider re-ranks the finished hypotheses below (score ÷ length^α) without decoding again.")
-                tree_btn = gr.Button("Draw the beam tree", elem_id="tree-btn")
-                tree_fig = gr.Plot(label="Beam tree", elem_id="tree-map")
-                tree_table = gr.Dataframe(headers=["rank", "finished hypothesis", "length", "log-prob",
-                                                   "normalised (score ÷ length^α)"], interactive=False,
-                                          elem_id="tree-table")
-            with gr.Tab("Inside attention"):
-                gr.Markdown("Every kind of attention for the (first) sentence, with the Layer and Head controls "
-                            "above. **Cross-attention**: English rows attend to Chinese columns; its K and V are "
-                            "projections of the encoder output C, and row t is the attention used while predicting "
-                            "piece t. **Encoder self-attention**: Chinese × Chinese. **Decoder self-attention**: "
-                            "English × English, zero above the diagonal (the causal mask: a step sees only earlier "
-                            "pieces).")
-                with gr.Row():
-                    kind = gr.Radio(["cross", "encoder", "decoder"], value="cross", label="Attention",
-                                    elem_id="attention-kind")
-                    units = gr.Radio(["pieces", "words (jieba)", "words (characters)"], value="pieces",
-                                     label="Units", elem_id="units")
-                    hide_eos = gr.Checkbox(False, label="Hide </s> and renormalise", elem_id="hide-eos")
-                    inside_btn = gr.Button("Show", elem_id="inside-btn")
-                gr.Markdown("Words: weights are summed over a column word's pieces and averaged over a row word's "
-                            "pieces (rows still sum to 1). Row t of cross- and decoder attention is the attention "
-                            "used while predicting piece t.")
-                inside_fig = gr.Plot(label="Attention map", elem_id="inside-map")
-                heads_fig = gr.Plot(label="All heads", elem_id="heads-map")
-                gr.Markdown("**How one head works**: pick an English piece (a step), then walk through "
-                            "softmax(q·Kᵀ/√d_k)·V with the model's real numbers for the chosen layer and head.")
-                with gr.Row():
-                    walk_step = gr.Dropdown([], label="English piece (step)", elem_id="walk-step")
-                    walk_btn = gr.Button("Walk through", elem_id="walk-btn")
-                walk_fig = gr.Plot(label="One head, step by step", elem_id="walk-map")
-                with gr.Row():
-                    json_file = gr.File(label="This sentence's data (JSON)", elem_id="export-json")
-                    csv_file = gr.File(label="The current map (CSV)", elem_id="export-csv")
-                gr.Markdown("PNG: the camera icon in each map's toolbar.")
-            with gr.Tab("Your translation"):
-                gr.Markdown("Type your own English for the (first) Chinese sentence above: the model scores it piece "
-                            "by piece (forced decoding) and compares it with its own translation.")
-                own = gr.Textbox(label="Your English", lines=2, elem_id="own-translation")
-                score_btn = gr.Button("Score my translation", elem_id="score-btn")
-                own_html = gr.HTML(elem_id="own-score")
-                own_fig = gr.Plot(label="Cross-attention of your translation")
-                own_words = gr.HTML()
-            with gr.Tab("n-best"):
-                table = gr.Dataframe(headers=["sentence", "rank", "translation", "score (normalised)", "log-prob"],
-                                     interactive=False)
-        gr.Markdown("Rows: English pieces; columns: Chinese pieces; colour: attention weight (hover for the value). "
-                    "`·` marks a piece that starts a word; `</s>` is the end-of-sentence token.")
-        state = gr.State(None)
-        steps_state = gr.State(None)
+        cover = gr.HTML(elem_id="coverage", js_on_load=None)
+        demo_ctx.pred = gr.State(None)
+        demo_ctx.sentence = gr.Dropdown([("1", 0)], value=0, label="Sentence (every view shows this one)",
+                                        visible=False, elem_id="sentence-pick")
+        with gr.Tabs(elem_id="views"):
+            views = [tabs.alignment_tab(demo_ctx), tabs.layers_tab(demo_ctx), tabs.steps_tab(demo_ctx),
+                     tabs.beam_tab(demo_ctx), tabs.inside_tab(demo_ctx), tabs.own_translation_tab(demo_ctx),
+                     tabs.nbest_tab(demo_ctx)]
+        open_view = gr.State(views[0].key)
+        refresh = wire_views(gr, demo_ctx, views, open_view)
 
-        def show_steps(text, mode, beam_size, prefix=None):
-            try:
-                first = (text or "").strip().split("\n")[0]
-                view = step_view(translator, first, prefix, 1 if mode == "greedy" else int(beam_size))
-            except InputError as e:
-                gr.Warning(str(e))
-                return gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
-            except Exception:  # never show a stack trace to the user
-                log.exception("step-by-step decoding failed")
-                raise gr.Error("Sorry, something went wrong. Please try again.")
-            steps = [f"{t + 1}: {p}" for t, p in enumerate(view.pieces)]
-            return (view.text, view.rows(), gr.update(choices=steps, value=None), gr.update(choices=[], value=None),
-                    view)
+        @user_errors("translating", fallback=lambda msg: ("", msg, "", None, gr.update(visible=False)))
+        def run(text, mode, beam_size, length_penalty, nbest):
+            pred = predict(translator, text, demo_ctx.decoding_beam(mode, beam_size), length_penalty, nbest, batcher,
+                           full=True)
+            status = " ".join(pred.notes) or f"Translated {len(pred.sentences)} sentence(s) in {pred.seconds:.2f} s."
+            picks = [(f"{k + 1}: {s.source}", k) for k, s in enumerate(pred.sentences)]
+            return (pred.translation, status, coverage_html(pred, languages), pred,
+                    gr.update(choices=picks, value=0, visible=len(picks) > 1))
 
-        def pick_step(view, step):
-            if view is None or not step:
-                return gr.update(choices=[], value=None)
-            t = int(str(step).split(":")[0]) - 1
-            alts = [c for c, _ in view.candidates[t] if c != view.pieces[t]]
-            return gr.update(choices=alts, value=alts[0] if alts else None)
-
-        def continue_from_choice(text, mode, beam_size, view, step, alt):
-            if view is None or not step or not alt:
-                gr.Warning("Pick a step and a candidate first.")
-                return gr.update(), gr.update(), gr.update(), gr.update(), view
-            return show_steps(view.source, mode, beam_size, continue_with(view, int(str(step).split(":")[0]) - 1, alt))
-
-        tree_state = gr.State(None)
-
-        def show_tree(text, beam_size, alpha):
-            try:
-                first = (text or "").strip().split("\n")[0]
-                t = beam_tree(translator, first, int(beam_size))
-            except InputError as e:
-                gr.Warning(str(e))
-                return None, [], None
-            return beam_tree_figure(t.tree, t.target_tokens, float(alpha)), finished_ranking(t.tree, float(alpha)), t
-
-        def rerank(t, alpha):
-            if t is None:
-                return gr.update(), gr.update()
-            ranked = finished_ranking(t.tree, float(alpha))
-            best = ranked[0][1] if ranked else ""
-            pieces = translator.tgt_tok.encode_pieces([best])[0] + ["</s>"]
-            return beam_tree_figure(t.tree, pieces, float(alpha)), ranked
-
-        tree_btn.click(show_tree, [inp, beam, lp], [tree_fig, tree_table, tree_state], api_visibility="private")
-        lp.change(rerank, [tree_state, lp], [tree_fig, tree_table], api_visibility="private")
-
-        inside_state = gr.State(None)
-
-        def layer_head(view, which, layer_choice, head_choice):
-            n = (view.translation.encoder_attention if which == "encoder" else view.translation.cross_attention).shape[0]
-            layer = n - 1 if layer_choice in (None, "", "last") else min(n - 1, int(str(layer_choice).split()[-1]) - 1)
-            head = None if head_choice in (None, "", "average") else int(str(head_choice).split()[-1]) - 1
-            return layer, head
-
-        def show_inside(text, mode, beam_size, which, layer_choice, head_choice, unit_choice, no_eos):
-            import json
-            import tempfile
-
-            try:
-                first = (text or "").strip().split("\n")[0]
-                view = inside_view(translator, first, 1 if mode == "greedy" else int(beam_size))
-            except InputError as e:
-                gr.Warning(str(e))
-                return None, None, gr.update(), None, None, None
-            layer, head = layer_head(view, which, layer_choice, head_choice)
-            words = {"words (jieba)": "jieba", "words (characters)": "characters"}.get(unit_choice)
-            mat, rows, cols = view.matrix(which, layer, head, words, bool(no_eos))
-            head_txt = "heads averaged" if head is None else f"head {head + 1}"
-            fig = matrix_figure(mat, rows, cols, f"{which} attention, layer {layer + 1}, {head_txt}")
-            grid = all_heads_figure(view, which, view.head_summaries(which), words, bool(no_eos))
-            tmp = tempfile.mkdtemp(prefix="seq2seq-")
-            json_path, csv_path = f"{tmp}/attention.json", f"{tmp}/{which}-layer{layer + 1}.csv"
-            with open(json_path, "w", encoding="utf-8") as f:
-                json.dump(view.as_json(), f, ensure_ascii=False)
-            with open(csv_path, "w", encoding="utf-8") as f:
-                f.write(matrix_csv(mat, rows, cols))
-            steps = [f"{t + 1}: {p}" for t, p in enumerate(view.translation.target_tokens)]
-            return fig, grid, gr.update(choices=steps, value=steps[0] if steps else None), json_path, csv_path, view
-
-        def walk(view, step, layer_choice, head_choice):
-            from ..explain import explain_cross_attention
-
-            if view is None or not step:
-                gr.Warning("Press Show first, then pick an English piece.")
-                return None
-            layer, head = layer_head(view, "cross", layer_choice, head_choice)
-            e = explain_cross_attention(translator, view.translation, layer, 0 if head is None else head,
-                                        int(str(step).split(":")[0]) - 1)
-            return walkthrough_figure(e)
-
-        inside_btn.click(show_inside, [inp, mode, beam, kind, layer, head, units, hide_eos],
-                         [inside_fig, heads_fig, walk_step, json_file, csv_file, inside_state], api_visibility="private")
-        walk_btn.click(walk, [inside_state, walk_step, layer, head], [walk_fig], api_visibility="private")
-
-        step_outputs = [steps_text, steps_table, step_pick, alt_pick, steps_state]
-        steps_btn.click(show_steps, [inp, mode, beam], step_outputs, api_visibility="private")
-        undo_btn.click(show_steps, [inp, mode, beam], step_outputs, api_visibility="private")
-        prefix_btn.click(show_steps, [inp, mode, beam, prefix_box], step_outputs, api_visibility="private")
-        step_pick.change(pick_step, [steps_state, step_pick], [alt_pick], api_visibility="private")
-        alt_btn.click(continue_from_choice, [inp, mode, beam, steps_state, step_pick, alt_pick], step_outputs,
-                      api_visibility="private")
-
-        def score_own(text, english, layer_choice, head_choice):
-            try:
-                first = (text or "").strip().split("\n")[0]
-                scored = score_translation(translator, first, english)
-            except InputError as e:
-                gr.Warning(str(e))
-                return str(e), None, ""
-            except Exception:  # never show a stack trace to the user
-                log.exception("scoring failed")
-                raise gr.Error("Sorry, something went wrong while scoring. Please try again.")
-            a = scored.alignment
-            pred = Prediction(scored.text, [SentenceResult(scored.source, scored.text, a.source_tokens,
-                                                           a.target_tokens, a.cross_attention, [],
-                                                           a.full_context_attention)],
-                              align_method=translator.align_method)
-            return (scored_pieces_html(scored), alignment_figure(pred, layer_choice, head_choice),
-                    word_alignment_html(pred))
-
-        score_btn.click(score_own, [inp, own, layer, head], [own_html, own_fig, own_words], api_visibility="private")
-        outputs = [out, table, fig, fig_all, words, state, sent, status]
-        inputs = [inp, mode, beam, lp, nbest, layer, head]
-        btn.click(run, inputs, outputs, api_visibility="private")
-        inp.submit(run, inputs, outputs, api_visibility="private")
-        for control in (layer, head, sent):
-            control.change(redraw, [state, layer, head, sent], [fig, fig_all, words], api_visibility="private")
-
-        def translate(text: str, beam_size: int = 5, length_penalty: float = default_lp) -> str:
-            """Translate Chinese text to English.  Bad input raises an error (never a message in place of
-            a translation): empty or too long text, beam_size outside 1..10, length_penalty outside 0..5."""
-            try:
-                return predict(translator, text, *check_api_args(beam_size, length_penalty), batcher=batcher).translation
-            except InputError as e:
-                raise gr.Error(str(e))
-
-        gr.api(translate, api_name="translate")
-
-        def score(chinese: str, english: str) -> dict:
-            """Score an English translation of one Chinese sentence: per-piece and total log-probabilities, the
-            length-normalised score (as beam search ranks), word links, and the model's own translation's score."""
-            try:
-                return score_translation(translator, chinese, english).as_json()
-            except InputError as e:
-                raise gr.Error(str(e))
-
-        gr.api(score, api_name="score")
+        outputs = [out, status, cover, demo_ctx.pred, demo_ctx.sentence]
+        inputs = [inp, demo_ctx.mode, demo_ctx.beam, demo_ctx.lp, demo_ctx.nbest]
+        for event in (btn.click, inp.submit):
+            event(run, inputs, outputs, js=CLEAR_TOASTS, api_visibility="private").then(**refresh)
+        demo_ctx.sentence.input(**refresh)
+        _api(gr, translator, batcher, default_lp)
+    demo.views = {v.key: v for v in views}  # for tests and scripts: each view's components and render()
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
+
+
+def _inputs(gr, ctx: Demo, src: str, default_lp: float):
+    """The source box with its examples and the decoding controls; returns (source box, Translate button)."""
+    with gr.Row():
+        with gr.Column(scale=3):
+            inp = gr.Textbox(label=src, lines=3, elem_id="source",
+                             placeholder=f"Type or paste {src} here, or click an example below")
+            gr.Examples([[x] for x in EXAMPLES], inputs=inp, label="Examples (click one, then Translate)")
+        with gr.Column(scale=2):
+            ctx.mode = gr.Radio(["beam", "greedy"], value="beam", label="Decoding", elem_id="mode")
+            ctx.beam = gr.Slider(2, 10, value=5, step=1, label="Beam size")
+            ctx.lp = gr.Slider(0.0, 2.0, value=default_lp, step=0.1,
+                               label="Length penalty α (score ÷ length^α; higher → longer)")
+            ctx.nbest = gr.Slider(1, 10, value=3, step=1, label="n-best")
+    btn = gr.Button("Translate", variant="primary", elem_id="translate-btn")
+    return inp, btn
+
+
+def wire_views(gr, ctx: Demo, views: list[View], open_view) -> dict:
+    """Connect the views to the state: opening a tab draws it if it is stale; returns the event arguments that
+    redraw the open view and blank the others (after a translation, or another sentence picked)."""
+    for v in views:
+        v.shown = gr.State(None)
+        _wire_open(gr, ctx, v, open_view)
+    flat_inputs = [c for v in views for c in v.inputs]
+
+    def refresh_views(open_key, pred, index, *values):
+        out, pos = [], 0
+        for v in views:
+            args = values[pos: pos + len(v.inputs)]
+            pos += len(v.inputs)
+            if pred is not None and v.key == open_key:
+                out += list(v.render(pred, index, *args)) + [key_of(pred, index)]
+            else:
+                out += v.blank() + [None]
+        return out
+
+    outputs = [c for v in views for c in v.outputs + [v.shown]]
+    return dict(fn=user_errors("drawing the view")(refresh_views), inputs=[open_view, ctx.pred, ctx.sentence, *flat_inputs],
+                outputs=outputs, api_visibility="private")
+
+
+def _wire_open(gr, ctx: Demo, v: View, open_view) -> None:
+    def opened(pred, index, shown, *args):
+        key = key_of(pred, index)
+        if pred is None:
+            return [v.key, *v.blank(), None]
+        if shown == key:
+            return [v.key] + [gr.skip()] * len(v.outputs) + [shown]
+        return [v.key, *v.render(pred, index, *args), key]
+
+    v.on_open = user_errors(f"drawing {v.key}")(opened)
+    v.tab.select(v.on_open, [ctx.pred, ctx.sentence, v.shown, *v.inputs], [open_view, *v.outputs, v.shown],
+                 api_visibility="private")
+
+
+def _api(gr, translator, batcher, default_lp: float) -> None:
+    """The API endpoints: ``translate`` and ``score``."""
+
+    @user_errors("translating", api="translate")
+    def translate(text: str, beam_size: int = 5, length_penalty: float = default_lp, details: bool = False):
+        """Translate text.  Bad input raises an error (never a message in place of a translation): empty or too
+        long text, beam_size outside 1..10, length_penalty outside 0..5.  ``details=True`` returns a dict: the
+        translation and, per sentence, its words, the alignment head's links and the words they leave
+        unlinked ("not translated?" / "added?"; None for a model without an alignment head)."""
+        beam, lp = check_api_args(beam_size, length_penalty)
+        pred = predict(translator, text, beam, lp, batcher=batcher)
+        return details_json(pred) if details else pred.translation
+
+    gr.api(translate, api_name="translate")
+
+    @user_errors("scoring", api="score")
+    def score(chinese: str, english: str) -> dict:
+        """Score a translation of one sentence: per-piece and total log-probabilities, the length-normalised
+        score (as beam search ranks), word links, and the model's own translation's score."""
+        return score_translation(translator, chinese, english).as_json()
+
+    gr.api(score, api_name="score")

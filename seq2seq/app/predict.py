@@ -1,13 +1,17 @@
 """The demo's prediction logic, with no Gradio in it (tested without a browser).
 
-``predict`` splits the input into sentences, translates them as one batch and keeps every
-sentence's pieces and cross-attention.  Per-request data lives in the returned ``Prediction``;
-nothing is stored on shared objects, so one translator serves concurrent requests.
+``predict`` checks the input, splits it into sentences and translates them as one batch.  For the web page
+it asks for everything the views show (cross-, self- and full-context attention, the top candidates at
+every step, the beam tree) in that one call, so every view reads the same translation: the one in the
+English box.  Per-request data lives in the returned ``Prediction``; nothing is stored on shared objects,
+so one translator serves concurrent requests.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Optional
@@ -15,38 +19,53 @@ from typing import Optional
 import numpy as np
 
 from ..align import AlignMethod
-from ..text import chunk, looks_chinese
+from ..decoding import length_penalty as lp_divisor
+from ..text import chunk
 
 log = logging.getLogger("seq2seq.app")
 
 MAX_INPUT_CHARS = 2000  # a few paragraphs; longer input is rejected at once with a message
-MAX_SENTENCES = 40
-EXAMPLES = ["我喜欢吃苹果。", "今天天气很好。", "你叫什么名字？", "我明天去北京。",
-            "这家餐厅的菜很好吃，但是价格有点贵。", "中国经济今年增长了百分之五。"]
+MAX_SENTENCES = 40  # sentences translated in one request
+MAX_OWN_CHARS = 1000  # the longest single sentence the one-sentence tools take (your translation, a prefix)
+STEP_CANDIDATES = 5  # the step-by-step view shows the 5 most probable pieces at each step
+# The range: everyday, a name and a number in the news, Traditional script, two sentences at once.
+EXAMPLES = ["我明天要去北京看望我的老朋友。", "中国经济今年增长了百分之五。", "這家餐廳的菜很好吃，但是價格有點貴。",
+            "我喜欢吃苹果。今天天气很好。", "你叫什么名字？"]
+LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
+
+_ids = itertools.count(1)
 
 
 class InputError(ValueError):
     """Input we answer with a friendly message instead of a translation."""
 
 
-@dataclass
-class SentenceResult:
-    source: str
-    text: str
-    source_tokens: list[str]
-    target_tokens: list[str]
-    attention: np.ndarray  # [layers, heads, T, S]
-    nbest: list[tuple[str, float, float]]  # (text, normalized score, log-prob)
-    full_context_attention: Optional[np.ndarray] = None  # [layers, heads, T, S]: a full-context head links from it
+def one_sentence(source, what: str = "This view") -> str:
+    """The one check of a single sentence given to a one-sentence tool: stripped, not empty, not too long."""
+    source = (source or "").strip()
+    if not source:
+        raise InputError("Please type a sentence first.")
+    if len(source) > MAX_OWN_CHARS:
+        raise InputError(f"{what} takes one sentence of at most {MAX_OWN_CHARS} characters.")
+    return source
 
 
-@dataclass
-class Prediction:
-    translation: str
-    sentences: list[SentenceResult]
-    notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    align_method: Optional[AlignMethod] = None  # how word links are read (the model's alignment head, if any)
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def looks_like(text: str, lang: str, threshold: float = 0.3) -> bool:
+    """Does ``text`` look written in ``lang``?  Chinese: at least ``threshold`` of its letters are Chinese
+    characters, counting Latin-script words (names such as iPhone, Google) as neutral, as Chinese text uses
+    them; text with no Chinese character is not Chinese.  English: at least half its letters are Latin."""
+    if lang == "zh":
+        han = len(_HAN.findall(text))
+        others = len(_LETTER.findall(_LATIN_WORD.sub(" ", text))) - han
+        return han > 0 and han / (han + others) >= threshold
+    letters = _LETTER.findall(text)
+    return bool(letters) and len(_LATIN_WORD.findall(text)) > 0 and sum(
+        len(w) for w in _LATIN_WORD.findall(text)) / len(letters) >= 0.5
 
 
 def check_api_args(beam_size, length_penalty) -> tuple[int, float]:
@@ -64,47 +83,99 @@ def check_api_args(beam_size, length_penalty) -> tuple[int, float]:
 
 
 @dataclass
+class SentenceResult:
+    """One sentence of the input and its translation (``seq2seq.results.Translation``)."""
+
+    source: str
+    translation: object
+
+    @property
+    def text(self) -> str:
+        return self.translation.text
+
+    @property
+    def source_tokens(self) -> list[str]:
+        return self.translation.source_tokens
+
+    @property
+    def target_tokens(self) -> list[str]:
+        return self.translation.target_tokens
+
+    @property
+    def attention(self) -> np.ndarray:
+        """Cross-attention [layers, heads, T, S]."""
+        return self.translation.cross_attention
+
+    @property
+    def nbest(self) -> list[tuple[str, float, float]]:
+        """(text, normalised score, log-prob) of each hypothesis, best first."""
+        return [(h.text, h.normalized_score, h.score) for h in (self.translation.nbest or [self.translation])]
+
+
+@dataclass
+class Prediction:
+    """One request's translation: every sentence, with what the views need.  ``id`` tells views whether
+    what they show belongs to this prediction."""
+
+    translation: str
+    sentences: list[SentenceResult]
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    align_method: Optional[AlignMethod] = None  # how word links are read (the model's alignment head, if any)
+    beam_size: int = 5
+    length_penalty: float = 1.0
+    id: int = field(default_factory=lambda: next(_ids))
+
+    def sentence(self, index) -> SentenceResult:
+        """The sentence at ``index`` (0-based, clamped), the one the views show."""
+        return self.sentences[min(max(0, int(index or 0)), len(self.sentences) - 1)]
+
+
+@dataclass
 class Request:
     """A checked request: its sentences and decoding settings (requests with equal ``settings`` can share a batch)."""
 
     sentences: list[str]
-    settings: tuple  # (beam_size, length_penalty or None, nbest)
+    settings: tuple  # (beam_size, length_penalty or None, nbest, full): full = everything the views show
     notes: list[str]
     t0: float
 
 
 def prepare(translator, text: str, beam_size: int = 5, length_penalty: Optional[float] = None,
-            nbest: int = 1) -> Request:
+            nbest: int = 1, full: bool = False) -> Request:
     """Check the input and split it into sentences; raises :class:`InputError` with a message for the user."""
     t0 = time.perf_counter()
+    source_lang, target_lang = getattr(translator, "languages", ("zh", "en"))
+    name = LANGUAGE_NAMES.get(source_lang, source_lang)
     text = (text or "").strip()
     if not text:
-        raise InputError("Please type some Chinese text to translate.")
+        raise InputError(f"Please type some {name} text to translate.")
     if len(text) > MAX_INPUT_CHARS:
         raise InputError(f"The input has {len(text)} characters; the demo translates at most {MAX_INPUT_CHARS} "
                          "at a time. Please split it into smaller parts.")
     beam_size = max(1, int(beam_size))
     nbest = 1 if beam_size == 1 else max(1, min(int(nbest), beam_size))
     notes = []
-    if not looks_chinese(text):
-        notes.append("This does not look like Chinese; the model translates Chinese to English, "
-                     "so the result may be poor. Translated anyway.")
+    if not looks_like(text, source_lang):
+        notes.append(f"This does not look like {name}; the model translates {name} to "
+                     f"{LANGUAGE_NAMES.get(target_lang, target_lang)}, so the result may be poor. Translated anyway.")
     sentences = chunk(text, max_chars=translator.max_source_tokens // 2)
     if len(sentences) > MAX_SENTENCES:
         raise InputError(f"The input has {len(sentences)} sentences; the demo translates at most {MAX_SENTENCES} "
                          "at a time.")
     lp = None if length_penalty is None else float(length_penalty)  # None: the model folder's default
-    return Request(sentences, (beam_size, lp, nbest), notes, t0)
+    return Request(sentences, (beam_size, lp, nbest, bool(full)), notes, t0)
 
 
 def translate_requests(translator, requests: list[Request]) -> list[list]:
     """Translate the sentences of requests that share their settings in one batched call; returns each
     request's translations."""
-    beam_size, lp, nbest = requests[0].settings
+    beam_size, lp, nbest, full = requests[0].settings
     if any(r.settings != requests[0].settings for r in requests):
         raise ValueError("requests in one batch must share their decoding settings")
     flat = [s for r in requests for s in r.sentences]
-    outs = translator.translate(flat, beam_size=beam_size, length_penalty=lp, nbest=nbest)
+    views = dict(return_attention="all", return_topk=STEP_CANDIDATES, return_tree=beam_size > 1) if full else {}
+    outs = translator.translate(flat, beam_size=beam_size, length_penalty=lp, nbest=nbest, **views)
     per, pos = [], 0
     for r in requests:
         per.append(outs[pos: pos + len(r.sentences)])
@@ -113,37 +184,49 @@ def translate_requests(translator, requests: list[Request]) -> list[list]:
 
 
 def finish(translator, request: Request, outs: list) -> Prediction:
-    results = [SentenceResult(src, t.text, t.source_tokens, t.target_tokens, t.cross_attention,
-                              [(h.text, h.normalized_score, h.score) for h in t.nbest], t.full_context_attention)
-               for src, t in zip(request.sentences, outs)]
+    beam_size, lp, _, _ = request.settings
+    lp = float(translator.folder_config.decoding["length_penalty"]) if lp is None else lp
+    results = [SentenceResult(src, t) for src, t in zip(request.sentences, outs)]
     return Prediction(" ".join(r.text for r in results), results, request.notes, time.perf_counter() - request.t0,
-                      getattr(translator, "align_method", None))
+                      getattr(translator, "align_method", None), beam_size, lp)
 
 
 def predict(translator, text: str, beam_size: int = 5, length_penalty: Optional[float] = None, nbest: int = 1,
-            batcher=None) -> Prediction:
-    """Split ``text`` into sentences, translate them as one batch, and keep each one's cross-attention.
-    With a :class:`~seq2seq.app.batching.MicroBatcher`, the sentences share a batch with concurrent requests."""
-    request = prepare(translator, text, beam_size, length_penalty, nbest)
+            batcher=None, full: bool = False) -> Prediction:
+    """Split ``text`` into sentences, translate them as one batch, and keep each one's cross-attention
+    (``full``: also everything the views show).  With a :class:`~seq2seq.app.batching.MicroBatcher`, the
+    sentences share a batch with concurrent requests."""
+    request = prepare(translator, text, beam_size, length_penalty, nbest, full)
     outs = batcher.submit(request).result() if batcher is not None else translate_requests(translator, [request])[0]
     return finish(translator, request, outs)
 
 
-def nbest_rows(pred: Prediction) -> list[list]:
+def nbest_rows(pred: Prediction, index: Optional[int] = None) -> list[list]:
+    """n-best table rows (sentence, rank, text, normalised score, log-prob): one sentence, or all."""
     rows = []
     for k, s in enumerate(pred.sentences, 1):
+        if index is not None and k - 1 != index:
+            continue
         for rank, (text, norm, logp) in enumerate(s.nbest, 1):
             rows.append([k, rank, text, round(norm, 3), round(logp, 3)])
     return rows
 
 
-MAX_OWN_CHARS = 1000  # the longest "your translation" the demo scores
+def details_json(pred: Prediction) -> dict:
+    """The API's ``translate(..., details=True)``: each sentence's translation, words and links, and what the
+    alignment head says may be missing ("not translated?") or added (None where the model has no head)."""
+    out = []
+    for s in pred.sentences:
+        cov = s.translation.coverage if s.target_tokens else None
+        out.append({"source": s.source, "translation": s.text, "score": round(s.translation.score, 4),
+                    **(cov.as_json() if cov is not None else
+                       {"unlinked_source_words": None, "unlinked_target_words": None})})
+    return {"translation": pred.translation, "sentences": out}
 
 
 @dataclass
 class ScoredTranslation:
-    """A user's own English for a Chinese sentence, scored by the model (forced decoding), beside the
-    model's own translation of it."""
+    """A user's own translation of a sentence, scored by the model (forced decoding), beside the model's own."""
 
     source: str
     text: str
@@ -165,22 +248,16 @@ class ScoredTranslation:
 def score_translation(translator, source: str, english: str, beam_size: int = 5) -> ScoredTranslation:
     """How likely the model finds ``english`` as a translation of ``source`` (one sentence), piece by piece,
     and how that compares with its own translation.  Raises :class:`InputError` for bad input."""
-    source, english = (source or "").strip(), (english or "").strip()
-    if not source:
-        raise InputError("Please type the Chinese sentence first.")
-    if not english:
-        raise InputError("Please type your English translation to score.")
-    if len(english) > MAX_OWN_CHARS or len(source) > MAX_OWN_CHARS:
-        raise InputError(f"Scoring takes one sentence of at most {MAX_OWN_CHARS} characters on each side.")
+    source = one_sentence(source, "Scoring")
+    if not (english or "").strip():
+        raise InputError("Please type your translation to score.")
+    english = one_sentence(english, "Scoring")
     try:
         aligned = translator.align([source], [english])[0]
     except ValueError as e:  # over the model's length limit
         raise InputError(f"Too long for the model: {e}") from None
     own = translator.translate([source], beam_size=beam_size, return_attention=False)[0]
     return ScoredTranslation(source, english, aligned, own.text, own.score, own.normalized_score)
-
-
-STEP_CANDIDATES = 5  # the chosen piece's step shows the 5 most probable pieces
 
 
 @dataclass
@@ -196,42 +273,42 @@ class StepView:
     prefix: list[str]  # the pieces the user fixed (empty: the model's own translation)
 
     def rows(self) -> list[list]:
-        """Table rows: step, piece, its probability, and the next 4 candidates with theirs."""
+        """Table rows: step, piece, its probability, and the next 4 candidates with theirs (pieces as ``·This``)."""
+        from .figures import piece_text
+
         out = []
         for t, (piece, p, cands) in enumerate(zip(self.pieces, self.probabilities, self.candidates)):
-            others = [f"{c.replace(chr(0x2581), '·')} ({q:.3f})" for c, q in cands if c != piece][:STEP_CANDIDATES - 1]
+            others = [f"{piece_text(c)} ({q:.3f})" for c, q in cands if c != piece][:STEP_CANDIDATES - 1]
             fixed = " (fixed)" if t < len(self.prefix) else ""
-            out.append([t + 1, piece.replace("\u2581", "·") + fixed, round(p, 4)] + others
+            out.append([t + 1, piece_text(piece) + fixed, round(p, 4)] + others
                        + [""] * (STEP_CANDIDATES - 1 - len(others)))
         return out
+
+
+def step_view_of(translator, source: str, t, n_fixed: int = 0) -> StepView:
+    """The step view of a translation made with ``return_topk`` (its first ``n_fixed`` pieces forced)."""
+    probs = [dict(row).get(piece) for piece, row in zip(t.target_tokens, t.topk or [])]
+    if any(p is None for p in probs):  # a piece outside the top-k (forced, or beam search): from forced decoding
+        forced = translator.align([source], [t.text])[0]
+        same = forced.target_tokens == t.target_tokens
+        probs = [p if p is not None else (float(np.exp(forced.token_logprobs[k])) if same else float("nan"))
+                 for k, p in enumerate(probs)]
+    return StepView(source, t.text, t.target_tokens, probs, t.topk or [], t.target_tokens[:n_fixed])
 
 
 def step_view(translator, source: str, prefix=None, beam_size: int = 5) -> StepView:
     """Decode ``source`` (one sentence) with the pieces or text ``prefix`` fixed, keeping every step's
     alternatives.  Raises :class:`InputError` for bad input (empty text, a prefix the vocabulary cannot spell)."""
-    source = (source or "").strip()
-    if not source:
-        raise InputError("Please type some Chinese text to translate.")
-    if len(source) > MAX_OWN_CHARS:
-        raise InputError(f"Step by step takes one sentence of at most {MAX_OWN_CHARS} characters.")
+    source = one_sentence(source, "Step by step")
     if isinstance(prefix, str):
-        prefix = prefix.strip() or None
-        if prefix is not None and len(prefix) > MAX_OWN_CHARS:
-            raise InputError("The prefix is too long.")
+        prefix = one_sentence(prefix, "The prefix") if prefix.strip() else None
     try:
         t = translator.translate([source], beam_size=beam_size, prefix=[prefix], return_topk=STEP_CANDIDATES,
                                  return_attention=False)[0]
     except ValueError as e:  # a piece the vocabulary lacks, or too long for the model
         raise InputError(str(e)) from None
     fixed = translator.encode_prefixes([prefix], 1)
-    n_fixed = len(fixed[0]) if fixed else 0
-    probs = [dict(row).get(piece) for piece, row in zip(t.target_tokens, t.topk or [])]
-    if any(p is None for p in probs):  # a forced piece outside the top-k: its probability from forced decoding
-        forced = translator.align([source], [t.text])[0]
-        same = forced.target_tokens == t.target_tokens
-        probs = [p if p is not None else (float(np.exp(forced.token_logprobs[k])) if same else float("nan"))
-                 for k, p in enumerate(probs)]
-    return StepView(source, t.text, t.target_tokens, probs, t.topk or [], t.target_tokens[:n_fixed])
+    return step_view_of(translator, source, t, len(fixed[0]) if fixed else 0)
 
 
 def continue_with(view: StepView, step: int, piece: str) -> list[str]:
@@ -241,141 +318,50 @@ def continue_with(view: StepView, step: int, piece: str) -> list[str]:
     return list(view.pieces[:step]) + [piece]
 
 
-@dataclass
-class InsideView:
-    """One sentence's whole attention (cross, encoder self, decoder self), for the "Inside attention" tab."""
+def inside_view(translator, source: str, beam_size: int = 5):
+    """Translate one sentence keeping every kind of attention (:class:`~seq2seq.app.maps.InsideView`)."""
+    from .maps import InsideView
 
-    translation: object  # seq2seq.results.Translation with encoder_attention/decoder_attention filled
-
-    def attention(self, kind: str) -> np.ndarray:
-        t = self.translation
-        return {"cross": t.cross_attention, "encoder": t.encoder_attention, "decoder": t.decoder_attention}[kind]
-
-    def matrix(self, kind: str, layer: int, head: Optional[int], words: Optional[str] = None,
-               hide_eos: bool = False) -> tuple[np.ndarray, list[str], list[str]]:
-        """([rows, cols] weights, row labels, column labels) of one kind: "cross", "encoder" or "decoder".
-
-        ``words``: None keeps pieces; "jieba" or "characters" merges pieces into words on both axes (English
-        words at the sentencepiece word boundary; Chinese words from the jieba segmenter, or characters):
-        weights are **summed over the source pieces** of a column word and **averaged over the pieces** of a
-        row word, so rows still sum to 1.  ``hide_eos`` drops the ``</s>`` column and renormalises each row."""
-        t = self.translation
-        a = self.attention(kind)[layer]
-        a = a.mean(axis=0) if head is None else a[head]
-        rows = list(t.source_tokens if kind == "encoder" else t.target_tokens)
-        cols = list(t.target_tokens if kind == "decoder" else t.source_tokens)
-        if words:
-            zh_groups, zh_labels = chinese_word_groups(t.source_tokens, words)
-            en_groups, en_labels = english_word_groups(t.target_tokens)
-            r_groups, r_labels = (zh_groups, zh_labels) if kind == "encoder" else (en_groups, en_labels)
-            c_groups, c_labels = (en_groups, en_labels) if kind == "decoder" else (zh_groups, zh_labels)
-            a = merge_groups(a, r_groups, len(r_labels), c_groups, len(c_labels))
-            rows, cols = r_labels, c_labels
-        if hide_eos and "</s>" in cols:
-            keep = [i for i, c in enumerate(cols) if c != "</s>"]
-            a = a[:, keep]
-            a = a / np.maximum(a.sum(-1, keepdims=True), 1e-9)
-            cols = [cols[i] for i in keep]
-        return a, rows, cols
-
-    def head_summaries(self, kind: str) -> list[list[str]]:
-        """Per layer, per head: mean row entropy (bits), the share of weight on </s>, and on punctuation."""
-        att = self.attention(kind)
-        cols = self.translation.target_tokens if kind == "decoder" else self.translation.source_tokens
-        eos = np.array([c == "</s>" for c in cols])
-        punct = np.array([bool(c.strip("\u2581")) and all(not ch.isalnum() for ch in c.strip("\u2581"))
-                          and c != "</s>" for c in cols])
-        out = []
-        for layer in att:
-            row = []
-            for h in layer:
-                ent = float(np.mean(-(h * np.log2(np.clip(h, 1e-12, 1))).sum(-1)))
-                row.append(f"entropy {ent:.2f} bits, </s> {h[:, eos].sum(-1).mean():.0%}, "
-                           f"punctuation {h[:, punct].sum(-1).mean():.0%}")
-            out.append(row)
-        return out
-
-    def as_json(self) -> dict:
-        t = self.translation
-        r = lambda a: np.round(a, 5).tolist()  # noqa: E731
-        return {"translation": t.text, "source_tokens": t.source_tokens, "target_tokens": t.target_tokens,
-                "score": t.score, "normalized_score": t.normalized_score,
-                "cross_attention": r(t.cross_attention), "encoder_attention": r(t.encoder_attention),
-                "decoder_attention": r(t.decoder_attention),
-                "shapes": {"cross_attention": "[layers, heads, target, source]",
-                           "encoder_attention": "[layers, heads, source, source]",
-                           "decoder_attention": "[layers, heads, target, target]"}}
-
-
-def inside_view(translator, source: str, beam_size: int = 5) -> InsideView:
-    """Translate one sentence keeping every kind of attention."""
-    source = (source or "").strip()
-    if not source:
-        raise InputError("Please type some Chinese text to translate.")
-    if len(source) > MAX_OWN_CHARS:
-        raise InputError(f"This view takes one sentence of at most {MAX_OWN_CHARS} characters.")
+    source = one_sentence(source, "This view")
     try:
         t = translator.translate([source], beam_size=beam_size, return_attention="all")[0]
     except ValueError as e:
         raise InputError(str(e)) from None
-    return InsideView(t)
-
-
-def english_word_groups(pieces: list[str]) -> tuple[list[list[int]], list[str]]:
-    """Each English piece's word (a piece starting with "▁" starts one); ``</s>`` is a group of its own."""
-    from ..align import target_piece_words, target_words
-
-    words = target_words(pieces)
-    groups = [[len(words)] if w is None else [w] for w in target_piece_words(pieces)]
-    return groups, words + ["</s>"]
-
-
-def chinese_word_groups(pieces: list[str], segmenter: str = "jieba") -> tuple[list[list[int]], list[str]]:
-    """Each Chinese piece's words: from jieba (a real segmenter) or characters; ``</s>`` is a group of its own."""
-    from ..align import piece_texts, pieces_to_words, source_piece_words, source_words
-
-    if segmenter == "characters":
-        words, groups = source_words(pieces), source_piece_words(pieces)
-    else:
-        import jieba
-
-        jieba.setLogLevel(60)  # no "Building prefix dict" chatter
-        text = "".join(piece_texts(pieces)).strip()
-        words = [w for w in jieba.lcut(text) if w.strip()]
-        groups = pieces_to_words(pieces, words)
-    n = len(words)
-    out = [[n] if p == "</s>" else list(g) for p, g in zip(pieces, groups)]
-    for i in range(len(out) - 2, -1, -1):  # a piece with no character of its own ("▁") joins the next word
-        if not out[i]:
-            out[i] = out[i + 1]
-    return out, words + ["</s>"]
-
-
-def merge_groups(a: np.ndarray, row_groups, n_rows: int, col_groups, n_cols: int) -> np.ndarray:
-    """[R, C] piece weights -> [n_rows, n_cols] word weights: columns summed, rows averaged (a piece in several
-    words gives each an equal share of its column weight)."""
-    cols = np.zeros((a.shape[0], n_cols))
-    for c, groups in enumerate(col_groups):
-        for g in groups:
-            cols[:, g] += a[:, c] / len(groups)
-    out, count = np.zeros((n_rows, n_cols)), np.zeros(n_rows)
-    for r, groups in enumerate(row_groups):
-        for g in groups:
-            out[g] += cols[r]
-            count[g] += 1
-    return out / np.maximum(count, 1)[:, None]
+    return InsideView(t, getattr(translator, "languages", ("zh", "en")))
 
 
 def beam_tree(translator, source: str, beam_size: int = 5):
     """Translate one sentence with beam search keeping its tree."""
-    source = (source or "").strip()
-    if not source:
-        raise InputError("Please type some Chinese text to translate.")
-    if len(source) > MAX_OWN_CHARS:
-        raise InputError(f"The beam tree takes one sentence of at most {MAX_OWN_CHARS} characters.")
+    source = one_sentence(source, "The beam tree")
     if beam_size < 2:
         raise InputError("The beam tree needs beam search: choose a beam size of 2 or more.")
     return translator.translate([source], beam_size=beam_size, return_tree=True, return_attention=False)[0]
+
+
+def greedy_tree(t) -> list[list[dict]]:
+    """A greedy translation (made with ``return_topk``) as a beam tree of width 1: at every step the piece it
+    chose is the one node kept and the other top candidates are pruned (scores: cumulative log-prob)."""
+    tree, total = [], 0.0
+    for step, (piece, cands) in enumerate(zip(t.target_tokens, t.topk or [])):
+        nodes = []
+        for rank, (c, p) in enumerate(cands):
+            score = total + float(np.log(max(p, 1e-12)))
+            chosen = c == piece
+            status = ("finished" if c == "</s>" else "kept") if chosen else "pruned"
+            nodes.append({"parent": 0, "piece": c, "score": score, "status": status, **({"slot": 0} if chosen else {})})
+        if not any(n["piece"] == piece for n in nodes):  # the chosen piece fell outside the top-k: keep it anyway
+            nodes.insert(0, {"parent": 0, "piece": piece, "score": total, "status": "kept", "slot": 0})
+        total = next(n["score"] for n in nodes if n["piece"] == piece)
+        tree.append(nodes)
+    return tree
+
+
+def best_path(tree, alpha: float) -> list[str]:
+    """The pieces of the finished hypothesis that ranks first under score / length ** alpha."""
+    from ..results import finished_paths
+
+    paths = finished_paths(tree)
+    return max(paths, key=lambda p: p[1] / lp_divisor(len(p[0]), alpha))[0] if paths else []
 
 
 def finished_ranking(tree, alpha: float) -> list[list]:
@@ -385,6 +371,6 @@ def finished_ranking(tree, alpha: float) -> list[list]:
     rows = []
     for pieces, score, _ in finished_paths(tree):
         text = "".join(pieces[:-1]).replace("\u2581", " ").strip()
-        rows.append([text, len(pieces), round(score, 3), round(score / len(pieces) ** alpha, 4)])
+        rows.append([text, len(pieces), round(score, 3), round(score / lp_divisor(len(pieces), alpha), 4)])
     rows.sort(key=lambda r: r[3], reverse=True)
     return [[k + 1] + r for k, r in enumerate(rows)]

@@ -37,7 +37,7 @@ def main(argv=None) -> int:
         return 2
     from ..model_dir import ModelFolderError
     from ..translator import Translator
-    from .layout import build_demo
+    from .layout import LAUNCH_OPTIONS, build_demo
 
     if not port_is_free(args.host, args.port):
         print(f"seq2seq-demo: port {args.port} on {args.host} is already in use; choose another with --port",
@@ -49,7 +49,12 @@ def main(argv=None) -> int:
         print(f"seq2seq-demo: {e}", file=sys.stderr)
         return 2
     demo = build_demo(translator, model_name=args.model or "default (seq2seq/pretrained/zh-en)")
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=False)
+    # quiet: Gradio's own start-up lines advise `share=True` in launch(); ours name our flag.
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=False, quiet=True,
+                prevent_thread_lock=True, **LAUNCH_OPTIONS)
+    print(f"seq2seq-demo: running on {demo.local_url}"
+          + (f" and {demo.share_url}" if demo.share_url else " (add --share for a public link)"), flush=True)
+    demo.block_thread()
     return 0
 
 

@@ -1,0 +1,318 @@
+"""One builder per tab of the demo.  Each builds its components inside the page's ``gr.Tabs`` and returns a
+:class:`~seq2seq.app.layout.View`: a caption naming the sentence, then what it shows, drawn by ``render(pred,
+sentence index, *controls)`` from the current ``Prediction`` (``layout.py`` decides when)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+
+from ..coverage import is_alignment_head
+from ..explain import explain_cross_attention
+from .chips import CHIP_JS, caption_html, link_chips_html, scored_pieces_html
+from .figures import (all_heads_figure, all_layers_figure, beam_tree_figure, map_figure, matrix_csv, matrix_figure,
+                      piece_text, walkthrough_figure, word_alignment_html)
+from .layout import CLEAR_TOASTS, Demo, View, chosen, user_errors
+from .maps import HEAD, InsideView, alignment_map, attention_choices
+from .predict import (LANGUAGE_NAMES, STEP_CANDIDATES, InputError, best_path, continue_with, finished_ranking,
+                      greedy_tree, nbest_rows, score_translation, step_view, step_view_of)
+
+
+def _gr():
+    import gradio as gr
+
+    return gr
+
+
+def _redraw_on(ctx: Demo, view: View, controls: list, event: str = "input") -> None:
+    """Redraw ``view`` for the current sentence when one of its ``controls`` changes."""
+    def redraw_view(pred, index, *args):
+        return view.blank() if pred is None else list(view.render(pred, index, *args))
+
+    for c in controls:
+        getattr(c, event)(user_errors("drawing the view")(redraw_view), [ctx.pred, ctx.sentence, *view.inputs],
+                          view.outputs, api_visibility="private")
+
+
+def _caption(elem_id: str):
+    return _gr().HTML(elem_id=elem_id, elem_classes=["s2s-view-caption"], js_on_load=None)
+
+
+def _names(ctx: Demo) -> tuple[str, str]:
+    return tuple(LANGUAGE_NAMES.get(x, x) for x in ctx.languages)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def alignment_tab(ctx: Demo) -> View:
+    """The first view: the alignment head's map at word level with its links outlined, chips that highlight their
+    cells, and "look inside" options (raw layers and heads, pieces, the symmetrised links)."""
+    gr = _gr()
+    src, tgt = _names(ctx)
+    cfg = ctx.translator.model.cfg
+    choices = attention_choices(cfg.n_dec_layers, cfg.n_heads, ctx.method)
+    if is_alignment_head(ctx.method):
+        intro = (f"**The map**: the model's trained {ctx.method.label}: which {src} words each {tgt} word comes "
+                 f"from. Colour: the head's attention; outlined: its links; orange **?**: a word that nothing links "
+                 "to (\"not translated?\" / \"added?\"). Hover a chip below to light up its cells. *Raw attention* "
+                 "(Look inside) is where the decoder looked while writing each word: a poor aligner (AER above 50 "
+                 "on align-dev, against about 20 for the head).")
+    else:
+        intro = (f"**The map**: this model has no trained alignment head, so the map shows the best raw-attention "
+                 f"rule ({ctx.method.name}), a poorer aligner; there is no coverage check.")
+    with gr.Tab("Alignment", id="align") as tab:
+        caption = _caption("align-caption")
+        gr.Markdown(intro)
+        fig = gr.Plot(show_label=False, elem_id="align-map")
+        chips = gr.HTML(elem_id="align-chips", js_on_load=CHIP_JS)
+        with gr.Accordion("Look inside: raw attention by layer and head, pieces instead of words", open=False):
+            with gr.Row():
+                attention = gr.Dropdown(choices, value=choices[0], label="Attention", elem_id="attention-pick")
+                units = gr.Radio(["words", "pieces"], value="words", label="Units", elem_id="units-pick")
+            gr.Markdown("Pieces: `·` starts a word, `</s>` is the end token (attention with nowhere better to go "
+                        "rests there). The outlines stay the alignment head's links. Below: the links as "
+                        "`seq2seq-align` writes them, read both ways and combined, per character.")
+            symmetric = gr.HTML(elem_id="align-symmetric", js_on_load=None)
+
+    def render(pred, index, attention, units):
+        s = pred.sentence(index)
+        if not s.target_tokens:
+            return caption_html(pred, index), None, "", ""
+        m = alignment_map(s.translation, pred.align_method, attention or HEAD, units or "words", ctx.languages)
+        return (caption_html(pred, index), map_figure(m, s.source), link_chips_html(m),
+                word_alignment_html(pred, sentence=pred.sentences.index(s)))
+
+    view = View("align", tab, [caption, fig, chips, symmetric], render, [attention, units])
+    _redraw_on(ctx, view, [attention, units])
+    return view
+
+
+def layers_tab(ctx: Demo) -> View:
+    """Every decoder layer side by side, for one sentence."""
+    gr = _gr()
+    n_heads = ctx.translator.model.cfg.n_heads
+    with gr.Tab("All layers", id="layers") as tab:
+        caption = _caption("layers-caption")
+        gr.Markdown("Raw cross-attention of every decoder layer: lower layers attend broadly, higher layers "
+                    "usually line up with the word being translated. Outlined: the alignment head's links.")
+        with gr.Row():
+            head = gr.Dropdown(["average"] + [f"head {h + 1}" for h in range(n_heads)], value="average",
+                               label="Head", elem_id="layers-head")
+            units = gr.Radio(["words", "pieces"], value="words", label="Units", elem_id="layers-units")
+        fig = gr.Plot(show_label=False, elem_id="layers-map")
+
+    def render(pred, index, head, units):
+        return (caption_html(pred, index),
+                all_layers_figure(pred, pred.sentences.index(pred.sentence(index)), head, units, ctx.languages))
+
+    view = View("layers", tab, [caption, fig], render, [head, units])
+    _redraw_on(ctx, view, [head, units])
+    return view
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def steps_tab(ctx: Demo) -> View:
+    """The translation piece by piece with the candidates at each step; pick another, or type a prefix, and the
+    model continues from there."""
+    gr = _gr()
+    src, tgt = _names(ctx)
+    with gr.Tab("Step by step", id="steps") as tab:
+        caption = _caption("steps-caption")
+        gr.Markdown("Each row is one output piece, its probability, and the next candidates the decoder weighed "
+                    f"at that step. Pick another candidate, or type the beginning of the {tgt}, and the model "
+                    "continues from there (with the same decoding).")
+        text = gr.Textbox(label=tgt, interactive=False, elem_id="steps-translation")
+        table = gr.Dataframe(headers=["step", "piece", "probability"]
+                             + [f"candidate {k}" for k in range(1, STEP_CANDIDATES)],
+                             interactive=False, elem_id="steps-table")
+        with gr.Row():
+            step_pick = gr.Dropdown([], label="At step", elem_id="step-pick")
+            alt_pick = gr.Dropdown([], label="use instead", elem_id="alt-pick")
+            alt_btn = gr.Button("Continue from this choice", elem_id="alt-btn")
+        with gr.Row():
+            prefix_box = gr.Textbox(label=f"Or type the beginning of the {tgt}", elem_id="prefix-box")
+            prefix_btn = gr.Button("Continue from my prefix", elem_id="prefix-btn")
+            undo_btn = gr.Button("Undo: the model's own translation", elem_id="undo-btn")
+        state = gr.State(None)
+
+    def shown(v):
+        steps = [(f"{t + 1}: {piece_text(p)}", t) for t, p in enumerate(v.pieces)]
+        return [v.text, v.rows(), gr.update(choices=steps, value=None), gr.update(choices=[], value=None), v]
+
+    def render(pred, index):
+        s = pred.sentence(index)
+        return [caption_html(pred, index)] + shown(step_view_of(ctx.translator, s.source, s.translation))
+
+    @user_errors("decoding step by step")
+    def pick(v, step):
+        if v is None or step is None:
+            return gr.update(choices=[], value=None)
+        alts = [(piece_text(c), c) for c, _ in v.candidates[int(step)] if c != v.pieces[int(step)]]
+        return gr.update(choices=alts, value=alts[0][1] if alts else None)
+
+    @user_errors("decoding step by step")
+    def continue_from(pred, index, v, step, alt):
+        s = chosen(pred, index)
+        if v is None or step is None or not alt:
+            raise InputError("Pick a step and a candidate first.")
+        return shown(step_view(ctx.translator, s.source, continue_with(v, int(step), alt), pred.beam_size))
+
+    @user_errors("decoding step by step")
+    def from_prefix(pred, index, prefix):
+        s = chosen(pred, index)
+        return shown(step_view(ctx.translator, s.source, prefix, pred.beam_size))
+
+    @user_errors("decoding step by step")
+    def undo(pred, index):
+        return render(pred, index)[1:] if pred is not None else gr.skip()
+
+    outs = [text, table, step_pick, alt_pick, state]
+    step_pick.input(pick, [state, step_pick], [alt_pick], api_visibility="private")
+    alt_btn.click(continue_from, [ctx.pred, ctx.sentence, state, step_pick, alt_pick], outs, js=CLEAR_TOASTS,
+                  api_visibility="private")
+    prefix_btn.click(from_prefix, [ctx.pred, ctx.sentence, prefix_box], outs, js=CLEAR_TOASTS,
+                     api_visibility="private")
+    undo_btn.click(undo, [ctx.pred, ctx.sentence], outs, js=CLEAR_TOASTS, api_visibility="private")
+    none = gr.update(choices=[], value=None)
+    return View("steps", tab, [caption] + outs, render, empty=[None, None, None, none, none, None])
+
+
+def beam_tab(ctx: Demo) -> View:
+    """The search tree of the translation: beam search's candidates, or greedy search as a beam of 1."""
+    gr = _gr()
+    with gr.Tab("Beam search", id="beam") as tab:
+        caption = _caption("beam-caption")
+        note = gr.Markdown(elem_id="beam-note")
+        fig = gr.Plot(show_label=False, elem_id="tree-map")
+        table = gr.Dataframe(headers=["rank", "finished hypothesis", "length", "log-prob",
+                                      "normalised (score ÷ length^α)"], interactive=False, elem_id="tree-table")
+
+    def render(pred, index, alpha):
+        s = pred.sentence(index)
+        t, alpha = s.translation, float(alpha)
+        greedy = t.tree is None
+        tree = greedy_tree(t) if greedy else t.tree
+        if greedy:
+            what = ("**Greedy search** (chosen above) is a beam of 1: at each step it keeps the most probable piece; "
+                    "the faint nodes are the candidates it passed over.")
+        else:
+            what = (f"**Beam search** with {pred.beam_size} beams: every candidate the search scored, step by step. "
+                    "Hover a node for its cumulative and length-normalised score. The length-penalty slider "
+                    "re-ranks the finished hypotheses (score ÷ length^α) without decoding again.")
+        best = t.target_tokens if abs(alpha - pred.length_penalty) < 1e-9 else best_path(tree, alpha)
+        return (caption_html(pred, index), what, beam_tree_figure(tree, best, alpha, greedy=greedy),
+                finished_ranking(tree, alpha))
+
+    view = View("beam", tab, [caption, note, fig, table], render, [ctx.lp])
+    _redraw_on(ctx, view, [ctx.lp], event="release")
+    return view
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def inside_tab(ctx: Demo) -> View:
+    """Every kind of attention, every head, and one head's computation opened up with the model's numbers."""
+    gr = _gr()
+    src, tgt = _names(ctx)
+    cfg = ctx.translator.model.cfg
+    with gr.Tab("Inside attention", id="inside") as tab:
+        caption = _caption("inside-caption")
+        gr.Markdown(f"**Cross-attention**: {tgt} rows attend to {src} columns; its K and V are projections of the "
+                    f"encoder output C, and row t is the attention used while predicting piece t. **Encoder "
+                    f"self-attention**: {src} × {src}. **Decoder self-attention**: {tgt} × {tgt}, zero above the "
+                    "diagonal (the causal mask). Words: weights summed over a column word's pieces, averaged over "
+                    "a row word's pieces (rows still sum to 1).")
+        with gr.Row():
+            kind = gr.Radio(["cross", "encoder", "decoder"], value="cross", label="Attention", elem_id="attention-kind")
+            layer = gr.Dropdown([(f"layer {i + 1}", i) for i in range(cfg.n_dec_layers)], value=cfg.n_dec_layers - 1,
+                                label="Layer", elem_id="inside-layer")
+            head = gr.Dropdown([("average", -1)] + [(f"head {h + 1}", h) for h in range(cfg.n_heads)], value=-1,
+                               label="Head", elem_id="inside-head")
+            units = gr.Radio(["pieces", "words (jieba)", "words (characters)"], value="words (jieba)", label="Units",
+                             elem_id="units")
+            hide_eos = gr.Checkbox(False, label="Hide </s> and renormalise", elem_id="hide-eos")
+        inside_fig = gr.Plot(show_label=False, elem_id="inside-map")
+        heads_fig = gr.Plot(show_label=False, elem_id="heads-map")
+        gr.Markdown(f"**How one head works**: pick a {tgt} piece (a step) to walk through softmax(q·Kᵀ/√d_k)·V "
+                    "with the model's real numbers for the chosen layer and head (head 1 when averaged).")
+        walk_step = gr.Dropdown([], label=f"{tgt} piece (step)", elem_id="walk-step")
+        walk_fig = gr.Plot(show_label=False, elem_id="walk-map")
+        with gr.Row():
+            json_file = gr.File(label="This sentence's data (JSON)", elem_id="export-json")
+            csv_file = gr.File(label="The current map (CSV)", elem_id="export-csv")
+        gr.Markdown("PNG: the camera icon in each map's toolbar.")
+
+    def walk(pred, index, layer, head, step):
+        t = chosen(pred, index).translation
+        step = 0 if step is None else int(step)
+        return walkthrough_figure(explain_cross_attention(ctx.translator, t, int(layer), max(0, int(head)), step))
+
+    def render(pred, index, which, layer, head, unit_choice, no_eos, step):
+        t = pred.sentence(index).translation
+        v = InsideView(t, ctx.languages)
+        layer, head = min(int(layer), v.attention(which).shape[0] - 1), (None if int(head) < 0 else int(head))
+        words = {"words (jieba)": "jieba", "words (characters)": "characters"}.get(unit_choice)
+        mat, rows, cols = v.matrix(which, layer, head, words, bool(no_eos))
+        what = "heads averaged" if head is None else f"head {head + 1}"
+        tmp = tempfile.mkdtemp(prefix="seq2seq-")
+        json_path, csv_path = f"{tmp}/attention.json", f"{tmp}/{which}-layer{layer + 1}.csv"
+        with open(json_path, "w", encoding="utf-8") as f:
+            json.dump(v.as_json(), f, ensure_ascii=False)
+        with open(csv_path, "w", encoding="utf-8") as f:
+            f.write(matrix_csv(mat, rows, cols))
+        steps = [(f"{k + 1}: {piece_text(p)}", k) for k, p in enumerate(t.target_tokens)]
+        step = step if step is not None and step < len(steps) else 0
+        title = f"{which} attention, layer {layer + 1}, {what}"
+        return (caption_html(pred, index), matrix_figure(mat, rows, cols, title),
+                all_heads_figure(v, which, v.head_summaries(which), words, bool(no_eos)),
+                gr.update(choices=steps, value=step), walk(pred, index, layer, -1 if head is None else head, step),
+                json_path, csv_path)
+
+    view = View("inside", tab, [caption, inside_fig, heads_fig, walk_step, walk_fig, json_file, csv_file], render,
+                [kind, layer, head, units, hide_eos, walk_step],
+                empty=[None, None, None, gr.update(choices=[], value=None), None, None, None])
+    _redraw_on(ctx, view, [kind, layer, head, units, hide_eos])
+    walk_step.input(user_errors("walking through the head")(walk), [ctx.pred, ctx.sentence, layer, head, walk_step],
+                    [walk_fig], api_visibility="private")
+    return view
+
+
+def own_translation_tab(ctx: Demo) -> View:
+    """Score the user's own translation of the sentence, piece by piece, with its map."""
+    gr = _gr()
+    src, tgt = _names(ctx)
+    with gr.Tab("Your translation", id="own") as tab:
+        caption = _caption("own-caption")
+        gr.Markdown(f"Type your own {tgt} for the sentence: the model scores it piece by piece (forced decoding), "
+                    "compares it with its own translation, and draws the alignment head's map of yours.")
+        own = gr.Textbox(label=f"Your {tgt}", lines=2, elem_id="own-translation")
+        score_btn = gr.Button("Score my translation", elem_id="score-btn")
+        own_html = gr.HTML(elem_id="own-score", js_on_load=None)
+        own_fig = gr.Plot(show_label=False, elem_id="own-map")
+        own_chips = gr.HTML(elem_id="own-chips", js_on_load=CHIP_JS)
+
+    @user_errors("scoring")
+    def score(pred, index, english):
+        s = chosen(pred, index)
+        scored = score_translation(ctx.translator, s.source, english, beam_size=pred.beam_size)
+        m = alignment_map(scored.alignment, pred.align_method, HEAD, "words", ctx.languages)
+        return scored_pieces_html(scored), map_figure(m, english), link_chips_html(m, plot="own-map")
+
+    def render(pred, index):
+        return caption_html(pred, index), "", "", None, ""
+
+    score_btn.click(score, [ctx.pred, ctx.sentence, own], [own_html, own_fig, own_chips], js=CLEAR_TOASTS,
+                    api_visibility="private")
+    return View("own", tab, [caption, own, own_html, own_fig, own_chips], render)
+
+
+def nbest_tab(ctx: Demo) -> View:
+    """The beam's best hypotheses with their scores."""
+    gr = _gr()
+    with gr.Tab("n-best", id="nbest") as tab:
+        caption = _caption("nbest-caption")
+        table = gr.Dataframe(headers=["sentence", "rank", "translation", "score (normalised)", "log-prob"],
+                             interactive=False, elem_id="nbest-table")
+
+    def render(pred, index):
+        return caption_html(pred, index), nbest_rows(pred, pred.sentences.index(pred.sentence(index)))
+
+    return View("nbest", tab, [caption, table], render)

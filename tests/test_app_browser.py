@@ -1,0 +1,184 @@
+"""The demo in a real browser (Debian's Chromium through Playwright): one sentence, one state across every view;
+warnings that go with their cause; chips that light up their cells; the shipped model's first view.
+
+S2S_SCREENSHOT=docs/screenshot.png keeps the shipped model's first view (the README's screenshot);
+S2S_SHIPPED=1 S2S_SCREENSHOT_DIR=docs runs the views' test on the shipped model and keeps a screenshot of each."""
+
+import os
+import shutil
+
+import pytest
+
+from test_app import App
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+WAIT = 120_000  # ms: the machine may be busy
+VIEWS = {"align": "Alignment", "layers": "All layers", "steps": "Step by step", "beam": "Beam search",
+         "inside": "Inside attention", "own": "Your translation", "nbest": "n-best"}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(toy_translator, tmp_path_factory):
+    folder = toy_translator.save(tmp_path_factory.mktemp("app") / "model")
+    running = App(["--model", str(folder)], tmp_path_factory.mktemp("log") / "app.log")
+    yield running.url
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def default_server(tmp_path_factory):
+    """The app as a user starts it: no --model, so the shipped model."""
+    running = App([], tmp_path_factory.mktemp("log") / "app.log")
+    yield running.url
+    running.stop()
+
+
+@pytest.fixture
+def page():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install playwright)")
+    if not CHROMIUM:
+        pytest.skip("no Chromium browser on this machine (apt-get install chromium fonts-noto-cjk)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser.new_page(viewport={"width": 1280, "height": 1400})
+        browser.close()
+
+
+def translate(page, text: str) -> str:
+    """Type ``text``, press Translate, wait for a new translation; returns it."""
+    before = page.locator("#translation textarea").input_value()
+    page.locator("#source textarea").fill(text)
+    page.locator("#translate-btn").click()
+    page.wait_for_function(f"(v => v.length > 0 && v !== {before!r})"
+                           "(document.querySelector('#translation textarea').value)", timeout=WAIT)
+    return page.locator("#translation textarea").input_value()
+
+
+def open_view(page, key: str, source: str) -> str:
+    """Open a tab and wait until its caption names ``source``; returns the caption."""
+    page.get_by_role("tab", name=VIEWS[key], exact=True).click()
+    page.wait_for_function(f"(document.querySelector('#{key}-caption') || {{}}).innerText?.includes({source!r})",
+                           timeout=WAIT)
+    return page.locator(f"#{key}-caption").inner_text()
+
+
+def ticks(page, plot: str) -> list[str]:
+    page.wait_for_selector(f"#{plot} .js-plotly-plot .xtick", timeout=WAIT)
+    return page.eval_on_selector_all(f"#{plot} .xtick text", "els => els.map(e => e.textContent)")
+
+
+def test_one_sentence_one_state_across_every_view(server, page):
+    """Translate, look at two views, translate another sentence: the open view follows, and every view opened
+    after shows the second sentence only.  On the way: a warning goes with the next good translation, and
+    hovering a chip fills its cells."""
+    page.goto(server)
+    assert translate(page, "我喜欢吃苹果。") == "I like to eat apples."
+    assert "苹果" in ticks(page, "align-map")
+    open_view(page, "steps", "我喜欢吃苹果。")  # fills itself: no button
+    page.wait_for_function("document.querySelector('#steps-translation textarea').value === 'I like to eat apples.'",
+                           timeout=WAIT)
+    open_view(page, "beam", "我喜欢吃苹果。")
+    page.wait_for_selector("#tree-map .js-plotly-plot", timeout=WAIT)
+    # An empty click warns; the next good translation closes the warning.
+    page.locator("#source textarea").fill("")
+    page.locator("#translate-btn").click()
+    page.wait_for_selector(".toast-body", timeout=WAIT)
+    assert "type some Chinese" in page.locator(".toast-body").first.inner_text()
+    assert translate(page, "今天天气很好。") == "The weather is nice today."
+    page.wait_for_timeout(1000)
+    assert page.locator(".toast-body").count() == 0
+    # The open view (Beam search) was redrawn for the second sentence.
+    assert "今天天气很好。" in page.locator("#beam-caption").inner_text()
+    shows = {"align": ["#align-map", "#align-chips"], "layers": ["#layers-map"], "steps": ["#steps-table"],
+             "beam": ["#tree-map", "#tree-table"], "inside": ["#inside-map"], "own": ["#own-translation"],
+             "nbest": ["#nbest-table"]}
+    for key in VIEWS:
+        caption = open_view(page, key, "今天天气很好。")
+        assert "我喜欢吃苹果" not in caption and "The weather is nice today." in caption
+        for sel in shows[key]:
+            page.wait_for_selector(sel, timeout=WAIT)
+            page.wait_for_timeout(300)
+            text = page.locator(sel).inner_text() + " ".join(
+                page.eval_on_selector_all(f"{sel} svg text", "els => els.map(e => e.textContent)"))
+            assert "apple" not in text and "苹果" not in text, (key, sel, text[:300])
+    assert "·weather" in page.locator("#steps-table").inner_text()
+    assert "The weather is nice today." in page.locator("#nbest-table").inner_text()
+    # Hovering a chip fills the outlined cells of its links on the map.
+    open_view(page, "align", "今天天气很好。")
+    chip = page.locator("#align-chips [data-cells]:not([data-cells=''])").first
+    first = chip.get_attribute("data-cells").split()[0]
+    chip.hover()
+    cell = f"#align-map .shapelayer path[data-index='{first}']"
+    assert page.eval_on_selector(cell, "p => [p.style.fill, p.style.fillOpacity]") == ["rgb(249, 115, 22)", "0.55"]
+    page.locator("#align-caption").hover()
+    assert page.eval_on_selector(cell, "p => p.style.fillOpacity") == "0"
+
+
+def test_the_shipped_model_opens_on_the_heads_word_map(default_server, page, tmp_path):
+    """``python app.py`` with no --model: the first view is the alignment head's map at word level, and the
+    coverage check flags the dropped 北京."""
+    shot = os.environ.get("S2S_SCREENSHOT") or str(tmp_path / "app.png")
+    page.goto(default_server)
+    english = translate(page, "我明天要去北京看望我的老朋友。")
+    assert "friend" in english and "Beijing" not in english
+    labels = ticks(page, "align-map")
+    assert "北京 ?" in labels and "老朋友" in labels  # jieba words, the unlinked one flagged
+    assert "Trained alignment head" in page.locator("#align-map .gtitle").inner_text()
+    assert "not translated?" in page.locator("#coverage").inner_text()
+    page.wait_for_timeout(500)
+    page.screenshot(path=shot, full_page=True)
+    assert os.path.getsize(shot) > 10_000
+
+
+def test_the_views_that_act(request, page, tmp_path):
+    """Step by step (pick another word, the translation changes), your translation (its scores and map), greedy
+    in the beam view, inside attention (maps, the walkthrough); a screenshot of each.  S2S_SHIPPED=1 runs it on
+    the shipped model (for the docs' screenshots, with S2S_SCREENSHOT_DIR=docs)."""
+    url = request.getfixturevalue("default_server" if os.environ.get("S2S_SHIPPED") else "server")
+    shots = os.environ.get("S2S_SCREENSHOT_DIR") or str(tmp_path)
+    page.goto(url)
+    translate(page, "我喜欢吃苹果。")
+    # Step by step
+    open_view(page, "steps", "我喜欢吃苹果。")
+    page.wait_for_function("document.querySelector('#steps-translation textarea').value.length > 0", timeout=WAIT)
+    first = page.locator("#steps-translation textarea").input_value()
+    page.locator("#step-pick input").click()
+    page.get_by_role("option").nth(1).click()  # step 2
+    page.wait_for_timeout(1500)
+    page.locator("#alt-btn").click()
+    page.wait_for_function(f"document.querySelector('#steps-translation textarea').value !== {first!r}", timeout=WAIT)
+    assert page.locator("#steps-translation textarea").input_value() != first
+    page.screenshot(path=f"{shots}/step-by-step.png", full_page=True)
+    # Your translation
+    open_view(page, "own", "我喜欢吃苹果。")
+    page.locator("#own-translation textarea").fill("I like eating apples.")
+    page.locator("#score-btn").click()
+    page.wait_for_selector("#own-score .s2s-score", timeout=WAIT)
+    page.wait_for_selector("#own-map .js-plotly-plot", timeout=WAIT)
+    assert "log-prob" in page.locator("#own-score").inner_text()
+    page.screenshot(path=f"{shots}/your-translation.png", full_page=True)
+    # Inside attention
+    open_view(page, "inside", "我喜欢吃苹果。")
+    page.get_by_label("decoder").check()
+    page.wait_for_selector("#heads-map .js-plotly-plot", timeout=WAIT)
+    page.wait_for_selector("#walk-map .js-plotly-plot", timeout=WAIT)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=f"{shots}/inside-attention.png", full_page=True)
+    # Beam search, then greedy: the tree follows the decoding
+    open_view(page, "beam", "我喜欢吃苹果。")
+    page.wait_for_selector("#tree-map .js-plotly-plot", timeout=WAIT)
+    page.wait_for_timeout(500)
+    page.screenshot(path=f"{shots}/beam-search.png", full_page=True)
+    page.get_by_label("greedy").check()
+    page.locator("#source textarea").fill("我喜欢吃苹果。 ")
+    page.locator("#translate-btn").click()
+    page.wait_for_function("document.querySelector('#beam-note').innerText.includes('Greedy')", timeout=WAIT)
+    for name in ("step-by-step", "your-translation", "beam-search", "inside-attention"):
+        assert os.path.getsize(f"{shots}/{name}.png") > 10_000
