@@ -231,7 +231,7 @@ def test_a_folder_in_use_is_refused(tmp_path):
 def test_missing_tensorboard_names_the_extra(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import fails as if not installed
     assert main(["--config", TINY, "--output-dir", str(tmp_path / "run"), "train.tensorboard=true"]) == 2
-    assert "seq2seq[tensorboard]" in capsys.readouterr().err
+    assert "pip install 'seq2seq-zhen[tensorboard]'" in capsys.readouterr().err
 
 
 def test_source_weights_up_and_down_sample(tmp_path):

@@ -28,6 +28,7 @@ class TrainState:
     bad_evals: int = 0
     elapsed: float = 0.0  # seconds of this run before this process started (for --max-time across resumes)
     target_tokens: int = 0
+    eval_step: int = -1  # the step of the last evaluation (-1: none yet, or a run saved before this was kept)
 
 
 def rng_state() -> dict:

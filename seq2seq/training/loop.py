@@ -18,14 +18,14 @@ import numpy as np
 import torch
 import yaml
 
-from ..corpus_align import read_meta, tokenizer_fingerprint
+from ..corpus_align import read_meta
 from ..data import DataError, TokenBatcher, padding_fraction
 from ..model import EncoderDecoder, ModelConfig
 from ..model_dir import FolderConfig, recover_dir
 from ..tokenizer import EOS_ID, PAD_ID
 from .alignment import resolve_layer
 from .checkpoints import STATE_FILE, Checkpointer, TrainState, gather_rng, restore
-from .config import complete_saved, parse_duration
+from .config import ConfigError, complete_saved, parse_duration
 from .data import get_tokenizers, load_dev_sets, load_training_pairs
 from .evaluation import dev_loss, greedy_scores
 from .runtime import Dist, Logger, setup_distributed
@@ -34,6 +34,9 @@ from .step import AlignmentTarget, forward_backward
 # Settings a resumed run takes from the command line rather than from the run's own saved config.
 RESUMABLE_OVERRIDES = ("max_steps", "max_epochs", "max_time", "patience", "eval_every", "save_every", "log_every",
                        "save_minutes", "cooldown_steps")
+# ...of which these budgets are kept from the saved run when the command line leaves them unset (0/null): a run
+# started with --max-time 3m and resumed without it still stops at 3 minutes; a new --max-time replaces it.
+KEPT_UNLESS_GIVEN = ("max_steps", "max_epochs", "max_time", "cooldown_steps")
 # What makes a folder hold a run (a start that failed before saving anything leaves only train.log),
 # and what ``--overwrite`` removes (nothing else).
 RUN_FILES = ("last", "last.old", "best", "best.old", "checkpoints", "tokenizers")
@@ -91,27 +94,70 @@ def prepare_output(out: Path, resume: bool, overwrite: bool, dist: Dist):
     return lock
 
 
+def resumed_config(saved: dict, given: dict, log) -> dict:
+    """The config a resumed run goes on with: its own saved one (completed for options added since), with
+    the stopping and evaluation settings of the command line (:data:`RESUMABLE_OVERRIDES`), except that a
+    budget the command line leaves unset keeps the run's own (:data:`KEPT_UNLESS_GIVEN`)."""
+    cfg = complete_saved(saved)
+    for key in RESUMABLE_OVERRIDES:
+        value = given["train"].get(key)
+        if key in KEPT_UNLESS_GIVEN and not value:
+            if cfg["train"].get(key):
+                log(f"--resume: train.{key}={cfg['train'][key]} kept from the run (give a new value to change it)")
+            continue
+        cfg["train"][key] = value
+    if cfg["train"].get("cooldown_steps") and not cfg["train"].get("max_steps"):
+        raise ConfigError("train.cooldown_steps needs --max-steps (train.max_steps): the cooldown ends there")
+    return cfg
+
+
+def without_links(cfg: dict) -> dict:
+    """The config with no ``links:`` on its training sources: with alignment.weight 0 they are not read, so
+    they need not exist (scripts/align_corpus.py is only for the alignment loss)."""
+    data = dict(cfg["data"], train=[{k: v for k, v in spec.items() if k != "links"} for spec in cfg["data"]["train"]])
+    return dict(cfg, data=data)
+
+
 def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bool = False) -> dict:
     """Run training as configured; returns a summary dict (steps, best BLEU, ...).
 
-    ``--max-time`` counts the whole run from this call: data loading and tokenizer training included."""
+    ``--max-time`` counts the whole run from this call: data loading and tokenizer training included.
+    A run that fails (or is interrupted) before its first save removes what it wrote besides its log
+    (``tokenizers/``), so the folder takes a new run without ``--overwrite``."""
+    out = Path(output_dir)
+    before = {name for name in RUN_FILES if (out / name).exists()}
+    held: dict = {}
+    try:
+        return _train(cfg, out, resume, overwrite, held)
+    except BaseException:
+        if held.get("main") and not (out / "last").exists():
+            for name in RUN_FILES:
+                path = out / name
+                if name not in before and path.exists():
+                    shutil.rmtree(path) if path.is_dir() else path.unlink()
+        for name in ("log", "lock"):
+            if held.get(name) is not None:
+                held[name].close()
+        raise
+
+
+def _train(cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict) -> dict:
     start = time.time()
     dist = setup_distributed()
     tcfg = cfg["train"]
     torch.set_num_threads(tcfg["threads"] or max(1, (os.cpu_count() or 1) // dist.world))
-    out = Path(output_dir)
     lock = prepare_output(out, resume, overwrite, dist)
+    held.update(main=dist.main, lock=lock)
     dist.barrier()
     log = Logger(dist, out, tcfg.get("tensorboard", False))
+    held["log"] = log
     last_dir = recover_dir(out / "last")
     resume_dir = last_dir if resume and (last_dir / STATE_FILE).exists() else None
     if resume and resume_dir is None:
         log(f"--resume: no {last_dir}/{STATE_FILE} yet, starting from scratch")
     if resume_dir is not None:  # the run's own config wins over the one given, except for stopping/eval settings
-        saved = complete_saved(json.loads((resume_dir / "config.json").read_text())["extra"]["train_config"])
-        for key in RESUMABLE_OVERRIDES:
-            saved["train"][key] = tcfg[key]
-        cfg, tcfg = saved, saved["train"]
+        cfg = resumed_config(json.loads((resume_dir / "config.json").read_text())["extra"]["train_config"], cfg, log)
+        tcfg = cfg["train"]
     log(f"config:\n{yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)}")
     seed = int(cfg["seed"])
     random.seed(seed)
@@ -119,16 +165,16 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     torch.manual_seed(seed)
 
     # ---- data and tokenizers
-    pairs, counts, links = load_training_pairs(cfg, log)
-    src_tok, tgt_tok, src_proto, tgt_proto = get_tokenizers(cfg, out, pairs, resume_dir, dist, log)
     acfg = cfg["alignment"]
     align_weight = float(acfg.get("weight") or 0.0)
+    pairs, counts, links = load_training_pairs(cfg if align_weight > 0 else without_links(cfg), log)
+    src_tok, tgt_tok, src_proto, tgt_proto, fingerprint = get_tokenizers(cfg, out, pairs, resume_dir, dist, log)
     if align_weight > 0:
         if all(ls is None for ls in links):
             raise DataError("alignment.weight > 0 but no training source has links (add links: to data.train)")
         for spec in cfg["data"]["train"]:
             meta = read_meta(Path(spec["links"]).parent) if spec.get("links") else None
-            if meta and meta.get("tokenizers") != tokenizer_fingerprint(src_proto, tgt_proto):
+            if meta and meta.get("tokenizers") != fingerprint:
                 raise DataError(f"{spec['links']} was made with other tokenizers than this run's: "
                                 "re-run scripts/align_corpus.py with this run's tokenizers")
     else:
@@ -154,7 +200,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     if not 0 <= align.head < mcfg.n_heads:
         raise DataError(f"alignment.head={align.head} does not exist: the model has {mcfg.n_heads} heads")
     if tcfg.get("init_from") and resume_dir is None:
-        warm_start(model, tcfg["init_from"], log)
+        warm_start(model, tcfg["init_from"], log, cfg["direction"])
     opt = torch.optim.Adam(model.parameters(), lr=tcfg["lr"], betas=tuple(tcfg["adam_betas"]), eps=tcfg["adam_eps"],
                            weight_decay=tcfg["weight_decay"])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tcfg["warmup_steps"], int(tcfg.get("max_steps") or 0),
@@ -184,6 +230,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     eval_every = int(tcfg["eval_every"])
     save_every = int(tcfg.get("save_every") or eval_every)
     folder_cfg = FolderConfig(model=mcfg, t2s=cfg["tokenizer"].get("t2s", True), decoding=dict(cfg["decoding"]),
+                              direction=cfg["direction"],
                               alignment=({"method": "head", "layer": align.layer, "head": align.head, "shift": True,
                                           "full_context": align.full_context, "null": align.null_to_eos,
                                           "symmetrize": "grow-diag"}  # both directions: model card, AER table
@@ -202,6 +249,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
         return elapsed0 + time.time() - start
 
     def evaluate() -> Optional[dict]:
+        state.eval_step = state.step
         results = {}
         if dist.main and dev_sets:
             model.eval()
@@ -218,6 +266,20 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
             model.train()
         dist.barrier()
         return results or None
+
+    def evaluate_and_keep_best(rng) -> Optional[dict]:
+        """Evaluate; weights with a better mean dev BLEU than any before go to DIR/best (only evaluated
+        weights ever do)."""
+        result = evaluate()
+        if result:
+            mean_bleu = sum(s["bleu"] for s in result.values()) / len(result)
+            if mean_bleu > state.best_bleu:
+                state.best_bleu, state.bad_evals = mean_bleu, 0
+                save("best", rng, result)
+                log(f"new best mean dev BLEU {mean_bleu:.2f} -> {out / 'best'}")
+            else:
+                state.bad_evals += 1
+        return result
 
     # ---- the loop
     stop_flag = {"signal": None}
@@ -292,15 +354,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
                 state.elapsed = run_time()
                 rng = gather_rng(dist)
                 if state.step % eval_every == 0:
-                    summary = evaluate()
-                    if summary:
-                        mean_bleu = sum(s["bleu"] for s in summary.values()) / len(summary)
-                        if mean_bleu > state.best_bleu:
-                            state.best_bleu, state.bad_evals = mean_bleu, 0
-                            save("best", rng, summary)
-                            log(f"new best mean dev BLEU {mean_bleu:.2f} -> {out / 'best'}")
-                        else:
-                            state.bad_evals += 1
+                    summary = evaluate_and_keep_best(rng)
                 save("last", rng, summary)
                 dist.barrier()
                 window["t"] = time.time()
@@ -312,11 +366,12 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     finally:
         for s, h in old_handlers.items():
             signal.signal(s, h)
+    if reason != "interrupted" and dev_sets and state.step > 0 and state.eval_step != state.step:
+        log(f"final evaluation at step {state.step} (the last was at step {max(0, state.eval_step)})")
+        summary = evaluate_and_keep_best(gather_rng(dist))  # the weights the run ends with, evaluated too
     state.elapsed = run_time()
     rng = gather_rng(dist)
     save("last", rng, summary)
-    if dist.main and not (out / "best").exists():
-        save("best", rng, summary)
     log(f"stopped ({reason}) at step {state.step}, epoch {state.epoch}; {state.elapsed / 60:.1f} min; "
         f"last -> {out / 'last'}")
     log.close()
@@ -331,16 +386,33 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     return result
 
 
-def warm_start(model: EncoderDecoder, folder: str, log: Logger) -> None:
-    """Copy the weights of a model folder of the same shape (dropout may differ) into ``model``."""
+def warm_start(model: EncoderDecoder, folder: str, log: Logger, direction: str = "zh-en") -> None:
+    """Copy the weights of a model folder of the same shape (dropout may differ) into ``model``.
+
+    A folder that translates the other way gives its target embeddings to the source side and its source
+    embeddings to the target side (encoder and decoder layers come across as they are; the output bias
+    starts at zero).  Pieces the folder's vocabularies lack (placeholders) keep their fresh initialisation."""
     from ..model_dir import load_model_dir
 
-    init_model = load_model_dir(folder)[0]
-    shape = lambda c: {k: v for k, v in c.to_dict().items() if "dropout" not in k}  # noqa: E731
+    init_model, _, _, init_cfg, _ = load_model_dir(folder)
+    shape = lambda c: {k: v for k, v in c.to_dict().items() if "dropout" not in k and "vocab" not in k}  # noqa: E731
     if shape(init_model.cfg) != shape(model.cfg):
         raise DataError(f"train.init_from: {folder} has model {init_model.cfg}, but this config asks for {model.cfg}")
-    model.load_state_dict(init_model.state_dict())
-    log(f"model: weights from {folder} (train.init_from)")
+    state = init_model.state_dict()
+    swap = init_cfg.direction != direction
+    if swap:
+        state["src_embed.lut.weight"], state["tgt_embed.lut.weight"] = state["tgt_embed.lut.weight"], \
+            state["src_embed.lut.weight"]
+        state["generator.proj.weight"] = state["tgt_embed.lut.weight"]
+        state["generator.proj.bias"] = torch.zeros(state["generator.proj.bias"].shape[0])
+    own = model.state_dict()
+    for name, value in state.items():
+        if value.shape != own[name].shape:  # a vocabulary grown by placeholder pieces: keep the new rows' init
+            rows = min(value.shape[0], own[name].shape[0])
+            value = torch.cat([value[:rows], own[name][rows:]])
+        state[name] = value
+    model.load_state_dict(state)
+    log(f"model: weights from {folder} (train.init_from{', embeddings swapped: it translates ' + init_cfg.direction if swap else ''})")
 
 
 def _log_progress(log, bar, state, window, sched, max_time, max_steps, run_time, with_align, history, log_every):
@@ -359,8 +431,7 @@ def _log_progress(log, bar, state, window, sched, max_time, max_steps, run_time,
             left = max(0.0, max_time - run_time)
             extra["time_left"] = f"{int(left // 3600)}h{int(left % 3600 // 60):02d}m"
         bar.set_postfix(loss=f"{loss_tok:.3f}", lr=f"{lr:.2e}", tgt_tok_s=f"{tps:.0f}", ep=state.epoch, **extra)
-        if (state.step // log_every) % 20 == 0:
-            log.file.write(line + "\n")
+        log.to_file(line)  # the terminal has the bar; train.log gets every progress line
     else:
         log(line)
     log.scalars(state.step, **{"train/loss": loss_tok, "train/lr": lr, "train/tgt_tok_s": tps, "train/pad": pad})

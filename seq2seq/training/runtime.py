@@ -52,7 +52,7 @@ class Logger:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:
-                raise MissingExtra("train.tensorboard=true needs TensorBoard: pip install 'seq2seq[tensorboard]'") \
+                raise MissingExtra("train.tensorboard=true needs TensorBoard: pip install 'seq2seq-zhen[tensorboard]'") \
                     from None
             self.tb = SummaryWriter(str(out / "tensorboard"))
         self.bar = None
@@ -67,6 +67,12 @@ class Logger:
             print(line, file=sys.stderr, flush=True)
         self.file.write(line + "\n")
         self.file.flush()
+
+    def to_file(self, msg: str) -> None:
+        """A line for DIR/train.log only (the terminal shows the same in its progress bar)."""
+        if self.on:
+            self.file.write(f"[{time.strftime('%H:%M:%S')}] {msg}\n")
+            self.file.flush()
 
     def scalars(self, step: int, **values) -> None:
         if self.tb is not None:
