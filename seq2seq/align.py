@@ -262,6 +262,14 @@ def target_piece_words(pieces: Sequence[str]) -> list[Optional[int]]:
     return out
 
 
+def word_units(pieces: Sequence[str], lang: str) -> tuple[list[str], list[list[int]]]:
+    """The words of one side and, for each piece, the word indices it covers: Chinese characters (runs of
+    other characters as one word) for ``lang="zh"``, whitespace words for ``"en"``; ``</s>`` covers none."""
+    if lang == "zh":
+        return source_words(pieces), source_piece_words(pieces)
+    return target_words(pieces), [[] if w is None else [w] for w in target_piece_words(pieces)]
+
+
 def word_alignment(source_tokens: Sequence[str], target_tokens: Sequence[str], cross_attention: np.ndarray,
                    layer: Optional[int] = None, head: Optional[int] = None,
                    method: Optional[AlignMethod] = None) -> list[tuple[int, int]]:

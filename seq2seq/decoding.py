@@ -22,6 +22,8 @@ Conventions:
   a larger ``alpha`` favours longer outputs.
 * ``attention``: [layers, heads, |tokens|, |src|]; row t is the cross-attention of the decoder
   position that predicted token t.
+* A translation has at least one token before EOS: EOS is never chosen at the first step (fairseq's
+  ``min_len=1``), so a non-empty source never gets an empty translation; caps below 2 are raised to 2.
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ class DecodeStrategy:
         src_lens = src_mask.view(src.size(0), -1).sum(-1)
         memory = self.model.encode(src, src_mask)
         cap = self.model.cfg.max_len - 1
-        max_lens = (self.max_len_a * src_lens.double() + self.max_len_b).floor().long().clamp(1, cap)
+        max_lens = (self.max_len_a * src_lens.double() + self.max_len_b).floor().long().clamp(min(2, cap), cap)
         forced = None
         if prefixes is not None and any(prefixes):
             width = max(len(p) for p in prefixes)
@@ -179,21 +181,51 @@ class DecodeStrategy:
         return (max_lens <= t + 1).to(dev)
 
     @staticmethod
-    def _constrain(logp: Tensor, at_cap: Optional[Tensor]) -> Tensor:
-        """Never produce <pad> or <s>; rows where ``at_cap`` may only produce EOS.  Edits ``logp`` in place."""
+    def _constrain(logp: Tensor, at_cap: Optional[Tensor], first_step: bool = False) -> Tensor:
+        """Never produce <pad> or <s>, nor EOS at the ``first_step`` (no empty translation); rows where ``at_cap``
+        may only produce EOS.  Edits ``logp`` in place."""
         logp[:, PAD_ID] = float("-inf")
         logp[:, BOS_ID] = float("-inf")
+        if first_step:
+            logp[:, EOS_ID] = float("-inf")
         if at_cap is not None and at_cap.any():
             eos_col = logp[:, EOS_ID].clone()
             logp.masked_fill_(at_cap[:, None], float("-inf"))
             logp[:, EOS_ID] = eos_col
         return logp
 
+    @staticmethod
+    def _carry(logp: Tensor, ys: Tensor, carry: Optional[tuple[Tensor, Tensor]], groups: Tensor, per_group: int,
+               left: Tensor, exempt: Optional[Tensor]) -> Tensor:
+        """Placeholder constraints (``seq2seq.placeholders``): a placeholder piece is produced at most as often
+        as its source has it, EOS waits until every source placeholder is out, and when the steps ``left``
+        before the length cap (per sentence) are as few as the placeholders still owed, only those may come.
+        ``carry``: (placeholder ids [P], allowed counts [sentences, P]); ``groups``: each active sentence;
+        rows in ``exempt`` (at their length cap, or forced by a prefix) are left alone.  Edits ``logp`` in place."""
+        if carry is None:
+            return logp
+        ids, allowed = carry
+        ids = ids.to(logp.device)
+        allowed = allowed[groups].repeat_interleave(per_group, 0).to(logp.device)  # [rows, P]
+        emitted = (ys[:, :, None] == ids).sum(1)  # [rows, P]
+        free = torch.ones(logp.size(0), dtype=torch.bool, device=logp.device) if exempt is None else ~exempt
+        owed = ((emitted == 0) & (allowed > 0)) & free[:, None]  # [rows, P]
+        cols = logp[:, ids].masked_fill((emitted >= allowed) & free[:, None], float("-inf"))
+        logp[:, EOS_ID] = logp[:, EOS_ID].masked_fill(owed.any(1), float("-inf"))
+        hurry = owed.any(1) & (owed.sum(1) >= left[groups].repeat_interleave(per_group, 0).to(logp.device))  # only owed ones now
+        if hurry.any():
+            logp[hurry] = float("-inf")
+            cols = torch.where(hurry[:, None] & ~owed, torch.full_like(cols, float("-inf")), cols)
+        logp[:, ids] = cols
+        return logp
+
     def _hyp(self, tokens: list[int], score: float, attention: Optional[Tensor], topk=None) -> Hypothesis:
         return Hypothesis(tokens, score, score / length_penalty(len(tokens), self.alpha), attention, topk)
 
-    def search(self, src: Tensor, prefixes: Optional[list[list[int]]] = None) -> list[list[Hypothesis]]:
-        """``prefixes``: per sentence, target ids the output must start with (empty: none)."""
+    def search(self, src: Tensor, prefixes: Optional[list[list[int]]] = None,
+               carry: Optional[tuple[Tensor, Tensor]] = None) -> list[list[Hypothesis]]:
+        """``prefixes``: per sentence, target ids the output must start with (empty: none).  ``carry``:
+        placeholder ids [P] and per sentence how often its source has each [B, P] (see :meth:`_carry`)."""
         raise NotImplementedError
 
 
@@ -201,7 +233,8 @@ class GreedySearch(DecodeStrategy):
     """Take the most probable token at every step."""
 
     @torch.inference_mode()
-    def search(self, src: Tensor, prefixes: Optional[list[list[int]]] = None) -> list[list[Hypothesis]]:
+    def search(self, src: Tensor, prefixes: Optional[list[list[int]]] = None,
+               carry: Optional[tuple[Tensor, Tensor]] = None) -> list[list[Hypothesis]]:
         memory, src_mask, src_lens, max_lens, forced = self._setup(src, prefixes)
         batch = src.size(0)
         stepper = Stepper(self.model, memory, src_mask, self.use_cache, self.return_attention)
@@ -214,9 +247,13 @@ class GreedySearch(DecodeStrategy):
         for t in range(int(max_lens.max())):
             logp, weights = stepper.step(ys)
             history.add(weights, parents, logp)
-            logp = self._constrain(logp, self._at_cap(max_lens[active], t, src.device))
-            if forced is not None and t < forced.size(1):
-                logp = self._force(logp, forced[active, t].to(src.device))
+            at_cap = self._at_cap(max_lens[active], t, src.device)
+            force = forced[active, t].to(src.device) if forced is not None and t < forced.size(1) else None
+            exempt = _either(at_cap, None if force is None else force >= 0)
+            logp = self._carry(logp, ys, carry, active, 1, max_lens - t - 1, exempt)
+            logp = self._constrain(logp, at_cap, first_step=t == 0)
+            if force is not None:
+                logp = self._force(logp, force)
             tok = logp.argmax(-1)
             scores = scores + logp.gather(1, tok[:, None]).squeeze(1)
             ys = torch.cat([ys, tok[:, None]], dim=1)
@@ -253,7 +290,8 @@ class BeamSearch(DecodeStrategy):
         self.k, self.nbest = beam_size, nbest
 
     @torch.inference_mode()
-    def search(self, src: Tensor, prefixes: Optional[list[list[int]]] = None) -> list[list[Hypothesis]]:
+    def search(self, src: Tensor, prefixes: Optional[list[list[int]]] = None,
+               carry: Optional[tuple[Tensor, Tensor]] = None) -> list[list[Hypothesis]]:
         k = self.k
         memory, src_mask, src_lens, max_lens, forced = self._setup(src, prefixes)
         batch, dev = src.size(0), src.device
@@ -273,9 +311,13 @@ class BeamSearch(DecodeStrategy):
             logp, weights = stepper.step(ys)
             history.add(weights, parents, logp)
             capped = self._at_cap(max_lens[active], t, dev)  # per sentence; None: none is
-            logp = self._constrain(logp, None if capped is None else capped.repeat_interleave(k))
-            if forced is not None and t < forced.size(1):
-                logp = self._force(logp, forced[active, t].repeat_interleave(k).to(dev))
+            row_capped = None if capped is None else capped.repeat_interleave(k)
+            force = forced[active, t].repeat_interleave(k).to(dev) if forced is not None and t < forced.size(1) else None
+            logp = self._carry(logp, ys, carry, active, k, max_lens - t - 1,
+                               _either(row_capped, None if force is None else force >= 0))
+            logp = self._constrain(logp, row_capped, first_step=t == 0)
+            if force is not None:
+                logp = self._force(logp, force)
             vocab = logp.size(-1)
             top_s, top_beam, top_tok = _top_candidates(logp.view(nb, k, vocab), scores, min(2 * k, k * vocab))
             is_eos = top_tok == EOS_ID
@@ -321,6 +363,13 @@ class BeamSearch(DecodeStrategy):
                 h.tree = trees[s] if self.return_tree else None
             out.append(hyps[: self.nbest])
         return out
+
+
+def _either(a: Optional[Tensor], b: Optional[Tensor]) -> Optional[Tensor]:
+    """Elementwise or of two optional boolean masks."""
+    if a is None or b is None:
+        return b if a is None else a
+    return a | b
 
 
 def _top_candidates(logp: Tensor, scores: Tensor, n: int) -> tuple[Tensor, Tensor, Tensor]:

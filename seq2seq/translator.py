@@ -18,7 +18,7 @@ from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words
 from .decoding import BeamSearch, GreedySearch, Hypothesis, TeacherForcing, length_penalty as lp_divisor
 from .model import EncoderDecoder
 from .model_dir import FolderConfig, ModelFolderError, load_model_dir, load_truecaser, save_model_dir
-from .placeholders import has_placeholders, label_pieces, mask_like, mask_source, show_placeholders, unlabel_pieces
+from .placeholders import N_PLACEHOLDERS, has_placeholders, placeholder, label_pieces, mask_like, mask_source, show_placeholders, unlabel_pieces
 from .results import Alignment, Translation, check_decoding_args, check_device, check_search_args, check_sentences
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
 from .truecase import TRUECASE_FILE, EnglishRestorer, Restored, Truecaser
@@ -155,7 +155,8 @@ class Translator:
         for batch in batches:
             src = _padded([src_ids[i] for i in batch])
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                hyps = strategy.search(src.to(self.device), [prefixes[i] for i in batch] if prefixes else None)
+                hyps = strategy.search(src.to(self.device), [prefixes[i] for i in batch] if prefixes else None,
+                                       self.placeholder_limits([src_ids[i] for i in batch]))
             for i, sent_hyps in zip(batch, hyps):
                 results[i] = self._to_translation(src_ids[i], sent_hyps)
             if bar is not None:
@@ -181,6 +182,17 @@ class Translator:
     def uses_placeholders(self) -> bool:
         """Was this model trained to carry names and numbers as placeholders (``seq2seq.placeholders``)?"""
         return has_placeholders(self.src_tok.sp) and has_placeholders(self.tgt_tok.sp)
+
+    def placeholder_limits(self, src_ids: list[list[int]]) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
+        """For the search (``DecodeStrategy._carry``): the target's placeholder ids, and how often each
+        sentence's source holds each placeholder; None when the batch has none."""
+        if not self.uses_placeholders:
+            return None
+        src_ph = [self.src_tok.sp.piece_to_id(placeholder(p)) for p in range(N_PLACEHOLDERS)]
+        counts = torch.tensor([[ids.count(i) for i in src_ph] for ids in src_ids])
+        if not counts.any():
+            return None
+        return torch.tensor([self.tgt_tok.sp.piece_to_id(placeholder(p)) for p in range(N_PLACEHOLDERS)]), counts
 
     def mask_source(self, text: str) -> tuple[str, list[str]]:
         """The source as the model reads it (names and numbers as placeholders, if it uses them), and the spans."""

@@ -122,3 +122,14 @@ def test_alignment_maps_placeholder_rows_back_to_the_words(placeholder_translato
     assert "Frank" in a.source_words and "Frank" in a.target_words
     j = a.target_tokens.index("Frank")
     assert a.target_piece_words[j] == [a.target_words.index("Frank")]
+
+
+@pytest.mark.parametrize("beam", [1, 3])
+def test_search_carries_every_source_placeholder_once(placeholder_translator, beam):
+    """A random model rarely writes a placeholder by chance; the search constraint (decoding._carry) makes
+    every source placeholder come out, each as often as the source has it, and no other."""
+    t = placeholder_translator.translate("我们向 Goldsmith 和 GPT-4 表示哀悼。", beam_size=beam, max_len_b=30)[0]
+    assert t.placeholders == ["Goldsmith", "GPT-4"]
+    assert t.target_tokens.count("Goldsmith") == 1 and t.target_tokens.count("GPT-4") == 1
+    assert not any("⟦" in p for p in t.target_tokens)
+    assert "Goldsmith" in t.text and "GPT-4" in t.text
