@@ -57,3 +57,18 @@ def align_both_ways(forward, backward, sources: Sequence[str], targets: Sequence
             a.links = combine_links(a.links, b.links, rule)
             a.method = f"{a.method} + {backward.folder_config.direction} model ({rule})"
     return fwd
+
+
+def aer_both_ways(zh_en, en_zh, prefix: str, max_tokens: int = 6000) -> list[dict]:
+    """AER on a gold set (PREFIX.zh, PREFIX.en: words separated by spaces; PREFIX.gold: ``i-j`` with i the
+    Chinese word) of each model alone (the en-zh links transposed) and of every combination rule."""
+    from .aer import alignment_error_rate, read_gold
+    from .text import read_lines
+
+    zh, en, gold = read_lines(prefix + ".zh"), read_lines(prefix + ".en"), read_gold(prefix + ".gold")
+    fwd = zh_en.align(zh, en, pretokenized=True, max_tokens=max_tokens, skip_long=True)
+    bwd = en_zh.align(en, zh, pretokenized=True, max_tokens=max_tokens, skip_long=True)
+    runs = {"zh-en head": [a.links for a in fwd], "en-zh head (transposed)": [transpose(b.links) for b in bwd]}
+    for rule in COMBINE:
+        runs[f"both, {rule}"] = [combine_links(a.links, b.links, rule) for a, b in zip(fwd, bwd)]
+    return [{"method": name, **alignment_error_rate(links, gold).as_dict()} for name, links in runs.items()]
