@@ -149,3 +149,19 @@ def test_output_length_is_capped_at_a_times_src_plus_b(k):
 def test_bad_beam_arguments():
     with pytest.raises(ValueError):
         BeamSearch(random_model(), beam_size=2, nbest=3)
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_no_empty_translation_even_when_eos_is_most_probable_at_the_first_step(k):
+    """fairseq's min_len=1: </s> is forbidden at the first step, so a non-empty source gets at least one token."""
+    model = random_model(seed=3)
+    with torch.no_grad():
+        model.generator.proj.bias[EOS_ID] = 30.0  # </s> is by far the most probable piece at every step
+    src = random_batch(3, 3, 6, 40, {1: 2})
+    mask = model.src_mask(src)
+    with torch.no_grad():
+        first, _ = Stepper(model, model.encode(src, mask), mask, True, False).step(torch.full((3, 1), BOS_ID))
+    assert (first.argmax(-1) == EOS_ID).all()
+    for hyps in search(model, k, src):
+        best = hyps[0]
+        assert len(best.tokens) == 2 and best.tokens[0] != EOS_ID and best.tokens[-1] == EOS_ID
