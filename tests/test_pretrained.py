@@ -9,6 +9,8 @@ from seq2seq import DEFAULT_MODEL_DIR, Translator
 from seq2seq.cli import translate_main
 from seq2seq.model_dir import read_folder_config
 
+from conftest import ROOT
+
 
 @pytest.fixture(scope="module")
 def default_translator():
@@ -54,3 +56,20 @@ def test_shipped_model_aligns_with_its_alignment_head(default_translator):
     assert cfg.alignment["method"] == "head" and default_translator.align_method.head == cfg.alignment["head"]
     a = default_translator.align(["我 喜欢 苹果 。"], ["I like apples ."], pretokenized=True)[0]
     assert {(1, 1), (2, 2)} <= set(a.links)  # 喜欢-like, 苹果-apples
+
+
+@pytest.mark.slow
+def test_shipped_model_copies_names_and_numbers_of_our_list(capsys):
+    """Regression check on tests/data/names_numbers (100 sentences of our own with names, acronyms, products,
+    URLs, e-mail addresses, numbers and dates): the copy rate of the shipped model, printed."""
+    from seq2seq.copyrate import copy_rate
+
+    data = ROOT / "tests" / "data"
+    zh = (data / "names_numbers.zh").read_text(encoding="utf-8").splitlines()
+    en = (data / "names_numbers.en").read_text(encoding="utf-8").splitlines()
+    hyps = [t.text for t in Translator.load().translate(zh, beam_size=5, return_attention=False)]
+    rate = copy_rate(zh, en, hyps)
+    with capsys.disabled():
+        print(f"\nnames_numbers copy rate: Latin {rate.latin:.1%} ({rate.latin_copied}/{rate.latin_total}), "
+              f"numbers {rate.number:.1%} ({rate.number_copied}/{rate.number_total})")
+    assert rate.latin >= 0.95 and rate.number >= 0.95
