@@ -16,8 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 SHORT = "这家餐厅的菜很好吃，但是价格有点贵。"  # 18 characters
 LONG = ("中国国家统计局今天发布的数据显示，今年前三个季度国内生产总值同比增长百分之五点二，"

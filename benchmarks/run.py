@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 DEV_DIR = Path(os.environ.get("S2S_SHARED", ROOT.parent / "shared")) / "data" / "dev"
 DEV = DEV_DIR / "newstest2017.zh"
 SHORT = DEV_DIR / "tatoeba-dev.zh"  # short everyday sentences, for the JoeyNMT reference figure
@@ -68,7 +67,9 @@ def bench_training(steps: int, precision: str, length_bucket: int = 1) -> dict:
     from seq2seq.data import TokenBatcher, padding_fraction
     from seq2seq.model import EncoderDecoder, ModelConfig
     from seq2seq.tokenizer import EOS_ID
-    from seq2seq.train import collate, load_config, token_loss
+    from seq2seq.training.config import load_config
+    from seq2seq.training.data import collate
+    from seq2seq.training.step import token_loss
     from seq2seq.data import load_source, clean_pairs, CleanConfig
     from seq2seq.tokenizer import SubwordTokenizer
 
@@ -163,7 +164,7 @@ def bench_app_latency(model: str, runs: int = 30) -> dict:
     import torch
 
     from seq2seq import Translator
-    from seq2seq.webapp import alignment_figure, predict, word_alignment_html
+    from seq2seq.app import alignment_figure, predict, word_alignment_html
 
     torch.set_num_threads(os.cpu_count() or 1)
     tr = Translator.load(model)
@@ -194,7 +195,9 @@ def run_decode(model: str, sentences: int, _script: str = __file__, **cfg) -> di
             cmd += [f"--{k.replace('_', '-')}"] if v else []
         else:
             cmd += [f"--{k.replace('_', '-')}", str(v)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    # The worker imports seq2seq from its own checkout (a --before worktree, or this one), not the installed one.
+    env = {**os.environ, "PYTHONPATH": str(Path(_script).resolve().parent.parent)}
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -39,7 +39,6 @@ CT2_SETTINGS = {  # name: (CT2Translator.load keyword arguments, extra environme
 
 
 def worker(which: str, beside: bool, n: int, setting: str) -> float:
-    sys.path.insert(0, str(ROOT))
     from seq2seq import Translator
     from seq2seq.ct2 import CT2Translator
 

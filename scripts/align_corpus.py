@@ -20,13 +20,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from seq2seq import corpus_align as ca  # noqa: E402
-from seq2seq.aer import alignment_error_rate, read_gold  # noqa: E402
-from seq2seq.align import links_to_words, pieces_to_words  # noqa: E402
-from seq2seq.data import load_source, normalize_text  # noqa: E402
-from seq2seq.tokenizer import SubwordTokenizer  # noqa: E402
+from seq2seq import corpus_align as ca
+from seq2seq.aer import alignment_error_rate, read_gold
+from seq2seq.align import links_to_words, pieces_to_words
+from seq2seq.data import load_source, normalize_text
+from seq2seq.tokenizer import SubwordTokenizer
 
 
 def main(argv=None) -> int:

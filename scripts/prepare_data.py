@@ -19,9 +19,7 @@ import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from seq2seq.data import DataError, load_source  # noqa: E402
+from seq2seq.data import DataError, load_source
 
 
 def copy_dir(src_root: Path, out: Path) -> None:

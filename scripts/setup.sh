@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv and install seq2seq (the seq2seq-zhen distribution) with its test/app extras.
+# Create .venv and install seq2seq (the seq2seq-zhen distribution) with its app and dev (test) extras.
 #   bash scripts/setup.sh
 # PyTorch: an already-installed torch is kept.  Otherwise TORCH_SPEC (default torch==2.13.0, the version this
 # project is developed with) is installed first from PyTorch's CPU wheel index, TORCH_INDEX (default
@@ -13,4 +13,4 @@ cd "$(dirname "$0")/.."
 TORCH_INDEX="${TORCH_INDEX-https://download.pytorch.org/whl/cpu}"
 python -c "import torch" 2>/dev/null \
   || pip install -q --retries 1 "${TORCH_SPEC:-torch==2.13.0}" ${TORCH_INDEX:+--index-url "$TORCH_INDEX"}
-pip install -q -e ".[dev]"
+pip install -q -e ".[app,dev]"

@@ -17,10 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from seq2seq.data import normalize_text  # noqa: E402
-from seq2seq.truecase import TRUECASE_FILE, Truecaser  # noqa: E402
+from seq2seq.data import normalize_text
+from seq2seq.truecase import TRUECASE_FILE, Truecaser
 
 
 def english_files(specs: list[str]) -> list[Path]:

@@ -44,3 +44,11 @@ def test_demo_refuses_a_port_in_use(capsys):
         port = s.getsockname()[1]
         assert main(["--port", str(port)]) == 2
     assert "already in use" in capsys.readouterr().err
+
+
+def test_demo_without_gradio_names_the_extra(monkeypatch, capsys):
+    from seq2seq.app.server import main
+
+    monkeypatch.setitem(sys.modules, "gradio", None)  # import gradio raises ImportError
+    assert main([]) == 2
+    assert "pip install 'seq2seq-zhen[app]'" in capsys.readouterr().err

@@ -15,7 +15,9 @@ from safetensors.torch import load_file
 
 from seq2seq import Translator
 from seq2seq.average import average_run, average_state_dicts
-from seq2seq.train import load_config, main, parse_duration, train
+from seq2seq.training.cli import main
+from seq2seq.training.config import load_config, parse_duration
+from seq2seq.training.loop import train
 
 from conftest import ROOT, sample_pairs
 

@@ -6,7 +6,9 @@ import sys
 import pytest
 
 from seq2seq.average import main as average_main
-from seq2seq.train import load_config, main, train
+from seq2seq.training.cli import main
+from seq2seq.training.config import load_config
+from seq2seq.training.loop import train
 from seq2seq.training.loop import resumed_config
 
 from conftest import ROOT

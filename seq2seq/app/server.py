@@ -32,8 +32,10 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO)
     try:
         import gradio  # noqa: F401
-    except ImportError:
-        print("seq2seq-demo: the web demo needs gradio and plotly: pip install 'gradio>=6,<7' plotly", file=sys.stderr)
+        import plotly  # noqa: F401
+    except ImportError as e:
+        print(f"seq2seq-demo: the web demo needs the app extra (gradio, plotly, jieba), and {e.name} is missing: "
+              "pip install 'seq2seq-zhen[app]' (in the clone: pip install -e '.[app]')", file=sys.stderr)
         return 2
     from ..model_dir import ModelFolderError
     from ..translator import Translator
