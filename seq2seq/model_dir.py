@@ -33,6 +33,7 @@ WEIGHTS, CONFIG, SRC_SPM, TGT_SPM, CARD = "model.safetensors", "config.json", "s
 FORMAT_VERSION = 1
 # Decoding settings a folder's config.json may leave out (max length = max_len_a * |src| + max_len_b).
 DECODING_DEFAULTS = {"beam_size": 5, "length_penalty": 1.0, "max_len_a": 2.0, "max_len_b": 20}
+DIRECTIONS = ("zh-en", "en-zh")
 
 
 class ModelFolderError(Exception):
@@ -42,18 +43,29 @@ class ModelFolderError(Exception):
 @dataclass
 class FolderConfig:
     model: ModelConfig
-    t2s: bool = True  # Traditional -> Simplified conversion of the Chinese input
+    t2s: bool = True  # Traditional -> Simplified conversion of the Chinese side
     decoding: dict = field(default_factory=dict)  # default decoding settings (beam_size, length_penalty, ...)
     # How word links are read from cross-attention: {"method": "head", "layer": L, "head": H} for a model
     # trained with the alignment loss; empty = the best raw-attention rule (seq2seq.align).
     alignment: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # anything else worth keeping (training summary, ...)
+    direction: str = "zh-en"  # source-target languages: zh-en or en-zh
 
     def __post_init__(self):
         self.decoding = {**DECODING_DEFAULTS, **self.decoding}  # every key present: callers just index
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, not {self.direction!r}")
+
+    @property
+    def source_lang(self) -> str:
+        return self.direction.split("-")[0]
+
+    @property
+    def target_lang(self) -> str:
+        return self.direction.split("-")[1]
 
     def to_json(self) -> str:
-        return json.dumps({"format_version": FORMAT_VERSION, "model": self.model.to_dict(),
+        return json.dumps({"format_version": FORMAT_VERSION, "direction": self.direction, "model": self.model.to_dict(),
                            "tokenizer": {"t2s": self.t2s}, "decoding": self.decoding, "alignment": self.alignment,
                            "extra": self.extra},
                           indent=2, ensure_ascii=False)
@@ -178,15 +190,17 @@ def read_folder_config(path: str | Path, name: str = CONFIG) -> FolderConfig:
         raw = json.loads(f.read_text(encoding="utf-8"))
         return FolderConfig(model=ModelConfig.from_dict(raw["model"]), t2s=raw.get("tokenizer", {}).get("t2s", True),
                             decoding=raw.get("decoding", {}), alignment=raw.get("alignment", {}),
-                            extra=raw.get("extra", {}))
+                            extra=raw.get("extra", {}), direction=raw.get("direction", "zh-en"))
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
         raise ModelFolderError(f"model folder {path}: {name} is corrupt or incomplete ({type(e).__name__}: {e})") from e
 
 
-def load_tokenizers(path: str | Path, t2s: bool) -> tuple[SubwordTokenizer, SubwordTokenizer, bytes, bytes]:
+def load_tokenizers(path: str | Path, t2s: bool, direction: str = "zh-en",
+                    ) -> tuple[SubwordTokenizer, SubwordTokenizer, bytes, bytes]:
+    """The folder's tokenizers; ``t2s`` applies to the Chinese side of ``direction``."""
     path = Path(path)
     out = []
-    for name, use_t2s in ((SRC_SPM, t2s), (TGT_SPM, False)):
+    for name, use_t2s in ((SRC_SPM, t2s and direction == "zh-en"), (TGT_SPM, t2s and direction == "en-zh")):
         data = _need(path, name).read_bytes()
         try:
             out.append((SubwordTokenizer(data, t2s=use_t2s), data))
@@ -216,7 +230,7 @@ def load_model_dir(path: str | Path, device: str | torch.device = "cpu"):
     if run_folder_error(path):
         raise ModelFolderError(run_folder_error(path))
     cfg = read_folder_config(path)
-    src_tok, tgt_tok, src_proto, tgt_proto = load_tokenizers(path, cfg.t2s)
+    src_tok, tgt_tok, src_proto, tgt_proto = load_tokenizers(path, cfg.t2s, cfg.direction)
     mc = cfg.model
     if src_tok.vocab_size != mc.src_vocab_size or tgt_tok.vocab_size != mc.tgt_vocab_size:
         raise ModelFolderError(
