@@ -22,13 +22,16 @@ from .predict import (EXAMPLES, LANGUAGE_NAMES, InputError, Prediction, check_ap
 MAX_BATCH, MAX_WAIT = 16, 0.01
 # Requests handled at once (they meet in the batcher) and waiting at most; more get "queue full".
 CONCURRENCY, QUEUE_SIZE = 16, 64
-# Run in the browser before an action: close the toasts of earlier warnings (their cause is gone), pass the
-# inputs on.
-CLEAR_TOASTS = ("(...args) => { document.querySelectorAll('[data-testid=\"toast-close\"]')"
-                ".forEach(b => b.click()); return args; }")
 CSS = ".s2s-flag sup { color: #c2410c; margin-left: 2px; } .s2s-chip { cursor: default; }"
 # What launch() needs beside the Blocks (Gradio 6 takes page CSS there).
 LAUNCH_OPTIONS = {"css": CSS}
+
+
+def clear_toasts(n_inputs: int) -> str:
+    """JavaScript run in the browser before an action: close the toasts of earlier warnings (their cause is gone)
+    and pass the action's ``n_inputs`` input values on (Gradio hands it the inputs, then the outputs)."""
+    return ("(...args) => { document.querySelectorAll('[data-testid=\"toast-close\"]').forEach(b => b.click()); "
+            f"return args.slice(0, {n_inputs}); }}")
 
 
 def user_errors(what: str, fallback: Optional[Callable[[str], object]] = None, api: Optional[str] = None):
@@ -153,7 +156,7 @@ def build_demo(translator, model_name: str = "default"):
         outputs = [out, status, cover, demo_ctx.pred, demo_ctx.sentence]
         inputs = [inp, demo_ctx.mode, demo_ctx.beam, demo_ctx.lp, demo_ctx.nbest]
         for event in (btn.click, inp.submit):
-            event(run, inputs, outputs, js=CLEAR_TOASTS, api_visibility="private").then(**refresh)
+            event(run, inputs, outputs, js=clear_toasts(len(inputs)), api_visibility="private").then(**refresh)
         demo_ctx.sentence.input(**refresh)
         _api(gr, translator, batcher, default_lp)
     demo.views = {v.key: v for v in views}  # for tests and scripts: each view's components and render()
@@ -167,7 +170,9 @@ def _inputs(gr, ctx: Demo, src: str, default_lp: float):
         with gr.Column(scale=3):
             inp = gr.Textbox(label=src, lines=3, elem_id="source",
                              placeholder=f"Type or paste {src} here, or click an example below")
-            gr.Examples([[x] for x in EXAMPLES], inputs=inp, label="Examples (click one, then Translate)")
+            if ctx.languages[0] in EXAMPLES:
+                gr.Examples([[x] for x in EXAMPLES[ctx.languages[0]]], inputs=inp,
+                            label="Examples (click one, then Translate)")
         with gr.Column(scale=2):
             ctx.mode = gr.Radio(["beam", "greedy"], value="beam", label="Decoding", elem_id="mode")
             ctx.beam = gr.Slider(2, 10, value=5, step=1, label="Beam size")

@@ -17,6 +17,7 @@ import numpy as np
 from ..align import (DEFAULT_RAW, AlignMethod, attention_matrix, method_attention, piece_alignment,
                      source_piece_words, source_words)
 from ..coverage import coverage, is_alignment_head, reading_units
+from .predict import LANGUAGE_NAMES
 
 HEAD = "alignment head"  # the attention choice that means "the model's alignment method"
 
@@ -129,7 +130,7 @@ def layer_maps(result, method: Optional[AlignMethod], units: str = "words", head
 
 
 def _lang(code: str) -> str:
-    return {"zh": "Chinese", "en": "English"}.get(code, code)
+    return LANGUAGE_NAMES.get(code, code)
 
 
 @dataclass

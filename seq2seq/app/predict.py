@@ -28,9 +28,15 @@ MAX_INPUT_CHARS = 2000  # a few paragraphs; longer input is rejected at once wit
 MAX_SENTENCES = 40  # sentences translated in one request
 MAX_OWN_CHARS = 1000  # the longest single sentence the one-sentence tools take (your translation, a prefix)
 STEP_CANDIDATES = 5  # the step-by-step view shows the 5 most probable pieces at each step
-# The range: everyday, a name and a number in the news, Traditional script, two sentences at once.
-EXAMPLES = ["我明天要去北京看望我的老朋友。", "中国经济今年增长了百分之五。", "這家餐廳的菜很好吃，但是價格有點貴。",
-            "我喜欢吃苹果。今天天气很好。", "你叫什么名字？"]
+# By source language, the range: everyday, a name and a number in the news, Traditional script (Chinese), two
+# sentences at once.
+EXAMPLES = {
+    "zh": ["我明天要去北京看望我的老朋友。", "中国经济今年增长了百分之五。", "這家餐廳的菜很好吃，但是價格有點貴。",
+           "我喜欢吃苹果。今天天气很好。", "你叫什么名字？"],
+    "en": ["I am going to visit my old friend in Beijing tomorrow.", "China's economy grew by five percent this year.",
+           "The food in this restaurant is good, but a bit expensive.", "I like apples. The weather is nice today.",
+           "What is your name?"],
+}
 LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
 
 _ids = itertools.count(1)

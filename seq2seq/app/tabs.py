@@ -12,7 +12,7 @@ from ..explain import explain_cross_attention
 from .chips import CHIP_JS, caption_html, link_chips_html, scored_pieces_html
 from .figures import (all_heads_figure, all_layers_figure, beam_tree_figure, map_figure, matrix_csv, matrix_figure,
                       piece_text, walkthrough_figure, word_alignment_html)
-from .layout import CLEAR_TOASTS, Demo, View, chosen, user_errors
+from .layout import Demo, View, chosen, clear_toasts, user_errors
 from .maps import HEAD, InsideView, alignment_map, attention_choices
 from .predict import (LANGUAGE_NAMES, STEP_CANDIDATES, InputError, best_path, continue_with, finished_ranking,
                       greedy_tree, nbest_rows, score_translation, step_view, step_view_of)
@@ -167,11 +167,11 @@ def steps_tab(ctx: Demo) -> View:
 
     outs = [text, table, step_pick, alt_pick, state]
     step_pick.input(pick, [state, step_pick], [alt_pick], api_visibility="private")
-    alt_btn.click(continue_from, [ctx.pred, ctx.sentence, state, step_pick, alt_pick], outs, js=CLEAR_TOASTS,
+    alt_btn.click(continue_from, [ctx.pred, ctx.sentence, state, step_pick, alt_pick], outs, js=clear_toasts(5),
                   api_visibility="private")
-    prefix_btn.click(from_prefix, [ctx.pred, ctx.sentence, prefix_box], outs, js=CLEAR_TOASTS,
+    prefix_btn.click(from_prefix, [ctx.pred, ctx.sentence, prefix_box], outs, js=clear_toasts(3),
                      api_visibility="private")
-    undo_btn.click(undo, [ctx.pred, ctx.sentence], outs, js=CLEAR_TOASTS, api_visibility="private")
+    undo_btn.click(undo, [ctx.pred, ctx.sentence], outs, js=clear_toasts(2), api_visibility="private")
     none = gr.update(choices=[], value=None)
     return View("steps", tab, [caption] + outs, render, empty=[None, None, None, none, none, None])
 
@@ -299,7 +299,7 @@ def own_translation_tab(ctx: Demo) -> View:
     def render(pred, index):
         return caption_html(pred, index), "", "", None, ""
 
-    score_btn.click(score, [ctx.pred, ctx.sentence, own], [own_html, own_fig, own_chips], js=CLEAR_TOASTS,
+    score_btn.click(score, [ctx.pred, ctx.sentence, own], [own_html, own_fig, own_chips], js=clear_toasts(3),
                     api_visibility="private")
     return View("own", tab, [caption, own, own_html, own_fig, own_chips], render)
 
