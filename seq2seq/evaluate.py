@@ -48,15 +48,18 @@ class Row:
     sentences_per_s: float
     sentences: int
     hypotheses_file: str
+    copy: dict  # copy rate of names and numbers (seq2seq.copyrate): latin, number, and their counts
 
 
 def read_test_set(spec: str, langpair: str = "zh-en", limit: int = 0) -> TestSet:
-    """Resolve a --test argument (see module docstring)."""
+    """Resolve a --test argument (see module docstring); ``langpair`` (the model's direction) says which of
+    P.zh and P.en is the source."""
+    src_lang, tgt_lang = langpair.split("-")
     if "=" in spec:
         src, ref = spec.split("=", 1)
         name = Path(src).stem
     elif Path(spec + ".zh").is_file() or Path(spec + ".en").is_file():
-        src, ref, name = spec + ".zh", spec + ".en", Path(spec).name
+        src, ref, name = f"{spec}.{src_lang}", f"{spec}.{tgt_lang}", Path(spec).name
     elif Path(spec).suffix in (".zh", ".en"):
         raise FileNotFoundError(f"test set {spec}: give the prefix without .zh/.en, or SRC=REF")
     else:  # a sacrebleu test set name
@@ -113,7 +116,10 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
     from sacrebleu.metrics import BLEU, CHRF
 
     from .align import alignment_line
+    from .copyrate import copy_rate
     from .text import group_by_line, split_long_lines
+
+    tokenize = "zh" if translator.folder_config.target_lang == "zh" else "13a"
 
     rows, signatures = [], {}
     if output_dir is not None:
@@ -128,13 +134,13 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
             dt = time.perf_counter() - t0
             groups = group_by_line(outs, owner, len(ts.sources))
             hyps = [" ".join(t.text for t in g) for g in groups]
-            bleu_m, chrf_m = BLEU(), CHRF()
+            bleu_m, chrf_m = BLEU(tokenize=tokenize), CHRF()
             bleu = bleu_m.corpus_score(hyps, [ts.references])
             chrf = chrf_m.corpus_score(hyps, [ts.references])
             signatures = {"bleu": str(bleu_m.get_signature()), "chrf": str(chrf_m.get_signature())}
             hyp_file = ""
             if output_dir is not None:
-                hyp_path = output_dir / f"{ts.name}.{name}.en"
+                hyp_path = output_dir / f"{ts.name}.{name}.{translator.folder_config.target_lang}"
                 hyp_path.write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
                 hyp_file = str(hyp_path)
                 if alignments:
@@ -142,7 +148,7 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
                         "".join(alignment_line(g, level=alignments, method=translator.align_method) + "\n" for g in groups), encoding="utf-8")
             rows.append(Row(ts.name, name, beam, lp, round(bleu.score, 2), round(chrf.score, 2),
                             round(bleu.sys_len / max(1, bleu.ref_len), 3), round(len(hyps) / dt, 2), len(hyps),
-                            hyp_file))
+                            hyp_file, copy_rate(ts.sources, ts.references, hyps).as_dict()))
             if on_done is not None:
                 on_done(rows, signatures)
     return rows, signatures
@@ -230,10 +236,17 @@ def format_alignment_table(rows: Sequence[dict], default: Optional[dict] = None)
 
 
 def format_table(rows: Sequence[Row]) -> str:
-    head = f"{'test set':<16} {'setting':<14} {'BLEU':>6} {'chrF':>6} {'len ratio':>9} {'sent/s':>8}"
+    """The BLEU table, with the copy rate of Latin words and numbers (copied/total) beside it."""
+    head = (f"{'test set':<16} {'setting':<14} {'BLEU':>6} {'chrF':>6} {'len ratio':>9} {'sent/s':>8} "
+            f"{'copy latin':>18} {'copy numbers':>18}")
     lines = [head, "-" * len(head)]
+
+    def share(c: dict, kind: str) -> str:
+        total = c[f"{kind}_total"]
+        return f"{100 * c[kind]:.1f}% ({c[f'{kind}_copied']}/{total})" if total else "-"
+
     lines += [f"{r.test_set:<16} {r.setting:<14} {r.bleu:>6.2f} {r.chrf:>6.2f} {r.length_ratio:>9.3f} "
-              f"{r.sentences_per_s:>8.1f}" for r in rows]
+              f"{r.sentences_per_s:>8.1f} {share(r.copy, 'latin'):>18} {share(r.copy, 'number'):>18}" for r in rows]
     return "\n".join(lines)
 
 
@@ -247,7 +260,7 @@ def main(argv=None) -> int:
     p.add_argument("--test", nargs="+", default=[], help="test sets: path prefix, SRC=REF, or a sacrebleu name")
     p.add_argument("--align-test", action="append", default=[], metavar="PREFIX",
                    help="gold word-alignment set PREFIX.zh/.en/.gold: report AER per extraction method (repeatable)")
-    p.add_argument("-l", "--langpair", default="zh-en", help="language pair for sacrebleu test sets")
+    p.add_argument("-l", "--langpair", help="source-target languages of the test sets (default: the model's own)")
     p.add_argument("--beam", nargs="+", type=int, default=[5], help="beam sizes (1 = greedy)")
     p.add_argument("--length-penalty", nargs="+", type=float,
                    help="length penalties alpha (score / length**alpha); default: the model folder's own")
@@ -265,8 +278,8 @@ def main(argv=None) -> int:
     if not args.test and not args.align_test:
         p.error("give --test and/or --align-test")
     try:
-        test_sets = [read_test_set(t, args.langpair, args.limit) for t in args.test]
         tr = Translator.load(args.model, device=args.device)
+        test_sets = [read_test_set(t, args.langpair or tr.folder_config.direction, args.limit) for t in args.test]
     except (ModelFolderError, FileNotFoundError, ValueError) as e:
         print(f"seq2seq-evaluate: {e}", file=sys.stderr)
         return 2

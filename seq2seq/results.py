@@ -50,6 +50,9 @@ class Translation:
     # best), as {"parent": the beam slot it extends (slots of the previous step's "kept" nodes; step 0 extends
     # <s>), "token", "piece", "score": cumulative log-prob, "status": "kept" (+ "slot"), "finished" or "pruned"}.
     tree: Optional[list[list[dict]]] = field(default=None, repr=False)
+    # The spans the model carried as placeholders (seq2seq.placeholders), by number: the pieces above show
+    # each placeholder piece as its span (unlabel_pieces gives the model's own pieces back).
+    placeholders: list[str] = field(default_factory=list, repr=False)
 
     def __repr__(self) -> str:
         att = "None" if self.cross_attention is None else f"<float32 array {list(self.cross_attention.shape)}>"
