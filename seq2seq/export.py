@@ -39,8 +39,8 @@ def _norm(spec, norm: torch.nn.LayerNorm) -> None:
 def _fused(spec, layers) -> None:
     import numpy as np
 
-    spec.weight = np.concatenate([l.weight.detach().float().numpy() for l in layers])
-    spec.bias = np.concatenate([l.bias.detach().float().numpy() for l in layers])
+    spec.weight = np.concatenate([layer.weight.detach().float().numpy() for layer in layers])
+    spec.bias = np.concatenate([layer.bias.detach().float().numpy() for layer in layers])
 
 
 def _attention(spec, mha, cross: bool) -> None:

@@ -9,7 +9,7 @@ from seq2seq.data import (CleanConfig, DataError, TokenBatcher, clean_pairs, exp
 
 
 def write(path, lines):
-    path.write_text("".join(l + "\n" for l in lines), encoding="utf-8")
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return str(path)
 
 

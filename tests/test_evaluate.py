@@ -33,7 +33,7 @@ def test_scores_equal_sacrebleu_on_the_written_hypotheses_and_report_matches_tab
         assert len(hyps) == len(refs)
         assert row["bleu"] == round(sacrebleu.corpus_bleu(hyps, [refs]).score, 2)
         assert row["chrf"] == round(sacrebleu.corpus_chrf(hyps, [refs]).score, 2)
-        line = next(l for l in table.splitlines() if l.startswith(row["test_set"]) and f" {row['setting']} " in l)
+        line = next(t for t in table.splitlines() if t.startswith(row["test_set"]) and f" {row['setting']} " in t)
         assert f"{row['bleu']:.2f}" in line and f"{row['chrf']:.2f}" in line and f"{row['length_ratio']:.3f}" in line
     assert report["signatures"]["bleu"].startswith("nrefs:1|case:mixed|eff:no|tok:13a")
     assert report["signatures"]["bleu"] in table

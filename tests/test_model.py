@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from seq2seq.model import (EncoderDecoder, ModelConfig, MultiHeadedAttention, PositionalEncoding, attention,
+from seq2seq.model import (ModelConfig, MultiHeadedAttention, PositionalEncoding, attention,
                            subsequent_mask)
 from seq2seq.tokenizer import BOS_ID
 
