@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import html
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from .batching import MicroBatcher
 from .chips import coverage_html
@@ -225,7 +225,7 @@ def _api(gr, translator, batcher, default_lp: float) -> None:
     """The API endpoints: ``translate`` and ``score``."""
 
     @user_errors("translating", api="translate")
-    def translate(text: str, beam_size: int = 5, length_penalty: float = default_lp, details: bool = False):
+    def translate(text: str, beam_size: int = 5, length_penalty: float = default_lp, details: bool = False) -> Any:
         """Translate text.  Bad input raises an error (never a message in place of a translation): empty or too
         long text, beam_size outside 1..10, length_penalty outside 0..5.  ``details=True`` returns a dict: the
         translation and, per sentence, its words, the alignment head's links and the words they leave

@@ -290,7 +290,7 @@ def own_translation_tab(ctx: Demo) -> View:
         own_chips = gr.HTML(elem_id="own-chips", js_on_load=CHIP_JS)
 
     @user_errors("scoring")
-    def score(pred, index, english):
+    def score_own(pred, index, english):  # not "score": that name is the API endpoint
         s = chosen(pred, index)
         scored = score_translation(ctx.translator, s.source, english, beam_size=pred.beam_size)
         m = alignment_map(scored.alignment, pred.align_method, HEAD, "words", ctx.languages)
@@ -299,7 +299,7 @@ def own_translation_tab(ctx: Demo) -> View:
     def render(pred, index):
         return caption_html(pred, index), "", "", None, ""
 
-    score_btn.click(score, [ctx.pred, ctx.sentence, own], [own_html, own_fig, own_chips], js=clear_toasts(3),
+    score_btn.click(score_own, [ctx.pred, ctx.sentence, own], [own_html, own_fig, own_chips], js=clear_toasts(3),
                     api_visibility="private")
     return View("own", tab, [caption, own, own_html, own_fig, own_chips], render)
 
