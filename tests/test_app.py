@@ -155,10 +155,12 @@ def test_every_view_shows_the_current_sentence(toy_translator):
     run, refresh = handler(demo, "run"), handler(demo, "refresh_views")
     views = demo.views
     defaults = [c.value for v in views.values() for c in v.inputs]
+    blanks = [x for v in views.values() for x in v.blank() + [None]]
     first = run("我喜欢吃苹果。", "beam", 4, 1.0, 3)
     pred1 = first[3]
     assert first[0] == "I like to eat apples." and "Translated 1 sentence" in first[1]
-    out = refresh("steps", pred1, 0, *defaults)
+    assert list(first[5:]) == blanks  # the translation blanks every view in the update that sets the state
+    out = refresh("steps", pred1, 0, *defaults)  # then the open view is drawn, the others left as they are
     pos = 0
     for v in views.values():
         values = out[pos: pos + len(v.outputs)]
@@ -167,10 +169,10 @@ def test_every_view_shows_the_current_sentence(toy_translator):
         if v.key == "steps":
             assert "我喜欢吃苹果。" in values[0] and values[1] == "I like to eat apples." and shown
         else:
-            assert values == v.blank() and shown is None
+            assert all(x == {"__type__": "update"} for x in values + [shown])
     second = run("今天天气很好。", "greedy", 4, 1.0, 3)
     pred2 = second[3]
-    assert second[0] == "The weather is nice today." and pred2.id != pred1.id
+    assert second[0] == "The weather is nice today." and pred2.id != pred1.id and list(second[5:]) == blanks
     for v in views.values():
         result = v.on_open(pred2, 0, None, *[c.value for c in v.inputs])
         assert result[0] == v.key
@@ -210,7 +212,8 @@ def test_unexpected_errors_show_no_stack_trace(toy_translator, monkeypatch):
 
     monkeypatch.setattr(gr, "Warning", lambda msg: None)
     outs = run("", "beam", 4, 1.0, 1)
-    assert outs[0] == "" and "type some Chinese" in outs[1] and outs[3] is None  # the views are blanked
+    assert outs[0] == "" and "type some Chinese" in outs[1] and outs[3] is None  # no translation, and
+    assert list(outs[5:]) == [x for v in demo.views.values() for x in v.blank() + [None]]  # the views blanked
     monkeypatch.setattr(toy_translator, "translate", boom)
     with pytest.raises(gr.Error) as e:
         run("我喜欢吃苹果。", "beam", 4, 1.0, 1)

@@ -1,9 +1,9 @@
 """The demo's Gradio page: the input and the translation, the tabs (``tabs.py``), and the API endpoints.
 
 One sentence, one state: a translation is one ``Prediction`` (``predict.py``) held in ``Demo.pred``, made
-with everything the views need.  A new translation, or another sentence picked, redraws the open view and
-blanks the others; a view that is opened draws itself when what it shows is not the current sentence.
-Every view names its sentence, so no view can show a sentence other than the one in the boxes.
+with everything the views need.  A new translation, or another sentence picked, blanks every view in the same
+update, then draws the open one; a view that is opened draws itself when what it shows is not the current
+sentence.  Every view names its sentence, so no view can show a sentence other than the one in the boxes.
 """
 
 from __future__ import annotations
@@ -142,22 +142,24 @@ def build_demo(translator, model_name: str = "default"):
                      tabs.beam_tab(demo_ctx), tabs.inside_tab(demo_ctx), tabs.own_translation_tab(demo_ctx),
                      tabs.nbest_tab(demo_ctx)]
         open_view = gr.State(views[0].key)
-        refresh = wire_views(gr, demo_ctx, views, open_view)
+        view_outputs, blanks, refresh = wire_views(gr, demo_ctx, views, open_view)
 
-        @user_errors("translating", fallback=lambda msg: ("", msg, "", None, gr.update(visible=False)))
+        # A new translation (or a failed one) blanks every view in the same update that sets the state, so that
+        # no view can show another sentence; then the open view is drawn.
+        @user_errors("translating", fallback=lambda msg: ("", msg, "", None, gr.update(visible=False), *blanks()))
         def run(text, mode, beam_size, length_penalty, nbest):
             pred = predict(translator, text, demo_ctx.decoding_beam(mode, beam_size), length_penalty, nbest, batcher,
                            full=True)
             status = " ".join(pred.notes) or f"Translated {len(pred.sentences)} sentence(s) in {pred.seconds:.2f} s."
             picks = [(f"{k + 1}: {s.source}", k) for k, s in enumerate(pred.sentences)]
             return (pred.translation, status, coverage_html(pred, languages), pred,
-                    gr.update(choices=picks, value=0, visible=len(picks) > 1))
+                    gr.update(choices=picks, value=0, visible=len(picks) > 1), *blanks())
 
-        outputs = [out, status, cover, demo_ctx.pred, demo_ctx.sentence]
+        outputs = [out, status, cover, demo_ctx.pred, demo_ctx.sentence, *view_outputs]
         inputs = [inp, demo_ctx.mode, demo_ctx.beam, demo_ctx.lp, demo_ctx.nbest]
         for event in (btn.click, inp.submit):
             event(run, inputs, outputs, js=clear_toasts(len(inputs)), api_visibility="private").then(**refresh)
-        demo_ctx.sentence.input(**refresh)
+        demo_ctx.sentence.input(blanks, None, view_outputs, api_visibility="private").then(**refresh)
         _api(gr, translator, batcher, default_lp)
     demo.views = {v.key: v for v in views}  # for tests and scripts: each view's components and render()
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
@@ -183,13 +185,18 @@ def _inputs(gr, ctx: Demo, src: str, default_lp: float):
     return inp, btn
 
 
-def wire_views(gr, ctx: Demo, views: list[View], open_view) -> dict:
-    """Connect the views to the state: opening a tab draws it if it is stale; returns the event arguments that
-    redraw the open view and blank the others (after a translation, or another sentence picked)."""
+def wire_views(gr, ctx: Demo, views: list[View], open_view) -> tuple[list, Callable, dict]:
+    """Connect the views to the state: opening a tab draws it if it is stale.  Returns every view's outputs (its
+    components and its ``shown`` state), ``blanks()`` (the values that blank them all), and the event arguments
+    that draw the open view and leave the others as they are (blank, or drawn by a tab opened meanwhile)."""
     for v in views:
         v.shown = gr.State(None)
         _wire_open(gr, ctx, v, open_view)
     flat_inputs = [c for v in views for c in v.inputs]
+    outputs = [c for v in views for c in v.outputs + [v.shown]]
+
+    def blanks() -> list:
+        return [x for v in views for x in v.blank() + [None]]
 
     def refresh_views(open_key, pred, index, *values):
         out, pos = [], 0
@@ -199,12 +206,12 @@ def wire_views(gr, ctx: Demo, views: list[View], open_view) -> dict:
             if pred is not None and v.key == open_key:
                 out += list(v.render(pred, index, *args)) + [key_of(pred, index)]
             else:
-                out += v.blank() + [None]
+                out += [gr.skip()] * (len(v.outputs) + 1)
         return out
 
-    outputs = [c for v in views for c in v.outputs + [v.shown]]
-    return dict(fn=user_errors("drawing the view")(refresh_views), inputs=[open_view, ctx.pred, ctx.sentence, *flat_inputs],
-                outputs=outputs, api_visibility="private")
+    refresh = dict(fn=user_errors("drawing the view")(refresh_views), outputs=outputs, api_visibility="private",
+                   inputs=[open_view, ctx.pred, ctx.sentence, *flat_inputs])
+    return outputs, blanks, refresh
 
 
 def _wire_open(gr, ctx: Demo, v: View, open_view) -> None:
