@@ -24,6 +24,7 @@ from seq2seq import corpus_align as ca
 from seq2seq.aer import alignment_error_rate, read_gold
 from seq2seq.align import links_to_words, pieces_to_words
 from seq2seq.data import load_source, normalize_text
+from seq2seq.placeholders import strip_placeholder_pieces
 from seq2seq.tokenizer import SubwordTokenizer
 
 
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
     model, data = Path(args.model), Path(args.data)
     src_proto, tgt_proto = (model / "source.model").read_bytes(), (model / "target.model").read_bytes()
     src_tok, tgt_tok = SubwordTokenizer(src_proto, t2s=True), SubwordTokenizer(tgt_proto)
-    fp = ca.tokenizer_fingerprint(src_proto, tgt_proto)
+    fp = ca.tokenizer_fingerprint(strip_placeholder_pieces(src_proto), strip_placeholder_pieces(tgt_proto))  # as training
     files = sorted(data.glob("*.zh"))
     if not files:
         print(f"align_corpus: no *.zh files in {data}", file=sys.stderr)

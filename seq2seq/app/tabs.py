@@ -233,7 +233,8 @@ def inside_tab(ctx: Demo) -> View:
         heads_fig = gr.Plot(show_label=False, elem_id="heads-map")
         gr.Markdown(f"**How one head works**: pick a {tgt} piece (a step) to walk through softmax(q·Kᵀ/√d_k)·V "
                     "with the model's real numbers for the chosen layer and head (head 1 when averaged).")
-        walk_step = gr.Dropdown([], label=f"{tgt} piece (step)", elem_id="walk-step")
+        # a custom value is allowed: a new translation blanks the choices while the browser may still hold a step
+        walk_step = gr.Dropdown([], label=f"{tgt} piece (step)", elem_id="walk-step", allow_custom_value=True)
         walk_fig = gr.Plot(show_label=False, elem_id="walk-map")
         with gr.Row():
             json_file = gr.File(label="This sentence's data (JSON)", elem_id="export-json")
