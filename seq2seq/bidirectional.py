@@ -42,15 +42,22 @@ def combine_links(forward: Sequence[tuple[int, int]], backward: Sequence[tuple[i
     return sorted(COMBINE[rule](list(forward), transpose(backward)))
 
 
-def align_both_ways(forward, backward, sources: Sequence[str], targets: Sequence[str], rule: str = DEFAULT_RULE,
-                    **kwargs) -> list:
-    """:meth:`Translator.align` with ``forward`` (sources -> targets) and ``backward`` (targets -> sources),
-    the links combined by ``rule``.  Returns the forward alignments with combined links; a pair the two models
-    split into different words keeps the forward links alone."""
+def check_directions(forward, backward) -> None:
     if forward.folder_config.direction == backward.folder_config.direction:
         raise ValueError(f"both models translate {forward.folder_config.direction}: the second must translate "
                          "the other way")
-    fwd = forward.align(sources, targets, **kwargs)
+
+
+def align_both_ways(forward, backward, sources: Sequence[str], targets: Sequence[str], rule: str = DEFAULT_RULE,
+                    method=None, **kwargs) -> list:
+    """:meth:`Translator.align` with ``forward`` (sources -> targets; its ``method``, default its own) and
+    ``backward`` (targets -> sources, its default method), the links combined by ``rule``.  Returns the forward
+    alignments with combined links; a pair the two models split into different words keeps the forward links
+    alone."""
+    check_directions(forward, backward)
+    if rule not in COMBINE:
+        raise ValueError(f"rule must be one of {sorted(COMBINE)}, not {rule!r}")
+    fwd = forward.align(sources, targets, method=method, **kwargs)
     bwd = backward.align(targets, sources, **kwargs)
     for a, b in zip(fwd, bwd):
         if a.source_words == b.target_words and a.target_words == b.source_words:
@@ -62,10 +69,11 @@ def align_both_ways(forward, backward, sources: Sequence[str], targets: Sequence
 def aer_both_ways(zh_en, en_zh, prefix: str, max_tokens: int = 6000) -> list[dict]:
     """AER on a gold set (PREFIX.zh, PREFIX.en: words separated by spaces; PREFIX.gold: ``i-j`` with i the
     Chinese word) of each model alone (the en-zh links transposed) and of every combination rule."""
-    from .aer import alignment_error_rate, read_gold
-    from .text import read_lines
+    from .aer import alignment_error_rate
+    from .evaluate import read_gold_set
 
-    zh, en, gold = read_lines(prefix + ".zh"), read_lines(prefix + ".en"), read_gold(prefix + ".gold")
+    check_directions(zh_en, en_zh)
+    zh, en, gold = read_gold_set(prefix)
     fwd = zh_en.align(zh, en, pretokenized=True, max_tokens=max_tokens, skip_long=True)
     bwd = en_zh.align(en, zh, pretokenized=True, max_tokens=max_tokens, skip_long=True)
     runs = {"zh-en head": [a.links for a in fwd], "en-zh head (transposed)": [transpose(b.links) for b in bwd]}

@@ -1,4 +1,4 @@
-"""``seq2seq-translate``: translate Chinese lines from stdin (or --input) to English on stdout."""
+"""``seq2seq-translate``: translate lines from stdin (or --input) on stdout; ``seq2seq-align``: link their words."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from .bidirectional import COMBINE, DEFAULT_RULE
 from .model_dir import ModelFolderError
 from .results import LENGTH_PENALTY_RANGE
 from .text import plain_doc
@@ -201,12 +202,20 @@ if __name__ == "__main__":
 
 def build_align_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="seq2seq-align", description="Word-align given Chinese/English pairs with the model (forced decoding): "
-        "one line of 0-based Pharaoh links i-j per pair (i: Chinese word, j: English word).",
-        epilog="Example: seq2seq-align --pretokenized gold.zh gold.en > links.txt")
-    p.add_argument("source", help="Chinese file, one sentence per line (UTF-8)")
-    p.add_argument("target", help="English file, line-aligned with the Chinese file")
-    p.add_argument("--model", help="model folder (default: the shipped model)")
+        prog="seq2seq-align", description="Word-align given sentence pairs with the model (forced decoding): "
+        "one line of 0-based Pharaoh links i-j per pair (i: source word, j: target word).",
+        epilog="Examples: seq2seq-align --pretokenized gold.zh gold.en > links.txt\n"
+               "          seq2seq-align --model en-zh gold.en gold.zh > links.txt\n"
+               "          seq2seq-align --reverse-model en-zh --combine intersection gold.zh gold.en > links.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", help="source-language file (Chinese for the default zh-en model), one sentence per line")
+    p.add_argument("target", help="target-language file, line-aligned with the source file")
+    p.add_argument("--model", help="model folder, or zh-en / en-zh for a shipped one (default: zh-en)")
+    p.add_argument("--reverse-model", metavar="MODEL",
+                   help="a model of the other direction (e.g. en-zh): its alignment head reads each pair the other way "
+                        "and its links are combined with this model's by --combine")
+    p.add_argument("--combine", choices=sorted(COMBINE), default=DEFAULT_RULE,
+                   help=f"with --reverse-model: how the two directions' links are combined (default {DEFAULT_RULE})")
     p.add_argument("--output", "-o", help="output file (default: stdout)")
     p.add_argument("--pretokenized", action="store_true",
                    help="both files are words separated by spaces; links index these words")
@@ -268,6 +277,7 @@ def align_main(argv=None) -> int:
     from tqdm.auto import tqdm
 
     from .align import pharaoh
+    from .bidirectional import align_both_ways, check_directions
     from .text import InputEncodingError, read_lines
     from .translator import Translator
 
@@ -277,6 +287,9 @@ def align_main(argv=None) -> int:
             raise ValueError(f"{args.source} has {len(src)} lines but {args.target} has {len(tgt)}")
         tr = Translator.load(args.model, device=args.device)
         method = parse_method(args.method, tr)
+        reverse = Translator.load(args.reverse_model, device=args.device) if args.reverse_model else None
+        if reverse is not None:
+            check_directions(tr, reverse)
     except (ModelFolderError, FileNotFoundError, InputEncodingError, ValueError) as e:
         print(f"seq2seq-align: {e}", file=sys.stderr)
         return 2
@@ -288,8 +301,10 @@ def align_main(argv=None) -> int:
     try:
         for start in range(0, len(src), args.chunk_lines):
             s, t = src[start: start + args.chunk_lines], tgt[start: start + args.chunk_lines]
-            out = tr.align(s, t, pretokenized=args.pretokenized, method=method, max_tokens=args.max_tokens,
-                           skip_long=True, restore_english=args.restore_english)
+            kwargs = dict(pretokenized=args.pretokenized, method=method, max_tokens=args.max_tokens, skip_long=True,
+                          restore_english=args.restore_english)
+            out = (tr.align(s, t, **kwargs) if reverse is None
+                   else align_both_ways(tr, reverse, s, t, args.combine, **kwargs))
             for a in out:
                 skipped += not a.target_tokens and not a.source_tokens
                 fout.write(pharaoh(a.links) + "\n")

@@ -7,10 +7,11 @@ A test set is a path prefix P with P.zh and P.en beside each other, an explicit 
 or a sacrebleu test-set name with ``-l zh-en`` (e.g. ``wmt17``; downloaded by sacrebleu, needs network).
 
 Word alignment: ``--align-test PREFIX`` (PREFIX.zh and PREFIX.en split into words by spaces, PREFIX.gold
-with Pharaoh links ``i-j`` sure / ``ipj`` possible) aligns the gold set's own pairs (forced decoding)
-and reports AER, precision and recall for every extraction method: each decoder layer's attention
-(heads averaged) read at the predicting step and shifted by one (Shift-Att), and the model's
-alignment head if it has one.
+with Pharaoh links ``i-j`` sure / ``ipj`` possible, i the Chinese word) aligns the gold set's own pairs
+(forced decoding, in the model's direction) and reports AER, precision and recall for every extraction
+method: each decoder layer's attention (heads averaged) read at the predicting step and shifted by one
+(Shift-Att), and the model's alignment head if it has one.  ``--reverse-model en-zh`` adds the head of
+the model of the other direction, alone and combined with this one's (intersection, grow-diag, ...).
 Hypotheses are detokenized model output, scored against the raw references.  Writes, per test
 set and setting, ``NAME.SETTING.en`` (and ``.align`` with ``--alignments``), plus ``report.json``.
 """
@@ -180,33 +181,57 @@ def alignment_methods(translator) -> list:
 
 
 def evaluate_alignment(translator, prefix: str, max_tokens: int = 6000, progress: bool = True) -> list[dict]:
-    """AER/precision/recall of every method of :func:`alignment_methods` on the gold set ``prefix``."""
-    from .aer import alignment_error_rate, read_gold
+    """AER/precision/recall of every method of :func:`alignment_methods` on the gold set ``prefix``, read in
+    the model's direction."""
+    from .aer import alignment_error_rate
+    from .bidirectional import transpose
 
-    from .text import read_lines
+    zh, en, gold = read_gold_set(prefix)
+    # The gold links index (Chinese word, English word); an en-zh model reads the pair the other way and its links
+    # are transposed before they are scored.
+    reverse = translator.folder_config.direction == "en-zh"
+    pairs = (en, zh) if reverse else (zh, en)
 
-    zh = read_lines(prefix + ".zh")
-    en = read_lines(prefix + ".en")
-    gold = read_gold(prefix + ".gold")
-    if not len(zh) == len(en) == len(gold):
-        raise ValueError(f"alignment test set {prefix}: {len(zh)} .zh, {len(en)} .en and {len(gold)} .gold lines")
-    aligned = translator.align(zh, en, pretokenized=True, max_tokens=max_tokens, progress=progress, skip_long=True)
+    def scored(alignments, method) -> dict:
+        links = [a.links_with(method) for a in alignments]
+        return alignment_error_rate([transpose(x) for x in links] if reverse else links, gold).as_dict()
+
+    kwargs = dict(pretokenized=True, max_tokens=max_tokens, progress=progress, skip_long=True)
+    aligned = translator.align(*pairs, **kwargs)
     default = translator.align_method
     # English restored (seq2seq.truecase) where it is lower-cased or tokenized, as the aligner does by default;
     # the default method is also scored on the English as given.
     restored = sum(r is not None for r in translator.restore_english(en, [e.split() for e in en]))
     common = {"test_set": Path(prefix).name, "restored_pairs": restored, "pairs": len(en)}
-    rows = []
-    for m in alignment_methods(translator):
-        score = alignment_error_rate([a.links_with(m) for a in aligned], gold)
-        rows.append({**common, "method": m.name, "default": m == default,
-                     "english": "restored" if restored else "as given", **score.as_dict()})
+    rows = [{**common, "method": m.name, "default": m == default, "english": "restored" if restored else "as given",
+             **scored(aligned, m)} for m in alignment_methods(translator)]
     if restored:
-        given = translator.align(zh, en, pretokenized=True, max_tokens=max_tokens, progress=progress, skip_long=True,
-                                 restore_english=False)
-        score = alignment_error_rate([a.links_with(default) for a in given], gold)
-        rows.append({**common, "method": default.name, "default": False, "english": "as given", **score.as_dict()})
+        given = translator.align(*pairs, restore_english=False, **kwargs)
+        rows.append({**common, "method": default.name, "default": False, "english": "as given",
+                     **scored(given, default)})
     return rows
+
+
+def evaluate_both_ways(translator, other, prefix: str, max_tokens: int = 6000) -> list[dict]:
+    """``--align-test`` with ``--reverse-model``: AER of each model's alignment head alone and of every rule
+    that combines the two (:func:`seq2seq.bidirectional.aer_both_ways`)."""
+    from .bidirectional import aer_both_ways
+
+    zh_en, en_zh = (other, translator) if translator.folder_config.direction == "en-zh" else (translator, other)
+    return [{"test_set": Path(prefix).name, "default": False, "english": "as given", **r}
+            for r in aer_both_ways(zh_en, en_zh, prefix, max_tokens)]
+
+
+def read_gold_set(prefix: str) -> tuple[list[str], list[str], list]:
+    """A gold word-alignment set: PREFIX.zh and PREFIX.en (words separated by spaces), PREFIX.gold (Pharaoh
+    links, Chinese word first)."""
+    from .aer import read_gold
+    from .text import read_lines
+
+    zh, en, gold = read_lines(prefix + ".zh"), read_lines(prefix + ".en"), read_gold(prefix + ".gold")
+    if not len(zh) == len(en) == len(gold):
+        raise ValueError(f"alignment test set {prefix}: {len(zh)} .zh, {len(en)} .en and {len(gold)} .gold lines")
+    return zh, en, gold
 
 
 def alignment_default(translator) -> dict:
@@ -260,6 +285,9 @@ def main(argv=None) -> int:
     p.add_argument("--test", nargs="+", default=[], help="test sets: path prefix, SRC=REF, or a sacrebleu name")
     p.add_argument("--align-test", action="append", default=[], metavar="PREFIX",
                    help="gold word-alignment set PREFIX.zh/.en/.gold: report AER per extraction method (repeatable)")
+    p.add_argument("--reverse-model", metavar="MODEL",
+                   help="with --align-test: also the model of the other direction (a folder, or zh-en / en-zh for a "
+                        "shipped one): AER of each alignment head alone and of every rule that combines the two")
     p.add_argument("-l", "--langpair", help="source-target languages of the test sets (default: the model's own)")
     p.add_argument("--beam", nargs="+", type=int, default=[5], help="beam sizes (1 = greedy)")
     p.add_argument("--length-penalty", nargs="+", type=float,
@@ -277,8 +305,11 @@ def main(argv=None) -> int:
 
     if not args.test and not args.align_test:
         p.error("give --test and/or --align-test")
+    if args.reverse_model and not args.align_test:
+        p.error("--reverse-model goes with --align-test")
     try:
         tr = Translator.load(args.model, device=args.device)
+        other = Translator.load(args.reverse_model, device=args.device) if args.reverse_model else None
         test_sets = [read_test_set(t, args.langpair or tr.folder_config.direction, args.limit) for t in args.test]
     except (ModelFolderError, FileNotFoundError, ValueError) as e:
         print(f"seq2seq-evaluate: {e}", file=sys.stderr)
@@ -291,6 +322,8 @@ def main(argv=None) -> int:
         for prefix in args.align_test:
             try:
                 align_rows += evaluate_alignment(tr, prefix, args.max_tokens)
+                if other is not None:
+                    align_rows += evaluate_both_ways(tr, other, prefix, args.max_tokens)
             except (FileNotFoundError, ValueError) as e:
                 print(f"seq2seq-evaluate: {e}", file=sys.stderr)
                 return 2

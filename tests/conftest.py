@@ -84,3 +84,33 @@ def overfit_translator(pairs=OVERFIT_PAIRS, steps: int = 600, seed: int = 0) -> 
 @pytest.fixture(scope="session")
 def toy_translator() -> Translator:
     return overfit_translator()
+
+
+def overfit_en_zh_translator(pairs=OVERFIT_PAIRS, steps: int = 600, seed: int = 0) -> Translator:
+    """The toy pairs read the other way, English -> Chinese: tokenizers trained as ``seq2seq-train`` does for
+    ``direction: en-zh`` (the Chinese model with Traditional -> Simplified, now the target), a tiny model overfit."""
+    zh, en = sample_pairs()
+    zh_proto, en_proto = train_tokenizers(zh, en, 400, 120)
+    src_tok, tgt_tok = SubwordTokenizer(en_proto), SubwordTokenizer(zh_proto, t2s=True)
+    torch.manual_seed(seed)
+    cfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, n_layers=2, d_model=64,
+                      n_heads=4, d_ff=128, dropout=0.0, attention_dropout=0.0, max_len=64)
+    model = EncoderDecoder(cfg)
+    src_ids = [ids + [EOS_ID] for ids in src_tok.encode([e for _, e in pairs])]
+    tgt_ids = tgt_tok.encode([z for z, _ in pairs])
+    src, tgt_in, tgt_out = collate(range(len(pairs)), src_ids, tgt_ids, "cpu")
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(steps):
+        logits = model(src, tgt_in)
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), tgt_out.view(-1), ignore_index=PAD_ID)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    return Translator(model, src_tok, tgt_tok, FolderConfig(model=cfg, direction="en-zh"), (en_proto, zh_proto))
+
+
+@pytest.fixture(scope="session")
+def toy_en_zh_translator() -> Translator:
+    return overfit_en_zh_translator()

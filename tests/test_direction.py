@@ -81,3 +81,53 @@ def test_links_from_two_directions_combine():
     assert set(combine_links(forward, backward, "intersection")) <= set(grown) <= {(0, 0), (1, 2), (2, 1), (3, 3)}
     with pytest.raises(ValueError):
         combine_links(forward, backward, "average")
+
+
+GOLD = {"zh": "我 喜欢 吃 苹果 。\n谢谢 你 。\n", "en": "I like to eat apples .\nThank you .\n",
+        "gold": "0-0 1-1 2-3 3-4 4-5 2p2\n0-0 0-1 1p1 2-2\n"}
+
+
+def test_align_test_reads_a_gold_set_in_the_models_direction(tmp_path, en_zh_run, toy_translator):
+    """An en-zh model aligns the gold set (Chinese word first) as English -> Chinese and its links are
+    transposed before scoring; --reverse-model adds each head alone and every combination."""
+    from seq2seq.bidirectional import COMBINE
+    from seq2seq.evaluate import main
+
+    for ext, text in GOLD.items():
+        (tmp_path / f"g.{ext}").write_text(text, encoding="utf-8")
+    en_zh = Translator.load(en_zh_run[0] / "last")
+    zh_en = toy_translator.save(tmp_path / "zh-en")
+    assert main(["--model", str(en_zh_run[0] / "last"), "--align-test", str(tmp_path / "g"),
+                 "--reverse-model", str(zh_en), "--output-dir", str(tmp_path / "e")]) == 0
+    rows = json.loads((tmp_path / "e" / "report.json").read_text())["alignment"]
+    default = next(r for r in rows if r["default"])
+    aligned = en_zh.align(GOLD["en"].splitlines(), GOLD["zh"].splitlines(), pretokenized=True)
+    from seq2seq.aer import alignment_error_rate, read_gold
+    expected = alignment_error_rate([transpose(a.links) for a in aligned], read_gold(str(tmp_path / "g.gold")))
+    assert default["aer"] == pytest.approx(expected.aer)
+    both = {r["method"]: r for r in rows if r["english"] == "as given" and not r["method"][0].isdigit()}
+    assert {"zh-en head", "en-zh head (transposed)"} | {f"both, {rule}" for rule in COMBINE} <= set(both)
+    assert both["en-zh head (transposed)"]["aer"] == pytest.approx(expected.aer)
+    # two models of one direction are refused
+    assert main(["--model", str(zh_en), "--align-test", str(tmp_path / "g"), "--reverse-model", str(zh_en),
+                 "--output-dir", str(tmp_path / "e2")]) == 2
+
+
+def test_seq2seq_align_combines_two_directions(tmp_path, en_zh_run, toy_translator, capsys):
+    from seq2seq.align import pharaoh
+    from seq2seq.cli import align_main
+
+    for ext, text in GOLD.items():
+        (tmp_path / f"g.{ext}").write_text(text, encoding="utf-8")
+    zh_en = toy_translator.save(tmp_path / "zh-en")
+    en_zh = en_zh_run[0] / "last"
+    out = tmp_path / "links.txt"
+    assert align_main(["--model", str(zh_en), "--reverse-model", str(en_zh), "--combine", "union", "--pretokenized",
+                       str(tmp_path / "g.zh"), str(tmp_path / "g.en"), "-o", str(out)]) == 0
+    zh, en = GOLD["zh"].splitlines(), GOLD["en"].splitlines()
+    fwd = Translator.load(zh_en).align(zh, en, pretokenized=True)
+    bwd = Translator.load(en_zh).align(en, zh, pretokenized=True)
+    assert out.read_text().splitlines() == [pharaoh(combine_links(a.links, b.links, "union")) for a, b in zip(fwd, bwd)]
+    assert align_main(["--model", str(zh_en), "--reverse-model", str(zh_en), str(tmp_path / "g.zh"),
+                       str(tmp_path / "g.en")]) == 2
+    assert "other way" in capsys.readouterr().err

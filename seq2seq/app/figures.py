@@ -79,7 +79,7 @@ def map_figure(m: MapData, subtitle: str = ""):
     angle = _axes(fig, m.cols, m.rows, flagged_cols=m.flagged_cols, flagged_rows=m.flagged_rows)
     top = 90 + (8 * max((len(piece_text(c)) for c in m.cols), default=0) if angle else 0)
     title = html.escape(m.title) + (f"<br><sup>{html.escape(subtitle)}</sup>" if subtitle else "")
-    fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), font=dict(family=FONT),
+    fig.update_layout(title=dict(text=title, y=1, yanchor="top", pad=dict(t=16)), font=dict(family=FONT),
                       shapes=_outlines(m.links), height=top + 60 + 30 * len(m.rows),
                       margin=dict(l=10, r=10, t=top + 30, b=10))
     return fig
