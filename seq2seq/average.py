@@ -9,6 +9,7 @@ config, tokenizers and card come from ``RUN/last``.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -18,6 +19,7 @@ from safetensors.torch import load_file
 
 from .model_dir import CONFIG, ModelFolderError, load_model_dir, save_model_dir
 from .text import plain_doc
+from .truecase import TRUECASE_FILE
 
 
 def average_state_dicts(paths: Sequence[Path]) -> dict[str, torch.Tensor]:
@@ -73,7 +75,9 @@ def average_run(run_dir: str | Path, k: int, output: str | Path, dtype=None, war
     cfg.extra["averaged"] = [p.name for p in paths]
     card = (run_dir / "last" / "README.md").read_text(encoding="utf-8")
     card += f"\nWeights: the average of {len(paths)} checkpoints ({', '.join(p.stem for p in paths)}).\n"
-    return save_model_dir(output, model, src_proto, tgt_proto, cfg, card=card, dtype=dtype)
+    truecase = run_dir / "last" / TRUECASE_FILE
+    extra = {TRUECASE_FILE: lambda p: shutil.copyfile(truecase, p)} if truecase.is_file() else None
+    return save_model_dir(output, model, src_proto, tgt_proto, cfg, card=card, dtype=dtype, extra_files=extra)
 
 
 def main(argv=None) -> int:

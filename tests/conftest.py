@@ -86,7 +86,7 @@ def toy_translator() -> Translator:
     return overfit_translator()
 
 
-def overfit_en_zh_translator(pairs=OVERFIT_PAIRS, steps: int = 600, seed: int = 0) -> Translator:
+def overfit_en_zh_translator(pairs=OVERFIT_PAIRS, steps: int = 300, seed: int = 0) -> Translator:
     """The toy pairs read the other way, English -> Chinese: tokenizers trained as ``seq2seq-train`` does for
     ``direction: en-zh`` (the Chinese model with Traditional -> Simplified, now the target), a tiny model overfit."""
     zh, en = sample_pairs()

@@ -259,3 +259,19 @@ def test_source_weights_up_and_down_sample(tmp_path):
     cfg["data"]["train"][2]["weight"] = 0
     with pytest.raises(DataError, match="weight must be > 0"):
         load_training_pairs(cfg, lambda *a, **k: None)
+
+
+def test_a_warm_started_run_keeps_the_truecasing_model_of_its_start(tmp_path):
+    """train.init_from a folder with truecase.model: the run's folders (last, best) and an average keep it."""
+    from seq2seq.truecase import TRUECASE_FILE, Truecaser
+
+    start = tmp_path / "start"
+    train(cfg("train.max_steps=2", "train.eval_every=1000"), start)
+    Truecaser({"i": "I", "beijing": "Beijing"}).save(start / "last" / TRUECASE_FILE)
+    run = tmp_path / "run"
+    train(cfg("train.max_steps=2", "train.eval_every=2", "train.save_every=1", f"train.init_from={start / 'last'}"),
+          run)
+    want = (start / "last" / TRUECASE_FILE).read_bytes()
+    for folder in (run / "last", run / "best", average_run(run, 2, tmp_path / "avg")):
+        assert (folder / TRUECASE_FILE).read_bytes() == want
+        assert Translator.load(folder).truecaser is not None

@@ -76,12 +76,23 @@ def model_card(cfg: dict, mcfg: ModelConfig, state: TrainState, summary: Optiona
     return "\n".join(lines) + "\n"
 
 
+def carried_files(init_from: Optional[str], resume_dir: Optional[Path]) -> dict[str, bytes]:
+    """The files a run keeps from the model folder it starts from (``train.init_from``, or its own ``last`` when
+    resumed): the English truecasing model, which the tokenizers' English side shares."""
+    from ..truecase import TRUECASE_FILE
+
+    start = resume_dir or (Path(init_from) if init_from else None)
+    path = start / TRUECASE_FILE if start is not None else None
+    return {TRUECASE_FILE: path.read_bytes()} if path is not None and path.is_file() else {}
+
+
 class Checkpointer:
     """Writes ``last`` (with the training state), ``best``, and rotates ``checkpoints/step-N.safetensors``."""
 
     def __init__(self, out: Path, model, opt, sched, protos: tuple[bytes, bytes], folder_cfg: FolderConfig,
-                 cfg: dict, keep: int):
+                 cfg: dict, keep: int, carried: Optional[dict[str, bytes]] = None):
         self.out, self.model, self.opt, self.sched = out, model, opt, sched
+        self.carried = carried or {}  # files of the folder the run started from that its folders keep
         self.protos, self.folder_cfg, self.cfg, self.keep = protos, folder_cfg, cfg, keep
         self.kept: list[Path] = sorted((out / "checkpoints").glob("step-*.safetensors"),
                                        key=lambda p: int(p.stem.split("-")[1]))
@@ -93,7 +104,9 @@ class Checkpointer:
             fc.extra["dev"] = summary
         blob = {"optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(), "state": asdict(state),
                 "rng": rng}
-        extra = {STATE_FILE: lambda p: torch.save(blob, p)} if which == "last" else None
+        extra = {name: (lambda p, data=data: Path(p).write_bytes(data)) for name, data in self.carried.items()}
+        if which == "last":
+            extra[STATE_FILE] = lambda p: torch.save(blob, p)
         save_model_dir(self.out / which, self.model, *self.protos, fc,
                        card=model_card(self.cfg, self.model.cfg, state, summary), extra_files=extra)
         if which == "last" and self.keep:

@@ -24,7 +24,7 @@ from ..model import EncoderDecoder, ModelConfig
 from ..model_dir import FolderConfig, recover_dir
 from ..tokenizer import EOS_ID, PAD_ID
 from .alignment import resolve_layer
-from .checkpoints import STATE_FILE, Checkpointer, TrainState, gather_rng, restore
+from .checkpoints import STATE_FILE, Checkpointer, TrainState, carried_files, gather_rng, restore
 from .config import ConfigError, complete_saved, parse_duration
 from .data import get_tokenizers, load_dev_sets, load_training_pairs
 from .evaluation import dev_loss, greedy_scores
@@ -237,7 +237,7 @@ def _train(cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict) -> d
                                          if align_weight > 0 else {}),
                               extra={"train_config": cfg, "data_counts": counts})
     ckpt = Checkpointer(out, model, opt, sched, (src_proto, tgt_proto), folder_cfg, cfg,
-                        int(tcfg.get("keep_checkpoints") or 0))
+                        int(tcfg.get("keep_checkpoints") or 0), carried_files(tcfg.get("init_from"), resume_dir))
 
     def save(which: str, rng, summary: Optional[dict]):
         if dist.main:
