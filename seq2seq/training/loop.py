@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -144,12 +145,11 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
 def _train(cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict) -> dict:
     start = time.time()
     dist = setup_distributed()
-    tcfg = cfg["train"]
-    torch.set_num_threads(tcfg["threads"] or max(1, (os.cpu_count() or 1) // dist.world))
+    torch.set_num_threads(cfg["train"]["threads"] or max(1, (os.cpu_count() or 1) // dist.world))
     lock = prepare_output(out, resume, overwrite, dist)
     held.update(main=dist.main, lock=lock)
     dist.barrier()
-    log = Logger(dist, out, tcfg.get("tensorboard", False))
+    log = Logger(dist, out, cfg["train"].get("tensorboard", False))
     held["log"] = log
     last_dir = recover_dir(out / "last")
     resume_dir = last_dir if resume and (last_dir / STATE_FILE).exists() else None
@@ -157,16 +157,47 @@ def _train(cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict) -> d
         log(f"--resume: no {last_dir}/{STATE_FILE} yet, starting from scratch")
     if resume_dir is not None:  # the run's own config wins over the one given, except for stopping/eval settings
         cfg = resumed_config(json.loads((resume_dir / "config.json").read_text())["extra"]["train_config"], cfg, log)
-        tcfg = cfg["train"]
     log(f"config:\n{yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)}")
     seed = int(cfg["seed"])
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+    data = load_run_data(cfg, out, resume_dir, dist, log)
+    trainer = Trainer(cfg, out, dist, log, data, resume_dir, start)
+    reason = trainer.run()
+    log.close()
+    if lock is not None:
+        lock.close()
+    state = trainer.state
+    result = {"step": state.step, "epoch": state.epoch, "best_bleu": state.best_bleu, "reason": reason,
+              "elapsed": state.elapsed, "dev": trainer.summary, "losses": trainer.history}
+    if dist.world > 1:
+        torch.distributed.destroy_process_group()
+    if reason == "interrupted":
+        raise KeyboardInterrupt
+    return result
 
-    # ---- data and tokenizers
-    acfg = cfg["alignment"]
-    align_weight = float(acfg.get("weight") or 0.0)
+
+@dataclass
+class RunData:
+    """What a run trains on: the tokenizers, the training pairs as piece ids (with their word links, if the
+    alignment loss is on), and the dev sets."""
+
+    src_tok: object
+    tgt_tok: object
+    protos: tuple[bytes, bytes]
+    counts: dict
+    src_ids: list[list[int]]
+    tgt_ids: list[list[int]]
+    links: Optional[list]
+    dev_sets: list
+    model_cfg: ModelConfig
+
+
+def load_run_data(cfg: dict, out: Path, resume_dir: Optional[Path], dist: Dist, log) -> RunData:
+    """Read and clean the training pairs, get the tokenizers (trained, or those of the run or ``init_from``),
+    check that the links were made with them, and encode everything."""
+    align_weight = float(cfg["alignment"].get("weight") or 0.0)
     pairs, counts, links = load_training_pairs(cfg if align_weight > 0 else without_links(cfg), log)
     src_tok, tgt_tok, src_proto, tgt_proto, fingerprint = get_tokenizers(cfg, out, pairs, resume_dir, dist, log)
     if align_weight > 0:
@@ -189,201 +220,271 @@ def _train(cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict) -> d
         src_ids, tgt_ids = [src_ids[i] for i in keep], [tgt_ids[i] for i in keep]
         if links is not None:
             links = [links[i] for i in keep]
-    del pairs
     dev_sets = load_dev_sets(cfg, src_tok, tgt_tok, cfg["eval"].get("max_sentences", 0))
+    return RunData(src_tok, tgt_tok, (src_proto, tgt_proto), counts, src_ids, tgt_ids, links, dev_sets, mcfg)
 
-    # ---- model, optimizer, state
-    model = EncoderDecoder(mcfg).to(dist.device)
-    log(f"model: {model.num_parameters() / 1e6:.2f}M parameters ({mcfg})")
-    align = AlignmentTarget(align_weight, resolve_layer(acfg.get("layer"), mcfg.n_dec_layers), int(acfg.get("head") or 0),
-                            bool(acfg.get("full_context")), bool(acfg.get("null_to_eos")))
-    if not 0 <= align.head < mcfg.n_heads:
-        raise DataError(f"alignment.head={align.head} does not exist: the model has {mcfg.n_heads} heads")
-    if tcfg.get("init_from") and resume_dir is None:
-        warm_start(model, tcfg["init_from"], log, cfg["direction"])
-    opt = torch.optim.Adam(model.parameters(), lr=tcfg["lr"], betas=tuple(tcfg["adam_betas"]), eps=tcfg["adam_eps"],
-                           weight_decay=tcfg["weight_decay"])
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tcfg["warmup_steps"], int(tcfg.get("max_steps") or 0),
-                                                             int(tcfg.get("cooldown_steps") or 0)))
-    state = TrainState()
-    if resume_dir is not None:
-        state = restore(resume_dir, model, opt, sched, dist.rank)
-        log(f"resumed from {resume_dir} at step {state.step} (epoch {state.epoch}, batch {state.batch_in_epoch})")
-    ddp = None
-    if dist.world > 1:
-        from torch.nn.parallel import DistributedDataParallel
 
-        ddp = DistributedDataParallel(model, device_ids=[dist.device.index] if dist.device.type == "cuda" else None)
-    net = ddp or model
+@dataclass
+class Throughput:
+    """Tokens, padding and loss since the last progress line."""
 
-    batcher = TokenBatcher(np.array([len(s) for s in src_ids]), np.array([len(t) + 1 for t in tgt_ids]),
-                           tcfg["max_tokens"], seed=seed, pool_batches=tcfg["pool_batches"],
-                           length_bucket=int(tcfg["length_bucket"]))
-    per_step = dist.world * tcfg["accum_steps"]
-    first = batcher.epoch(state.epoch)
-    log(f"batches: {len(first)} per epoch of at most {tcfg['max_tokens']} tokens per side; "
-        f"{len(first) // per_step} steps per epoch; padding {padding_fraction(first):.1%}")
-    use_bf16 = tcfg["precision"] == "bf16"
-    autocast = (lambda: torch.autocast(dist.device.type, dtype=torch.bfloat16)) if use_bf16 else nullcontext
-    max_time = parse_duration(tcfg.get("max_time"))
-    max_steps, max_epochs = int(tcfg.get("max_steps") or 0), int(tcfg.get("max_epochs") or 0)
-    eval_every = int(tcfg["eval_every"])
-    save_every = int(tcfg.get("save_every") or eval_every)
-    folder_cfg = FolderConfig(model=mcfg, t2s=cfg["tokenizer"].get("t2s", True), decoding=dict(cfg["decoding"]),
-                              direction=cfg["direction"],
-                              alignment=({"method": "head", "layer": align.layer, "head": align.head, "shift": True,
-                                          "full_context": align.full_context, "null": align.null_to_eos,
-                                          "symmetrize": "grow-diag"}  # both directions: model card, AER table
-                                         if align_weight > 0 else {}),
-                              extra={"train_config": cfg, "data_counts": counts})
-    ckpt = Checkpointer(out, model, opt, sched, (src_proto, tgt_proto), folder_cfg, cfg,
-                        int(tcfg.get("keep_checkpoints") or 0), carried_files(tcfg.get("init_from"), resume_dir))
+    t: float = field(default_factory=time.time)
+    tgt: int = 0
+    src: int = 0
+    padded: int = 0
+    real: int = 0
+    loss: float = 0.0  # this rank's share; logged as a per-token estimate
+    align: float = 0.0
+    own_tgt: int = 0  # this rank's target tokens
 
-    def save(which: str, rng, summary: Optional[dict]):
-        if dist.main:
-            ckpt.save(which, state, rng, summary)
+    def add(self, group: list, mine: list, losses) -> None:
+        self.tgt += sum(b.tgt_tokens for b in group)
+        self.src += sum(b.src_tokens for b in group)
+        self.padded += sum(b.padded_tokens for b in group)
+        self.real += sum(b.src_tokens + b.tgt_tokens for b in group)
+        self.loss += losses.translation
+        self.align += losses.alignment
+        self.own_tgt += sum(b.tgt_tokens for b in mine)
 
-    elapsed0 = state.elapsed
 
-    def run_time() -> float:
-        return elapsed0 + time.time() - start
+class Trainer:
+    """One run's model, optimizer and state, and the loop: step, log, evaluate, save, stop."""
 
-    def evaluate() -> Optional[dict]:
+    def __init__(self, cfg: dict, out: Path, dist: Dist, log: Logger, data: RunData, resume_dir: Optional[Path],
+                 start: float):
+        self.cfg, self.tcfg, self.out, self.dist, self.log, self.data = cfg, cfg["train"], out, dist, log, data
+        self.start = start
+        self.model, self.align = self._build_model(resume_dir)
+        tcfg = self.tcfg
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=tcfg["lr"], betas=tuple(tcfg["adam_betas"]),
+                                    eps=tcfg["adam_eps"], weight_decay=tcfg["weight_decay"])
+        self.max_steps, self.max_epochs = int(tcfg.get("max_steps") or 0), int(tcfg.get("max_epochs") or 0)
+        self.max_time = parse_duration(tcfg.get("max_time"))
+        self.sched = torch.optim.lr_scheduler.LambdaLR(
+            self.opt, lr_lambda(tcfg["warmup_steps"], self.max_steps, int(tcfg.get("cooldown_steps") or 0)))
+        self.state = TrainState()
+        if resume_dir is not None:
+            self.state = restore(resume_dir, self.model, self.opt, self.sched, dist.rank)
+            s = self.state
+            log(f"resumed from {resume_dir} at step {s.step} (epoch {s.epoch}, batch {s.batch_in_epoch})")
+        self.elapsed0 = self.state.elapsed
+        self.ddp = None
+        if dist.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [dist.device.index] if dist.device.type == "cuda" else None
+            self.ddp = DistributedDataParallel(self.model, device_ids=ids)
+        self.batcher = TokenBatcher(np.array([len(s) for s in data.src_ids]), np.array([len(t) + 1 for t in data.tgt_ids]),
+                                    tcfg["max_tokens"], seed=int(cfg["seed"]), pool_batches=tcfg["pool_batches"],
+                                    length_bucket=int(tcfg["length_bucket"]))
+        self.per_step = dist.world * tcfg["accum_steps"]
+        first = self.batcher.epoch(self.state.epoch)
+        log(f"batches: {len(first)} per epoch of at most {tcfg['max_tokens']} tokens per side; "
+            f"{len(first) // self.per_step} steps per epoch; padding {padding_fraction(first):.1%}")
+        bf16 = tcfg["precision"] == "bf16"
+        self.autocast = (lambda: torch.autocast(dist.device.type, dtype=torch.bfloat16)) if bf16 else nullcontext
+        self.ckpt = Checkpointer(out, self.model, self.opt, self.sched, data.protos, self._folder_config(), cfg,
+                                 int(tcfg.get("keep_checkpoints") or 0), carried_files(tcfg.get("init_from"), resume_dir))
+        self.summary: Optional[dict] = None
+        self.history: list[tuple[int, float]] = []  # (step, training loss per target token) at every log line
+        self.window = Throughput()
+        self.bar = None
+
+    def _build_model(self, resume_dir: Optional[Path]) -> tuple[EncoderDecoder, AlignmentTarget]:
+        mcfg, acfg = self.data.model_cfg, self.cfg["alignment"]
+        model = EncoderDecoder(mcfg).to(self.dist.device)
+        self.log(f"model: {model.num_parameters() / 1e6:.2f}M parameters ({mcfg})")
+        align = AlignmentTarget(float(acfg.get("weight") or 0.0), resolve_layer(acfg.get("layer"), mcfg.n_dec_layers),
+                                int(acfg.get("head") or 0), bool(acfg.get("full_context")), bool(acfg.get("null_to_eos")))
+        if not 0 <= align.head < mcfg.n_heads:
+            raise DataError(f"alignment.head={align.head} does not exist: the model has {mcfg.n_heads} heads")
+        if self.tcfg.get("init_from") and resume_dir is None:
+            warm_start(model, self.tcfg["init_from"], self.log, self.cfg["direction"])
+        return model, align
+
+    def _folder_config(self) -> FolderConfig:
+        cfg, align = self.cfg, self.align
+        alignment = ({"method": "head", "layer": align.layer, "head": align.head, "shift": True,
+                      "full_context": align.full_context, "null": align.null_to_eos,
+                      "symmetrize": "grow-diag"}  # both directions: model card, AER table
+                     if align.weight > 0 else {})
+        return FolderConfig(model=self.data.model_cfg, t2s=cfg["tokenizer"].get("t2s", True),
+                            decoding=dict(cfg["decoding"]), direction=cfg["direction"], alignment=alignment,
+                            extra={"train_config": cfg, "data_counts": self.data.counts})
+
+    def run_time(self) -> float:
+        return self.elapsed0 + time.time() - self.start
+
+    def save(self, which: str, rng) -> None:
+        if self.dist.main:
+            self.ckpt.save(which, self.state, rng, self.summary)
+
+    # ---- evaluation
+    def evaluate(self) -> Optional[dict]:
+        """Greedy BLEU/chrF and loss on each dev set (the main process; the others wait)."""
+        state, log = self.state, self.log
         state.eval_step = state.step
         results = {}
-        if dist.main and dev_sets:
-            model.eval()
+        if self.dist.main and self.data.dev_sets:
+            self.model.eval()
             t0 = time.time()
-            for dev in dev_sets:
-                sc = greedy_scores(model, src_tok, tgt_tok, dev, cfg)
-                sc["loss"] = dev_loss(model, dev, cfg["eval"].get("max_tokens", 6000), dist.device)
+            for dev in self.data.dev_sets:
+                sc = greedy_scores(self.model, self.data.src_tok, self.data.tgt_tok, dev, self.cfg)
+                sc["loss"] = dev_loss(self.model, dev, self.cfg["eval"].get("max_tokens", 6000), self.dist.device)
                 results[dev.name] = sc
-                log(f"eval step {state.step} ({run_time() / 60:.1f} min) {dev.name}: loss {sc['loss']:.3f} "
+                log(f"eval step {state.step} ({self.run_time() / 60:.1f} min) {dev.name}: loss {sc['loss']:.3f} "
                     f"BLEU {sc['bleu']:.2f} chrF {sc['chrf']:.2f} | {sc['example']}")
-                log.scalars(state.step, **{f"dev/{dev.name}/bleu": sc["bleu"], f"dev/{dev.name}/loss": sc["loss"],
-                                           f"dev/{dev.name}/chrf": sc["chrf"]})
+                log.scalars(state.step, **{f"dev/{dev.name}/{k}": sc[k] for k in ("bleu", "loss", "chrf")})
             log(f"eval took {time.time() - t0:.0f}s")
-            model.train()
-        dist.barrier()
+            self.model.train()
+        self.dist.barrier()
         return results or None
 
-    def evaluate_and_keep_best(rng) -> Optional[dict]:
+    def evaluate_and_keep_best(self, rng) -> None:
         """Evaluate; weights with a better mean dev BLEU than any before go to DIR/best (only evaluated
         weights ever do)."""
-        result = evaluate()
+        result, state = self.evaluate(), self.state
         if result:
+            self.summary = result
             mean_bleu = sum(s["bleu"] for s in result.values()) / len(result)
             if mean_bleu > state.best_bleu:
                 state.best_bleu, state.bad_evals = mean_bleu, 0
-                save("best", rng, result)
-                log(f"new best mean dev BLEU {mean_bleu:.2f} -> {out / 'best'}")
+                self.save("best", rng)
+                self.log(f"new best mean dev BLEU {mean_bleu:.2f} -> {self.out / 'best'}")
             else:
                 state.bad_evals += 1
-        return result
 
     # ---- the loop
-    stop_flag = {"signal": None}
+    def stop_reason(self) -> Optional[str]:
+        state = self.state
+        if self.max_steps and state.step >= self.max_steps:
+            return f"max_steps={self.max_steps}"
+        if self.max_epochs and state.epoch >= self.max_epochs:
+            return f"max_epochs={self.max_epochs}"
+        if self.max_time and self.run_time() >= self.max_time:
+            return f"max_time={self.tcfg['max_time']}"
+        return None
 
-    def on_signal(signum, frame):
-        stop_flag["signal"] = signum
+    def next_group(self) -> Optional[list]:
+        """The batches of the next step (every rank's), or None at the end of an epoch (the next one starts)."""
+        state = self.state
+        batches = self.batcher.epoch(state.epoch)
+        if state.batch_in_epoch + self.per_step > len(batches):
+            state.epoch += 1
+            state.batch_in_epoch = 0
+            if len(batches) < self.per_step:
+                raise DataError(f"an epoch has {len(batches)} batches, fewer than one step needs ({self.per_step})")
+            return None
+        return batches[state.batch_in_epoch: state.batch_in_epoch + self.per_step]
 
-    old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    save_seconds = float(tcfg.get("save_minutes") or 0) * 60
-    last_save = time.time()
-    window = {"t": time.time(), "tgt": 0, "src": 0, "pad": 0, "all": 0, "loss": 0.0, "align": 0.0, "n": 0, "steps": 0}
-    bar = None
-    if dist.main and sys.stderr.isatty():
-        from tqdm.auto import tqdm
+    def step(self, group: list) -> None:
+        """One optimizer step on ``group`` (this rank's share of it, in ``accum_steps`` micro-batches)."""
+        tcfg, dist, data, state = self.tcfg, self.dist, self.data, self.state
+        mine = group[dist.rank * tcfg["accum_steps"]: (dist.rank + 1) * tcfg["accum_steps"]]
+        global_tgt = sum(b.tgt_tokens for b in group)
+        losses = forward_backward(self.ddp or self.model, self.ddp, mine, data.src_ids, data.tgt_ids, data.links,
+                                  dist.device, self.autocast, float(tcfg["label_smoothing"]), global_tgt, dist.world,
+                                  self.align)
+        if tcfg["clip_norm"]:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), tcfg["clip_norm"])
+        self.opt.step()
+        self.sched.step()
+        self.opt.zero_grad(set_to_none=True)
+        state.step += 1
+        state.batch_in_epoch += self.per_step
+        state.target_tokens += global_tgt
+        self.window.add(group, mine, losses)
+        if self.bar is not None:
+            self.bar.update(1)
 
-        bar = tqdm(total=max_steps or None, initial=state.step, unit="step", dynamic_ncols=True)
-        log.bar = bar
-    summary = None
-    history: list[tuple[int, float]] = []  # (step, training loss per target token) at every log line
-    reason = "finished"
-    model.train()
-    try:
-        while True:
-            if max_steps and state.step >= max_steps:
-                reason = f"max_steps={max_steps}"
-                break
-            if max_epochs and state.epoch >= max_epochs:
-                reason = f"max_epochs={max_epochs}"
-                break
-            if max_time and run_time() >= max_time:
-                reason = f"max_time={tcfg['max_time']}"
-                break
-            if stop_flag["signal"] is not None:
-                raise StopRequested
-            batches = batcher.epoch(state.epoch)
-            if state.batch_in_epoch + per_step > len(batches):
-                state.epoch += 1
-                state.batch_in_epoch = 0
-                if len(batches) < per_step:
-                    raise DataError(f"an epoch has {len(batches)} batches, fewer than one step needs ({per_step})")
-                continue
-            group = batches[state.batch_in_epoch: state.batch_in_epoch + per_step]
-            mine = group[dist.rank * tcfg["accum_steps"]: (dist.rank + 1) * tcfg["accum_steps"]]
-            global_tgt = sum(b.tgt_tokens for b in group)
-            losses = forward_backward(net, ddp, mine, src_ids, tgt_ids, links, dist.device, autocast,
-                                      float(tcfg["label_smoothing"]), global_tgt, dist.world, align)
-            if tcfg["clip_norm"]:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg["clip_norm"])
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            state.step += 1
-            state.batch_in_epoch += per_step
-            state.target_tokens += global_tgt
-            window["tgt"] += global_tgt
-            window["src"] += sum(b.src_tokens for b in group)
-            window["pad"] += sum(b.padded_tokens for b in group)
-            window["all"] += sum(b.src_tokens + b.tgt_tokens for b in group)
-            window["loss"] += losses.translation  # this rank's share; logged as a per-token estimate below
-            window["align"] += losses.alignment
-            window["n"] += sum(b.tgt_tokens for b in mine)
-            window["steps"] += 1
-            if bar is not None:
-                bar.update(1)
-            steady = bar is None and time.time() - window["t"] >= PROGRESS_SECONDS
-            if state.step % tcfg["log_every"] == 0 or steady:
-                _log_progress(log, bar, state, window, sched, max_time, max_steps, run_time(), links is not None,
-                              history, tcfg["log_every"])
-            timed_save = save_seconds and time.time() - last_save >= save_seconds
-            if state.step % eval_every == 0 or state.step % save_every == 0 or timed_save:
-                last_save = time.time()
-                state.elapsed = run_time()
-                rng = gather_rng(dist)
-                if state.step % eval_every == 0:
-                    summary = evaluate_and_keep_best(rng)
-                save("last", rng, summary)
-                dist.barrier()
-                window["t"] = time.time()
-                if tcfg.get("patience") and state.bad_evals >= tcfg["patience"]:
-                    reason = f"early stopping: no better dev BLEU in {state.bad_evals} evaluations"
+    def after_step(self, last_save: float) -> tuple[float, Optional[str]]:
+        """Log, evaluate and save when due; returns (time of the last save, a reason to stop early or None)."""
+        tcfg, state = self.tcfg, self.state
+        steady = self.bar is None and time.time() - self.window.t >= PROGRESS_SECONDS
+        if state.step % tcfg["log_every"] == 0 or steady:
+            self.log_progress()
+        eval_every = int(tcfg["eval_every"])
+        save_every = int(tcfg.get("save_every") or eval_every)
+        save_seconds = float(tcfg.get("save_minutes") or 0) * 60
+        timed_save = save_seconds and time.time() - last_save >= save_seconds
+        if state.step % eval_every == 0 or state.step % save_every == 0 or timed_save:
+            last_save = time.time()
+            state.elapsed = self.run_time()
+            rng = gather_rng(self.dist)
+            if state.step % eval_every == 0:
+                self.evaluate_and_keep_best(rng)
+            self.save("last", rng)
+            self.dist.barrier()
+            self.window.t = time.time()
+            if tcfg.get("patience") and state.bad_evals >= tcfg["patience"]:
+                return last_save, f"early stopping: no better dev BLEU in {state.bad_evals} evaluations"
+        return last_save, None
+
+    def run(self) -> str:
+        """Train until a budget, early stopping or a signal stops the run; evaluate the weights it ends with
+        and save them.  Returns why it stopped ("interrupted" after Ctrl-C or SIGTERM)."""
+        stop: dict = {"signal": None}
+        old_handlers = {s: signal.signal(s, lambda signum, frame: stop.update(signal=signum))
+                        for s in (signal.SIGINT, signal.SIGTERM)}
+        if self.dist.main and sys.stderr.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.max_steps or None, initial=self.state.step, unit="step", dynamic_ncols=True)
+            self.log.bar = self.bar
+        reason, last_save = None, time.time()
+        self.model.train()
+        try:
+            while reason is None:
+                reason = self.stop_reason()
+                if reason is not None:
                     break
-    except (KeyboardInterrupt, StopRequested):
-        reason = "interrupted"
-    finally:
-        for s, h in old_handlers.items():
-            signal.signal(s, h)
-    if reason != "interrupted" and dev_sets and state.step > 0 and state.eval_step != state.step:
-        log(f"final evaluation at step {state.step} (the last was at step {max(0, state.eval_step)})")
-        summary = evaluate_and_keep_best(gather_rng(dist))  # the weights the run ends with, evaluated too
-    state.elapsed = run_time()
-    rng = gather_rng(dist)
-    save("last", rng, summary)
-    log(f"stopped ({reason}) at step {state.step}, epoch {state.epoch}; {state.elapsed / 60:.1f} min; "
-        f"last -> {out / 'last'}")
-    log.close()
-    if lock is not None:
-        lock.close()
-    result = {"step": state.step, "epoch": state.epoch, "best_bleu": state.best_bleu, "reason": reason,
-              "elapsed": state.elapsed, "dev": summary, "losses": history}
-    if dist.world > 1:
-        torch.distributed.destroy_process_group()
-    if reason == "interrupted":
-        raise KeyboardInterrupt
-    return result
+                if stop["signal"] is not None:
+                    raise StopRequested
+                group = self.next_group()
+                if group is not None:
+                    self.step(group)
+                    last_save, reason = self.after_step(last_save)
+        except (KeyboardInterrupt, StopRequested):
+            reason = "interrupted"
+        finally:
+            for s, h in old_handlers.items():
+                signal.signal(s, h)
+        self.finish(reason)
+        return reason
+
+    def finish(self, reason: str) -> None:
+        state = self.state
+        if reason != "interrupted" and self.data.dev_sets and state.step > 0 and state.eval_step != state.step:
+            self.log(f"final evaluation at step {state.step} (the last was at step {max(0, state.eval_step)})")
+            self.evaluate_and_keep_best(gather_rng(self.dist))  # the weights the run ends with, evaluated too
+        state.elapsed = self.run_time()
+        self.save("last", gather_rng(self.dist))
+        self.log(f"stopped ({reason}) at step {state.step}, epoch {state.epoch}; {state.elapsed / 60:.1f} min; "
+                 f"last -> {self.out / 'last'}")
+
+    def log_progress(self) -> None:
+        """A progress line (the bar's postfix on a terminal; train.log gets every line) and its scalars."""
+        w, state, log, bar = self.window, self.state, self.log, self.bar
+        dt = max(1e-9, time.time() - w.t)
+        loss_tok = w.loss / max(1, w.own_tgt)
+        lr = self.sched.get_last_lr()[0]
+        tps = w.tgt / dt
+        pad = 1 - w.real / max(1, w.padded)
+        self.history.append((state.step, loss_tok))
+        align = f"align {w.align / max(1, w.own_tgt):.3f} " if self.data.links is not None else ""
+        line = (f"step {state.step} epoch {state.epoch} loss {loss_tok:.3f} {align}lr {lr:.2e} tgt tok/s {tps:.0f} "
+                f"src+tgt tok/s {(w.tgt + w.src) / dt:.0f} pad {pad:.1%}")
+        if bar is not None:
+            extra = {}
+            if self.max_time and not self.max_steps:  # tqdm has no total to give an ETA from: the time budget left
+                left = max(0.0, self.max_time - self.run_time())
+                extra["time_left"] = f"{int(left // 3600)}h{int(left % 3600 // 60):02d}m"
+            bar.set_postfix(loss=f"{loss_tok:.3f}", lr=f"{lr:.2e}", tgt_tok_s=f"{tps:.0f}", ep=state.epoch, **extra)
+            log.to_file(line)
+        else:
+            log(line)
+        log.scalars(state.step, **{"train/loss": loss_tok, "train/lr": lr, "train/tgt_tok_s": tps, "train/pad": pad})
+        self.window = Throughput()
 
 
 def warm_start(model: EncoderDecoder, folder: str, log: Logger, direction: str = "zh-en") -> None:
@@ -413,26 +514,3 @@ def warm_start(model: EncoderDecoder, folder: str, log: Logger, direction: str =
         state[name] = value
     model.load_state_dict(state)
     log(f"model: weights from {folder} (train.init_from{', embeddings swapped: it translates ' + init_cfg.direction if swap else ''})")
-
-
-def _log_progress(log, bar, state, window, sched, max_time, max_steps, run_time, with_align, history, log_every):
-    dt = max(1e-9, time.time() - window["t"])
-    loss_tok = window["loss"] / max(1, window["n"])
-    lr = sched.get_last_lr()[0]
-    tps = window["tgt"] / dt
-    pad = 1 - window["all"] / max(1, window["pad"])
-    history.append((state.step, loss_tok))
-    align = f"align {window['align'] / max(1, window['n']):.3f} " if with_align else ""
-    line = (f"step {state.step} epoch {state.epoch} loss {loss_tok:.3f} {align}lr {lr:.2e} tgt tok/s {tps:.0f} "
-            f"src+tgt tok/s {(window['tgt'] + window['src']) / dt:.0f} pad {pad:.1%}")
-    if bar is not None:
-        extra = {}
-        if max_time and not max_steps:  # tqdm has no total to give an ETA from: show the time budget left
-            left = max(0.0, max_time - run_time)
-            extra["time_left"] = f"{int(left // 3600)}h{int(left % 3600 // 60):02d}m"
-        bar.set_postfix(loss=f"{loss_tok:.3f}", lr=f"{lr:.2e}", tgt_tok_s=f"{tps:.0f}", ep=state.epoch, **extra)
-        log.to_file(line)  # the terminal has the bar; train.log gets every progress line
-    else:
-        log(line)
-    log.scalars(state.step, **{"train/loss": loss_tok, "train/lr": lr, "train/tgt_tok_s": tps, "train/pad": pad})
-    window.update(t=time.time(), tgt=0, src=0, pad=0, all=0, loss=0.0, align=0.0, n=0, steps=0)
