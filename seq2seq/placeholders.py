@@ -16,10 +16,15 @@ carry the placeholders across, and put the spans back after decoding:
   the pieces a :class:`~seq2seq.results.Translation` reports, so attention maps show ``CEO``, not ``⟦0⟧``.
 
 Which spans: URLs, e-mail addresses, and runs of ASCII letters and digits joined by ``. , - : / @ & ' + _``
-(``GPT-4``, ``1,234``, ``6.1``).  A number followed by a Chinese unit (``3万``, ``1,234亿``) is left to the
-model, which must convert it (30,000; 123.4 billion), and so is a month (``3月``, March).  With English as the source, only spans that Chinese
-text keeps in Latin script are replaced: those with a digit, or with a capital after the first letter
-(``CEO``, ``iPhone``), URLs and e-mail addresses; ``Frank`` is translated (弗兰克), not copied.
+(``GPT-4``, ``1,234``, ``6.1``).  With English as the source, only spans that Chinese text keeps in Latin
+script are replaced: those with a digit, or with a capital after the first letter (``CEO``, ``iPhone``), URLs
+and e-mail addresses; ``Frank`` is translated (弗兰克), not copied.
+
+**Amounts** (Chinese source): a number with the unit 万, 亿 or 万亿 (``3万``, ``1,234亿``) must be converted,
+not copied, and the model garbles the conversion (``1,234亿`` -> "$1 billion").  It is carried as a
+placeholder whose text is its English (:func:`english_amount`: ``30,000``, ``123.4 billion``), an
+:class:`Amount`: the output gets the English, the source side of the maps keeps the Chinese.  A number
+before 千, 百, 兆 or 月 (``3月`` is March) is left to the model.
 
 Placeholders are user-defined sentencepiece pieces ``⟦0⟧`` ... ``⟦N-1⟧`` appended to both tokenizers
 (:func:`add_placeholder_pieces`), so existing piece ids keep their meaning.
@@ -40,6 +45,38 @@ _TOKEN = r"[A-Za-z0-9]+(?:[.,\-:/@&'+_][A-Za-z0-9]+)*"
 SPAN = re.compile(rf"(?<![A-Za-z0-9])(?:{_URL}|{_EMAIL}|{_TOKEN})(?![A-Za-z0-9])")
 _CHINESE_UNIT = re.compile(r"\s*[万亿千百兆月]")  # 3万 is 30,000 and 3月 is March: not copies
 _DIGIT = re.compile(r"\d")
+AMOUNT = re.compile(r"(?<![A-Za-z0-9.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(万亿|亿|万)")
+UNITS = {"万": 10 ** 4, "亿": 10 ** 8, "万亿": 10 ** 12}
+SCALES = ((10 ** 12, "trillion"), (10 ** 9, "billion"), (10 ** 6, "million"))
+
+
+class Amount(str):
+    """A Chinese amount carried as a placeholder: the string is its English (``123.4 billion``), ``source``
+    the Chinese it stands for (``1,234亿``)."""
+
+    source: str
+
+    def __new__(cls, english: str, source: str) -> "Amount":
+        obj = super().__new__(cls, english)
+        obj.source = source
+        return obj
+
+
+def english_amount(number: str, unit: str) -> str:
+    """``150``, ``万`` -> ``1.5 million``; ``3``, ``万`` -> ``30,000``; ``1,234``, ``亿`` -> ``123.4 billion``:
+    millions and above as a number and a scale word, smaller amounts with thousands separators."""
+    from decimal import Decimal
+
+    value = Decimal(number.replace(",", "")) * UNITS[unit]
+    for scale, word in SCALES:
+        if value >= scale:
+            return f"{format((value / scale).normalize(), 'f')} {word}"
+    return f"{value.normalize():,f}"
+
+
+def source_forms(spans: Sequence[str]) -> list[str]:
+    """The spans as the source spells them (an :class:`Amount`'s Chinese, every other span as it is)."""
+    return [getattr(s, "source", s) for s in spans]
 
 
 def placeholder(k: int) -> str:
@@ -63,6 +100,16 @@ def find_spans(text: str, lang: str = "zh") -> list[tuple[int, int]]:
     return out
 
 
+def masked_spans(text: str, lang: str = "zh") -> list[tuple[int, int, str]]:
+    """(start, end, the text the output carries) of each span that becomes a placeholder, in order: the spans
+    of :func:`find_spans`, and in Chinese the amounts with a unit, as :class:`Amount`."""
+    out = [(a, b, text[a:b]) for a, b in find_spans(text, lang)]
+    if lang == "zh":
+        out += [(m.start(), m.end(), Amount(english_amount(m.group(1), m.group(2)), m.group()))
+                for m in AMOUNT.finditer(text)]
+    return sorted(out)
+
+
 def _occurs(span: str, text: str) -> bool:
     return re.search(rf"(?<![A-Za-z0-9]){re.escape(span)}(?![A-Za-z0-9])", text) is not None
 
@@ -74,36 +121,36 @@ def _replace(text: str, mapping: dict[str, int]) -> str:
     return text
 
 
-def _replace_at(text: str, ranges: Sequence[tuple[int, int]], number: dict[str, int]) -> str:
-    """Replace the spans at ``ranges`` whose text has a number by that placeholder (other occurrences stay)."""
+def _replace_at(text: str, ranges: Sequence[tuple[int, int, str]], number: dict[str, int]) -> str:
+    """Replace the spans at ``ranges`` whose carried text has a number by that placeholder (others stay)."""
     out, pos = [], 0
-    for a, b in ranges:
-        if text[a:b] in number:
-            out += [text[pos:a], placeholder(number[text[a:b]])]
+    for a, b, value in ranges:
+        if value in number:
+            out += [text[pos:a], placeholder(number[value])]
             pos = b
     return "".join(out) + text[pos:]
 
 
 def mask_source(text: str, lang: str = "zh", limit: int = N_PLACEHOLDERS) -> tuple[str, list[str]]:
-    """``text`` with its spans replaced by placeholders, and the spans by placeholder number.  A span that
-    occurs twice gets one number; spans beyond ``limit`` distinct ones stay text."""
-    ranges = find_spans(text, lang)
+    """``text`` with its spans replaced by placeholders, and the spans (what the output carries) by placeholder
+    number.  A span that occurs twice gets one number; spans beyond ``limit`` distinct ones stay text."""
+    ranges = masked_spans(text, lang)
     spans: list[str] = []
-    for a, b in ranges:
-        if text[a:b] not in spans and len(spans) < limit:
-            spans.append(text[a:b])
+    for _, _, value in ranges:
+        if value not in spans and len(spans) < limit:
+            spans.append(value)
     return _replace_at(text, ranges, {s: k for k, s in enumerate(spans)}), spans
 
 
 def mask_pair(src: str, tgt: str, src_lang: str = "zh", limit: int = N_PLACEHOLDERS) -> tuple[str, str, list[str]]:
-    """A training pair with the source spans that also stand verbatim in the target replaced by the same
-    placeholder on both sides (numbered in source order).  Unchanged when there are none."""
-    ranges = find_spans(src, src_lang)
+    """A training pair with the source spans whose carried text also stands verbatim in the target (an amount:
+    its English) replaced by the same placeholder on both sides (numbered in source order).  Unchanged when
+    there are none."""
+    ranges = masked_spans(src, src_lang)
     spans: list[str] = []
-    for a, b in ranges:
-        s = src[a:b]
-        if s not in spans and len(spans) < limit and _occurs(s, tgt):
-            spans.append(s)
+    for _, _, value in ranges:
+        if value not in spans and len(spans) < limit and _occurs(value, tgt):
+            spans.append(value)
     if not spans:
         return src, tgt, []
     number = {s: k for k, s in enumerate(spans)}
@@ -132,7 +179,7 @@ def label_pieces(pieces: Sequence[str], spans: Sequence[str]) -> list[str]:
 
 def unlabel_pieces(pieces: Sequence[str], spans: Sequence[str]) -> list[str]:
     """The inverse of :func:`label_pieces`: pieces that spell a span become its placeholder piece."""
-    index = {s: k for k, s in enumerate(spans)}
+    index = {s: k for forms in (spans, source_forms(spans)) for k, s in enumerate(forms)}
     return [placeholder(index[p]) if p in index else p for p in pieces]
 
 
@@ -141,7 +188,7 @@ def show_placeholders(t, spans: Sequence[str]) -> None:
     attention maps show ``Frank`` where the model read and wrote a placeholder)."""
     for h in t.nbest or [t]:
         h.text = restore(h.text, spans)
-        h.source_tokens = label_pieces(h.source_tokens, spans)
+        h.source_tokens = label_pieces(h.source_tokens, source_forms(spans))
         h.target_tokens = label_pieces(h.target_tokens, spans)
         h.placeholders = list(spans)
         if h.topk is not None:

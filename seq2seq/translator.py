@@ -18,7 +18,7 @@ from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words
 from .decoding import BeamSearch, GreedySearch, Hypothesis, TeacherForcing, length_penalty as lp_divisor
 from .model import EncoderDecoder
 from .model_dir import FolderConfig, ModelFolderError, load_model_dir, load_truecaser, save_model_dir
-from .placeholders import N_PLACEHOLDERS, has_placeholders, placeholder, label_pieces, mask_like, mask_source, show_placeholders, unlabel_pieces
+from .placeholders import N_PLACEHOLDERS, has_placeholders, placeholder, label_pieces, mask_like, mask_source, show_placeholders, source_forms, unlabel_pieces
 from .results import Alignment, Translation, check_decoding_args, check_device, check_search_args, check_sentences
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
 from .truecase import TRUECASE_FILE, EnglishRestorer, Restored, Truecaser
@@ -329,7 +329,7 @@ class Translator:
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
                 hyps = strategy.score(src.to(self.device), [tgt_ids[i] for i in batch], full_context=True)
             for i, h in zip(batch, hyps):
-                sp = label_pieces(self.src_tok.ids_to_pieces(src_ids[i]), spans[i])
+                sp = label_pieces(self.src_tok.ids_to_pieces(src_ids[i]), source_forms(spans[i]))
                 tp = label_pieces(self.tgt_tok.ids_to_pieces(h.tokens), spans[i])
                 if pretokenized:
                     sw, tw = src_w[i], tgt_w[i]

@@ -1,5 +1,6 @@
 """The demo in a real browser (Debian's Chromium through Playwright): one sentence, one state across every view;
-warnings that go with their cause; chips that light up their cells; the shipped model's first view.
+warnings that go with their cause; chips that light up their cells; the shipped model's first view; the
+direction switch.
 
 S2S_SCREENSHOT=docs/screenshot.png keeps the shipped model's first view (the README's screenshot);
 S2S_SHIPPED=1 S2S_SCREENSHOT_DIR=docs runs the views' test on the shipped model and keeps a screenshot of each."""
@@ -26,6 +27,16 @@ pytestmark = pytest.mark.browser
 def server(toy_translator, tmp_path_factory):
     folder = toy_translator.save(tmp_path_factory.mktemp("app") / "model")
     running = App(["--model", str(folder)], tmp_path_factory.mktemp("log") / "app.log")
+    yield running.url
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def both_ways_server(toy_translator, toy_en_zh_translator, tmp_path_factory):
+    """The toy models, one per direction: ``--model zh-en-folder --model en-zh-folder``."""
+    zh_en = toy_translator.save(tmp_path_factory.mktemp("app") / "zh-en")
+    en_zh = toy_en_zh_translator.save(tmp_path_factory.mktemp("app") / "en-zh")
+    running = App(["--model", str(zh_en), "--model", str(en_zh)], tmp_path_factory.mktemp("log") / "app.log")
     yield running.url
     running.stop()
 
@@ -188,3 +199,36 @@ def test_the_views_that_act(request, page, tmp_path):
     page.wait_for_function("document.querySelector('#beam-note').innerText.includes('Greedy')", timeout=WAIT)
     for name in ("step-by-step", "your-translation", "beam-search", "inside-attention"):
         assert os.path.getsize(f"{shots}/{name}.png") > 10_000
+
+
+def test_the_switch_translates_the_other_way(both_ways_server, page):
+    """中→EN, then EN→中: the switch clears the boxes, relabels them, and the next translation is Chinese, with a
+    map whose columns are English words and rows Chinese; the views follow; switching back clears it all."""
+    page.goto(both_ways_server)
+    assert "Chinese" in page.locator("#source").inner_text()
+    assert translate(page, "我喜欢吃苹果。") == "I like to eat apples."
+    assert "苹果" in ticks(page, "align-map")
+    page.get_by_label("EN→中").check()
+    page.wait_for_function("document.querySelector('#translation textarea').value === '' && "
+                           "document.querySelector('#source').innerText.includes('English')", timeout=WAIT)
+    assert page.locator("#source textarea").input_value() == ""
+    assert "Where is the train station?" in page.locator("#examples-en-zh").inner_text()
+    assert not page.locator("#examples-zh-en").is_visible()
+    assert translate(page, "I like to eat apples.") == "我喜欢吃苹果。"
+    assert "Chinese" in page.locator("#translation").inner_text()
+    cols = ticks(page, "align-map")
+    rows = page.eval_on_selector_all("#align-map .ytick text", "els => els.map(e => e.textContent)")
+    assert "apples" in cols and "苹果" not in cols, cols
+    assert any("苹果" in r or "苹" in r for r in rows) and "apples" not in rows, rows
+    caption = open_view(page, "steps", "I like to eat apples.")
+    assert "我喜欢吃苹果。" in caption
+    page.wait_for_function("document.querySelector('#steps-translation textarea').value === '我喜欢吃苹果。'",
+                           timeout=WAIT)
+    open_view(page, "inside", "I like to eat apples.")
+    page.wait_for_selector("#inside-map .js-plotly-plot", timeout=WAIT)
+    # Back to 中→EN: one sentence, one state, so nothing of the English sentence stays.
+    page.get_by_label("中→EN").check()
+    page.wait_for_function("document.querySelector('#translation textarea').value === '' && "
+                           "document.querySelector('#source').innerText.includes('Chinese')", timeout=WAIT)
+    page.wait_for_function("!(document.querySelector('#inside-caption') || {}).innerText", timeout=WAIT)
+    assert "你叫什么名字？" in page.locator("#examples-zh-en").inner_text()

@@ -8,8 +8,8 @@ import torch
 from seq2seq.copyrate import copy_rate, copy_tokens
 from seq2seq.model import EncoderDecoder, ModelConfig
 from seq2seq.model_dir import FolderConfig
-from seq2seq.placeholders import (add_placeholder_pieces, find_spans, label_pieces, mask_like, mask_pair, mask_source,
-                                  placeholder, restore, strip_placeholder_pieces, unlabel_pieces)
+from seq2seq.placeholders import (add_placeholder_pieces, english_amount, find_spans, label_pieces, mask_like, mask_pair, mask_source,
+                                  placeholder, restore, source_forms, strip_placeholder_pieces, unlabel_pieces)
 from seq2seq.tokenizer import SubwordTokenizer, train_tokenizers
 from seq2seq.translator import Translator
 
@@ -28,6 +28,36 @@ def test_numbers_before_chinese_units_and_months_are_left_to_the_model():
     masked, spans = mask_source("他将于3月15日会见习近平。")
     assert masked == f"他将于3月{placeholder(0)}日会见习近平。" and spans == ["15"]
     assert mask_source("3月3日") == (f"3月{placeholder(0)}日", ["3"])  # by position: the month stays text
+
+
+@pytest.mark.parametrize("number, unit, english", [
+    ("150", "万", "1.5 million"), ("3", "万", "30,000"), ("1,234", "亿", "123.4 billion"), ("14", "亿", "1.4 billion"),
+    ("10", "万亿", "10 trillion"), ("2.5", "亿", "250 million"), ("1.5", "万", "15,000"), ("1200", "万", "12 million"),
+    ("0.5", "万", "5,000"), ("100", "万", "1 million")])
+def test_amounts_in_english(number, unit, english):
+    assert english_amount(number, unit) == english
+
+
+def test_amounts_are_carried_as_their_english_in_source_order():
+    masked, spans = mask_source("该公司在2023年的营收为1,234亿美元，约3万人，3月15日。")
+    assert masked == f"该公司在{placeholder(0)}年的营收为{placeholder(1)}美元，约{placeholder(2)}人，3月{placeholder(3)}日。"
+    assert spans == ["2023", "123.4 billion", "30,000", "15"]
+    assert source_forms(spans) == ["2023", "1,234亿", "3万", "15"]
+    assert restore(f"In {placeholder(0)}, revenue was ${placeholder(1)}.", spans) == "In 2023, revenue was $123.4 billion."
+    # the source side of a map shows the Chinese, the output side the English; both give the model's pieces back
+    src = label_pieces(["▁营收", placeholder(1), "美元"], source_forms(spans))
+    tgt = label_pieces(["▁$", placeholder(1)], spans)
+    assert src == ["▁营收", "1,234亿", "美元"] and tgt == ["▁$", "123.4 billion"]
+    assert unlabel_pieces(src, spans) == ["▁营收", placeholder(1), "美元"]
+    assert unlabel_pieces(tgt, spans) == ["▁$", placeholder(1)]
+    assert mask_source("1,234亿", lang="en") == ("1,234亿", [])  # an English source has no Chinese amounts
+
+
+def test_mask_pair_masks_an_amount_where_the_target_has_its_english():
+    assert mask_pair("中国有14亿人口。", "China has a population of 1.4 billion.") == (
+        f"中国有{placeholder(0)}人口。", f"China has a population of {placeholder(0)}.", ["1.4 billion"])
+    assert mask_pair("中国有14亿人口。", "China has 1,400 million people.") == (
+        "中国有14亿人口。", "China has 1,400 million people.", [])
 
 
 def test_english_source_keeps_only_what_chinese_keeps_in_latin_script():
@@ -133,3 +163,13 @@ def test_search_carries_every_source_placeholder_once(placeholder_translator, be
     assert t.target_tokens.count("Goldsmith") == 1 and t.target_tokens.count("GPT-4") == 1
     assert not any("⟦" in p for p in t.target_tokens)
     assert "Goldsmith" in t.text and "GPT-4" in t.text
+
+
+def test_an_amount_round_trips_through_translation_and_alignment(placeholder_translator):
+    tr = placeholder_translator
+    t = tr.translate("中国有14亿人口。", beam_size=2, prefix="China has 1.4 billion", max_len_b=3)[0]
+    assert t.text.startswith("China has 1.4 billion") and "⟦" not in t.text
+    assert "14亿" in t.source_tokens and "1.4 billion" in t.target_tokens
+    a = tr.align(["中国有14亿人口。"], ["China has 1.4 billion people ."])[0]
+    assert "14亿" in a.source_tokens and "1.4 billion" in a.target_tokens
+    assert "14亿" in "".join(a.source_words) and "billion" in a.target_words

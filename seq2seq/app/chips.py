@@ -4,6 +4,7 @@ chips under the map (hovering one highlights its cells), and a user's translatio
 from __future__ import annotations
 
 import html
+from typing import Optional
 
 import numpy as np
 
@@ -46,13 +47,14 @@ def caption_html(pred: Prediction, index: int, what: str = "") -> str:
             f"<b>{html.escape(s.source)}</b> &rarr; <i>{html.escape(s.text)}</i></div>")
 
 
-def coverage_html(pred: Prediction, languages: tuple[str, str] = ("zh", "en")) -> str:
+def coverage_html(pred: Prediction, languages: Optional[tuple[str, str]] = None) -> str:
     """Under the translation: per sentence, the source words no output word links to ("not translated?") and the
-    output words that link to nothing ("added?"), read from the alignment head; nothing without a head."""
+    output words that link to nothing ("added?"), read from the alignment head; nothing without a head.  Words are
+    named in ``languages`` (default: the prediction's)."""
     covs = [(s, s.translation.coverage if s.target_tokens else None) for s in pred.sentences]
     if not any(c is not None for _, c in covs):
         return ""
-    src, tgt = _lang(languages[0]), _lang(languages[1])
+    src, tgt = (_lang(x) for x in (languages or pred.languages))
     lines = []
     for k, (s, c) in enumerate(covs):
         if c is None:

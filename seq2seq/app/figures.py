@@ -11,7 +11,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..align import DEFAULT_RAW, AlignMethod, source_words, target_words, word_alignment
+from ..align import DEFAULT_RAW, AlignMethod, piece_alignment, word_units
 from ..decoding import length_penalty as lp_divisor
 from .maps import HEAD, MapData, alignment_map, layer_maps
 from .predict import Prediction
@@ -86,20 +86,22 @@ def map_figure(m: MapData, subtitle: str = ""):
 
 
 def alignment_figure(pred: Prediction, attention: Optional[str] = HEAD, units: str = "words", sentence: int = 0,
-                     languages: tuple[str, str] = ("zh", "en")):
-    """The map of one sentence of a prediction: by default the alignment head's, at word level."""
+                     languages: Optional[tuple[str, str]] = None):
+    """The map of one sentence of a prediction: by default the alignment head's, at word level.  ``languages``
+    (default: the prediction's): rows are the output language's words, columns the input language's."""
     import plotly.graph_objects as go
 
     s = pred.sentence(sentence)
     if not s.target_tokens:
         return go.Figure()
+    languages = languages or pred.languages
     return map_figure(alignment_map(s.translation, pred.align_method, attention, units, languages), s.source)
 
 
 def all_layers_figure(pred: Prediction, sentence_index: int = 0, head_choice: str = "average", units: str = "words",
-                      languages: tuple[str, str] = ("zh", "en")):
+                      languages: Optional[tuple[str, str]] = None):
     """Every layer of one sentence side by side (heads averaged, or one head), links of the alignment method
-    outlined."""
+    outlined; ``languages`` as for :func:`alignment_figure`."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -107,7 +109,7 @@ def all_layers_figure(pred: Prediction, sentence_index: int = 0, head_choice: st
     if not s.target_tokens:
         return go.Figure()
     head = None if head_choice in (None, "", "average") else int(str(head_choice).split()[-1]) - 1
-    maps = layer_maps(s.translation, pred.align_method, units, head, languages)
+    maps = layer_maps(s.translation, pred.align_method, units, head, languages or pred.languages)
     fig = make_subplots(rows=1, cols=len(maps), subplot_titles=[m.title.split(", ", 1)[1] for m in maps],
                         horizontal_spacing=0.04)
     shapes, angle = [], 0
@@ -267,14 +269,16 @@ def beam_tree_figure(tree: list[list[dict]], best: list[str], alpha: float, gree
 
 
 def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None, sentence: Optional[int] = None) -> str:
-    """The links as ``seq2seq-align`` writes them: each English word with the Chinese characters it is linked to,
-    read with ``method`` (default: the prediction's, i.e. the model's alignment head if it has one, else the
-    best raw rule), symmetrised as the method says.  One sentence, or all.  All text is escaped."""
+    """The links as ``seq2seq-align`` writes them: each output word with the input words it is linked to (Chinese
+    per character), read with ``method`` (default: the prediction's, i.e. the model's alignment head if it has one,
+    else the best raw rule), symmetrised as the method says.  One sentence, or all.  All text is escaped."""
     if not pred.sentences:
         return ""
     method = method or pred.align_method or DEFAULT_RAW
     parts = ['<div class="s2s-align" style="font-family:' + FONT + ';line-height:2.2">',
              f"<p><i>Links read from: {html.escape(method.name)}.</i></p>"]
+    src_lang, tgt_lang = pred.languages
+    joiner = "" if src_lang == "zh" else " "
     for k, s in enumerate(pred.sentences):
         if not s.target_tokens or sentence is not None and k != sentence:
             continue
@@ -282,15 +286,17 @@ def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None, 
         att = t.full_context_attention if method.full_context else t.cross_attention
         if att is None:  # a full-context method on a prediction made without that pass
             continue
-        links = word_alignment(s.source_tokens, s.target_tokens, att, method=method)
-        zh_words, en_words = source_words(s.source_tokens), target_words(s.target_tokens)
+        src_words, src_groups = word_units(s.source_tokens, src_lang)
+        tgt_words, tgt_groups = word_units(s.target_tokens, tgt_lang)
+        links = {(a, b) for i, j in piece_alignment(s.source_tokens, s.target_tokens, att, method=method)
+                 for a in src_groups[i] for b in tgt_groups[j]}
         parts.append(f"<p><b>{html.escape(s.source)}</b><br>")
-        for j, word in enumerate(en_words):
-            linked = [zh_words[i] for i, jj in links if jj == j and i < len(zh_words)]
+        for j, word in enumerate(tgt_words):
+            linked = [src_words[i] for i in sorted(i for i, jj in links if jj == j and i < len(src_words))]
             parts.append(
                 '<span style="display:inline-block;margin:2px;padding:0 6px;border-radius:6px;'
                 f'background:rgba(37,99,235,{0.45 if linked else 0.1})">{html.escape(word)} &rarr; '
-                f'{html.escape("".join(linked)) or "∅"}</span>')
+                f'{html.escape(joiner.join(linked)) or "∅"}</span>')
         parts.append("</p>")
     parts.append("</div>")
     return "".join(parts)

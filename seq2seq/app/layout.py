@@ -4,6 +4,11 @@ One sentence, one state: a translation is one ``Prediction`` (``predict.py``) he
 with everything the views need.  A new translation, or another sentence picked, blanks every view in the same
 update, then draws the open one; a view that is opened draws itself when what it shows is not the current
 sentence.  Every view names its sentence, so no view can show a sentence other than the one in the boxes.
+
+Both ways: a page may serve one model per direction (zh-en, en-zh), with a switch at the top.  The direction is
+part of the prediction (``Prediction.direction``), and every handler takes its translator and its languages from
+the prediction (``Demo.translator_for(pred)``), never from the page, since many people use one page at once.
+A switch of direction clears the boxes and blanks the views, and relabels what names a language.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from typing import Any, Callable, Optional
 
 from .batching import MicroBatcher
 from .chips import coverage_html
-from .predict import (EXAMPLES, LANGUAGE_NAMES, InputError, Prediction, check_api_args, details_json, log, predict,
-                      score_translation, translate_requests)
+from .predict import (DIRECTION_LABELS, EXAMPLES, LANGUAGE_NAMES, InputError, Prediction, check_api_args,
+                      check_direction, details_json, direction_of, log, looks_like, predict, score_translation,
+                      translate_requests)
 
 # Requests decoded together at most, and how long the first one waits for company (seconds).
 MAX_BATCH, MAX_WAIT = 16, 0.01
@@ -83,24 +89,68 @@ class View:
 
 @dataclass
 class Demo:
-    """What the tab builders share: the translator and the page's common components."""
+    """What the tab builders share: a translator and a batcher per direction, and the page's common components.
 
-    translator: object
-    batcher: MicroBatcher
-    languages: tuple[str, str]
+    Handlers find a prediction's translator with :meth:`translator_for`; ``default`` (the direction the page
+    opens in) only builds the page.  ``follow`` registers a component whose value or labels name a language or
+    depend on the model: a switch of direction updates it with ``update(translator)``."""
+
+    translators: dict  # direction ("zh-en", "en-zh") -> Translator
+    batchers: dict  # direction -> MicroBatcher
+    default: str  # the direction the page opens in
+    names: dict = field(default_factory=dict)  # direction -> the model's name, as the header shows it
     pred: object = None  # gr.State: the current Prediction (None before the first translation)
     sentence: object = None  # gr.Dropdown: the sentence every view shows (0-based index)
     mode: object = None
     beam: object = None
     lp: object = None
     nbest: object = None
+    followers: list = field(default_factory=list)  # (component, update(translator))
+
+    def translator_for(self, pred_or_direction):
+        """The translator of a prediction (or of a direction)."""
+        d = getattr(pred_or_direction, "direction", pred_or_direction)
+        return self.translators[d or self.default]
 
     @property
-    def method(self):
-        return self.translator.align_method
+    def first(self):
+        """The default direction's translator: what the page is built with (never a request's)."""
+        return self.translators[self.default]
+
+    def follow(self, make: Callable, update: Callable, **kwargs):
+        """``make(**kwargs)`` (a component class) with what ``update(first)`` gives (a value, or ``gr.update``'s
+        properties), updated with ``update(translator)`` on a switch of direction."""
+        initial = update(self.first)
+        if isinstance(initial, dict):
+            kwargs.update((k, v) for k, v in initial.items() if k != "__type__")
+        else:
+            kwargs["value"] = initial
+        component = make(**kwargs)
+        self.followers.append((component, update))
+        return component
 
     def decoding_beam(self, mode, beam_size) -> int:
         return 1 if mode == "greedy" else int(beam_size)
+
+
+def language_names(translator) -> tuple[str, str]:
+    """("Chinese", "English") or ("English", "Chinese"): a translator's source and target languages by name."""
+    return tuple(LANGUAGE_NAMES.get(x, x) for x in getattr(translator, "languages", ("zh", "en")))
+
+
+def by_direction(translators, model_name) -> tuple[dict, dict]:
+    """One translator or several (at most one per direction), with their names -> ({direction: translator},
+    {direction: name}), in the order given (the first is the page's default)."""
+    many = isinstance(translators, (list, tuple))
+    translators = list(translators) if many else [translators]
+    names = list(model_name) if isinstance(model_name, (list, tuple)) else [model_name] * len(translators)
+    out, named = {}, {}
+    for tr, name in zip(translators, names):
+        d = direction_of(tr)
+        if d in out:
+            raise ValueError(f"two models translate {d} ({named[d]} and {name}); give one model per direction")
+        out[d], named[d] = tr, name
+    return out, named
 
 
 def key_of(pred: Optional[Prediction], index) -> Optional[str]:
@@ -114,75 +164,130 @@ def chosen(pred: Optional[Prediction], index):
     return pred.sentence(index)
 
 
-def build_demo(translator, model_name: str = "default"):
-    """The whole page: input, decoding controls, the translation with its coverage check, the sentence picker,
-    one tab per view (``tabs.py``), and the ``translate`` and ``score`` API endpoints."""
+def build_demo(translators, model_name="default"):
+    """The whole page: the direction switch (when there are two models), input, decoding controls, the
+    translation with its coverage check, the sentence picker, one tab per view (``tabs.py``), and the
+    ``translate`` and ``score`` API endpoints.  ``translators``: one Translator, or one per direction (a list,
+    the default direction first); ``model_name``: its name, or a list of names, for the header."""
     import gradio as gr
 
     from . import tabs
 
-    languages = getattr(translator, "languages", ("zh", "en"))
-    src, tgt = (LANGUAGE_NAMES.get(x, x) for x in languages)
-    batcher = MicroBatcher(lambda requests: translate_requests(translator, requests), MAX_BATCH, MAX_WAIT)
-    demo_ctx = Demo(translator, batcher, languages)
-    default_lp = float(translator.folder_config.decoding["length_penalty"])  # the model's own default
-    with gr.Blocks(title=f"seq2seq: {src} → {tgt} with attention maps") as demo:
-        gr.Markdown(f"# seq2seq · {src} → {tgt}\nA small Transformer translator that shows its work. Type {src}, "
-                    f"press **Translate**, and see which {src} words each {tgt} word comes from. "
-                    f"Model: `{html.escape(model_name)}`.")
-        inp, btn = _inputs(gr, demo_ctx, src, default_lp)
-        out = gr.Textbox(label=tgt, lines=2, interactive=False, elem_id="translation")
+    found, names = by_direction(translators, model_name)
+    batchers = {d: MicroBatcher(functools.partial(translate_requests, tr), MAX_BATCH, MAX_WAIT)
+                for d, tr in found.items()}
+    ctx = Demo(found, batchers, next(iter(found)), names)
+    with gr.Blocks(title="seq2seq: " + " · ".join(header(tr)[0] for tr in found.values())) as demo:
+        ctx.follow(gr.Markdown, lambda tr: header(tr, names[direction_of(tr)])[1])
+        direction = gr.Radio([(DIRECTION_LABELS.get(d, d), d) for d in found], value=ctx.default, label="Direction",
+                             visible=len(found) > 1, elem_id="direction")
+        inp, btn, examples = _inputs(gr, ctx)
+        out = ctx.follow(gr.Textbox, lambda tr: gr.update(label=language_names(tr)[1]), lines=2, interactive=False,
+                         elem_id="translation")
         status = gr.Markdown(elem_id="status")
         cover = gr.HTML(elem_id="coverage", js_on_load=None)
-        demo_ctx.pred = gr.State(None)
-        demo_ctx.sentence = gr.Dropdown([("1", 0)], value=0, label="Sentence (every view shows this one)",
-                                        visible=False, elem_id="sentence-pick")
+        ctx.pred = gr.State(None)
+        ctx.sentence = gr.Dropdown([("1", 0)], value=0, label="Sentence (every view shows this one)",
+                                   visible=False, elem_id="sentence-pick")
         with gr.Tabs(elem_id="views"):
-            views = [tabs.alignment_tab(demo_ctx), tabs.layers_tab(demo_ctx), tabs.steps_tab(demo_ctx),
-                     tabs.beam_tab(demo_ctx), tabs.inside_tab(demo_ctx), tabs.own_translation_tab(demo_ctx),
-                     tabs.nbest_tab(demo_ctx)]
+            views = [tabs.alignment_tab(ctx), tabs.layers_tab(ctx), tabs.steps_tab(ctx), tabs.beam_tab(ctx),
+                     tabs.inside_tab(ctx), tabs.own_translation_tab(ctx), tabs.nbest_tab(ctx)]
         open_view = gr.State(views[0].key)
-        view_outputs, blanks, refresh = wire_views(gr, demo_ctx, views, open_view)
+        view_outputs, blanks, refresh = wire_views(gr, ctx, views, open_view)
 
         # A new translation (or a failed one) blanks every view in the same update that sets the state, so that
         # no view can show another sentence; then the open view is drawn.
         @user_errors("translating", fallback=lambda msg: ("", msg, "", None, gr.update(visible=False), *blanks()))
-        def run(text, mode, beam_size, length_penalty, nbest):
-            pred = predict(translator, text, demo_ctx.decoding_beam(mode, beam_size), length_penalty, nbest, batcher,
-                           full=True)
-            status = " ".join(pred.notes) or f"Translated {len(pred.sentences)} sentence(s) in {pred.seconds:.2f} s."
+        def run(text, mode, beam_size, length_penalty, nbest, direction=None):
+            tr = ctx.translator_for(direction)
+            pred = predict(tr, text, ctx.decoding_beam(mode, beam_size), length_penalty, nbest,
+                           ctx.batchers[direction_of(tr)], full=True)
+            status = " ".join(pred.notes + switch_hint(ctx, text, pred.direction)) or (
+                f"Translated {len(pred.sentences)} sentence(s) in {pred.seconds:.2f} s.")
             picks = [(f"{k + 1}: {s.source}", k) for k, s in enumerate(pred.sentences)]
-            return (pred.translation, status, coverage_html(pred, languages), pred,
+            return (pred.translation, status, coverage_html(pred, pred.languages), pred,
                     gr.update(choices=picks, value=0, visible=len(picks) > 1), *blanks())
 
-        outputs = [out, status, cover, demo_ctx.pred, demo_ctx.sentence, *view_outputs]
-        inputs = [inp, demo_ctx.mode, demo_ctx.beam, demo_ctx.lp, demo_ctx.nbest]
+        outputs = [out, status, cover, ctx.pred, ctx.sentence, *view_outputs]
+        inputs = [inp, ctx.mode, ctx.beam, ctx.lp, ctx.nbest, direction]
         for event in (btn.click, inp.submit):
             event(run, inputs, outputs, js=clear_toasts(len(inputs)), api_visibility="private").then(**refresh)
-        demo_ctx.sentence.input(blanks, None, view_outputs, api_visibility="private").then(**refresh)
-        _api(gr, translator, batcher, default_lp)
+        ctx.sentence.input(blanks, None, view_outputs, api_visibility="private").then(**refresh)
+        _wire_switch(gr, ctx, direction, [inp, *outputs[:5]], examples, blanks, view_outputs)
+        _api(gr, ctx)
     demo.views = {v.key: v for v in views}  # for tests and scripts: each view's components and render()
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
 
-def _inputs(gr, ctx: Demo, src: str, default_lp: float):
-    """The source box with its examples and the decoding controls; returns (source box, Translate button)."""
+def header(translator, model_name: str = "") -> tuple[str, str]:
+    """("Chinese → English", the page's heading in Markdown) for a translator."""
+    src, tgt = language_names(translator)
+    return (f"{src} → {tgt}", f"# seq2seq · {src} → {tgt}\nA small Transformer translator that shows its work. Type "
+            f"{src}, press **Translate**, and see which {src} words each {tgt} word comes from. "
+            f"Model: `{html.escape(model_name)}`.")
+
+
+def switch_hint(ctx: Demo, text: str, direction: str) -> list[str]:
+    """A note for text in the other direction's source language, when the page serves that direction too."""
+    other = "-".join(reversed(direction.split("-")))
+    source = other.split("-")[0]
+    if other in ctx.translators and not looks_like(text, direction.split("-")[0]) and looks_like(text, source):
+        return [f"To translate {LANGUAGE_NAMES.get(source, source)}, switch to "
+                f"{DIRECTION_LABELS.get(other, other)} at the top."]
+    return []
+
+
+def _inputs(gr, ctx: Demo):
+    """The source box with each direction's examples (only the current one's shown) and the decoding controls;
+    returns (source box, Translate button, {direction: the column holding its examples})."""
+    examples = {}
     with gr.Row():
         with gr.Column(scale=3):
-            inp = gr.Textbox(label=src, lines=3, elem_id="source",
-                             placeholder=f"Type or paste {src} here, or click an example below")
-            if ctx.languages[0] in EXAMPLES:
-                gr.Examples([[x] for x in EXAMPLES[ctx.languages[0]]], inputs=inp,
-                            label="Examples (click one, then Translate)")
+            inp = ctx.follow(gr.Textbox, lambda tr: gr.update(
+                label=language_names(tr)[0],
+                placeholder=f"Type or paste {language_names(tr)[0]} here, or click an example below"),
+                lines=3, elem_id="source")
+            for d, tr in ctx.translators.items():
+                with gr.Column(visible=d == ctx.default, elem_id=f"examples-{d}") as examples[d]:
+                    if tr.languages[0] in EXAMPLES:
+                        gr.Examples([[x] for x in EXAMPLES[tr.languages[0]]], inputs=inp,
+                                    label="Examples (click one, then Translate)")
         with gr.Column(scale=2):
             ctx.mode = gr.Radio(["beam", "greedy"], value="beam", label="Decoding", elem_id="mode")
             ctx.beam = gr.Slider(2, 10, value=5, step=1, label="Beam size")
-            ctx.lp = gr.Slider(0.0, 2.0, value=default_lp, step=0.1,
-                               label="Length penalty α (score ÷ length^α; higher → longer)")
+            ctx.lp = ctx.follow(gr.Slider, lambda tr: float(tr.folder_config.decoding["length_penalty"]), minimum=0.0,
+                                maximum=2.0, step=0.1, label="Length penalty α (score ÷ length^α; higher → longer)")
             ctx.nbest = gr.Slider(1, 10, value=3, step=1, label="n-best")
     btn = gr.Button("Translate", variant="primary", elem_id="translate-btn")
-    return inp, btn
+    return inp, btn, examples
+
+
+def _wire_switch(gr, ctx: Demo, direction, boxes: list, examples: dict, blanks: Callable, view_outputs: list):
+    """A switch of direction: one sentence, one state, so the boxes (input, output, status, coverage, the
+    translation's state, the sentence picker) are cleared and every view blanked; the examples shown are the
+    new direction's, and what names a language (``ctx.followers``) is relabelled."""
+    followers = [c for c, _ in ctx.followers]
+    outputs = list({id(c): c for c in [*boxes, *examples.values(), *view_outputs, *followers]}.values())
+
+    def switch(d):
+        tr = ctx.translator_for(check_direction(d, list(ctx.translators)))
+        cleared = ["", "", "", "", None, gr.update(choices=[("1", 0)], value=0, visible=False)]
+        pairs = [*zip(boxes, cleared), *((c, gr.update(visible=k == d)) for k, c in examples.items()),
+                 *zip(view_outputs, blanks()), *((c, update(tr)) for c, update in ctx.followers)]
+        values = {}
+        for c, value in pairs:  # a component both cleared and relabelled gets one update with both
+            values[id(c)] = _merge(values[id(c)], value) if id(c) in values else value
+        return [values[id(c)] for c in outputs]
+
+    direction.input(user_errors("switching direction")(switch), [direction], outputs, js=clear_toasts(1),
+                    api_visibility="private")
+
+
+def _merge(first, then):
+    """Two updates of one component as one: values or ``gr.update`` dicts, ``then``'s properties winning."""
+    as_dict = (lambda x: dict(x) if isinstance(x, dict) else {"__type__": "update", "value": x})
+    return {**as_dict(first), **as_dict(then)}
 
 
 def wire_views(gr, ctx: Demo, views: list[View], open_view) -> tuple[list, Callable, dict]:
@@ -228,25 +333,31 @@ def _wire_open(gr, ctx: Demo, v: View, open_view) -> None:
                  api_visibility="private")
 
 
-def _api(gr, translator, batcher, default_lp: float) -> None:
-    """The API endpoints: ``translate`` and ``score``."""
+def _api(gr, ctx: Demo) -> None:
+    """The API endpoints: ``translate`` and ``score``, each with a ``direction`` (the page's default direction
+    unless given; one this server has no model for is an error)."""
+    served = list(ctx.translators)
 
     @user_errors("translating", api="translate")
-    def translate(text: str, beam_size: int = 5, length_penalty: float = default_lp, details: bool = False) -> Any:
-        """Translate text.  Bad input raises an error (never a message in place of a translation): empty or too
-        long text, beam_size outside 1..10, length_penalty outside 0..5.  ``details=True`` returns a dict: the
+    def translate(text: str, beam_size: int = 5, length_penalty: Optional[float] = None, details: bool = False,
+                  direction: str = ctx.default) -> Any:
+        """Translate text in ``direction`` ("zh-en" or "en-zh").  Bad input raises an error (never a message in
+        place of a translation): empty or too long text, beam_size outside 1..10, length_penalty outside 0..5
+        (None: the model's own), a direction this server does not serve.  ``details=True`` returns a dict: the
         translation and, per sentence, its words, the alignment head's links and the words they leave
         unlinked ("not translated?" / "added?"; None for a model without an alignment head)."""
+        d = check_direction(direction, served)
         beam, lp = check_api_args(beam_size, length_penalty)
-        pred = predict(translator, text, beam, lp, batcher=batcher)
+        pred = predict(ctx.translators[d], text, beam, lp, batcher=ctx.batchers[d])
         return details_json(pred) if details else pred.translation
 
     gr.api(translate, api_name="translate")
 
     @user_errors("scoring", api="score")
-    def score(chinese: str, english: str) -> dict:
-        """Score a translation of one sentence: per-piece and total log-probabilities, the length-normalised
-        score (as beam search ranks), word links, and the model's own translation's score."""
-        return score_translation(translator, chinese, english).as_json()
+    def score(source: str, translation: str, direction: str = ctx.default) -> dict:
+        """Score a translation of one sentence in ``direction``: per-piece and total log-probabilities, the
+        length-normalised score (as beam search ranks), word links, and the model's own translation's score."""
+        d = check_direction(direction, served)
+        return score_translation(ctx.translators[d], source, translation).as_json()
 
     gr.api(score, api_name="score")

@@ -3,8 +3,9 @@
 ``predict`` checks the input, splits it into sentences and translates them as one batch.  For the web page
 it asks for everything the views show (cross-, self- and full-context attention, the top candidates at
 every step, the beam tree) in that one call, so every view reads the same translation: the one in the
-English box.  Per-request data lives in the returned ``Prediction``; nothing is stored on shared objects,
-so one translator serves concurrent requests.
+output box.  Per-request data lives in the returned ``Prediction``, its direction (``zh-en`` or ``en-zh``)
+included; nothing is stored on shared objects, so one translator serves concurrent requests, and a page that
+serves both directions finds the translator of a prediction from the prediction.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from ..align import AlignMethod
 from ..decoding import length_penalty as lp_divisor
-from ..text import chunk
+from ..text import chunk, split_sentences
 
 log = logging.getLogger("seq2seq.app")
 
@@ -29,15 +30,16 @@ MAX_SENTENCES = 40  # sentences translated in one request
 MAX_OWN_CHARS = 1000  # the longest single sentence the one-sentence tools take (your translation, a prefix)
 STEP_CANDIDATES = 5  # the step-by-step view shows the 5 most probable pieces at each step
 # By source language, the range: everyday, a name and a number in the news, Traditional script (Chinese), two
-# sentences at once.
+# sentences at once, a question.
 EXAMPLES = {
     "zh": ["我明天要去北京看望我的老朋友。", "中国经济今年增长了百分之五。", "這家餐廳的菜很好吃，但是價格有點貴。",
            "我喜欢吃苹果。今天天气很好。", "你叫什么名字？"],
-    "en": ["I am going to visit my old friend in Beijing tomorrow.", "China's economy grew by five percent this year.",
-           "The food in this restaurant is good, but a bit expensive.", "I like apples. The weather is nice today.",
-           "What is your name?"],
+    "en": ["I am going to visit my old friend tomorrow.", "Trump will meet Xi Jinping on March 15.",
+           "I like apples. The weather is nice today.", "Where is the train station?"],
 }
 LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
+# The directions a demo can serve (a model folder's ``direction``), as the page's switch names them.
+DIRECTION_LABELS = {"zh-en": "中→EN", "en-zh": "EN→中"}
 
 _ids = itertools.count(1)
 
@@ -74,8 +76,48 @@ def looks_like(text: str, lang: str, threshold: float = 0.3) -> bool:
         len(w) for w in _LATIN_WORD.findall(text)) / len(letters) >= 0.5
 
 
-def check_api_args(beam_size, length_penalty) -> tuple[int, float]:
-    """Validate the web API's numbers (the UI's sliders cannot go wrong; API callers can)."""
+# An English sentence ends at . ! or ? (and closing quotes or brackets) before a space and a capital or a digit,
+# unless the word before the full stop is a title, a common abbreviation or an initial (Mr. Smith, U.S. News).
+_EN_SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_EN_NO_END = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|No|Inc|Ltd|Co|Gen|Sen|Rep|Gov)|\b[A-Z]|\.[A-Za-z])\.$")
+
+
+def split_source(text: str, lang: str) -> list[str]:
+    """The sentences of ``text``: :func:`seq2seq.text.split_sentences` (Chinese and other full stops, line
+    breaks), and for English also at ". " before a capital, as English separates sentences."""
+    sentences = split_sentences(text)
+    if lang != "en":
+        return sentences
+    out = []
+    for s in sentences:
+        start = 0
+        for m in _EN_SENT_END.finditer(s):
+            head = s[start: m.start()].rstrip("\"')]")
+            if head.endswith(".") and _EN_NO_END.search(head):
+                continue
+            out.append(s[start: m.start()] + m.group().strip())
+            start = m.end()
+        out.append(s[start:])
+    return [x.strip() for x in out if x.strip()]
+
+
+def check_direction(direction, available) -> str:
+    """The API's ``direction``: one of :data:`DIRECTION_LABELS` that this server has a model for, or an
+    :class:`InputError` that says which it has."""
+    served = " and ".join(f'"{d}"' for d in available)
+    if direction not in DIRECTION_LABELS:
+        raise InputError(f'direction must be "zh-en" (Chinese to English) or "en-zh" (English to Chinese), '
+                         f"got {direction!r}; this server translates {served}")
+    if direction not in available:
+        raise InputError(f'this server has no model for "{direction}"; it translates {served} only')
+    return direction
+
+
+def check_api_args(beam_size, length_penalty) -> tuple[int, Optional[float]]:
+    """Validate the web API's numbers (the UI's sliders cannot go wrong; API callers can).  A length penalty of
+    None stays None: the model's own."""
+    if length_penalty is None:
+        return check_api_args(beam_size, 1.0)[0], None
     try:
         beam, lp = int(beam_size), float(length_penalty)
     except (TypeError, ValueError):
@@ -130,7 +172,14 @@ class Prediction:
     align_method: Optional[AlignMethod] = None  # how word links are read (the model's alignment head, if any)
     beam_size: int = 5
     length_penalty: float = 1.0
+    direction: str = "zh-en"  # the model's: "zh-en" or "en-zh"; the views read the translator and labels from it
     id: int = field(default_factory=lambda: next(_ids))
+
+    @property
+    def languages(self) -> tuple[str, str]:
+        """(source, target) language codes: ("zh", "en") or ("en", "zh")."""
+        source, target = self.direction.split("-")
+        return source, target
 
     def sentence(self, index) -> SentenceResult:
         """The sentence at ``index`` (0-based, clamped), the one the views show."""
@@ -165,7 +214,7 @@ def prepare(translator, text: str, beam_size: int = 5, length_penalty: Optional[
     if not looks_like(text, source_lang):
         notes.append(f"This does not look like {name}; the model translates {name} to "
                      f"{LANGUAGE_NAMES.get(target_lang, target_lang)}, so the result may be poor. Translated anyway.")
-    sentences = chunk(text, max_chars=translator.max_source_tokens // 2)
+    sentences = [part for s in split_source(text, source_lang) for part in chunk(s, translator.max_source_tokens // 2)]
     if len(sentences) > MAX_SENTENCES:
         raise InputError(f"The input has {len(sentences)} sentences; the demo translates at most {MAX_SENTENCES} "
                          "at a time.")
@@ -194,7 +243,12 @@ def finish(translator, request: Request, outs: list) -> Prediction:
     lp = float(translator.folder_config.decoding["length_penalty"]) if lp is None else lp
     results = [SentenceResult(src, t) for src, t in zip(request.sentences, outs)]
     return Prediction(" ".join(r.text for r in results), results, request.notes, time.perf_counter() - request.t0,
-                      getattr(translator, "align_method", None), beam_size, lp)
+                      getattr(translator, "align_method", None), beam_size, lp, direction_of(translator))
+
+
+def direction_of(translator) -> str:
+    """A translator's direction, "zh-en" or "en-zh" (from its model folder)."""
+    return "-".join(getattr(translator, "languages", ("zh", "en")))
 
 
 def predict(translator, text: str, beam_size: int = 5, length_penalty: Optional[float] = None, nbest: int = 1,
@@ -251,19 +305,20 @@ class ScoredTranslation:
                 "model_normalized": round(self.model_normalized, 4)}
 
 
-def score_translation(translator, source: str, english: str, beam_size: int = 5) -> ScoredTranslation:
-    """How likely the model finds ``english`` as a translation of ``source`` (one sentence), piece by piece,
-    and how that compares with its own translation.  Raises :class:`InputError` for bad input."""
+def score_translation(translator, source: str, translation: str, beam_size: int = 5) -> ScoredTranslation:
+    """How likely the model finds ``translation`` (in its output language) as a translation of ``source`` (one
+    sentence), piece by piece, and how that compares with its own translation.  Raises :class:`InputError` for
+    bad input."""
     source = one_sentence(source, "Scoring")
-    if not (english or "").strip():
+    if not (translation or "").strip():
         raise InputError("Please type your translation to score.")
-    english = one_sentence(english, "Scoring")
+    translation = one_sentence(translation, "Scoring")
     try:
-        aligned = translator.align([source], [english])[0]
+        aligned = translator.align([source], [translation])[0]
     except ValueError as e:  # over the model's length limit
         raise InputError(f"Too long for the model: {e}") from None
     own = translator.translate([source], beam_size=beam_size, return_attention=False)[0]
-    return ScoredTranslation(source, english, aligned, own.text, own.score, own.normalized_score)
+    return ScoredTranslation(source, translation, aligned, own.text, own.score, own.normalized_score)
 
 
 @dataclass

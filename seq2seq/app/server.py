@@ -1,7 +1,8 @@
 """``seq2seq-demo`` (and ``python app.py``): serve the web demo.
 
-    seq2seq-demo                       # the shipped default model on http://127.0.0.1:7860
-    seq2seq-demo --model runs/zh-en/best --port 8080
+    seq2seq-demo                       # both shipped models (zh-en, en-zh) on http://127.0.0.1:7860
+    seq2seq-demo --model en-zh         # one model, one direction (a shipped model's name, or a folder)
+    seq2seq-demo --model runs/zh-en/best --model runs/en-zh/best --port 8080   # one model per direction
 """
 
 from __future__ import annotations
@@ -10,6 +11,16 @@ import argparse
 import logging
 import socket
 import sys
+
+
+SHIPPED = ("zh-en", "en-zh")  # served both ways when no --model is given (the first is the default direction)
+
+
+def model_name(model) -> str:
+    """How the page's header names a model given as ``--model`` (None: the default shipped model)."""
+    if model is None or model in SHIPPED:
+        return f"shipped (seq2seq/pretrained/{model or 'zh-en'})"
+    return str(model)
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -24,7 +35,8 @@ def port_is_free(host: str, port: int) -> bool:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="seq2seq-demo", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", help="model folder (default: the shipped model)")
+    p.add_argument("--model", action="append", help="model folder or shipped model name (zh-en, en-zh); give it "
+                   "twice for both directions, the first the page's default (default: both shipped models)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--share", action="store_true", help="also open a public Gradio share link (off by default)")
@@ -38,19 +50,20 @@ def main(argv=None) -> int:
               "pip install 'seq2seq-zhen[app]' (in the clone: pip install -e '.[app]')", file=sys.stderr)
         return 2
     from ..model_dir import ModelFolderError
-    from ..translator import Translator
+    from ..translator import Translator, resolve_model_path
     from .layout import LAUNCH_OPTIONS, build_demo
 
     if not port_is_free(args.host, args.port):
         print(f"seq2seq-demo: port {args.port} on {args.host} is already in use; choose another with --port",
               file=sys.stderr)
         return 2
+    models = args.model or [m for m in SHIPPED if (resolve_model_path(m) / "config.json").is_file()] or [None]
     try:
-        translator = Translator.load(args.model)
+        translators = [Translator.load(m) for m in models]
+        demo = build_demo(translators, model_name=[model_name(m) for m in models])
     except (ModelFolderError, ValueError) as e:
         print(f"seq2seq-demo: {e}", file=sys.stderr)
         return 2
-    demo = build_demo(translator, model_name=args.model or "default (seq2seq/pretrained/zh-en)")
     # quiet: Gradio's own start-up lines advise `share=True` in launch(); ours name our flag.
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=False, quiet=True,
                 prevent_thread_lock=True, **LAUNCH_OPTIONS)

@@ -1,6 +1,11 @@
 """One builder per tab of the demo.  Each builds its components inside the page's ``gr.Tabs`` and returns a
 :class:`~seq2seq.app.layout.View`: a caption naming the sentence, then what it shows, drawn by ``render(pred,
-sentence index, *controls)`` from the current ``Prediction`` (``layout.py`` decides when)."""
+sentence index, *controls)`` from the current ``Prediction`` (``layout.py`` decides when).
+
+Both directions: a handler takes its translator (``ctx.translator_for(pred)``) and its languages
+(``pred.languages``: rows are the output language, columns the input language) from the prediction.  Text that
+names a language, and controls that depend on the model's shape, are made with ``ctx.follow``: a switch of
+direction relabels them."""
 
 from __future__ import annotations
 
@@ -12,9 +17,9 @@ from ..explain import explain_cross_attention
 from .chips import CHIP_JS, caption_html, link_chips_html, scored_pieces_html
 from .figures import (all_heads_figure, all_layers_figure, beam_tree_figure, map_figure, matrix_csv, matrix_figure,
                       piece_text, walkthrough_figure, word_alignment_html)
-from .layout import Demo, View, chosen, clear_toasts, user_errors
+from .layout import Demo, View, chosen, clear_toasts, language_names, user_errors
 from .maps import HEAD, InsideView, alignment_map, attention_choices
-from .predict import (LANGUAGE_NAMES, STEP_CANDIDATES, InputError, best_path, continue_with, finished_ranking,
+from .predict import (STEP_CANDIDATES, InputError, best_path, continue_with, finished_ranking,
                       greedy_tree, nbest_rows, score_translation, step_view, step_view_of)
 
 
@@ -38,46 +43,32 @@ def _caption(elem_id: str):
     return _gr().HTML(elem_id=elem_id, elem_classes=["s2s-view-caption"], js_on_load=None)
 
 
-def _names(ctx: Demo) -> tuple[str, str]:
-    return tuple(LANGUAGE_NAMES.get(x, x) for x in ctx.languages)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 def alignment_tab(ctx: Demo) -> View:
     """The first view: the alignment head's map at word level with its links outlined, chips that highlight their
     cells, and "look inside" options (raw layers and heads, pieces, the symmetrised links)."""
     gr = _gr()
-    src, tgt = _names(ctx)
-    cfg = ctx.translator.model.cfg
-    choices = attention_choices(cfg.n_dec_layers, cfg.n_heads, ctx.method)
-    if is_alignment_head(ctx.method):
-        intro = (f"**The map**: the model's trained {ctx.method.label}: which {src} words each {tgt} word comes "
-                 f"from. Colour: the head's attention; outlined: its links; orange **?**: a word that nothing links "
-                 "to (\"not translated?\" / \"added?\"). Hover a chip below to light up its cells. *Raw attention* "
-                 "(Look inside) is where the decoder looked while writing each word: a poor aligner (AER above 50 "
-                 "on align-dev, against about 20 for the head).")
-    else:
-        intro = (f"**The map**: this model has no trained alignment head, so the map shows the best raw-attention "
-                 f"rule ({ctx.method.name}), a poorer aligner; there is no coverage check.")
     with gr.Tab("Alignment", id="align") as tab:
         caption = _caption("align-caption")
-        gr.Markdown(intro)
+        ctx.follow(gr.Markdown, alignment_intro)
         fig = gr.Plot(show_label=False, elem_id="align-map")
         chips = gr.HTML(elem_id="align-chips", js_on_load=CHIP_JS)
         with gr.Accordion("Look inside: raw attention by layer and head, pieces instead of words", open=False):
             with gr.Row():
-                attention = gr.Dropdown(choices, value=choices[0], label="Attention", elem_id="attention-pick")
+                attention = ctx.follow(gr.Dropdown, lambda tr: gr.update(choices=(c := _attention_choices(tr)),
+                                                                         value=c[0]),
+                                       label="Attention", elem_id="attention-pick")
                 units = gr.Radio(["words", "pieces"], value="words", label="Units", elem_id="units-pick")
             gr.Markdown("Pieces: `·` starts a word, `</s>` is the end token (attention with nowhere better to go "
                         "rests there). The outlines stay the alignment head's links. Below: the links as "
-                        "`seq2seq-align` writes them, read both ways and combined, per character.")
+                        "`seq2seq-align` writes them, read both ways and combined, per Chinese character.")
             symmetric = gr.HTML(elem_id="align-symmetric", js_on_load=None)
 
     def render(pred, index, attention, units):
         s = pred.sentence(index)
         if not s.target_tokens:
             return caption_html(pred, index), None, "", ""
-        m = alignment_map(s.translation, pred.align_method, attention or HEAD, units or "words", ctx.languages)
+        m = alignment_map(s.translation, pred.align_method, attention or HEAD, units or "words", pred.languages)
         return (caption_html(pred, index), map_figure(m, s.source), link_chips_html(m),
                 word_alignment_html(pred, sentence=pred.sentences.index(s)))
 
@@ -86,23 +77,42 @@ def alignment_tab(ctx: Demo) -> View:
     return view
 
 
+def _attention_choices(tr) -> list[str]:
+    cfg = tr.model.cfg
+    return attention_choices(cfg.n_dec_layers, cfg.n_heads, tr.align_method)
+
+
+def alignment_intro(tr) -> str:
+    """What the first map shows, for a translator: its trained head, or the best raw rule."""
+    src, tgt = language_names(tr)
+    method = tr.align_method
+    if not is_alignment_head(method):
+        return (f"**The map**: this model has no trained alignment head, so the map shows the best raw-attention "
+                f"rule ({method.name}), a poorer aligner; there is no coverage check.")
+    return (f"**The map**: the model's trained {method.label}: which {src} words each {tgt} word comes "
+            f"from. Colour: the head's attention; outlined: its links; orange **?**: a word that nothing links "
+            "to (\"not translated?\" / \"added?\"). Hover a chip below to light up its cells. *Raw attention* "
+            "(Look inside) is where the decoder looked while writing each word: a poor aligner (AER above 50 "
+            "on align-dev, against about 20 for the head).")
+
+
 def layers_tab(ctx: Demo) -> View:
     """Every decoder layer side by side, for one sentence."""
     gr = _gr()
-    n_heads = ctx.translator.model.cfg.n_heads
     with gr.Tab("All layers", id="layers") as tab:
         caption = _caption("layers-caption")
         gr.Markdown("Raw cross-attention of every decoder layer: lower layers attend broadly, higher layers "
                     "usually line up with the word being translated. Outlined: the alignment head's links.")
         with gr.Row():
-            head = gr.Dropdown(["average"] + [f"head {h + 1}" for h in range(n_heads)], value="average",
-                               label="Head", elem_id="layers-head")
+            head = ctx.follow(gr.Dropdown, lambda tr: gr.update(choices=["average"] + [
+                f"head {h + 1}" for h in range(tr.model.cfg.n_heads)], value="average"), label="Head",
+                elem_id="layers-head")
             units = gr.Radio(["words", "pieces"], value="words", label="Units", elem_id="layers-units")
         fig = gr.Plot(show_label=False, elem_id="layers-map")
 
     def render(pred, index, head, units):
         return (caption_html(pred, index),
-                all_layers_figure(pred, pred.sentences.index(pred.sentence(index)), head, units, ctx.languages))
+                all_layers_figure(pred, pred.sentences.index(pred.sentence(index)), head, units, pred.languages))
 
     view = View("layers", tab, [caption, fig], render, [head, units])
     _redraw_on(ctx, view, [head, units])
@@ -114,13 +124,13 @@ def steps_tab(ctx: Demo) -> View:
     """The translation piece by piece with the candidates at each step; pick another, or type a prefix, and the
     model continues from there."""
     gr = _gr()
-    src, tgt = _names(ctx)
     with gr.Tab("Step by step", id="steps") as tab:
         caption = _caption("steps-caption")
-        gr.Markdown("Each row is one output piece, its probability, and the next candidates the decoder weighed "
-                    f"at that step. Pick another candidate, or type the beginning of the {tgt}, and the model "
-                    "continues from there (with the same decoding).")
-        text = gr.Textbox(label=tgt, interactive=False, elem_id="steps-translation")
+        ctx.follow(gr.Markdown, lambda tr: "Each row is one output piece, its probability, and the next candidates "
+                   "the decoder weighed at that step. Pick another candidate, or type the beginning of the "
+                   f"{language_names(tr)[1]}, and the model continues from there (with the same decoding).")
+        text = ctx.follow(gr.Textbox, lambda tr: gr.update(label=language_names(tr)[1]), interactive=False,
+                          elem_id="steps-translation")
         table = gr.Dataframe(headers=["step", "piece", "probability"]
                              + [f"candidate {k}" for k in range(1, STEP_CANDIDATES)],
                              interactive=False, elem_id="steps-table")
@@ -129,7 +139,8 @@ def steps_tab(ctx: Demo) -> View:
             alt_pick = gr.Dropdown([], label="use instead", elem_id="alt-pick")
             alt_btn = gr.Button("Continue from this choice", elem_id="alt-btn")
         with gr.Row():
-            prefix_box = gr.Textbox(label=f"Or type the beginning of the {tgt}", elem_id="prefix-box")
+            prefix_box = ctx.follow(gr.Textbox, lambda tr: gr.update(
+                label=f"Or type the beginning of the {language_names(tr)[1]}"), elem_id="prefix-box")
             prefix_btn = gr.Button("Continue from my prefix", elem_id="prefix-btn")
             undo_btn = gr.Button("Undo: the model's own translation", elem_id="undo-btn")
         state = gr.State(None)
@@ -140,7 +151,7 @@ def steps_tab(ctx: Demo) -> View:
 
     def render(pred, index):
         s = pred.sentence(index)
-        return [caption_html(pred, index)] + shown(step_view_of(ctx.translator, s.source, s.translation))
+        return [caption_html(pred, index)] + shown(step_view_of(ctx.translator_for(pred), s.source, s.translation))
 
     @user_errors("decoding step by step")
     def pick(v, step):
@@ -154,12 +165,12 @@ def steps_tab(ctx: Demo) -> View:
         s = chosen(pred, index)
         if v is None or step is None or not alt:
             raise InputError("Pick a step and a candidate first.")
-        return shown(step_view(ctx.translator, s.source, continue_with(v, int(step), alt), pred.beam_size))
+        return shown(step_view(ctx.translator_for(pred), s.source, continue_with(v, int(step), alt), pred.beam_size))
 
     @user_errors("decoding step by step")
     def from_prefix(pred, index, prefix):
         s = chosen(pred, index)
-        return shown(step_view(ctx.translator, s.source, prefix, pred.beam_size))
+        return shown(step_view(ctx.translator_for(pred), s.source, prefix, pred.beam_size))
 
     @user_errors("decoding step by step")
     def undo(pred, index):
@@ -211,30 +222,28 @@ def beam_tab(ctx: Demo) -> View:
 def inside_tab(ctx: Demo) -> View:
     """Every kind of attention, every head, and one head's computation opened up with the model's numbers."""
     gr = _gr()
-    src, tgt = _names(ctx)
-    cfg = ctx.translator.model.cfg
     with gr.Tab("Inside attention", id="inside") as tab:
         caption = _caption("inside-caption")
-        gr.Markdown(f"**Cross-attention**: {tgt} rows attend to {src} columns; its K and V are projections of the "
-                    f"encoder output C, and row t is the attention used while predicting piece t. **Encoder "
-                    f"self-attention**: {src} × {src}. **Decoder self-attention**: {tgt} × {tgt}, zero above the "
-                    "diagonal (the causal mask). Words: weights summed over a column word's pieces, averaged over "
-                    "a row word's pieces (rows still sum to 1).")
+        ctx.follow(gr.Markdown, inside_intro)
         with gr.Row():
             kind = gr.Radio(["cross", "encoder", "decoder"], value="cross", label="Attention", elem_id="attention-kind")
-            layer = gr.Dropdown([(f"layer {i + 1}", i) for i in range(cfg.n_dec_layers)], value=cfg.n_dec_layers - 1,
-                                label="Layer", elem_id="inside-layer")
-            head = gr.Dropdown([("average", -1)] + [(f"head {h + 1}", h) for h in range(cfg.n_heads)], value=-1,
-                               label="Head", elem_id="inside-head")
+            layer = ctx.follow(gr.Dropdown, lambda tr: gr.update(choices=[
+                (f"layer {i + 1}", i) for i in range(tr.model.cfg.n_dec_layers)], value=tr.model.cfg.n_dec_layers - 1),
+                label="Layer", elem_id="inside-layer")
+            head = ctx.follow(gr.Dropdown, lambda tr: gr.update(choices=[("average", -1)] + [
+                (f"head {h + 1}", h) for h in range(tr.model.cfg.n_heads)], value=-1), label="Head",
+                elem_id="inside-head")
             units = gr.Radio(["pieces", "words (jieba)", "words (characters)"], value="words (jieba)", label="Units",
                              elem_id="units")
             hide_eos = gr.Checkbox(False, label="Hide </s> and renormalise", elem_id="hide-eos")
         inside_fig = gr.Plot(show_label=False, elem_id="inside-map")
         heads_fig = gr.Plot(show_label=False, elem_id="heads-map")
-        gr.Markdown(f"**How one head works**: pick a {tgt} piece (a step) to walk through softmax(q·Kᵀ/√d_k)·V "
-                    "with the model's real numbers for the chosen layer and head (head 1 when averaged).")
+        ctx.follow(gr.Markdown, lambda tr: f"**How one head works**: pick a {language_names(tr)[1]} piece (a step) to "
+                   "walk through softmax(q·Kᵀ/√d_k)·V with the model's real numbers for the chosen layer and head "
+                   "(head 1 when averaged).")
         # a custom value is allowed: a new translation blanks the choices while the browser may still hold a step
-        walk_step = gr.Dropdown([], label=f"{tgt} piece (step)", elem_id="walk-step", allow_custom_value=True)
+        walk_step = ctx.follow(gr.Dropdown, lambda tr: gr.update(label=f"{language_names(tr)[1]} piece (step)"),
+                               choices=[], elem_id="walk-step", allow_custom_value=True)
         walk_fig = gr.Plot(show_label=False, elem_id="walk-map")
         with gr.Row():
             json_file = gr.File(label="This sentence's data (JSON)", elem_id="export-json")
@@ -244,11 +253,12 @@ def inside_tab(ctx: Demo) -> View:
     def walk(pred, index, layer, head, step):
         t = chosen(pred, index).translation
         step = 0 if step is None else int(step)
-        return walkthrough_figure(explain_cross_attention(ctx.translator, t, int(layer), max(0, int(head)), step))
+        tr = ctx.translator_for(pred)
+        return walkthrough_figure(explain_cross_attention(tr, t, int(layer), max(0, int(head)), step))
 
     def render(pred, index, which, layer, head, unit_choice, no_eos, step):
         t = pred.sentence(index).translation
-        v = InsideView(t, ctx.languages)
+        v = InsideView(t, pred.languages)
         layer, head = min(int(layer), v.attention(which).shape[0] - 1), (None if int(head) < 0 else int(head))
         words = {"words (jieba)": "jieba", "words (characters)": "characters"}.get(unit_choice)
         mat, rows, cols = v.matrix(which, layer, head, words, bool(no_eos))
@@ -276,26 +286,36 @@ def inside_tab(ctx: Demo) -> View:
     return view
 
 
+def inside_intro(tr) -> str:
+    src, tgt = language_names(tr)
+    return (f"**Cross-attention**: {tgt} rows attend to {src} columns; its K and V are projections of the "
+            f"encoder output C, and row t is the attention used while predicting piece t. **Encoder "
+            f"self-attention**: {src} × {src}. **Decoder self-attention**: {tgt} × {tgt}, zero above the "
+            "diagonal (the causal mask). Words: weights summed over a column word's pieces, averaged over "
+            "a row word's pieces (rows still sum to 1).")
+
+
 def own_translation_tab(ctx: Demo) -> View:
     """Score the user's own translation of the sentence, piece by piece, with its map."""
     gr = _gr()
-    src, tgt = _names(ctx)
     with gr.Tab("Your translation", id="own") as tab:
         caption = _caption("own-caption")
-        gr.Markdown(f"Type your own {tgt} for the sentence: the model scores it piece by piece (forced decoding), "
-                    "compares it with its own translation, and draws the alignment head's map of yours.")
-        own = gr.Textbox(label=f"Your {tgt}", lines=2, elem_id="own-translation")
+        ctx.follow(gr.Markdown, lambda tr: f"Type your own {language_names(tr)[1]} for the sentence: the model "
+                   "scores it piece by piece (forced decoding), compares it with its own translation, and draws the "
+                   "alignment head's map of yours.")
+        own = ctx.follow(gr.Textbox, lambda tr: gr.update(label=f"Your {language_names(tr)[1]}"), lines=2,
+                         elem_id="own-translation")
         score_btn = gr.Button("Score my translation", elem_id="score-btn")
         own_html = gr.HTML(elem_id="own-score", js_on_load=None)
         own_fig = gr.Plot(show_label=False, elem_id="own-map")
         own_chips = gr.HTML(elem_id="own-chips", js_on_load=CHIP_JS)
 
     @user_errors("scoring")
-    def score_own(pred, index, english):  # not "score": that name is the API endpoint
+    def score_own(pred, index, yours):  # not "score": that name is the API endpoint
         s = chosen(pred, index)
-        scored = score_translation(ctx.translator, s.source, english, beam_size=pred.beam_size)
-        m = alignment_map(scored.alignment, pred.align_method, HEAD, "words", ctx.languages)
-        return scored_pieces_html(scored), map_figure(m, english), link_chips_html(m, plot="own-map")
+        scored = score_translation(ctx.translator_for(pred), s.source, yours, beam_size=pred.beam_size)
+        m = alignment_map(scored.alignment, pred.align_method, HEAD, "words", pred.languages)
+        return scored_pieces_html(scored), map_figure(m, yours), link_chips_html(m, plot="own-map")
 
     def render(pred, index):
         return caption_html(pred, index), "", "", None, ""
