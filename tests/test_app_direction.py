@@ -1,0 +1,197 @@
+"""The demo both ways: one page with a zh-en and an en-zh model (the toy ones), a switch between them, every view
+in each direction with rows in the output language and columns in the input language, and the API's
+``direction``.  (The browser test of the switch: test_app_browser.py.)"""
+
+import numpy as np
+import pytest
+
+from seq2seq.app import InputError, all_layers_figure, alignment_figure, build_demo
+from seq2seq.app.predict import check_direction, looks_like
+from seq2seq.model_dir import FolderConfig
+from seq2seq.translator import Translator
+
+from test_app import handler
+
+PAIRS = {"zh-en": ("我喜欢吃苹果。", "I like to eat apples."), "en-zh": ("I like to eat apples.", "我喜欢吃苹果。")}
+
+
+def with_head(tr) -> Translator:
+    """A toy model the demo reads as one with an (untrained) alignment head, in the toy model's direction."""
+    cfg = FolderConfig(model=tr.model.cfg, alignment={"method": "head", "layer": 1, "head": 3, "shift": True},
+                       direction=tr.folder_config.direction)
+    return Translator(tr.model, tr.src_tok, tr.tgt_tok, cfg, tr.protos)
+
+
+def han(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+def words(labels) -> list[str]:
+    """A map's axis labels less punctuation and the end token."""
+    return [t for t in labels if t.strip(".。 ?？") and "/s&gt;" not in t and "</s>" not in t]
+
+
+@pytest.fixture(scope="module")
+def both(toy_translator, toy_en_zh_translator):
+    return build_demo([with_head(toy_translator), with_head(toy_en_zh_translator)], model_name=["zh", "en"])
+
+
+def test_direction_is_checked():
+    assert check_direction("en-zh", ["zh-en", "en-zh"]) == "en-zh"
+    with pytest.raises(InputError, match='"zh-en" .* or "en-zh"'):
+        check_direction("zh-fr", ["zh-en"])
+    with pytest.raises(InputError, match='no model for "en-zh"; it translates "zh-en" only'):
+        check_direction("en-zh", ["zh-en"])
+    with pytest.raises(InputError, match="got None"):
+        check_direction(None, ["zh-en"])
+
+
+def test_two_models_for_one_direction_are_refused(toy_translator):
+    with pytest.raises(ValueError, match="two models translate zh-en"):
+        build_demo([toy_translator, toy_translator], model_name=["a", "b"])
+
+
+def test_api_translate_and_score_take_a_direction(both, toy_translator):
+    import gradio as gr
+
+    translate, score = handler(both, "translate"), handler(both, "score")
+    assert translate("我喜欢吃苹果。") == "I like to eat apples."  # default: the first model's direction, zh-en
+    assert translate("I like to eat apples.", 1, None, False, "en-zh") == "我喜欢吃苹果。"
+    details = translate("I like to eat apples. Thank you.", 2, 1.0, True, direction="en-zh")
+    assert [s["source"] for s in details["sentences"]] == ["I like to eat apples.", "Thank you."]
+    assert details["sentences"][0]["source_words"][:2] == ["I", "like"] and han(details["translation"])
+    out = score("I like to eat apples.", "我喜欢吃苹果。", direction="en-zh")
+    assert out["model_translation"] == "我喜欢吃苹果。" and abs(sum(out["logprobs"]) - out["total"]) < 1e-2
+    assert score("我喜欢吃苹果。", "I like to eat apples.")["model_translation"] == "I like to eat apples."
+    for bad in ("zh-fr", "", "EN-ZH"):
+        with pytest.raises(gr.Error, match="direction must be"):
+            translate("谢谢。", 5, 1.0, False, bad)
+    one = build_demo(toy_translator)  # one model: the other direction is not served
+    with pytest.raises(gr.Error, match='no model for "en-zh"'):
+        handler(one, "translate")("Thank you.", 5, None, False, "en-zh")
+    with pytest.raises(gr.Error, match='no model for "en-zh"'):
+        handler(one, "score")("Thank you.", "谢谢你。", "en-zh")
+
+
+@pytest.mark.parametrize("direction", ["zh-en", "en-zh"])
+def test_every_view_in_each_direction(both, direction):
+    """A prediction in each direction: it carries its direction, and every view draws it with the output
+    language's words as rows and the input language's as columns."""
+    source, target = PAIRS[direction]
+    pred = handler(both, "run")(source, "beam", 4, 1.0, 3, direction)[3]
+    assert pred.translation == target and pred.direction == direction
+    src_lang, tgt_lang = pred.languages
+    assert (src_lang, tgt_lang) == tuple(direction.split("-"))
+    rows_zh = tgt_lang == "zh"
+    fig = alignment_figure(pred)
+    rows, cols = list(fig.layout.yaxis.ticktext), list(fig.layout.xaxis.ticktext)
+    assert rows and all(han(r) == rows_zh for r in words(rows))
+    assert cols and all(han(c) != rows_zh for c in words(cols))
+    assert any("apples" in c for c in cols) == rows_zh and any("apples" in r for r in rows) != rows_zh
+    assert len(all_layers_figure(pred).data) == 2
+    views = both.views
+    for v in views.values():
+        out = v.render(pred, 0, *[c.value for c in v.inputs])
+        assert source in out[0] and target in out[0]  # the caption
+    align = views["align"].render(pred, 0, "alignment head", "words")
+    first = "我" if rows_zh else "I"  # the first output word
+    assert f">{first} &rarr;" in align[2] and f">{first} &rarr;" in align[3]  # chips, and the symmetrised links
+    layers = views["layers"].render(pred, 0, "average", "words")[1]
+    assert all(han(t) == rows_zh for t in words(layers.layout.yaxis.ticktext))
+    steps = views["steps"].render(pred, 0)
+    assert steps[1] == target and all(han(r[1]) == rows_zh for r in steps[2] if r[1].strip("·.。?</s>"))
+    inside = views["inside"].render(pred, 0, "cross", 1, -1, "words (jieba)", False, 0)
+    assert all(han(t) == rows_zh for t in words(inside[1].layout.yaxis.ticktext))
+    assert all(han(t) != rows_zh for t in words(inside[1].layout.xaxis.ticktext))
+    assert views["beam"].render(pred, 0, 1.0)[3][0][1] == target
+    assert views["nbest"].render(pred, 0)[1][0][2] == target
+    scored = handler(both, "score_own")(pred, 0, target)
+    assert "log-prob" in scored[0] and all(han(t) == rows_zh for t in words(scored[1].layout.yaxis.ticktext))
+    walk = handler(both, "walk")(pred, 0, 1, 0, 1)
+    assert walk.data
+
+
+def test_a_switch_clears_the_boxes_blanks_the_views_and_relabels(both):
+    import gradio as gr
+
+    fn = next(f for f in both.fns.values() if f.fn.__name__ == "switch")
+
+    def switch(direction) -> dict:  # elem_id (or the component) -> the update it gets
+        return {c.elem_id or c: v for c, v in zip(fn.outputs, fn.fn(direction))}
+
+    out = switch("en-zh")
+    assert out["source"] == {"__type__": "update", "value": "", "label": "English",
+                             "placeholder": "Type or paste English here, or click an example below"}
+    assert out["translation"]["value"] == "" and out["translation"]["label"] == "Chinese"
+    assert out["status"] == out["coverage"] == "" and out["sentence-pick"]["visible"] is False
+    assert out["examples-zh-en"]["visible"] is False and out["examples-en-zh"]["visible"] is True
+    assert out["own-translation"] == {"__type__": "update", "value": None, "label": "Your Chinese"}
+    assert out["walk-step"]["choices"] == [] and out["walk-step"]["label"] == "Chinese piece (step)"
+    for v in both.views.values():  # every view blanked, and marked as showing nothing
+        assert out[v.shown] is None and all(out[c.elem_id or c] in (None, "") or isinstance(out[c.elem_id or c], dict)
+                                            for c in v.outputs)
+    assert out["align-map"] is None and out["steps-table"] is None and out["nbest-table"] is None
+    states = [v for c, v in out.items() if isinstance(c, gr.State)]
+    assert states and all(v is None for v in states)  # the prediction and every view's "shown"
+    texts = [v for v in out.values() if isinstance(v, str)]
+    assert any("English → Chinese" in t for t in texts) and any("Chinese rows attend to English columns" in t
+                                                                 for t in texts)
+    back = switch("zh-en")
+    assert back["source"]["label"] == "Chinese" and back["translation"]["label"] == "English"
+    radio = next(b for b in both.blocks.values() if isinstance(b, gr.Radio) and b.elem_id == "direction")
+    assert radio.visible and radio.value == "zh-en"
+
+
+def test_the_other_language_gets_a_note_not_an_error(both, toy_translator):
+    import gradio as gr
+
+    run = handler(both, "run")
+    out = run("我喜欢吃苹果。", "greedy", 4, 1.0, 1, "en-zh")
+    assert out[0] and "does not look like English" in out[1] and "switch to 中→EN" in out[1]
+    out = run("I like to eat apples.", "greedy", 4, 1.0, 1, "zh-en")
+    assert out[0] and "does not look like Chinese" in out[1] and "switch to EN→中" in out[1]
+    assert "switch" not in run("12345", "greedy", 4, 1.0, 1, "en-zh")[1]  # neither language: no switch to suggest
+    one = build_demo(toy_translator)  # one direction: nothing to switch to
+    assert "switch" not in handler(one, "run")("I like apples.", "greedy", 4, 1.0, 1)[1]
+    radio = next(b for b in one.blocks.values() if isinstance(b, gr.Radio) and b.elem_id == "direction")
+    assert radio.visible is False
+    assert looks_like("I met 李明 in 北京 yesterday.", "en") and not looks_like("我昨天在北京见了 Li Ming。", "en")
+
+
+def test_english_is_split_into_sentences_as_english_separates_them():
+    from seq2seq.app.predict import split_source
+
+    assert split_source("I like apples. The weather is nice today.", "en") == [
+        "I like apples.", "The weather is nice today."]
+    assert split_source('Mr. Smith met U.S. President Biden. He said "Yes." Then 3 left!', "en") == [
+        "Mr. Smith met U.S. President Biden.", 'He said "Yes."', "Then 3 left!"]
+    assert split_source("J. K. Rowling wrote it. e.g. this one", "en") == ["J. K. Rowling wrote it. e.g. this one"]
+    assert split_source("我喜欢吃苹果。今天天气很好。", "zh") == ["我喜欢吃苹果。", "今天天气很好。"]
+    assert split_source("I like apples. The weather is nice today.", "zh") == [
+        "I like apples. The weather is nice today."]  # Chinese input is split as before
+
+
+def test_bad_input_in_english(both, monkeypatch):
+    import gradio as gr
+
+    monkeypatch.setattr(gr, "Warning", lambda msg: None)
+    run = handler(both, "run")
+    out = run("   ", "beam", 4, 1.0, 1, "en-zh")
+    assert out[0] == "" and "type some English" in out[1] and out[3] is None
+    out = run("Hello. " * 400, "beam", 4, 1.0, 1, "en-zh")
+    assert "at most 2000" in out[1] and out[3] is None
+    pred = run("<script>alert(1)</script> Thank you.", "beam", 2, 1.0, 1, "en-zh")[3]
+    page = both.views["align"].render(pred, 0, "alignment head", "words")
+    assert "<script>" not in page[0] + page[2] + page[3]
+    assert np.isfinite(np.array(alignment_figure(pred).data[0].z)).all()
+
+
+def test_the_cli_serves_one_model_per_direction(capsys):
+    from seq2seq.app.server import main, model_name
+
+    from test_app import free_port
+
+    assert main(["--model", "zh-en", "--model", "zh-en", "--port", str(free_port())]) == 2
+    assert "two models translate zh-en" in capsys.readouterr().err
+    assert model_name(None) == model_name("zh-en") == "shipped (seq2seq/pretrained/zh-en)"
+    assert model_name("runs/x/best") == "runs/x/best"
