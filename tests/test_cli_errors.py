@@ -169,7 +169,8 @@ def test_run_folder_as_model_and_model_folder_as_run(folder, tmp_path, capsys):
 
 # ---- 20: --help texts: no reST markup, a help line for every option
 SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-OURS = ["seq2seq-translate", "seq2seq-align", "seq2seq-train", "seq2seq-evaluate", "seq2seq-average", "seq2seq-export"]
+OURS = ["seq2seq-translate", "seq2seq-align", "seq2seq-train", "seq2seq-evaluate", "seq2seq-average", "seq2seq-export",
+        "seq2seq-demo"]
 
 
 def help_text(argv: list[str]) -> str:

@@ -12,6 +12,8 @@ import logging
 import socket
 import sys
 
+from ..text import plain_doc
+
 
 SHIPPED = ("zh-en", "en-zh")  # served both ways when no --model is given (the first is the default direction)
 
@@ -33,12 +35,13 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="seq2seq-demo", description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog="seq2seq-demo", description=plain_doc(__doc__.split("\n\n")[0]),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", action="append", help="model folder or shipped model name (zh-en, en-zh); give it "
                    "twice for both directions, the first the page's default (default: both shipped models)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
     p.add_argument("--share", action="store_true", help="also open a public Gradio share link (off by default)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
