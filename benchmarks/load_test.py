@@ -20,12 +20,33 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SENTENCES = ["我喜欢吃苹果。", "今天天气很好。", "你叫什么名字？", "我明天去北京。", "他们每天都看书。",
-             "这家餐厅的菜很好吃。", "我们下午去公园散步吧。", "请把窗户关上。", "她在学习中文。", "火车几点出发？",
-             "我的朋友住在上海。", "这个问题很难回答。", "周末你有什么打算？", "他昨天买了一辆新车。",
-             "医生说我需要多休息。", "图书馆八点开门。", "我们一起吃晚饭吧。", "外面在下雨。", "这本书是谁写的？",
-             "我每天早上喝咖啡。", "孩子们在院子里玩。", "请说慢一点。", "我忘了带钥匙。", "会议推迟到明天了。",
-             "飞机晚点了两个小时。"]
+SENTENCES = [
+    "我喜欢吃苹果。",
+    "今天天气很好。",
+    "你叫什么名字？",
+    "我明天去北京。",
+    "他们每天都看书。",
+    "这家餐厅的菜很好吃。",
+    "我们下午去公园散步吧。",
+    "请把窗户关上。",
+    "她在学习中文。",
+    "火车几点出发？",
+    "我的朋友住在上海。",
+    "这个问题很难回答。",
+    "周末你有什么打算？",
+    "他昨天买了一辆新车。",
+    "医生说我需要多休息。",
+    "图书馆八点开门。",
+    "我们一起吃晚饭吧。",
+    "外面在下雨。",
+    "这本书是谁写的？",
+    "我每天早上喝咖啡。",
+    "孩子们在院子里玩。",
+    "请说慢一点。",
+    "我忘了带钥匙。",
+    "会议推迟到明天了。",
+    "飞机晚点了两个小时。",
+]
 
 
 def free_port() -> int:
@@ -91,9 +112,17 @@ def main(argv=None) -> int:
         proc.terminate()
         proc.wait(timeout=30)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
-    result = {"users": args.users, "requests_per_user": args.requests, "sentence": args.sentence, "ok": len(latencies), "failures": len(failures),
-              "p50_s": round(statistics.median(latencies), 3), "p95_s": round(q[94], 3),
-              "requests_per_s": round(len(latencies) / wall, 2), "wall_s": round(wall, 1)}
+    result = {
+        "users": args.users,
+        "requests_per_user": args.requests,
+        "sentence": args.sentence,
+        "ok": len(latencies),
+        "failures": len(failures),
+        "p50_s": round(statistics.median(latencies), 3),
+        "p95_s": round(q[94], 3),
+        "requests_per_s": round(len(latencies) / wall, 2),
+        "wall_s": round(wall, 1),
+    }
     print(json.dumps(result))
     if failures:
         print(f"first failure: {failures[0]}", file=sys.stderr)

@@ -16,10 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-
 SHORT = "这家餐厅的菜很好吃，但是价格有点贵。"  # 18 characters
-LONG = ("中国国家统计局今天发布的数据显示，今年前三个季度国内生产总值同比增长百分之五点二，"
-        "其中第三季度增长百分之四点九，消费对经济增长的贡献率超过百分之八十。")
+LONG = (
+    "中国国家统计局今天发布的数据显示，今年前三个季度国内生产总值同比增长百分之五点二，"
+    "其中第三季度增长百分之四点九，消费对经济增长的贡献率超过百分之八十。"
+)
 
 
 def timed(fn, runs: int) -> dict:
@@ -57,15 +58,20 @@ def main(argv=None) -> int:
 
     results = {
         "step_by_step_redecode": timed(lambda: step_view(tr, SHORT, prefix), args.runs),
-        "score_your_translation": timed(lambda: score_translation(tr, SHORT, "The food here is good but a bit expensive."),
-                                        args.runs),
-        "beam_tree_with_figure": timed(lambda: beam_tree_figure((t := beam_tree(tr, SHORT, 5)).tree, t.target_tokens, 1.5),
-                                       args.runs),
+        "score_your_translation": timed(
+            lambda: score_translation(tr, SHORT, "The food here is good but a bit expensive."), args.runs
+        ),
+        "beam_tree_with_figure": timed(
+            lambda: beam_tree_figure((t := beam_tree(tr, SHORT, 5)).tree, t.target_tokens, 1.5), args.runs
+        ),
         "inside_attention_short": timed(lambda: inside(SHORT), args.runs),
         "inside_attention_long": timed(lambda: inside(LONG), max(5, args.runs // 4)),
     }
     v = inside_view(tr, LONG)
-    results["long_sentence_pieces"] = {"source": len(v.translation.source_tokens), "target": len(v.translation.target_tokens)}
+    results["long_sentence_pieces"] = {
+        "source": len(v.translation.source_tokens),
+        "target": len(v.translation.target_tokens),
+    }
     print(json.dumps(results, indent=1))
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

@@ -51,10 +51,10 @@ def train_flops(model, src_tokens: int, tgt_tokens: int, src_len: float, tgt_len
     d = cfg.d_model
     enc_layer = 4 * d * d + 2 * d * cfg.d_ff
     dec_layer = 8 * d * d + 2 * d * cfg.d_ff
-    dense = 6 * (cfg.n_layers * enc_layer * src_tokens
-                 + (cfg.n_dec_layers * dec_layer + d * cfg.tgt_vocab_size) * tgt_tokens)
-    attn = 6 * 2 * d * (cfg.n_layers * src_tokens * src_len
-                        + cfg.n_dec_layers * tgt_tokens * (tgt_len / 2 + src_len))
+    dense = 6 * (
+        cfg.n_layers * enc_layer * src_tokens + (cfg.n_dec_layers * dec_layer + d * cfg.tgt_vocab_size) * tgt_tokens
+    )
+    attn = 6 * 2 * d * (cfg.n_layers * src_tokens * src_len + cfg.n_dec_layers * tgt_tokens * (tgt_len / 2 + src_len))
     return dense + attn
 
 
@@ -64,14 +64,12 @@ def bench_training(steps: int, precision: str, length_bucket: int = 1) -> dict:
     import numpy as np
     import torch
 
-    from seq2seq.data import TokenBatcher, padding_fraction
+    from seq2seq.data import CleanConfig, TokenBatcher, clean_pairs, load_source, padding_fraction
     from seq2seq.model import EncoderDecoder, ModelConfig
-    from seq2seq.tokenizer import EOS_ID
+    from seq2seq.tokenizer import EOS_ID, SubwordTokenizer
     from seq2seq.training.config import load_config
     from seq2seq.training.data import collate
     from seq2seq.training.step import token_loss
-    from seq2seq.data import load_source, clean_pairs, CleanConfig
-    from seq2seq.tokenizer import SubwordTokenizer
 
     cfg = load_config(str(ROOT / "configs" / "zh-en.yaml"))
     tok_dir = ROOT / "seq2seq" / "pretrained" / "zh-en"  # the run warm-starts from these tokenizers
@@ -86,11 +84,17 @@ def bench_training(steps: int, precision: str, length_bucket: int = 1) -> dict:
     src_ids = [s + [EOS_ID] for s in src_tok.encode([p[0] for p in pairs])]
     tgt_ids = tgt_tok.encode([p[1] for p in pairs])
     torch.manual_seed(0)
-    model = EncoderDecoder(ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size,
-                                       **cfg["model"]))
+    model = EncoderDecoder(
+        ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, **cfg["model"])
+    )
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    batcher = TokenBatcher(np.array([len(s) for s in src_ids]), np.array([len(t) + 1 for t in tgt_ids]),
-                           cfg["train"]["max_tokens"], seed=1, length_bucket=length_bucket)
+    batcher = TokenBatcher(
+        np.array([len(s) for s in src_ids]),
+        np.array([len(t) + 1 for t in tgt_ids]),
+        cfg["train"]["max_tokens"],
+        seed=1,
+        length_bucket=length_bucket,
+    )
     batches = batcher.epoch(0)[: steps + 3]
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
     model.train()
@@ -109,10 +113,16 @@ def bench_training(steps: int, precision: str, length_bucket: int = 1) -> dict:
     s_tok, t_tok = sum(b.src_tokens for b in timed), sum(b.tgt_tokens for b in timed)
     s_len = s_tok / sum(len(b.indices) for b in timed)
     t_len = t_tok / sum(len(b.indices) for b in timed)
-    return {"precision": precision, "length_bucket": length_bucket, "steps": len(timed), "src_tgt_tok_s": round((s_tok + t_tok) / dt),
-            "tgt_tok_s": round(t_tok / dt), "padding": round(padding_fraction(timed), 4),
-            "achieved_gflops": round(train_flops(model, s_tok, t_tok, s_len, t_len) / dt / 1e9, 1),
-            "params_m": round(model.num_parameters() / 1e6, 2)}
+    return {
+        "precision": precision,
+        "length_bucket": length_bucket,
+        "steps": len(timed),
+        "src_tgt_tok_s": round((s_tok + t_tok) / dt),
+        "tgt_tok_s": round(t_tok / dt),
+        "padding": round(padding_fraction(timed), 4),
+        "achieved_gflops": round(train_flops(model, s_tok, t_tok, s_len, t_len) / dt / 1e9, 1),
+        "params_m": round(model.num_parameters() / 1e6, 2),
+    }
 
 
 def peak_rss_mb() -> int:
@@ -153,9 +163,14 @@ def decode_worker(args) -> dict:
         outs = tr.translate(sents, max_tokens=args.batch, **kw)
     dt = time.perf_counter() - t0
     tgt_tokens = sum(len(t.target_tokens) for t in outs)
-    return {"sentences": len(sents), "seconds": round(dt, 2), "sent_s": round(len(sents) / dt, 2),
-            "tgt_tok_s": round(tgt_tokens / dt, 1), "peak_rss_mb": peak_rss_mb(),
-            "outputs": [t.text for t in outs]}
+    return {
+        "sentences": len(sents),
+        "seconds": round(dt, 2),
+        "sent_s": round(len(sents) / dt, 2),
+        "tgt_tok_s": round(tgt_tokens / dt, 1),
+        "peak_rss_mb": peak_rss_mb(),
+        "outputs": [t.text for t in outs],
+    }
 
 
 def bench_app_latency(model: str, runs: int = 30) -> dict:
@@ -183,9 +198,16 @@ def bench_app_latency(model: str, runs: int = 30) -> dict:
         translate_ms.append((t1 - t0) * 1e3)
         total_ms.append((t2 - t0) * 1e3)
     pct = lambda xs, q: round(float(np.percentile(xs, q)), 1)
-    return {"sentence": text, "characters": len(text), "output": pred.translation, "runs": runs,
-            "translate_p50_ms": pct(translate_ms, 50), "translate_p95_ms": pct(translate_ms, 95),
-            "with_map_p50_ms": pct(total_ms, 50), "with_map_p95_ms": pct(total_ms, 95)}
+    return {
+        "sentence": text,
+        "characters": len(text),
+        "output": pred.translation,
+        "runs": runs,
+        "translate_p50_ms": pct(translate_ms, 50),
+        "translate_p95_ms": pct(translate_ms, 95),
+        "with_map_p50_ms": pct(total_ms, 50),
+        "with_map_p95_ms": pct(total_ms, 95),
+    }
 
 
 def run_decode(model: str, sentences: int, _script: str = __file__, **cfg) -> dict:
@@ -205,12 +227,16 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help="model folder (default: the shipped model)")
     p.add_argument("--sentences", type=int, default=500)
-    p.add_argument("--slow-sentences", type=int, default=100,
-                   help="sentences for the slow configurations (batch 1, no cache)")
+    p.add_argument(
+        "--slow-sentences", type=int, default=100, help="sentences for the slow configurations (batch 1, no cache)"
+    )
     p.add_argument("--train-steps", type=int, default=20)
     p.add_argument("--skip-train", action="store_true")
-    p.add_argument("--quick", action="store_true",
-                   help="a smoke run: 100 sentences, 20 for the slow configurations, 5 training steps")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: 100 sentences, 20 for the slow configurations, 5 training steps",
+    )
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
     # worker options
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -221,10 +247,15 @@ def main(argv=None) -> int:
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--attention", action="store_true")
     p.add_argument("--data", default=str(DEV))
-    p.add_argument("--ct2-intra", type=int, default=0, help="CTranslate2 threads per batch (0: CT2Translator's default)")
-    p.add_argument("--before", metavar="GIT_REF",
-                   help="also time our batch-1 and batched beam search with the code at GIT_REF (a git worktree), "
-                        "on the same model, in this run: before/after figures")
+    p.add_argument(
+        "--ct2-intra", type=int, default=0, help="CTranslate2 threads per batch (0: CT2Translator's default)"
+    )
+    p.add_argument(
+        "--before",
+        metavar="GIT_REF",
+        help="also time our batch-1 and batched beam search with the code at GIT_REF (a git worktree), "
+        "on the same model, in this run: before/after figures",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.sentences, args.slow_sentences, args.train_steps = 100, 20, 5
@@ -237,9 +268,15 @@ def main(argv=None) -> int:
     if not DEV.exists():
         print(f"benchmarks: needs {DEV} (the shared dev data)", file=sys.stderr)
         return 2
-    results = {"machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                           "python": platform.python_version(), "torch": __import__("torch").__version__},
-               "model": model}
+    results = {
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "torch": __import__("torch").__version__,
+        },
+        "model": model,
+    }
     results["matmul_gflops"] = {dt: round(matmul_peak(dt), 1) for dt in ("float32", "bfloat16")}
     print(f"matmul peak: {results['matmul_gflops']} GFLOP/s", flush=True)
     if not args.skip_train:
@@ -273,10 +310,16 @@ def main(argv=None) -> int:
         ("ctranslate2 int8 beam5 batched", dict(backend="ctranslate2", compute_type="int8", beam=5, batch=6000), n),
         ("ctranslate2 fp32 beam5 batch1", dict(backend="ctranslate2", beam=5, batch=1), slow),
         # CTranslate2 with two OpenMP threads on one batch: how CT2Translator loaded it before (see two_engines.py)
-        ("ctranslate2 fp32 beam5 batch1, 2 threads per batch", dict(backend="ctranslate2", beam=5, batch=1,
-                                                                   ct2_intra=os.cpu_count() or 1), slow),
-        ("ctranslate2 fp32 beam5 batched, 2 threads per batch", dict(backend="ctranslate2", beam=5, batch=6000,
-                                                                    ct2_intra=os.cpu_count() or 1), n),
+        (
+            "ctranslate2 fp32 beam5 batch1, 2 threads per batch",
+            dict(backend="ctranslate2", beam=5, batch=1, ct2_intra=os.cpu_count() or 1),
+            slow,
+        ),
+        (
+            "ctranslate2 fp32 beam5 batched, 2 threads per batch",
+            dict(backend="ctranslate2", beam=5, batch=6000, ct2_intra=os.cpu_count() or 1),
+            n,
+        ),
         # short everyday sentences, for the JoeyNMT reference (beam 5 at about 6.6 sentences/s)
         ("ours beam5 batched, tatoeba-dev", dict(beam=5, batch=6000, data=str(SHORT)), n),
         ("ours beam5 batch1, tatoeba-dev", dict(beam=5, batch=1, data=str(SHORT)), n),
@@ -284,45 +327,75 @@ def main(argv=None) -> int:
     if args.before:
         before = OUT_DIR / "before"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)], capture_output=True)
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(before), args.before], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(before), args.before],
+            check=True,
+            capture_output=True,
+        )
         script = str(before / "benchmarks" / "run.py")
-        configs = [(f"before ({args.before}) {name}", {"data": str(DEV), **cfg, "_script": script}, count) for name, cfg, count in configs
-                   if name in ("ours greedy batch1", "ours beam5 batch1", "ours beam5 batched")] + configs
+        configs = [
+            (f"before ({args.before}) {name}", {"data": str(DEV), **cfg, "_script": script}, count)
+            for name, cfg, count in configs
+            if name in ("ours greedy batch1", "ours beam5 batch1", "ours beam5 batched")
+        ] + configs
     results["decoding"] = {}
     for name, cfg, count in configs:
         r = run_decode(str(ct2_dir) if cfg.get("backend") == "ctranslate2" else model, count, **cfg)
         outputs = r.pop("outputs")
         r["config"] = {k: v for k, v in cfg.items() if k != "_script"}
         results["decoding"][name] = r
-        print(f"{name:<38} {r['sent_s']:>8.2f} sent/s {r['tgt_tok_s']:>9.1f} tok/s  peak {r['peak_rss_mb']} MB "
-              f"({r['sentences']} sentences)", flush=True)
+        print(
+            f"{name:<38} {r['sent_s']:>8.2f} sent/s {r['tgt_tok_s']:>9.1f} tok/s  peak {r['peak_rss_mb']} MB "
+            f"({r['sentences']} sentences)",
+            flush=True,
+        )
         results["decoding"][name]["_first_outputs"] = outputs[:3]
     d = results["decoding"]
     ratio = lambda a, b: round(d[a]["sent_s"] / d[b]["sent_s"], 2)
     results["ratios"] = {
-        "ours beam5 batched / ctranslate2 fp32 beam5 batched": ratio("ours beam5 batched", "ctranslate2 fp32 beam5 batched"),
-        "ours greedy batched / ctranslate2 fp32 greedy batched": ratio("ours greedy batched", "ctranslate2 fp32 greedy batched"),
-        "ours greedy batch1 / annotated greedy batch1": ratio("ours greedy batch1", "annotated (greedy batch1 no-cache)"),
-        "ours greedy batched / annotated greedy batch1": ratio("ours greedy batched", "annotated (greedy batch1 no-cache)"),
-        "ours beam5 batched / ctranslate2 int8 beam5 batched": ratio("ours beam5 batched", "ctranslate2 int8 beam5 batched"),
-        "ours bf16 beam5 batched / ctranslate2 fp32 beam5 batched": ratio("ours bf16 beam5 batched", "ctranslate2 fp32 beam5 batched"),
-        "ours beam5 batch1 / ctranslate2 fp32 beam5 batch1": ratio("ours beam5 batch1", "ctranslate2 fp32 beam5 batch1"),
-        "ours beam5 batch1 / ctranslate2 fp32 beam5 batch1, 2 threads per batch":
-            ratio("ours beam5 batch1", "ctranslate2 fp32 beam5 batch1, 2 threads per batch"),
+        "ours beam5 batched / ctranslate2 fp32 beam5 batched": ratio(
+            "ours beam5 batched", "ctranslate2 fp32 beam5 batched"
+        ),
+        "ours greedy batched / ctranslate2 fp32 greedy batched": ratio(
+            "ours greedy batched", "ctranslate2 fp32 greedy batched"
+        ),
+        "ours greedy batch1 / annotated greedy batch1": ratio(
+            "ours greedy batch1", "annotated (greedy batch1 no-cache)"
+        ),
+        "ours greedy batched / annotated greedy batch1": ratio(
+            "ours greedy batched", "annotated (greedy batch1 no-cache)"
+        ),
+        "ours beam5 batched / ctranslate2 int8 beam5 batched": ratio(
+            "ours beam5 batched", "ctranslate2 int8 beam5 batched"
+        ),
+        "ours bf16 beam5 batched / ctranslate2 fp32 beam5 batched": ratio(
+            "ours bf16 beam5 batched", "ctranslate2 fp32 beam5 batched"
+        ),
+        "ours beam5 batch1 / ctranslate2 fp32 beam5 batch1": ratio(
+            "ours beam5 batch1", "ctranslate2 fp32 beam5 batch1"
+        ),
+        "ours beam5 batch1 / ctranslate2 fp32 beam5 batch1, 2 threads per batch": ratio(
+            "ours beam5 batch1", "ctranslate2 fp32 beam5 batch1, 2 threads per batch"
+        ),
     }
     for name in d:
         if name.startswith("before ("):
             after = name.split(") ", 1)[1]
             results["ratios"][f"{after}: after / {name}"] = ratio(after, name)
     results["vs_joeynmt"] = {
-        "beam5 batched sent/s on tatoeba-dev / 6.6": round(d["ours beam5 batched, tatoeba-dev"]["sent_s"] / JOEYNMT["beam5_sent_s_short"], 1),
-        "beam5 batch1 sent/s on tatoeba-dev / 6.6": round(d["ours beam5 batch1, tatoeba-dev"]["sent_s"] / JOEYNMT["beam5_sent_s_short"], 1),
+        "beam5 batched sent/s on tatoeba-dev / 6.6": round(
+            d["ours beam5 batched, tatoeba-dev"]["sent_s"] / JOEYNMT["beam5_sent_s_short"], 1
+        ),
+        "beam5 batch1 sent/s on tatoeba-dev / 6.6": round(
+            d["ours beam5 batch1, tatoeba-dev"]["sent_s"] / JOEYNMT["beam5_sent_s_short"], 1
+        ),
     }
     for r in results.get("training", []):
         if "tgt_tok_s" in r:
             bucketed = f", length buckets of {r['length_bucket']}" if r.get("length_bucket", 1) > 1 else ""
-            results["vs_joeynmt"][f"training {r['precision']}{bucketed} tgt tok/s / 280"] = round(r["tgt_tok_s"] / JOEYNMT["train_tgt_tok_s"], 1)
+            results["vs_joeynmt"][f"training {r['precision']}{bucketed} tgt tok/s / 280"] = round(
+                r["tgt_tok_s"] / JOEYNMT["train_tgt_tok_s"], 1
+            )
     results["app_latency"] = bench_app_latency(model)
     print(f"app latency: {results['app_latency']}")
     print("\nratios (sentences/s, ours : peer):")

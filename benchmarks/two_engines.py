@@ -32,8 +32,10 @@ DEV = Path(os.environ.get("S2S_SHARED", ROOT.parent / "shared")) / "data" / "dev
 
 CT2_SETTINGS = {  # name: (CT2Translator.load keyword arguments, extra environment)
     "ct2-default": ({"intra_threads": 0, "inter_threads": 1}, {}),
-    "ct2-default+spin": ({"intra_threads": 0, "inter_threads": 1},
-                         {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "100000000"}),
+    "ct2-default+spin": (
+        {"intra_threads": 0, "inter_threads": 1},
+        {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "100000000"},
+    ),
     "seq2seq": ({}, {}),
 }
 
@@ -75,8 +77,11 @@ def main(argv=None) -> int:
         print(json.dumps(worker(args.worker[0], args.worker[1] == "beside", args.sentences, args.worker[2])))
         return 0
     if not (ROOT / "seq2seq" / "pretrained" / "zh-en" / "ctranslate2" / "model.bin").exists():
-        print("two_engines: export the shipped model first: seq2seq-export --format ctranslate2 "
-              "seq2seq/pretrained/zh-en seq2seq/pretrained/zh-en/ctranslate2", file=sys.stderr)
+        print(
+            "two_engines: export the shipped model first: seq2seq-export --format ctranslate2 "
+            "seq2seq/pretrained/zh-en seq2seq/pretrained/zh-en/ctranslate2",
+            file=sys.stderr,
+        )
         return 2
     results = {}
     for setting, (_, extra) in CT2_SETTINGS.items():
@@ -84,8 +89,12 @@ def main(argv=None) -> int:
             for beside in ("alone", "beside"):
                 if which == "torch" and beside == "alone" and setting != "seq2seq":
                     continue  # no CTranslate2 in that process: one measurement is enough
-                out = subprocess.run([sys.executable, __file__, "--sentences", str(args.sentences), "--worker", which,
-                                      beside, setting], capture_output=True, text=True, env={**os.environ, **extra})
+                out = subprocess.run(
+                    [sys.executable, __file__, "--sentences", str(args.sentences), "--worker", which, beside, setting],
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, **extra},
+                )
                 value = round(json.loads(out.stdout.strip().splitlines()[-1]), 2) if out.returncode == 0 else None
                 results[f"{setting} {which} {beside}"] = value
                 print(f"{setting:17s} {which:12s} {beside:7s} {value} sent/s", flush=True)

@@ -41,14 +41,23 @@ def main(argv=None) -> int:
     model, data = Path(args.model), Path(args.data)
     src_proto, tgt_proto = (model / "source.model").read_bytes(), (model / "target.model").read_bytes()
     src_tok, tgt_tok = SubwordTokenizer(src_proto, t2s=True), SubwordTokenizer(tgt_proto)
-    fp = ca.tokenizer_fingerprint(strip_placeholder_pieces(src_proto), strip_placeholder_pieces(tgt_proto))  # as training
+    fp = ca.tokenizer_fingerprint(
+        strip_placeholder_pieces(src_proto), strip_placeholder_pieces(tgt_proto)
+    )  # as training
     files = sorted(data.glob("*.zh"))
     if not files:
         print(f"align_corpus: no *.zh files in {data}", file=sys.stderr)
         return 2
     meta = ca.read_meta(data)
-    if (not args.force and not args.score and meta and meta.get("tokenizers") == fp and meta.get("unit") == args.unit
-            and meta.get("symmetrise") == args.symmetrise and all(f.with_suffix(".links").is_file() for f in files)):
+    if (
+        not args.force
+        and not args.score
+        and meta
+        and meta.get("tokenizers") == fp
+        and meta.get("unit") == args.unit
+        and meta.get("symmetrise") == args.symmetrise
+        and all(f.with_suffix(".links").is_file() for f in files)
+    ):
         print(f"align_corpus: {data} already has links for these tokenizers and settings (--force to redo)")
         return 0
     src, tgt, owners = [], [], []
@@ -73,7 +82,7 @@ def main(argv=None) -> int:
         pos = 0
         written = {}
         for f, n in owners:
-            ca.write_links(f.with_suffix(".links"), links[pos: pos + n])  # the gold sets' rows come after
+            ca.write_links(f.with_suffix(".links"), links[pos : pos + n])  # the gold sets' rows come after
             written[f.stem] = n
             pos += n
         ca.write_meta(data, fp, args.unit, args.symmetrise, written)
@@ -85,18 +94,27 @@ def main(argv=None) -> int:
             tp = tgt_tok.encode_pieces([tgt[start + k]])[0]
             hyp.append(links_to_words(links[start + k], pieces_to_words(sp, zw[k]), pieces_to_words(tp, ew[k])))
         s = alignment_error_rate(hyp, gold)
-        print(f"{Path(prefix).name}: eflomal ({args.unit}, {args.symmetrise}) via pieces -> gold words: "
-              f"AER {s.aer:.1%}  P {s.precision:.1%}  R {s.recall:.1%}")
+        print(
+            f"{Path(prefix).name}: eflomal ({args.unit}, {args.symmetrise}) via pieces -> gold words: "
+            f"AER {s.aer:.1%}  P {s.precision:.1%}  R {s.recall:.1%}"
+        )
         if args.unit == "words":  # eflomal's own unit links, straight to the gold words (no pieces in between)
             direct = []
             for k in range(len(zw)):
                 su = ca.chinese_units(src_tok.normalize(src[start + k]))
                 tu = ca.english_units(tgt[start + k])
-                direct.append(links_to_words(word_links[start + k], pieces_to_words(su, [src_tok.normalize(w) for w in zw[k]]),
-                                             pieces_to_words(tu, ew[k])))
+                direct.append(
+                    links_to_words(
+                        word_links[start + k],
+                        pieces_to_words(su, [src_tok.normalize(w) for w in zw[k]]),
+                        pieces_to_words(tu, ew[k]),
+                    )
+                )
             d = alignment_error_rate(direct, gold)
-            print(f"{Path(prefix).name}: eflomal ({args.unit}, {args.symmetrise}) units -> gold words: "
-                  f"AER {d.aer:.1%}  P {d.precision:.1%}  R {d.recall:.1%}")
+            print(
+                f"{Path(prefix).name}: eflomal ({args.unit}, {args.symmetrise}) units -> gold words: "
+                f"AER {d.aer:.1%}  P {d.precision:.1%}  R {d.recall:.1%}"
+            )
     return 0
 
 

@@ -11,15 +11,29 @@ import sys
 from pathlib import Path
 
 SUBJECTS = [  # (Chinese, English, third person singular?)
-    ("我", "I", False), ("你", "you", False), ("他", "he", True), ("她", "she", True), ("我们", "we", False),
-    ("他们", "they", False), ("我的朋友", "my friend", True), ("老师", "the teacher", True), ("我妈妈", "my mother", True),
+    ("我", "I", False),
+    ("你", "you", False),
+    ("他", "he", True),
+    ("她", "she", True),
+    ("我们", "we", False),
+    ("他们", "they", False),
+    ("我的朋友", "my friend", True),
+    ("老师", "the teacher", True),
+    ("我妈妈", "my mother", True),
 ]
 ACTIONS = [  # (Chinese, English base form, English third-person form)
-    ("吃苹果", "eat apples", "eats apples"), ("喝茶", "drink tea", "drinks tea"), ("看书", "read books", "reads books"),
-    ("学中文", "learn Chinese", "learns Chinese"), ("去北京", "go to Beijing", "goes to Beijing"),
-    ("打篮球", "play basketball", "plays basketball"), ("听音乐", "listen to music", "listens to music"),
-    ("写信", "write letters", "writes letters"), ("买水果", "buy fruit", "buys fruit"), ("做饭", "cook", "cooks"),
-    ("看电影", "watch movies", "watches movies"), ("唱歌", "sing", "sings"),
+    ("吃苹果", "eat apples", "eats apples"),
+    ("喝茶", "drink tea", "drinks tea"),
+    ("看书", "read books", "reads books"),
+    ("学中文", "learn Chinese", "learns Chinese"),
+    ("去北京", "go to Beijing", "goes to Beijing"),
+    ("打篮球", "play basketball", "plays basketball"),
+    ("听音乐", "listen to music", "listens to music"),
+    ("写信", "write letters", "writes letters"),
+    ("买水果", "buy fruit", "buys fruit"),
+    ("做饭", "cook", "cooks"),
+    ("看电影", "watch movies", "watches movies"),
+    ("唱歌", "sing", "sings"),
 ]
 
 
@@ -40,8 +54,13 @@ def pairs() -> list[tuple[str, str]]:
                 (f"{zs}不喜欢{za}。", f"{cap(es)} {do_not} like to {ea}."),
                 (f"{zs}会{za}吗？", f"Can {es} {ea}?"),
             ]
-    out += [("今天天气很好。", "The weather is nice today."), ("你叫什么名字？", "What is your name?"),
-            ("谢谢你。", "Thank you."), ("早上好。", "Good morning."), ("我很高兴。", "I am very happy.")]
+    out += [
+        ("今天天气很好。", "The weather is nice today."),
+        ("你叫什么名字？", "What is your name?"),
+        ("谢谢你。", "Thank you."),
+        ("早上好。", "Good morning."),
+        ("我很高兴。", "I am very happy."),
+    ]
     return out
 
 

@@ -39,8 +39,13 @@ def copy_dir(src_root: Path, out: Path) -> None:
 
 
 def from_hub(args, out: Path) -> None:
-    spec = {"hub": args.hub, "config": args.hub_config, "split": args.split, "src_key": args.src_key,
-            "tgt_key": args.tgt_key}
+    spec = {
+        "hub": args.hub,
+        "config": args.hub_config,
+        "split": args.split,
+        "src_key": args.src_key,
+        "tgt_key": args.tgt_key,
+    }
     pairs = load_source(spec)
     (out / args.part).mkdir(parents=True, exist_ok=True)
     one_line = lambda s: " ".join(s.split())
@@ -51,9 +56,12 @@ def from_hub(args, out: Path) -> None:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="data/prepared",
-                   help="folder to fill: OUT/train, OUT/dev (and OUT/extra) get NAME.zh + NAME.en files "
-                        "(default data/prepared, what configs/zh-en.yaml reads)")
+    p.add_argument(
+        "--out",
+        default="data/prepared",
+        help="folder to fill: OUT/train, OUT/dev (and OUT/extra) get NAME.zh + NAME.en files "
+        "(default data/prepared, what configs/zh-en.yaml reads)",
+    )
     p.add_argument("--from-dir", help="a folder with train/ and dev/ (and optionally extra/) holding X.zh + X.en pairs")
     p.add_argument("--hub", help="Hugging Face Hub dataset id, e.g. Helsinki-NLP/news_commentary (needs network)")
     p.add_argument("--hub-config", help="the Hub dataset's configuration, e.g. en-zh")
@@ -61,8 +69,12 @@ def main(argv=None) -> int:
     p.add_argument("--src-key", default="translation.zh", help="field of the Chinese text in a Hub record")
     p.add_argument("--tgt-key", default="translation.en", help="field of the English text in a Hub record")
     p.add_argument("--name", help="file name for the Hub data (default: the dataset id's last part)")
-    p.add_argument("--part", choices=["train", "dev"], default="train",
-                   help="whether the Hub data goes to OUT/train or OUT/dev (default train)")
+    p.add_argument(
+        "--part",
+        choices=["train", "dev"],
+        default="train",
+        help="whether the Hub data goes to OUT/train or OUT/dev (default train)",
+    )
     args = p.parse_args(argv)
     out = Path(args.out)
     try:

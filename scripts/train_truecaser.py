@@ -37,8 +37,11 @@ def english_files(specs: list[str]) -> list[Path]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--model", required=True, help="model folder to write truecase.model into")
     p.add_argument("--data", nargs="+", required=True, help="folders of *.en files (searched recursively) or .en files")
     p.add_argument("--min-count", type=int, default=2, help="keep words seen at least this often (default 2)")
@@ -70,8 +73,10 @@ def main(argv=None) -> int:
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     tc.save(tmp)
     os.replace(tmp, out)
-    print(f"{out}: {len(tc)} words, {out.stat().st_size / 1024:.0f} KiB, from {n_lines} lines of {len(files)} files "
-          f"({time.perf_counter() - t0:.0f} s)")
+    print(
+        f"{out}: {len(tc)} words, {out.stat().st_size / 1024:.0f} KiB, from {n_lines} lines of {len(files)} files "
+        f"({time.perf_counter() - t0:.0f} s)"
+    )
     return 0
 
 

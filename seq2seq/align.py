@@ -48,16 +48,21 @@ class AlignMethod:
     shift: bool = False
     label: str = ""  # e.g. "alignment head"; shown in reports
     min_weight: float = 0.0  # a target piece whose largest weight is below this links to nothing
-    symmetrize: str = ""  # "": target -> source argmax only; "intersection" or "grow-diag": combined with source -> target
+    symmetrize: str = (
+        ""  # "": target -> source argmax only; "intersection" or "grow-diag": combined with source -> target
+    )
     full_context: bool = False  # read the full-context cross-attention (model.FullContext), not the causal one
     null: bool = False  # a target piece whose attention peaks on the source </s> links nothing (alignment.null_to_eos)
 
     @property
     def name(self) -> str:
         """For reports, with layers and heads numbered from 1 (``layer``/``head`` fields count from 0)."""
-        sure = (", full context" if self.full_context else "") + (", </s> = no link" if self.null else "") + (
-            f", both ways ({self.symmetrize})" if self.symmetrize else "") + (
-            f", weight ≥ {self.min_weight:g}" if self.min_weight else "")
+        sure = (
+            (", full context" if self.full_context else "")
+            + (", </s> = no link" if self.null else "")
+            + (f", both ways ({self.symmetrize})" if self.symmetrize else "")
+            + (f", weight ≥ {self.min_weight:g}" if self.min_weight else "")
+        )
         if self.label:
             return self.label + sure
         layer = "penultimate layer" if self.layer is None else f"layer {self.layer + 1}"
@@ -70,10 +75,16 @@ class AlignMethod:
         if alignment and alignment.get("method") == "head":
             layer, head = int(alignment["layer"]), int(alignment["head"])
             shift = bool(alignment.get("shift", False))
-            return cls(layer, head, shift, label=f"alignment head (layer {layer + 1}, head {head + 1}"
-                                                 + (", shifted)" if shift else ")"),
-                       min_weight=float(alignment.get("min_weight", 0.0)), symmetrize=str(alignment.get("symmetrize", "")),
-                       full_context=bool(alignment.get("full_context", False)), null=bool(alignment.get("null", False)))
+            return cls(
+                layer,
+                head,
+                shift,
+                label=f"alignment head (layer {layer + 1}, head {head + 1}" + (", shifted)" if shift else ")"),
+                min_weight=float(alignment.get("min_weight", 0.0)),
+                symmetrize=str(alignment.get("symmetrize", "")),
+                full_context=bool(alignment.get("full_context", False)),
+                null=bool(alignment.get("null", False)),
+            )
         return DEFAULT_RAW
 
 
@@ -89,14 +100,17 @@ def method_attention(result, method: Optional[AlignMethod]) -> Optional[np.ndarr
     if method is not None and method.full_context:
         att = getattr(result, "full_context_attention", None)
         if att is None and result.target_tokens:
-            raise ValueError(f"{method.name} reads full-context attention, which this result does not have "
-                             "(translate with return_attention=True, or align, with this model)")
+            raise ValueError(
+                f"{method.name} reads full-context attention, which this result does not have "
+                "(translate with return_attention=True, or align, with this model)"
+            )
         return att
     return result.cross_attention
 
 
-def attention_matrix(cross_attention: np.ndarray, layer: Optional[int] = None, head: Optional[int] = None,
-                     shift: bool = False) -> np.ndarray:
+def attention_matrix(
+    cross_attention: np.ndarray, layer: Optional[int] = None, head: Optional[int] = None, shift: bool = False
+) -> np.ndarray:
     """[T, S] attention of one layer (default penultimate), one head or the mean of all heads (default).
 
     ``shift=True``: row t is taken from row t+1 (the last row, which belongs to ``</s>``, becomes zeros)."""
@@ -110,9 +124,14 @@ def attention_matrix(cross_attention: np.ndarray, layer: Optional[int] = None, h
     return a
 
 
-def piece_alignment(source_tokens: Sequence[str], target_tokens: Sequence[str], cross_attention: np.ndarray,
-                    layer: Optional[int] = None, head: Optional[int] = None,
-                    method: Optional[AlignMethod] = None) -> list[tuple[int, int]]:
+def piece_alignment(
+    source_tokens: Sequence[str],
+    target_tokens: Sequence[str],
+    cross_attention: np.ndarray,
+    layer: Optional[int] = None,
+    head: Optional[int] = None,
+    method: Optional[AlignMethod] = None,
+) -> list[tuple[int, int]]:
     """(source piece, target piece) pairs: each target piece to its most-attended source piece.
     ``method.symmetrize`` also reads the other direction, each source piece to the target piece that attends to
     it most, and combines the two as statistical aligners do: ``"intersection"`` keeps the links both directions
@@ -221,7 +240,7 @@ def source_piece_words(pieces: Sequence[str]) -> list[list[int]]:
     units = _char_units("".join(texts))
     out, pos = [], 0
     for t in texts:
-        out.append(sorted({u for u in units[pos: pos + len(t)] if u >= 0}))
+        out.append(sorted({u for u in units[pos : pos + len(t)] if u >= 0}))
         pos += len(t)
     return out
 
@@ -270,9 +289,14 @@ def word_units(pieces: Sequence[str], lang: str) -> tuple[list[str], list[list[i
     return target_words(pieces), [[] if w is None else [w] for w in target_piece_words(pieces)]
 
 
-def word_alignment(source_tokens: Sequence[str], target_tokens: Sequence[str], cross_attention: np.ndarray,
-                   layer: Optional[int] = None, head: Optional[int] = None,
-                   method: Optional[AlignMethod] = None) -> list[tuple[int, int]]:
+def word_alignment(
+    source_tokens: Sequence[str],
+    target_tokens: Sequence[str],
+    cross_attention: np.ndarray,
+    layer: Optional[int] = None,
+    head: Optional[int] = None,
+    method: Optional[AlignMethod] = None,
+) -> list[tuple[int, int]]:
     """(Chinese word, English word) pairs, derived from :func:`piece_alignment`."""
     src_words = source_piece_words(source_tokens)
     tgt_words = target_piece_words(target_tokens)
@@ -287,8 +311,13 @@ def pharaoh(pairs: Sequence[tuple[int, int]]) -> str:
     return " ".join(f"{i}-{j}" for i, j in pairs)
 
 
-def alignment_line(translations: Sequence, level: str = "word", layer: Optional[int] = None,
-                   head: Optional[int] = None, method: Optional[AlignMethod] = None) -> str:
+def alignment_line(
+    translations: Sequence,
+    level: str = "word",
+    layer: Optional[int] = None,
+    head: Optional[int] = None,
+    method: Optional[AlignMethod] = None,
+) -> str:
     """Pharaoh line for one input line, which may have been translated in several parts: indices of later
     parts are offset by the words/pieces of the earlier ones (output text is the parts joined by spaces)."""
     fn = word_alignment if level == "word" else piece_alignment
@@ -386,8 +415,9 @@ def pieces_to_words(pieces: Sequence[str], words: Sequence[str]) -> list[list[in
     return [sorted(s) for s in out]
 
 
-def links_to_words(piece_links: Sequence[tuple[int, int]], src_map: Sequence[Sequence[int]],
-                   tgt_map: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
+def links_to_words(
+    piece_links: Sequence[tuple[int, int]], src_map: Sequence[Sequence[int]], tgt_map: Sequence[Sequence[int]]
+) -> list[tuple[int, int]]:
     """Piece links (source piece, target piece) -> word links, through :func:`pieces_to_words` maps."""
     out = set()
     for i, j in piece_links:

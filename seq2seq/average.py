@@ -53,11 +53,14 @@ def check_run_dir(run_dir: Path) -> None:
     if not run_dir.is_dir():
         raise ModelFolderError(f"{run_dir} does not exist or is not a directory (give a seq2seq-train --output-dir)")
     if (run_dir / CONFIG).is_file():
-        raise ModelFolderError(f"{run_dir} is a model folder, not a training run: seq2seq-average needs a "
-                               "seq2seq-train output folder (with last/ and checkpoints/)")
+        raise ModelFolderError(
+            f"{run_dir} is a model folder, not a training run: seq2seq-average needs a "
+            "seq2seq-train output folder (with last/ and checkpoints/)"
+        )
     if not (run_dir / "last").is_dir():
-        raise ModelFolderError(f"{run_dir} holds no training run ({run_dir}/last does not exist): give a "
-                               "seq2seq-train output folder")
+        raise ModelFolderError(
+            f"{run_dir} holds no training run ({run_dir}/last does not exist): give a seq2seq-train output folder"
+        )
 
 
 def average_run(run_dir: str | Path, k: int, output: str | Path, dtype=None, warn=None) -> Path:
@@ -68,8 +71,10 @@ def average_run(run_dir: str | Path, k: int, output: str | Path, dtype=None, war
     model, _, _, cfg, (src_proto, tgt_proto) = load_model_dir(run_dir / "last")
     paths = last_checkpoints(run_dir, k)
     if len(paths) < k:
-        msg = (f"seq2seq-average: warning: --last {k}, but {run_dir}/checkpoints holds only {len(paths)} "
-               f"checkpoint{'s' if len(paths) != 1 else ''}: averaging those {len(paths)}")
+        msg = (
+            f"seq2seq-average: warning: --last {k}, but {run_dir}/checkpoints holds only {len(paths)} "
+            f"checkpoint{'s' if len(paths) != 1 else ''}: averaging those {len(paths)}"
+        )
         (warn or (lambda m: print(m, file=sys.stderr)))(msg)
     model.load_state_dict(average_state_dicts(paths), strict=False)
     cfg.extra["averaged"] = [p.name for p in paths]
@@ -85,8 +90,12 @@ def main(argv=None) -> int:
     p.add_argument("run_dir", help="a seq2seq-train output directory")
     p.add_argument("--last", type=int, default=5, help="how many of the last checkpoints (default 5)")
     p.add_argument("--output", required=True, help="model folder to write")
-    p.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], default="float32",
-                   help="weights file precision (default float32; float16 halves the file)")
+    p.add_argument(
+        "--dtype",
+        choices=["float32", "float16", "bfloat16"],
+        default="float32",
+        help="weights file precision (default float32; float16 halves the file)",
+    )
     args = p.parse_args(argv)
     try:
         out = average_run(args.run_dir, args.last, args.output, getattr(torch, args.dtype))

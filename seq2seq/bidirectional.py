@@ -24,8 +24,12 @@ def union(fwd, rev) -> list[tuple[int, int]]:
     return sorted(set(fwd) | set(rev))
 
 
-COMBINE = {"intersection": intersection, "grow-diag": grow_diag, "grow-diag-final-and": grow_diag_final_and,
-           "union": union}
+COMBINE = {
+    "intersection": intersection,
+    "grow-diag": grow_diag,
+    "grow-diag-final-and": grow_diag_final_and,
+    "union": union,
+}
 DEFAULT_RULE = "grow-diag"
 
 
@@ -33,8 +37,9 @@ def transpose(links: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     return sorted((j, i) for i, j in links)
 
 
-def combine_links(forward: Sequence[tuple[int, int]], backward: Sequence[tuple[int, int]],
-                  rule: str = DEFAULT_RULE) -> list[tuple[int, int]]:
+def combine_links(
+    forward: Sequence[tuple[int, int]], backward: Sequence[tuple[int, int]], rule: str = DEFAULT_RULE
+) -> list[tuple[int, int]]:
     """(source word, target word) links from the forward model's links and the backward model's links
     (its own (its source, its target) order, transposed here)."""
     if rule not in COMBINE:
@@ -44,12 +49,14 @@ def combine_links(forward: Sequence[tuple[int, int]], backward: Sequence[tuple[i
 
 def check_directions(forward, backward) -> None:
     if forward.folder_config.direction == backward.folder_config.direction:
-        raise ValueError(f"both models translate {forward.folder_config.direction}: the second must translate "
-                         "the other way")
+        raise ValueError(
+            f"both models translate {forward.folder_config.direction}: the second must translate the other way"
+        )
 
 
-def align_both_ways(forward, backward, sources: Sequence[str], targets: Sequence[str], rule: str = DEFAULT_RULE,
-                    method=None, **kwargs) -> list:
+def align_both_ways(
+    forward, backward, sources: Sequence[str], targets: Sequence[str], rule: str = DEFAULT_RULE, method=None, **kwargs
+) -> list:
     """:meth:`Translator.align` with ``forward`` (sources -> targets; its ``method``, default its own) and
     ``backward`` (targets -> sources, its default method), the links combined by ``rule``.  Returns the forward
     alignments with combined links; a pair the two models split into different words keeps the forward links

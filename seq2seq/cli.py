@@ -72,29 +72,58 @@ DEVICE_HELP = "where the model runs: cpu (default), cuda or cuda:N"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="seq2seq-translate", description=plain_doc(__doc__),
-                                epilog="Example: seq2seq-translate --model DIR --beam 5 < in.zh > out.en")
+    p = argparse.ArgumentParser(
+        prog="seq2seq-translate",
+        description=plain_doc(__doc__),
+        epilog="Example: seq2seq-translate --model DIR --beam 5 < in.zh > out.en",
+    )
     p.add_argument("--model", help="model folder (default: the shipped model)")
     p.add_argument("--input", "-i", help="input file (default: stdin)")
     p.add_argument("--output", "-o", help="output file (default: stdout)")
-    p.add_argument("--beam", type=positive_int, default=None, help="beam size; 1 = greedy (default: the model's, usually 5)")
-    p.add_argument("--length-penalty", type=length_penalty, default=None,
-                   help="length penalty alpha from 0 to 5: scores are divided by length**alpha; higher gives longer "
-                        "output (default: the model's)")
-    p.add_argument("--nbest", type=positive_int, default=1,
-                   help="print the n best (at most the beam size) as 'i ||| text ||| score' lines")
-    p.add_argument("--max-len-a", type=non_negative_float, default=None, metavar="A",
-                   help="output length cap A*|source|+B pieces: A (default: the model's, usually 2)")
-    p.add_argument("--max-len-b", type=non_negative_int, default=None, metavar="B",
-                   help="output length cap A*|source|+B pieces: B (default: the model's, usually 20)")
+    p.add_argument(
+        "--beam", type=positive_int, default=None, help="beam size; 1 = greedy (default: the model's, usually 5)"
+    )
+    p.add_argument(
+        "--length-penalty",
+        type=length_penalty,
+        default=None,
+        help="length penalty alpha from 0 to 5: scores are divided by length**alpha; higher gives longer "
+        "output (default: the model's)",
+    )
+    p.add_argument(
+        "--nbest",
+        type=positive_int,
+        default=1,
+        help="print the n best (at most the beam size) as 'i ||| text ||| score' lines",
+    )
+    p.add_argument(
+        "--max-len-a",
+        type=non_negative_float,
+        default=None,
+        metavar="A",
+        help="output length cap A*|source|+B pieces: A (default: the model's, usually 2)",
+    )
+    p.add_argument(
+        "--max-len-b",
+        type=non_negative_int,
+        default=None,
+        metavar="B",
+        help="output length cap A*|source|+B pieces: B (default: the model's, usually 20)",
+    )
     p.add_argument("--max-tokens", type=positive_int, default=6000, help="source tokens per batch (default 6000)")
     p.add_argument("--chunk-lines", type=positive_int, default=2000, help="lines read and translated at a time")
     p.add_argument("--no-cache", action="store_true", help="recompute the whole prefix each step (slow; for tests)")
     p.add_argument("--device", default="cpu", help=DEVICE_HELP)
-    p.add_argument("--bf16", action="store_true", help="bf16 autocast for the matrix products (faster on CPUs with AVX-512 bf16)")
+    p.add_argument(
+        "--bf16", action="store_true", help="bf16 autocast for the matrix products (faster on CPUs with AVX-512 bf16)"
+    )
     p.add_argument("--alignments", metavar="FILE", help="also write hard alignments (Pharaoh i-j) to FILE")
-    p.add_argument("--alignment-level", choices=["piece", "word"], default="word",
-                   help="piece: sentencepiece indices; word: Chinese characters / English words (default)")
+    p.add_argument(
+        "--alignment-level",
+        choices=["piece", "word"],
+        default="word",
+        help="piece: sentencepiece indices; word: Chinese characters / English words (default)",
+    )
     return p
 
 
@@ -103,10 +132,18 @@ def translate_lines(tr, lines: list[str], args) -> list:
     from .text import group_by_line, split_long_lines
 
     parts, owner = split_long_lines(tr, lines)
-    outs = tr.translate(parts, beam_size=args.beam, length_penalty=args.length_penalty, nbest=args.nbest,
-                        max_len_a=args.max_len_a, max_len_b=args.max_len_b, use_cache=not args.no_cache,
-                        return_attention=bool(args.alignments), max_tokens=args.max_tokens,
-                        dtype=torch.bfloat16 if args.bf16 else None)
+    outs = tr.translate(
+        parts,
+        beam_size=args.beam,
+        length_penalty=args.length_penalty,
+        nbest=args.nbest,
+        max_len_a=args.max_len_a,
+        max_len_b=args.max_len_b,
+        use_cache=not args.no_cache,
+        return_attention=bool(args.alignments),
+        max_tokens=args.max_tokens,
+        dtype=torch.bfloat16 if args.bf16 else None,
+    )
     return group_by_line(outs, owner, len(lines))
 
 
@@ -122,9 +159,8 @@ def check_nbest(parser: argparse.ArgumentParser, nbest: int, beam: int, default:
 def translate_main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .translator import Translator
-
     from .text import InputEncodingError, decode_utf8
+    from .translator import Translator
 
     if args.beam is not None:
         check_nbest(parser, args.nbest, args.beam)
@@ -154,8 +190,10 @@ def translate_main(argv=None) -> int:
             if not raw:
                 break
             try:
-                lines = [decode_utf8(ln, f"{where}, line {bar.n + k + 1},").rstrip("\n").rstrip("\r").replace("\r", " ")
-                         for k, ln in enumerate(raw)]
+                lines = [
+                    decode_utf8(ln, f"{where}, line {bar.n + k + 1},").rstrip("\n").rstrip("\r").replace("\r", " ")
+                    for k, ln in enumerate(raw)
+                ]
             except InputEncodingError as e:
                 bar.close()
                 print(f"seq2seq-translate: {e}", file=sys.stderr)
@@ -202,36 +240,54 @@ if __name__ == "__main__":
 
 def build_align_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="seq2seq-align", description="Word-align given sentence pairs with the model (forced decoding): "
+        prog="seq2seq-align",
+        description="Word-align given sentence pairs with the model (forced decoding): "
         "one line of 0-based Pharaoh links i-j per pair (i: source word, j: target word).",
         epilog="Examples: seq2seq-align --pretokenized gold.zh gold.en > links.txt\n"
-               "          seq2seq-align --model en-zh gold.en gold.zh > links.txt\n"
-               "          seq2seq-align --reverse-model en-zh --combine intersection gold.zh gold.en > links.txt",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "          seq2seq-align --model en-zh gold.en gold.zh > links.txt\n"
+        "          seq2seq-align --reverse-model en-zh --combine intersection gold.zh gold.en > links.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("source", help="source-language file (Chinese for the default zh-en model), one sentence per line")
     p.add_argument("target", help="target-language file, line-aligned with the source file")
     p.add_argument("--model", help="model folder, or zh-en / en-zh for a shipped one (default: zh-en)")
-    p.add_argument("--reverse-model", metavar="MODEL",
-                   help="a model of the other direction (e.g. en-zh): its alignment head reads each pair the other way "
-                        "and its links are combined with this model's by --combine")
-    p.add_argument("--combine", choices=sorted(COMBINE), default=DEFAULT_RULE,
-                   help=f"with --reverse-model: how the two directions' links are combined (default {DEFAULT_RULE})")
+    p.add_argument(
+        "--reverse-model",
+        metavar="MODEL",
+        help="a model of the other direction (e.g. en-zh): its alignment head reads each pair the other way "
+        "and its links are combined with this model's by --combine",
+    )
+    p.add_argument(
+        "--combine",
+        choices=sorted(COMBINE),
+        default=DEFAULT_RULE,
+        help=f"with --reverse-model: how the two directions' links are combined (default {DEFAULT_RULE})",
+    )
     p.add_argument("--output", "-o", help="output file (default: stdout)")
-    p.add_argument("--pretokenized", action="store_true",
-                   help="both files are words separated by spaces; links index these words")
-    p.add_argument("--method", default="default",
-                   help="'default' (the model's alignment head, else Shift-Att in layer 1, both read both ways with grow-diag), 'head', or "
-                        "LAYER[.HEAD][+shift][+full] with layers/heads numbered from 1, e.g. 3 or 2.1+shift (+full: the "
-                        "full-context pass, whose self-attention sees the whole translation); append +grow-diag "
-                        "or +intersection to read both directions and combine them (head+grow-diag), @W to drop "
-                        "links whose weight is below W, e.g. head@0.4")
+    p.add_argument(
+        "--pretokenized", action="store_true", help="both files are words separated by spaces; links index these words"
+    )
+    p.add_argument(
+        "--method",
+        default="default",
+        help="'default' (the model's alignment head, else Shift-Att in layer 1, both read both ways with "
+        "grow-diag), 'head', or "
+        "LAYER[.HEAD][+shift][+full] with layers/heads numbered from 1, e.g. 3 or 2.1+shift (+full: the "
+        "full-context pass, whose self-attention sees the whole translation); append +grow-diag "
+        "or +intersection to read both directions and combine them (head+grow-diag), @W to drop "
+        "links whose weight is below W, e.g. head@0.4",
+    )
     p.add_argument("--max-tokens", type=positive_int, default=6000, help="tokens per batch (default 6000)")
     p.add_argument("--chunk-lines", type=positive_int, default=2000, help="pairs read and aligned at a time")
     p.add_argument("--device", default="cpu", help=DEVICE_HELP)
-    p.add_argument("--no-restore-english", dest="restore_english", action="store_false",
-                   help="read the English exactly as given; by default English that is all lower-case or tokenized "
-                        "(it 's, ( reporter, -LRB-) is recased with the model folder's truecase.model and "
-                        "detokenized before the model reads it, and links still index the words given")
+    p.add_argument(
+        "--no-restore-english",
+        dest="restore_english",
+        action="store_false",
+        help="read the English exactly as given; by default English that is all lower-case or tokenized "
+        "(it 's, ( reporter, -LRB-) is recased with the model folder's truecase.model and "
+        "detokenized before the model reads it, and links still index the words given",
+    )
     return p
 
 
@@ -262,11 +318,22 @@ def parse_method(text: str, translator):
     else:
         m = re.fullmatch(r"(\d+)(?:\.(\d+))?(\+shift)?(\+full)?", base)
         cfg = translator.model.cfg
-        if not m or not 1 <= int(m.group(1)) <= cfg.n_dec_layers or (m.group(2) and not 1 <= int(m.group(2)) <= cfg.n_heads):
-            raise ValueError(f"--method {text!r}: give default, head, or LAYER[.HEAD][+shift][+full] with LAYER in "
-                             f"1..{cfg.n_dec_layers} and HEAD in 1..{cfg.n_heads}, optionally +grow-diag or +intersection, and @WEIGHT")
-        method = AlignMethod(int(m.group(1)) - 1, int(m.group(2)) - 1 if m.group(2) else None, bool(m.group(3)),
-                             full_context=bool(m.group(4)))
+        if (
+            not m
+            or not 1 <= int(m.group(1)) <= cfg.n_dec_layers
+            or (m.group(2) and not 1 <= int(m.group(2)) <= cfg.n_heads)
+        ):
+            raise ValueError(
+                f"--method {text!r}: give default, head, or LAYER[.HEAD][+shift][+full] with LAYER in "
+                f"1..{cfg.n_dec_layers} and HEAD in 1..{cfg.n_heads}, optionally +grow-diag or +intersection, "
+                "and @WEIGHT"
+            )
+        method = AlignMethod(
+            int(m.group(1)) - 1,
+            int(m.group(2)) - 1 if m.group(2) else None,
+            bool(m.group(3)),
+            full_context=bool(m.group(4)),
+        )
     if symmetrize:
         method = dataclasses.replace(method, symmetrize=symmetrize)
     return method if min_weight is None else dataclasses.replace(method, min_weight=min_weight)
@@ -300,11 +367,19 @@ def align_main(argv=None) -> int:
     bar = tqdm(total=len(src), unit="pair", file=sys.stderr, disable=None)
     try:
         for start in range(0, len(src), args.chunk_lines):
-            s, t = src[start: start + args.chunk_lines], tgt[start: start + args.chunk_lines]
-            kwargs = dict(pretokenized=args.pretokenized, method=method, max_tokens=args.max_tokens, skip_long=True,
-                          restore_english=args.restore_english)
-            out = (tr.align(s, t, **kwargs) if reverse is None
-                   else align_both_ways(tr, reverse, s, t, args.combine, **kwargs))
+            s, t = src[start : start + args.chunk_lines], tgt[start : start + args.chunk_lines]
+            kwargs = dict(
+                pretokenized=args.pretokenized,
+                method=method,
+                max_tokens=args.max_tokens,
+                skip_long=True,
+                restore_english=args.restore_english,
+            )
+            out = (
+                tr.align(s, t, **kwargs)
+                if reverse is None
+                else align_both_ways(tr, reverse, s, t, args.combine, **kwargs)
+            )
             for a in out:
                 skipped += not a.target_tokens and not a.source_tokens
                 fout.write(pharaoh(a.links) + "\n")
@@ -315,6 +390,8 @@ def align_main(argv=None) -> int:
         if args.output:
             fout.close()
     if skipped:
-        print(f"seq2seq-align: {skipped} pairs were empty or over the model's {limit} pieces: their lines are empty",
-              file=sys.stderr)
+        print(
+            f"seq2seq-align: {skipped} pairs were empty or over the model's {limit} pieces: their lines are empty",
+            file=sys.stderr,
+        )
     return 0

@@ -52,8 +52,14 @@ class CopyRate:
 
     def as_dict(self) -> dict:
         nan_to_none = lambda x: None if x != x else x  # noqa: E731  (JSON has no NaN)
-        return {"latin": nan_to_none(self.latin), "latin_copied": self.latin_copied, "latin_total": self.latin_total,
-                "number": nan_to_none(self.number), "number_copied": self.number_copied, "number_total": self.number_total}
+        return {
+            "latin": nan_to_none(self.latin),
+            "latin_copied": self.latin_copied,
+            "latin_total": self.latin_total,
+            "number": nan_to_none(self.number),
+            "number_copied": self.number_copied,
+            "number_total": self.number_total,
+        }
 
 
 def copy_rate(sources: Sequence[str], references: Sequence[str], hypotheses: Sequence[str]) -> CopyRate:

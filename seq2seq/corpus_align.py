@@ -60,8 +60,12 @@ def parse_pharaoh(line: str) -> Links:
     return out
 
 
-def eflomal_links(src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]], symmetrise: str = "grow-diag-final-and",
-                  quiet: bool = True) -> list[Links]:
+def eflomal_links(
+    src: Sequence[Sequence[str]],
+    tgt: Sequence[Sequence[str]],
+    symmetrise: str = "grow-diag-final-and",
+    quiet: bool = True,
+) -> list[Links]:
     """Align token sequences in both directions with eflomal and symmetrise.  Empty pairs get no links."""
     try:
         import eflomal
@@ -76,8 +80,13 @@ def eflomal_links(src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]], sy
     with tempfile.TemporaryDirectory() as tmp:
         fwd_f, rev_f = Path(tmp) / "fwd", Path(tmp) / "rev"
         aligner = eflomal.Aligner()
-        aligner.align([" ".join(src[k]) + "\n" for k in rows], [" ".join(tgt[k]) + "\n" for k in rows],
-                      links_filename_fwd=str(fwd_f), links_filename_rev=str(rev_f), quiet=quiet)
+        aligner.align(
+            [" ".join(src[k]) + "\n" for k in rows],
+            [" ".join(tgt[k]) + "\n" for k in rows],
+            links_filename_fwd=str(fwd_f),
+            links_filename_rev=str(rev_f),
+            quiet=quiet,
+        )
         fwd = fwd_f.read_text().splitlines()
         rev = rev_f.read_text().splitlines()
     sym = SYMMETRISE[symmetrise]
@@ -86,9 +95,16 @@ def eflomal_links(src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]], sy
     return out
 
 
-def corpus_piece_links(src_texts: Sequence[str], tgt_texts: Sequence[str], src_tok, tgt_tok, unit: str = "words",
-                       symmetrise: str = "grow-diag-final-and", quiet: bool = True,
-                       word_links: Optional[list] = None) -> list[Links]:
+def corpus_piece_links(
+    src_texts: Sequence[str],
+    tgt_texts: Sequence[str],
+    src_tok,
+    tgt_tok,
+    unit: str = "words",
+    symmetrise: str = "grow-diag-final-and",
+    quiet: bool = True,
+    word_links: Optional[list] = None,
+) -> list[Links]:
     """Piece-level links (source piece, target piece) for each pair of texts, as the tokenizers split them.
     With ``unit="words"``, ``word_links`` (a list) receives eflomal's own links between the units."""
     src_pieces = src_tok.encode_pieces(list(src_texts))
@@ -137,8 +153,13 @@ def read_links(path: str | Path) -> list[Links]:
 
 
 def write_meta(folder: str | Path, fingerprint: str, unit: str, symmetrise: str, files: dict) -> None:
-    (Path(folder) / META).write_text(json.dumps({"tokenizers": fingerprint, "unit": unit, "symmetrise": symmetrise,
-                                                 "aligner": "eflomal", "files": files}, indent=2) + "\n")
+    (Path(folder) / META).write_text(
+        json.dumps(
+            {"tokenizers": fingerprint, "unit": unit, "symmetrise": symmetrise, "aligner": "eflomal", "files": files},
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def read_meta(folder: str | Path) -> Optional[dict]:

@@ -37,9 +37,13 @@ from .align import SPECIAL, AlignMethod, method_attention, piece_alignment, piec
 # auxiliaries and dummy subjects that Chinese leaves out.  Without them, "not translated?" fires on 40% of
 # tatoeba-dev sentences instead of 17% (see docs/demo.md), mostly on 了, 吗 and 的.
 NEUTRAL = {
-    "zh": frozenset("的 了 着 过 地 得 吗 呢 吧 啊 呀 嘛 哦 之 所 是 在 把 被 将 于 为 也 都 就 上 中 里 个 们 等".split()),
-    "en": frozenset("a an the of to 's do does did is are was were be been am has have had it it's it’s there that "
-                    "will would".split()),
+    "zh": frozenset(
+        "的 了 着 过 地 得 吗 呢 吧 啊 呀 嘛 哦 之 所 是 在 把 被 将 于 为 也 都 就 上 中 里 个 们 等".split()
+    ),
+    "en": frozenset(
+        "a an the of to 's do does did is are was were be been am has have had it it's it’s there that "
+        "will would".split()
+    ),
 }
 
 _EDGE_PUNCT = re.compile(r"^(\W*?)(\w.*\w|\w?)(\W*)$", re.S)
@@ -120,9 +124,13 @@ class Coverage:
         return [self.target_words[j] for j in self.unlinked_target]
 
     def as_json(self) -> dict:
-        return {"source_words": self.source_words, "target_words": self.target_words,
-                "links": [list(p) for p in self.links], "unlinked_source_words": self.unlinked_source_words,
-                "unlinked_target_words": self.unlinked_target_words}
+        return {
+            "source_words": self.source_words,
+            "target_words": self.target_words,
+            "links": [list(p) for p in self.links],
+            "unlinked_source_words": self.unlinked_source_words,
+            "unlinked_target_words": self.unlinked_target_words,
+        }
 
 
 def unlinked(words: Sequence[str], linked: set, lang: str) -> list[int]:
@@ -131,8 +139,11 @@ def unlinked(words: Sequence[str], linked: set, lang: str) -> list[int]:
     return [k for k, w in enumerate(words) if k not in linked and not is_punctuation(w) and w.lower() not in neutral]
 
 
-def coverage(translation, method: Optional[AlignMethod], languages: tuple[str, str] = ("zh", "en"),
-             ) -> Optional[Coverage]:
+def coverage(
+    translation,
+    method: Optional[AlignMethod],
+    languages: tuple[str, str] = ("zh", "en"),
+) -> Optional[Coverage]:
     """The :class:`Coverage` of a ``Translation`` (or ``Alignment``) under ``method``; None when ``method`` is
     not a trained alignment head or the result has no attention or no output."""
     t = translation
@@ -144,8 +155,15 @@ def coverage(translation, method: Optional[AlignMethod], languages: tuple[str, s
     s_words, s_groups = reading_units(t.source_tokens, languages[0])
     t_words, t_groups = reading_units(t.target_tokens, languages[1])
     links = sorted({(a, b) for i, j in piece_links for a in s_groups[i] for b in t_groups[j]})
-    return Coverage(s_words, t_words, links, unlinked(s_words, {a for a, _ in links}, languages[0]),
-                    unlinked(t_words, {b for _, b in links}, languages[1]), s_groups, t_groups)
+    return Coverage(
+        s_words,
+        t_words,
+        links,
+        unlinked(s_words, {a for a, _ in links}, languages[0]),
+        unlinked(t_words, {b for _, b in links}, languages[1]),
+        s_groups,
+        t_groups,
+    )
 
 
 def firing_rate(translator, sentences: Sequence[str], beam_size: Optional[int] = None) -> dict:
@@ -155,9 +173,11 @@ def firing_rate(translator, sentences: Sequence[str], beam_size: Optional[int] =
     covs = [t.coverage for t in outs if t.target_tokens]
     covs = [c for c in covs if c is not None]
     n = max(1, len(covs))
-    return {"sentences": len(covs),
-            "not_translated": sum(bool(c.unlinked_source) for c in covs) / n,
-            "added": sum(bool(c.unlinked_target) for c in covs) / n,
-            "not_translated_words": sum(len(c.unlinked_source) for c in covs) / n,
-            "added_words": sum(len(c.unlinked_target) for c in covs) / n,
-            "source_words": sum(len(c.source_words) for c in covs) / n}
+    return {
+        "sentences": len(covs),
+        "not_translated": sum(bool(c.unlinked_source) for c in covs) / n,
+        "added": sum(bool(c.unlinked_target) for c in covs) / n,
+        "not_translated_words": sum(len(c.unlinked_source) for c in covs) / n,
+        "added_words": sum(len(c.unlinked_target) for c in covs) / n,
+        "source_words": sum(len(c.source_words) for c in covs) / n,
+    }

@@ -34,8 +34,14 @@ class CT2Translator:
         self.max_source_tokens = self.max_output_tokens = folder_config.model.max_len - 1
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "cpu", compute_type: str = "default", intra_threads: int = 1,
-             inter_threads: int = 0):
+    def load(
+        cls,
+        path: str | Path,
+        device: str = "cpu",
+        compute_type: str = "default",
+        intra_threads: int = 1,
+        inter_threads: int = 0,
+    ):
         """``intra_threads``: threads per batch; ``inter_threads``: batches translated at once (0: one per CPU core).
 
         The defaults, one thread per batch and one batch per core, are measured (``benchmarks/two_engines.py``):
@@ -62,8 +68,13 @@ class CT2Translator:
         src_tok, tgt_tok, _, _ = load_tokenizers(path, cfg.t2s, cfg.direction)
         if inter_threads == 0:
             inter_threads = os.cpu_count() or 1
-        tr = ctranslate2.Translator(str(path), device=device, compute_type=compute_type, intra_threads=intra_threads,
-                                    inter_threads=inter_threads)
+        tr = ctranslate2.Translator(
+            str(path),
+            device=device,
+            compute_type=compute_type,
+            intra_threads=intra_threads,
+            inter_threads=inter_threads,
+        )
         return cls(tr, src_tok, tgt_tok, cfg)
 
     # Options of the PyTorch backend that change nothing here (accepted, so that callers can switch backends).
@@ -73,21 +84,35 @@ class CT2Translator:
 
     def align(self, *args, **kwargs):
         """Forced alignment needs the model's cross-attention, which CTranslate2 does not give."""
-        raise BackendError("the CTranslate2 backend cannot align (forced alignment reads the cross-attention, "
-                           f"which CTranslate2 does not return): {TORCH_BACKEND_HINT}")
+        raise BackendError(
+            "the CTranslate2 backend cannot align (forced alignment reads the cross-attention, "
+            f"which CTranslate2 does not return): {TORCH_BACKEND_HINT}"
+        )
 
-    def translate(self, sentences: Sequence[str] | str, beam_size: Optional[int] = None,
-                  length_penalty: Optional[float] = None, nbest: int = 1, max_len_a: Optional[float] = None,
-                  max_len_b: Optional[int] = None, max_tokens: int = 6000, **torch_only) -> list[Translation]:
+    def translate(
+        self,
+        sentences: Sequence[str] | str,
+        beam_size: Optional[int] = None,
+        length_penalty: Optional[float] = None,
+        nbest: int = 1,
+        max_len_a: Optional[float] = None,
+        max_len_b: Optional[int] = None,
+        max_tokens: int = 6000,
+        **torch_only,
+    ) -> list[Translation]:
         """As :meth:`seq2seq.translator.Translator.translate`, without attention.  ``score`` is the
         log-probability of the output (EOS included), from CTranslate2's own scoring of it."""
         if torch_only.get("return_attention"):
-            raise BackendError("the CTranslate2 backend cannot return attention (return_attention=True): "
-                               f"{TORCH_BACKEND_HINT}, or pass return_attention=False")
+            raise BackendError(
+                "the CTranslate2 backend cannot return attention (return_attention=True): "
+                f"{TORCH_BACKEND_HINT}, or pass return_attention=False"
+            )
         asked = [k for k in self.UNSUPPORTED if torch_only.get(k) not in (None, False, 0)]
         if asked:
-            raise BackendError(f"the CTranslate2 backend cannot give {self.UNSUPPORTED[asked[0]]} ({asked[0]}=...): "
-                               f"{TORCH_BACKEND_HINT}")
+            raise BackendError(
+                f"the CTranslate2 backend cannot give {self.UNSUPPORTED[asked[0]]} ({asked[0]}=...): "
+                f"{TORCH_BACKEND_HINT}"
+            )
         unknown = set(torch_only) - self.TORCH_ONLY - set(self.UNSUPPORTED)
         if unknown:
             raise TypeError(f"translate() got unexpected keyword arguments {sorted(unknown)}")
@@ -109,9 +134,15 @@ class CT2Translator:
         if todo:
             longest = max(len(pieces[i]) for i in todo)
             outs = self.ct2.translate_batch(
-                [pieces[i] for i in todo], beam_size=beam_size, length_penalty=lp, num_hypotheses=nbest,
-                max_decoding_length=min(int(a * longest + b), self.max_output_tokens), max_batch_size=max_tokens,
-                batch_type="tokens", disable_unk=False)
+                [pieces[i] for i in todo],
+                beam_size=beam_size,
+                length_penalty=lp,
+                num_hypotheses=nbest,
+                max_decoding_length=min(int(a * longest + b), self.max_output_tokens),
+                max_batch_size=max_tokens,
+                batch_type="tokens",
+                disable_unk=False,
+            )
             flat_src = [pieces[i] for i, res in zip(todo, outs) for _ in res.hypotheses]
             flat_tgt = [toks for res in outs for toks in res.hypotheses]
             scored = iter(self.ct2.score_batch(flat_src, flat_tgt, max_batch_size=max_tokens, batch_type="tokens"))
@@ -120,8 +151,16 @@ class CT2Translator:
                 for toks in res.hypotheses:
                     logp = float(sum(next(scored).log_probs))  # the pieces and </s>
                     ids = [self.tgt_tok.sp.piece_to_id(t) for t in toks]
-                    hyps.append(Translation(self.tgt_tok.decode(ids), pieces[i], toks + ["</s>"], None, logp,
-                                            logp / float(len(toks) + 1) ** lp))
+                    hyps.append(
+                        Translation(
+                            self.tgt_tok.decode(ids),
+                            pieces[i],
+                            toks + ["</s>"],
+                            None,
+                            logp,
+                            logp / float(len(toks) + 1) ** lp,
+                        )
+                    )
                 hyps.sort(key=lambda h: h.normalized_score, reverse=True)
                 hyps[0].nbest = hyps
                 results[i] = hyps[0]

@@ -70,7 +70,10 @@ def expand_globs(specs: Sequence[dict]) -> list[dict]:
         for f in files:
             p = Path(f)
             one = {k: v for k, v in spec.items() if k not in ("glob", "links")} | {
-                "name": p.stem, "src": str(p), "tgt": str(p.with_suffix("." + spec.get("tgt_ext", "en")))}
+                "name": p.stem,
+                "src": str(p),
+                "tgt": str(p.with_suffix("." + spec.get("tgt_ext", "en"))),
+            }
             if spec.get("links"):
                 one["links"] = str(p.with_suffix(".links"))
             out.append(one)
@@ -117,8 +120,9 @@ def load_source(spec: dict) -> list[Pair]:
         for n, line in enumerate(_lines(path), 1):  # quotes are literal text: no CSV quoting rules
             cols = line.split("\t")
             if max(sc, tc) >= len(cols):
-                raise DataError(f"{path}, line {n}: has {len(cols)} tab-separated columns, "
-                                f"config asks for columns {sc} and {tc}")
+                raise DataError(
+                    f"{path}, line {n}: has {len(cols)} tab-separated columns, config asks for columns {sc} and {tc}"
+                )
             pairs.append((cols[sc], cols[tc]))
     elif "jsonl" in spec:
         path = _require(spec["jsonl"], "JSONL")
@@ -140,8 +144,9 @@ def _pairs_from_records(ds, spec: dict, where: str) -> list[Pair]:
     try:
         return [(_get(r, sk), _get(r, tk)) for r in ds]
     except (KeyError, TypeError) as e:
-        raise DataError(f"{where}: records have no field {e} (src_key={sk!r}, tgt_key={tk!r}; "
-                        f"columns: {ds.column_names})") from e
+        raise DataError(
+            f"{where}: records have no field {e} (src_key={sk!r}, tgt_key={tk!r}; columns: {ds.column_names})"
+        ) from e
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,8 +190,11 @@ def clean_pairs(pairs: Sequence[Pair], cfg: CleanConfig) -> tuple[list[Pair], "O
     return kept, report
 
 
-def clean_pairs_indexed(pairs: Sequence[Pair], cfg: CleanConfig, chinese_side: int = 0,
-                        ) -> tuple[list[Pair], "OrderedDict[str, int]", list[int]]:
+def clean_pairs_indexed(
+    pairs: Sequence[Pair],
+    cfg: CleanConfig,
+    chinese_side: int = 0,
+) -> tuple[list[Pair], "OrderedDict[str, int]", list[int]]:
     """:func:`clean_pairs`, also returning the index in ``pairs`` of every kept pair (to carry
     per-line data such as alignment links along).  ``chinese_side``: 0 when pairs are (Chinese, English),
     1 when they are (English, Chinese)."""
@@ -294,7 +302,7 @@ class TokenBatcher:
         pool = max(1, int(self.pool_batches * self.max_tokens / mean))
         batches = []
         for start in range(0, n, pool):
-            chunk = order[start: start + pool]
+            chunk = order[start : start + pool]
             chunk = chunk[np.lexsort((self.tgt_lens[chunk], self.src_lens[chunk] // self.length_bucket))]
             cur, cur_w = [], 0
             for i in chunk:

@@ -67,7 +67,9 @@ class Stepper:
     def step(self, prefixes: Tensor) -> tuple[Tensor, Optional[Tensor]]:
         """prefixes [N, t] (starting with BOS).  Returns log-probs [N, V] and cross-attention [N, L, H, S] or None."""
         if self.use_cache:
-            logp, self.cache, weights = self.model.decode_step(prefixes[:, -1:], self.cache, self.src_mask, self.need_weights)
+            logp, self.cache, weights = self.model.decode_step(
+                prefixes[:, -1:], self.cache, self.src_mask, self.need_weights
+            )
         else:
             hidden, weights = self.model.decode(self.memory, self.src_mask, prefixes, self.need_weights)
             logp = self.model.generator(hidden[:, -1])
@@ -129,16 +131,25 @@ class StepHistory:
         if not self.k:
             return None
         rows = self._rows(row)
-        return (torch.stack([self.top[t][0][r] for t, r in enumerate(rows)]).float().cpu(),
-                torch.stack([self.top[t][1][r] for t, r in enumerate(rows)]).cpu())
+        return (
+            torch.stack([self.top[t][0][r] for t, r in enumerate(rows)]).float().cpu(),
+            torch.stack([self.top[t][1][r] for t, r in enumerate(rows)]).cpu(),
+        )
 
 
 class DecodeStrategy:
     """Shared set-up: encoding, output length caps, EOS forcing."""
 
-    def __init__(self, model: EncoderDecoder, max_len_a: float = 2.0, max_len_b: int = 20,
-                 use_cache: bool = True, return_attention: bool = True, length_penalty: float = 1.0,
-                 return_topk: int = 0):
+    def __init__(
+        self,
+        model: EncoderDecoder,
+        max_len_a: float = 2.0,
+        max_len_b: int = 20,
+        use_cache: bool = True,
+        return_attention: bool = True,
+        length_penalty: float = 1.0,
+        return_topk: int = 0,
+    ):
         self.model = model
         self.max_len_a, self.max_len_b = max_len_a, max_len_b
         self.use_cache, self.return_attention = use_cache, bool(return_attention)
@@ -195,8 +206,15 @@ class DecodeStrategy:
         return logp
 
     @staticmethod
-    def _carry(logp: Tensor, ys: Tensor, carry: Optional[tuple[Tensor, Tensor]], groups: Tensor, per_group: int,
-               left: Tensor, exempt: Optional[Tensor]) -> Tensor:
+    def _carry(
+        logp: Tensor,
+        ys: Tensor,
+        carry: Optional[tuple[Tensor, Tensor]],
+        groups: Tensor,
+        per_group: int,
+        left: Tensor,
+        exempt: Optional[Tensor],
+    ) -> Tensor:
         """Placeholder constraints (``seq2seq.placeholders``): a placeholder piece is produced at most as often
         as its source has it, EOS waits until every source placeholder is out, and when the steps ``left``
         before the length cap (per sentence) are as few as the placeholders still owed, only those may come.
@@ -212,7 +230,9 @@ class DecodeStrategy:
         owed = ((emitted == 0) & (allowed > 0)) & free[:, None]  # [rows, P]
         cols = logp[:, ids].masked_fill((emitted >= allowed) & free[:, None], float("-inf"))
         logp[:, EOS_ID] = logp[:, EOS_ID].masked_fill(owed.any(1), float("-inf"))
-        hurry = owed.any(1) & (owed.sum(1) >= left[groups].repeat_interleave(per_group, 0).to(logp.device))  # only owed ones now
+        hurry = owed.any(1) & (
+            owed.sum(1) >= left[groups].repeat_interleave(per_group, 0).to(logp.device)
+        )  # only owed ones now
         if hurry.any():
             logp[hurry] = float("-inf")
             cols = torch.where(hurry[:, None] & ~owed, torch.full_like(cols, float("-inf")), cols)
@@ -222,8 +242,9 @@ class DecodeStrategy:
     def _hyp(self, tokens: list[int], score: float, attention: Optional[Tensor], topk=None) -> Hypothesis:
         return Hypothesis(tokens, score, score / length_penalty(len(tokens), self.alpha), attention, topk)
 
-    def search(self, src: Tensor, prefixes: Optional[list[list[int]]] = None,
-               carry: Optional[tuple[Tensor, Tensor]] = None) -> list[list[Hypothesis]]:
+    def search(
+        self, src: Tensor, prefixes: Optional[list[list[int]]] = None, carry: Optional[tuple[Tensor, Tensor]] = None
+    ) -> list[list[Hypothesis]]:
         """``prefixes``: per sentence, target ids the output must start with (empty: none).  ``carry``:
         placeholder ids [P] and per sentence how often its source has each [B, P] (see :meth:`_carry`)."""
         raise NotImplementedError
@@ -233,8 +254,9 @@ class GreedySearch(DecodeStrategy):
     """Take the most probable token at every step."""
 
     @torch.inference_mode()
-    def search(self, src: Tensor, prefixes: Optional[list[list[int]]] = None,
-               carry: Optional[tuple[Tensor, Tensor]] = None) -> list[list[Hypothesis]]:
+    def search(
+        self, src: Tensor, prefixes: Optional[list[list[int]]] = None, carry: Optional[tuple[Tensor, Tensor]] = None
+    ) -> list[list[Hypothesis]]:
         memory, src_mask, src_lens, max_lens, forced = self._setup(src, prefixes)
         batch = src.size(0)
         stepper = Stepper(self.model, memory, src_mask, self.use_cache, self.return_attention)
@@ -261,8 +283,14 @@ class GreedySearch(DecodeStrategy):
             if done.any():
                 for row in done.nonzero().flatten().tolist():
                     s = int(active[row])
-                    results[s].append(self._hyp(ys[row, 1:].tolist(), float(scores[row]), history.trace(row, src_lens[s]),
-                                                history.trace_topk(row)))
+                    results[s].append(
+                        self._hyp(
+                            ys[row, 1:].tolist(),
+                            float(scores[row]),
+                            history.trace(row, src_lens[s]),
+                            history.trace_topk(row),
+                        )
+                    )
                 keep = (~done).nonzero().flatten()
                 if keep.numel() == 0:
                     break
@@ -286,12 +314,15 @@ class BeamSearch(DecodeStrategy):
         super().__init__(model, **kwargs)
         self.return_tree = return_tree
         if beam_size < 1 or not 1 <= nbest <= beam_size:
-            raise ValueError(f"need beam_size >= 1 and 1 <= nbest <= beam_size, got beam_size={beam_size}, nbest={nbest}")
+            raise ValueError(
+                f"need beam_size >= 1 and 1 <= nbest <= beam_size, got beam_size={beam_size}, nbest={nbest}"
+            )
         self.k, self.nbest = beam_size, nbest
 
     @torch.inference_mode()
-    def search(self, src: Tensor, prefixes: Optional[list[list[int]]] = None,
-               carry: Optional[tuple[Tensor, Tensor]] = None) -> list[list[Hypothesis]]:
+    def search(
+        self, src: Tensor, prefixes: Optional[list[list[int]]] = None, carry: Optional[tuple[Tensor, Tensor]] = None
+    ) -> list[list[Hypothesis]]:
         k = self.k
         memory, src_mask, src_lens, max_lens, forced = self._setup(src, prefixes)
         batch, dev = src.size(0), src.device
@@ -312,9 +343,12 @@ class BeamSearch(DecodeStrategy):
             history.add(weights, parents, logp)
             capped = self._at_cap(max_lens[active], t, dev)  # per sentence; None: none is
             row_capped = None if capped is None else capped.repeat_interleave(k)
-            force = forced[active, t].repeat_interleave(k).to(dev) if forced is not None and t < forced.size(1) else None
-            logp = self._carry(logp, ys, carry, active, k, max_lens - t - 1,
-                               _either(row_capped, None if force is None else force >= 0))
+            force = (
+                forced[active, t].repeat_interleave(k).to(dev) if forced is not None and t < forced.size(1) else None
+            )
+            logp = self._carry(
+                logp, ys, carry, active, k, max_lens - t - 1, _either(row_capped, None if force is None else force >= 0)
+            )
             logp = self._constrain(logp, row_capped, first_step=t == 0)
             if force is not None:
                 logp = self._force(logp, force)
@@ -324,14 +358,15 @@ class BeamSearch(DecodeStrategy):
             # Finished hypotheses: EOS among the k best candidates.
             fin = is_eos[:, :k] & torch.isfinite(top_s[:, :k])
             added = set()
-            for i, j in (fin.nonzero().tolist() if fin.any() else ()):
+            for i, j in fin.nonzero().tolist() if fin.any() else ():
                 s = int(active[i])
                 if len(finished[s]) < k:
                     added.add((i, j))
                     row = i * k + int(top_beam[i, j])
                     tokens = ys[row, 1:].tolist() + [EOS_ID]
-                    finished[s].append(self._hyp(tokens, float(top_s[i, j]), history.trace(row, src_lens[s]),
-                                                 history.trace_topk(row)))
+                    finished[s].append(
+                        self._hyp(tokens, float(top_s[i, j]), history.trace(row, src_lens[s]), history.trace_topk(row))
+                    )
             # The k best non-EOS candidates continue.
             cont_s, cont_j = top_s.masked_fill(is_eos, float("-inf")).topk(k, dim=1)
             rows = (torch.arange(nb, device=dev)[:, None] * k + top_beam.gather(1, cont_j)).view(-1)
@@ -429,8 +464,9 @@ class TeacherForcing(DecodeStrategy):
     with it, row t being the position that predicted piece t (as in search results)."""
 
     @torch.inference_mode()
-    def score(self, src: Tensor, targets: list[list[int]], all_attention: bool = False,
-              full_context: bool = False) -> list[ForcedHypothesis]:
+    def score(
+        self, src: Tensor, targets: list[list[int]], all_attention: bool = False, full_context: bool = False
+    ) -> list[ForcedHypothesis]:
         """``src`` [B, S] padded source ids (EOS included); ``targets``: B lists of target ids without EOS.
         ``all_attention`` also returns encoder and decoder self-attention; ``full_context`` every layer's
         full-context cross-attention (the alignment pass; see ``model.FullContext``)."""
@@ -444,13 +480,23 @@ class TeacherForcing(DecodeStrategy):
         tout = torch.full((len(targets), width), PAD_ID, dtype=torch.long)
         for row, t in enumerate(targets):
             tin[row, 0] = BOS_ID
-            tin[row, 1: len(t) + 1] = torch.as_tensor(t, dtype=torch.long)
+            tin[row, 1 : len(t) + 1] = torch.as_tensor(t, dtype=torch.long)
             tout[row, : len(t)] = torch.as_tensor(t, dtype=torch.long)
             tout[row, len(t)] = EOS_ID
         tin, tout = tin.to(src.device), tout.to(src.device)
-        full = FullContext(tuple(range(len(self.model.decoder.layers))), self.model.tgt_key_mask(tin)) if full_context else None
-        hidden, weights = self.model.decode(memory, src_mask, tin, need_weights=self.return_attention or all_attention,
-                                            self_attention_out=dec_att, full_context=full)
+        full = (
+            FullContext(tuple(range(len(self.model.decoder.layers))), self.model.tgt_key_mask(tin))
+            if full_context
+            else None
+        )
+        hidden, weights = self.model.decode(
+            memory,
+            src_mask,
+            tin,
+            need_weights=self.return_attention or all_attention,
+            self_attention_out=dec_att,
+            full_context=full,
+        )
         logp = self.model.generator(hidden).gather(-1, tout.unsqueeze(-1)).squeeze(-1).float()
         att = torch.stack(weights, dim=1).float() if self.return_attention or all_attention else None  # [B, L, H, T, S]
         enc = torch.stack(enc_att, dim=1).float() if all_attention else None  # [B, L, H, S, S]
@@ -459,9 +505,14 @@ class TeacherForcing(DecodeStrategy):
         out = []
         for row, t in enumerate(targets):
             n, m = len(t) + 1, src_lens[row]
-            out.append(ForcedHypothesis(list(t) + [EOS_ID], logp[row, :n].cpu(),
-                                        att[row, :, :, :n, :m].cpu() if att is not None else None,
-                                        enc[row, :, :, :m, :m].cpu() if enc is not None else None,
-                                        dec[row, :, :, :n, :n].cpu() if dec is not None else None,
-                                        fc[row, :, :, :n, :m].cpu() if fc is not None else None))
+            out.append(
+                ForcedHypothesis(
+                    list(t) + [EOS_ID],
+                    logp[row, :n].cpu(),
+                    att[row, :, :, :n, :m].cpu() if att is not None else None,
+                    enc[row, :, :, :m, :m].cpu() if enc is not None else None,
+                    dec[row, :, :, :n, :n].cpu() if dec is not None else None,
+                    fc[row, :, :, :n, :m].cpu() if fc is not None else None,
+                )
+            )
         return out

@@ -69,8 +69,10 @@ def read_test_set(spec: str, langpair: str = "zh-en", limit: int = 0) -> TestSet
         try:
             src, ref = get_source_file(spec, langpair), get_reference_files(spec, langpair)[0]
         except Exception as e:  # unknown name, or no network
-            raise FileNotFoundError(f"test set {spec!r} is neither files (P.zh/P.en, SRC=REF) nor a sacrebleu "
-                                    f"test set that could be loaded for {langpair} ({e})") from e
+            raise FileNotFoundError(
+                f"test set {spec!r} is neither files (P.zh/P.en, SRC=REF) nor a sacrebleu "
+                f"test set that could be loaded for {langpair} ({e})"
+            ) from e
         name = spec
     for f in (src, ref):
         if not Path(f).is_file():
@@ -106,9 +108,18 @@ def setting_name(beam: int, lp: Optional[float]) -> str:
     return "greedy" if beam == 1 else f"beam{beam}-lp{lp:g}"
 
 
-def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], penalties: Sequence[float],
-             output_dir: Optional[Path] = None, alignments: Optional[str] = None, max_tokens: int = 6000,
-             progress: bool = True, dtype=None, on_done=None) -> tuple[list[Row], dict]:
+def evaluate(
+    translator,
+    test_sets: Sequence[TestSet],
+    beams: Sequence[int],
+    penalties: Sequence[float],
+    output_dir: Optional[Path] = None,
+    alignments: Optional[str] = None,
+    max_tokens: int = 6000,
+    progress: bool = True,
+    dtype=None,
+    on_done=None,
+) -> tuple[list[Row], dict]:
     """Translate and score; returns the table rows and the sacrebleu signatures.
 
     A line over the model's length limit is translated in parts (as seq2seq-translate does), joined by a
@@ -130,8 +141,15 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
             name = setting_name(beam, lp)
             t0 = time.perf_counter()
             parts, owner = split_long_lines(translator, ts.sources, "seq2seq-evaluate")
-            outs = translator.translate(parts, beam_size=beam, length_penalty=lp, max_tokens=max_tokens,
-                                        return_attention=alignments is not None, progress=progress, dtype=dtype)
+            outs = translator.translate(
+                parts,
+                beam_size=beam,
+                length_penalty=lp,
+                max_tokens=max_tokens,
+                return_attention=alignments is not None,
+                progress=progress,
+                dtype=dtype,
+            )
             dt = time.perf_counter() - t0
             groups = group_by_line(outs, owner, len(ts.sources))
             hyps = [" ".join(t.text for t in g) for g in groups]
@@ -146,10 +164,26 @@ def evaluate(translator, test_sets: Sequence[TestSet], beams: Sequence[int], pen
                 hyp_file = str(hyp_path)
                 if alignments:
                     (output_dir / f"{ts.name}.{name}.align").write_text(
-                        "".join(alignment_line(g, level=alignments, method=translator.align_method) + "\n" for g in groups), encoding="utf-8")
-            rows.append(Row(ts.name, name, beam, lp, round(bleu.score, 2), round(chrf.score, 2),
-                            round(bleu.sys_len / max(1, bleu.ref_len), 3), round(len(hyps) / dt, 2), len(hyps),
-                            hyp_file, copy_rate(ts.sources, ts.references, hyps).as_dict()))
+                        "".join(
+                            alignment_line(g, level=alignments, method=translator.align_method) + "\n" for g in groups
+                        ),
+                        encoding="utf-8",
+                    )
+            rows.append(
+                Row(
+                    ts.name,
+                    name,
+                    beam,
+                    lp,
+                    round(bleu.score, 2),
+                    round(chrf.score, 2),
+                    round(bleu.sys_len / max(1, bleu.ref_len), 3),
+                    round(len(hyps) / dt, 2),
+                    len(hyps),
+                    hyp_file,
+                    copy_rate(ts.sources, ts.references, hyps).as_dict(),
+                )
+            )
             if on_done is not None:
                 on_done(rows, signatures)
     return rows, signatures
@@ -159,9 +193,9 @@ def alignment_methods(translator) -> list:
     """The extraction methods ``--align-test`` compares: the model's alignment head (if any: read both ways,
     grown or intersected, and one way, the latter also with minimum weights 0.3, 0.4, 0.5 for a link), then
     every layer's head-averaged attention, unshifted, shifted, and shifted both ways (grow-diag)."""
-    from .align import AlignMethod
-
     import dataclasses
+
+    from .align import AlignMethod
 
     out = []
     if translator.folder_config.alignment:
@@ -176,7 +210,11 @@ def alignment_methods(translator) -> list:
         if head.null:  # and without its "no link" reading
             out.append(dataclasses.replace(head, null=False, label="", min_weight=0.0))
     for layer in range(translator.model.cfg.n_dec_layers):
-        out += [AlignMethod(layer, None, False), AlignMethod(layer, None, True), AlignMethod(layer, None, True, symmetrize="grow-diag")]
+        out += [
+            AlignMethod(layer, None, False),
+            AlignMethod(layer, None, True),
+            AlignMethod(layer, None, True, symmetrize="grow-diag"),
+        ]
     return out
 
 
@@ -203,12 +241,21 @@ def evaluate_alignment(translator, prefix: str, max_tokens: int = 6000, progress
     # the default method is also scored on the English as given.
     restored = sum(r is not None for r in translator.restore_english(en, [e.split() for e in en]))
     common = {"test_set": Path(prefix).name, "restored_pairs": restored, "pairs": len(en)}
-    rows = [{**common, "method": m.name, "default": m == default, "english": "restored" if restored else "as given",
-             **scored(aligned, m)} for m in alignment_methods(translator)]
+    rows = [
+        {
+            **common,
+            "method": m.name,
+            "default": m == default,
+            "english": "restored" if restored else "as given",
+            **scored(aligned, m),
+        }
+        for m in alignment_methods(translator)
+    ]
     if restored:
         given = translator.align(*pairs, restore_english=False, **kwargs)
-        rows.append({**common, "method": default.name, "default": False, "english": "as given",
-                     **scored(given, default)})
+        rows.append(
+            {**common, "method": default.name, "default": False, "english": "as given", **scored(given, default)}
+        )
     return rows
 
 
@@ -218,8 +265,10 @@ def evaluate_both_ways(translator, other, prefix: str, max_tokens: int = 6000) -
     from .bidirectional import aer_both_ways
 
     zh_en, en_zh = (other, translator) if translator.folder_config.direction == "en-zh" else (translator, other)
-    return [{"test_set": Path(prefix).name, "default": False, "english": "as given", **r}
-            for r in aer_both_ways(zh_en, en_zh, prefix, max_tokens)]
+    return [
+        {"test_set": Path(prefix).name, "default": False, "english": "as given", **r}
+        for r in aer_both_ways(zh_en, en_zh, prefix, max_tokens)
+    ]
 
 
 def read_gold_set(prefix: str) -> tuple[list[str], list[str], list]:
@@ -236,9 +285,11 @@ def read_gold_set(prefix: str) -> tuple[list[str], list[str], list]:
 
 def alignment_default(translator) -> dict:
     """What ``--align-test`` (and ``seq2seq-align``) use by default: the method, and how the English is read."""
-    english = ("restored where lower-cased or tokenized (the folder's truecase.model; off: "
-               "seq2seq-align --no-restore-english)" if translator.truecaser is not None
-               else "as given (the model folder has no truecase.model)")
+    english = (
+        "restored where lower-cased or tokenized (the folder's truecase.model; off: seq2seq-align --no-restore-english)"
+        if translator.truecaser is not None
+        else "as given (the model folder has no truecase.model)"
+    )
     return {"method": translator.align_method.name, "english": english}
 
 
@@ -248,9 +299,11 @@ def format_alignment_table(rows: Sequence[dict], default: Optional[dict] = None)
     width = max([66] + [len(r["method"]) + 10 for r in rows])
     head = f"{'test set':<12} {'method':<{width}} {'English':<9} {'AER':>6} {'P':>6} {'R':>6}"
     lines = [head, "-" * len(head)]
-    lines += [f"{r['test_set']:<12} {r['method'] + (' (default)' if r['default'] else ''):<{width}} "
-              f"{r.get('english', ''):<9} {100 * r['aer']:>6.1f} {100 * r['precision']:>6.1f} {100 * r['recall']:>6.1f}"
-              for r in rows]
+    lines += [
+        f"{r['test_set']:<12} {r['method'] + (' (default)' if r['default'] else ''):<{width}} "
+        f"{r.get('english', ''):<9} {100 * r['aer']:>6.1f} {100 * r['precision']:>6.1f} {100 * r['recall']:>6.1f}"
+        for r in rows
+    ]
     for name in dict.fromkeys(r["test_set"] for r in rows):
         r = next(r for r in rows if r["test_set"] == name)
         if "restored_pairs" in r:
@@ -262,36 +315,56 @@ def format_alignment_table(rows: Sequence[dict], default: Optional[dict] = None)
 
 def format_table(rows: Sequence[Row]) -> str:
     """The BLEU table, with the copy rate of Latin words and numbers (copied/total) beside it."""
-    head = (f"{'test set':<16} {'setting':<14} {'BLEU':>6} {'chrF':>6} {'len ratio':>9} {'sent/s':>8} "
-            f"{'copy latin':>18} {'copy numbers':>18}")
+    head = (
+        f"{'test set':<16} {'setting':<14} {'BLEU':>6} {'chrF':>6} {'len ratio':>9} {'sent/s':>8} "
+        f"{'copy latin':>18} {'copy numbers':>18}"
+    )
     lines = [head, "-" * len(head)]
 
     def share(c: dict, kind: str) -> str:
         total = c[f"{kind}_total"]
         return f"{100 * c[kind]:.1f}% ({c[f'{kind}_copied']}/{total})" if total else "-"
 
-    lines += [f"{r.test_set:<16} {r.setting:<14} {r.bleu:>6.2f} {r.chrf:>6.2f} {r.length_ratio:>9.3f} "
-              f"{r.sentences_per_s:>8.1f} {share(r.copy, 'latin'):>18} {share(r.copy, 'number'):>18}" for r in rows]
+    lines += [
+        f"{r.test_set:<16} {r.setting:<14} {r.bleu:>6.2f} {r.chrf:>6.2f} {r.length_ratio:>9.3f} "
+        f"{r.sentences_per_s:>8.1f} {share(r.copy, 'latin'):>18} {share(r.copy, 'number'):>18}"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     from .text import plain_doc
 
-    p = argparse.ArgumentParser(prog="seq2seq-evaluate", description=plain_doc(__doc__.split("\n\n")[0]),
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=plain_doc(__doc__.split("\n\n", 1)[1]))
+    p = argparse.ArgumentParser(
+        prog="seq2seq-evaluate",
+        description=plain_doc(__doc__.split("\n\n")[0]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=plain_doc(__doc__.split("\n\n", 1)[1]),
+    )
     p.add_argument("--model", help="model folder (default: the shipped model)")
     p.add_argument("--test", nargs="+", default=[], help="test sets: path prefix, SRC=REF, or a sacrebleu name")
-    p.add_argument("--align-test", action="append", default=[], metavar="PREFIX",
-                   help="gold word-alignment set PREFIX.zh/.en/.gold: report AER per extraction method (repeatable)")
-    p.add_argument("--reverse-model", metavar="MODEL",
-                   help="with --align-test: also the model of the other direction (a folder, or zh-en / en-zh for a "
-                        "shipped one): AER of each alignment head alone and of every rule that combines the two")
+    p.add_argument(
+        "--align-test",
+        action="append",
+        default=[],
+        metavar="PREFIX",
+        help="gold word-alignment set PREFIX.zh/.en/.gold: report AER per extraction method (repeatable)",
+    )
+    p.add_argument(
+        "--reverse-model",
+        metavar="MODEL",
+        help="with --align-test: also the model of the other direction (a folder, or zh-en / en-zh for a "
+        "shipped one): AER of each alignment head alone and of every rule that combines the two",
+    )
     p.add_argument("-l", "--langpair", help="source-target languages of the test sets (default: the model's own)")
     p.add_argument("--beam", nargs="+", type=int, default=[5], help="beam sizes (1 = greedy)")
-    p.add_argument("--length-penalty", nargs="+", type=float,
-                   help="length penalties alpha (score / length**alpha); default: the model folder's own")
+    p.add_argument(
+        "--length-penalty",
+        nargs="+",
+        type=float,
+        help="length penalties alpha (score / length**alpha); default: the model folder's own",
+    )
     p.add_argument("--limit", type=int, default=0, help="first N sentences of each test set only")
     p.add_argument("--output-dir", default="eval", help="where hypotheses and report.json go (default eval/)")
     p.add_argument("--alignments", choices=["piece", "word"], help="also write Pharaoh alignments")
@@ -333,12 +406,23 @@ def main(argv=None) -> int:
         _write_report(out, report)
     if test_sets:
         penalties = args.length_penalty or [tr.folder_config.decoding["length_penalty"]]
+
         def write_so_far(rows, sigs):  # a later failure keeps what is done
             report.update(rows=[asdict(r) for r in rows], signatures=sigs)
             _write_report(out, report)
 
-        rows, sigs = evaluate(tr, test_sets, args.beam, penalties, out, args.alignments, args.max_tokens,
-                              progress=True, dtype=torch.bfloat16 if args.bf16 else None, on_done=write_so_far)
+        rows, sigs = evaluate(
+            tr,
+            test_sets,
+            args.beam,
+            penalties,
+            out,
+            args.alignments,
+            args.max_tokens,
+            progress=True,
+            dtype=torch.bfloat16 if args.bf16 else None,
+            on_done=write_so_far,
+        )
         print(format_table(rows))
         print(f"BLEU signature: {sigs['bleu']}\nchrF signature: {sigs['chrf']}")
         report.update(rows=[asdict(r) for r in rows], signatures=sigs)

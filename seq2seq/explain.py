@@ -22,9 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .placeholders import unlabel_pieces
-
 from .model import subsequent_mask
+from .placeholders import unlabel_pieces
 from .tokenizer import BOS_ID
 
 
@@ -62,8 +61,7 @@ def explain_cross_attention(translator, translation, layer: int, head: int, step
     dev = translator.device
     own = lambda pieces: unlabel_pieces(pieces, translation.placeholders)  # noqa: E731  the model's own pieces
     src = torch.tensor([translator.src_tok.sp.piece_to_id(own(translation.source_tokens))], device=dev)
-    tin = torch.tensor([[BOS_ID] + translator.tgt_tok.sp.piece_to_id(own(translation.target_tokens[:-1]))],
-                       device=dev)
+    tin = torch.tensor([[BOS_ID] + translator.tgt_tok.sp.piece_to_id(own(translation.target_tokens[:-1]))], device=dev)
     src_mask = model.src_mask(src)
     memory = model.encode(src, src_mask)
     cache = model.decoder.init_cache(memory)
@@ -81,5 +79,16 @@ def explain_cross_attention(translator, translation, layer: int, head: int, step
     weights = scores.float().softmax(-1)
     out = weights.to(v.dtype) @ v
     as_np = lambda t: t.float().cpu().numpy()  # noqa: E731
-    return HeadComputation(layer, head, step, list(translation.source_tokens), list(translation.target_tokens),
-                           as_np(q), as_np(k), as_np(v), as_np(scores), as_np(weights), as_np(out))
+    return HeadComputation(
+        layer,
+        head,
+        step,
+        list(translation.source_tokens),
+        list(translation.target_tokens),
+        as_np(q),
+        as_np(k),
+        as_np(v),
+        as_np(scores),
+        as_np(weights),
+        as_np(out),
+    )

@@ -64,8 +64,11 @@ def build_ct2_spec(model, src_vocab: list[str], tgt_vocab: list[str]):
 
     cfg = model.cfg
     spec = ctranslate2.specs.TransformerSpec.from_config(
-        (cfg.n_layers, cfg.n_dec_layers), cfg.n_heads, pre_norm=cfg.pre_norm,
-        activation=ctranslate2.specs.Activation.RELU)
+        (cfg.n_layers, cfg.n_dec_layers),
+        cfg.n_heads,
+        pre_norm=cfg.pre_norm,
+        activation=ctranslate2.specs.Activation.RELU,
+    )
     spec.config.layer_norm_epsilon = model.encoder.layers[0].sublayer[0].norm.eps
     spec.config.decoder_start_token = "<s>"
     pe = model.pos.pe.detach().float().numpy()
@@ -111,11 +114,17 @@ def export_ctranslate2(model_dir: str | Path, out_dir: str | Path, quantization:
 def main(argv=None) -> int:
     from .text import plain_doc
 
-    p = argparse.ArgumentParser(prog="seq2seq-export", description=plain_doc(__doc__.split("\n\n")[0]),
-                                epilog="Example: seq2seq-export --format ctranslate2 runs/zh-en/best ct2-model")
+    p = argparse.ArgumentParser(
+        prog="seq2seq-export",
+        description=plain_doc(__doc__.split("\n\n")[0]),
+        epilog="Example: seq2seq-export --format ctranslate2 runs/zh-en/best ct2-model",
+    )
     p.add_argument("--format", choices=["ctranslate2"], default="ctranslate2", help="target runtime (ctranslate2)")
-    p.add_argument("--quantization", choices=["int8", "int8_float32", "float16", "int16"],
-                   help="store weights quantized (CTranslate2 can also quantize at load time: compute_type)")
+    p.add_argument(
+        "--quantization",
+        choices=["int8", "int8_float32", "float16", "int16"],
+        help="store weights quantized (CTranslate2 can also quantize at load time: compute_type)",
+    )
     p.add_argument("model_dir", help="the model folder to convert")
     p.add_argument("out_dir", help="where the export goes (MODEL_DIR/ctranslate2 is found by Translator.load)")
     args = p.parse_args(argv)
@@ -125,8 +134,10 @@ def main(argv=None) -> int:
         print(f"seq2seq-export: {e}", file=sys.stderr)
         return 2
     except ImportError:
-        print("seq2seq-export: needs CTranslate2: pip install 'seq2seq-zhen[fast]' (or pip install ctranslate2)",
-              file=sys.stderr)
+        print(
+            "seq2seq-export: needs CTranslate2: pip install 'seq2seq-zhen[fast]' (or pip install ctranslate2)",
+            file=sys.stderr,
+        )
         return 2
     print(f"CTranslate2 model written to {out}")
     return 0

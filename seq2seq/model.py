@@ -118,8 +118,9 @@ class PositionalEncoding(nn.Module):
 # ---------------------------------------------------------------------------------------------
 
 
-def attention(query: Tensor, key: Tensor, value: Tensor, mask: Optional[Tensor] = None,
-              dropout: Optional[nn.Dropout] = None) -> tuple[Tensor, Tensor]:
+def attention(
+    query: Tensor, key: Tensor, value: Tensor, mask: Optional[Tensor] = None, dropout: Optional[nn.Dropout] = None
+) -> tuple[Tensor, Tensor]:
     """Scaled dot-product attention, written out.  Returns (output, weights).
 
     Shapes: query [B, h, Tq, d_k], key/value [B, h, Tk, d_k]; mask broadcastable to
@@ -162,8 +163,9 @@ class MultiHeadedAttention(nn.Module):
         """K and V for memory ``x`` [B, T, d] as [B, h, T, d_k] each."""
         return self._split(self.w_k(x)), self._split(self.w_v(x))
 
-    def forward(self, query: Tensor, key: Tensor, value: Tensor, mask: Optional[Tensor] = None,
-                need_weights: bool = False) -> tuple[Tensor, Optional[Tensor]]:
+    def forward(
+        self, query: Tensor, key: Tensor, value: Tensor, mask: Optional[Tensor] = None, need_weights: bool = False
+    ) -> tuple[Tensor, Optional[Tensor]]:
         """``key``/``value`` are already projected and split ([B', h, Tk, d_k]); see :meth:`project_kv`.
 
         ``query`` is [B, Tq, d] with B = g·B': rows ``i·g .. i·g+g-1`` share key/value set i (beam
@@ -245,6 +247,7 @@ class EncoderLayer(nn.Module):
 
     def forward(self, x: Tensor, mask: Tensor, attention_out: Optional[list] = None) -> Tensor:
         """``attention_out`` (a list owned by the caller) receives the self-attention weights [B, h, S, S]."""
+
         def self_attn(h):
             k, v = self.self_attn.project_kv(h)
             return self.self_attn(h, k, v, mask, need_weights=attention_out is not None)
@@ -288,10 +291,13 @@ class DecoderCache:
         """Reorder/shrink along the batch: ``rows`` picks self-attention K/V (per hypothesis: beam
         reordering); ``memory_rows`` picks cross-attention K/V (per sentence: only needed when
         sentences leave the batch, since beams of one sentence share them); None = unchanged."""
+
         def pick(kv, index):
             return kv if kv is None or index is None else (kv[0].index_select(0, index), kv[1].index_select(0, index))
-        return DecoderCache([pick(kv, memory_rows) for kv in self.cross_kv], [pick(kv, rows) for kv in self.self_kv],
-                            self.length)
+
+        return DecoderCache(
+            [pick(kv, memory_rows) for kv in self.cross_kv], [pick(kv, rows) for kv in self.self_kv], self.length
+        )
 
 
 @dataclass
@@ -315,8 +321,13 @@ class DecoderLayer(nn.Module):
         self.feed_forward = PositionwiseFeedForward(cfg.d_model, cfg.d_ff, cfg.dropout)
         self.sublayer = nn.ModuleList([SublayerConnection(cfg.d_model, cfg.dropout, cfg.pre_norm) for _ in range(3)])
 
-    def self_attention_block(self, x: Tensor, tgt_mask: Optional[Tensor], past_kv: Optional[tuple[Tensor, Tensor]] = None,
-                             attention_out: Optional[list] = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    def self_attention_block(
+        self,
+        x: Tensor,
+        tgt_mask: Optional[Tensor],
+        past_kv: Optional[tuple[Tensor, Tensor]] = None,
+        attention_out: Optional[list] = None,
+    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         """The masked self-attention sublayer: returns (x after it, self-attention K/V including x's positions).
         ``attention_out`` (caller-owned list) receives its weights [B, h, Tq, Tk]."""
         new_kv: tuple[Tensor, Tensor]
@@ -339,8 +350,9 @@ class DecoderLayer(nn.Module):
         """What the cross-attention's query projection reads: LayerNorm(x) in pre-norm layers, x in post-norm."""
         return self.sublayer[1].norm(x) if self.sublayer[1].pre_norm else x
 
-    def full_context_cross_attention(self, x: Tensor, cross_kv: tuple[Tensor, Tensor], src_mask: Optional[Tensor],
-                                     tgt_key_mask: Optional[Tensor]) -> Tensor:
+    def full_context_cross_attention(
+        self, x: Tensor, cross_kv: tuple[Tensor, Tensor], src_mask: Optional[Tensor], tgt_key_mask: Optional[Tensor]
+    ) -> Tensor:
         """Cross-attention weights [B, h, T, S] of this layer when its self-attention sees the whole target
         (no causal mask; ``tgt_key_mask`` [B, 1, 1, T] hides target padding).  ``x`` is the layer's input
         from the ordinary (causal) pass.  This is the alignment pass of Garg et al. (2019): a head that
@@ -349,10 +361,16 @@ class DecoderLayer(nn.Module):
         _, weights = self.sublayer[1](x, lambda h: self.src_attn(h, cross_kv[0], cross_kv[1], src_mask, True))
         return weights
 
-    def forward(self, x: Tensor, cross_kv: tuple[Tensor, Tensor], src_mask: Optional[Tensor], tgt_mask: Optional[Tensor],
-                past_kv: Optional[tuple[Tensor, Tensor]] = None, need_weights: bool = False,
-                self_attention_out: Optional[list] = None,
-                ) -> tuple[Tensor, tuple[Tensor, Tensor], Optional[Tensor]]:
+    def forward(
+        self,
+        x: Tensor,
+        cross_kv: tuple[Tensor, Tensor],
+        src_mask: Optional[Tensor],
+        tgt_mask: Optional[Tensor],
+        past_kv: Optional[tuple[Tensor, Tensor]] = None,
+        need_weights: bool = False,
+        self_attention_out: Optional[list] = None,
+    ) -> tuple[Tensor, tuple[Tensor, Tensor], Optional[Tensor]]:
         """Returns (output, this layer's self-attention K/V including x's positions, cross-attention weights)."""
         x, new_kv = self.self_attention_block(x, tgt_mask, past_kv, self_attention_out)
         x, weights = self.sublayer[1](x, lambda h: self.src_attn(h, cross_kv[0], cross_kv[1], src_mask, need_weights))
@@ -373,10 +391,16 @@ class Decoder(nn.Module):
         cross = [layer.src_attn.project_kv(memory) for layer in self.layers]
         return DecoderCache(cross_kv=cross, self_kv=[None] * len(self.layers))
 
-    def forward(self, x: Tensor, cache: DecoderCache, src_mask: Optional[Tensor], tgt_mask: Optional[Tensor],
-                need_weights: bool = False, self_attention_out: Optional[list] = None,
-                full_context: Optional["FullContext"] = None,
-                ) -> tuple[Tensor, DecoderCache, list[Optional[Tensor]]]:
+    def forward(
+        self,
+        x: Tensor,
+        cache: DecoderCache,
+        src_mask: Optional[Tensor],
+        tgt_mask: Optional[Tensor],
+        need_weights: bool = False,
+        self_attention_out: Optional[list] = None,
+        full_context: Optional["FullContext"] = None,
+    ) -> tuple[Tensor, DecoderCache, list[Optional[Tensor]]]:
         """x: embedded target positions ``cache.length .. cache.length + T``.
 
         Returns (hidden states [B, T, d], the cache extended by T positions,
@@ -386,7 +410,9 @@ class Decoder(nn.Module):
         new_self, weights = [], []
         for i, (layer, cross_kv, past) in enumerate(zip(self.layers, cache.cross_kv, cache.self_kv)):
             if full_context is not None and i in full_context.layers:
-                full_context.weights[i] = layer.full_context_cross_attention(x, cross_kv, src_mask, full_context.tgt_key_mask)
+                full_context.weights[i] = layer.full_context_cross_attention(
+                    x, cross_kv, src_mask, full_context.tgt_key_mask
+                )
             x, kv, w = layer(x, cross_kv, src_mask, tgt_mask, past, need_weights, self_attention_out)
             new_self.append(kv)
             weights.append(w)
@@ -416,7 +442,9 @@ class EncoderDecoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.src_embed = Embeddings(cfg.d_model, cfg.src_vocab_size, cfg.pad_id)
-        self.tgt_embed = self.src_embed if cfg.share_embeddings else Embeddings(cfg.d_model, cfg.tgt_vocab_size, cfg.pad_id)
+        self.tgt_embed = (
+            self.src_embed if cfg.share_embeddings else Embeddings(cfg.d_model, cfg.tgt_vocab_size, cfg.pad_id)
+        )
         self.pos = PositionalEncoding(cfg.d_model, cfg.dropout, cfg.max_len)
         self.encoder = Encoder(cfg)
         self.decoder = Decoder(cfg)
@@ -435,23 +463,35 @@ class EncoderDecoder(nn.Module):
         """C, the memory.  ``attention_out`` (caller-owned list) receives each encoder layer's self-attention."""
         return self.encoder(self.pos(self.src_embed(src)), src_mask, attention_out)
 
-    def decode(self, memory: Tensor, src_mask: Tensor, tgt: Tensor, need_weights: bool = False,
-               self_attention_out: Optional[list] = None, full_context: Optional[FullContext] = None,
-               ) -> tuple[Tensor, list[Optional[Tensor]]]:
+    def decode(
+        self,
+        memory: Tensor,
+        src_mask: Tensor,
+        tgt: Tensor,
+        need_weights: bool = False,
+        self_attention_out: Optional[list] = None,
+        full_context: Optional[FullContext] = None,
+    ) -> tuple[Tensor, list[Optional[Tensor]]]:
         """Teacher-forced decoding of the whole prefix ``tgt`` [B, T] (no cache kept).  Returns (hidden, weights).
         ``full_context`` (see :class:`FullContext`) also collects full-context cross-attention."""
         cache = self.decoder.init_cache(memory)
         x = self.pos(self.tgt_embed(tgt))
-        hidden, _, weights = self.decoder(x, cache, src_mask, subsequent_mask(tgt.size(1), tgt.device), need_weights,
-                                          self_attention_out, full_context)
+        hidden, _, weights = self.decoder(
+            x, cache, src_mask, subsequent_mask(tgt.size(1), tgt.device), need_weights, self_attention_out, full_context
+        )
         return hidden, weights
 
     def tgt_key_mask(self, tgt: Tensor) -> Tensor:
         """[B, 1, 1, T], True on real (non-padding) target positions."""
         return (tgt != self.cfg.pad_id)[:, None, None, :]
 
-    def decode_step(self, tokens: Tensor, cache: DecoderCache, src_mask: Optional[Tensor], need_weights: bool = False,
-                    ) -> tuple[Tensor, DecoderCache, list[Optional[Tensor]]]:
+    def decode_step(
+        self,
+        tokens: Tensor,
+        cache: DecoderCache,
+        src_mask: Optional[Tensor],
+        need_weights: bool = False,
+    ) -> tuple[Tensor, DecoderCache, list[Optional[Tensor]]]:
         """Incremental decoding: feed the newest tokens [B, 1] given ``cache``.
 
         Returns (log-probs [B, V] for the next token, the extended cache, cross-attention weights per layer
@@ -461,15 +501,18 @@ class EncoderDecoder(nn.Module):
         hidden, cache, weights = self.decoder(x, cache, src_mask, None, need_weights)
         return self.generator(hidden[:, -1]), cache, weights
 
-    def forward(self, src: Tensor, tgt: Tensor, return_attention: bool = False, full_context_layer: Optional[int] = None):
+    def forward(
+        self, src: Tensor, tgt: Tensor, return_attention: bool = False, full_context_layer: Optional[int] = None
+    ):
         """Training: unnormalised logits [B, T, V] for every position of the teacher-forced target ``tgt``
         (``F.cross_entropy`` applies the log-softmax).  ``return_attention=True`` returns
         (logits, per-layer cross-attention weights [B, h, T, S]) for the alignment loss;
         ``full_context_layer=l`` returns (logits, layer l's full-context cross-attention [B, h, T, S])."""
         src_mask = self.src_mask(src)
         full = FullContext((full_context_layer,), self.tgt_key_mask(tgt)) if full_context_layer is not None else None
-        hidden, weights = self.decode(self.encode(src, src_mask), src_mask, tgt, need_weights=return_attention,
-                                      full_context=full)
+        hidden, weights = self.decode(
+            self.encode(src, src_mask), src_mask, tgt, need_weights=return_attention, full_context=full
+        )
         logits = self.generator.proj(hidden)
         if full is not None:
             return logits, full.weights[full_context_layer]

@@ -29,7 +29,13 @@ from safetensors.torch import load_file, save_file
 from .model import EncoderDecoder, ModelConfig
 from .tokenizer import SubwordTokenizer
 
-WEIGHTS, CONFIG, SRC_SPM, TGT_SPM, CARD = "model.safetensors", "config.json", "source.model", "target.model", "README.md"
+WEIGHTS, CONFIG, SRC_SPM, TGT_SPM, CARD = (
+    "model.safetensors",
+    "config.json",
+    "source.model",
+    "target.model",
+    "README.md",
+)
 FORMAT_VERSION = 1
 # Decoding settings a folder's config.json may leave out (max length = max_len_a * |src| + max_len_b).
 DECODING_DEFAULTS = {"beam_size": 5, "length_penalty": 1.0, "max_len_a": 2.0, "max_len_b": 20}
@@ -65,10 +71,19 @@ class FolderConfig:
         return self.direction.split("-")[1]
 
     def to_json(self) -> str:
-        return json.dumps({"format_version": FORMAT_VERSION, "direction": self.direction, "model": self.model.to_dict(),
-                           "tokenizer": {"t2s": self.t2s}, "decoding": self.decoding, "alignment": self.alignment,
-                           "extra": self.extra},
-                          indent=2, ensure_ascii=False)
+        return json.dumps(
+            {
+                "format_version": FORMAT_VERSION,
+                "direction": self.direction,
+                "model": self.model.to_dict(),
+                "tokenizer": {"t2s": self.t2s},
+                "decoding": self.decoding,
+                "alignment": self.alignment,
+                "extra": self.extra,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
 
 
 def atomic_replace_dir(fill, target: str | Path) -> Path:
@@ -117,8 +132,16 @@ def recover_dir(target: str | Path) -> Path:
     return target
 
 
-def save_model_dir(path: str | Path, model: EncoderDecoder, src_spm: bytes, tgt_spm: bytes, cfg: FolderConfig,
-                   card: str = "", dtype: Optional[torch.dtype] = None, extra_files: Optional[dict] = None) -> Path:
+def save_model_dir(
+    path: str | Path,
+    model: EncoderDecoder,
+    src_spm: bytes,
+    tgt_spm: bytes,
+    cfg: FolderConfig,
+    card: str = "",
+    dtype: Optional[torch.dtype] = None,
+    extra_files: Optional[dict] = None,
+) -> Path:
     """Write a model folder atomically.  ``dtype`` (e.g. torch.float16) shrinks the weights file.
 
     ``extra_files`` maps file names to callables ``f(path)`` that write them (training state...).
@@ -188,15 +211,23 @@ def read_folder_config(path: str | Path, name: str = CONFIG) -> FolderConfig:
     f = _need(path, name)
     try:
         raw = json.loads(f.read_text(encoding="utf-8"))
-        return FolderConfig(model=ModelConfig.from_dict(raw["model"]), t2s=raw.get("tokenizer", {}).get("t2s", True),
-                            decoding=raw.get("decoding", {}), alignment=raw.get("alignment", {}),
-                            extra=raw.get("extra", {}), direction=raw.get("direction", "zh-en"))
+        return FolderConfig(
+            model=ModelConfig.from_dict(raw["model"]),
+            t2s=raw.get("tokenizer", {}).get("t2s", True),
+            decoding=raw.get("decoding", {}),
+            alignment=raw.get("alignment", {}),
+            extra=raw.get("extra", {}),
+            direction=raw.get("direction", "zh-en"),
+        )
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
         raise ModelFolderError(f"model folder {path}: {name} is corrupt or incomplete ({type(e).__name__}: {e})") from e
 
 
-def load_tokenizers(path: str | Path, t2s: bool, direction: str = "zh-en",
-                    ) -> tuple[SubwordTokenizer, SubwordTokenizer, bytes, bytes]:
+def load_tokenizers(
+    path: str | Path,
+    t2s: bool,
+    direction: str = "zh-en",
+) -> tuple[SubwordTokenizer, SubwordTokenizer, bytes, bytes]:
     """The folder's tokenizers; ``t2s`` applies to the Chinese side of ``direction``."""
     path = Path(path)
     out = []
@@ -235,7 +266,8 @@ def load_model_dir(path: str | Path, device: str | torch.device = "cpu"):
     if src_tok.vocab_size != mc.src_vocab_size or tgt_tok.vocab_size != mc.tgt_vocab_size:
         raise ModelFolderError(
             f"model folder {path}: {SRC_SPM}/{TGT_SPM} have {src_tok.vocab_size}/{tgt_tok.vocab_size} pieces but "
-            f"{CONFIG} says {mc.src_vocab_size}/{mc.tgt_vocab_size}")
+            f"{CONFIG} says {mc.src_vocab_size}/{mc.tgt_vocab_size}"
+        )
     weights_file = _need(path, WEIGHTS)
     try:
         state = load_file(str(weights_file))
@@ -252,7 +284,9 @@ def load_model_dir(path: str | Path, device: str | torch.device = "cpu"):
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [m for m in missing if m not in tied]
     if missing or unexpected:  # (checked above; kept as a guard)
-        raise ModelFolderError(f"model folder {path}: {WEIGHTS} does not match {CONFIG} "
-                               f"(missing {missing[:5]}, unexpected {unexpected[:5]})")
+        raise ModelFolderError(
+            f"model folder {path}: {WEIGHTS} does not match {CONFIG} "
+            f"(missing {missing[:5]}, unexpected {unexpected[:5]})"
+        )
     model.to(device).eval()
     return model, src_tok, tgt_tok, cfg, (src_proto, tgt_proto)

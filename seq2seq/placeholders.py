@@ -46,8 +46,8 @@ SPAN = re.compile(rf"(?<![A-Za-z0-9])(?:{_URL}|{_EMAIL}|{_TOKEN})(?![A-Za-z0-9])
 _CHINESE_UNIT = re.compile(r"\s*[万亿千百兆月]")  # 3万 is 30,000 and 3月 is March: not copies
 _DIGIT = re.compile(r"\d")
 AMOUNT = re.compile(r"(?<![A-Za-z0-9.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(万亿|亿|万)")
-UNITS = {"万": 10 ** 4, "亿": 10 ** 8, "万亿": 10 ** 12}
-SCALES = ((10 ** 12, "trillion"), (10 ** 9, "billion"), (10 ** 6, "million"))
+UNITS = {"万": 10**4, "亿": 10**8, "万亿": 10**12}
+SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"))
 
 
 class Amount(str):
@@ -85,8 +85,13 @@ def placeholder(k: int) -> str:
 
 def _kept_in_chinese(span: str) -> bool:
     """Does Chinese text keep this English span in Latin script (a digit, a capital inside, a URL/e-mail)?"""
-    return bool(_DIGIT.search(span)) or any(c.isupper() for c in span[1:]) or "@" in span or "://" in span \
+    return (
+        bool(_DIGIT.search(span))
+        or any(c.isupper() for c in span[1:])
+        or "@" in span
+        or "://" in span
         or span.startswith("www.")
+    )
 
 
 def find_spans(text: str, lang: str = "zh") -> list[tuple[int, int]]:
@@ -105,8 +110,10 @@ def masked_spans(text: str, lang: str = "zh") -> list[tuple[int, int, str]]:
     of :func:`find_spans`, and in Chinese the amounts with a unit, as :class:`Amount`."""
     out = [(a, b, text[a:b]) for a, b in find_spans(text, lang)]
     if lang == "zh":
-        out += [(m.start(), m.end(), Amount(english_amount(m.group(1), m.group(2)), m.group()))
-                for m in AMOUNT.finditer(text)]
+        out += [
+            (m.start(), m.end(), Amount(english_amount(m.group(1), m.group(2)), m.group()))
+            for m in AMOUNT.finditer(text)
+        ]
     return sorted(out)
 
 

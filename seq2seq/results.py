@@ -56,9 +56,11 @@ class Translation:
 
     def __repr__(self) -> str:
         att = "None" if self.cross_attention is None else f"<float32 array {list(self.cross_attention.shape)}>"
-        return (f"Translation(text={self.text!r}, source_tokens={len(self.source_tokens)} pieces, "
-                f"target_tokens={len(self.target_tokens)} pieces, cross_attention={att}, score={self.score:.3f}, "
-                f"normalized_score={self.normalized_score:.3f}, nbest={len(self.nbest)})")
+        return (
+            f"Translation(text={self.text!r}, source_tokens={len(self.source_tokens)} pieces, "
+            f"target_tokens={len(self.target_tokens)} pieces, cross_attention={att}, score={self.score:.3f}, "
+            f"normalized_score={self.normalized_score:.3f}, nbest={len(self.nbest)})"
+        )
 
     @functools.cached_property
     def coverage(self):
@@ -117,8 +119,10 @@ class Alignment:
         return links_to_words(pieces, self.source_piece_words, self.target_piece_words)
 
     def __repr__(self) -> str:
-        return (f"Alignment(source_words={self.source_words!r}, target_words={self.target_words!r}, "
-                f"links={self.links!r}, score={self.score:.3f})")
+        return (
+            f"Alignment(source_words={self.source_words!r}, target_words={self.target_words!r}, "
+            f"links={self.links!r}, score={self.score:.3f})"
+        )
 
 
 def check_device(device) -> None:
@@ -168,8 +172,10 @@ def check_search_args(length_penalty=None, max_tokens=6000, max_len_a=None, max_
     """Clear errors for search settings out of range (None: the model folder's default)."""
     lo, hi = LENGTH_PENALTY_RANGE
     if length_penalty is not None and (not _is_number(length_penalty) or not lo <= length_penalty <= hi):
-        raise ValueError(f"length_penalty must be a number from {lo:g} to {hi:g} (higher gives longer output), "
-                         f"got {length_penalty!r}")
+        raise ValueError(
+            f"length_penalty must be a number from {lo:g} to {hi:g} (higher gives longer output), "
+            f"got {length_penalty!r}"
+        )
     if not _is_int(max_tokens) or max_tokens < 1:
         raise ValueError(f"max_tokens must be an integer >= 1 (source tokens per batch), got {max_tokens!r}")
     if max_len_a is not None and (not _is_number(max_len_a) or max_len_a < 0):

@@ -22,7 +22,7 @@ def chunk(text: str, max_chars: int) -> list[str]:
     for sent in split_sentences(text):
         n = -(-len(sent) // max_chars)
         size = -(-len(sent) // n)
-        out.extend(sent[i: i + size] for i in range(0, len(sent), size))
+        out.extend(sent[i : i + size] for i in range(0, len(sent), size))
     return out
 
 
@@ -41,8 +41,12 @@ class InputEncodingError(ValueError):
 
 
 # Byte-order marks of the encodings whose text is never UTF-8 (longest first: UTF-32-LE starts like UTF-16-LE).
-_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
-         (b"\xfe\xff", "UTF-16"))
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
 
 
 def _convert_hint(encoding: str) -> str:
@@ -55,17 +59,21 @@ def decode_utf8(data: bytes, where: str) -> str:
     encoding of Chinese text)."""
     for bom, name in _BOMS:
         if data.startswith(bom):
-            raise InputEncodingError(f"{where} is {name} text (it starts with a {name} byte-order mark), not UTF-8; "
-                                     + _convert_hint(name))
+            raise InputEncodingError(
+                f"{where} is {name} text (it starts with a {name} byte-order mark), not UTF-8; " + _convert_hint(name)
+            )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         hint = _convert_hint("UTF-16" if b"\x00" in data else "GBK")
         raise InputEncodingError(
-            f"{where} is not UTF-8 text (byte {e.start}: {data[e.start:e.start + 1]!r}); {hint}") from None
+            f"{where} is not UTF-8 text (byte {e.start}: {data[e.start : e.start + 1]!r}); {hint}"
+        ) from None
     if "\x00" in text:  # valid UTF-8, but text never holds NUL: UTF-16 without a byte-order mark
-        raise InputEncodingError(f"{where} holds NUL bytes: it looks like UTF-16 text without a byte-order mark, "
-                                 "not UTF-8; " + _convert_hint("UTF-16LE"))
+        raise InputEncodingError(
+            f"{where} holds NUL bytes: it looks like UTF-16 text without a byte-order mark, "
+            "not UTF-8; " + _convert_hint("UTF-16LE")
+        )
     return text
 
 

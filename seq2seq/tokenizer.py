@@ -81,9 +81,16 @@ class SubwordTokenizer:
         return self.sp.decode([int(i) for i in ids if int(i) > EOS_ID or int(i) == UNK_ID])
 
 
-def train_sentencepiece(texts: Iterable[str], vocab_size: int, *, character_coverage: float = 1.0,
-                        model_type: str = "unigram", byte_fallback: bool = True, t2s: bool = False,
-                        max_sentences: int = 2_000_000) -> bytes:
+def train_sentencepiece(
+    texts: Iterable[str],
+    vocab_size: int,
+    *,
+    character_coverage: float = 1.0,
+    model_type: str = "unigram",
+    byte_fallback: bool = True,
+    t2s: bool = False,
+    max_sentences: int = 2_000_000,
+) -> bytes:
     """Train a sentencepiece model on ``texts`` and return the serialized model.
 
     ``t2s`` applies the same Traditional -> Simplified conversion used at encoding time.
@@ -102,8 +109,14 @@ def train_sentencepiece(texts: Iterable[str], vocab_size: int, *, character_cove
             character_coverage=character_coverage,
             byte_fallback=byte_fallback,
             normalization_rule_name="nmt_nfkc",
-            pad_id=PAD_ID, unk_id=UNK_ID, bos_id=BOS_ID, eos_id=EOS_ID,
-            pad_piece="<pad>", unk_piece="<unk>", bos_piece="<s>", eos_piece="</s>",
+            pad_id=PAD_ID,
+            unk_id=UNK_ID,
+            bos_id=BOS_ID,
+            eos_id=EOS_ID,
+            pad_piece="<pad>",
+            unk_piece="<unk>",
+            bos_piece="<s>",
+            eos_piece="</s>",
             input_sentence_size=max_sentences,
             shuffle_input_sentence=True,
             hard_vocab_limit=False,  # small corpora (tests) may not support the full size
@@ -114,17 +127,25 @@ def train_sentencepiece(texts: Iterable[str], vocab_size: int, *, character_cove
         need = re.search(r"required_chars\. (\d+) vs (\d+)", str(e))
         if need is None:
             raise
-        raise ValueError(f"a vocabulary of {vocab_size} pieces is smaller than the {need.group(2)} characters "
-                         f"and special pieces that character coverage {character_coverage} needs on this text: "
-                         "raise the vocabulary size (tokenizer.src_vocab_size / tgt_vocab_size)") from None
+        raise ValueError(
+            f"a vocabulary of {vocab_size} pieces is smaller than the {need.group(2)} characters "
+            f"and special pieces that character coverage {character_coverage} needs on this text: "
+            "raise the vocabulary size (tokenizer.src_vocab_size / tgt_vocab_size)"
+        ) from None
     return out.getvalue()
 
 
 ZH_CHARACTER_COVERAGE = 0.9995
 
 
-def train_tokenizers(src_texts: Sequence[str], tgt_texts: Sequence[str], src_vocab_size: int,
-                     tgt_vocab_size: int, shared: bool = False, t2s: bool = True) -> tuple[bytes, bytes]:
+def train_tokenizers(
+    src_texts: Sequence[str],
+    tgt_texts: Sequence[str],
+    src_vocab_size: int,
+    tgt_vocab_size: int,
+    shared: bool = False,
+    t2s: bool = True,
+) -> tuple[bytes, bytes]:
     """Train the Chinese (source) and English (target) models; returns their serialized protos.
 
     ``shared=True`` trains one model on both sides (size ``src_vocab_size``) and returns it twice.

@@ -15,10 +15,21 @@ import numpy as np
 import torch
 
 from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words, word_units
-from .decoding import BeamSearch, GreedySearch, Hypothesis, TeacherForcing, length_penalty as lp_divisor
+from .decoding import BeamSearch, GreedySearch, Hypothesis, TeacherForcing
+from .decoding import length_penalty as lp_divisor
 from .model import EncoderDecoder
 from .model_dir import FolderConfig, ModelFolderError, load_model_dir, load_truecaser, save_model_dir
-from .placeholders import N_PLACEHOLDERS, has_placeholders, placeholder, label_pieces, mask_like, mask_source, show_placeholders, source_forms, unlabel_pieces
+from .placeholders import (
+    N_PLACEHOLDERS,
+    has_placeholders,
+    label_pieces,
+    mask_like,
+    mask_source,
+    placeholder,
+    show_placeholders,
+    source_forms,
+    unlabel_pieces,
+)
 from .results import Alignment, Translation, check_decoding_args, check_device, check_search_args, check_sentences
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
 from .truecase import TRUECASE_FILE, EnglishRestorer, Restored, Truecaser
@@ -38,9 +49,16 @@ def resolve_model_path(path: str | Path | None) -> Path:
 
 
 class Translator:
-    def __init__(self, model: EncoderDecoder, src_tok: SubwordTokenizer, tgt_tok: SubwordTokenizer,
-                 folder_config: FolderConfig, protos: tuple[bytes, bytes], device: str | torch.device = "cpu",
-                 truecaser: Optional[Truecaser] = None):
+    def __init__(
+        self,
+        model: EncoderDecoder,
+        src_tok: SubwordTokenizer,
+        tgt_tok: SubwordTokenizer,
+        folder_config: FolderConfig,
+        protos: tuple[bytes, bytes],
+        device: str | torch.device = "cpu",
+        truecaser: Optional[Truecaser] = None,
+    ):
         self.model, self.src_tok, self.tgt_tok = model.eval(), src_tok, tgt_tok
         self.folder_config, self.protos = folder_config, protos
         self.device = torch.device(device)
@@ -59,8 +77,9 @@ class Translator:
         if path is None:
             path = DEFAULT_MODEL_DIR
             if not (path / "config.json").exists():
-                raise ModelFolderError(f"no default model is installed at {path}; pass a model folder "
-                                       "(train one with seq2seq-train)")
+                raise ModelFolderError(
+                    f"no default model is installed at {path}; pass a model folder (train one with seq2seq-train)"
+                )
         path = resolve_model_path(path)
         check_device(device)
         if backend == "ctranslate2":
@@ -74,8 +93,9 @@ class Translator:
 
     def save(self, path: str | Path, card: str = "", dtype: Optional[torch.dtype] = None) -> Path:
         extra = {TRUECASE_FILE: self.truecaser.save} if self.truecaser is not None else None
-        return save_model_dir(path, self.model, *self.protos, self.folder_config, card=card, dtype=dtype,
-                              extra_files=extra)
+        return save_model_dir(
+            path, self.model, *self.protos, self.folder_config, card=card, dtype=dtype, extra_files=extra
+        )
 
     @property
     def max_source_tokens(self) -> int:
@@ -91,11 +111,23 @@ class Translator:
     def encode_sources(self, sentences: Sequence[str]) -> list[list[int]]:
         return [ids + [EOS_ID] if ids else [] for ids in self.src_tok.encode(list(sentences))]
 
-    def translate(self, sentences: Sequence[str] | str, beam_size: Optional[int] = None,
-                  length_penalty: Optional[float] = None, nbest: int = 1, max_len_a: Optional[float] = None,
-                  max_len_b: Optional[int] = None, use_cache: bool = True, return_attention: bool = True,
-                  max_tokens: int = 6000, progress: bool = False, dtype: Optional[torch.dtype] = None,
-                  prefix=None, return_topk: int = 0, return_tree: bool = False) -> list[Translation]:
+    def translate(
+        self,
+        sentences: Sequence[str] | str,
+        beam_size: Optional[int] = None,
+        length_penalty: Optional[float] = None,
+        nbest: int = 1,
+        max_len_a: Optional[float] = None,
+        max_len_b: Optional[int] = None,
+        use_cache: bool = True,
+        return_attention: bool = True,
+        max_tokens: int = 6000,
+        progress: bool = False,
+        dtype: Optional[torch.dtype] = None,
+        prefix=None,
+        return_topk: int = 0,
+        return_tree: bool = False,
+    ) -> list[Translation]:
         """Translate a list of Chinese sentences (a single string is treated as a list of one).
 
         Defaults for ``beam_size``, ``length_penalty``, ``max_len_a`` and ``max_len_b`` come from the
@@ -123,10 +155,14 @@ class Translator:
         check_search_args(length_penalty, max_tokens, max_len_a, max_len_b)
         if not 0 <= return_topk <= self.model.cfg.tgt_vocab_size:
             raise ValueError(f"return_topk must be in 0..{self.model.cfg.tgt_vocab_size}, got {return_topk}")
-        opts = dict(max_len_a=max_len_a if max_len_a is not None else d["max_len_a"],
-                    max_len_b=max_len_b if max_len_b is not None else d["max_len_b"],
-                    length_penalty=length_penalty if length_penalty is not None else d["length_penalty"],
-                    use_cache=use_cache, return_attention=return_attention, return_topk=return_topk)
+        opts = dict(
+            max_len_a=max_len_a if max_len_a is not None else d["max_len_a"],
+            max_len_b=max_len_b if max_len_b is not None else d["max_len_b"],
+            length_penalty=length_penalty if length_penalty is not None else d["length_penalty"],
+            use_cache=use_cache,
+            return_attention=return_attention,
+            return_topk=return_topk,
+        )
         if beam_size == 1:
             if nbest != 1:
                 raise ValueError("greedy search (beam_size=1) gives one hypothesis: use nbest=1")
@@ -140,8 +176,10 @@ class Translator:
         src_ids = self.encode_sources([m for m, _ in masked])
         for i, ids in enumerate(src_ids):
             if len(ids) > self.max_source_tokens:
-                raise ValueError(f"sentence {i} has {len(ids)} source pieces; the model reads at most "
-                                 f"{self.max_source_tokens}: split it into shorter sentences")
+                raise ValueError(
+                    f"sentence {i} has {len(ids)} source pieces; the model reads at most "
+                    f"{self.max_source_tokens}: split it into shorter sentences"
+                )
         results: list[Optional[Translation]] = [None] * len(src_ids)
         order = sorted((i for i, ids in enumerate(src_ids) if ids), key=lambda i: -len(src_ids[i]))
         # max_tokens counts source tokens, as CTranslate2's batch_type="tokens" does; beam search then
@@ -155,8 +193,11 @@ class Translator:
         for batch in batches:
             src = _padded([src_ids[i] for i in batch])
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                hyps = strategy.search(src.to(self.device), [prefixes[i] for i in batch] if prefixes else None,
-                                       self.placeholder_limits([src_ids[i] for i in batch]))
+                hyps = strategy.search(
+                    src.to(self.device),
+                    [prefixes[i] for i in batch] if prefixes else None,
+                    self.placeholder_limits([src_ids[i] for i in batch]),
+                )
             for i, sent_hyps in zip(batch, hyps):
                 results[i] = self._to_translation(src_ids[i], sent_hyps)
             if bar is not None:
@@ -168,8 +209,13 @@ class Translator:
                 results[i] = self._empty(return_attention)
         full_context = bool(return_attention) and self.align_method.full_context
         if return_attention == "all" or full_context:
-            self._add_teacher_forced([r for r in results if r.target_tokens], max_tokens, dtype,
-                                     all_attention=return_attention == "all", full_context=full_context)
+            self._add_teacher_forced(
+                [r for r in results if r.target_tokens],
+                max_tokens,
+                dtype,
+                all_attention=return_attention == "all",
+                full_context=full_context,
+            )
         for r, sp in zip(results, spans):
             if sp:
                 show_placeholders(r, sp)
@@ -224,8 +270,9 @@ class Translator:
                 raise TypeError(f"prefix {i} is {type(p).__name__}: give text, a list of pieces, or None")
         return out if any(out) else None
 
-    def _add_teacher_forced(self, translations: list[Translation], max_tokens: int, dtype, all_attention: bool,
-                            full_context: bool) -> None:
+    def _add_teacher_forced(
+        self, translations: list[Translation], max_tokens: int, dtype, all_attention: bool, full_context: bool
+    ) -> None:
         """One teacher-forced pass over each (best) translation's own pieces, which computes exactly what the
         search computed for them, and keeps what the search does not: encoder and decoder self-attention
         (``all_attention``) and the full-context cross-attention a full-context alignment head links from."""
@@ -238,8 +285,12 @@ class Translator:
         for batch in _batches(order, src_ids, max_tokens):
             src = _padded([src_ids[i] for i in batch])
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                hyps = strategy.score(src.to(self.device), [tgt_ids[i] for i in batch], all_attention=all_attention,
-                                      full_context=full_context)
+                hyps = strategy.score(
+                    src.to(self.device),
+                    [tgt_ids[i] for i in batch],
+                    all_attention=all_attention,
+                    full_context=full_context,
+                )
             for i, h in zip(batch, hyps):
                 if all_attention:
                     translations[i].encoder_attention = h.encoder_attention.numpy()
@@ -254,10 +305,19 @@ class Translator:
         (config.json "alignment"), else the best raw-attention rule (``align.DEFAULT_RAW``)."""
         return AlignMethod.from_config(self.folder_config.alignment)
 
-    def align(self, sources: Sequence[str] | str, targets: Sequence[str] | str, pretokenized: bool = False,
-              method: Optional[AlignMethod] = None, length_penalty: Optional[float] = None, max_tokens: int = 6000,
-              progress: bool = False, dtype: Optional[torch.dtype] = None, skip_long: bool = False,
-              restore_english: bool = True) -> list[Alignment]:
+    def align(
+        self,
+        sources: Sequence[str] | str,
+        targets: Sequence[str] | str,
+        pretokenized: bool = False,
+        method: Optional[AlignMethod] = None,
+        length_penalty: Optional[float] = None,
+        max_tokens: int = 6000,
+        progress: bool = False,
+        dtype: Optional[torch.dtype] = None,
+        skip_long: bool = False,
+        restore_english: bool = True,
+    ) -> list[Alignment]:
         """Run the model on given Chinese/English pairs (teacher forcing, batched) and link their words.
 
         ``pretokenized=True``: both sides are words separated by spaces (as in gold alignment sets).
@@ -296,8 +356,9 @@ class Translator:
             src_text, tgt_text = sources, targets
         restored: list[Optional[Restored]] = [None] * len(sources)
         if restore_english:  # English the model knows (seq2seq.truecase), on whichever side is English
-            restored = self.restore_english(src_text if en_src else tgt_text,
-                                            (src_w if en_src else tgt_w) if pretokenized else None)
+            restored = self.restore_english(
+                src_text if en_src else tgt_text, (src_w if en_src else tgt_w) if pretokenized else None
+            )
             if en_src:
                 src_text = [r.text if r else x for r, x in zip(restored, src_text)]
             else:
@@ -312,12 +373,16 @@ class Translator:
                 if skip_long:
                     src_ids[i] = []
                     continue
-                raise ValueError(f"pair {i} has {len(src_ids[i])} source / {len(tgt_ids[i]) + 1} target pieces; the "
-                                 f"model reads at most {limit}: split it into shorter sentences")
+                raise ValueError(
+                    f"pair {i} has {len(src_ids[i])} source / {len(tgt_ids[i]) + 1} target pieces; the "
+                    f"model reads at most {limit}: split it into shorter sentences"
+                )
         strategy = TeacherForcing(self.model)
         results: list[Optional[Alignment]] = [None] * len(sources)
-        order = sorted((i for i in range(len(sources)) if src_ids[i] and tgt_ids[i]),
-                       key=lambda i: -max(len(src_ids[i]), len(tgt_ids[i]) + 1))
+        order = sorted(
+            (i for i in range(len(sources)) if src_ids[i] and tgt_ids[i]),
+            key=lambda i: -max(len(src_ids[i]), len(tgt_ids[i]) + 1),
+        )
         width_of = [max(len(src_ids[i]), len(tgt_ids[i]) + 1) for i in range(len(sources))]
         bar = None
         if progress:
@@ -345,11 +410,25 @@ class Translator:
                     else:
                         tw, t_map = r.words, pieces_to_words(tp, r.surfaces)
                 att, full = h.attention.numpy(), h.full_context_attention.numpy()
-                links = links_to_words(piece_alignment(sp, tp, full if method.full_context else att, method=method),
-                                       s_map, t_map)
+                links = links_to_words(
+                    piece_alignment(sp, tp, full if method.full_context else att, method=method), s_map, t_map
+                )
                 lp = h.token_logprobs.numpy()
-                results[i] = Alignment(sp, tp, att, lp, float(lp.sum()), float(lp.sum()) / lp_divisor(len(lp), alpha),
-                                       links, sw, tw, method.name, s_map, t_map, full)
+                results[i] = Alignment(
+                    sp,
+                    tp,
+                    att,
+                    lp,
+                    float(lp.sum()),
+                    float(lp.sum()) / lp_divisor(len(lp), alpha),
+                    links,
+                    sw,
+                    tw,
+                    method.name,
+                    s_map,
+                    t_map,
+                    full,
+                )
             if bar is not None:
                 bar.update(len(batch))
         if bar is not None:
@@ -359,12 +438,25 @@ class Translator:
             if r is None:  # an empty side
                 sw = src_w[i] if pretokenized else []
                 tw = tgt_w[i] if pretokenized else []
-                results[i] = Alignment([], [], np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32),
-                                       np.zeros(0, dtype=np.float32), 0.0, 0.0, [], sw, tw, method.name)
+                results[i] = Alignment(
+                    [],
+                    [],
+                    np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32),
+                    np.zeros(0, dtype=np.float32),
+                    0.0,
+                    0.0,
+                    [],
+                    sw,
+                    tw,
+                    method.name,
+                )
         return results  # type: ignore[return-value]
 
-    def restore_english(self, texts: Sequence[str], words: Optional[Sequence[Sequence[str]]] = None,
-                        ) -> list[Optional[Restored]]:
+    def restore_english(
+        self,
+        texts: Sequence[str],
+        words: Optional[Sequence[Sequence[str]]] = None,
+    ) -> list[Optional[Restored]]:
         """Each English text (or its given ``words``) as the model should read it (:mod:`seq2seq.truecase`), or
         None where the model reads it as given: English that is cased and detokenized already, or every text
         when the model folder has no truecasing model."""
@@ -384,15 +476,27 @@ class Translator:
             topk = None
             if h.topk is not None:
                 probs, ids = h.topk
-                topk = [[(self.tgt_tok.sp.id_to_piece(int(i)), float(p)) for p, i in zip(pr, ir)]
-                        for pr, ir in zip(probs.tolist(), ids.tolist())]
+                topk = [
+                    [(self.tgt_tok.sp.id_to_piece(int(i)), float(p)) for p, i in zip(pr, ir)]
+                    for pr, ir in zip(probs.tolist(), ids.tolist())
+                ]
             tree = None
             if h.tree is not None:
-                tree = [[{**node, "piece": self.tgt_tok.sp.id_to_piece(node["token"])} for node in step]
-                        for step in h.tree]
-            out.append(Translation(text=self.tgt_tok.decode(h.tokens), source_tokens=src_pieces,
-                                   target_tokens=self.tgt_tok.ids_to_pieces(h.tokens), cross_attention=att,
-                                   score=h.score, normalized_score=h.normalized_score, topk=topk, tree=tree))
+                tree = [
+                    [{**node, "piece": self.tgt_tok.sp.id_to_piece(node["token"])} for node in step] for step in h.tree
+                ]
+            out.append(
+                Translation(
+                    text=self.tgt_tok.decode(h.tokens),
+                    source_tokens=src_pieces,
+                    target_tokens=self.tgt_tok.ids_to_pieces(h.tokens),
+                    cross_attention=att,
+                    score=h.score,
+                    normalized_score=h.normalized_score,
+                    topk=topk,
+                    tree=tree,
+                )
+            )
         best = out[0]
         best.nbest = out
         return best

@@ -23,8 +23,17 @@ torch.set_num_threads(int(os.environ.get("S2S_TEST_THREADS", "2")))
 
 def random_model(seed: int = 0, **kw) -> EncoderDecoder:
     torch.manual_seed(seed)
-    cfg = dict(src_vocab_size=40, tgt_vocab_size=48, n_layers=2, d_model=32, n_heads=4, d_ff=64,
-               dropout=0.0, attention_dropout=0.0, max_len=128)
+    cfg = dict(
+        src_vocab_size=40,
+        tgt_vocab_size=48,
+        n_layers=2,
+        d_model=32,
+        n_heads=4,
+        d_ff=64,
+        dropout=0.0,
+        attention_dropout=0.0,
+        max_len=128,
+    )
     cfg.update(kw)
     model = EncoderDecoder(ModelConfig(**cfg)).eval()
     # Sharpen the output distribution a little so that searches differ from each other.
@@ -63,8 +72,17 @@ def overfit_translator(pairs=OVERFIT_PAIRS, steps: int = 600, seed: int = 0) -> 
     src_proto, tgt_proto = train_tokenizers(zh, en, 400, 120)
     src_tok, tgt_tok = SubwordTokenizer(src_proto, t2s=True), SubwordTokenizer(tgt_proto)
     torch.manual_seed(seed)
-    cfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, n_layers=2, d_model=64,
-                      n_heads=4, d_ff=128, dropout=0.0, attention_dropout=0.0, max_len=64)
+    cfg = ModelConfig(
+        src_vocab_size=src_tok.vocab_size,
+        tgt_vocab_size=tgt_tok.vocab_size,
+        n_layers=2,
+        d_model=64,
+        n_heads=4,
+        d_ff=128,
+        dropout=0.0,
+        attention_dropout=0.0,
+        max_len=64,
+    )
     model = EncoderDecoder(cfg)
     src_ids = [ids + [EOS_ID] for ids in src_tok.encode([z for z, _ in pairs])]
     tgt_ids = tgt_tok.encode([e for _, e in pairs])
@@ -93,8 +111,17 @@ def overfit_en_zh_translator(pairs=OVERFIT_PAIRS, steps: int = 300, seed: int = 
     zh_proto, en_proto = train_tokenizers(zh, en, 400, 120)
     src_tok, tgt_tok = SubwordTokenizer(en_proto), SubwordTokenizer(zh_proto, t2s=True)
     torch.manual_seed(seed)
-    cfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, n_layers=2, d_model=64,
-                      n_heads=4, d_ff=128, dropout=0.0, attention_dropout=0.0, max_len=64)
+    cfg = ModelConfig(
+        src_vocab_size=src_tok.vocab_size,
+        tgt_vocab_size=tgt_tok.vocab_size,
+        n_layers=2,
+        d_model=64,
+        n_heads=4,
+        d_ff=128,
+        dropout=0.0,
+        attention_dropout=0.0,
+        max_len=64,
+    )
     model = EncoderDecoder(cfg)
     src_ids = [ids + [EOS_ID] for ids in src_tok.encode([e for _, e in pairs])]
     tgt_ids = tgt_tok.encode([z for z, _ in pairs])

@@ -18,8 +18,8 @@ from seq2seq.training.alignment import alignment_loss, link_targets, resolve_lay
 from seq2seq.training.data import collate
 from seq2seq.translator import Translator
 
-
 # ---------------------------------------------------------------------------------------------- pieces -> words
+
 
 def test_pieces_to_words_chinese_with_byte_fallback_and_pieces_spanning_words():
     words = ["麦", "棠源", "说", "𠀀", "好"]  # 𠀀 (U+20000) is spelt by four byte-fallback pieces
@@ -45,6 +45,7 @@ def test_links_to_words():
 
 # ---------------------------------------------------------------------------------------------- AER
 
+
 def test_aer_against_hand_computed_values():
     gold = [parse_gold_line("0-0 1-1 1p2"), parse_gold_line("0-1 1p0")]
     # Sentence 1: A = {0-0, 1-2, 2-2}; sentence 2: A = {0-1, 1-1}.
@@ -69,6 +70,7 @@ def test_read_gold(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- corpus alignment
 
+
 def test_units():
     assert chinese_units("我有iPhone 15。") == ["我", "有", "iPhone", "15", "。"]
     assert english_units("It's 5 o'clock.") == ["it", "'", "s", "5", "o", "'", "clock", "."]
@@ -87,6 +89,7 @@ def test_symmetrisation():
 
 # ---------------------------------------------------------------------------------------------- methods
 
+
 def test_attention_matrix_shift_and_method_from_config():
     att = np.arange(2 * 1 * 3 * 2, dtype=np.float32).reshape(2, 1, 3, 2)
     assert np.array_equal(attention_matrix(att, 0, 0, shift=True), np.array([[2, 3], [4, 5], [0, 0]]))
@@ -99,9 +102,15 @@ def test_attention_matrix_shift_and_method_from_config():
 
 
 def test_default_method_is_the_folders_alignment_head(toy_translator):
-    tr = Translator(toy_translator.model, toy_translator.src_tok, toy_translator.tgt_tok,
-                    FolderConfig(model=toy_translator.model.cfg, alignment={"method": "head", "layer": 1, "head": 3,
-                                                                            "shift": True}), toy_translator.protos)
+    tr = Translator(
+        toy_translator.model,
+        toy_translator.src_tok,
+        toy_translator.tgt_tok,
+        FolderConfig(
+            model=toy_translator.model.cfg, alignment={"method": "head", "layer": 1, "head": 3, "shift": True}
+        ),
+        toy_translator.protos,
+    )
     assert tr.align_method == AlignMethod(1, 3, True, label=tr.align_method.label)
     a = tr.align(["我喜欢吃苹果。"], ["I like to eat apples."])[0]
     assert a.method == tr.align_method.name
@@ -110,6 +119,7 @@ def test_default_method_is_the_folders_alignment_head(toy_translator):
 
 
 # ---------------------------------------------------------------------------------------------- alignment loss
+
 
 def test_alignment_loss_is_smallest_at_the_link_distribution():
     gold = link_targets([[(0, 0), (2, 0), (1, 1)]], tgt_len=3, src_len=3)
@@ -134,8 +144,16 @@ def test_unlinked_target_pieces_learn_the_source_eos_and_then_link_nothing():
     assert torch.equal(batch_gold[0, :4], gold[0, :4, :4])  # training's batches: </s> is the source's last piece
     # Reading: a piece whose attention peaks on </s> is linked to nothing, in either direction.
     src, tgt = ["▁我", "喜欢", "▁猫", "</s>"], ["▁I", "▁like", "▁the", "▁cats", "</s>"]
-    att = np.array([[0.7, 0.1, 0.1, 0.1], [0.1, 0.8, 0.05, 0.05], [0.05, 0.05, 0.3, 0.6], [0.1, 0.1, 0.7, 0.1],
-                    [0.25, 0.25, 0.25, 0.25]], dtype=np.float32)[None, None]
+    att = np.array(
+        [
+            [0.7, 0.1, 0.1, 0.1],
+            [0.1, 0.8, 0.05, 0.05],
+            [0.05, 0.05, 0.3, 0.6],
+            [0.1, 0.1, 0.7, 0.1],
+            [0.25, 0.25, 0.25, 0.25],
+        ],
+        dtype=np.float32,
+    )[None, None]
     from seq2seq.align import piece_alignment
 
     plain = AlignMethod(0, 0, False, symmetrize="grow-diag")
@@ -147,7 +165,16 @@ def test_unlinked_target_pieces_learn_the_source_eos_and_then_link_nothing():
 
 # ---------------------------------------------------------------------------------------------- forced alignment
 
-DIGITS = {"一": "one", "二": "two", "三": "three", "四": "four", "五": "five", "六": "six", "七": "seven", "八": "eight"}
+DIGITS = {
+    "一": "one",
+    "二": "two",
+    "三": "three",
+    "四": "four",
+    "五": "five",
+    "六": "six",
+    "七": "seven",
+    "八": "eight",
+}
 
 
 def diagonal_task():
@@ -166,8 +193,17 @@ def diagonal_task():
         s_map, t_map = pieces_to_words(sp, list(z)), pieces_to_words(tp, e.split())
         links.append([(i, j) for i, sw in enumerate(s_map) for j, tw in enumerate(t_map) if set(sw) & set(tw)])
     torch.manual_seed(0)
-    cfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, n_layers=2, d_model=32,
-                      n_heads=2, d_ff=64, dropout=0.0, attention_dropout=0.0, max_len=32)
+    cfg = ModelConfig(
+        src_vocab_size=src_tok.vocab_size,
+        tgt_vocab_size=tgt_tok.vocab_size,
+        n_layers=2,
+        d_model=32,
+        n_heads=2,
+        d_ff=64,
+        dropout=0.0,
+        attention_dropout=0.0,
+        max_len=32,
+    )
     src_ids = [ids + [EOS_ID] for ids in src_tok.encode([z for z, _ in pairs])]
     tgt_ids = tgt_tok.encode([e for _, e in pairs])
     return cfg, src_tok, tgt_tok, (src_proto, tgt_proto), src_ids, tgt_ids, links
@@ -211,13 +247,15 @@ def full_context_translator():
     model.train()
     for _ in range(150):
         opt.zero_grad()
-        losses = forward_backward(model, None, [batch], src_ids, tgt_ids, links, "cpu", contextlib.nullcontext, 0.0,
-                                  n_tgt, 1, target)
+        losses = forward_backward(
+            model, None, [batch], src_ids, tgt_ids, links, "cpu", contextlib.nullcontext, 0.0, n_tgt, 1, target
+        )
         align_losses.append(losses.alignment)
         opt.step()
     model.eval()
-    folder = FolderConfig(model=cfg, alignment={"method": "head", "layer": 1, "head": 0, "shift": True,
-                                                "full_context": True})
+    folder = FolderConfig(
+        model=cfg, alignment={"method": "head", "layer": 1, "head": 0, "shift": True, "full_context": True}
+    )
     return Translator(model, src_tok, tgt_tok, folder, protos), align_losses
 
 
@@ -265,8 +303,12 @@ def test_seq2seq_align_cli(tmp_path, toy_translator, capsys):
     (tmp_path / "a.zh").write_text("我 喜欢 吃 苹果 。\r\n谢谢 你 。\n", encoding="utf-8")
     (tmp_path / "a.en").write_text("I like to eat apples .\nThank you .\n", encoding="utf-8")
     out = tmp_path / "links.txt"
-    assert align_main(["--model", str(folder), "--pretokenized", str(tmp_path / "a.zh"), str(tmp_path / "a.en"),
-                       "-o", str(out)]) == 0
+    assert (
+        align_main(
+            ["--model", str(folder), "--pretokenized", str(tmp_path / "a.zh"), str(tmp_path / "a.en"), "-o", str(out)]
+        )
+        == 0
+    )
     lines = out.read_text().splitlines()
     assert len(lines) == 2
     for line, (n_src, n_tgt) in zip(lines, [(5, 6), (3, 3)]):
@@ -300,13 +342,32 @@ def test_translate_cli_alignments_use_the_folders_head(tmp_path, toy_translator)
     from seq2seq.align import alignment_line
     from seq2seq.cli import translate_main
 
-    tr = Translator(toy_translator.model, toy_translator.src_tok, toy_translator.tgt_tok,
-                    FolderConfig(model=toy_translator.model.cfg, alignment={"method": "head", "layer": 0, "head": 2,
-                                                                            "shift": True}), toy_translator.protos)
+    tr = Translator(
+        toy_translator.model,
+        toy_translator.src_tok,
+        toy_translator.tgt_tok,
+        FolderConfig(
+            model=toy_translator.model.cfg, alignment={"method": "head", "layer": 0, "head": 2, "shift": True}
+        ),
+        toy_translator.protos,
+    )
     folder = tr.save(tmp_path / "m")
     (tmp_path / "in.zh").write_text("我喜欢吃苹果。\n", encoding="utf-8")
-    assert translate_main(["--model", str(folder), "-i", str(tmp_path / "in.zh"), "-o", str(tmp_path / "out.en"),
-                           "--alignments", str(tmp_path / "out.align")]) == 0
+    assert (
+        translate_main(
+            [
+                "--model",
+                str(folder),
+                "-i",
+                str(tmp_path / "in.zh"),
+                "-o",
+                str(tmp_path / "out.en"),
+                "--alignments",
+                str(tmp_path / "out.align"),
+            ]
+        )
+        == 0
+    )
     t = Translator.load(folder).translate(["我喜欢吃苹果。"])[0]
     expected = alignment_line([t], method=AlignMethod(0, 2, True))
     assert (tmp_path / "out.align").read_text().strip() == expected
@@ -337,8 +398,14 @@ def test_both_ways_intersection_and_grow_diag(toy_translator):
     att = np.zeros((1, 1, 6, 4), dtype=np.float32)
     # "I" and "like" both attend to 我喜欢, which "I" attends to most; "s" attends most to 。, which "." attends
     # to more.  </s> rows and columns never count.
-    att[0, 0] = [[0.9, 0.1, 0, 0], [0.8, 0.2, 0, 0], [0.1, 0.9, 0, 0], [0.1, 0.4, 0.5, 0],
-                 [0, 0, 0.9, 0.1], [0.99, 0, 0, 0]]
+    att[0, 0] = [
+        [0.9, 0.1, 0, 0],
+        [0.8, 0.2, 0, 0],
+        [0.1, 0.9, 0, 0],
+        [0.1, 0.4, 0.5, 0],
+        [0, 0, 0.9, 0.1],
+        [0.99, 0, 0, 0],
+    ]
     one_way = [(0, 0), (0, 1), (1, 2), (2, 3), (2, 4)]
     assert piece_alignment(src, tgt, att, method=AlignMethod(0, 0)) == one_way
     both = AlignMethod(0, 0, symmetrize="intersection")
@@ -349,8 +416,9 @@ def test_both_ways_intersection_and_grow_diag(toy_translator):
     m = AlignMethod.from_config({"method": "head", "layer": 1, "head": 0, "shift": True, "symmetrize": "grow-diag"})
     assert m.symmetrize == "grow-diag" and "grow-diag" in m.name
     assert parse_method("2.1+shift+grow-diag", toy_translator) == AlignMethod(1, 0, True, symmetrize="grow-diag")
-    assert parse_method("1+intersection@0.2", toy_translator) == AlignMethod(0, None, False, symmetrize="intersection",
-                                                                           min_weight=0.2)
+    assert parse_method("1+intersection@0.2", toy_translator) == AlignMethod(
+        0, None, False, symmetrize="intersection", min_weight=0.2
+    )
     with pytest.raises(ValueError):
         piece_alignment(src, tgt, att, method=AlignMethod(0, 0, symmetrize="union"))
 
@@ -382,7 +450,9 @@ def test_a_full_context_head_learns_in_trainings_step_and_links_translations(ful
     f = tr.align(["三一四五二"], [t.text])[0]
     assert np.allclose(f.full_context_attention, t.full_context_attention, atol=1e-5)
     assert alignment_line([t]) and alignment_line([t], level="piece", method=method) == " ".join(
-        f"{i}-{j}" for i, j in piece_alignment(t.source_tokens, t.target_tokens, t.full_context_attention, method=method))
+        f"{i}-{j}"
+        for i, j in piece_alignment(t.source_tokens, t.target_tokens, t.full_context_attention, method=method)
+    )
     assert tr.translate(["三一四"], return_attention=False)[0].full_context_attention is None
     from seq2seq.app.figures import word_alignment_html
     from seq2seq.app.predict import predict
@@ -394,5 +464,11 @@ def test_a_full_context_head_learns_in_trainings_step_and_links_translations(ful
     assert "full context" in html and f"{first} &rarr; {linked}<" in html and linked
     # A result without the full-context pass cannot be read with a full-context method: a clear error.
     with pytest.raises(ValueError, match="full-context attention"):
-        alignment_line([tr.translate(["三一四"], return_attention=True)[0].__class__(
-            "x", t.source_tokens, t.target_tokens, t.cross_attention, 0.0, 0.0)], method=method)
+        alignment_line(
+            [
+                tr.translate(["三一四"], return_attention=True)[0].__class__(
+                    "x", t.source_tokens, t.target_tokens, t.cross_attention, 0.0, 0.0
+                )
+            ],
+            method=method,
+        )

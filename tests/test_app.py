@@ -11,8 +11,15 @@ import time
 import numpy as np
 import pytest
 
-from seq2seq.app import (MAX_INPUT_CHARS, InputError, all_layers_figure, alignment_figure, build_demo, nbest_rows,
-                         predict)
+from seq2seq.app import (
+    MAX_INPUT_CHARS,
+    InputError,
+    alignment_figure,
+    all_layers_figure,
+    build_demo,
+    nbest_rows,
+    predict,
+)
 from seq2seq.model_dir import FolderConfig
 from seq2seq.translator import Translator
 
@@ -53,8 +60,9 @@ def test_prediction_returns_translation_and_maps_of_the_right_shapes(toy_transla
     m = pred.align_method
     default = alignment_figure(pred, sentence=1)
     pieces = alignment_figure(pred, sentence=1, units="pieces")
-    assert np.allclose(np.array(pieces.data[0].z),
-                       attention_matrix(method_attention(s.translation, m), m.layer, m.head, m.shift))
+    assert np.allclose(
+        np.array(pieces.data[0].z), attention_matrix(method_attention(s.translation, m), m.layer, m.head, m.shift)
+    )
     assert list(default.layout.yaxis.ticktext) == ["The", "weather", "is", "nice", "today", "."]
     assert "No alignment head" in default.layout.title.text
     assert len(default.layout.shapes) > 0  # the links, outlined
@@ -140,7 +148,8 @@ def test_one_decorator_turns_input_errors_into_warnings_and_the_rest_into_errors
         api(1)
     assert "beam_size must be" in str(e.value) and e.value.print_exception is False
     assert [r.getMessage() for r in caplog.records] == [
-        "rejected /translate request: beam_size must be an integer from 1 (greedy) to 10, got 0"]
+        "rejected /translate request: beam_size must be an integer from 1 (greedy) to 10, got 0"
+    ]
     assert not any(r.exc_info for r in caplog.records)
 
 
@@ -163,7 +172,7 @@ def test_every_view_shows_the_current_sentence(toy_translator):
     out = refresh("steps", pred1, 0, *defaults)  # then the open view is drawn, the others left as they are
     pos = 0
     for v in views.values():
-        values = out[pos: pos + len(v.outputs)]
+        values = out[pos : pos + len(v.outputs)]
         shown = out[pos + len(v.outputs)]
         pos += len(v.outputs) + 1
         if v.key == "steps":
@@ -187,8 +196,15 @@ def test_every_view_shows_the_current_sentence(toy_translator):
     beam = views["beam"].render(pred2, 0, 1.0)
     assert "Greedy search" in beam[1] and beam[3][0][1] == "The weather is nice today."  # greedy is greedy
     nbest = views["nbest"].render(pred2, 0)
-    assert nbest[1] == [[1, 1, "The weather is nice today.", round(pred2.sentences[0].nbest[0][1], 3),
-                         round(pred2.sentences[0].nbest[0][2], 3)]]
+    assert nbest[1] == [
+        [
+            1,
+            1,
+            "The weather is nice today.",
+            round(pred2.sentences[0].nbest[0][1], 3),
+            round(pred2.sentences[0].nbest[0][2], 3),
+        ]
+    ]
 
 
 def test_the_sentence_picker_applies_to_every_view(toy_translator):
@@ -233,8 +249,12 @@ class App:
         self.port, self.log_path = free_port(), log_path
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_file = open(log_path, "w")
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *args, "--port", str(self.port)],
-                                     stdout=self.log_file, stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), *args, "--port", str(self.port)],
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         deadline = time.time() + 900  # a busy machine takes minutes to import Gradio
         while time.time() < deadline:
             try:
@@ -294,7 +314,7 @@ def test_rejected_api_requests_are_errors_and_one_log_line_each(app):
     with pytest.raises(AppError, match="translation to score"):
         client.predict("我喜欢吃苹果。", "", api_name="/score")
     time.sleep(0.5)
-    new = app.log()[len(before):]
+    new = app.log()[len(before) :]
     assert "Traceback" not in new, new
     assert new.count("rejected /translate request") == 3 and new.count("rejected /score request") == 1, new
 
@@ -392,8 +412,11 @@ def test_inside_attention_view_data_and_exports(toy_translator):
 
     v = inside_view(toy_translator, "我喜欢吃苹果。", beam_size=2)
     t = v.translation
-    for kind, shape in (("cross", (len(t.target_tokens), len(t.source_tokens))),
-                        ("encoder", (len(t.source_tokens),) * 2), ("decoder", (len(t.target_tokens),) * 2)):
+    for kind, shape in (
+        ("cross", (len(t.target_tokens), len(t.source_tokens))),
+        ("encoder", (len(t.source_tokens),) * 2),
+        ("decoder", (len(t.target_tokens),) * 2),
+    ):
         mat, rows, cols = v.matrix(kind, 1, None)
         assert mat.shape == shape == (len(rows), len(cols))
         assert np.allclose(np.array(matrix_figure(mat, rows, cols, kind).data[0].z), mat)
@@ -474,8 +497,10 @@ def test_beam_tree_view_and_length_penalty_reranking(toy_translator):
     assert len(tree) == len(g.target_tokens) and [r[1] for r in finished_ranking(tree, 1.0)] == [g.text]
     assert finished_ranking(tree, 0.0)[0][3] == pytest.approx(g.score, abs=1e-3)
     fig = beam_tree_figure(tree, g.target_tokens, 1.0, greedy=True)
-    assert "Greedy" in fig.layout.title.text and next(
-        tr for tr in fig.data if tr.name == "returned translation").x.__len__() == len(g.target_tokens) + 1
+    assert (
+        "Greedy" in fig.layout.title.text
+        and next(tr for tr in fig.data if tr.name == "returned translation").x.__len__() == len(g.target_tokens) + 1
+    )
 
 
 @pytest.mark.skipif(not os.environ.get("S2S_LATENCY"), reason="latency on the shipped model: S2S_LATENCY=1")

@@ -9,16 +9,30 @@ import os
 import shutil
 
 import pytest
-
-from seq2seq.app.figures import piece_text
 from test_app import App
 
+from seq2seq.app.figures import piece_text
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 WAIT = int(os.environ.get("S2S_BROWSER_WAIT_MS", "300000"))  # the machine may be busy
-VIEWS = {"align": "Alignment", "layers": "All layers", "steps": "Step by step", "beam": "Beam search",
-         "inside": "Inside attention", "own": "Your translation", "nbest": "n-best"}
+VIEWS = {
+    "align": "Alignment",
+    "layers": "All layers",
+    "steps": "Step by step",
+    "beam": "Beam search",
+    "inside": "Inside attention",
+    "own": "Your translation",
+    "nbest": "n-best",
+}
 
 pytestmark = pytest.mark.browser
 
@@ -70,16 +84,18 @@ def translate(page, text: str) -> str:
     before = page.locator("#translation textarea").input_value()
     page.locator("#source textarea").fill(text)
     page.locator("#translate-btn").click()
-    page.wait_for_function(f"(v => v.length > 0 && v !== {before!r})"
-                           "(document.querySelector('#translation textarea').value)", timeout=WAIT)
+    page.wait_for_function(
+        f"(v => v.length > 0 && v !== {before!r})(document.querySelector('#translation textarea').value)", timeout=WAIT
+    )
     return page.locator("#translation textarea").input_value()
 
 
 def open_view(page, key: str, source: str) -> str:
     """Open a tab and wait until its caption names ``source``; returns the caption."""
     page.get_by_role("tab", name=VIEWS[key], exact=True).click()
-    page.wait_for_function(f"(document.querySelector('#{key}-caption') || {{}}).innerText?.includes({source!r})",
-                           timeout=WAIT)
+    page.wait_for_function(
+        f"(document.querySelector('#{key}-caption') || {{}}).innerText?.includes({source!r})", timeout=WAIT
+    )
     return page.locator(f"#{key}-caption").inner_text()
 
 
@@ -96,8 +112,9 @@ def test_one_sentence_one_state_across_every_view(server, toy_translator, page):
     assert translate(page, "我喜欢吃苹果。") == "I like to eat apples."
     assert "苹果" in ticks(page, "align-map")
     open_view(page, "steps", "我喜欢吃苹果。")  # fills itself: no button
-    page.wait_for_function("document.querySelector('#steps-translation textarea').value === 'I like to eat apples.'",
-                           timeout=WAIT)
+    page.wait_for_function(
+        "document.querySelector('#steps-translation textarea').value === 'I like to eat apples.'", timeout=WAIT
+    )
     open_view(page, "beam", "我喜欢吃苹果。")
     page.wait_for_selector("#tree-map .js-plotly-plot", timeout=WAIT)
     # An empty click warns; the next good translation closes the warning.
@@ -111,9 +128,15 @@ def test_one_sentence_one_state_across_every_view(server, toy_translator, page):
     # The open view (Beam search) was redrawn for the second sentence.
     page.wait_for_function("document.querySelector('#beam-caption').innerText.includes('今天天气很好。')")
     second = toy_translator.translate(["今天天气很好。"])[0]
-    shows = {"align": ["#align-map", "#align-chips"], "layers": ["#layers-map"], "steps": ["#steps-table"],
-             "beam": ["#tree-map", "#tree-table"], "inside": ["#inside-map"], "own": ["#own-translation"],
-             "nbest": ["#nbest-table"]}
+    shows = {
+        "align": ["#align-map", "#align-chips"],
+        "layers": ["#layers-map"],
+        "steps": ["#steps-table"],
+        "beam": ["#tree-map", "#tree-table"],
+        "inside": ["#inside-map"],
+        "own": ["#own-translation"],
+        "nbest": ["#nbest-table"],
+    }
     for key in VIEWS:
         caption = open_view(page, key, "今天天气很好。")
         assert "我喜欢吃苹果" not in caption and "The weather is nice today." in caption
@@ -121,7 +144,8 @@ def test_one_sentence_one_state_across_every_view(server, toy_translator, page):
             page.wait_for_selector(sel, timeout=WAIT)
             page.wait_for_timeout(300)
             text = page.locator(sel).inner_text() + " ".join(
-                page.eval_on_selector_all(f"{sel} svg text", "els => els.map(e => e.textContent)"))
+                page.eval_on_selector_all(f"{sel} svg text", "els => els.map(e => e.textContent)")
+            )
             assert "apple" not in text and "苹果" not in text, (key, sel, text[:300])
         if key == "steps":  # a table in a closed tab renders no rows: read it while it is open
             rows = page.locator("#steps-table").inner_text()
@@ -209,8 +233,11 @@ def test_the_switch_translates_the_other_way(both_ways_server, page):
     assert translate(page, "我喜欢吃苹果。") == "I like to eat apples."
     assert "苹果" in ticks(page, "align-map")
     page.get_by_label("EN→中").check()
-    page.wait_for_function("document.querySelector('#translation textarea').value === '' && "
-                           "document.querySelector('#source').innerText.includes('English')", timeout=WAIT)
+    page.wait_for_function(
+        "document.querySelector('#translation textarea').value === '' && "
+        "document.querySelector('#source').innerText.includes('English')",
+        timeout=WAIT,
+    )
     assert page.locator("#source textarea").input_value() == ""
     assert "Where is the train station?" in page.locator("#examples-en-zh").inner_text()
     assert not page.locator("#examples-zh-en").is_visible()
@@ -222,13 +249,17 @@ def test_the_switch_translates_the_other_way(both_ways_server, page):
     assert any("苹果" in r or "苹" in r for r in rows) and "apples" not in rows, rows
     caption = open_view(page, "steps", "I like to eat apples.")
     assert "我喜欢吃苹果。" in caption
-    page.wait_for_function("document.querySelector('#steps-translation textarea').value === '我喜欢吃苹果。'",
-                           timeout=WAIT)
+    page.wait_for_function(
+        "document.querySelector('#steps-translation textarea').value === '我喜欢吃苹果。'", timeout=WAIT
+    )
     open_view(page, "inside", "I like to eat apples.")
     page.wait_for_selector("#inside-map .js-plotly-plot", timeout=WAIT)
     # Back to 中→EN: one sentence, one state, so nothing of the English sentence stays.
     page.get_by_label("中→EN").check()
-    page.wait_for_function("document.querySelector('#translation textarea').value === '' && "
-                           "document.querySelector('#source').innerText.includes('Chinese')", timeout=WAIT)
+    page.wait_for_function(
+        "document.querySelector('#translation textarea').value === '' && "
+        "document.querySelector('#source').innerText.includes('Chinese')",
+        timeout=WAIT,
+    )
     page.wait_for_function("!(document.querySelector('#inside-caption') || {}).innerText", timeout=WAIT)
     assert "你叫什么名字？" in page.locator("#examples-zh-en").inner_text()

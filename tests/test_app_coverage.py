@@ -50,12 +50,14 @@ def test_coverage_needs_the_trained_head_and_attention():
     assert no_attention.unlinked_source_words is None and no_attention.unlinked_target_words is None
     assert Translation("x", SOURCE, TARGET, t.cross_attention, 0.0, 0.0).coverage is None  # no method given
     # links read one way: a symmetrised method gives the same coverage
-    assert coverage(t, AlignMethod(0, 0, label="alignment head", null=True, symmetrize="grow-diag")).links == \
-        t.coverage.links
+    assert (
+        coverage(t, AlignMethod(0, 0, label="alignment head", null=True, symmetrize="grow-diag")).links
+        == t.coverage.links
+    )
 
 
 def test_reading_units():
-    words, groups = reading_units(["▁I", "'", "m", "▁going", ",", "▁\"", "tomorrow", ".\"", "</s>"], "en")
+    words, groups = reading_units(["▁I", "'", "m", "▁going", ",", '▁"', "tomorrow", '."', "</s>"], "en")
     assert words == ["I'm", "going", ",", '"', "tomorrow", '."']
     assert groups == [[0], [0], [0], [1], [2], [3], [4], [5], []]
     words, groups = reading_units(["▁我", "明天", "要去", "北京", "。", "</s>"], "zh")

@@ -4,21 +4,23 @@ in each direction with rows in the output language and columns in the input lang
 
 import numpy as np
 import pytest
+from test_app import handler
 
-from seq2seq.app import InputError, all_layers_figure, alignment_figure, build_demo
+from seq2seq.app import InputError, alignment_figure, all_layers_figure, build_demo
 from seq2seq.app.predict import check_direction, looks_like
 from seq2seq.model_dir import FolderConfig
 from seq2seq.translator import Translator
-
-from test_app import handler
 
 PAIRS = {"zh-en": ("我喜欢吃苹果。", "I like to eat apples."), "en-zh": ("I like to eat apples.", "我喜欢吃苹果。")}
 
 
 def with_head(tr) -> Translator:
     """A toy model the demo reads as one with an (untrained) alignment head, in the toy model's direction."""
-    cfg = FolderConfig(model=tr.model.cfg, alignment={"method": "head", "layer": 1, "head": 3, "shift": True},
-                       direction=tr.folder_config.direction)
+    cfg = FolderConfig(
+        model=tr.model.cfg,
+        alignment={"method": "head", "layer": 1, "head": 3, "shift": True},
+        direction=tr.folder_config.direction,
+    )
     return Translator(tr.model, tr.src_tok, tr.tgt_tok, cfg, tr.protos)
 
 
@@ -120,22 +122,28 @@ def test_a_switch_clears_the_boxes_blanks_the_views_and_relabels(both):
         return {c.elem_id or c: v for c, v in zip(fn.outputs, fn.fn(direction))}
 
     out = switch("en-zh")
-    assert out["source"] == {"__type__": "update", "value": "", "label": "English",
-                             "placeholder": "Type or paste English here, or click an example below"}
+    assert out["source"] == {
+        "__type__": "update",
+        "value": "",
+        "label": "English",
+        "placeholder": "Type or paste English here, or click an example below",
+    }
     assert out["translation"]["value"] == "" and out["translation"]["label"] == "Chinese"
     assert out["status"] == out["coverage"] == "" and out["sentence-pick"]["visible"] is False
     assert out["examples-zh-en"]["visible"] is False and out["examples-en-zh"]["visible"] is True
     assert out["own-translation"] == {"__type__": "update", "value": None, "label": "Your Chinese"}
     assert out["walk-step"]["choices"] == [] and out["walk-step"]["label"] == "Chinese piece (step)"
     for v in both.views.values():  # every view blanked, and marked as showing nothing
-        assert out[v.shown] is None and all(out[c.elem_id or c] in (None, "") or isinstance(out[c.elem_id or c], dict)
-                                            for c in v.outputs)
+        assert out[v.shown] is None and all(
+            out[c.elem_id or c] in (None, "") or isinstance(out[c.elem_id or c], dict) for c in v.outputs
+        )
     assert out["align-map"] is None and out["steps-table"] is None and out["nbest-table"] is None
     states = [v for c, v in out.items() if isinstance(c, gr.State)]
     assert states and all(v is None for v in states)  # the prediction and every view's "shown"
     texts = [v for v in out.values() if isinstance(v, str)]
-    assert any("English → Chinese" in t for t in texts) and any("Chinese rows attend to English columns" in t
-                                                                 for t in texts)
+    assert any("English → Chinese" in t for t in texts) and any(
+        "Chinese rows attend to English columns" in t for t in texts
+    )
     back = switch("zh-en")
     assert back["source"]["label"] == "Chinese" and back["translation"]["label"] == "English"
     radio = next(b for b in both.blocks.values() if isinstance(b, gr.Radio) and b.elem_id == "direction")
@@ -162,13 +170,19 @@ def test_english_is_split_into_sentences_as_english_separates_them():
     from seq2seq.app.predict import split_source
 
     assert split_source("I like apples. The weather is nice today.", "en") == [
-        "I like apples.", "The weather is nice today."]
+        "I like apples.",
+        "The weather is nice today.",
+    ]
     assert split_source('Mr. Smith met U.S. President Biden. He said "Yes." Then 3 left!', "en") == [
-        "Mr. Smith met U.S. President Biden.", 'He said "Yes."', "Then 3 left!"]
+        "Mr. Smith met U.S. President Biden.",
+        'He said "Yes."',
+        "Then 3 left!",
+    ]
     assert split_source("J. K. Rowling wrote it. e.g. this one", "en") == ["J. K. Rowling wrote it. e.g. this one"]
     assert split_source("我喜欢吃苹果。今天天气很好。", "zh") == ["我喜欢吃苹果。", "今天天气很好。"]
     assert split_source("I like apples. The weather is nice today.", "zh") == [
-        "I like apples. The weather is nice today."]  # Chinese input is split as before
+        "I like apples. The weather is nice today."
+    ]  # Chinese input is split as before
 
 
 def test_bad_input_in_english(both, monkeypatch):
@@ -187,9 +201,9 @@ def test_bad_input_in_english(both, monkeypatch):
 
 
 def test_the_cli_serves_one_model_per_direction(capsys):
-    from seq2seq.app.server import main, model_name
-
     from test_app import free_port
+
+    from seq2seq.app.server import main, model_name
 
     assert main(["--model", "zh-en", "--model", "zh-en", "--port", str(free_port())]) == 2
     assert "two models translate zh-en" in capsys.readouterr().err

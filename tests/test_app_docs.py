@@ -50,8 +50,10 @@ def test_the_score_example_is_the_shipped_models(shipped):
 
 
 def test_the_topk_example_is_the_shipped_models(shipped):
-    m = example(r'tr\.translate\(("[^"\n]*"), beam_size=1, return_topk=(\d+)[^\n]*\n[^\n]*?t\.topk\[(\d+)\]\s+'
-                r"# \[(.*?), \.\.\.\]")
+    m = example(
+        r'tr\.translate\(("[^"\n]*"), beam_size=1, return_topk=(\d+)[^\n]*\n[^\n]*?t\.topk\[(\d+)\]\s+'
+        r"# \[(.*?), \.\.\.\]"
+    )
     source, k, step, shown = ast.literal_eval(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4)
     t = shipped.translate(source, beam_size=1, return_topk=k)[0]
     for (piece, p), (want_piece, want_p) in zip(t.topk[step], ast.literal_eval(f"[{shown}]")):

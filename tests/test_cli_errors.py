@@ -4,9 +4,9 @@ import json
 import re
 import subprocess
 import sys
-import tomllib
 
 import pytest
+import tomllib
 
 from seq2seq import Translator
 from seq2seq.average import main as average_main
@@ -111,11 +111,14 @@ def test_evaluate_names_a_gbk_file_and_an_empty_test_set(folder, tmp_path, capsy
 
 
 # ---- 16: UTF-16 gets a UTF-16 hint
-@pytest.mark.parametrize("data, expected", [
-    ("我喜欢吃苹果。\n".encode("utf-16"), "iconv -f UTF-16 "),  # with its byte-order mark
-    ("I like apples.\n".encode("utf-16-le"), "iconv -f UTF-16LE"),  # no mark: NUL bytes give it away
-    ("我喜欢吃苹果。\n".encode("gbk"), "iconv -f GBK"),
-])
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        ("我喜欢吃苹果。\n".encode("utf-16"), "iconv -f UTF-16 "),  # with its byte-order mark
+        ("I like apples.\n".encode("utf-16-le"), "iconv -f UTF-16LE"),  # no mark: NUL bytes give it away
+        ("我喜欢吃苹果。\n".encode("gbk"), "iconv -f GBK"),
+    ],
+)
 def test_encoding_hints_fit_the_encoding(data, expected):
     with pytest.raises(InputEncodingError) as e:
         decode_utf8(data, "in.zh")
@@ -169,13 +172,25 @@ def test_run_folder_as_model_and_model_folder_as_run(folder, tmp_path, capsys):
 
 # ---- 20: --help texts: no reST markup, a help line for every option
 SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-OURS = ["seq2seq-translate", "seq2seq-align", "seq2seq-train", "seq2seq-evaluate", "seq2seq-average", "seq2seq-export",
-        "seq2seq-demo"]
+OURS = [
+    "seq2seq-translate",
+    "seq2seq-align",
+    "seq2seq-train",
+    "seq2seq-evaluate",
+    "seq2seq-average",
+    "seq2seq-export",
+    "seq2seq-demo",
+]
 
 
 def help_text(argv: list[str]) -> str:
-    out = subprocess.run([sys.executable, *argv, "--help"], capture_output=True, text=True, timeout=120,
-                         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, *argv, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -195,8 +210,13 @@ def options_without_help(text: str) -> list[str]:
 @pytest.mark.parametrize("name", OURS)
 def test_help_has_no_markup_and_every_option_a_line(name):
     module = SCRIPTS[name].split(":")[0]
-    text = help_text(["-c", f"import sys; sys.argv[0] = {name!r}; from {SCRIPTS[name].replace(':', ' import ')}; "
-                            f"sys.exit({SCRIPTS[name].split(':')[1]}())"])
+    text = help_text(
+        [
+            "-c",
+            f"import sys; sys.argv[0] = {name!r}; from {SCRIPTS[name].replace(':', ' import ')}; "
+            f"sys.exit({SCRIPTS[name].split(':')[1]}())",
+        ]
+    )
     assert "``" not in text and ":func:" not in text, module
     assert options_without_help(text) == [], name
 

@@ -3,16 +3,18 @@
 import re
 import subprocess
 import sys
-import tomllib
 
 import pytest
+import tomllib
 
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 SCRIPTS = PROJECT["scripts"]
-NAMED = sorted({name for name in re.findall(r"\b(seq2seq-[a-z]+)\b", README)} - {PROJECT["name"]})  # not the distribution
+NAMED = sorted(
+    {name for name in re.findall(r"\b(seq2seq-[a-z]+)\b", README)} - {PROJECT["name"]}
+)  # not the distribution
 
 
 def test_the_readme_names_only_scripts_that_exist():

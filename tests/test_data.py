@@ -4,8 +4,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from seq2seq.data import (CleanConfig, DataError, TokenBatcher, clean_pairs, expand_globs, load_source,
-                          padding_fraction)
+from seq2seq.data import CleanConfig, DataError, TokenBatcher, clean_pairs, expand_globs, load_source, padding_fraction
 
 
 def write(path, lines):
@@ -38,8 +37,14 @@ def test_tsv_and_jsonl(tmp_path):
     tsv.write_text('你好\thello "there"\n谢谢\tthanks\n', encoding="utf-8")
     assert load_source({"tsv": str(tsv)}) == [("你好", 'hello "there"'), ("谢谢", "thanks")]
     jl = tmp_path / "c.jsonl"
-    jl.write_text("\n".join(json.dumps({"translation": {"zh": z, "en": e}}, ensure_ascii=False)
-                            for z, e in [("你好", "hello"), ("再见", "bye")]) + "\n", encoding="utf-8")
+    jl.write_text(
+        "\n".join(
+            json.dumps({"translation": {"zh": z, "en": e}}, ensure_ascii=False)
+            for z, e in [("你好", "hello"), ("再见", "bye")]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     assert load_source({"jsonl": str(jl), "limit": 1}) == [("你好", "hello")]
     with pytest.raises(DataError, match="no field"):
         load_source({"jsonl": str(jl), "src_key": "zh"})
@@ -48,11 +53,19 @@ def test_tsv_and_jsonl(tmp_path):
 def test_hub_source_calls_load_dataset_with_id_config_and_split():
     import datasets
 
-    records = datasets.Dataset.from_list([{"translation": {"zh": "你好", "en": "hello"}},
-                                          {"translation": {"zh": "谢谢", "en": "thanks"}}])
+    records = datasets.Dataset.from_list(
+        [{"translation": {"zh": "你好", "en": "hello"}}, {"translation": {"zh": "谢谢", "en": "thanks"}}]
+    )
     with mock.patch("datasets.load_dataset", return_value=records) as load:
-        pairs = load_source({"hub": "wmt/wmt19", "config": "zh-en", "split": "validation",
-                             "src_key": "translation.zh", "tgt_key": "translation.en"})
+        pairs = load_source(
+            {
+                "hub": "wmt/wmt19",
+                "config": "zh-en",
+                "split": "validation",
+                "src_key": "translation.zh",
+                "tgt_key": "translation.en",
+            }
+        )
     load.assert_called_once_with("wmt/wmt19", "zh-en", split="validation")
     assert pairs == [("你好", "hello"), ("谢谢", "thanks")]
 
@@ -78,8 +91,9 @@ def test_cleaning_counts_each_step():
         ("你好。", "Hello."),  # duplicate of the first after normalisation
         ("我們", "we"),
     ]
-    kept, report = clean_pairs(pairs, CleanConfig(max_chars=200, min_ratio=0.4, max_ratio=12, ratio_min_chars=3,
-                                                  t2s=True))
+    kept, report = clean_pairs(
+        pairs, CleanConfig(max_chars=200, min_ratio=0.4, max_ratio=12, ratio_min_chars=3, t2s=True)
+    )
     assert kept == [("你好。", "Hello."), ("ABC好", "ABC good"), ("我们", "we")]
     # normalised: the BOM, the full-width letters and the trailing space of the long line
     assert list(report.values()) == [3, 0, 1, 1, 1, 1, 1]  # ... markup removed: none here

@@ -73,7 +73,7 @@ def test_batched_equals_one_sentence_at_a_time(k):
     src = random_batch(3, 5, 9, 40, SRC_PAD)
     batched = search(model, k, src, length_penalty=1.0)
     for i in range(src.size(0)):
-        real = src[i: i + 1, : int((src[i] != 0).sum())]
+        real = src[i : i + 1, : int((src[i] != 0).sum())]
         single = search(model, k, real, length_penalty=1.0)[0]
         assert single[0].tokens == batched[i][0].tokens
         assert single[0].score == pytest.approx(batched[i][0].score, abs=1e-4)
@@ -115,7 +115,7 @@ def test_attention_belongs_to_each_hypothesis(k):
         for h in hyps:
             prefix = torch.tensor([[BOS_ID] + h.tokens[:-1]])
             with torch.no_grad():
-                hidden, weights = model.decode(mem[i: i + 1], mask[i: i + 1], prefix, need_weights=True)
+                hidden, weights = model.decode(mem[i : i + 1], mask[i : i + 1], prefix, need_weights=True)
                 logp = model.generator(hidden)[0]
             expected = torch.stack([w[0, :, :, :n_src] for w in weights])
             assert h.attention.shape == (2, 4, len(h.tokens), n_src)

@@ -46,9 +46,24 @@ def test_tiny_en_zh_config_trains_and_writes_its_direction(en_zh_run):
 def test_warm_start_from_the_other_direction_swaps_the_embeddings(tmp_path, en_zh_run):
     src_run, _ = en_zh_run
     out = tmp_path / "zh-en"
-    train(load_config(TINY, ["train.max_steps=1", "train.eval_every=1000", "train.lr=1e-12", "train.warmup_steps=1",
-                             f"train.init_from={src_run / 'last'}", "model.dropout=0.0"]), out)
-    before, after = load_file(str(src_run / "last" / "model.safetensors")), load_file(str(out / "last" / "model.safetensors"))
+    train(
+        load_config(
+            TINY,
+            [
+                "train.max_steps=1",
+                "train.eval_every=1000",
+                "train.lr=1e-12",
+                "train.warmup_steps=1",
+                f"train.init_from={src_run / 'last'}",
+                "model.dropout=0.0",
+            ],
+        ),
+        out,
+    )
+    before, after = (
+        load_file(str(src_run / "last" / "model.safetensors")),
+        load_file(str(out / "last" / "model.safetensors")),
+    )
     assert torch.allclose(after["src_embed.lut.weight"], before["tgt_embed.lut.weight"], atol=1e-6)
     assert torch.allclose(after["tgt_embed.lut.weight"], before["src_embed.lut.weight"], atol=1e-6)
     enc = "encoder.layers.0.feed_forward.w_1.weight"
@@ -83,8 +98,11 @@ def test_links_from_two_directions_combine():
         combine_links(forward, backward, "average")
 
 
-GOLD = {"zh": "我 喜欢 吃 苹果 。\n谢谢 你 。\n", "en": "I like to eat apples .\nThank you .\n",
-        "gold": "0-0 1-1 2-3 3-4 4-5 2p2\n0-0 0-1 1p1 2-2\n"}
+GOLD = {
+    "zh": "我 喜欢 吃 苹果 。\n谢谢 你 。\n",
+    "en": "I like to eat apples .\nThank you .\n",
+    "gold": "0-0 1-1 2-3 3-4 4-5 2p2\n0-0 0-1 1p1 2-2\n",
+}
 
 
 def test_align_test_reads_a_gold_set_in_the_models_direction(tmp_path, en_zh_run, toy_translator):
@@ -97,20 +115,47 @@ def test_align_test_reads_a_gold_set_in_the_models_direction(tmp_path, en_zh_run
         (tmp_path / f"g.{ext}").write_text(text, encoding="utf-8")
     en_zh = Translator.load(en_zh_run[0] / "last")
     zh_en = toy_translator.save(tmp_path / "zh-en")
-    assert main(["--model", str(en_zh_run[0] / "last"), "--align-test", str(tmp_path / "g"),
-                 "--reverse-model", str(zh_en), "--output-dir", str(tmp_path / "e")]) == 0
+    assert (
+        main(
+            [
+                "--model",
+                str(en_zh_run[0] / "last"),
+                "--align-test",
+                str(tmp_path / "g"),
+                "--reverse-model",
+                str(zh_en),
+                "--output-dir",
+                str(tmp_path / "e"),
+            ]
+        )
+        == 0
+    )
     rows = json.loads((tmp_path / "e" / "report.json").read_text())["alignment"]
     default = next(r for r in rows if r["default"])
     aligned = en_zh.align(GOLD["en"].splitlines(), GOLD["zh"].splitlines(), pretokenized=True)
     from seq2seq.aer import alignment_error_rate, read_gold
+
     expected = alignment_error_rate([transpose(a.links) for a in aligned], read_gold(str(tmp_path / "g.gold")))
     assert default["aer"] == pytest.approx(expected.aer)
     both = {r["method"]: r for r in rows if r["english"] == "as given" and not r["method"][0].isdigit()}
     assert {"zh-en head", "en-zh head (transposed)"} | {f"both, {rule}" for rule in COMBINE} <= set(both)
     assert both["en-zh head (transposed)"]["aer"] == pytest.approx(expected.aer)
     # two models of one direction are refused
-    assert main(["--model", str(zh_en), "--align-test", str(tmp_path / "g"), "--reverse-model", str(zh_en),
-                 "--output-dir", str(tmp_path / "e2")]) == 2
+    assert (
+        main(
+            [
+                "--model",
+                str(zh_en),
+                "--align-test",
+                str(tmp_path / "g"),
+                "--reverse-model",
+                str(zh_en),
+                "--output-dir",
+                str(tmp_path / "e2"),
+            ]
+        )
+        == 2
+    )
 
 
 def test_seq2seq_align_combines_two_directions(tmp_path, en_zh_run, toy_translator, capsys):
@@ -122,12 +167,32 @@ def test_seq2seq_align_combines_two_directions(tmp_path, en_zh_run, toy_translat
     zh_en = toy_translator.save(tmp_path / "zh-en")
     en_zh = en_zh_run[0] / "last"
     out = tmp_path / "links.txt"
-    assert align_main(["--model", str(zh_en), "--reverse-model", str(en_zh), "--combine", "union", "--pretokenized",
-                       str(tmp_path / "g.zh"), str(tmp_path / "g.en"), "-o", str(out)]) == 0
+    assert (
+        align_main(
+            [
+                "--model",
+                str(zh_en),
+                "--reverse-model",
+                str(en_zh),
+                "--combine",
+                "union",
+                "--pretokenized",
+                str(tmp_path / "g.zh"),
+                str(tmp_path / "g.en"),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     zh, en = GOLD["zh"].splitlines(), GOLD["en"].splitlines()
     fwd = Translator.load(zh_en).align(zh, en, pretokenized=True)
     bwd = Translator.load(en_zh).align(en, zh, pretokenized=True)
     assert out.read_text().splitlines() == [pharaoh(combine_links(a.links, b.links, "union")) for a, b in zip(fwd, bwd)]
-    assert align_main(["--model", str(zh_en), "--reverse-model", str(zh_en), str(tmp_path / "g.zh"),
-                       str(tmp_path / "g.en")]) == 2
+    assert (
+        align_main(
+            ["--model", str(zh_en), "--reverse-model", str(zh_en), str(tmp_path / "g.zh"), str(tmp_path / "g.en")]
+        )
+        == 2
+    )
     assert "other way" in capsys.readouterr().err

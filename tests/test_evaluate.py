@@ -22,8 +22,26 @@ def setup(toy_translator, tmp_path):
 def test_scores_equal_sacrebleu_on_the_written_hypotheses_and_report_matches_table(setup, capsys):
     folder, tmp = setup
     out = tmp / "eval"
-    assert main(["--model", str(folder), "--test", str(tmp / "t"), f"{tmp}/t.zh={tmp}/t.en", "--beam", "1", "3",
-                 "--length-penalty", "0.6", "1.0", "--output-dir", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--model",
+                str(folder),
+                "--test",
+                str(tmp / "t"),
+                f"{tmp}/t.zh={tmp}/t.en",
+                "--beam",
+                "1",
+                "3",
+                "--length-penalty",
+                "0.6",
+                "1.0",
+                "--output-dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = capsys.readouterr().out
     report = json.loads((out / "report.json").read_text())
     assert [r["setting"] for r in report["rows"]] == ["greedy", "beam3-lp0.6", "beam3-lp1"] * 2
@@ -54,8 +72,23 @@ def test_limit_and_bad_test_sets(setup, capsys, tmp_path):
 def test_alignment_files_parse_and_indices_lie_within_sentences(setup, level):
     folder, tmp = setup
     out = tmp / "eval"
-    assert main(["--model", str(folder), "--test", str(tmp / "t"), "--beam", "3", "--output-dir", str(out),
-                 "--alignments", level]) == 0
+    assert (
+        main(
+            [
+                "--model",
+                str(folder),
+                "--test",
+                str(tmp / "t"),
+                "--beam",
+                "3",
+                "--output-dir",
+                str(out),
+                "--alignments",
+                level,
+            ]
+        )
+        == 0
+    )
     hyps = (out / "t.beam3-lp1.en").read_text(encoding="utf-8").splitlines()
     lines = (out / "t.beam3-lp1.align").read_text().splitlines()
     assert len(lines) == len(HYPS_REFS)
@@ -123,7 +156,23 @@ def test_results_are_written_after_each_test_set(setup, monkeypatch):
     (tmp / "u.en").write_text("Thank you.\n", encoding="utf-8")
     written = []
     real = E._write_report
-    monkeypatch.setattr(E, "_write_report", lambda out, report: written.append(len(report.get("rows", []))) or real(out, report))
-    assert main(["--model", str(folder), "--test", str(tmp / "t"), str(tmp / "u"), "--beam", "1",
-                 "--output-dir", str(tmp / "e")]) == 0
+    monkeypatch.setattr(
+        E, "_write_report", lambda out, report: written.append(len(report.get("rows", []))) or real(out, report)
+    )
+    assert (
+        main(
+            [
+                "--model",
+                str(folder),
+                "--test",
+                str(tmp / "t"),
+                str(tmp / "u"),
+                "--beam",
+                "1",
+                "--output-dir",
+                str(tmp / "e"),
+            ]
+        )
+        == 0
+    )
     assert written[:2] == [1, 2]

@@ -9,8 +9,16 @@ from seq2seq.export import main as export_main  # noqa: E402
 
 from conftest import OVERFIT_PAIRS  # noqa: E402
 
-SENTENCES = [z for z, _ in OVERFIT_PAIRS] + ["我明天去北京。", "老师想喝茶。", "他们喜欢唱歌。", "我妈妈每天都做饭。",
-                                             "你会打篮球吗？", "今天天氣很好。", "我们不喜欢看电影。", "谢谢。"]
+SENTENCES = [z for z, _ in OVERFIT_PAIRS] + [
+    "我明天去北京。",
+    "老师想喝茶。",
+    "他们喜欢唱歌。",
+    "我妈妈每天都做饭。",
+    "你会打篮球吗？",
+    "今天天氣很好。",
+    "我们不喜欢看电影。",
+    "谢谢。",
+]
 
 
 @pytest.fixture(scope="module")

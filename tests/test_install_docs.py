@@ -1,6 +1,7 @@
 """Issue 27, installing: the distribution name, the install and data instructions the README gives."""
 
 import re
+
 import tomllib
 
 from conftest import ROOT
@@ -23,8 +24,11 @@ def test_the_distribution_has_a_name_of_its_own_and_the_import_package_stays():
 
 def test_no_message_or_doc_names_the_other_projects_distribution():
     files = [ROOT / "README.md", ROOT / "pyproject.toml", *ROOT.glob("seq2seq/**/*.py"), *ROOT.glob("scripts/*")]
-    stale = [str(f.relative_to(ROOT)) for f in files if f.is_file()
-             and re.search(r"pip install '?seq2seq\[", f.read_text(encoding="utf-8", errors="replace"))]
+    stale = [
+        str(f.relative_to(ROOT))
+        for f in files
+        if f.is_file() and re.search(r"pip install '?seq2seq\[", f.read_text(encoding="utf-8", errors="replace"))
+    ]
     assert stale == []
     assert "pip install 'seq2seq-zhen[fast]'" in (ROOT / "seq2seq" / "ct2.py").read_text(encoding="utf-8")
 

@@ -4,8 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from seq2seq.model import (ModelConfig, MultiHeadedAttention, PositionalEncoding, attention,
-                           subsequent_mask)
+from seq2seq.model import ModelConfig, MultiHeadedAttention, PositionalEncoding, attention, subsequent_mask
 from seq2seq.tokenizer import BOS_ID
 
 from conftest import random_batch, random_model
@@ -78,11 +77,11 @@ def test_decoder_is_causal(pre_norm):
     out = model(src, tgt)
     t = 4
     changed = tgt.clone()
-    changed[:, t + 1:] = random_batch(5, 2, 9 - t - 1, 48)
+    changed[:, t + 1 :] = random_batch(5, 2, 9 - t - 1, 48)
     assert not torch.equal(changed, tgt)
     out2 = model(src, changed)
     assert torch.allclose(out[:, : t + 1], out2[:, : t + 1], atol=1e-5)
-    assert not torch.allclose(out[:, t + 1:], out2[:, t + 1:], atol=1e-3)
+    assert not torch.allclose(out[:, t + 1 :], out2[:, t + 1 :], atol=1e-3)
 
 
 def test_source_padding_does_not_change_real_outputs():

@@ -31,7 +31,9 @@ def test_half_precision_weights_are_upcast(toy_translator, tmp_path):
     loaded = Translator.load(folder)
     assert all(p.dtype == torch.float32 for p in loaded.model.parameters())
     assert (folder / WEIGHTS).stat().st_size < 0.6 * (toy_translator.save(tmp_path / "full") / WEIGHTS).stat().st_size
-    assert [t.text for t in loaded.translate(SENTS, beam_size=1)] == [t.text for t in toy_translator.translate(SENTS, beam_size=1)]
+    assert [t.text for t in loaded.translate(SENTS, beam_size=1)] == [
+        t.text for t in toy_translator.translate(SENTS, beam_size=1)
+    ]
 
 
 @pytest.mark.parametrize("name", [WEIGHTS, CONFIG, SRC_SPM, TGT_SPM])
@@ -96,8 +98,11 @@ def test_decoding_settings_left_out_of_config_take_the_defaults(folder):
     assert read_folder_config(folder).decoding == {**DECODING_DEFAULTS, "length_penalty": 1.5}
     del raw["decoding"]
     (folder / CONFIG).write_text(json.dumps(raw))
-    assert read_folder_config(folder).decoding == DECODING_DEFAULTS == {"beam_size": 5, "length_penalty": 1.0,
-                                                                        "max_len_a": 2.0, "max_len_b": 20}
+    assert (
+        read_folder_config(folder).decoding
+        == DECODING_DEFAULTS
+        == {"beam_size": 5, "length_penalty": 1.0, "max_len_a": 2.0, "max_len_b": 20}
+    )
 
 
 def test_saved_folders_respect_the_umask(toy_translator, tmp_path):

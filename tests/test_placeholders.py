@@ -8,8 +8,20 @@ import torch
 from seq2seq.copyrate import copy_rate, copy_tokens
 from seq2seq.model import EncoderDecoder, ModelConfig
 from seq2seq.model_dir import FolderConfig
-from seq2seq.placeholders import (add_placeholder_pieces, english_amount, find_spans, label_pieces, mask_like, mask_pair, mask_source,
-                                  placeholder, restore, source_forms, strip_placeholder_pieces, unlabel_pieces)
+from seq2seq.placeholders import (
+    add_placeholder_pieces,
+    english_amount,
+    find_spans,
+    label_pieces,
+    mask_like,
+    mask_pair,
+    mask_source,
+    placeholder,
+    restore,
+    source_forms,
+    strip_placeholder_pieces,
+    unlabel_pieces,
+)
 from seq2seq.tokenizer import SubwordTokenizer, train_tokenizers
 from seq2seq.translator import Translator
 
@@ -17,7 +29,10 @@ from conftest import sample_pairs
 
 
 def test_spans_names_numbers_urls_and_emails():
-    text = "苹果公司的CEO蒂姆·库克在2023年访问 https://www.example.com/a?b=1 并发邮件到 info@abc.org ，GPT-4 售价26,750美元。"
+    text = (
+        "苹果公司的CEO蒂姆·库克在2023年访问 https://www.example.com/a?b=1 并发邮件到 info@abc.org ，"
+        "GPT-4 售价26,750美元。"
+    )
     spans = [text[a:b] for a, b in find_spans(text)]
     assert spans == ["CEO", "2023", "https://www.example.com/a?b=1", "info@abc.org", "GPT-4", "26,750"]
 
@@ -30,20 +45,36 @@ def test_numbers_before_chinese_units_and_months_are_left_to_the_model():
     assert mask_source("3月3日") == (f"3月{placeholder(0)}日", ["3"])  # by position: the month stays text
 
 
-@pytest.mark.parametrize("number, unit, english", [
-    ("150", "万", "1.5 million"), ("3", "万", "30,000"), ("1,234", "亿", "123.4 billion"), ("14", "亿", "1.4 billion"),
-    ("10", "万亿", "10 trillion"), ("2.5", "亿", "250 million"), ("1.5", "万", "15,000"), ("1200", "万", "12 million"),
-    ("0.5", "万", "5,000"), ("100", "万", "1 million")])
+@pytest.mark.parametrize(
+    "number, unit, english",
+    [
+        ("150", "万", "1.5 million"),
+        ("3", "万", "30,000"),
+        ("1,234", "亿", "123.4 billion"),
+        ("14", "亿", "1.4 billion"),
+        ("10", "万亿", "10 trillion"),
+        ("2.5", "亿", "250 million"),
+        ("1.5", "万", "15,000"),
+        ("1200", "万", "12 million"),
+        ("0.5", "万", "5,000"),
+        ("100", "万", "1 million"),
+    ],
+)
 def test_amounts_in_english(number, unit, english):
     assert english_amount(number, unit) == english
 
 
 def test_amounts_are_carried_as_their_english_in_source_order():
     masked, spans = mask_source("该公司在2023年的营收为1,234亿美元，约3万人，3月15日。")
-    assert masked == f"该公司在{placeholder(0)}年的营收为{placeholder(1)}美元，约{placeholder(2)}人，3月{placeholder(3)}日。"
+    assert (
+        masked
+        == f"该公司在{placeholder(0)}年的营收为{placeholder(1)}美元，约{placeholder(2)}人，3月{placeholder(3)}日。"
+    )
     assert spans == ["2023", "123.4 billion", "30,000", "15"]
     assert source_forms(spans) == ["2023", "1,234亿", "3万", "15"]
-    assert restore(f"In {placeholder(0)}, revenue was ${placeholder(1)}.", spans) == "In 2023, revenue was $123.4 billion."
+    assert (
+        restore(f"In {placeholder(0)}, revenue was ${placeholder(1)}.", spans) == "In 2023, revenue was $123.4 billion."
+    )
     # the source side of a map shows the Chinese, the output side the English; both give the model's pieces back
     src = label_pieces(["▁营收", placeholder(1), "美元"], source_forms(spans))
     tgt = label_pieces(["▁$", placeholder(1)], spans)
@@ -55,9 +86,15 @@ def test_amounts_are_carried_as_their_english_in_source_order():
 
 def test_mask_pair_masks_an_amount_where_the_target_has_its_english():
     assert mask_pair("中国有14亿人口。", "China has a population of 1.4 billion.") == (
-        f"中国有{placeholder(0)}人口。", f"China has a population of {placeholder(0)}.", ["1.4 billion"])
+        f"中国有{placeholder(0)}人口。",
+        f"China has a population of {placeholder(0)}.",
+        ["1.4 billion"],
+    )
     assert mask_pair("中国有14亿人口。", "China has 1,400 million people.") == (
-        "中国有14亿人口。", "China has 1,400 million people.", [])
+        "中国有14亿人口。",
+        "China has 1,400 million people.",
+        [],
+    )
 
 
 def test_english_source_keeps_only_what_chinese_keeps_in_latin_script():
@@ -71,14 +108,23 @@ def test_mask_pair_replaces_shared_spans_on_both_sides_consistently():
     assert spans == ["GPT-4", "ChatGPT", "OpenAI", "2023"]
     assert src == "⟦0⟧和⟦1⟧由⟦2⟧在⟦3⟧年开发。"
     assert tgt == "⟦2⟧ developed ⟦0⟧ and ⟦1⟧ in ⟦3⟧."
-    assert mask_pair("GPT-4和ChatGPT由OpenAI在2023年开发。", "OpenAI developed GPT-4 and ChatGPT in 2023.") == \
-        (src, tgt, spans)  # deterministic: no randomness in the rule
+    assert mask_pair("GPT-4和ChatGPT由OpenAI在2023年开发。", "OpenAI developed GPT-4 and ChatGPT in 2023.") == (
+        src,
+        tgt,
+        spans,
+    )  # deterministic: no randomness in the rule
 
 
 def test_mask_pair_leaves_spans_the_target_does_not_share():
-    src, tgt, spans = mask_pair("我们向 Frank 的家人和 CEO 表示哀悼。", "Our condolences to Frank's family and the chief.")
+    src, tgt, spans = mask_pair(
+        "我们向 Frank 的家人和 CEO 表示哀悼。", "Our condolences to Frank's family and the chief."
+    )
     assert spans == ["Frank"] and "CEO" in src and tgt == "Our condolences to ⟦0⟧'s family and the chief."
-    assert mask_pair("今天天气很好。", "The weather is nice today.") == ("今天天气很好。", "The weather is nice today.", [])
+    assert mask_pair("今天天气很好。", "The weather is nice today.") == (
+        "今天天气很好。",
+        "The weather is nice today.",
+        [],
+    )
     # a span inside a longer token of the target is not shared ("15" in "2015")
     assert mask_pair("第15届", "in 2015")[2] == []
 
@@ -100,15 +146,24 @@ def test_placeholder_pieces_keep_existing_ids_and_are_never_split():
     before, after = spm.SentencePieceProcessor(model_proto=src), spm.SentencePieceProcessor(model_proto=grown)
     assert after.get_piece_size() == before.get_piece_size() + 4
     assert after.encode("我喜欢吃苹果。") == before.encode("我喜欢吃苹果。")
-    assert after.encode("我叫⟦3⟧。", out_type=str)[1:3] == ["叫", "⟦3⟧"] or "⟦3⟧" in after.encode("我叫⟦3⟧。", out_type=str)
+    assert after.encode("我叫⟦3⟧。", out_type=str)[1:3] == ["叫", "⟦3⟧"] or "⟦3⟧" in after.encode(
+        "我叫⟦3⟧。", out_type=str
+    )
     assert add_placeholder_pieces(grown, 4) == grown and strip_placeholder_pieces(grown) == src
 
 
 def test_copy_rate_counts_latin_words_and_numbers_separately():
     sources = ["GPT-4和ChatGPT由OpenAI开发，2023年。", "我们向 Frank 的家人表示哀悼。", "约3万人参加。"]
-    refs = ["GPT-4 and ChatGPT were developed by OpenAI in 2023.", "Condolences to Frank's family.",
-            "About 30,000 people took part."]
-    hyps = ["GP-4 and ChatGPT is developed by OpenAIs in 2023.", "Condolences to Frankrank's family.", "About 3 people."]
+    refs = [
+        "GPT-4 and ChatGPT were developed by OpenAI in 2023.",
+        "Condolences to Frank's family.",
+        "About 30,000 people took part.",
+    ]
+    hyps = [
+        "GP-4 and ChatGPT is developed by OpenAIs in 2023.",
+        "Condolences to Frankrank's family.",
+        "About 3 people.",
+    ]
     assert copy_tokens(sources[0], refs[0]) == ["GPT-4", "ChatGPT", "OpenAI", "2023"]
     assert copy_tokens(sources[2], refs[2]) == []  # 3 is not 30,000
     rate = copy_rate(sources, refs, hyps)
@@ -126,8 +181,17 @@ def placeholder_translator():
     src, tgt = (add_placeholder_pieces(p, 4) for p in train_tokenizers(zh, en, 400, 120))
     src_tok, tgt_tok = SubwordTokenizer(src, t2s=True), SubwordTokenizer(tgt)
     torch.manual_seed(0)
-    cfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, n_layers=1, d_model=32,
-                      n_heads=4, d_ff=64, dropout=0.0, attention_dropout=0.0, max_len=64)
+    cfg = ModelConfig(
+        src_vocab_size=src_tok.vocab_size,
+        tgt_vocab_size=tgt_tok.vocab_size,
+        n_layers=1,
+        d_model=32,
+        n_heads=4,
+        d_ff=64,
+        dropout=0.0,
+        attention_dropout=0.0,
+        max_len=64,
+    )
     return Translator(EncoderDecoder(cfg).eval(), src_tok, tgt_tok, FolderConfig(model=cfg), (src, tgt))
 
 
@@ -146,8 +210,9 @@ def test_translation_reads_placeholders_and_shows_the_spans(placeholder_translat
 
 
 def test_alignment_maps_placeholder_rows_back_to_the_words(placeholder_translator):
-    a = placeholder_translator.align(["我们向 Frank 的家人表示哀悼。"], ["We mourn with Frank 's family ."],
-                                     pretokenized=False)[0]
+    a = placeholder_translator.align(
+        ["我们向 Frank 的家人表示哀悼。"], ["We mourn with Frank 's family ."], pretokenized=False
+    )[0]
     assert "Frank" in a.source_tokens and "Frank" in a.target_tokens
     assert "Frank" in a.source_words and "Frank" in a.target_words
     j = a.target_tokens.index("Frank")

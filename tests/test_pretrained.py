@@ -70,6 +70,8 @@ def test_shipped_model_copies_names_and_numbers_of_our_list(capsys):
     hyps = [t.text for t in Translator.load().translate(zh, beam_size=5, return_attention=False)]
     rate = copy_rate(zh, en, hyps)
     with capsys.disabled():
-        print(f"\nnames_numbers copy rate: Latin {rate.latin:.1%} ({rate.latin_copied}/{rate.latin_total}), "
-              f"numbers {rate.number:.1%} ({rate.number_copied}/{rate.number_total})")
+        print(
+            f"\nnames_numbers copy rate: Latin {rate.latin:.1%} ({rate.latin_copied}/{rate.latin_total}), "
+            f"numbers {rate.number:.1%} ({rate.number_copied}/{rate.number_total})"
+        )
     assert rate.latin >= 0.95 and rate.number >= 0.95

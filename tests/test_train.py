@@ -81,15 +81,27 @@ def test_a_run_saved_before_an_option_existed_resumes_as_it_ran(tmp_path):
     train(cfg("train.max_steps=10", "train.length_bucket=1"), tmp_path / "old")
     meta = tmp_path / "old" / "last" / "config.json"
     saved = json.loads(meta.read_text())
-    del saved["extra"]["train_config"]["train"]["length_bucket"], saved["extra"]["train_config"]["alignment"]["full_context"]
+    del (
+        saved["extra"]["train_config"]["train"]["length_bucket"],
+        saved["extra"]["train_config"]["alignment"]["full_context"],
+    )
     meta.write_text(json.dumps(saved))
     assert train(cfg("train.max_steps=30"), tmp_path / "old", resume=True)["step"] == 30
     assert_same_weights(weights(tmp_path / "straight"), weights(tmp_path / "old"))
 
 
 def test_ctrl_c_saves_and_resume_continues(tmp_path):
-    cmd = [sys.executable, "-m", "seq2seq.train", "--config", TINY, "--output-dir", str(tmp_path),
-           "train.max_steps=100000", "train.log_every=10"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "seq2seq.train",
+        "--config",
+        TINY,
+        "--output-dir",
+        str(tmp_path),
+        "train.max_steps=100000",
+        "train.log_every=10",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log = tmp_path / "train.log"
     deadline = time.time() + 120
@@ -107,12 +119,36 @@ def test_ctrl_c_saves_and_resume_continues(tmp_path):
 
 @pytest.mark.slow
 def test_two_gloo_processes_agree_with_one_process_with_the_same_global_batch(tmp_path):
-    common = ["train.max_steps=12", "train.max_tokens=256", "model.dropout=0.0", "model.attention_dropout=0.0",
-              "train.threads=1", "train.eval_every=1000"]
+    common = [
+        "train.max_steps=12",
+        "train.max_tokens=256",
+        "model.dropout=0.0",
+        "model.attention_dropout=0.0",
+        "train.threads=1",
+        "train.eval_every=1000",
+    ]
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                    "-m", "seq2seq.train", "--config", TINY, "--output-dir", str(tmp_path / "ddp"), *common],
-                   check=True, env=env, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "seq2seq.train",
+            "--config",
+            TINY,
+            "--output-dir",
+            str(tmp_path / "ddp"),
+            *common,
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
     train(cfg(*common, "train.accum_steps=2"), tmp_path / "single")
     assert_same_weights(weights(tmp_path / "ddp"), weights(tmp_path / "single"), atol=2e-5)
     log = (tmp_path / "ddp" / "train.log").read_text()
@@ -132,8 +168,9 @@ def test_hub_config_reaches_load_dataset(tmp_path):
         return real(*args, **kwargs)  # local files (the dev set) load as usual
 
     with mock.patch("datasets.load_dataset", side_effect=fake) as load:
-        out = train(cfg("data.train=[{hub: someone/zh-en-corpus, config: zh-en, split: train}]",
-                        "train.max_steps=5"), tmp_path)
+        out = train(
+            cfg("data.train=[{hub: someone/zh-en-corpus, config: zh-en, split: train}]", "train.max_steps=5"), tmp_path
+        )
     assert mock.call("someone/zh-en-corpus", "zh-en", split="train") in load.call_args_list
     assert out["step"] == 5
 
@@ -144,13 +181,30 @@ def test_clear_errors(tmp_path, capsys):
     (tmp_path / "e.zh").write_text("\n \n", encoding="utf-8")
     (tmp_path / "e.en").write_text("x\n\n", encoding="utf-8")
     out = str(tmp_path / "run")
-    assert main(["--config", TINY, "--output-dir", out, f"data.train=[{{src: {tmp_path}/a.zh, tgt: {tmp_path}/a.en}}]"]) == 2
+    assert (
+        main(["--config", TINY, "--output-dir", out, f"data.train=[{{src: {tmp_path}/a.zh, tgt: {tmp_path}/a.en}}]"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "a.zh has 2 lines" in err and "a.en has 1" in err
-    assert main(["--config", TINY, "--output-dir", out, f"data.train=[{{src: {tmp_path}/e.zh, tgt: {tmp_path}/e.en}}]"]) == 2
+    assert (
+        main(["--config", TINY, "--output-dir", out, f"data.train=[{{src: {tmp_path}/e.zh, tgt: {tmp_path}/e.en}}]"])
+        == 2
+    )
     assert "no training pairs are left after cleaning" in capsys.readouterr().err
-    assert main(["--config", TINY, "--output-dir", out, f"data.dev=[{{src: {tmp_path}/nodev.zh, tgt: {tmp_path}/nodev.en}}]",
-                 "train.max_steps=1"]) == 2
+    assert (
+        main(
+            [
+                "--config",
+                TINY,
+                "--output-dir",
+                out,
+                f"data.dev=[{{src: {tmp_path}/nodev.zh, tgt: {tmp_path}/nodev.en}}]",
+                "train.max_steps=1",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "source file not found" in err and "nodev.zh" in err
     assert main(["--config", TINY, "--output-dir", out, "--max-time", "soon"]) == 2
@@ -207,12 +261,16 @@ def test_unknown_config_keys_are_errors(tmp_path, capsys):
 def test_a_folder_holding_a_run_is_refused_without_resume_or_overwrite(tmp_path, capsys):
     out = tmp_path / "run"
     train(cfg("train.max_steps=4", "train.eval_every=2", "train.keep_checkpoints=3"), out)
-    assert sorted(p.name for p in (out / "checkpoints").glob("*.safetensors")) == ["step-2.safetensors",
-                                                                                 "step-4.safetensors"]
+    assert sorted(p.name for p in (out / "checkpoints").glob("*.safetensors")) == [
+        "step-2.safetensors",
+        "step-4.safetensors",
+    ]
     assert main(["--config", TINY, "--output-dir", str(out), "train.max_steps=2"]) == 2
     assert "--resume" in capsys.readouterr().err and (out / "best").exists()
-    assert main(["--config", TINY, "--output-dir", str(out), "--overwrite", "train.max_steps=2",
-                 "train.eval_every=2"]) == 0
+    assert (
+        main(["--config", TINY, "--output-dir", str(out), "--overwrite", "train.max_steps=2", "train.eval_every=2"])
+        == 0
+    )
     assert [p.name for p in (out / "checkpoints").glob("*.safetensors")] == ["step-2.safetensors"]
     assert json.loads((out / "best" / "config.json").read_text())["extra"]["state"]["step"] == 2
 
@@ -269,8 +327,9 @@ def test_a_warm_started_run_keeps_the_truecasing_model_of_its_start(tmp_path):
     train(cfg("train.max_steps=2", "train.eval_every=1000"), start)
     Truecaser({"i": "I", "beijing": "Beijing"}).save(start / "last" / TRUECASE_FILE)
     run = tmp_path / "run"
-    train(cfg("train.max_steps=2", "train.eval_every=2", "train.save_every=1", f"train.init_from={start / 'last'}"),
-          run)
+    train(
+        cfg("train.max_steps=2", "train.eval_every=2", "train.save_every=1", f"train.init_from={start / 'last'}"), run
+    )
     want = (start / "last" / TRUECASE_FILE).read_bytes()
     for folder in (run / "last", run / "best", average_run(run, 2, tmp_path / "avg")):
         assert (folder / TRUECASE_FILE).read_bytes() == want

@@ -8,8 +8,7 @@ import pytest
 from seq2seq.average import main as average_main
 from seq2seq.training.cli import main
 from seq2seq.training.config import load_config
-from seq2seq.training.loop import train
-from seq2seq.training.loop import resumed_config
+from seq2seq.training.loop import resumed_config, train
 
 from conftest import ROOT
 
@@ -55,8 +54,10 @@ def test_a_resumed_run_stops_at_the_saved_time_budget(tmp_path, capsys):
     assert "stopped (max_time=1)" in log.split("resumed from")[-1]
     assert json.loads((out / "last" / "config.json").read_text())["extra"]["state"]["step"] == step
     # A new --max-time replaces the budget.
-    assert main(["--config", TINY, "--output-dir", str(out), "--resume", "--max-time", "1h",
-                 "--max-steps", str(step + 2)]) == 0
+    assert (
+        main(["--config", TINY, "--output-dir", str(out), "--resume", "--max-time", "1h", "--max-steps", str(step + 2)])
+        == 0
+    )
     assert saved_train_config(out)["max_time"] == "1h"
     assert json.loads((out / "last" / "config.json").read_text())["extra"]["state"]["step"] == step + 2
 
@@ -88,23 +89,50 @@ def test_weight_zero_needs_no_links(tmp_path, capsys):
     sample = ROOT / "data" / "sample"
     source = f"{{src: {sample}/train.zh, tgt: {sample}/train.en, links: {tmp_path}/absent.links}}"
     out = tmp_path / "run"
-    assert main(["--config", TINY, "--output-dir", str(out), f"data.train=[{source}]", "train.max_steps=2",
-                 "alignment.weight=0"]) == 0
-    assert main(["--config", TINY, "--output-dir", str(tmp_path / "run2"), f"data.train=[{source}]",
-                 "train.max_steps=2", "alignment.weight=0.5"]) == 2
+    assert (
+        main(
+            [
+                "--config",
+                TINY,
+                "--output-dir",
+                str(out),
+                f"data.train=[{source}]",
+                "train.max_steps=2",
+                "alignment.weight=0",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "--config",
+                TINY,
+                "--output-dir",
+                str(tmp_path / "run2"),
+                f"data.train=[{source}]",
+                "train.max_steps=2",
+                "alignment.weight=0.5",
+            ]
+        )
+        == 2
+    )
     assert "links file not found" in capsys.readouterr().err
 
 
 # ---- 9: values are checked with the config; a failed start leaves the folder reusable
-@pytest.mark.parametrize("override, message", [
-    ("train.max_steps=abc", "train.max_steps must be an integer >= 0, got 'abc'"),
-    ("train.lr=-1", "train.lr must be a number > 0, got -1"),
-    ("train.precision=fp16", "train.precision must be one of bf16, fp32"),
-    ("model.dropout=1.5", "model.dropout must be a number >= 0 and < 1"),
-    ("model.n_heads=3", "d_model=64 is not divisible by n_heads=3"),
-    ("alignment.head=9", "alignment.head=9 does not exist"),
-    ("train.tensorboard=yes please", "train.tensorboard must be true or false"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("train.max_steps=abc", "train.max_steps must be an integer >= 0, got 'abc'"),
+        ("train.lr=-1", "train.lr must be a number > 0, got -1"),
+        ("train.precision=fp16", "train.precision must be one of bf16, fp32"),
+        ("model.dropout=1.5", "model.dropout must be a number >= 0 and < 1"),
+        ("model.n_heads=3", "d_model=64 is not divisible by n_heads=3"),
+        ("alignment.head=9", "alignment.head=9 does not exist"),
+        ("train.tensorboard=yes please", "train.tensorboard must be true or false"),
+    ],
+)
 def test_bad_values_fail_before_any_work(tmp_path, capsys, override, message):
     out = tmp_path / "run"
     assert main(["--config", TINY, "--output-dir", str(out), override]) == 2
@@ -122,8 +150,19 @@ def test_integral_numbers_are_ints():
 def test_a_run_that_fails_before_its_first_save_leaves_the_folder_reusable(tmp_path, capsys):
     out = tmp_path / "run"
     # The tokenizers are trained, then the dev set is missing.
-    assert main(["--config", TINY, "--output-dir", str(out), f"data.dev=[{{src: {tmp_path}/no.zh, tgt: {tmp_path}/no.en}}]",
-                 "train.max_steps=2"]) == 2
+    assert (
+        main(
+            [
+                "--config",
+                TINY,
+                "--output-dir",
+                str(out),
+                f"data.dev=[{{src: {tmp_path}/no.zh, tgt: {tmp_path}/no.en}}]",
+                "train.max_steps=2",
+            ]
+        )
+        == 2
+    )
     assert "no.zh" in capsys.readouterr().err
     assert not (out / "tokenizers").exists() and not (out / "last").exists()
     assert main(["--config", TINY, "--output-dir", str(out), "train.max_steps=2"]) == 0  # no --overwrite needed

@@ -68,8 +68,23 @@ def test_command_line(toy_translator, tmp_path, capsys, monkeypatch):
     folder = toy_translator.save(tmp_path / "m")
     src = tmp_path / "in.zh"
     src.write_text("我喜欢吃苹果。\n\n谢谢你。\n" + "我喜欢吃苹果。" * 40 + "\n", encoding="utf-8")
-    assert translate_main(["--model", str(folder), "--beam", "5", "-i", str(src), "-o", str(tmp_path / "out.en"),
-                           "--alignments", str(tmp_path / "out.align")]) == 0
+    assert (
+        translate_main(
+            [
+                "--model",
+                str(folder),
+                "--beam",
+                "5",
+                "-i",
+                str(src),
+                "-o",
+                str(tmp_path / "out.en"),
+                "--alignments",
+                str(tmp_path / "out.align"),
+            ]
+        )
+        == 0
+    )
     lines = (tmp_path / "out.en").read_text().split("\n")
     assert lines[:3] == ["I like to eat apples.", "", "Thank you."]
     assert len(lines) == 5 and lines[4] == ""

@@ -17,8 +17,18 @@ TC = Truecaser({"i": "I", "xinhua": "Xinhua", "jakarta": "Jakarta", "march": "Ma
 def test_which_english_needs_restoring():
     assert is_lowercased("i like apples .".split()) and not is_lowercased("I like apples .".split())
     assert not is_lowercased(["22", "%"])  # nothing to case
-    for tokenized in ["it 's fine", "i do n't know", "( reporter mai )", "-LRB- a -RRB-", "jakarta , march",
-                      "he said \" yes \"", "state @-@ run", "a &amp; b", "costs $ 5", "well ."]:
+    for tokenized in [
+        "it 's fine",
+        "i do n't know",
+        "( reporter mai )",
+        "-LRB- a -RRB-",
+        "jakarta , march",
+        'he said " yes "',
+        "state @-@ run",
+        "a &amp; b",
+        "costs $ 5",
+        "well .",
+    ]:
         assert is_tokenized(tokenized.split()), tokenized
     for plain in ["It's fine.", "I don't know (really).", "state-run firm's 1,000 people", "3.5% of $5", "a - b"]:
         assert not is_tokenized(plain.split()), plain
@@ -26,16 +36,23 @@ def test_which_english_needs_restoring():
     assert unescape_token("@-@") == "-" and unescape_token("AT&amp;T") == "AT&T" and unescape_token("&#91;") == "["
 
 
-@pytest.mark.parametrize("given, text", [
-    ("i like apples", "I like apples"),
-    ("xinhua news agency , jakarta , march 22 ( reporter mai ) he said :", "Xinhua news agency, Jakarta, March 22 "
-     "(reporter mai) he said:"),
-    ("eu 's pledge of $ 5 million , 3.5 % more . the state @-@ run firm do n't agree .",
-     "EU's pledge of $5 million, 3.5% more. The state-run firm don't agree."),
-    ("-LRB- beijing -RRB- `` well-known '' 1,000 people", "(Beijing) \"well-known\" 1,000 people"),
-    ("22nd of march", "22nd of March"),
-    ("It 's 5 , OK", "It's 5, OK"),  # cased but tokenized: detokenized, not recased
-])
+@pytest.mark.parametrize(
+    "given, text",
+    [
+        ("i like apples", "I like apples"),
+        (
+            "xinhua news agency , jakarta , march 22 ( reporter mai ) he said :",
+            "Xinhua news agency, Jakarta, March 22 (reporter mai) he said:",
+        ),
+        (
+            "eu 's pledge of $ 5 million , 3.5 % more . the state @-@ run firm do n't agree .",
+            "EU's pledge of $5 million, 3.5% more. The state-run firm don't agree.",
+        ),
+        ("-LRB- beijing -RRB- `` well-known '' 1,000 people", '(Beijing) "well-known" 1,000 people'),
+        ("22nd of march", "22nd of March"),
+        ("It 's 5 , OK", "It's 5, OK"),  # cased but tokenized: detokenized, not recased
+    ],
+)
 def test_restored_text(given, text):
     r = EnglishRestorer(TC).restore(given.split())
     assert r.text == text
@@ -65,12 +82,15 @@ def _char_pieces(text: str) -> list[str]:
     return out + ["</s>"]
 
 
-@pytest.mark.parametrize("given", [
-    "eu 's pledge for aid , it 's 3.5 % of $ 5",
-    "( reporter mai ) -LRB- beijing -RRB- said `` yes ''",
-    "the state @-@ run firm 's well-known 1,000 workers do n't agree .",
-    "xinhua , march 22nd : a &amp; b",
-])
+@pytest.mark.parametrize(
+    "given",
+    [
+        "eu 's pledge for aid , it 's 3.5 % of $ 5",
+        "( reporter mai ) -LRB- beijing -RRB- said `` yes ''",
+        "the state @-@ run firm 's well-known 1,000 workers do n't agree .",
+        "xinhua , march 22nd : a &amp; b",
+    ],
+)
 def test_pieces_map_back_to_the_given_words_by_characters(given):
     """Every character the model reads belongs to the given word it came from: ``'s`` to ``'s``, ``(`` to
     ``-LRB-``, ``-`` to ``@-@``, ``%`` to ``%``, ``5`` to ``5``; </s> to none."""
@@ -88,27 +108,44 @@ def test_pieces_map_back_to_the_given_words_by_characters(given):
 
 # ---------------------------------------------------------------------------------------------- the model folder
 
+
 @pytest.fixture(scope="module")
 def tiny() -> Translator:
     """Tokenizers learnt from the toy corpus and an untrained model: what is checked here is which text the model
     reads and how its pieces map back to words, not what it has learnt."""
     import torch
 
-    from conftest import sample_pairs
     from seq2seq.model import EncoderDecoder, ModelConfig
     from seq2seq.tokenizer import SubwordTokenizer, train_tokenizers
+
+    from conftest import sample_pairs
 
     zh, en = sample_pairs()
     src_proto, tgt_proto = train_tokenizers(zh, en, 400, 120)
     src_tok, tgt_tok = SubwordTokenizer(src_proto, t2s=True), SubwordTokenizer(tgt_proto)
     torch.manual_seed(0)
-    cfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, n_layers=2, d_model=32,
-                      n_heads=4, d_ff=64, dropout=0.0, attention_dropout=0.0, max_len=64)
+    cfg = ModelConfig(
+        src_vocab_size=src_tok.vocab_size,
+        tgt_vocab_size=tgt_tok.vocab_size,
+        n_layers=2,
+        d_model=32,
+        n_heads=4,
+        d_ff=64,
+        dropout=0.0,
+        attention_dropout=0.0,
+        max_len=64,
+    )
     return Translator(EncoderDecoder(cfg).eval(), src_tok, tgt_tok, FolderConfig(model=cfg), (src_proto, tgt_proto))
 
 
-LEARN = ["I went to Beijing with Mary.", "Beijing is big, and Mary likes it.", "We saw the EU flag in Beijing.",
-         "The EU and China met.", "Then the eu met again.", "Apples are red."]
+LEARN = [
+    "I went to Beijing with Mary.",
+    "Beijing is big, and Mary likes it.",
+    "We saw the EU flag in Beijing.",
+    "The EU and China met.",
+    "Then the eu met again.",
+    "Apples are red.",
+]
 
 
 def test_learn_save_and_load_in_a_model_folder(tmp_path, tiny):
@@ -148,11 +185,13 @@ def test_train_truecaser_script(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- the aligner
 
+
 @pytest.fixture(scope="module")
 def cased_translator(tiny):
     """The tiny translator with a truecasing model in its folder."""
-    return Translator(tiny.model, tiny.src_tok, tiny.tgt_tok, tiny.folder_config, tiny.protos,
-                      truecaser=Truecaser({"i": "I"}))
+    return Translator(
+        tiny.model, tiny.src_tok, tiny.tgt_tok, tiny.folder_config, tiny.protos, truecaser=Truecaser({"i": "I"})
+    )
 
 
 def test_align_reads_restored_english_and_links_the_words_given(cased_translator):
@@ -206,11 +245,21 @@ def test_english_source_is_restored_too(tiny):
         pytest.skip("this FolderConfig has no direction")
     en_tok, zh_tok = tiny.tgt_tok, tiny.src_tok
     torch.manual_seed(0)
-    cfg = ModelConfig(src_vocab_size=en_tok.vocab_size, tgt_vocab_size=zh_tok.vocab_size, n_layers=1, d_model=32,
-                      n_heads=4, d_ff=64, dropout=0.0, attention_dropout=0.0, max_len=64)
+    cfg = ModelConfig(
+        src_vocab_size=en_tok.vocab_size,
+        tgt_vocab_size=zh_tok.vocab_size,
+        n_layers=1,
+        d_model=32,
+        n_heads=4,
+        d_ff=64,
+        dropout=0.0,
+        attention_dropout=0.0,
+        max_len=64,
+    )
     folder.model = cfg
-    tr = Translator(EncoderDecoder(cfg).eval(), en_tok, zh_tok, folder, tiny.protos[::-1],
-                    truecaser=Truecaser({"i": "I"}))
+    tr = Translator(
+        EncoderDecoder(cfg).eval(), en_tok, zh_tok, folder, tiny.protos[::-1], truecaser=Truecaser({"i": "I"})
+    )
     given = "i like to eat apples ."
     a = tr.align([given], ["我 喜欢 吃 苹果 。"], pretokenized=True)[0]
     assert a.source_tokens == en_tok.ids_to_pieces(en_tok.encode(["I like to eat apples."])[0]) + ["</s>"]
@@ -232,12 +281,20 @@ def test_seq2seq_align_switch_and_align_test_report_both(tmp_path, cased_transla
     for flag, restore in (([], True), (["--no-restore-english"], False)):
         out = tmp_path / f"links{len(flag)}"
         assert align_main(["--model", str(folder), "--pretokenized", "-o", str(out), *flag, *files]) == 0
-        expected = cased_translator.align(["我 喜欢 吃 苹果 。", "谢谢 你 。"], ["i like to eat apples .", "thank you ."],
-                                          pretokenized=True, restore_english=restore)
+        expected = cased_translator.align(
+            ["我 喜欢 吃 苹果 。", "谢谢 你 。"],
+            ["i like to eat apples .", "thank you ."],
+            pretokenized=True,
+            restore_english=restore,
+        )
         assert out.read_text().splitlines() == [" ".join(f"{i}-{j}" for i, j in a.links) for a in expected]
     capsys.readouterr()
-    assert evaluate_main(["--model", str(folder), "--align-test", str(tmp_path / "g"), "--output-dir",
-                          str(tmp_path / "e")]) == 0
+    assert (
+        evaluate_main(
+            ["--model", str(folder), "--align-test", str(tmp_path / "g"), "--output-dir", str(tmp_path / "e")]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     report = json.loads((tmp_path / "e" / "report.json").read_text())
     rows, default = report["alignment"], report["alignment_default"]

@@ -3,14 +3,49 @@
 (``seq2seq-demo``)."""
 
 from .batching import MicroBatcher
-from .figures import FONT, all_layers_figure, alignment_figure, word_alignment_html
+from .figures import FONT, alignment_figure, all_layers_figure, word_alignment_html
 from .layout import build_demo
 from .maps import attention_choices, parse_attention
-from .predict import (DIRECTION_LABELS, EXAMPLES, MAX_INPUT_CHARS, MAX_SENTENCES, InputError, Prediction, Request,
-                      SentenceResult, check_api_args, check_direction, finish, nbest_rows, predict, prepare,
-                      translate_requests)
+from .predict import (
+    DIRECTION_LABELS,
+    EXAMPLES,
+    MAX_INPUT_CHARS,
+    MAX_SENTENCES,
+    InputError,
+    Prediction,
+    Request,
+    SentenceResult,
+    check_api_args,
+    check_direction,
+    finish,
+    nbest_rows,
+    predict,
+    prepare,
+    translate_requests,
+)
 
-__all__ = ["DIRECTION_LABELS", "EXAMPLES", "FONT", "MAX_INPUT_CHARS", "MAX_SENTENCES", "InputError", "MicroBatcher",
-           "Prediction", "Request", "SentenceResult", "all_layers_figure", "alignment_figure", "attention_choices",
-           "build_demo", "check_api_args", "check_direction", "finish", "nbest_rows", "parse_attention", "predict",
-           "prepare", "translate_requests", "word_alignment_html"]
+__all__ = [
+    "DIRECTION_LABELS",
+    "EXAMPLES",
+    "FONT",
+    "MAX_INPUT_CHARS",
+    "MAX_SENTENCES",
+    "InputError",
+    "MicroBatcher",
+    "Prediction",
+    "Request",
+    "SentenceResult",
+    "all_layers_figure",
+    "alignment_figure",
+    "attention_choices",
+    "build_demo",
+    "check_api_args",
+    "check_direction",
+    "finish",
+    "nbest_rows",
+    "parse_attention",
+    "predict",
+    "prepare",
+    "translate_requests",
+    "word_alignment_html",
+]

@@ -43,8 +43,10 @@ def caption_html(pred: Prediction, index: int, what: str = "") -> str:
     s = pred.sentence(index)
     k = pred.sentences.index(s)
     where = f"Sentence {k + 1} of {len(pred.sentences)}" if len(pred.sentences) > 1 else "Sentence"
-    return (f'<div class="s2s-caption" style="font-family:{FONT}">{html.escape(what)}{where}: '
-            f"<b>{html.escape(s.source)}</b> &rarr; <i>{html.escape(s.text)}</i></div>")
+    return (
+        f'<div class="s2s-caption" style="font-family:{FONT}">{html.escape(what)}{where}: '
+        f"<b>{html.escape(s.source)}</b> &rarr; <i>{html.escape(s.text)}</i></div>"
+    )
 
 
 def coverage_html(pred: Prediction, languages: Optional[tuple[str, str]] = None) -> str:
@@ -63,21 +65,34 @@ def coverage_html(pred: Prediction, languages: Optional[tuple[str, str]] = None)
         words = []
         for i, w in enumerate(c.source_words):
             flag = i in c.unlinked_source
-            words.append(f'<span class="s2s-word{" s2s-flag" if flag else ""}" style="{_flag_style(flag)}"'
-                         + (f' title="no {tgt} word links to it"' if flag else "") + f">{html.escape(w)}"
-                         + ('<sup>not translated?</sup>' if flag else "") + "</span>")
+            words.append(
+                f'<span class="s2s-word{" s2s-flag" if flag else ""}" style="{_flag_style(flag)}"'
+                + (f' title="no {tgt} word links to it"' if flag else "")
+                + f">{html.escape(w)}"
+                + ("<sup>not translated?</sup>" if flag else "")
+                + "</span>"
+            )
         added = ", ".join(f"<b>{html.escape(c.target_words[j])}</b>" for j in c.unlinked_target)
-        verdict = (f"{len(c.unlinked_source)} {src} word(s) no {tgt} word links to" if c.unlinked_source
-                   else f"every {src} word is linked")
-        lines.append(f"<p>{where}{' '.join(words)}<br><small>{verdict}"
-                     + (f"; added? {added} (linked to no {src} word)" if added else "") + ".</small></p>")
-    return (f'<div class="s2s-coverage" style="font-family:{FONT};line-height:1.9">'
-            f"<b>Coverage check</b> <small>(from the alignment head's links; a question, not a verdict)</small>"
-            + "".join(lines) + "</div>")
+        verdict = (
+            f"{len(c.unlinked_source)} {src} word(s) no {tgt} word links to"
+            if c.unlinked_source
+            else f"every {src} word is linked"
+        )
+        lines.append(
+            f"<p>{where}{' '.join(words)}<br><small>{verdict}"
+            + (f"; added? {added} (linked to no {src} word)" if added else "")
+            + ".</small></p>"
+        )
+    return (
+        f'<div class="s2s-coverage" style="font-family:{FONT};line-height:1.9">'
+        f"<b>Coverage check</b> <small>(from the alignment head's links; a question, not a verdict)</small>"
+        + "".join(lines)
+        + "</div>"
+    )
 
 
 def _flag_style(flag: bool) -> str:
-    return (f"border:2px solid {FLAG_COLOUR};border-radius:5px;padding:0 3px;" if flag else "padding:0 2px;")
+    return f"border:2px solid {FLAG_COLOUR};border-radius:5px;padding:0 3px;" if flag else "padding:0 2px;"
 
 
 def link_chips_html(m: MapData, plot: str = "align-map") -> str:
@@ -92,15 +107,27 @@ def link_chips_html(m: MapData, plot: str = "align-map") -> str:
         cols = [m.cols[c] for rr, c in m.links if rr == r and m.cols[c] != "</s>"]
         added = r in m.flagged_rows
         target = " · ".join(html.escape(piece_text(c)) for c in cols) or "∅"
-        chips.append(f'<span class="s2s-chip" data-cells="{" ".join(map(str, shapes))}" style="{_CHIP}'
-                     f'background:rgba(37,99,235,{0.3 if cols else 0.08});'
-                     + (f"border:2px dashed {FLAG_COLOUR};" if added else "") + f'">{html.escape(piece_text(row))} '
-                     f"&rarr; {target}" + (" <small>added?</small>" if added else "") + "</span>")
+        chips.append(
+            f'<span class="s2s-chip" data-cells="{" ".join(map(str, shapes))}" style="{_CHIP}'
+            f"background:rgba(37,99,235,{0.3 if cols else 0.08});"
+            + (f"border:2px dashed {FLAG_COLOUR};" if added else "")
+            + f'">{html.escape(piece_text(row))} '
+            f"&rarr; {target}" + (" <small>added?</small>" if added else "") + "</span>"
+        )
     flagged = [m.cols[c] for c in m.flagged_cols]
-    note = ("<br><small>Not translated? " + " · ".join(
-        f'<span style="{_flag_style(True)}">{html.escape(c)}</span>' for c in flagged) + "</small>") if flagged else ""
-    return (f'<div class="s2s-chips" data-plot="{plot}" style="font-family:{FONT};line-height:2.2">'
-            f'{"".join(chips)}{note}</div>')
+    note = (
+        (
+            "<br><small>Not translated? "
+            + " · ".join(f'<span style="{_flag_style(True)}">{html.escape(c)}</span>' for c in flagged)
+            + "</small>"
+        )
+        if flagged
+        else ""
+    )
+    return (
+        f'<div class="s2s-chips" data-plot="{plot}" style="font-family:{FONT};line-height:2.2">'
+        f"{''.join(chips)}{note}</div>"
+    )
 
 
 def scored_pieces_html(scored) -> str:
@@ -109,11 +136,15 @@ def scored_pieces_html(scored) -> str:
     parts = ['<div class="s2s-score" style="font-family:' + FONT + ';line-height:2.2">']
     for piece, lp in zip(a.target_tokens, a.token_logprobs):
         p = float(np.exp(lp))
-        parts.append(f'<span title="p = {p:.3f} (log-prob {lp:.2f})" style="display:inline-block;margin:1px;'
-                     f'padding:0 4px;border-radius:4px;background:rgba({int(220 * (1 - p))},{int(160 * p)},80,0.35)">'
-                     f"{html.escape(piece_text(piece))}</span>")
-    parts.append(f"<p>Yours: log-prob <b>{a.score:.2f}</b> (length-normalised {a.normalized_score:.3f}); "
-                 f"the model's own translation, <i>{html.escape(scored.model_text)}</i>: "
-                 f"<b>{scored.model_score:.2f}</b> ({scored.model_normalized:.3f}). "
-                 "Higher is more plausible to the model; pieces in red are where it disagrees.</p></div>")
+        parts.append(
+            f'<span title="p = {p:.3f} (log-prob {lp:.2f})" style="display:inline-block;margin:1px;'
+            f'padding:0 4px;border-radius:4px;background:rgba({int(220 * (1 - p))},{int(160 * p)},80,0.35)">'
+            f"{html.escape(piece_text(piece))}</span>"
+        )
+    parts.append(
+        f"<p>Yours: log-prob <b>{a.score:.2f}</b> (length-normalised {a.normalized_score:.3f}); "
+        f"the model's own translation, <i>{html.escape(scored.model_text)}</i>: "
+        f"<b>{scored.model_score:.2f}</b> ({scored.model_normalized:.3f}). "
+        "Higher is more plausible to the model; pieces in red are where it disagrees.</p></div>"
+    )
     return "".join(parts)

@@ -35,12 +35,13 @@ def _label(piece: str) -> str:
 
 def _text_width(labels: list[str]) -> float:
     """Rough width in pixels of labels side by side (CJK characters are twice as wide)."""
-    return sum(sum(14 if ord(ch) > 0x2e80 else 8 for ch in s) + 10 for s in labels)
+    return sum(sum(14 if ord(ch) > 0x2E80 else 8 for ch in s) + 10 for s in labels)
 
 
 def _axes(fig, cols: list[str], rows: list[str], width: float = 1100, flagged_cols=(), flagged_rows=(), **where):
     """Ticks for every unit; crowded x labels are turned upright, and past MAX_LABELS only every k-th is shown;
     flagged units (coverage) in orange with a "?"."""
+
     def ticks(labels, flagged):
         step = max(1, -(-len(labels) // MAX_LABELS))
         out = []
@@ -50,25 +51,47 @@ def _axes(fig, cols: list[str], rows: list[str], width: float = 1100, flagged_co
         return out
 
     angle = 0 if _text_width(cols) < width else -90
-    fig.update_xaxes(tickvals=list(range(len(cols))), ticktext=ticks(cols, set(flagged_cols)), tickangle=angle,
-                     side="top", **where)
-    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=ticks(rows, set(flagged_rows)), autorange="reversed",
-                     **where)
+    fig.update_xaxes(
+        tickvals=list(range(len(cols))), ticktext=ticks(cols, set(flagged_cols)), tickangle=angle, side="top", **where
+    )
+    fig.update_yaxes(
+        tickvals=list(range(len(rows))), ticktext=ticks(rows, set(flagged_rows)), autorange="reversed", **where
+    )
     return angle
 
 
 def _heatmap(go, mat: np.ndarray, cols: list[str], rows: list[str], showscale: bool = True):
     sx, ty = [_label(p) for p in cols], [_label(p) for p in rows]
     custom = np.array([[(ty[j], sx[i]) for i in range(len(sx))] for j in range(len(ty))], dtype=object)
-    return go.Heatmap(z=mat, x=list(range(len(cols))), y=list(range(len(rows))), customdata=custom,
-                      colorscale="Blues", zmin=0.0, zmax=1.0, showscale=showscale,
-                      hovertemplate="%{customdata[0]} ← %{customdata[1]}<br>weight %{z:.3f}<extra></extra>")
+    return go.Heatmap(
+        z=mat,
+        x=list(range(len(cols))),
+        y=list(range(len(rows))),
+        customdata=custom,
+        colorscale="Blues",
+        zmin=0.0,
+        zmax=1.0,
+        showscale=showscale,
+        hovertemplate="%{customdata[0]} ← %{customdata[1]}<br>weight %{z:.3f}<extra></extra>",
+    )
 
 
 def _outlines(links, xref: str = "x", yref: str = "y") -> list[dict]:
     """One outlined cell per link (row, col), in the order of ``links``: shape k is link k (chips use that)."""
-    return [dict(type="rect", xref=xref, yref=yref, x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
-                 line=dict(color=LINK_COLOUR, width=2), fillcolor="rgba(0,0,0,0)") for r, c in links]
+    return [
+        dict(
+            type="rect",
+            xref=xref,
+            yref=yref,
+            x0=c - 0.5,
+            x1=c + 0.5,
+            y0=r - 0.5,
+            y1=r + 0.5,
+            line=dict(color=LINK_COLOUR, width=2),
+            fillcolor="rgba(0,0,0,0)",
+        )
+        for r, c in links
+    ]
 
 
 def map_figure(m: MapData, subtitle: str = ""):
@@ -79,14 +102,23 @@ def map_figure(m: MapData, subtitle: str = ""):
     angle = _axes(fig, m.cols, m.rows, flagged_cols=m.flagged_cols, flagged_rows=m.flagged_rows)
     top = 90 + (8 * max((len(piece_text(c)) for c in m.cols), default=0) if angle else 0)
     title = html.escape(m.title) + (f"<br><sup>{html.escape(subtitle)}</sup>" if subtitle else "")
-    fig.update_layout(title=dict(text=title, y=1, yanchor="top", pad=dict(t=16)), font=dict(family=FONT),
-                      shapes=_outlines(m.links), height=top + 60 + 30 * len(m.rows),
-                      margin=dict(l=10, r=10, t=top + 30, b=10))
+    fig.update_layout(
+        title=dict(text=title, y=1, yanchor="top", pad=dict(t=16)),
+        font=dict(family=FONT),
+        shapes=_outlines(m.links),
+        height=top + 60 + 30 * len(m.rows),
+        margin=dict(l=10, r=10, t=top + 30, b=10),
+    )
     return fig
 
 
-def alignment_figure(pred: Prediction, attention: Optional[str] = HEAD, units: str = "words", sentence: int = 0,
-                     languages: Optional[tuple[str, str]] = None):
+def alignment_figure(
+    pred: Prediction,
+    attention: Optional[str] = HEAD,
+    units: str = "words",
+    sentence: int = 0,
+    languages: Optional[tuple[str, str]] = None,
+):
     """The map of one sentence of a prediction: by default the alignment head's, at word level.  ``languages``
     (default: the prediction's): rows are the output language's words, columns the input language's."""
     import plotly.graph_objects as go
@@ -98,8 +130,13 @@ def alignment_figure(pred: Prediction, attention: Optional[str] = HEAD, units: s
     return map_figure(alignment_map(s.translation, pred.align_method, attention, units, languages), s.source)
 
 
-def all_layers_figure(pred: Prediction, sentence_index: int = 0, head_choice: str = "average", units: str = "words",
-                      languages: Optional[tuple[str, str]] = None):
+def all_layers_figure(
+    pred: Prediction,
+    sentence_index: int = 0,
+    head_choice: str = "average",
+    units: str = "words",
+    languages: Optional[tuple[str, str]] = None,
+):
     """Every layer of one sentence side by side (heads averaged, or one head), links of the alignment method
     outlined; ``languages`` as for :func:`alignment_figure`."""
     import plotly.graph_objects as go
@@ -110,8 +147,9 @@ def all_layers_figure(pred: Prediction, sentence_index: int = 0, head_choice: st
         return go.Figure()
     head = None if head_choice in (None, "", "average") else int(str(head_choice).split()[-1]) - 1
     maps = layer_maps(s.translation, pred.align_method, units, head, languages or pred.languages)
-    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=[m.title.split(", ", 1)[1] for m in maps],
-                        horizontal_spacing=0.04)
+    fig = make_subplots(
+        rows=1, cols=len(maps), subplot_titles=[m.title.split(", ", 1)[1] for m in maps], horizontal_spacing=0.04
+    )
     shapes, angle = [], 0
     for i, m in enumerate(maps):
         fig.add_trace(_heatmap(go, m.matrix, m.cols, m.rows, showscale=(i == 0)), row=1, col=i + 1)
@@ -122,8 +160,13 @@ def all_layers_figure(pred: Prediction, sentence_index: int = 0, head_choice: st
     top = 100 + (8 * longest if angle else 0)
     fig.update_annotations(yshift=24 + (8 * longest if angle else 0))
     what = "heads averaged" if head is None else f"head {head + 1}"
-    fig.update_layout(title=html.escape(f"Every layer, {what}: {s.source}"), font=dict(family=FONT), shapes=shapes,
-                      height=top + 60 + 30 * len(maps[0].rows), margin=dict(l=10, r=10, t=top, b=10))
+    fig.update_layout(
+        title=html.escape(f"Every layer, {what}: {s.source}"),
+        font=dict(family=FONT),
+        shapes=shapes,
+        height=top + 60 + 30 * len(maps[0].rows),
+        margin=dict(l=10, r=10, t=top, b=10),
+    )
     return fig
 
 
@@ -140,29 +183,53 @@ def walkthrough_figure(e):
     src = [_label(p) for p in e.source_tokens]
     piece = _label(e.target_tokens[e.step])
     d = e.d_k
-    fig = make_subplots(rows=5, cols=1, vertical_spacing=0.1, row_heights=[1, max(2, len(src)), 1.5, 1.5, 1],
-                        subplot_titles=[f"1. query q of step {e.step + 1} ('{piece}'): [1 × {d}]",
-                                        f"2. keys K = C·W_k (head {e.head + 1}): [{len(src)} × {d}]",
-                                        f"3. scores q·Kᵀ/√d_k, d_k = {d}: [{len(src)}]",
-                                        f"4. weights softmax(scores) = the map's row: [{len(src)}]",
-                                        f"5. output weights·V (V = C·W_v): [1 × {d}]"])
-    strip = dict(colorscale="RdBu", zmid=0, showscale=False,
-                 hovertemplate="dimension %{x}<br>value %{z:.3f}<extra></extra>")
+    fig = make_subplots(
+        rows=5,
+        cols=1,
+        vertical_spacing=0.1,
+        row_heights=[1, max(2, len(src)), 1.5, 1.5, 1],
+        subplot_titles=[
+            f"1. query q of step {e.step + 1} ('{piece}'): [1 × {d}]",
+            f"2. keys K = C·W_k (head {e.head + 1}): [{len(src)} × {d}]",
+            f"3. scores q·Kᵀ/√d_k, d_k = {d}: [{len(src)}]",
+            f"4. weights softmax(scores) = the map's row: [{len(src)}]",
+            f"5. output weights·V (V = C·W_v): [1 × {d}]",
+        ],
+    )
+    strip = dict(
+        colorscale="RdBu", zmid=0, showscale=False, hovertemplate="dimension %{x}<br>value %{z:.3f}<extra></extra>"
+    )
     fig.add_trace(go.Heatmap(z=[e.query.tolist()], **strip), row=1, col=1)
-    fig.add_trace(go.Heatmap(z=e.keys.tolist(), y=list(range(len(src))), customdata=[[s] * d for s in src],
-                             colorscale="RdBu", zmid=0, showscale=False,
-                             hovertemplate="key of %{customdata}<br>dimension %{x}<br>value %{z:.3f}<extra></extra>"),
-                  row=2, col=1)
+    fig.add_trace(
+        go.Heatmap(
+            z=e.keys.tolist(),
+            y=list(range(len(src))),
+            customdata=[[s] * d for s in src],
+            colorscale="RdBu",
+            zmid=0,
+            showscale=False,
+            hovertemplate="key of %{customdata}<br>dimension %{x}<br>value %{z:.3f}<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
     fig.update_yaxes(tickvals=list(range(len(src))), ticktext=src, autorange="reversed", row=2, col=1)
     x = list(range(len(src)))
     for row, values in ((3, e.scores), (4, e.weights)):
-        fig.add_trace(go.Bar(x=x, y=values.tolist(), customdata=src,
-                             hovertemplate="%{customdata}: %{y:.3f}<extra></extra>"), row=row, col=1)
+        fig.add_trace(
+            go.Bar(x=x, y=values.tolist(), customdata=src, hovertemplate="%{customdata}: %{y:.3f}<extra></extra>"),
+            row=row,
+            col=1,
+        )
         fig.update_xaxes(tickvals=x, ticktext=src, tickangle=0 if _text_width(src) < 1100 else -90, row=row, col=1)
     fig.add_trace(go.Heatmap(z=[e.output.tolist()], **strip), row=5, col=1)
-    fig.update_layout(showlegend=False, font=dict(family=FONT), height=620 + 26 * len(src),
-                      title=f"Cross-attention, layer {e.layer + 1}, head {e.head + 1}, predicting '{piece}'",
-                      margin=dict(l=10, r=10, t=90, b=10))
+    fig.update_layout(
+        showlegend=False,
+        font=dict(family=FONT),
+        height=620 + 26 * len(src),
+        title=f"Cross-attention, layer {e.layer + 1}, head {e.head + 1}, predicting '{piece}'",
+        margin=dict(l=10, r=10, t=90, b=10),
+    )
     return fig
 
 
@@ -186,10 +253,14 @@ def all_heads_figure(view, kind: str, summaries: list[list[str]], words=None, hi
 
     att = view.attention(kind)
     n_layers, n_heads = att.shape[0], att.shape[1]
-    titles = [html.escape(f"L{layer + 1} H{h + 1}: {summaries[layer][h]}")
-              for layer in range(n_layers) for h in range(n_heads)]
-    fig = make_subplots(rows=n_layers, cols=n_heads, subplot_titles=titles, horizontal_spacing=0.03,
-                        vertical_spacing=0.06)
+    titles = [
+        html.escape(f"L{layer + 1} H{h + 1}: {summaries[layer][h]}")
+        for layer in range(n_layers)
+        for h in range(n_heads)
+    ]
+    fig = make_subplots(
+        rows=n_layers, cols=n_heads, subplot_titles=titles, horizontal_spacing=0.03, vertical_spacing=0.06
+    )
     for layer in range(n_layers):
         for h in range(n_heads):
             mat, rows, cols = view.matrix(kind, layer, h, words, hide_eos)
@@ -197,8 +268,12 @@ def all_heads_figure(view, kind: str, summaries: list[list[str]], words=None, hi
             fig.update_xaxes(showticklabels=False, row=layer + 1, col=h + 1)
             fig.update_yaxes(showticklabels=False, autorange="reversed", row=layer + 1, col=h + 1)
     fig.update_annotations(font_size=9)
-    fig.update_layout(title=f"{kind} attention, every layer (rows) and head (columns); hover for the units",
-                      font=dict(family=FONT), height=240 * n_layers + 80, margin=dict(l=10, r=10, t=80, b=10))
+    fig.update_layout(
+        title=f"{kind} attention, every layer (rows) and head (columns); hover for the units",
+        font=dict(family=FONT),
+        height=240 * n_layers + 80,
+        margin=dict(l=10, r=10, t=80, b=10),
+    )
     return fig
 
 
@@ -217,12 +292,20 @@ def _tree_nodes(tree: list[list[dict]], alpha: float):
                 edges.append((parent, (x, y), node["status"]))
             n = step + 1
             normalised = node["score"] / lp_divisor(n, alpha)
-            for key, value in (("x", x), ("y", y), ("text", _label(node["piece"])), ("colour", node["score"]),
-                               ("symbol", "diamond" if node["status"] == "finished" else "circle"),
-                               ("opacity", 0.25 if node["status"] == "pruned" else 1.0),
-                               ("hover", f"{_label(node['piece'])} ({node['status']})<br>cumulative log-prob "
-                                         f"{node['score']:.3f}<br>normalised {normalised:.3f} "
-                                         f"(length {n}, α {alpha:g})")):
+            for key, value in (
+                ("x", x),
+                ("y", y),
+                ("text", _label(node["piece"])),
+                ("colour", node["score"]),
+                ("symbol", "diamond" if node["status"] == "finished" else "circle"),
+                ("opacity", 0.25 if node["status"] == "pruned" else 1.0),
+                (
+                    "hover",
+                    f"{_label(node['piece'])} ({node['status']})<br>cumulative log-prob "
+                    f"{node['score']:.3f}<br>normalised {normalised:.3f} "
+                    f"(length {n}, α {alpha:g})",
+                ),
+            ):
                 nodes[key].append(value)
     return nodes, edges
 
@@ -251,20 +334,72 @@ def beam_tree_figure(tree: list[list[dict]], best: list[str], alpha: float, gree
     fig = go.Figure()
     for (x0, y0), (x1, y1), status in edges:
         colour = "rgba(120,120,120,0.25)" if status == "pruned" else "rgba(60,60,60,0.7)"
-        fig.add_trace(go.Scatter(x=[x0, x1], y=[y0, y1], mode="lines", hoverinfo="skip", showlegend=False,
-                                 line=dict(color=colour, width=1)))
-    fig.add_trace(go.Scatter(x=[p[0] for p in path], y=[p[1] for p in path], mode="lines", hoverinfo="skip",
-                             line=dict(color="crimson", width=4), name="returned translation", showlegend=False))
-    fig.add_trace(go.Scatter(x=nodes["x"], y=nodes["y"], mode="markers+text", text=nodes["text"],
-                             textposition="top center", hovertext=nodes["hover"], hoverinfo="text", showlegend=False,
-                             marker=dict(size=12, color=nodes["colour"], colorscale="Viridis", symbol=nodes["symbol"],
-                                         opacity=nodes["opacity"], colorbar=dict(title="log-prob"))))
-    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", text=["&lt;s&gt;"], textposition="top center",
-                             marker=dict(size=12, color="black"), hoverinfo="skip", showlegend=False))
-    title = ("Greedy search (a beam of 1): the piece chosen at each step, and the candidates it passed over (faint)"
-             if greedy else "Beam search: every candidate scored (faint: pruned, ◆: finished, red: returned)")
-    fig.update_layout(title=title, font=dict(family=FONT), height=200 + 45 * max((len(s) for s in tree), default=1),
-                      xaxis=dict(title="step", dtick=1), yaxis=dict(visible=False), margin=dict(l=10, r=10, t=60, b=40))
+        fig.add_trace(
+            go.Scatter(
+                x=[x0, x1],
+                y=[y0, y1],
+                mode="lines",
+                hoverinfo="skip",
+                showlegend=False,
+                line=dict(color=colour, width=1),
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[p[0] for p in path],
+            y=[p[1] for p in path],
+            mode="lines",
+            hoverinfo="skip",
+            line=dict(color="crimson", width=4),
+            name="returned translation",
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=nodes["x"],
+            y=nodes["y"],
+            mode="markers+text",
+            text=nodes["text"],
+            textposition="top center",
+            hovertext=nodes["hover"],
+            hoverinfo="text",
+            showlegend=False,
+            marker=dict(
+                size=12,
+                color=nodes["colour"],
+                colorscale="Viridis",
+                symbol=nodes["symbol"],
+                opacity=nodes["opacity"],
+                colorbar=dict(title="log-prob"),
+            ),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[0],
+            y=[0],
+            mode="markers+text",
+            text=["&lt;s&gt;"],
+            textposition="top center",
+            marker=dict(size=12, color="black"),
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    title = (
+        "Greedy search (a beam of 1): the piece chosen at each step, and the candidates it passed over (faint)"
+        if greedy
+        else "Beam search: every candidate scored (faint: pruned, ◆: finished, red: returned)"
+    )
+    fig.update_layout(
+        title=title,
+        font=dict(family=FONT),
+        height=200 + 45 * max((len(s) for s in tree), default=1),
+        xaxis=dict(title="step", dtick=1),
+        yaxis=dict(visible=False),
+        margin=dict(l=10, r=10, t=60, b=40),
+    )
     return fig
 
 
@@ -275,8 +410,10 @@ def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None, 
     if not pred.sentences:
         return ""
     method = method or pred.align_method or DEFAULT_RAW
-    parts = ['<div class="s2s-align" style="font-family:' + FONT + ';line-height:2.2">',
-             f"<p><i>Links read from: {html.escape(method.name)}.</i></p>"]
+    parts = [
+        '<div class="s2s-align" style="font-family:' + FONT + ';line-height:2.2">',
+        f"<p><i>Links read from: {html.escape(method.name)}.</i></p>",
+    ]
     src_lang, tgt_lang = pred.languages
     joiner = "" if src_lang == "zh" else " "
     for k, s in enumerate(pred.sentences):
@@ -288,15 +425,20 @@ def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None, 
             continue
         src_words, src_groups = word_units(s.source_tokens, src_lang)
         tgt_words, tgt_groups = word_units(s.target_tokens, tgt_lang)
-        links = {(a, b) for i, j in piece_alignment(s.source_tokens, s.target_tokens, att, method=method)
-                 for a in src_groups[i] for b in tgt_groups[j]}
+        links = {
+            (a, b)
+            for i, j in piece_alignment(s.source_tokens, s.target_tokens, att, method=method)
+            for a in src_groups[i]
+            for b in tgt_groups[j]
+        }
         parts.append(f"<p><b>{html.escape(s.source)}</b><br>")
         for j, word in enumerate(tgt_words):
             linked = [src_words[i] for i in sorted(i for i, jj in links if jj == j and i < len(src_words))]
             parts.append(
                 '<span style="display:inline-block;margin:2px;padding:0 6px;border-radius:6px;'
                 f'background:rgba(37,99,235,{0.45 if linked else 0.1})">{html.escape(word)} &rarr; '
-                f'{html.escape(joiner.join(linked)) or "∅"}</span>')
+                f"{html.escape(joiner.join(linked)) or '∅'}</span>"
+            )
         parts.append("</p>")
     parts.append("</div>")
     return "".join(parts)

@@ -20,9 +20,22 @@ from typing import Any, Callable, Optional
 
 from .batching import MicroBatcher
 from .chips import coverage_html
-from .predict import (DIRECTION_LABELS, EXAMPLES, LANGUAGE_NAMES, InputError, Prediction, check_api_args,
-                      check_direction, details_json, direction_of, log, looks_like, predict, score_translation,
-                      translate_requests)
+from .predict import (
+    DIRECTION_LABELS,
+    EXAMPLES,
+    LANGUAGE_NAMES,
+    InputError,
+    Prediction,
+    check_api_args,
+    check_direction,
+    details_json,
+    direction_of,
+    log,
+    looks_like,
+    predict,
+    score_translation,
+    translate_requests,
+)
 
 # Requests decoded together at most, and how long the first one waits for company (seconds).
 MAX_BATCH, MAX_WAIT = 16, 0.01
@@ -36,8 +49,10 @@ LAUNCH_OPTIONS = {"css": CSS}
 def clear_toasts(n_inputs: int) -> str:
     """JavaScript run in the browser before an action: close the toasts of earlier warnings (their cause is gone)
     and pass the action's ``n_inputs`` input values on (Gradio hands it the inputs, then the outputs)."""
-    return ("(...args) => { document.querySelectorAll('[data-testid=\"toast-close\"]').forEach(b => b.click()); "
-            f"return args.slice(0, {n_inputs}); }}")
+    return (
+        "(...args) => { document.querySelectorAll('[data-testid=\"toast-close\"]').forEach(b => b.click()); "
+        f"return args.slice(0, {n_inputs}); }}"
+    )
 
 
 def user_errors(what: str, fallback: Optional[Callable[[str], object]] = None, api: Optional[str] = None):
@@ -61,8 +76,10 @@ def user_errors(what: str, fallback: Optional[Callable[[str], object]] = None, a
                 raise
             except Exception:  # a bug: the log gets the traceback, the user one sentence
                 log.exception("%s failed", what)
-                raise gr.Error(f"Sorry, something went wrong while {what}. Please try again with other text.",
-                               print_exception=False) from None
+                raise gr.Error(
+                    f"Sorry, something went wrong while {what}. Please try again with other text.",
+                    print_exception=False,
+                ) from None
 
         return handler
 
@@ -174,24 +191,43 @@ def build_demo(translators, model_name="default"):
     from . import tabs
 
     found, names = by_direction(translators, model_name)
-    batchers = {d: MicroBatcher(functools.partial(translate_requests, tr), MAX_BATCH, MAX_WAIT)
-                for d, tr in found.items()}
+    batchers = {
+        d: MicroBatcher(functools.partial(translate_requests, tr), MAX_BATCH, MAX_WAIT) for d, tr in found.items()
+    }
     ctx = Demo(found, batchers, next(iter(found)), names)
     with gr.Blocks(title="seq2seq: " + " · ".join(header(tr)[0] for tr in found.values())) as demo:
         ctx.follow(gr.Markdown, lambda tr: header(tr, names[direction_of(tr)])[1])
-        direction = gr.Radio([(DIRECTION_LABELS.get(d, d), d) for d in found], value=ctx.default, label="Direction",
-                             visible=len(found) > 1, elem_id="direction")
+        direction = gr.Radio(
+            [(DIRECTION_LABELS.get(d, d), d) for d in found],
+            value=ctx.default,
+            label="Direction",
+            visible=len(found) > 1,
+            elem_id="direction",
+        )
         inp, btn, examples = _inputs(gr, ctx)
-        out = ctx.follow(gr.Textbox, lambda tr: gr.update(label=language_names(tr)[1]), lines=2, interactive=False,
-                         elem_id="translation")
+        out = ctx.follow(
+            gr.Textbox,
+            lambda tr: gr.update(label=language_names(tr)[1]),
+            lines=2,
+            interactive=False,
+            elem_id="translation",
+        )
         status = gr.Markdown(elem_id="status")
         cover = gr.HTML(elem_id="coverage", js_on_load=None)
         ctx.pred = gr.State(None)
-        ctx.sentence = gr.Dropdown([("1", 0)], value=0, label="Sentence (every view shows this one)",
-                                   visible=False, elem_id="sentence-pick")
+        ctx.sentence = gr.Dropdown(
+            [("1", 0)], value=0, label="Sentence (every view shows this one)", visible=False, elem_id="sentence-pick"
+        )
         with gr.Tabs(elem_id="views"):
-            views = [tabs.alignment_tab(ctx), tabs.layers_tab(ctx), tabs.steps_tab(ctx), tabs.beam_tab(ctx),
-                     tabs.inside_tab(ctx), tabs.own_translation_tab(ctx), tabs.nbest_tab(ctx)]
+            views = [
+                tabs.alignment_tab(ctx),
+                tabs.layers_tab(ctx),
+                tabs.steps_tab(ctx),
+                tabs.beam_tab(ctx),
+                tabs.inside_tab(ctx),
+                tabs.own_translation_tab(ctx),
+                tabs.nbest_tab(ctx),
+            ]
         open_view = gr.State(views[0].key)
         view_outputs, blanks, refresh = wire_views(gr, ctx, views, open_view)
 
@@ -200,13 +236,27 @@ def build_demo(translators, model_name="default"):
         @user_errors("translating", fallback=lambda msg: ("", msg, "", None, gr.update(visible=False), *blanks()))
         def run(text, mode, beam_size, length_penalty, nbest, direction=None):
             tr = ctx.translator_for(direction)
-            pred = predict(tr, text, ctx.decoding_beam(mode, beam_size), length_penalty, nbest,
-                           ctx.batchers[direction_of(tr)], full=True)
+            pred = predict(
+                tr,
+                text,
+                ctx.decoding_beam(mode, beam_size),
+                length_penalty,
+                nbest,
+                ctx.batchers[direction_of(tr)],
+                full=True,
+            )
             status = " ".join(pred.notes + switch_hint(ctx, text, pred.direction)) or (
-                f"Translated {len(pred.sentences)} sentence(s) in {pred.seconds:.2f} s.")
+                f"Translated {len(pred.sentences)} sentence(s) in {pred.seconds:.2f} s."
+            )
             picks = [(f"{k + 1}: {s.source}", k) for k, s in enumerate(pred.sentences)]
-            return (pred.translation, status, coverage_html(pred, pred.languages), pred,
-                    gr.update(choices=picks, value=0, visible=len(picks) > 1), *blanks())
+            return (
+                pred.translation,
+                status,
+                coverage_html(pred, pred.languages),
+                pred,
+                gr.update(choices=picks, value=0, visible=len(picks) > 1),
+                *blanks(),
+            )
 
         outputs = [out, status, cover, ctx.pred, ctx.sentence, *view_outputs]
         inputs = [inp, ctx.mode, ctx.beam, ctx.lp, ctx.nbest, direction]
@@ -223,9 +273,12 @@ def build_demo(translators, model_name="default"):
 def header(translator, model_name: str = "") -> tuple[str, str]:
     """("Chinese → English", the page's heading in Markdown) for a translator."""
     src, tgt = language_names(translator)
-    return (f"{src} → {tgt}", f"# seq2seq · {src} → {tgt}\nA small Transformer translator that shows its work. Type "
-            f"{src}, press **Translate**, and see which {src} words each {tgt} word comes from. "
-            f"Model: `{html.escape(model_name)}`.")
+    return (
+        f"{src} → {tgt}",
+        f"# seq2seq · {src} → {tgt}\nA small Transformer translator that shows its work. Type "
+        f"{src}, press **Translate**, and see which {src} words each {tgt} word comes from. "
+        f"Model: `{html.escape(model_name)}`.",
+    )
 
 
 def switch_hint(ctx: Demo, text: str, direction: str) -> list[str]:
@@ -233,8 +286,10 @@ def switch_hint(ctx: Demo, text: str, direction: str) -> list[str]:
     other = "-".join(reversed(direction.split("-")))
     source = other.split("-")[0]
     if other in ctx.translators and not looks_like(text, direction.split("-")[0]) and looks_like(text, source):
-        return [f"To translate {LANGUAGE_NAMES.get(source, source)}, switch to "
-                f"{DIRECTION_LABELS.get(other, other)} at the top."]
+        return [
+            f"To translate {LANGUAGE_NAMES.get(source, source)}, switch to "
+            f"{DIRECTION_LABELS.get(other, other)} at the top."
+        ]
     return []
 
 
@@ -244,20 +299,34 @@ def _inputs(gr, ctx: Demo):
     examples = {}
     with gr.Row():
         with gr.Column(scale=3):
-            inp = ctx.follow(gr.Textbox, lambda tr: gr.update(
-                label=language_names(tr)[0],
-                placeholder=f"Type or paste {language_names(tr)[0]} here, or click an example below"),
-                lines=3, elem_id="source")
+            inp = ctx.follow(
+                gr.Textbox,
+                lambda tr: gr.update(
+                    label=language_names(tr)[0],
+                    placeholder=f"Type or paste {language_names(tr)[0]} here, or click an example below",
+                ),
+                lines=3,
+                elem_id="source",
+            )
             for d, tr in ctx.translators.items():
                 with gr.Column(visible=d == ctx.default, elem_id=f"examples-{d}") as examples[d]:
                     if tr.languages[0] in EXAMPLES:
-                        gr.Examples([[x] for x in EXAMPLES[tr.languages[0]]], inputs=inp,
-                                    label="Examples (click one, then Translate)")
+                        gr.Examples(
+                            [[x] for x in EXAMPLES[tr.languages[0]]],
+                            inputs=inp,
+                            label="Examples (click one, then Translate)",
+                        )
         with gr.Column(scale=2):
             ctx.mode = gr.Radio(["beam", "greedy"], value="beam", label="Decoding", elem_id="mode")
             ctx.beam = gr.Slider(2, 10, value=5, step=1, label="Beam size")
-            ctx.lp = ctx.follow(gr.Slider, lambda tr: float(tr.folder_config.decoding["length_penalty"]), minimum=0.0,
-                                maximum=2.0, step=0.1, label="Length penalty α (score ÷ length^α; higher → longer)")
+            ctx.lp = ctx.follow(
+                gr.Slider,
+                lambda tr: float(tr.folder_config.decoding["length_penalty"]),
+                minimum=0.0,
+                maximum=2.0,
+                step=0.1,
+                label="Length penalty α (score ÷ length^α; higher → longer)",
+            )
             ctx.nbest = gr.Slider(1, 10, value=3, step=1, label="n-best")
     btn = gr.Button("Translate", variant="primary", elem_id="translate-btn")
     return inp, btn, examples
@@ -273,20 +342,25 @@ def _wire_switch(gr, ctx: Demo, direction, boxes: list, examples: dict, blanks: 
     def switch(d):
         tr = ctx.translator_for(check_direction(d, list(ctx.translators)))
         cleared = ["", "", "", "", None, gr.update(choices=[("1", 0)], value=0, visible=False)]
-        pairs = [*zip(boxes, cleared), *((c, gr.update(visible=k == d)) for k, c in examples.items()),
-                 *zip(view_outputs, blanks()), *((c, update(tr)) for c, update in ctx.followers)]
+        pairs = [
+            *zip(boxes, cleared),
+            *((c, gr.update(visible=k == d)) for k, c in examples.items()),
+            *zip(view_outputs, blanks()),
+            *((c, update(tr)) for c, update in ctx.followers),
+        ]
         values = {}
         for c, value in pairs:  # a component both cleared and relabelled gets one update with both
             values[id(c)] = _merge(values[id(c)], value) if id(c) in values else value
         return [values[id(c)] for c in outputs]
 
-    direction.input(user_errors("switching direction")(switch), [direction], outputs, js=clear_toasts(1),
-                    api_visibility="private")
+    direction.input(
+        user_errors("switching direction")(switch), [direction], outputs, js=clear_toasts(1), api_visibility="private"
+    )
 
 
 def _merge(first, then):
     """Two updates of one component as one: values or ``gr.update`` dicts, ``then``'s properties winning."""
-    as_dict = (lambda x: dict(x) if isinstance(x, dict) else {"__type__": "update", "value": x})
+    as_dict = lambda x: dict(x) if isinstance(x, dict) else {"__type__": "update", "value": x}
     return {**as_dict(first), **as_dict(then)}
 
 
@@ -306,7 +380,7 @@ def wire_views(gr, ctx: Demo, views: list[View], open_view) -> tuple[list, Calla
     def refresh_views(open_key, pred, index, *values):
         out, pos = [], 0
         for v in views:
-            args = values[pos: pos + len(v.inputs)]
+            args = values[pos : pos + len(v.inputs)]
             pos += len(v.inputs)
             if pred is not None and v.key == open_key:
                 out += list(v.render(pred, index, *args)) + [key_of(pred, index)]
@@ -314,8 +388,12 @@ def wire_views(gr, ctx: Demo, views: list[View], open_view) -> tuple[list, Calla
                 out += [gr.skip()] * (len(v.outputs) + 1)
         return out
 
-    refresh = dict(fn=user_errors("drawing the view")(refresh_views), outputs=outputs, api_visibility="private",
-                   inputs=[open_view, ctx.pred, ctx.sentence, *flat_inputs])
+    refresh = dict(
+        fn=user_errors("drawing the view")(refresh_views),
+        outputs=outputs,
+        api_visibility="private",
+        inputs=[open_view, ctx.pred, ctx.sentence, *flat_inputs],
+    )
     return outputs, blanks, refresh
 
 
@@ -329,8 +407,12 @@ def _wire_open(gr, ctx: Demo, v: View, open_view) -> None:
         return [v.key, *v.render(pred, index, *args), key]
 
     v.on_open = user_errors(f"drawing {v.key}")(opened)
-    v.tab.select(v.on_open, [ctx.pred, ctx.sentence, v.shown, *v.inputs], [open_view, *v.outputs, v.shown],
-                 api_visibility="private")
+    v.tab.select(
+        v.on_open,
+        [ctx.pred, ctx.sentence, v.shown, *v.inputs],
+        [open_view, *v.outputs, v.shown],
+        api_visibility="private",
+    )
 
 
 def _api(gr, ctx: Demo) -> None:
@@ -339,8 +421,13 @@ def _api(gr, ctx: Demo) -> None:
     served = list(ctx.translators)
 
     @user_errors("translating", api="translate")
-    def translate(text: str, beam_size: int = 5, length_penalty: Optional[float] = None, details: bool = False,
-                  direction: str = ctx.default) -> Any:
+    def translate(
+        text: str,
+        beam_size: int = 5,
+        length_penalty: Optional[float] = None,
+        details: bool = False,
+        direction: str = ctx.default,
+    ) -> Any:
         """Translate text in ``direction`` ("zh-en" or "en-zh").  Bad input raises an error (never a message in
         place of a translation): empty or too long text, beam_size outside 1..10, length_penalty outside 0..5
         (None: the model's own), a direction this server does not serve.  ``details=True`` returns a dict: the

@@ -14,8 +14,15 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..align import (DEFAULT_RAW, AlignMethod, attention_matrix, method_attention, piece_alignment,
-                     source_piece_words, source_words)
+from ..align import (
+    DEFAULT_RAW,
+    AlignMethod,
+    attention_matrix,
+    method_attention,
+    piece_alignment,
+    source_piece_words,
+    source_words,
+)
 from ..coverage import coverage, is_alignment_head, reading_units
 from .predict import LANGUAGE_NAMES
 
@@ -88,8 +95,13 @@ def parse_attention(choice: Optional[str], n_layers: int) -> Optional[tuple[int,
     return min(layer, n_layers - 1), head
 
 
-def alignment_map(result, method: Optional[AlignMethod], choice: Optional[str] = HEAD, units: str = "words",
-                  languages: tuple[str, str] = ("zh", "en")) -> MapData:
+def alignment_map(
+    result,
+    method: Optional[AlignMethod],
+    choice: Optional[str] = HEAD,
+    units: str = "words",
+    languages: tuple[str, str] = ("zh", "en"),
+) -> MapData:
     """The map of a ``Translation`` or ``Alignment``: the alignment method's attention (``choice`` None or HEAD)
     or one layer/head of raw cross-attention, at ``units`` ("words" or "pieces"), outlined with the method's
     links read one way (each output unit to the source units it comes from) and, for a trained head, the
@@ -98,12 +110,16 @@ def alignment_map(result, method: Optional[AlignMethod], choice: Optional[str] =
     picked = parse_attention(choice, result.cross_attention.shape[0])
     if picked is None:
         a = attention_matrix(method_attention(result, method), method.layer, method.head, method.shift)
-        title = (f"Trained {method.label}: which {_lang(languages[0])} words each {_lang(languages[1])} word "
-                 "comes from" if is_alignment_head(method) else f"No alignment head: the best raw rule ({method.name})")
+        title = (
+            f"Trained {method.label}: which {_lang(languages[0])} words each {_lang(languages[1])} word comes from"
+            if is_alignment_head(method)
+            else f"No alignment head: the best raw rule ({method.name})"
+        )
     else:
         a = attention_matrix(result.cross_attention, picked[0], picked[1])
-        title = (f"Raw cross-attention, layer {picked[0] + 1}, "
-                 + ("heads averaged" if picked[1] is None else f"head {picked[1] + 1}"))
+        title = f"Raw cross-attention, layer {picked[0] + 1}, " + (
+            "heads averaged" if picked[1] is None else f"head {picked[1] + 1}"
+        )
     src, tgt = result.source_tokens, result.target_tokens
     one_way = dataclasses.replace(method, symmetrize="")
     piece_links = piece_alignment(src, tgt, method_attention(result, method), method=one_way)
@@ -114,19 +130,32 @@ def alignment_map(result, method: Optional[AlignMethod], choice: Optional[str] =
     mat = merge_groups(a, t_groups, len(t_words), s_groups, len(s_words))[:-1]  # the </s> row: no word
     cov = coverage(result, method, languages)
     if cov is not None:
-        return MapData(mat, t_words[:-1], s_words, title, [(b, a_) for a_, b in cov.links], cov.unlinked_target,
-                       cov.unlinked_source)
+        return MapData(
+            mat,
+            t_words[:-1],
+            s_words,
+            title,
+            [(b, a_) for a_, b in cov.links],
+            cov.unlinked_target,
+            cov.unlinked_source,
+        )
     links = sorted({(b, a_) for i, j in piece_links for a_ in s_groups[i] for b in t_groups[j] if b < len(t_words) - 1})
     return MapData(mat, t_words[:-1], s_words, title, links)
 
 
-def layer_maps(result, method: Optional[AlignMethod], units: str = "words", head: Optional[int] = None,
-               languages: tuple[str, str] = ("zh", "en")) -> list[MapData]:
+def layer_maps(
+    result,
+    method: Optional[AlignMethod],
+    units: str = "words",
+    head: Optional[int] = None,
+    languages: tuple[str, str] = ("zh", "en"),
+) -> list[MapData]:
     """Every layer's cross-attention (heads averaged, or one head) at ``units``, outlined with ``method``'s links."""
     n_layers = result.cross_attention.shape[0]
     choice = "heads averaged" if head is None else f"head {head + 1}"
-    return [alignment_map(result, method, f"layer {layer + 1}, {choice}", units, languages)
-            for layer in range(n_layers)]
+    return [
+        alignment_map(result, method, f"layer {layer + 1}, {choice}", units, languages) for layer in range(n_layers)
+    ]
 
 
 def _lang(code: str) -> str:
@@ -144,8 +173,9 @@ class InsideView:
         t = self.translation
         return {"cross": t.cross_attention, "encoder": t.encoder_attention, "decoder": t.decoder_attention}[kind]
 
-    def matrix(self, kind: str, layer: int, head: Optional[int], words: Optional[str] = None,
-               hide_eos: bool = False) -> tuple[np.ndarray, list[str], list[str]]:
+    def matrix(
+        self, kind: str, layer: int, head: Optional[int], words: Optional[str] = None, hide_eos: bool = False
+    ) -> tuple[np.ndarray, list[str], list[str]]:
         """([rows, cols] weights, row labels, column labels) of one kind: "cross", "encoder" or "decoder".
 
         ``words``: None keeps pieces; "jieba" (words) or "characters" merges pieces into units on both axes:
@@ -175,25 +205,39 @@ class InsideView:
         att = self.attention(kind)
         cols = self.translation.target_tokens if kind == "decoder" else self.translation.source_tokens
         eos = np.array([c == "</s>" for c in cols])
-        punct = np.array([bool(c.strip("\u2581")) and all(not ch.isalnum() for ch in c.strip("\u2581"))
-                          and c != "</s>" for c in cols])
+        punct = np.array(
+            [
+                bool(c.strip("\u2581")) and all(not ch.isalnum() for ch in c.strip("\u2581")) and c != "</s>"
+                for c in cols
+            ]
+        )
         out = []
         for layer in att:
             row = []
             for h in layer:
                 ent = float(np.mean(-(h * np.log2(np.clip(h, 1e-12, 1))).sum(-1)))
-                row.append(f"entropy {ent:.2f} bits, </s> {h[:, eos].sum(-1).mean():.0%}, "
-                           f"punctuation {h[:, punct].sum(-1).mean():.0%}")
+                row.append(
+                    f"entropy {ent:.2f} bits, </s> {h[:, eos].sum(-1).mean():.0%}, "
+                    f"punctuation {h[:, punct].sum(-1).mean():.0%}"
+                )
             out.append(row)
         return out
 
     def as_json(self) -> dict:
         t = self.translation
         r = lambda a: np.round(a, 5).tolist()  # noqa: E731
-        return {"translation": t.text, "source_tokens": t.source_tokens, "target_tokens": t.target_tokens,
-                "score": t.score, "normalized_score": t.normalized_score,
-                "cross_attention": r(t.cross_attention), "encoder_attention": r(t.encoder_attention),
-                "decoder_attention": r(t.decoder_attention),
-                "shapes": {"cross_attention": "[layers, heads, target, source]",
-                           "encoder_attention": "[layers, heads, source, source]",
-                           "decoder_attention": "[layers, heads, target, target]"}}
+        return {
+            "translation": t.text,
+            "source_tokens": t.source_tokens,
+            "target_tokens": t.target_tokens,
+            "score": t.score,
+            "normalized_score": t.normalized_score,
+            "cross_attention": r(t.cross_attention),
+            "encoder_attention": r(t.encoder_attention),
+            "decoder_attention": r(t.decoder_attention),
+            "shapes": {
+                "cross_attention": "[layers, heads, target, source]",
+                "encoder_attention": "[layers, heads, source, source]",
+                "decoder_attention": "[layers, heads, target, target]",
+            },
+        }

@@ -32,10 +32,19 @@ STEP_CANDIDATES = 5  # the step-by-step view shows the 5 most probable pieces at
 # By source language, the range: everyday, a name and a number in the news, Traditional script (Chinese), two
 # sentences at once, a question.
 EXAMPLES = {
-    "zh": ["我明天要去北京看望我的老朋友。", "中国经济今年增长了百分之五。", "這家餐廳的菜很好吃，但是價格有點貴。",
-           "我喜欢吃苹果。今天天气很好。", "你叫什么名字？"],
-    "en": ["I am going to visit my old friend tomorrow.", "Trump will meet Xi Jinping on March 15.",
-           "I like apples. The weather is nice today.", "Where is the train station?"],
+    "zh": [
+        "我明天要去北京看望我的老朋友。",
+        "中国经济今年增长了百分之五。",
+        "這家餐廳的菜很好吃，但是價格有點貴。",
+        "我喜欢吃苹果。今天天气很好。",
+        "你叫什么名字？",
+    ],
+    "en": [
+        "I am going to visit my old friend tomorrow.",
+        "Trump will meet Xi Jinping on March 15.",
+        "I like apples. The weather is nice today.",
+        "Where is the train station?",
+    ],
 }
 LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
 # The directions a demo can serve (a model folder's ``direction``), as the page's switch names them.
@@ -72,14 +81,19 @@ def looks_like(text: str, lang: str, threshold: float = 0.3) -> bool:
         others = len(_LETTER.findall(_LATIN_WORD.sub(" ", text))) - han
         return han > 0 and han / (han + others) >= threshold
     letters = _LETTER.findall(text)
-    return bool(letters) and len(_LATIN_WORD.findall(text)) > 0 and sum(
-        len(w) for w in _LATIN_WORD.findall(text)) / len(letters) >= 0.5
+    return (
+        bool(letters)
+        and len(_LATIN_WORD.findall(text)) > 0
+        and sum(len(w) for w in _LATIN_WORD.findall(text)) / len(letters) >= 0.5
+    )
 
 
 # An English sentence ends at . ! or ? (and closing quotes or brackets) before a space and a capital or a digit,
 # unless the word before the full stop is a title, a common abbreviation or an initial (Mr. Smith, U.S. News).
 _EN_SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-_EN_NO_END = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|No|Inc|Ltd|Co|Gen|Sen|Rep|Gov)|\b[A-Z]|\.[A-Za-z])\.$")
+_EN_NO_END = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|No|Inc|Ltd|Co|Gen|Sen|Rep|Gov)|\b[A-Z]|\.[A-Za-z])\.$"
+)
 
 
 def split_source(text: str, lang: str) -> list[str]:
@@ -92,10 +106,10 @@ def split_source(text: str, lang: str) -> list[str]:
     for s in sentences:
         start = 0
         for m in _EN_SENT_END.finditer(s):
-            head = s[start: m.start()].rstrip("\"')]")
+            head = s[start : m.start()].rstrip("\"')]")
             if head.endswith(".") and _EN_NO_END.search(head):
                 continue
-            out.append(s[start: m.start()] + m.group().strip())
+            out.append(s[start : m.start()] + m.group().strip())
             start = m.end()
         out.append(s[start:])
     return [x.strip() for x in out if x.strip()]
@@ -106,8 +120,10 @@ def check_direction(direction, available) -> str:
     :class:`InputError` that says which it has."""
     served = " and ".join(f'"{d}"' for d in available)
     if direction not in DIRECTION_LABELS:
-        raise InputError(f'direction must be "zh-en" (Chinese to English) or "en-zh" (English to Chinese), '
-                         f"got {direction!r}; this server translates {served}")
+        raise InputError(
+            f'direction must be "zh-en" (Chinese to English) or "en-zh" (English to Chinese), '
+            f"got {direction!r}; this server translates {served}"
+        )
     if direction not in available:
         raise InputError(f'this server has no model for "{direction}"; it translates {served} only')
     return direction
@@ -121,8 +137,9 @@ def check_api_args(beam_size, length_penalty) -> tuple[int, Optional[float]]:
     try:
         beam, lp = int(beam_size), float(length_penalty)
     except (TypeError, ValueError):
-        raise InputError(f"beam_size must be an integer and length_penalty a number, got {beam_size!r}, "
-                         f"{length_penalty!r}") from None
+        raise InputError(
+            f"beam_size must be an integer and length_penalty a number, got {beam_size!r}, {length_penalty!r}"
+        ) from None
     if beam != beam_size or not 1 <= beam <= 10:
         raise InputError(f"beam_size must be an integer from 1 (greedy) to 10, got {beam_size!r}")
     if not 0.0 <= lp <= 5.0:
@@ -196,8 +213,14 @@ class Request:
     t0: float
 
 
-def prepare(translator, text: str, beam_size: int = 5, length_penalty: Optional[float] = None,
-            nbest: int = 1, full: bool = False) -> Request:
+def prepare(
+    translator,
+    text: str,
+    beam_size: int = 5,
+    length_penalty: Optional[float] = None,
+    nbest: int = 1,
+    full: bool = False,
+) -> Request:
     """Check the input and split it into sentences; raises :class:`InputError` with a message for the user."""
     t0 = time.perf_counter()
     source_lang, target_lang = getattr(translator, "languages", ("zh", "en"))
@@ -206,18 +229,23 @@ def prepare(translator, text: str, beam_size: int = 5, length_penalty: Optional[
     if not text:
         raise InputError(f"Please type some {name} text to translate.")
     if len(text) > MAX_INPUT_CHARS:
-        raise InputError(f"The input has {len(text)} characters; the demo translates at most {MAX_INPUT_CHARS} "
-                         "at a time. Please split it into smaller parts.")
+        raise InputError(
+            f"The input has {len(text)} characters; the demo translates at most {MAX_INPUT_CHARS} "
+            "at a time. Please split it into smaller parts."
+        )
     beam_size = max(1, int(beam_size))
     nbest = 1 if beam_size == 1 else max(1, min(int(nbest), beam_size))
     notes = []
     if not looks_like(text, source_lang):
-        notes.append(f"This does not look like {name}; the model translates {name} to "
-                     f"{LANGUAGE_NAMES.get(target_lang, target_lang)}, so the result may be poor. Translated anyway.")
+        notes.append(
+            f"This does not look like {name}; the model translates {name} to "
+            f"{LANGUAGE_NAMES.get(target_lang, target_lang)}, so the result may be poor. Translated anyway."
+        )
     sentences = [part for s in split_source(text, source_lang) for part in chunk(s, translator.max_source_tokens // 2)]
     if len(sentences) > MAX_SENTENCES:
-        raise InputError(f"The input has {len(sentences)} sentences; the demo translates at most {MAX_SENTENCES} "
-                         "at a time.")
+        raise InputError(
+            f"The input has {len(sentences)} sentences; the demo translates at most {MAX_SENTENCES} at a time."
+        )
     lp = None if length_penalty is None else float(length_penalty)  # None: the model folder's default
     return Request(sentences, (beam_size, lp, nbest, bool(full)), notes, t0)
 
@@ -233,7 +261,7 @@ def translate_requests(translator, requests: list[Request]) -> list[list]:
     outs = translator.translate(flat, beam_size=beam_size, length_penalty=lp, nbest=nbest, **views)
     per, pos = [], 0
     for r in requests:
-        per.append(outs[pos: pos + len(r.sentences)])
+        per.append(outs[pos : pos + len(r.sentences)])
         pos += len(r.sentences)
     return per
 
@@ -242,8 +270,16 @@ def finish(translator, request: Request, outs: list) -> Prediction:
     beam_size, lp, _, _ = request.settings
     lp = float(translator.folder_config.decoding["length_penalty"]) if lp is None else lp
     results = [SentenceResult(src, t) for src, t in zip(request.sentences, outs)]
-    return Prediction(" ".join(r.text for r in results), results, request.notes, time.perf_counter() - request.t0,
-                      getattr(translator, "align_method", None), beam_size, lp, direction_of(translator))
+    return Prediction(
+        " ".join(r.text for r in results),
+        results,
+        request.notes,
+        time.perf_counter() - request.t0,
+        getattr(translator, "align_method", None),
+        beam_size,
+        lp,
+        direction_of(translator),
+    )
 
 
 def direction_of(translator) -> str:
@@ -251,8 +287,15 @@ def direction_of(translator) -> str:
     return "-".join(getattr(translator, "languages", ("zh", "en")))
 
 
-def predict(translator, text: str, beam_size: int = 5, length_penalty: Optional[float] = None, nbest: int = 1,
-            batcher=None, full: bool = False) -> Prediction:
+def predict(
+    translator,
+    text: str,
+    beam_size: int = 5,
+    length_penalty: Optional[float] = None,
+    nbest: int = 1,
+    batcher=None,
+    full: bool = False,
+) -> Prediction:
     """Split ``text`` into sentences, translate them as one batch, and keep each one's cross-attention
     (``full``: also everything the views show).  With a :class:`~seq2seq.app.batching.MicroBatcher`, the
     sentences share a batch with concurrent requests."""
@@ -278,9 +321,16 @@ def details_json(pred: Prediction) -> dict:
     out = []
     for s in pred.sentences:
         cov = s.translation.coverage if s.target_tokens else None
-        out.append({"source": s.source, "translation": s.text, "score": round(s.translation.score, 4),
-                    **(cov.as_json() if cov is not None else
-                       {"unlinked_source_words": None, "unlinked_target_words": None})})
+        out.append(
+            {
+                "source": s.source,
+                "translation": s.text,
+                "score": round(s.translation.score, 4),
+                **(
+                    cov.as_json() if cov is not None else {"unlinked_source_words": None, "unlinked_target_words": None}
+                ),
+            }
+        )
     return {"translation": pred.translation, "sentences": out}
 
 
@@ -297,12 +347,20 @@ class ScoredTranslation:
 
     def as_json(self) -> dict:
         a = self.alignment
-        return {"source": self.source, "translation": self.text, "pieces": a.target_tokens,
-                "logprobs": [round(float(x), 4) for x in a.token_logprobs], "total": round(a.score, 4),
-                "normalized": round(a.normalized_score, 4), "links": [list(p) for p in a.links],
-                "source_words": a.source_words, "target_words": a.target_words,
-                "model_translation": self.model_text, "model_total": round(self.model_score, 4),
-                "model_normalized": round(self.model_normalized, 4)}
+        return {
+            "source": self.source,
+            "translation": self.text,
+            "pieces": a.target_tokens,
+            "logprobs": [round(float(x), 4) for x in a.token_logprobs],
+            "total": round(a.score, 4),
+            "normalized": round(a.normalized_score, 4),
+            "links": [list(p) for p in a.links],
+            "source_words": a.source_words,
+            "target_words": a.target_words,
+            "model_translation": self.model_text,
+            "model_total": round(self.model_score, 4),
+            "model_normalized": round(self.model_normalized, 4),
+        }
 
 
 def score_translation(translator, source: str, translation: str, beam_size: int = 5) -> ScoredTranslation:
@@ -339,10 +397,11 @@ class StepView:
 
         out = []
         for t, (piece, p, cands) in enumerate(zip(self.pieces, self.probabilities, self.candidates)):
-            others = [f"{piece_text(c)} ({q:.3f})" for c, q in cands if c != piece][:STEP_CANDIDATES - 1]
+            others = [f"{piece_text(c)} ({q:.3f})" for c, q in cands if c != piece][: STEP_CANDIDATES - 1]
             fixed = " (fixed)" if t < len(self.prefix) else ""
-            out.append([t + 1, piece_text(piece) + fixed, round(p, 4)] + others
-                       + [""] * (STEP_CANDIDATES - 1 - len(others)))
+            out.append(
+                [t + 1, piece_text(piece) + fixed, round(p, 4)] + others + [""] * (STEP_CANDIDATES - 1 - len(others))
+            )
         return out
 
 
@@ -352,8 +411,10 @@ def step_view_of(translator, source: str, t, n_fixed: int = 0) -> StepView:
     if any(p is None for p in probs):  # a piece outside the top-k (forced, or beam search): from forced decoding
         forced = translator.align([source], [t.text])[0]
         same = forced.target_tokens == t.target_tokens
-        probs = [p if p is not None else (float(np.exp(forced.token_logprobs[k])) if same else float("nan"))
-                 for k, p in enumerate(probs)]
+        probs = [
+            p if p is not None else (float(np.exp(forced.token_logprobs[k])) if same else float("nan"))
+            for k, p in enumerate(probs)
+        ]
     return StepView(source, t.text, t.target_tokens, probs, t.topk or [], t.target_tokens[:n_fixed])
 
 
@@ -364,8 +425,9 @@ def step_view(translator, source: str, prefix=None, beam_size: int = 5) -> StepV
     if isinstance(prefix, str):
         prefix = one_sentence(prefix, "The prefix") if prefix.strip() else None
     try:
-        t = translator.translate([source], beam_size=beam_size, prefix=[prefix], return_topk=STEP_CANDIDATES,
-                                 return_attention=False)[0]
+        t = translator.translate(
+            [source], beam_size=beam_size, prefix=[prefix], return_topk=STEP_CANDIDATES, return_attention=False
+        )[0]
     except ValueError as e:  # a piece the vocabulary lacks, or too long for the model
         raise InputError(str(e)) from None
     fixed = translator.encode_prefixes([prefix], 1)

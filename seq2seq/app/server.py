@@ -1,8 +1,8 @@
 """``seq2seq-demo`` (and ``python app.py``): serve the web demo.
 
-    seq2seq-demo                       # both shipped models (zh-en, en-zh) on http://127.0.0.1:7860
-    seq2seq-demo --model en-zh         # one model, one direction (a shipped model's name, or a folder)
-    seq2seq-demo --model runs/zh-en/best --model runs/en-zh/best --port 8080   # one model per direction
+seq2seq-demo                       # both shipped models (zh-en, en-zh) on http://127.0.0.1:7860
+seq2seq-demo --model en-zh         # one model, one direction (a shipped model's name, or a folder)
+seq2seq-demo --model runs/zh-en/best --model runs/en-zh/best --port 8080   # one model per direction
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import socket
 import sys
 
 from ..text import plain_doc
-
 
 SHIPPED = ("zh-en", "en-zh")  # served both ways when no --model is given (the first is the default direction)
 
@@ -35,12 +34,22 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="seq2seq-demo", description=plain_doc(__doc__.split("\n\n")[0]),
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", action="append", help="model folder or shipped model name (zh-en, en-zh); give it "
-                   "twice for both directions, the first the page's default (default: both shipped models)")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for every interface)")
+    p = argparse.ArgumentParser(
+        prog="seq2seq-demo",
+        description=plain_doc(__doc__.split("\n\n")[0]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--model",
+        action="append",
+        help="model folder or shipped model name (zh-en, en-zh); give it "
+        "twice for both directions, the first the page's default (default: both shipped models)",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for every interface)",
+    )
     p.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
     p.add_argument("--share", action="store_true", help="also open a public Gradio share link (off by default)")
     args = p.parse_args(argv)
@@ -49,16 +58,21 @@ def main(argv=None) -> int:
         import gradio  # noqa: F401
         import plotly  # noqa: F401
     except ImportError as e:
-        print(f"seq2seq-demo: the web demo needs the app extra (gradio, plotly, jieba), and {e.name} is missing: "
-              "pip install 'seq2seq-zhen[app]' (in the clone: pip install -e '.[app]')", file=sys.stderr)
+        print(
+            f"seq2seq-demo: the web demo needs the app extra (gradio, plotly, jieba), and {e.name} is missing: "
+            "pip install 'seq2seq-zhen[app]' (in the clone: pip install -e '.[app]')",
+            file=sys.stderr,
+        )
         return 2
     from ..model_dir import ModelFolderError
     from ..translator import Translator, resolve_model_path
     from .layout import LAUNCH_OPTIONS, build_demo
 
     if not port_is_free(args.host, args.port):
-        print(f"seq2seq-demo: port {args.port} on {args.host} is already in use; choose another with --port",
-              file=sys.stderr)
+        print(
+            f"seq2seq-demo: port {args.port} on {args.host} is already in use; choose another with --port",
+            file=sys.stderr,
+        )
         return 2
     models = args.model or [m for m in SHIPPED if (resolve_model_path(m) / "config.json").is_file()] or [None]
     try:
@@ -68,10 +82,20 @@ def main(argv=None) -> int:
         print(f"seq2seq-demo: {e}", file=sys.stderr)
         return 2
     # quiet: Gradio's own start-up lines advise `share=True` in launch(); ours name our flag.
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=False, quiet=True,
-                prevent_thread_lock=True, **LAUNCH_OPTIONS)
-    print(f"seq2seq-demo: running on {demo.local_url}"
-          + (f" and {demo.share_url}" if demo.share_url else " (add --share for a public link)"), flush=True)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        show_error=False,
+        quiet=True,
+        prevent_thread_lock=True,
+        **LAUNCH_OPTIONS,
+    )
+    print(
+        f"seq2seq-demo: running on {demo.local_url}"
+        + (f" and {demo.share_url}" if demo.share_url else " (add --share for a public link)"),
+        flush=True,
+    )
     demo.block_thread()
     return 0
 

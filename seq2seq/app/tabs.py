@@ -15,12 +15,31 @@ import tempfile
 from ..coverage import is_alignment_head
 from ..explain import explain_cross_attention
 from .chips import CHIP_JS, caption_html, link_chips_html, scored_pieces_html
-from .figures import (all_heads_figure, all_layers_figure, beam_tree_figure, map_figure, matrix_csv, matrix_figure,
-                      piece_text, walkthrough_figure, word_alignment_html)
+from .figures import (
+    all_heads_figure,
+    all_layers_figure,
+    beam_tree_figure,
+    map_figure,
+    matrix_csv,
+    matrix_figure,
+    piece_text,
+    walkthrough_figure,
+    word_alignment_html,
+)
 from .layout import Demo, View, chosen, clear_toasts, language_names, user_errors
 from .maps import HEAD, InsideView, alignment_map, attention_choices
-from .predict import (STEP_CANDIDATES, InputError, best_path, continue_with, finished_ranking,
-                      greedy_tree, nbest_rows, score_translation, step_view, step_view_of)
+from .predict import (
+    STEP_CANDIDATES,
+    InputError,
+    best_path,
+    continue_with,
+    finished_ranking,
+    greedy_tree,
+    nbest_rows,
+    score_translation,
+    step_view,
+    step_view_of,
+)
 
 
 def _gr():
@@ -31,12 +50,17 @@ def _gr():
 
 def _redraw_on(ctx: Demo, view: View, controls: list, event: str = "input") -> None:
     """Redraw ``view`` for the current sentence when one of its ``controls`` changes."""
+
     def redraw_view(pred, index, *args):
         return view.blank() if pred is None else list(view.render(pred, index, *args))
 
     for c in controls:
-        getattr(c, event)(user_errors("drawing the view")(redraw_view), [ctx.pred, ctx.sentence, *view.inputs],
-                          view.outputs, api_visibility="private")
+        getattr(c, event)(
+            user_errors("drawing the view")(redraw_view),
+            [ctx.pred, ctx.sentence, *view.inputs],
+            view.outputs,
+            api_visibility="private",
+        )
 
 
 def _caption(elem_id: str):
@@ -55,13 +79,18 @@ def alignment_tab(ctx: Demo) -> View:
         chips = gr.HTML(elem_id="align-chips", js_on_load=CHIP_JS)
         with gr.Accordion("Look inside: raw attention by layer and head, pieces instead of words", open=False):
             with gr.Row():
-                attention = ctx.follow(gr.Dropdown, lambda tr: gr.update(choices=(c := _attention_choices(tr)),
-                                                                         value=c[0]),
-                                       label="Attention", elem_id="attention-pick")
+                attention = ctx.follow(
+                    gr.Dropdown,
+                    lambda tr: gr.update(choices=(c := _attention_choices(tr)), value=c[0]),
+                    label="Attention",
+                    elem_id="attention-pick",
+                )
                 units = gr.Radio(["words", "pieces"], value="words", label="Units", elem_id="units-pick")
-            gr.Markdown("Pieces: `·` starts a word, `</s>` is the end token (attention with nowhere better to go "
-                        "rests there). The outlines stay the alignment head's links. Below: the links as "
-                        "`seq2seq-align` writes them, read both ways and combined, per Chinese character.")
+            gr.Markdown(
+                "Pieces: `·` starts a word, `</s>` is the end token (attention with nowhere better to go "
+                "rests there). The outlines stay the alignment head's links. Below: the links as "
+                "`seq2seq-align` writes them, read both ways and combined, per Chinese character."
+            )
             symmetric = gr.HTML(elem_id="align-symmetric", js_on_load=None)
 
     def render(pred, index, attention, units):
@@ -69,8 +98,12 @@ def alignment_tab(ctx: Demo) -> View:
         if not s.target_tokens:
             return caption_html(pred, index), None, "", ""
         m = alignment_map(s.translation, pred.align_method, attention or HEAD, units or "words", pred.languages)
-        return (caption_html(pred, index), map_figure(m, s.source), link_chips_html(m),
-                word_alignment_html(pred, sentence=pred.sentences.index(s)))
+        return (
+            caption_html(pred, index),
+            map_figure(m, s.source),
+            link_chips_html(m),
+            word_alignment_html(pred, sentence=pred.sentences.index(s)),
+        )
 
     view = View("align", tab, [caption, fig, chips, symmetric], render, [attention, units])
     _redraw_on(ctx, view, [attention, units])
@@ -87,13 +120,17 @@ def alignment_intro(tr) -> str:
     src, tgt = language_names(tr)
     method = tr.align_method
     if not is_alignment_head(method):
-        return (f"**The map**: this model has no trained alignment head, so the map shows the best raw-attention "
-                f"rule ({method.name}), a poorer aligner; there is no coverage check.")
-    return (f"**The map**: the model's trained {method.label}: which {src} words each {tgt} word comes "
-            f"from. Colour: the head's attention; outlined: its links; orange **?**: a word that nothing links "
-            "to (\"not translated?\" / \"added?\"). Hover a chip below to light up its cells. *Raw attention* "
-            "(Look inside) is where the decoder looked while writing each word: a poor aligner (AER above 50 "
-            "on align-dev, against about 20 for the head).")
+        return (
+            f"**The map**: this model has no trained alignment head, so the map shows the best raw-attention "
+            f"rule ({method.name}), a poorer aligner; there is no coverage check."
+        )
+    return (
+        f"**The map**: the model's trained {method.label}: which {src} words each {tgt} word comes "
+        f"from. Colour: the head's attention; outlined: its links; orange **?**: a word that nothing links "
+        'to ("not translated?" / "added?"). Hover a chip below to light up its cells. *Raw attention* '
+        "(Look inside) is where the decoder looked while writing each word: a poor aligner (AER above 50 "
+        "on align-dev, against about 20 for the head)."
+    )
 
 
 def layers_tab(ctx: Demo) -> View:
@@ -101,18 +138,27 @@ def layers_tab(ctx: Demo) -> View:
     gr = _gr()
     with gr.Tab("All layers", id="layers") as tab:
         caption = _caption("layers-caption")
-        gr.Markdown("Raw cross-attention of every decoder layer: lower layers attend broadly, higher layers "
-                    "usually line up with the word being translated. Outlined: the alignment head's links.")
+        gr.Markdown(
+            "Raw cross-attention of every decoder layer: lower layers attend broadly, higher layers "
+            "usually line up with the word being translated. Outlined: the alignment head's links."
+        )
         with gr.Row():
-            head = ctx.follow(gr.Dropdown, lambda tr: gr.update(choices=["average"] + [
-                f"head {h + 1}" for h in range(tr.model.cfg.n_heads)], value="average"), label="Head",
-                elem_id="layers-head")
+            head = ctx.follow(
+                gr.Dropdown,
+                lambda tr: gr.update(
+                    choices=["average"] + [f"head {h + 1}" for h in range(tr.model.cfg.n_heads)], value="average"
+                ),
+                label="Head",
+                elem_id="layers-head",
+            )
             units = gr.Radio(["words", "pieces"], value="words", label="Units", elem_id="layers-units")
         fig = gr.Plot(show_label=False, elem_id="layers-map")
 
     def render(pred, index, head, units):
-        return (caption_html(pred, index),
-                all_layers_figure(pred, pred.sentences.index(pred.sentence(index)), head, units, pred.languages))
+        return (
+            caption_html(pred, index),
+            all_layers_figure(pred, pred.sentences.index(pred.sentence(index)), head, units, pred.languages),
+        )
 
     view = View("layers", tab, [caption, fig], render, [head, units])
     _redraw_on(ctx, view, [head, units])
@@ -126,21 +172,35 @@ def steps_tab(ctx: Demo) -> View:
     gr = _gr()
     with gr.Tab("Step by step", id="steps") as tab:
         caption = _caption("steps-caption")
-        ctx.follow(gr.Markdown, lambda tr: "Each row is one output piece, its probability, and the next candidates "
-                   "the decoder weighed at that step. Pick another candidate, or type the beginning of the "
-                   f"{language_names(tr)[1]}, and the model continues from there (with the same decoding).")
-        text = ctx.follow(gr.Textbox, lambda tr: gr.update(label=language_names(tr)[1]), interactive=False,
-                          elem_id="steps-translation")
-        table = gr.Dataframe(headers=["step", "piece", "probability"]
-                             + [f"candidate {k}" for k in range(1, STEP_CANDIDATES)],
-                             interactive=False, elem_id="steps-table")
+        ctx.follow(
+            gr.Markdown,
+            lambda tr: (
+                "Each row is one output piece, its probability, and the next candidates "
+                "the decoder weighed at that step. Pick another candidate, or type the beginning of the "
+                f"{language_names(tr)[1]}, and the model continues from there (with the same decoding)."
+            ),
+        )
+        text = ctx.follow(
+            gr.Textbox,
+            lambda tr: gr.update(label=language_names(tr)[1]),
+            interactive=False,
+            elem_id="steps-translation",
+        )
+        table = gr.Dataframe(
+            headers=["step", "piece", "probability"] + [f"candidate {k}" for k in range(1, STEP_CANDIDATES)],
+            interactive=False,
+            elem_id="steps-table",
+        )
         with gr.Row():
             step_pick = gr.Dropdown([], label="At step", elem_id="step-pick")
             alt_pick = gr.Dropdown([], label="use instead", elem_id="alt-pick")
             alt_btn = gr.Button("Continue from this choice", elem_id="alt-btn")
         with gr.Row():
-            prefix_box = ctx.follow(gr.Textbox, lambda tr: gr.update(
-                label=f"Or type the beginning of the {language_names(tr)[1]}"), elem_id="prefix-box")
+            prefix_box = ctx.follow(
+                gr.Textbox,
+                lambda tr: gr.update(label=f"Or type the beginning of the {language_names(tr)[1]}"),
+                elem_id="prefix-box",
+            )
             prefix_btn = gr.Button("Continue from my prefix", elem_id="prefix-btn")
             undo_btn = gr.Button("Undo: the model's own translation", elem_id="undo-btn")
         state = gr.State(None)
@@ -178,10 +238,16 @@ def steps_tab(ctx: Demo) -> View:
 
     outs = [text, table, step_pick, alt_pick, state]
     step_pick.input(pick, [state, step_pick], [alt_pick], api_visibility="private")
-    alt_btn.click(continue_from, [ctx.pred, ctx.sentence, state, step_pick, alt_pick], outs, js=clear_toasts(5),
-                  api_visibility="private")
-    prefix_btn.click(from_prefix, [ctx.pred, ctx.sentence, prefix_box], outs, js=clear_toasts(3),
-                     api_visibility="private")
+    alt_btn.click(
+        continue_from,
+        [ctx.pred, ctx.sentence, state, step_pick, alt_pick],
+        outs,
+        js=clear_toasts(5),
+        api_visibility="private",
+    )
+    prefix_btn.click(
+        from_prefix, [ctx.pred, ctx.sentence, prefix_box], outs, js=clear_toasts(3), api_visibility="private"
+    )
     undo_btn.click(undo, [ctx.pred, ctx.sentence], outs, js=clear_toasts(2), api_visibility="private")
     none = gr.update(choices=[], value=None)
     return View("steps", tab, [caption] + outs, render, empty=[None, None, None, none, none, None])
@@ -194,8 +260,11 @@ def beam_tab(ctx: Demo) -> View:
         caption = _caption("beam-caption")
         note = gr.Markdown(elem_id="beam-note")
         fig = gr.Plot(show_label=False, elem_id="tree-map")
-        table = gr.Dataframe(headers=["rank", "finished hypothesis", "length", "log-prob",
-                                      "normalised (score ÷ length^α)"], interactive=False, elem_id="tree-table")
+        table = gr.Dataframe(
+            headers=["rank", "finished hypothesis", "length", "log-prob", "normalised (score ÷ length^α)"],
+            interactive=False,
+            elem_id="tree-table",
+        )
 
     def render(pred, index, alpha):
         s = pred.sentence(index)
@@ -203,15 +272,23 @@ def beam_tab(ctx: Demo) -> View:
         greedy = t.tree is None
         tree = greedy_tree(t) if greedy else t.tree
         if greedy:
-            what = ("**Greedy search** (chosen above) is a beam of 1: at each step it keeps the most probable piece; "
-                    "the faint nodes are the candidates it passed over.")
+            what = (
+                "**Greedy search** (chosen above) is a beam of 1: at each step it keeps the most probable piece; "
+                "the faint nodes are the candidates it passed over."
+            )
         else:
-            what = (f"**Beam search** with {pred.beam_size} beams: every candidate the search scored, step by step. "
-                    "Hover a node for its cumulative and length-normalised score. The length-penalty slider "
-                    "re-ranks the finished hypotheses (score ÷ length^α) without decoding again.")
+            what = (
+                f"**Beam search** with {pred.beam_size} beams: every candidate the search scored, step by step. "
+                "Hover a node for its cumulative and length-normalised score. The length-penalty slider "
+                "re-ranks the finished hypotheses (score ÷ length^α) without decoding again."
+            )
         best = t.target_tokens if abs(alpha - pred.length_penalty) < 1e-9 else best_path(tree, alpha)
-        return (caption_html(pred, index), what, beam_tree_figure(tree, best, alpha, greedy=greedy),
-                finished_ranking(tree, alpha))
+        return (
+            caption_html(pred, index),
+            what,
+            beam_tree_figure(tree, best, alpha, greedy=greedy),
+            finished_ranking(tree, alpha),
+        )
 
     view = View("beam", tab, [caption, note, fig, table], render, [ctx.lp])
     _redraw_on(ctx, view, [ctx.lp], event="release")
@@ -227,23 +304,45 @@ def inside_tab(ctx: Demo) -> View:
         ctx.follow(gr.Markdown, inside_intro)
         with gr.Row():
             kind = gr.Radio(["cross", "encoder", "decoder"], value="cross", label="Attention", elem_id="attention-kind")
-            layer = ctx.follow(gr.Dropdown, lambda tr: gr.update(choices=[
-                (f"layer {i + 1}", i) for i in range(tr.model.cfg.n_dec_layers)], value=tr.model.cfg.n_dec_layers - 1),
-                label="Layer", elem_id="inside-layer")
-            head = ctx.follow(gr.Dropdown, lambda tr: gr.update(choices=[("average", -1)] + [
-                (f"head {h + 1}", h) for h in range(tr.model.cfg.n_heads)], value=-1), label="Head",
-                elem_id="inside-head")
-            units = gr.Radio(["pieces", "words (jieba)", "words (characters)"], value="words (jieba)", label="Units",
-                             elem_id="units")
+            layer = ctx.follow(
+                gr.Dropdown,
+                lambda tr: gr.update(
+                    choices=[(f"layer {i + 1}", i) for i in range(tr.model.cfg.n_dec_layers)],
+                    value=tr.model.cfg.n_dec_layers - 1,
+                ),
+                label="Layer",
+                elem_id="inside-layer",
+            )
+            head = ctx.follow(
+                gr.Dropdown,
+                lambda tr: gr.update(
+                    choices=[("average", -1)] + [(f"head {h + 1}", h) for h in range(tr.model.cfg.n_heads)], value=-1
+                ),
+                label="Head",
+                elem_id="inside-head",
+            )
+            units = gr.Radio(
+                ["pieces", "words (jieba)", "words (characters)"], value="words (jieba)", label="Units", elem_id="units"
+            )
             hide_eos = gr.Checkbox(False, label="Hide </s> and renormalise", elem_id="hide-eos")
         inside_fig = gr.Plot(show_label=False, elem_id="inside-map")
         heads_fig = gr.Plot(show_label=False, elem_id="heads-map")
-        ctx.follow(gr.Markdown, lambda tr: f"**How one head works**: pick a {language_names(tr)[1]} piece (a step) to "
-                   "walk through softmax(q·Kᵀ/√d_k)·V with the model's real numbers for the chosen layer and head "
-                   "(head 1 when averaged).")
+        ctx.follow(
+            gr.Markdown,
+            lambda tr: (
+                f"**How one head works**: pick a {language_names(tr)[1]} piece (a step) to "
+                "walk through softmax(q·Kᵀ/√d_k)·V with the model's real numbers for the chosen layer and head "
+                "(head 1 when averaged)."
+            ),
+        )
         # a custom value is allowed: a new translation blanks the choices while the browser may still hold a step
-        walk_step = ctx.follow(gr.Dropdown, lambda tr: gr.update(label=f"{language_names(tr)[1]} piece (step)"),
-                               choices=[], elem_id="walk-step", allow_custom_value=True)
+        walk_step = ctx.follow(
+            gr.Dropdown,
+            lambda tr: gr.update(label=f"{language_names(tr)[1]} piece (step)"),
+            choices=[],
+            elem_id="walk-step",
+            allow_custom_value=True,
+        )
         walk_fig = gr.Plot(show_label=False, elem_id="walk-map")
         with gr.Row():
             json_file = gr.File(label="This sentence's data (JSON)", elem_id="export-json")
@@ -272,27 +371,43 @@ def inside_tab(ctx: Demo) -> View:
         steps = [(f"{k + 1}: {piece_text(p)}", k) for k, p in enumerate(t.target_tokens)]
         step = step if step is not None and step < len(steps) else 0
         title = f"{which} attention, layer {layer + 1}, {what}"
-        return (caption_html(pred, index), matrix_figure(mat, rows, cols, title),
-                all_heads_figure(v, which, v.head_summaries(which), words, bool(no_eos)),
-                gr.update(choices=steps, value=step), walk(pred, index, layer, -1 if head is None else head, step),
-                json_path, csv_path)
+        return (
+            caption_html(pred, index),
+            matrix_figure(mat, rows, cols, title),
+            all_heads_figure(v, which, v.head_summaries(which), words, bool(no_eos)),
+            gr.update(choices=steps, value=step),
+            walk(pred, index, layer, -1 if head is None else head, step),
+            json_path,
+            csv_path,
+        )
 
-    view = View("inside", tab, [caption, inside_fig, heads_fig, walk_step, walk_fig, json_file, csv_file], render,
-                [kind, layer, head, units, hide_eos, walk_step],
-                empty=[None, None, None, gr.update(choices=[], value=None), None, None, None])
+    view = View(
+        "inside",
+        tab,
+        [caption, inside_fig, heads_fig, walk_step, walk_fig, json_file, csv_file],
+        render,
+        [kind, layer, head, units, hide_eos, walk_step],
+        empty=[None, None, None, gr.update(choices=[], value=None), None, None, None],
+    )
     _redraw_on(ctx, view, [kind, layer, head, units, hide_eos])
-    walk_step.input(user_errors("walking through the head")(walk), [ctx.pred, ctx.sentence, layer, head, walk_step],
-                    [walk_fig], api_visibility="private")
+    walk_step.input(
+        user_errors("walking through the head")(walk),
+        [ctx.pred, ctx.sentence, layer, head, walk_step],
+        [walk_fig],
+        api_visibility="private",
+    )
     return view
 
 
 def inside_intro(tr) -> str:
     src, tgt = language_names(tr)
-    return (f"**Cross-attention**: {tgt} rows attend to {src} columns; its K and V are projections of the "
-            f"encoder output C, and row t is the attention used while predicting piece t. **Encoder "
-            f"self-attention**: {src} × {src}. **Decoder self-attention**: {tgt} × {tgt}, zero above the "
-            "diagonal (the causal mask). Words: weights summed over a column word's pieces, averaged over "
-            "a row word's pieces (rows still sum to 1).")
+    return (
+        f"**Cross-attention**: {tgt} rows attend to {src} columns; its K and V are projections of the "
+        f"encoder output C, and row t is the attention used while predicting piece t. **Encoder "
+        f"self-attention**: {src} × {src}. **Decoder self-attention**: {tgt} × {tgt}, zero above the "
+        "diagonal (the causal mask). Words: weights summed over a column word's pieces, averaged over "
+        "a row word's pieces (rows still sum to 1)."
+    )
 
 
 def own_translation_tab(ctx: Demo) -> View:
@@ -300,11 +415,17 @@ def own_translation_tab(ctx: Demo) -> View:
     gr = _gr()
     with gr.Tab("Your translation", id="own") as tab:
         caption = _caption("own-caption")
-        ctx.follow(gr.Markdown, lambda tr: f"Type your own {language_names(tr)[1]} for the sentence: the model "
-                   "scores it piece by piece (forced decoding), compares it with its own translation, and draws the "
-                   "alignment head's map of yours.")
-        own = ctx.follow(gr.Textbox, lambda tr: gr.update(label=f"Your {language_names(tr)[1]}"), lines=2,
-                         elem_id="own-translation")
+        ctx.follow(
+            gr.Markdown,
+            lambda tr: (
+                f"Type your own {language_names(tr)[1]} for the sentence: the model "
+                "scores it piece by piece (forced decoding), compares it with its own translation, and draws the "
+                "alignment head's map of yours."
+            ),
+        )
+        own = ctx.follow(
+            gr.Textbox, lambda tr: gr.update(label=f"Your {language_names(tr)[1]}"), lines=2, elem_id="own-translation"
+        )
         score_btn = gr.Button("Score my translation", elem_id="score-btn")
         own_html = gr.HTML(elem_id="own-score", js_on_load=None)
         own_fig = gr.Plot(show_label=False, elem_id="own-map")
@@ -320,8 +441,13 @@ def own_translation_tab(ctx: Demo) -> View:
     def render(pred, index):
         return caption_html(pred, index), "", "", None, ""
 
-    score_btn.click(score_own, [ctx.pred, ctx.sentence, own], [own_html, own_fig, own_chips], js=clear_toasts(3),
-                    api_visibility="private")
+    score_btn.click(
+        score_own,
+        [ctx.pred, ctx.sentence, own],
+        [own_html, own_fig, own_chips],
+        js=clear_toasts(3),
+        api_visibility="private",
+    )
     return View("own", tab, [caption, own, own_html, own_fig, own_chips], render)
 
 
@@ -330,8 +456,11 @@ def nbest_tab(ctx: Demo) -> View:
     gr = _gr()
     with gr.Tab("n-best", id="nbest") as tab:
         caption = _caption("nbest-caption")
-        table = gr.Dataframe(headers=["sentence", "rank", "translation", "score (normalised)", "log-prob"],
-                             interactive=False, elem_id="nbest-table")
+        table = gr.Dataframe(
+            headers=["sentence", "rank", "translation", "score (normalised)", "log-prob"],
+            interactive=False,
+            elem_id="nbest-table",
+        )
 
     def render(pred, index):
         return caption_html(pred, index), nbest_rows(pred, pred.sentences.index(pred.sentence(index)))

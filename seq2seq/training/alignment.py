@@ -33,8 +33,12 @@ import torch
 from torch import Tensor
 
 
-def link_targets(batch_links: Sequence[Optional[Sequence[tuple[int, int]]]], tgt_len: int, src_len: int,
-                 unlinked_to: Optional[Sequence[tuple[int, int]]] = None) -> Tensor:
+def link_targets(
+    batch_links: Sequence[Optional[Sequence[tuple[int, int]]]],
+    tgt_len: int,
+    src_len: int,
+    unlinked_to: Optional[Sequence[tuple[int, int]]] = None,
+) -> Tensor:
     """Gold attention [B, T, S] over decoder positions from (source piece, target piece) links: row
     j + 1 holds piece j's links, normalised to sum to 1; rows without links are zero.  Links outside
     the (padded) lengths are dropped.  ``unlinked_to`` (per example: the source ``</s>`` position and the

@@ -32,8 +32,12 @@ class TrainState:
 
 
 def rng_state() -> dict:
-    return {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+    return {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    }
 
 
 def set_rng_state(s: dict) -> None:
@@ -66,11 +70,14 @@ def restore(resume_dir: Path, model, opt, sched, rank: int) -> TrainState:
 
 
 def model_card(cfg: dict, mcfg: ModelConfig, state: TrainState, summary: Optional[dict]) -> str:
-    lines = ["# seq2seq model (written by seq2seq-train)", "",
-             f"- architecture: {mcfg.n_layers}+{mcfg.n_dec_layers} layers, d_model {mcfg.d_model}, "
-             f"{mcfg.n_heads} heads, d_ff {mcfg.d_ff}, vocab {mcfg.src_vocab_size}/{mcfg.tgt_vocab_size}",
-             f"- training: {state.step} steps, epoch {state.epoch}, {state.elapsed / 60:.1f} minutes",
-             "- data: " + ", ".join(source_name(s) for s in cfg["data"].get("train") or [])]
+    lines = [
+        "# seq2seq model (written by seq2seq-train)",
+        "",
+        f"- architecture: {mcfg.n_layers}+{mcfg.n_dec_layers} layers, d_model {mcfg.d_model}, "
+        f"{mcfg.n_heads} heads, d_ff {mcfg.d_ff}, vocab {mcfg.src_vocab_size}/{mcfg.tgt_vocab_size}",
+        f"- training: {state.step} steps, epoch {state.epoch}, {state.elapsed / 60:.1f} minutes",
+        "- data: " + ", ".join(source_name(s) for s in cfg["data"].get("train") or []),
+    ]
     for name, s in (summary or {}).items():
         lines.append(f"- dev {name}: BLEU {s['bleu']:.2f}, chrF {s['chrf']:.2f} (greedy)")
     return "\n".join(lines) + "\n"
@@ -89,26 +96,47 @@ def carried_files(init_from: Optional[str], resume_dir: Optional[Path]) -> dict[
 class Checkpointer:
     """Writes ``last`` (with the training state), ``best``, and rotates ``checkpoints/step-N.safetensors``."""
 
-    def __init__(self, out: Path, model, opt, sched, protos: tuple[bytes, bytes], folder_cfg: FolderConfig,
-                 cfg: dict, keep: int, carried: Optional[dict[str, bytes]] = None):
+    def __init__(
+        self,
+        out: Path,
+        model,
+        opt,
+        sched,
+        protos: tuple[bytes, bytes],
+        folder_cfg: FolderConfig,
+        cfg: dict,
+        keep: int,
+        carried: Optional[dict[str, bytes]] = None,
+    ):
         self.out, self.model, self.opt, self.sched = out, model, opt, sched
         self.carried = carried or {}  # files of the folder the run started from that its folders keep
         self.protos, self.folder_cfg, self.cfg, self.keep = protos, folder_cfg, cfg, keep
-        self.kept: list[Path] = sorted((out / "checkpoints").glob("step-*.safetensors"),
-                                       key=lambda p: int(p.stem.split("-")[1]))
+        self.kept: list[Path] = sorted(
+            (out / "checkpoints").glob("step-*.safetensors"), key=lambda p: int(p.stem.split("-")[1])
+        )
 
     def save(self, which: str, state: TrainState, rng, summary: Optional[dict] = None) -> None:
         fc = self.folder_cfg
         fc.extra["state"] = asdict(state)
         if summary:
             fc.extra["dev"] = summary
-        blob = {"optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(), "state": asdict(state),
-                "rng": rng}
+        blob = {
+            "optimizer": self.opt.state_dict(),
+            "scheduler": self.sched.state_dict(),
+            "state": asdict(state),
+            "rng": rng,
+        }
         extra = {name: (lambda p, data=data: Path(p).write_bytes(data)) for name, data in self.carried.items()}
         if which == "last":
             extra[STATE_FILE] = lambda p: torch.save(blob, p)
-        save_model_dir(self.out / which, self.model, *self.protos, fc,
-                       card=model_card(self.cfg, self.model.cfg, state, summary), extra_files=extra)
+        save_model_dir(
+            self.out / which,
+            self.model,
+            *self.protos,
+            fc,
+            card=model_card(self.cfg, self.model.cfg, state, summary),
+            extra_files=extra,
+        )
         if which == "last" and self.keep:
             self._checkpoint(state.step)
 
@@ -120,8 +148,11 @@ class Checkpointer:
         ckdir.mkdir(exist_ok=True)
         path = ckdir / f"step-{step}.safetensors"
         tmp = path.with_suffix(".tmp")
-        sd = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()
-              if k != "generator.proj.weight" or not mcfg.tie_output}
+        sd = {
+            k: v.detach().cpu().contiguous()
+            for k, v in self.model.state_dict().items()
+            if k != "generator.proj.weight" or not mcfg.tie_output
+        }
         if mcfg.share_embeddings:
             sd.pop("tgt_embed.lut.weight", None)
         save_file(sd, str(tmp))

@@ -6,10 +6,11 @@
 Any config option can be overridden with ``section.key=value`` (YAML syntax for the value), e.g.
 ``train.max_steps=500 model.d_model=128``; an unknown key is an error that lists the valid ones.
 Writes ``DIR/last`` (every save: at evaluations and every ``train.save_minutes``) and ``DIR/best``
-(best mean dev BLEU; when training stops, the last weights are evaluated too), both model folders that ``Translator.load`` opens; ``DIR/last`` also holds
-the training state that ``--resume`` continues from, and ``DIR/checkpoints/`` the last few weights
-for averaging (``seq2seq-average``).  A folder that already holds a run is refused unless
-``--resume`` or ``--overwrite`` is given, and a folder another process is training into is refused.
+(best mean dev BLEU; when training stops, the last weights are evaluated too), both model folders that
+``Translator.load`` opens; ``DIR/last`` also holds the training state that ``--resume`` continues from,
+and ``DIR/checkpoints/`` the last few weights for averaging (``seq2seq-average``).  A folder that already
+holds a run is refused unless ``--resume`` or ``--overwrite`` is given, and a folder another process is
+training into is refused.
 ``--max-time`` counts the whole run, data loading and tokenizer training included; ``--resume`` keeps
 the run's own budget (``--max-time``, ``--max-steps``, ...) unless a new one is given.  Values are
 checked when the config is read, before any data is.  The configs in ``configs/`` and the toy corpus
@@ -41,30 +42,44 @@ def find_config(name: str) -> str:
     for candidate in (Path("configs") / name, Path("configs") / f"{name}.yaml"):
         if "/" not in name and candidate.is_file():
             return str(candidate)
-    raise ConfigError(f"config file not found: {name}. The configs (configs/*.yaml) and the toy corpus "
-                      "(data/sample) come with a clone of the repository, not with pip install: run seq2seq-train "
-                      "in the clone's folder, e.g. --config configs/tiny.yaml")
+    raise ConfigError(
+        f"config file not found: {name}. The configs (configs/*.yaml) and the toy corpus "
+        "(data/sample) come with a clone of the repository, not with pip install: run seq2seq-train "
+        "in the clone's folder, e.g. --config configs/tiny.yaml"
+    )
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="seq2seq-train", description=plain_doc(__doc__.split("\n\n")[0]),
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="Example: seq2seq-train --config configs/tiny.yaml --output-dir runs/tiny "
-                                       "train.max_steps=200")
-    p.add_argument("--config", required=True,
-                   help="YAML config: a file, or the name of one in ./configs of a clone (tiny = configs/tiny.yaml)")
+    p = argparse.ArgumentParser(
+        prog="seq2seq-train",
+        description=plain_doc(__doc__.split("\n\n")[0]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Example: seq2seq-train --config configs/tiny.yaml --output-dir runs/tiny train.max_steps=200",
+    )
+    p.add_argument(
+        "--config",
+        required=True,
+        help="YAML config: a file, or the name of one in ./configs of a clone (tiny = configs/tiny.yaml)",
+    )
     p.add_argument("--output-dir", required=True, help="where last/, best/, checkpoints/ and train.log go")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="continue the run in OUTPUT_DIR (from OUTPUT_DIR/last)")
     mode.add_argument("--overwrite", action="store_true", help="delete the run already in OUTPUT_DIR and start over")
-    p.add_argument("--max-time", help="wall-clock budget of the whole run, e.g. 2h, 90m (same as train.max_time=...); "
-                                      "--resume keeps the run's own unless given")
-    p.add_argument("--max-steps", help="stop at this step (same as train.max_steps=...); --resume keeps the run's "
-                                       "own unless given")
+    p.add_argument(
+        "--max-time",
+        help="wall-clock budget of the whole run, e.g. 2h, 90m (same as train.max_time=...); "
+        "--resume keeps the run's own unless given",
+    )
+    p.add_argument(
+        "--max-steps", help="stop at this step (same as train.max_steps=...); --resume keeps the run's own unless given"
+    )
     p.add_argument("overrides", nargs="*", metavar="section.key=value", help="config overrides")
     args = p.parse_args(argv)
-    flags = [f"train.{key}={value}" for key, value in (("max_time", args.max_time), ("max_steps", args.max_steps))
-             if value is not None]  # checked with the config, as overrides
+    flags = [
+        f"train.{key}={value}"
+        for key, value in (("max_time", args.max_time), ("max_steps", args.max_steps))
+        if value is not None
+    ]  # checked with the config, as overrides
     try:
         cfg = load_config(find_config(args.config), list(args.overrides) + flags)
         if cfg["train"].get("cooldown_steps") and not cfg["train"].get("max_steps") and not args.resume:
@@ -82,11 +97,16 @@ def main(argv=None) -> int:
         return 2
     except KeyboardInterrupt:
         if (Path(args.output_dir) / "last").is_dir():
-            print(f"seq2seq-train: interrupted; state saved in {args.output_dir}/last (continue with --resume)",
-                  file=sys.stderr)
+            print(
+                f"seq2seq-train: interrupted; state saved in {args.output_dir}/last (continue with --resume)",
+                file=sys.stderr,
+            )
         else:
-            print(f"seq2seq-train: interrupted before the first save: nothing to resume, and {args.output_dir} "
-                  "is free for a new run", file=sys.stderr)
+            print(
+                f"seq2seq-train: interrupted before the first save: nothing to resume, and {args.output_dir} "
+                "is free for a new run",
+                file=sys.stderr,
+            )
         return 130
     return 0
 

@@ -28,8 +28,16 @@ DEFAULTS: dict = {
     "data": {"train": [], "dev": [], "clean": {}},
     # placeholders: that many placeholder pieces are added to both tokenizers, and training pairs carry the
     # spans they share (names, numbers, URLs) as placeholders (seq2seq.placeholders); 0 = off
-    "tokenizer": {"train": True, "src_vocab_size": 8000, "tgt_vocab_size": 8000, "shared": False, "t2s": True,
-                  "src_model": None, "tgt_model": None, "placeholders": 0},
+    "tokenizer": {
+        "train": True,
+        "src_vocab_size": 8000,
+        "tgt_vocab_size": 8000,
+        "shared": False,
+        "t2s": True,
+        "src_model": None,
+        "tgt_model": None,
+        "placeholders": 0,
+    },
     "model": {},  # ModelConfig fields (vocabulary sizes come from the tokenizers)
     "train": {
         "max_tokens": 4096,  # padded tokens per side per batch, per process
@@ -96,8 +104,10 @@ def check_keys(cfg: dict, path: tuple = (), where: str = "config") -> None:
     for key, value in cfg.items():
         if key not in valid:
             name = ".".join(path + (str(key),))
-            raise ConfigError(f"{where}: unknown setting {name!r}; valid keys under "
-                              f"{'.'.join(path) or 'the top level'}: {', '.join(sorted(valid))}")
+            raise ConfigError(
+                f"{where}: unknown setting {name!r}; valid keys under "
+                f"{'.'.join(path) or 'the top level'}: {', '.join(sorted(valid))}"
+            )
         if isinstance(value, dict):
             check_keys(value, path + (key,), where)
 
@@ -172,32 +182,55 @@ def load_config(path: Optional[str], overrides: list[str] = ()) -> dict:
 _INT, _NUM, _BOOL = "int", "number", "bool"
 VALUE_RULES: dict = {
     ("seed",): (_INT, None, None),
-    ("tokenizer", "train"): (_BOOL, None, None), ("tokenizer", "shared"): (_BOOL, None, None),
+    ("tokenizer", "train"): (_BOOL, None, None),
+    ("tokenizer", "shared"): (_BOOL, None, None),
     ("tokenizer", "t2s"): (_BOOL, None, None),
-    ("tokenizer", "src_vocab_size"): (_INT, 1, None), ("tokenizer", "tgt_vocab_size"): (_INT, 1, None),
-    ("tokenizer", "src_model"): ("str?", None, None), ("tokenizer", "tgt_model"): ("str?", None, None),
+    ("tokenizer", "src_vocab_size"): (_INT, 1, None),
+    ("tokenizer", "tgt_vocab_size"): (_INT, 1, None),
+    ("tokenizer", "src_model"): ("str?", None, None),
+    ("tokenizer", "tgt_model"): ("str?", None, None),
     ("tokenizer", "placeholders"): (_INT, 0, None),
-    ("train", "max_tokens"): (_INT, 1, None), ("train", "accum_steps"): (_INT, 1, None),
-    ("train", "lr"): (_NUM, 0, None, ">"), ("train", "warmup_steps"): (_INT, 0, None),
-    ("train", "adam_eps"): (_NUM, 0, None, ">"), ("train", "weight_decay"): (_NUM, 0, None),
-    ("train", "label_smoothing"): (_NUM, 0, 1, "<"), ("train", "clip_norm"): (_NUM, 0, None),
-    ("train", "init_from"): ("str?", None, None), ("train", "save_minutes"): (_NUM, 0, None),
-    ("train", "max_steps"): (_INT, 0, None), ("train", "cooldown_steps"): (_INT, 0, None),
-    ("train", "max_epochs"): (_INT, 0, None), ("train", "max_time"): ("duration", None, None),
-    ("train", "precision"): (("bf16", "fp32"), None, None), ("train", "threads"): (_INT, 0, None),
-    ("train", "log_every"): (_INT, 1, None), ("train", "eval_every"): (_INT, 1, None),
-    ("train", "save_every"): (_INT, 0, None), ("train", "patience"): (_INT, 0, None),
-    ("train", "keep_checkpoints"): (_INT, 0, None), ("train", "pool_batches"): (_INT, 1, None),
-    ("train", "length_bucket"): (_INT, 1, None), ("train", "tensorboard"): (_BOOL, None, None),
-    ("alignment", "weight"): (_NUM, 0, None), ("alignment", "layer"): ("int?", None, None),
-    ("alignment", "head"): (_INT, 0, None), ("alignment", "full_context"): (_BOOL, None, None),
+    ("train", "max_tokens"): (_INT, 1, None),
+    ("train", "accum_steps"): (_INT, 1, None),
+    ("train", "lr"): (_NUM, 0, None, ">"),
+    ("train", "warmup_steps"): (_INT, 0, None),
+    ("train", "adam_eps"): (_NUM, 0, None, ">"),
+    ("train", "weight_decay"): (_NUM, 0, None),
+    ("train", "label_smoothing"): (_NUM, 0, 1, "<"),
+    ("train", "clip_norm"): (_NUM, 0, None),
+    ("train", "init_from"): ("str?", None, None),
+    ("train", "save_minutes"): (_NUM, 0, None),
+    ("train", "max_steps"): (_INT, 0, None),
+    ("train", "cooldown_steps"): (_INT, 0, None),
+    ("train", "max_epochs"): (_INT, 0, None),
+    ("train", "max_time"): ("duration", None, None),
+    ("train", "precision"): (("bf16", "fp32"), None, None),
+    ("train", "threads"): (_INT, 0, None),
+    ("train", "log_every"): (_INT, 1, None),
+    ("train", "eval_every"): (_INT, 1, None),
+    ("train", "save_every"): (_INT, 0, None),
+    ("train", "patience"): (_INT, 0, None),
+    ("train", "keep_checkpoints"): (_INT, 0, None),
+    ("train", "pool_batches"): (_INT, 1, None),
+    ("train", "length_bucket"): (_INT, 1, None),
+    ("train", "tensorboard"): (_BOOL, None, None),
+    ("alignment", "weight"): (_NUM, 0, None),
+    ("alignment", "layer"): ("int?", None, None),
+    ("alignment", "head"): (_INT, 0, None),
+    ("alignment", "full_context"): (_BOOL, None, None),
     ("alignment", "null_to_eos"): (_BOOL, None, None),
-    ("eval", "beam_size"): (_INT, 1, None), ("eval", "max_sentences"): (_INT, 0, None),
-    ("eval", "max_tokens"): (_INT, 1, None), ("eval", "length_penalty"): (_NUM, 0, 5),
-    ("decoding", "beam_size"): (_INT, 1, None), ("decoding", "length_penalty"): (_NUM, 0, 5),
-    ("decoding", "max_len_a"): (_NUM, 0, None), ("decoding", "max_len_b"): (_INT, 0, None),
-    ("model", "n_dec_layers"): ("int?", 1, None), ("model", "dropout"): (_NUM, 0, 1, "<"),
-    ("model", "attention_dropout"): (_NUM, 0, 1, "<"), ("data", "clean", "min_ratio"): (_NUM, 0, None),
+    ("eval", "beam_size"): (_INT, 1, None),
+    ("eval", "max_sentences"): (_INT, 0, None),
+    ("eval", "max_tokens"): (_INT, 1, None),
+    ("eval", "length_penalty"): (_NUM, 0, 5),
+    ("decoding", "beam_size"): (_INT, 1, None),
+    ("decoding", "length_penalty"): (_NUM, 0, 5),
+    ("decoding", "max_len_a"): (_NUM, 0, None),
+    ("decoding", "max_len_b"): (_INT, 0, None),
+    ("model", "n_dec_layers"): ("int?", 1, None),
+    ("model", "dropout"): (_NUM, 0, 1, "<"),
+    ("model", "attention_dropout"): (_NUM, 0, 1, "<"),
+    ("data", "clean", "min_ratio"): (_NUM, 0, None),
     ("data", "clean", "max_ratio"): (_NUM, 0, None, ">"),
 }
 
@@ -278,8 +311,11 @@ def check_values(cfg: dict) -> None:
             continue
         node[path[-1]] = _check_value(".".join(path), node[path[-1]], rule)
     betas = cfg.get("train", {}).get("adam_betas")
-    if betas is not None and (not isinstance(betas, (list, tuple)) or len(betas) != 2 or not all(
-            isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)):
+    if betas is not None and (
+        not isinstance(betas, (list, tuple))
+        or len(betas) != 2
+        or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)
+    ):
         raise ConfigError(f"train.adam_betas must be two numbers in [0, 1), e.g. [0.9, 0.98], got {betas!r}")
     for split in ("train", "dev"):
         specs = cfg.get("data", {}).get(split)
@@ -290,8 +326,9 @@ def check_values(cfg: dict) -> None:
                 raise ConfigError(f"data.{split}: a source is a mapping such as {{src: a.zh, tgt: a.en}}, got {spec!r}")
             if "weight" in spec:
                 try:
-                    _check_value(f"data.{split}: weight of {spec.get('name') or spec}", spec["weight"],
-                                 (_NUM, 0, None, ">"))
+                    _check_value(
+                        f"data.{split}: weight of {spec.get('name') or spec}", spec["weight"], (_NUM, 0, None, ">")
+                    )
                 except ConfigError as e:
                     raise ConfigError(f"{e} (leave a source out of data.{split} to drop it)") from None
     if isinstance(cfg.get("model"), dict):  # what ModelConfig itself checks (d_model / n_heads), and the
@@ -307,16 +344,23 @@ def check_values(cfg: dict) -> None:
         except ValueError as e:
             raise ConfigError(f"alignment.layer: {e}") from None
         if not 0 <= int(acfg.get("head") or 0) < mcfg.n_heads:
-            raise ConfigError(f"alignment.head={acfg.get('head')} does not exist: the model has {mcfg.n_heads} "
-                              f"heads (0..{mcfg.n_heads - 1})")
+            raise ConfigError(
+                f"alignment.head={acfg.get('head')} does not exist: the model has {mcfg.n_heads} "
+                f"heads (0..{mcfg.n_heads - 1})"
+            )
     tcfg = cfg.get("train", {})
     if tcfg.get("cooldown_steps") and tcfg.get("max_steps") and tcfg["cooldown_steps"] > tcfg["max_steps"]:
-        raise ConfigError(f"train.cooldown_steps={tcfg['cooldown_steps']} is more than train.max_steps="
-                          f"{tcfg['max_steps']}")
+        raise ConfigError(
+            f"train.cooldown_steps={tcfg['cooldown_steps']} is more than train.max_steps={tcfg['max_steps']}"
+        )
 
 
 # Options added after a run may have been saved, with the value that reproduces how such runs behaved.
-BEFORE_OPTION = {("train", "length_bucket"): 1, ("alignment", "full_context"): False, ("alignment", "null_to_eos"): False}
+BEFORE_OPTION = {
+    ("train", "length_bucket"): 1,
+    ("alignment", "full_context"): False,
+    ("alignment", "null_to_eos"): False,
+}
 
 
 def complete_saved(saved: dict) -> dict:
@@ -339,4 +383,3 @@ def parse_duration(text) -> Optional[float]:
         raise ValueError(f"cannot read duration {text!r} (examples: 2h, 90m, 1h30m, 3600)")
     h, m, s = (float(g) if g else 0.0 for g in parts.groups())
     return h * 3600 + m * 60 + s
-

@@ -53,12 +53,16 @@ def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], 
             if reverse:
                 all_links = [[(j, i) for i, j in ls] for ls in all_links]
             if len(all_links) != len(raw):
-                raise DataError(f"{spec['links']} has {len(all_links)} lines but {source_name(spec)} has {len(raw)} "
-                                "pairs: re-run scripts/align_corpus.py")
+                raise DataError(
+                    f"{spec['links']} has {len(all_links)} lines but {source_name(spec)} has {len(raw)} "
+                    "pairs: re-run scripts/align_corpus.py"
+                )
             # Links index the pieces of the text as aligned (normalised, markup kept); where markup removal
             # changed a pair, its pieces moved: no links for it.
-            links.extend(None if clean.strip_markup and (MARKUP.search(raw[i][0]) or MARKUP.search(raw[i][1]))
-                         else all_links[i] for i in index)
+            links.extend(
+                None if clean.strip_markup and (MARKUP.search(raw[i][0]) or MARKUP.search(raw[i][1])) else all_links[i]
+                for i in index
+            )
         else:
             links.extend([None] * len(kept))
     if clean.dedup:  # duplicates across sources
@@ -74,8 +78,9 @@ def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], 
     if not pairs:
         raise DataError("no training pairs are left after cleaning: check data.train and data.clean")
     if cfg["tokenizer"].get("placeholders"):
-        pairs, links = mask_training_pairs(pairs, links, cfg["direction"].split("-")[0],
-                                           int(cfg["tokenizer"]["placeholders"]), log)
+        pairs, links = mask_training_pairs(
+            pairs, links, cfg["direction"].split("-")[0], int(cfg["tokenizer"]["placeholders"]), log
+        )
     n_links = sum(ls is not None for ls in links)
     log(f"data: {len(pairs)} training pairs in total" + (f", {n_links} with alignment links" if n_links else ""))
     return pairs, counts, links
@@ -125,7 +130,9 @@ def load_dev_sets(cfg: dict, src_tok: SubwordTokenizer, tgt_tok: SubwordTokenize
             raise DataError(f"dev set {source_name(spec)} is empty")
         src = [s for s, _ in pairs]
         ref = [t for _, t in pairs]
-        out.append(DevSet(source_name(spec), src, ref, [i + [EOS_ID] for i in src_tok.encode(src)], tgt_tok.encode(ref)))
+        out.append(
+            DevSet(source_name(spec), src, ref, [i + [EOS_ID] for i in src_tok.encode(src)], tgt_tok.encode(ref))
+        )
     return out
 
 
@@ -161,8 +168,9 @@ def get_tokenizers(cfg: dict, out: Path, pairs, resume_dir: Optional[Path], dist
             zh_size, en_size = tc["src_vocab_size"], tc["tgt_vocab_size"]
             if cfg["direction"] == "en-zh":
                 zh, en, zh_size, en_size = en, zh, en_size, zh_size
-            zh_proto, en_proto = train_tokenizers(zh, en, zh_size, en_size, shared=tc.get("shared", False),
-                                                  t2s=tc.get("t2s", True))
+            zh_proto, en_proto = train_tokenizers(
+                zh, en, zh_size, en_size, shared=tc.get("shared", False), t2s=tc.get("t2s", True)
+            )
             src_proto, tgt_proto = (en_proto, zh_proto) if cfg["direction"] == "en-zh" else (zh_proto, en_proto)
             tok_dir.mkdir(parents=True, exist_ok=True)
             (tok_dir / "source.model").write_bytes(src_proto)
@@ -177,8 +185,13 @@ def get_tokenizers(cfg: dict, out: Path, pairs, resume_dir: Optional[Path], dist
         tgt_proto = add_placeholder_pieces(tgt_proto, int(tc["placeholders"]))
     t2s = tc.get("t2s", True)
     reverse = cfg["direction"] == "en-zh"
-    return (SubwordTokenizer(src_proto, t2s=t2s and not reverse), SubwordTokenizer(tgt_proto, t2s=t2s and reverse),
-            src_proto, tgt_proto, fingerprint)
+    return (
+        SubwordTokenizer(src_proto, t2s=t2s and not reverse),
+        SubwordTokenizer(tgt_proto, t2s=t2s and reverse),
+        src_proto,
+        tgt_proto,
+        fingerprint,
+    )
 
 
 def collate(idx, src_ids, tgt_ids, device, links=None, null_to_eos: bool = False):
@@ -195,7 +208,7 @@ def collate(idx, src_ids, tgt_ids, device, links=None, null_to_eos: bool = False
         s, t = src_ids[i], tgt_ids[i]
         src[row, : len(s)] = torch.as_tensor(s)
         tin[row, 0] = BOS_ID
-        tin[row, 1: len(t) + 1] = torch.as_tensor(t)
+        tin[row, 1 : len(t) + 1] = torch.as_tensor(t)
         tout[row, : len(t)] = torch.as_tensor(t)
         tout[row, len(t)] = EOS_ID
     if links is not None:
@@ -203,5 +216,3 @@ def collate(idx, src_ids, tgt_ids, device, links=None, null_to_eos: bool = False
         gold = link_targets([links[i] for i in idx], t_len, s_len, null)
         return src.to(device), tin.to(device), tout.to(device), gold.to(device)
     return src.to(device), tin.to(device), tout.to(device)
-
-

@@ -17,14 +17,30 @@ def greedy_scores(model, src_tok, tgt_tok, dev: DevSet, cfg: dict) -> dict:
 
     ev = cfg["eval"]
     direction = cfg.get("direction", "zh-en")
-    tr = Translator(model, src_tok, tgt_tok, FolderConfig(model=model.cfg, direction=direction), (b"", b""),
-                    device=next(model.parameters()).device)
-    hyps = [t.text for t in tr.translate(dev.sources, beam_size=ev.get("beam_size", 1),
-                                          length_penalty=ev.get("length_penalty", 1.0), return_attention=False,
-                                          max_tokens=ev.get("max_tokens", 6000))]
+    tr = Translator(
+        model,
+        src_tok,
+        tgt_tok,
+        FolderConfig(model=model.cfg, direction=direction),
+        (b"", b""),
+        device=next(model.parameters()).device,
+    )
+    hyps = [
+        t.text
+        for t in tr.translate(
+            dev.sources,
+            beam_size=ev.get("beam_size", 1),
+            length_penalty=ev.get("length_penalty", 1.0),
+            return_attention=False,
+            max_tokens=ev.get("max_tokens", 6000),
+        )
+    ]
     tokenize = "zh" if direction.endswith("zh") else "13a"
-    return {"bleu": sacrebleu.corpus_bleu(hyps, [dev.references], tokenize=tokenize).score,
-            "chrf": sacrebleu.corpus_chrf(hyps, [dev.references]).score, "example": hyps[0]}
+    return {
+        "bleu": sacrebleu.corpus_bleu(hyps, [dev.references], tokenize=tokenize).score,
+        "chrf": sacrebleu.corpus_chrf(hyps, [dev.references]).score,
+        "example": hyps[0],
+    }
 
 
 @torch.no_grad()
@@ -34,7 +50,9 @@ def dev_loss(model, dev: DevSet, max_tokens: int, device) -> float:
     order = sorted(range(len(dev.src_ids)), key=lambda i: len(dev.src_ids[i]))
     batch: list[int] = []
     for i in order + [None]:
-        if i is not None and (not batch or (len(batch) + 1) * max(len(dev.src_ids[i]), len(dev.tgt_ids[i]) + 1) <= max_tokens):
+        if i is not None and (
+            not batch or (len(batch) + 1) * max(len(dev.src_ids[i]), len(dev.tgt_ids[i]) + 1) <= max_tokens
+        ):
             batch.append(i)
             continue
         src, tin, tout = collate(batch, dev.src_ids, dev.tgt_ids, device)
@@ -43,5 +61,3 @@ def dev_loss(model, dev: DevSet, max_tokens: int, device) -> float:
         count += int((tout != PAD_ID).sum())
         batch = [i] if i is not None else []
     return total / max(1, count)
-
-

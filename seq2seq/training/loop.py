@@ -33,8 +33,17 @@ from .runtime import Dist, Logger, setup_distributed
 from .step import AlignmentTarget, forward_backward
 
 # Settings a resumed run takes from the command line rather than from the run's own saved config.
-RESUMABLE_OVERRIDES = ("max_steps", "max_epochs", "max_time", "patience", "eval_every", "save_every", "log_every",
-                       "save_minutes", "cooldown_steps")
+RESUMABLE_OVERRIDES = (
+    "max_steps",
+    "max_epochs",
+    "max_time",
+    "patience",
+    "eval_every",
+    "save_every",
+    "log_every",
+    "save_minutes",
+    "cooldown_steps",
+)
 # ...of which these budgets are kept from the saved run when the command line leaves them unset (0/null): a run
 # started with --max-time 3m and resumed without it still stops at 3 minutes; a new --max-time replaces it.
 KEPT_UNLESS_GIVEN = ("max_steps", "max_epochs", "max_time", "cooldown_steps")
@@ -87,8 +96,10 @@ def prepare_output(out: Path, resume: bool, overwrite: bool, dist: Dist):
     if present and not resume:
         if not overwrite:
             lock.close()
-            raise RunFolderError(f"{out} already holds a run ({', '.join(present)}): continue it with --resume, "
-                                 "start over with --overwrite, or choose another --output-dir")
+            raise RunFolderError(
+                f"{out} already holds a run ({', '.join(present)}): continue it with --resume, "
+                "start over with --overwrite, or choose another --output-dir"
+            )
         for name in present + [n for n in LOG_FILES if (out / n).exists()]:
             p = out / name
             shutil.rmtree(p) if p.is_dir() else p.unlink()
@@ -169,8 +180,15 @@ def _train(cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict) -> d
     if lock is not None:
         lock.close()
     state = trainer.state
-    result = {"step": state.step, "epoch": state.epoch, "best_bleu": state.best_bleu, "reason": reason,
-              "elapsed": state.elapsed, "dev": trainer.summary, "losses": trainer.history}
+    result = {
+        "step": state.step,
+        "epoch": state.epoch,
+        "best_bleu": state.best_bleu,
+        "reason": reason,
+        "elapsed": state.elapsed,
+        "dev": trainer.summary,
+        "losses": trainer.history,
+    }
     if dist.world > 1:
         torch.distributed.destroy_process_group()
     if reason == "interrupted":
@@ -206,12 +224,15 @@ def load_run_data(cfg: dict, out: Path, resume_dir: Optional[Path], dist: Dist, 
         for spec in cfg["data"]["train"]:
             meta = read_meta(Path(spec["links"]).parent) if spec.get("links") else None
             if meta and meta.get("tokenizers") != fingerprint:
-                raise DataError(f"{spec['links']} was made with other tokenizers than this run's: "
-                                "re-run scripts/align_corpus.py with this run's tokenizers")
+                raise DataError(
+                    f"{spec['links']} was made with other tokenizers than this run's: "
+                    "re-run scripts/align_corpus.py with this run's tokenizers"
+                )
     else:
         links = None
-    mcfg = ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, pad_id=PAD_ID,
-                       **cfg["model"])
+    mcfg = ModelConfig(
+        src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, pad_id=PAD_ID, **cfg["model"]
+    )
     src_ids = [ids + [EOS_ID] for ids in src_tok.encode([s for s, _ in pairs])]
     tgt_ids = tgt_tok.encode([t for _, t in pairs])
     keep = [i for i in range(len(pairs)) if len(src_ids[i]) < mcfg.max_len and len(tgt_ids[i]) + 1 < mcfg.max_len]
@@ -250,18 +271,25 @@ class Throughput:
 class Trainer:
     """One run's model, optimizer and state, and the loop: step, log, evaluate, save, stop."""
 
-    def __init__(self, cfg: dict, out: Path, dist: Dist, log: Logger, data: RunData, resume_dir: Optional[Path],
-                 start: float):
+    def __init__(
+        self, cfg: dict, out: Path, dist: Dist, log: Logger, data: RunData, resume_dir: Optional[Path], start: float
+    ):
         self.cfg, self.tcfg, self.out, self.dist, self.log, self.data = cfg, cfg["train"], out, dist, log, data
         self.start = start
         self.model, self.align = self._build_model(resume_dir)
         tcfg = self.tcfg
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=tcfg["lr"], betas=tuple(tcfg["adam_betas"]),
-                                    eps=tcfg["adam_eps"], weight_decay=tcfg["weight_decay"])
+        self.opt = torch.optim.Adam(
+            self.model.parameters(),
+            lr=tcfg["lr"],
+            betas=tuple(tcfg["adam_betas"]),
+            eps=tcfg["adam_eps"],
+            weight_decay=tcfg["weight_decay"],
+        )
         self.max_steps, self.max_epochs = int(tcfg.get("max_steps") or 0), int(tcfg.get("max_epochs") or 0)
         self.max_time = parse_duration(tcfg.get("max_time"))
         self.sched = torch.optim.lr_scheduler.LambdaLR(
-            self.opt, lr_lambda(tcfg["warmup_steps"], self.max_steps, int(tcfg.get("cooldown_steps") or 0)))
+            self.opt, lr_lambda(tcfg["warmup_steps"], self.max_steps, int(tcfg.get("cooldown_steps") or 0))
+        )
         self.state = TrainState()
         if resume_dir is not None:
             self.state = restore(resume_dir, self.model, self.opt, self.sched, dist.rank)
@@ -274,17 +302,33 @@ class Trainer:
 
             ids = [dist.device.index] if dist.device.type == "cuda" else None
             self.ddp = DistributedDataParallel(self.model, device_ids=ids)
-        self.batcher = TokenBatcher(np.array([len(s) for s in data.src_ids]), np.array([len(t) + 1 for t in data.tgt_ids]),
-                                    tcfg["max_tokens"], seed=int(cfg["seed"]), pool_batches=tcfg["pool_batches"],
-                                    length_bucket=int(tcfg["length_bucket"]))
+        self.batcher = TokenBatcher(
+            np.array([len(s) for s in data.src_ids]),
+            np.array([len(t) + 1 for t in data.tgt_ids]),
+            tcfg["max_tokens"],
+            seed=int(cfg["seed"]),
+            pool_batches=tcfg["pool_batches"],
+            length_bucket=int(tcfg["length_bucket"]),
+        )
         self.per_step = dist.world * tcfg["accum_steps"]
         first = self.batcher.epoch(self.state.epoch)
-        log(f"batches: {len(first)} per epoch of at most {tcfg['max_tokens']} tokens per side; "
-            f"{len(first) // self.per_step} steps per epoch; padding {padding_fraction(first):.1%}")
+        log(
+            f"batches: {len(first)} per epoch of at most {tcfg['max_tokens']} tokens per side; "
+            f"{len(first) // self.per_step} steps per epoch; padding {padding_fraction(first):.1%}"
+        )
         bf16 = tcfg["precision"] == "bf16"
         self.autocast = (lambda: torch.autocast(dist.device.type, dtype=torch.bfloat16)) if bf16 else nullcontext
-        self.ckpt = Checkpointer(out, self.model, self.opt, self.sched, data.protos, self._folder_config(), cfg,
-                                 int(tcfg.get("keep_checkpoints") or 0), carried_files(tcfg.get("init_from"), resume_dir))
+        self.ckpt = Checkpointer(
+            out,
+            self.model,
+            self.opt,
+            self.sched,
+            data.protos,
+            self._folder_config(),
+            cfg,
+            int(tcfg.get("keep_checkpoints") or 0),
+            carried_files(tcfg.get("init_from"), resume_dir),
+        )
         self.summary: Optional[dict] = None
         self.history: list[tuple[int, float]] = []  # (step, training loss per target token) at every log line
         self.window = Throughput()
@@ -294,8 +338,13 @@ class Trainer:
         mcfg, acfg = self.data.model_cfg, self.cfg["alignment"]
         model = EncoderDecoder(mcfg).to(self.dist.device)
         self.log(f"model: {model.num_parameters() / 1e6:.2f}M parameters ({mcfg})")
-        align = AlignmentTarget(float(acfg.get("weight") or 0.0), resolve_layer(acfg.get("layer"), mcfg.n_dec_layers),
-                                int(acfg.get("head") or 0), bool(acfg.get("full_context")), bool(acfg.get("null_to_eos")))
+        align = AlignmentTarget(
+            float(acfg.get("weight") or 0.0),
+            resolve_layer(acfg.get("layer"), mcfg.n_dec_layers),
+            int(acfg.get("head") or 0),
+            bool(acfg.get("full_context")),
+            bool(acfg.get("null_to_eos")),
+        )
         if not 0 <= align.head < mcfg.n_heads:
             raise DataError(f"alignment.head={align.head} does not exist: the model has {mcfg.n_heads} heads")
         if self.tcfg.get("init_from") and resume_dir is None:
@@ -304,13 +353,27 @@ class Trainer:
 
     def _folder_config(self) -> FolderConfig:
         cfg, align = self.cfg, self.align
-        alignment = ({"method": "head", "layer": align.layer, "head": align.head, "shift": True,
-                      "full_context": align.full_context, "null": align.null_to_eos,
-                      "symmetrize": "grow-diag"}  # both directions: model card, AER table
-                     if align.weight > 0 else {})
-        return FolderConfig(model=self.data.model_cfg, t2s=cfg["tokenizer"].get("t2s", True),
-                            decoding=dict(cfg["decoding"]), direction=cfg["direction"], alignment=alignment,
-                            extra={"train_config": cfg, "data_counts": self.data.counts})
+        alignment = (
+            {
+                "method": "head",
+                "layer": align.layer,
+                "head": align.head,
+                "shift": True,
+                "full_context": align.full_context,
+                "null": align.null_to_eos,
+                "symmetrize": "grow-diag",
+            }  # both directions: model card, AER table
+            if align.weight > 0
+            else {}
+        )
+        return FolderConfig(
+            model=self.data.model_cfg,
+            t2s=cfg["tokenizer"].get("t2s", True),
+            decoding=dict(cfg["decoding"]),
+            direction=cfg["direction"],
+            alignment=alignment,
+            extra={"train_config": cfg, "data_counts": self.data.counts},
+        )
 
     def run_time(self) -> float:
         return self.elapsed0 + time.time() - self.start
@@ -332,8 +395,10 @@ class Trainer:
                 sc = greedy_scores(self.model, self.data.src_tok, self.data.tgt_tok, dev, self.cfg)
                 sc["loss"] = dev_loss(self.model, dev, self.cfg["eval"].get("max_tokens", 6000), self.dist.device)
                 results[dev.name] = sc
-                log(f"eval step {state.step} ({self.run_time() / 60:.1f} min) {dev.name}: loss {sc['loss']:.3f} "
-                    f"BLEU {sc['bleu']:.2f} chrF {sc['chrf']:.2f} | {sc['example']}")
+                log(
+                    f"eval step {state.step} ({self.run_time() / 60:.1f} min) {dev.name}: loss {sc['loss']:.3f} "
+                    f"BLEU {sc['bleu']:.2f} chrF {sc['chrf']:.2f} | {sc['example']}"
+                )
                 log.scalars(state.step, **{f"dev/{dev.name}/{k}": sc[k] for k in ("bleu", "loss", "chrf")})
             log(f"eval took {time.time() - t0:.0f}s")
             self.model.train()
@@ -375,16 +440,27 @@ class Trainer:
             if len(batches) < self.per_step:
                 raise DataError(f"an epoch has {len(batches)} batches, fewer than one step needs ({self.per_step})")
             return None
-        return batches[state.batch_in_epoch: state.batch_in_epoch + self.per_step]
+        return batches[state.batch_in_epoch : state.batch_in_epoch + self.per_step]
 
     def step(self, group: list) -> None:
         """One optimizer step on ``group`` (this rank's share of it, in ``accum_steps`` micro-batches)."""
         tcfg, dist, data, state = self.tcfg, self.dist, self.data, self.state
-        mine = group[dist.rank * tcfg["accum_steps"]: (dist.rank + 1) * tcfg["accum_steps"]]
+        mine = group[dist.rank * tcfg["accum_steps"] : (dist.rank + 1) * tcfg["accum_steps"]]
         global_tgt = sum(b.tgt_tokens for b in group)
-        losses = forward_backward(self.ddp or self.model, self.ddp, mine, data.src_ids, data.tgt_ids, data.links,
-                                  dist.device, self.autocast, float(tcfg["label_smoothing"]), global_tgt, dist.world,
-                                  self.align)
+        losses = forward_backward(
+            self.ddp or self.model,
+            self.ddp,
+            mine,
+            data.src_ids,
+            data.tgt_ids,
+            data.links,
+            dist.device,
+            self.autocast,
+            float(tcfg["label_smoothing"]),
+            global_tgt,
+            dist.world,
+            self.align,
+        )
         if tcfg["clip_norm"]:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), tcfg["clip_norm"])
         self.opt.step()
@@ -424,8 +500,10 @@ class Trainer:
         """Train until a budget, early stopping or a signal stops the run; evaluate the weights it ends with
         and save them.  Returns why it stopped ("interrupted" after Ctrl-C or SIGTERM)."""
         stop: dict = {"signal": None}
-        old_handlers = {s: signal.signal(s, lambda signum, frame: stop.update(signal=signum))
-                        for s in (signal.SIGINT, signal.SIGTERM)}
+        old_handlers = {
+            s: signal.signal(s, lambda signum, frame: stop.update(signal=signum))
+            for s in (signal.SIGINT, signal.SIGTERM)
+        }
         if self.dist.main and sys.stderr.isatty():
             from tqdm.auto import tqdm
 
@@ -459,8 +537,10 @@ class Trainer:
             self.evaluate_and_keep_best(gather_rng(self.dist))  # the weights the run ends with, evaluated too
         state.elapsed = self.run_time()
         self.save("last", gather_rng(self.dist))
-        self.log(f"stopped ({reason}) at step {state.step}, epoch {state.epoch}; {state.elapsed / 60:.1f} min; "
-                 f"last -> {self.out / 'last'}")
+        self.log(
+            f"stopped ({reason}) at step {state.step}, epoch {state.epoch}; {state.elapsed / 60:.1f} min; "
+            f"last -> {self.out / 'last'}"
+        )
 
     def log_progress(self) -> None:
         """A progress line (the bar's postfix on a terminal; train.log gets every line) and its scalars."""
@@ -472,8 +552,10 @@ class Trainer:
         pad = 1 - w.real / max(1, w.padded)
         self.history.append((state.step, loss_tok))
         align = f"align {w.align / max(1, w.own_tgt):.3f} " if self.data.links is not None else ""
-        line = (f"step {state.step} epoch {state.epoch} loss {loss_tok:.3f} {align}lr {lr:.2e} tgt tok/s {tps:.0f} "
-                f"src+tgt tok/s {(w.tgt + w.src) / dt:.0f} pad {pad:.1%}")
+        line = (
+            f"step {state.step} epoch {state.epoch} loss {loss_tok:.3f} {align}lr {lr:.2e} tgt tok/s {tps:.0f} "
+            f"src+tgt tok/s {(w.tgt + w.src) / dt:.0f} pad {pad:.1%}"
+        )
         if bar is not None:
             extra = {}
             if self.max_time and not self.max_steps:  # tqdm has no total to give an ETA from: the time budget left
@@ -502,8 +584,10 @@ def warm_start(model: EncoderDecoder, folder: str, log: Logger, direction: str =
     state = init_model.state_dict()
     swap = init_cfg.direction != direction
     if swap:
-        state["src_embed.lut.weight"], state["tgt_embed.lut.weight"] = state["tgt_embed.lut.weight"], \
-            state["src_embed.lut.weight"]
+        state["src_embed.lut.weight"], state["tgt_embed.lut.weight"] = (
+            state["tgt_embed.lut.weight"],
+            state["src_embed.lut.weight"],
+        )
         state["generator.proj.weight"] = state["tgt_embed.lut.weight"]
         state["generator.proj.bias"] = torch.zeros(state["generator.proj.bias"].shape[0])
     own = model.state_dict()
@@ -513,4 +597,7 @@ def warm_start(model: EncoderDecoder, folder: str, log: Logger, direction: str =
             value = torch.cat([value[:rows], own[name][rows:]])
         state[name] = value
     model.load_state_dict(state)
-    log(f"model: weights from {folder} (train.init_from{', embeddings swapped: it translates ' + init_cfg.direction if swap else ''})")
+    log(
+        f"model: weights from {folder} (train.init_from"
+        f"{', embeddings swapped: it translates ' + init_cfg.direction if swap else ''})"
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+
 @dataclass
 class Dist:
     rank: int = 0
@@ -52,8 +53,9 @@ class Logger:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:
-                raise MissingExtra("train.tensorboard=true needs TensorBoard: pip install 'seq2seq-zhen[tensorboard]'") \
-                    from None
+                raise MissingExtra(
+                    "train.tensorboard=true needs TensorBoard: pip install 'seq2seq-zhen[tensorboard]'"
+                ) from None
             self.tb = SummaryWriter(str(out / "tensorboard"))
         self.bar = None
 
@@ -86,5 +88,3 @@ class Logger:
             self.file.close()
         if self.tb:
             self.tb.close()
-
-

@@ -16,8 +16,13 @@ from .data import collate
 
 def token_loss(logits: torch.Tensor, tout: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
     """Summed cross-entropy over the non-padding target tokens (log-softmax in fp32, even under autocast)."""
-    return F.cross_entropy(logits.float().view(-1, logits.size(-1)), tout.view(-1), ignore_index=PAD_ID,
-                           label_smoothing=label_smoothing, reduction="sum")
+    return F.cross_entropy(
+        logits.float().view(-1, logits.size(-1)),
+        tout.view(-1),
+        ignore_index=PAD_ID,
+        label_smoothing=label_smoothing,
+        reduction="sum",
+    )
 
 
 @dataclass
@@ -37,9 +42,20 @@ class AlignmentTarget:
     null_to_eos: bool = False  # unlinked target pieces learn to look at the source </s> ("no link")
 
 
-def forward_backward(net, ddp, batches: Sequence, src_ids, tgt_ids, links: Optional[list], device, autocast,
-                     label_smoothing: float, global_tgt: int, world: int,
-                     align: Optional[AlignmentTarget]) -> StepLosses:
+def forward_backward(
+    net,
+    ddp,
+    batches: Sequence,
+    src_ids,
+    tgt_ids,
+    links: Optional[list],
+    device,
+    autocast,
+    label_smoothing: float,
+    global_tgt: int,
+    world: int,
+    align: Optional[AlignmentTarget],
+) -> StepLosses:
     """Forward and backward over this process's share of a step (gradient accumulation over ``batches``).
 
     Gradients are scaled so that the step's gradient is the mean over all target tokens of the global
@@ -48,8 +64,14 @@ def forward_backward(net, ddp, batches: Sequence, src_ids, tgt_ids, links: Optio
     total_tr = total_al = 0.0
     use_links = links is not None and align is not None and align.weight > 0
     for j, b in enumerate(batches):
-        batch = collate(b.indices, src_ids, tgt_ids, device, links if use_links else None,
-                        null_to_eos=use_links and align.null_to_eos)
+        batch = collate(
+            b.indices,
+            src_ids,
+            tgt_ids,
+            device,
+            links if use_links else None,
+            null_to_eos=use_links and align.null_to_eos,
+        )
         src, tin, tout = batch[:3]
         sync = nullcontext() if ddp is None or j == len(batches) - 1 else ddp.no_sync()
         with sync:
