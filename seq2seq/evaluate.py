@@ -265,8 +265,11 @@ def evaluate_both_ways(translator, other, prefix: str, max_tokens: int = 6000) -
     from .bidirectional import aer_both_ways
 
     zh_en, en_zh = (other, translator) if translator.folder_config.direction == "en-zh" else (translator, other)
+    en = read_gold_set(prefix)[1]
+    # each model restores the English it reads where it can (its truecase.model), as align() does by default
+    restored = any(r is not None for tr in (zh_en, en_zh) for r in tr.restore_english(en, [e.split() for e in en]))
     return [
-        {"test_set": Path(prefix).name, "default": False, "english": "as given", **r}
+        {"test_set": Path(prefix).name, "default": False, "english": "restored" if restored else "as given", **r}
         for r in aer_both_ways(zh_en, en_zh, prefix, max_tokens)
     ]
 
