@@ -332,51 +332,14 @@ class Translator:
         model reads it: recased, first word capitalised, detokenized (:mod:`seq2seq.truecase`); its pieces are
         mapped back to the words given, which the links index.  False: the model reads the English as given.
         """
-        if isinstance(sources, str):
-            sources = [sources]
-        if isinstance(targets, str):
-            targets = [targets]
-        sources, targets = check_sentences(sources, "align: sources"), check_sentences(targets, "align: targets")
+        sources, targets = _check_pairs(sources, targets)
         check_search_args(length_penalty, max_tokens)
-        if len(sources) != len(targets):
-            raise ValueError(f"align: {len(sources)} sources but {len(targets)} targets")
-        for name, side in (("sources", sources), ("targets", targets)):
-            for i, x in enumerate(side):
-                if not isinstance(x, str):
-                    raise TypeError(f"align: {name}[{i}] is {type(x).__name__}, not str")
         method = method or self.align_method
         alpha = length_penalty if length_penalty is not None else self.folder_config.decoding["length_penalty"]
-        en_src = getattr(self.folder_config, "direction", "zh-en") == "en-zh"  # English is the source
-        if pretokenized:  # Chinese words joined without spaces, English words with them
-            src_w = [s.split() for s in sources]
-            tgt_w = [t.split() for t in targets]
-            src_text = [(" " if en_src else "").join(w) for w in src_w]
-            tgt_text = [("" if en_src else " ").join(w) for w in tgt_w]
-        else:
-            src_text, tgt_text = sources, targets
-        restored: list[Optional[Restored]] = [None] * len(sources)
-        if restore_english:  # English the model knows (seq2seq.truecase), on whichever side is English
-            restored = self.restore_english(
-                src_text if en_src else tgt_text, (src_w if en_src else tgt_w) if pretokenized else None
-            )
-            if en_src:
-                src_text = [r.text if r else x for r, x in zip(restored, src_text)]
-            else:
-                tgt_text = [r.text if r else x for r, x in zip(restored, tgt_text)]
-        masked = [self.mask_source(x) for x in src_text]
-        spans = [sp for _, sp in masked]
-        src_ids = self.encode_sources([m for m, _ in masked])
-        tgt_ids = self.tgt_tok.encode([mask_like(t, sp) for t, sp in zip(tgt_text, spans)])
-        limit = self.max_source_tokens
-        for i in range(len(src_ids)):
-            if len(src_ids[i]) > limit or len(tgt_ids[i]) + 1 > limit:
-                if skip_long:
-                    src_ids[i] = []
-                    continue
-                raise ValueError(
-                    f"pair {i} has {len(src_ids[i])} source / {len(tgt_ids[i]) + 1} target pieces; the "
-                    f"model reads at most {limit}: split it into shorter sentences"
-                )
+        src_text, tgt_text, src_w, tgt_w, restored = self._texts_to_read(
+            sources, targets, pretokenized, restore_english
+        )
+        src_ids, tgt_ids, spans = self._pair_ids(src_text, tgt_text, skip_long)
         strategy = TeacherForcing(self.model)
         results: list[Optional[Alignment]] = [None] * len(sources)
         order = sorted(
@@ -394,63 +357,111 @@ class Translator:
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
                 hyps = strategy.score(src.to(self.device), [tgt_ids[i] for i in batch], full_context=True)
             for i, h in zip(batch, hyps):
-                sp = label_pieces(self.src_tok.ids_to_pieces(src_ids[i]), source_forms(spans[i]))
-                tp = label_pieces(self.tgt_tok.ids_to_pieces(h.tokens), spans[i])
-                if pretokenized:
-                    sw, tw = src_w[i], tgt_w[i]
-                    s_map = pieces_to_words(sp, [self.src_tok.normalize(w) for w in sw])
-                    t_map = pieces_to_words(tp, tw)
-                else:
-                    sw, s_map = word_units(sp, self.folder_config.source_lang)
-                    tw, t_map = word_units(tp, self.folder_config.target_lang)
-                r = restored[i]
-                if r is not None:  # restored English: its pieces map back to the words given, by characters
-                    if en_src:
-                        sw, s_map = r.words, pieces_to_words(sp, r.surfaces)
-                    else:
-                        tw, t_map = r.words, pieces_to_words(tp, r.surfaces)
-                att, full = h.attention.numpy(), h.full_context_attention.numpy()
-                links = links_to_words(
-                    piece_alignment(sp, tp, full if method.full_context else att, method=method), s_map, t_map
-                )
-                lp = h.token_logprobs.numpy()
-                results[i] = Alignment(
-                    sp,
-                    tp,
-                    att,
-                    lp,
-                    float(lp.sum()),
-                    float(lp.sum()) / lp_divisor(len(lp), alpha),
-                    links,
-                    sw,
-                    tw,
-                    method.name,
-                    s_map,
-                    t_map,
-                    full,
+                results[i] = self._pair_alignment(
+                    h, src_ids[i], spans[i], src_w[i], tgt_w[i], restored[i], method, alpha
                 )
             if bar is not None:
                 bar.update(len(batch))
         if bar is not None:
             bar.close()
-        cfg = self.model.cfg
-        for i, r in enumerate(results):
-            if r is None:  # an empty side
-                sw = src_w[i] if pretokenized else []
-                tw = tgt_w[i] if pretokenized else []
-                results[i] = Alignment(
-                    [],
-                    [],
-                    np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32),
-                    np.zeros(0, dtype=np.float32),
-                    0.0,
-                    0.0,
-                    [],
-                    sw,
-                    tw,
-                    method.name,
+        return [
+            r if r is not None else self._empty_alignment(src_w[i], tgt_w[i], method) for i, r in enumerate(results)
+        ]
+
+    def _texts_to_read(self, sources: list[str], targets: list[str], pretokenized: bool, restore_english: bool):
+        """The texts the model reads for :meth:`align`, the words given (``pretokenized``; else None each), and
+        each pair's restored English (None where it is read as given).  Given words are joined as the model
+        was trained: Chinese without spaces, English with them."""
+        en_src = self.folder_config.direction == "en-zh"  # English is the source
+        src_w: list = [None] * len(sources)
+        tgt_w: list = [None] * len(targets)
+        if pretokenized:
+            src_w, tgt_w = [s.split() for s in sources], [t.split() for t in targets]
+            src_text = [(" " if en_src else "").join(w) for w in src_w]
+            tgt_text = [("" if en_src else " ").join(w) for w in tgt_w]
+        else:
+            src_text, tgt_text = list(sources), list(targets)
+        restored: list[Optional[Restored]] = [None] * len(sources)
+        if restore_english:  # English the model knows (seq2seq.truecase), on whichever side is English
+            restored = self.restore_english(
+                src_text if en_src else tgt_text, (src_w if en_src else tgt_w) if pretokenized else None
+            )
+            side = src_text if en_src else tgt_text
+            side[:] = [r.text if r else x for r, x in zip(restored, side)]
+        return src_text, tgt_text, src_w, tgt_w, restored
+
+    def _pair_ids(self, src_text: list[str], tgt_text: list[str], skip_long: bool):
+        """Source and target ids of each pair (names and numbers as placeholders, the target masked like its
+        source), and the placeholder spans; a pair over the model's limit is an error, or with ``skip_long``
+        gets no source ids (and so an empty result)."""
+        masked = [self.mask_source(x) for x in src_text]
+        spans = [sp for _, sp in masked]
+        src_ids = self.encode_sources([m for m, _ in masked])
+        tgt_ids = self.tgt_tok.encode([mask_like(t, sp) for t, sp in zip(tgt_text, spans)])
+        limit = self.max_source_tokens
+        for i in range(len(src_ids)):
+            if len(src_ids[i]) > limit or len(tgt_ids[i]) + 1 > limit:
+                if skip_long:
+                    src_ids[i] = []
+                    continue
+                raise ValueError(
+                    f"pair {i} has {len(src_ids[i])} source / {len(tgt_ids[i]) + 1} target pieces; the "
+                    f"model reads at most {limit}: split it into shorter sentences"
                 )
-        return results  # type: ignore[return-value]
+        return src_ids, tgt_ids, spans
+
+    def _pair_alignment(
+        self,
+        h,
+        src_ids: list[int],
+        spans: list[str],
+        src_words,
+        tgt_words,
+        restored: Optional[Restored],
+        method: AlignMethod,
+        alpha: float,
+    ) -> Alignment:
+        """One pair's :class:`Alignment` from its teacher-forced hypothesis ``h``: pieces labelled with their
+        spans, pieces mapped to the words given (or to word units), links read by ``method``."""
+        sp = label_pieces(self.src_tok.ids_to_pieces(src_ids), source_forms(spans))
+        tp = label_pieces(self.tgt_tok.ids_to_pieces(h.tokens), spans)
+        if src_words is not None:
+            sw, tw = src_words, tgt_words
+            s_map = pieces_to_words(sp, [self.src_tok.normalize(w) for w in sw])
+            t_map = pieces_to_words(tp, tw)
+        else:
+            sw, s_map = word_units(sp, self.folder_config.source_lang)
+            tw, t_map = word_units(tp, self.folder_config.target_lang)
+        if restored is not None:  # restored English: its pieces map back to the words given, by characters
+            if self.folder_config.direction == "en-zh":
+                sw, s_map = restored.words, pieces_to_words(sp, restored.surfaces)
+            else:
+                tw, t_map = restored.words, pieces_to_words(tp, restored.surfaces)
+        att, full = h.attention.numpy(), h.full_context_attention.numpy()
+        links = links_to_words(
+            piece_alignment(sp, tp, full if method.full_context else att, method=method), s_map, t_map
+        )
+        lp = h.token_logprobs.numpy()
+        score = float(lp.sum())
+        return Alignment(
+            sp, tp, att, lp, score, score / lp_divisor(len(lp), alpha), links, sw, tw, method.name, s_map, t_map, full
+        )
+
+    def _empty_alignment(self, src_words, tgt_words, method: AlignMethod) -> Alignment:
+        """The result for a pair with an empty side (or one skipped as too long): no pieces, no links."""
+        cfg = self.model.cfg
+        return Alignment(
+            [],
+            [],
+            np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32),
+            np.zeros(0, dtype=np.float32),
+            0.0,
+            0.0,
+            [],
+            src_words or [],
+            tgt_words or [],
+            method.name,
+        )
 
     def restore_english(
         self,
@@ -515,6 +526,22 @@ def _padded(seqs: list[list[int]]) -> torch.Tensor:
     for row, ids in enumerate(seqs):
         out[row, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
     return out
+
+
+def _check_pairs(sources, targets) -> tuple[list[str], list[str]]:
+    """:meth:`Translator.align`'s pairs as two lists of strings of equal length (a string is one sentence)."""
+    if isinstance(sources, str):
+        sources = [sources]
+    if isinstance(targets, str):
+        targets = [targets]
+    sources, targets = check_sentences(sources, "align: sources"), check_sentences(targets, "align: targets")
+    if len(sources) != len(targets):
+        raise ValueError(f"align: {len(sources)} sources but {len(targets)} targets")
+    for name, side in (("sources", sources), ("targets", targets)):
+        for i, x in enumerate(side):
+            if not isinstance(x, str):
+                raise TypeError(f"align: {name}[{i}] is {type(x).__name__}, not str")
+    return list(sources), list(targets)
 
 
 def _batches(order: list[int], src_ids: list[list[int]], max_tokens: int) -> list[list[int]]:
