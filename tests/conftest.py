@@ -66,26 +66,36 @@ OVERFIT_PAIRS = [
 ]
 
 
-def overfit_translator(pairs=OVERFIT_PAIRS, steps: int = 600, seed: int = 0) -> Translator:
-    """Train tokenizers on the toy corpus and a tiny model on ``pairs`` until it memorises them."""
-    zh, en = sample_pairs()
-    src_proto, tgt_proto = train_tokenizers(zh, en, 400, 120)
-    src_tok, tgt_tok = SubwordTokenizer(src_proto, t2s=True), SubwordTokenizer(tgt_proto)
-    torch.manual_seed(seed)
-    cfg = ModelConfig(
+def small_config(src_tok, tgt_tok, n_layers: int = 2, d_model: int = 64, d_ff: int = 128, **kw) -> ModelConfig:
+    """A tiny model's config for the tokenizers' vocabularies (no dropout, 4 heads, 64 positions by default)."""
+    kw = {"n_heads": 4, "max_len": 64, **kw}
+    return ModelConfig(
         src_vocab_size=src_tok.vocab_size,
         tgt_vocab_size=tgt_tok.vocab_size,
-        n_layers=2,
-        d_model=64,
-        n_heads=4,
-        d_ff=128,
+        n_layers=n_layers,
+        d_model=d_model,
+        d_ff=d_ff,
         dropout=0.0,
         attention_dropout=0.0,
-        max_len=64,
+        **kw,
     )
+
+
+def overfit_translator(pairs=OVERFIT_PAIRS, steps: int = 600, seed: int = 0, direction: str = "zh-en") -> Translator:
+    """Train tokenizers on the toy corpus and a tiny model on ``pairs`` until it memorises them.  ``direction``
+    "en-zh" reads the pairs the other way, with the tokenizers as ``seq2seq-train`` makes them for it (the
+    Chinese model, with Traditional -> Simplified, then the target)."""
+    zh, en = sample_pairs()
+    zh_proto, en_proto = train_tokenizers(zh, en, 400, 120)
+    zh_tok, en_tok = SubwordTokenizer(zh_proto, t2s=True), SubwordTokenizer(en_proto)
+    reverse = direction == "en-zh"
+    src_tok, tgt_tok = (en_tok, zh_tok) if reverse else (zh_tok, en_tok)
+    sources, targets = ([e for _, e in pairs], [z for z, _ in pairs]) if reverse else map(list, zip(*pairs))
+    torch.manual_seed(seed)
+    cfg = small_config(src_tok, tgt_tok)
     model = EncoderDecoder(cfg)
-    src_ids = [ids + [EOS_ID] for ids in src_tok.encode([z for z, _ in pairs])]
-    tgt_ids = tgt_tok.encode([e for _, e in pairs])
+    src_ids = [ids + [EOS_ID] for ids in src_tok.encode(sources)]
+    tgt_ids = tgt_tok.encode(targets)
     src, tgt_in, tgt_out = collate(range(len(pairs)), src_ids, tgt_ids, "cpu")
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     model.train()
@@ -96,7 +106,8 @@ def overfit_translator(pairs=OVERFIT_PAIRS, steps: int = 600, seed: int = 0) -> 
         loss.backward()
         opt.step()
     model.eval()
-    return Translator(model, src_tok, tgt_tok, FolderConfig(model=cfg), (src_proto, tgt_proto))
+    protos = (en_proto, zh_proto) if reverse else (zh_proto, en_proto)
+    return Translator(model, src_tok, tgt_tok, FolderConfig(model=cfg, direction=direction), protos)
 
 
 @pytest.fixture(scope="session")
@@ -104,40 +115,7 @@ def toy_translator() -> Translator:
     return overfit_translator()
 
 
-def overfit_en_zh_translator(pairs=OVERFIT_PAIRS, steps: int = 300, seed: int = 0) -> Translator:
-    """The toy pairs read the other way, English -> Chinese: tokenizers trained as ``seq2seq-train`` does for
-    ``direction: en-zh`` (the Chinese model with Traditional -> Simplified, now the target), a tiny model overfit."""
-    zh, en = sample_pairs()
-    zh_proto, en_proto = train_tokenizers(zh, en, 400, 120)
-    src_tok, tgt_tok = SubwordTokenizer(en_proto), SubwordTokenizer(zh_proto, t2s=True)
-    torch.manual_seed(seed)
-    cfg = ModelConfig(
-        src_vocab_size=src_tok.vocab_size,
-        tgt_vocab_size=tgt_tok.vocab_size,
-        n_layers=2,
-        d_model=64,
-        n_heads=4,
-        d_ff=128,
-        dropout=0.0,
-        attention_dropout=0.0,
-        max_len=64,
-    )
-    model = EncoderDecoder(cfg)
-    src_ids = [ids + [EOS_ID] for ids in src_tok.encode([e for _, e in pairs])]
-    tgt_ids = tgt_tok.encode([z for z, _ in pairs])
-    src, tgt_in, tgt_out = collate(range(len(pairs)), src_ids, tgt_ids, "cpu")
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    model.train()
-    for _ in range(steps):
-        logits = model(src, tgt_in)
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), tgt_out.view(-1), ignore_index=PAD_ID)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
-    return Translator(model, src_tok, tgt_tok, FolderConfig(model=cfg, direction="en-zh"), (en_proto, zh_proto))
-
-
 @pytest.fixture(scope="session")
 def toy_en_zh_translator() -> Translator:
-    return overfit_en_zh_translator()
+    """The toy pairs read the other way, English -> Chinese (300 steps are enough)."""
+    return overfit_translator(steps=300, direction="en-zh")

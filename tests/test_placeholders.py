@@ -6,7 +6,7 @@ import sentencepiece as spm
 import torch
 
 from seq2seq.copyrate import copy_rate, copy_tokens
-from seq2seq.model import EncoderDecoder, ModelConfig
+from seq2seq.model import EncoderDecoder
 from seq2seq.model_dir import FolderConfig
 from seq2seq.placeholders import (
     add_placeholder_pieces,
@@ -25,7 +25,7 @@ from seq2seq.placeholders import (
 from seq2seq.tokenizer import SubwordTokenizer, train_tokenizers
 from seq2seq.translator import Translator
 
-from conftest import sample_pairs
+from conftest import sample_pairs, small_config
 
 
 def test_spans_names_numbers_urls_and_emails():
@@ -181,17 +181,7 @@ def placeholder_translator():
     src, tgt = (add_placeholder_pieces(p, 4) for p in train_tokenizers(zh, en, 400, 120))
     src_tok, tgt_tok = SubwordTokenizer(src, t2s=True), SubwordTokenizer(tgt)
     torch.manual_seed(0)
-    cfg = ModelConfig(
-        src_vocab_size=src_tok.vocab_size,
-        tgt_vocab_size=tgt_tok.vocab_size,
-        n_layers=1,
-        d_model=32,
-        n_heads=4,
-        d_ff=64,
-        dropout=0.0,
-        attention_dropout=0.0,
-        max_len=64,
-    )
+    cfg = small_config(src_tok, tgt_tok, n_layers=1, d_model=32, d_ff=64)
     return Translator(EncoderDecoder(cfg).eval(), src_tok, tgt_tok, FolderConfig(model=cfg), (src, tgt))
 
 

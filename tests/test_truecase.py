@@ -115,26 +115,16 @@ def tiny() -> Translator:
     reads and how its pieces map back to words, not what it has learnt."""
     import torch
 
-    from seq2seq.model import EncoderDecoder, ModelConfig
+    from seq2seq.model import EncoderDecoder
     from seq2seq.tokenizer import SubwordTokenizer, train_tokenizers
 
-    from conftest import sample_pairs
+    from conftest import sample_pairs, small_config
 
     zh, en = sample_pairs()
     src_proto, tgt_proto = train_tokenizers(zh, en, 400, 120)
     src_tok, tgt_tok = SubwordTokenizer(src_proto, t2s=True), SubwordTokenizer(tgt_proto)
     torch.manual_seed(0)
-    cfg = ModelConfig(
-        src_vocab_size=src_tok.vocab_size,
-        tgt_vocab_size=tgt_tok.vocab_size,
-        n_layers=2,
-        d_model=32,
-        n_heads=4,
-        d_ff=64,
-        dropout=0.0,
-        attention_dropout=0.0,
-        max_len=64,
-    )
+    cfg = small_config(src_tok, tgt_tok, n_layers=2, d_model=32, d_ff=64)
     return Translator(EncoderDecoder(cfg).eval(), src_tok, tgt_tok, FolderConfig(model=cfg), (src_proto, tgt_proto))
 
 
@@ -237,26 +227,14 @@ def test_english_source_is_restored_too(tiny):
     """An English->Chinese model: the restoring applies to the source side."""
     import torch
 
-    from seq2seq.model import EncoderDecoder, ModelConfig
+    from seq2seq.model import EncoderDecoder
 
-    try:
-        folder = FolderConfig(model=None, direction="en-zh")  # type: ignore[arg-type]
-    except TypeError:
-        pytest.skip("this FolderConfig has no direction")
+    from conftest import small_config
+
     en_tok, zh_tok = tiny.tgt_tok, tiny.src_tok
     torch.manual_seed(0)
-    cfg = ModelConfig(
-        src_vocab_size=en_tok.vocab_size,
-        tgt_vocab_size=zh_tok.vocab_size,
-        n_layers=1,
-        d_model=32,
-        n_heads=4,
-        d_ff=64,
-        dropout=0.0,
-        attention_dropout=0.0,
-        max_len=64,
-    )
-    folder.model = cfg
+    cfg = small_config(en_tok, zh_tok, n_layers=1, d_model=32, d_ff=64)
+    folder = FolderConfig(model=cfg, direction="en-zh")
     tr = Translator(
         EncoderDecoder(cfg).eval(), en_tok, zh_tok, folder, tiny.protos[::-1], truecaser=Truecaser({"i": "I"})
     )
