@@ -287,6 +287,9 @@ class Trainer:
         )
         self.max_steps, self.max_epochs = int(tcfg.get("max_steps") or 0), int(tcfg.get("max_epochs") or 0)
         self.max_time = parse_duration(tcfg.get("max_time"))
+        self.eval_every = int(tcfg["eval_every"])
+        self.save_every = int(tcfg.get("save_every") or self.eval_every)
+        self.save_seconds = float(tcfg.get("save_minutes") or 0) * 60
         self.sched = torch.optim.lr_scheduler.LambdaLR(
             self.opt, lr_lambda(tcfg["warmup_steps"], self.max_steps, int(tcfg.get("cooldown_steps") or 0))
         )
@@ -479,10 +482,8 @@ class Trainer:
         steady = self.bar is None and time.time() - self.window.t >= PROGRESS_SECONDS
         if state.step % tcfg["log_every"] == 0 or steady:
             self.log_progress()
-        eval_every = int(tcfg["eval_every"])
-        save_every = int(tcfg.get("save_every") or eval_every)
-        save_seconds = float(tcfg.get("save_minutes") or 0) * 60
-        timed_save = save_seconds and time.time() - last_save >= save_seconds
+        eval_every, save_every = self.eval_every, self.save_every
+        timed_save = self.save_seconds and time.time() - last_save >= self.save_seconds
         if state.step % eval_every == 0 or state.step % save_every == 0 or timed_save:
             last_save = time.time()
             state.elapsed = self.run_time()
