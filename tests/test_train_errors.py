@@ -141,6 +141,13 @@ def test_bad_values_fail_before_any_work(tmp_path, capsys, override, message):
     assert not out.exists()  # nothing was started: no folder, no data read
 
 
+def test_overrides_may_follow_the_options(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["--config", TINY, "--output-dir", str(out), "--max-steps", "3", "train.lr=-1"]
+    assert main(argv) == 2  # read as an override (and refused), not an argparse usage error
+    assert "train.lr must be a number > 0, got -1" in capsys.readouterr().err
+
+
 def test_integral_numbers_are_ints():
     assert cfg("train.max_steps=1e3")["train"]["max_steps"] == 1000
     for name in ("tiny", "zh-en", "zh-en-news"):  # the shipped configs pass their own checks

@@ -74,7 +74,7 @@ def main(argv=None) -> int:
         "--max-steps", help="stop at this step (same as train.max_steps=...); --resume keeps the run's own unless given"
     )
     p.add_argument("overrides", nargs="*", metavar="section.key=value", help="config overrides")
-    args = p.parse_args(argv)
+    args = p.parse_intermixed_args(argv)  # overrides may come before or after the options
     flags = [
         f"train.{key}={value}"
         for key, value in (("max_time", args.max_time), ("max_steps", args.max_steps))
