@@ -1,7 +1,7 @@
 """Align the prepared training corpus with eflomal: labels for the alignment head (see seq2seq.corpus_align).
 
     python scripts/align_corpus.py --model seq2seq/pretrained/zh-en --data data/prepared/train \\
-        [--unit words|pieces] [--symmetrise grow-diag-final-and|intersection] [--score ../shared/data/align-dev/nist02]
+        [--unit words|pieces] [--symmetrize grow-diag-final-and|intersection] [--score ../shared/data/align-dev/nist02]
 
 Writes NAME.links beside every NAME.zh/NAME.en of --data, and links.json (tokenizers, unit, method).
 The tokenizers must be those the model will be trained with (``--model`` folder, or a run's
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from seq2seq import corpus_align as ca
 from seq2seq.aer import alignment_error_rate, read_gold
-from seq2seq.align import links_to_words, pieces_to_words
+from seq2seq.align import SYMMETRIZE, links_to_words, pieces_to_words
 from seq2seq.data import load_source, normalize_text
 from seq2seq.placeholders import strip_placeholder_pieces
 from seq2seq.tokenizer import SubwordTokenizer
@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     p.add_argument("--model", default="seq2seq/pretrained/zh-en", help="folder with source.model and target.model")
     p.add_argument("--data", default="data/prepared/train", help="folder of NAME.zh/NAME.en files")
     p.add_argument("--unit", choices=["words", "pieces"], default="words")
-    p.add_argument("--symmetrise", choices=sorted(ca.SYMMETRISE), default="grow-diag-final-and")
+    p.add_argument("--symmetrize", choices=sorted(SYMMETRIZE), default="grow-diag-final-and")
     p.add_argument("--score", action="append", default=[], metavar="PREFIX", help="gold set to score (repeatable)")
     p.add_argument("--force", action="store_true")
     p.add_argument("--score-only", action="store_true", help="with --score: report AER, leave the .links files alone")
@@ -55,7 +55,7 @@ def main(argv=None) -> int:
         and meta
         and meta.get("tokenizers") == fp
         and meta.get("unit") == args.unit
-        and meta.get("symmetrise") == args.symmetrise
+        and meta.get("symmetrize") == args.symmetrize
         and all(f.with_suffix(".links").is_file() for f in files)
     ):
         print(f"align_corpus: {data} already has links for these tokenizers and settings (--force to redo)")
@@ -74,9 +74,9 @@ def main(argv=None) -> int:
         src += ["".join(z.split()) for z in zh]
         tgt += [" ".join(e.split()) for e in en]
     t0 = time.time()
-    print(f"align_corpus: aligning {len(src)} pairs with eflomal ({args.unit}, {args.symmetrise})...", flush=True)
+    print(f"align_corpus: aligning {len(src)} pairs with eflomal ({args.unit}, {args.symmetrize})...", flush=True)
     word_links: list = []
-    links = ca.corpus_piece_links(src, tgt, src_tok, tgt_tok, args.unit, args.symmetrise, word_links=word_links)
+    links = ca.corpus_piece_links(src, tgt, src_tok, tgt_tok, args.unit, args.symmetrize, word_links=word_links)
     print(f"align_corpus: done in {time.time() - t0:.0f}s", flush=True)
     if not args.score_only:
         pos = 0
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
             ca.write_links(f.with_suffix(".links"), links[pos : pos + n])  # the gold sets' rows come after
             written[f.stem] = n
             pos += n
-        ca.write_meta(data, fp, args.unit, args.symmetrise, written)
+        ca.write_meta(data, fp, args.unit, args.symmetrize, written)
         print(f"align_corpus: wrote {len(owners)} .links files and {ca.META} in {data}")
     for prefix, start, zw, ew, gold in golds:
         hyp = []
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
             hyp.append(links_to_words(links[start + k], pieces_to_words(sp, zw[k]), pieces_to_words(tp, ew[k])))
         s = alignment_error_rate(hyp, gold)
         print(
-            f"{Path(prefix).name}: eflomal ({args.unit}, {args.symmetrise}) via pieces -> gold words: "
+            f"{Path(prefix).name}: eflomal ({args.unit}, {args.symmetrize}) via pieces -> gold words: "
             f"AER {s.aer:.1%}  P {s.precision:.1%}  R {s.recall:.1%}"
         )
         if args.unit == "words":  # eflomal's own unit links, straight to the gold words (no pieces in between)
@@ -112,7 +112,7 @@ def main(argv=None) -> int:
                 )
             d = alignment_error_rate(direct, gold)
             print(
-                f"{Path(prefix).name}: eflomal ({args.unit}, {args.symmetrise}) units -> gold words: "
+                f"{Path(prefix).name}: eflomal ({args.unit}, {args.symmetrize}) units -> gold words: "
                 f"AER {d.aer:.1%}  P {d.precision:.1%}  R {d.recall:.1%}"
             )
     return 0

@@ -211,7 +211,19 @@ def grow_diag_final_and(fwd: Iterable[tuple[int, int]], rev: Iterable[tuple[int,
     return sorted(links)
 
 
-SYMMETRIZE = {"intersection": intersection, "grow-diag": grow_diag}  # AlignMethod.symmetrize
+def union(fwd: Iterable[tuple[int, int]], rev: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The links of either direction."""
+    return sorted(set(fwd) | set(rev))
+
+
+# The ways to make one set of links from two directions: AlignMethod.symmetrize (a head read both ways),
+# seq2seq.bidirectional (two models), seq2seq.corpus_align (eflomal's two directions).
+SYMMETRIZE = {
+    "intersection": intersection,
+    "grow-diag": grow_diag,
+    "grow-diag-final-and": grow_diag_final_and,
+    "union": union,
+}
 
 
 def _char_units(text: str) -> list[int]:

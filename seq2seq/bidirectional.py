@@ -5,7 +5,7 @@ writes the English; the en-zh model's head links the same pairs the other way ro
 independent errors, so combining them, as statistical aligners combine their two directions, beats
 either alone:
 
-    links = COMBINE[rule](forward links, backward links transposed)
+    links = SYMMETRIZE[rule](forward links, backward links transposed)
 
 Rules: ``intersection`` (precise), ``grow-diag`` and ``grow-diag-final-and`` (Koehn et al. 2005: start
 from the intersection and add neighbouring links of the union), ``union`` (recall).  Both models must
@@ -17,19 +17,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .align import grow_diag, grow_diag_final_and, intersection
+from .align import SYMMETRIZE
 
-
-def union(fwd, rev) -> list[tuple[int, int]]:
-    return sorted(set(fwd) | set(rev))
-
-
-COMBINE = {
-    "intersection": intersection,
-    "grow-diag": grow_diag,
-    "grow-diag-final-and": grow_diag_final_and,
-    "union": union,
-}
 DEFAULT_RULE = "grow-diag"
 
 
@@ -42,9 +31,9 @@ def combine_links(
 ) -> list[tuple[int, int]]:
     """(source word, target word) links from the forward model's links and the backward model's links
     (its own (its source, its target) order, transposed here)."""
-    if rule not in COMBINE:
-        raise ValueError(f"rule must be one of {sorted(COMBINE)}, not {rule!r}")
-    return sorted(COMBINE[rule](list(forward), transpose(backward)))
+    if rule not in SYMMETRIZE:
+        raise ValueError(f"rule must be one of {sorted(SYMMETRIZE)}, not {rule!r}")
+    return sorted(SYMMETRIZE[rule](list(forward), transpose(backward)))
 
 
 def check_directions(forward, backward) -> None:
@@ -62,8 +51,8 @@ def align_both_ways(
     alignments with combined links; a pair the two models split into different words keeps the forward links
     alone."""
     check_directions(forward, backward)
-    if rule not in COMBINE:
-        raise ValueError(f"rule must be one of {sorted(COMBINE)}, not {rule!r}")
+    if rule not in SYMMETRIZE:
+        raise ValueError(f"rule must be one of {sorted(SYMMETRIZE)}, not {rule!r}")
     fwd = forward.align(sources, targets, method=method, **kwargs)
     bwd = backward.align(targets, sources, **kwargs)
     for a, b in zip(fwd, bwd):
@@ -84,6 +73,6 @@ def aer_both_ways(zh_en, en_zh, prefix: str, max_tokens: int = 6000) -> list[dic
     fwd = zh_en.align(zh, en, pretokenized=True, max_tokens=max_tokens, skip_long=True)
     bwd = en_zh.align(en, zh, pretokenized=True, max_tokens=max_tokens, skip_long=True)
     runs = {"zh-en head": [a.links for a in fwd], "en-zh head (transposed)": [transpose(b.links) for b in bwd]}
-    for rule in COMBINE:
+    for rule in SYMMETRIZE:
         runs[f"both, {rule}"] = [combine_links(a.links, b.links, rule) for a, b in zip(fwd, bwd)]
     return [{"method": name, **alignment_error_rate(links, gold).as_dict()} for name, links in runs.items()]

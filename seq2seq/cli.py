@@ -8,7 +8,8 @@ from pathlib import Path
 
 import torch
 
-from .bidirectional import COMBINE, DEFAULT_RULE
+from .align import SYMMETRIZE
+from .bidirectional import DEFAULT_RULE
 from .model_dir import ModelFolderError
 from .results import LENGTH_PENALTY_RANGE
 from .text import plain_doc
@@ -259,7 +260,7 @@ def build_align_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--combine",
-        choices=sorted(COMBINE),
+        choices=sorted(SYMMETRIZE),
         default=DEFAULT_RULE,
         help=f"with --reverse-model: how the two directions' links are combined (default {DEFAULT_RULE})",
     )

@@ -5,7 +5,7 @@
 For every ``NAME.zh``/``NAME.en`` pair of files this writes ``NAME.links``: one line per line of the
 corpus, holding Pharaoh links ``i-j`` between **pieces** (i: source piece, j: target piece) of the
 text as training reads it (``data.normalize_text``, then the model's tokenizers).  A ``links.json``
-beside them records the tokenizers' hashes, the unit and the symmetrisation, so training can check
+beside them records the tokenizers' hashes, the unit and the symmetrization, so training can check
 that the links fit its pieces.
 
 How (Garg et al. 2019 trained their alignment head on GIZA++ links; eflomal is a faster, more
@@ -15,7 +15,7 @@ accurate Bayesian IBM-model aligner, Östling & Tiedemann 2016):
   characters is one unit) with lower-cased English words, which are the units it is most accurate
   on; links are then projected onto pieces (a piece pair is linked when any of their units are).
 * ``unit="pieces"``: eflomal aligns the sentencepiece pieces themselves (English lower-cased).
-* Both directions are aligned and symmetrised with ``grow-diag-final-and`` (default) or
+* Both directions are aligned and symmetrized with ``grow-diag-final-and`` (default) or
   ``intersection``.
 """
 
@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .align import chinese_units, grow_diag_final_and, intersection, pieces_to_words
+from .align import SYMMETRIZE, chinese_units, pieces_to_words
 
 Links = list[tuple[int, int]]
 _EN_WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -37,14 +37,6 @@ _EN_WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 def english_units(text: str) -> list[str]:
     """Lower-cased words and punctuation marks."""
     return _EN_WORD.findall(text.lower())
-
-
-# ---------------------------------------------------------------------------------------------
-# Symmetrisation (the functions live in align.py, which also reads attention both ways with them)
-# ---------------------------------------------------------------------------------------------
-
-
-SYMMETRISE = {"grow-diag-final-and": grow_diag_final_and, "intersection": intersection}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -60,39 +52,59 @@ def parse_pharaoh(line: str) -> Links:
     return out
 
 
-def eflomal_links(
-    src: Sequence[Sequence[str]],
-    tgt: Sequence[Sequence[str]],
-    symmetrise: str = "grow-diag-final-and",
-    quiet: bool = True,
-) -> list[Links]:
-    """Align token sequences in both directions with eflomal and symmetrise.  Empty pairs get no links."""
+def eflomal_directions(
+    src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]], quiet: bool = True
+) -> tuple[list[Links], list[Links]]:
+    """eflomal's forward (source -> target) and reverse links, each as (source unit, target unit) pairs.
+    Empty pairs get no links."""
     try:
         import eflomal
     except ImportError as e:
         raise ImportError("corpus alignment needs eflomal: pip install 'seq2seq-zhen[align]'") from e
-    if symmetrise not in SYMMETRISE:
-        raise ValueError(f"symmetrise must be one of {sorted(SYMMETRISE)}, not {symmetrise!r}")
     rows = [k for k in range(len(src)) if src[k] and tgt[k]]
-    out: list[Links] = [[] for _ in src]
+    fwd: list[Links] = [[] for _ in src]
+    rev: list[Links] = [[] for _ in src]
     if not rows:
-        return out
+        return fwd, rev
     with tempfile.TemporaryDirectory() as tmp:
         fwd_f, rev_f = Path(tmp) / "fwd", Path(tmp) / "rev"
-        aligner = eflomal.Aligner()
-        aligner.align(
+        eflomal.Aligner().align(
             [" ".join(src[k]) + "\n" for k in rows],
             [" ".join(tgt[k]) + "\n" for k in rows],
             links_filename_fwd=str(fwd_f),
             links_filename_rev=str(rev_f),
             quiet=quiet,
         )
-        fwd = fwd_f.read_text().splitlines()
-        rev = rev_f.read_text().splitlines()
-    sym = SYMMETRISE[symmetrise]
-    for k, a, b in zip(rows, fwd, rev):
-        out[k] = sym(parse_pharaoh(a), parse_pharaoh(b))
-    return out
+        for k, a, b in zip(rows, fwd_f.read_text().splitlines(), rev_f.read_text().splitlines()):
+            fwd[k], rev[k] = parse_pharaoh(a), parse_pharaoh(b)
+    return fwd, rev
+
+
+def eflomal_links(
+    src: Sequence[Sequence[str]],
+    tgt: Sequence[Sequence[str]],
+    symmetrize: str = "grow-diag-final-and",
+    quiet: bool = True,
+) -> list[Links]:
+    """Align token sequences in both directions with eflomal and symmetrize (a rule of ``align.SYMMETRIZE``)."""
+    if symmetrize not in SYMMETRIZE:
+        raise ValueError(f"symmetrize must be one of {sorted(SYMMETRIZE)}, not {symmetrize!r}")
+    fwd, rev = eflomal_directions(src, tgt, quiet)
+    return [SYMMETRIZE[symmetrize](a, b) for a, b in zip(fwd, rev)]
+
+
+def project_to_pieces(unit_links: Links, src_map: Sequence[Sequence[int]], tgt_map: Sequence[Sequence[int]]) -> Links:
+    """Links between units as links between the pieces that cover them (``pieces_to_words`` maps: the units
+    of each piece).  A piece pair is linked when any of their units are."""
+    s_inv: dict[int, list[int]] = {}
+    t_inv: dict[int, list[int]] = {}
+    for p, ws in enumerate(src_map):
+        for w in ws:
+            s_inv.setdefault(w, []).append(p)
+    for p, ws in enumerate(tgt_map):
+        for w in ws:
+            t_inv.setdefault(w, []).append(p)
+    return sorted({(i, j) for a, b in unit_links for i in s_inv.get(a, []) for j in t_inv.get(b, [])})
 
 
 def corpus_piece_links(
@@ -101,7 +113,7 @@ def corpus_piece_links(
     src_tok,
     tgt_tok,
     unit: str = "words",
-    symmetrise: str = "grow-diag-final-and",
+    symmetrize: str = "grow-diag-final-and",
     quiet: bool = True,
     word_links: Optional[list] = None,
 ) -> list[Links]:
@@ -110,27 +122,18 @@ def corpus_piece_links(
     src_pieces = src_tok.encode_pieces(list(src_texts))
     tgt_pieces = tgt_tok.encode_pieces(list(tgt_texts))
     if unit == "pieces":
-        return eflomal_links(src_pieces, [[p.lower() for p in ps] for ps in tgt_pieces], symmetrise, quiet)
+        return eflomal_links(src_pieces, [[p.lower() for p in ps] for ps in tgt_pieces], symmetrize, quiet)
     if unit != "words":
         raise ValueError(f"unit must be 'words' or 'pieces', not {unit!r}")
     sw = [chinese_units(src_tok.normalize(t)) for t in src_texts]
     tw = [english_units(t) for t in tgt_texts]
-    unit_links = eflomal_links(sw, tw, symmetrise, quiet)
+    unit_links = eflomal_links(sw, tw, symmetrize, quiet)
     if word_links is not None:
         word_links.extend(unit_links)
-    out = []
-    for k, links in enumerate(unit_links):
-        s_map, t_map = pieces_to_words(src_pieces[k], sw[k]), pieces_to_words(tgt_pieces[k], tw[k])
-        s_inv: dict[int, list[int]] = {}
-        t_inv: dict[int, list[int]] = {}
-        for p, ws in enumerate(s_map):
-            for w in ws:
-                s_inv.setdefault(w, []).append(p)
-        for p, ws in enumerate(t_map):
-            for w in ws:
-                t_inv.setdefault(w, []).append(p)
-        out.append(sorted({(i, j) for a, b in links for i in s_inv.get(a, []) for j in t_inv.get(b, [])}))
-    return out
+    return [
+        project_to_pieces(links, pieces_to_words(src_pieces[k], sw[k]), pieces_to_words(tgt_pieces[k], tw[k]))
+        for k, links in enumerate(unit_links)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,10 +155,10 @@ def read_links(path: str | Path) -> list[Links]:
     return [parse_pharaoh(line) for line in Path(path).read_text(encoding="utf-8").split("\n")[:-1]]
 
 
-def write_meta(folder: str | Path, fingerprint: str, unit: str, symmetrise: str, files: dict) -> None:
+def write_meta(folder: str | Path, fingerprint: str, unit: str, symmetrize: str, files: dict) -> None:
     (Path(folder) / META).write_text(
         json.dumps(
-            {"tokenizers": fingerprint, "unit": unit, "symmetrise": symmetrise, "aligner": "eflomal", "files": files},
+            {"tokenizers": fingerprint, "unit": unit, "symmetrize": symmetrize, "aligner": "eflomal", "files": files},
             indent=2,
         )
         + "\n"

@@ -14,7 +14,7 @@ on align-dev), and a word can be implied rather than translated.  Punctuation is
 function words that regularly have no counterpart in the other language (``NEUTRAL``).  Coverage is only
 computed where the links are the trained head's; raw attention is too poor an aligner for it.
 
-The symmetrised links (``grow-diag``, what ``Alignment.links`` and ``seq2seq-align`` give) also read the
+The symmetrized links (``grow-diag``, what ``Alignment.links`` and ``seq2seq-align`` give) also read the
 other way, source -> target, which links almost every source word to something; they cannot say what is
 missing, so coverage uses the one-way reading.
 

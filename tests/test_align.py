@@ -1,4 +1,4 @@
-"""Word alignment: piece -> word maps, AER, symmetrisation, the alignment loss, forced alignment, seq2seq-align."""
+"""Word alignment: piece -> word maps, AER, symmetrization, the alignment loss, forced alignment, seq2seq-align."""
 
 import contextlib
 import json
@@ -9,8 +9,16 @@ import pytest
 import torch
 
 from seq2seq.aer import alignment_error_rate, parse_gold_line, read_gold
-from seq2seq.align import DEFAULT_RAW, AlignMethod, attention_matrix, links_to_words, pieces_to_words
-from seq2seq.corpus_align import chinese_units, english_units, grow_diag_final_and, intersection, parse_pharaoh
+from seq2seq.align import (
+    DEFAULT_RAW,
+    AlignMethod,
+    attention_matrix,
+    grow_diag_final_and,
+    intersection,
+    links_to_words,
+    pieces_to_words,
+)
+from seq2seq.corpus_align import chinese_units, english_units, parse_pharaoh
 from seq2seq.model import EncoderDecoder, ModelConfig
 from seq2seq.model_dir import FolderConfig
 from seq2seq.tokenizer import EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
@@ -76,7 +84,7 @@ def test_units():
     assert english_units("It's 5 o'clock.") == ["it", "'", "s", "5", "o", "'", "clock", "."]
 
 
-def test_symmetrisation():
+def test_symmetrization():
     fwd = [(0, 0), (1, 1), (2, 1), (3, 3)]
     rev = [(0, 0), (1, 1), (2, 2), (3, 2)]
     assert intersection(fwd, rev) == [(0, 0), (1, 1)]

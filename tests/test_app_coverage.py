@@ -49,7 +49,7 @@ def test_coverage_needs_the_trained_head_and_attention():
     no_attention = Translation("I'm going tomorrow.", SOURCE, TARGET, None, -1.0, -0.2, align_method=HEAD)
     assert no_attention.unlinked_source_words is None and no_attention.unlinked_target_words is None
     assert Translation("x", SOURCE, TARGET, t.cross_attention, 0.0, 0.0).coverage is None  # no method given
-    # links read one way: a symmetrised method gives the same coverage
+    # links read one way: a symmetrized method gives the same coverage
     assert (
         coverage(t, AlignMethod(0, 0, label="alignment head", null=True, symmetrize="grow-diag")).links
         == t.coverage.links

@@ -97,7 +97,7 @@ def test_every_view_in_each_direction(both, direction):
         assert source in out[0] and target in out[0]  # the caption
     align = views["align"].render(pred, 0, "alignment head", "words")
     first = "我" if rows_zh else "I"  # the first output word
-    assert f">{first} &rarr;" in align[2] and f">{first} &rarr;" in align[3]  # chips, and the symmetrised links
+    assert f">{first} &rarr;" in align[2] and f">{first} &rarr;" in align[3]  # chips, and the symmetrized links
     layers = views["layers"].render(pred, 0, "average", "words")[1]
     assert all(han(t) == rows_zh for t in words(layers.layout.yaxis.ticktext))
     steps = views["steps"].render(pred, 0)
@@ -111,6 +111,30 @@ def test_every_view_in_each_direction(both, direction):
     assert "log-prob" in scored[0] and all(han(t) == rows_zh for t in words(scored[1].layout.yaxis.ticktext))
     walk = handler(both, "walk")(pred, 0, 1, 0, 1)
     assert walk.data
+
+
+@pytest.mark.parametrize("direction", ["zh-en", "en-zh"])
+def test_the_word_links_can_come_from_both_directions(both, direction):
+    """The alignment view's "Links from" asks the other direction's model too: the listing is the links of
+    ``align_both_ways`` with the rule chosen, and it says so; alone, it is the prediction's own links."""
+    from seq2seq.app.figures import links_listing_html
+    from seq2seq.bidirectional import align_both_ways
+
+    source, target = PAIRS[direction]
+    pred = handler(both, "run")(source, "beam", 4, 1.0, 3, direction)[3]
+    forward, backward = both.translators[direction], both.translators["-".join(reversed(pred.languages))]
+    view = both.views["align"]
+    alone = view.render(pred, 0, "alignment head", "words", "this model alone")[3]
+    assert "+ " not in alone and "model (" not in alone
+    for rule in ("intersection", "union"):
+        listing = view.render(pred, 0, "alignment head", "words", f"both directions: {rule}")[3]
+        expected = align_both_ways(forward, backward, [source], [target], rule=rule)[0]
+        assert f"+ {backward.folder_config.direction} model ({rule})" in listing and " ms for both passes" in listing
+        words = (expected.source_words, expected.target_words)
+        assert links_listing_html(source, *words, expected.links, pred.languages[0]) in listing
+    assert expected.links and len(expected.links) >= len(
+        align_both_ways(forward, backward, [source], [target], rule="intersection")[0].links
+    )
 
 
 def test_a_switch_clears_the_boxes_blanks_the_views_and_relabels(both):

@@ -108,7 +108,7 @@ GOLD = {
 def test_align_test_reads_a_gold_set_in_the_models_direction(tmp_path, en_zh_run, toy_translator):
     """An en-zh model aligns the gold set (Chinese word first) as English -> Chinese and its links are
     transposed before scoring; --reverse-model adds each head alone and every combination."""
-    from seq2seq.bidirectional import COMBINE
+    from seq2seq.align import SYMMETRIZE
     from seq2seq.evaluate import main
 
     for ext, text in GOLD.items():
@@ -138,7 +138,7 @@ def test_align_test_reads_a_gold_set_in_the_models_direction(tmp_path, en_zh_run
     expected = alignment_error_rate([transpose(a.links) for a in aligned], read_gold(str(tmp_path / "g.gold")))
     assert default["aer"] == pytest.approx(expected.aer)
     both = {r["method"]: r for r in rows if r["english"] == "as given" and not r["method"][0].isdigit()}
-    assert {"zh-en head", "en-zh head (transposed)"} | {f"both, {rule}" for rule in COMBINE} <= set(both)
+    assert {"zh-en head", "en-zh head (transposed)"} | {f"both, {rule}" for rule in SYMMETRIZE} <= set(both)
     assert both["en-zh head (transposed)"]["aer"] == pytest.approx(expected.aer)
     # two models of one direction are refused
     assert (

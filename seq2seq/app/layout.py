@@ -129,6 +129,11 @@ class Demo:
         d = getattr(pred_or_direction, "direction", pred_or_direction)
         return self.translators[d or self.default]
 
+    def reverse_of(self, pred):
+        """The translator of the other direction, if the page has one (a second opinion on word links)."""
+        source, target = pred.languages
+        return self.translators.get(f"{target}-{source}")
+
     @property
     def first(self):
         """The default direction's translator: what the page is built with (never a request's)."""
@@ -266,6 +271,7 @@ def build_demo(translators, model_name="default"):
         _wire_switch(gr, ctx, direction, [inp, *outputs[:5]], examples, blanks, view_outputs)
         _api(gr, ctx)
     demo.views = {v.key: v for v in views}  # for tests and scripts: each view's components and render()
+    demo.translators = dict(ctx.translators)  # and the models behind it, by direction
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 
+from ..align import SYMMETRIZE
 from ..coverage import is_alignment_head
 from ..explain import explain_cross_attention
 from .chips import CHIP_JS, caption_html, link_chips_html, scored_pieces_html
@@ -19,6 +21,7 @@ from .figures import (
     all_heads_figure,
     all_layers_figure,
     beam_tree_figure,
+    both_ways_html,
     map_figure,
     matrix_csv,
     matrix_figure,
@@ -70,7 +73,7 @@ def _caption(elem_id: str):
 # ---------------------------------------------------------------------------------------------------------------
 def alignment_tab(ctx: Demo) -> View:
     """The first view: the alignment head's map at word level with its links outlined, chips that highlight their
-    cells, and "look inside" options (raw layers and heads, pieces, the symmetrised links)."""
+    cells, and "look inside" options (raw layers and heads, pieces, the symmetrized links)."""
     gr = _gr()
     with gr.Tab("Alignment", id="align") as tab:
         caption = _caption("align-caption")
@@ -91,23 +94,44 @@ def alignment_tab(ctx: Demo) -> View:
                 "rests there). The outlines stay the alignment head's links. Below: the links as "
                 "`seq2seq-align` writes them, read both ways and combined, per Chinese character."
             )
+            links_from = gr.Dropdown(
+                [ONE_MODEL] + [f"both directions: {rule}" for rule in SYMMETRIZE],
+                value=ONE_MODEL,
+                label="Links from",
+                info="Both directions: the model of the other direction also aligns the pair, and the two sets "
+                "of links are combined by the rule (on align-dev, no rule beat one model alone).",
+                visible=len(ctx.translators) > 1,
+                elem_id="links-from",
+            )
             symmetric = gr.HTML(elem_id="align-symmetric", js_on_load=None)
 
-    def render(pred, index, attention, units):
+    def render(pred, index, attention, units, links_from=None):
         s = pred.sentence(index)
         if not s.target_tokens:
             return caption_html(pred, index), None, "", ""
         m = alignment_map(s.translation, pred.align_method, attention or HEAD, units or "words", pred.languages)
-        return (
-            caption_html(pred, index),
-            map_figure(m, s.source),
-            link_chips_html(m),
-            word_alignment_html(pred, sentence=pred.sentences.index(s)),
-        )
+        reverse = ctx.reverse_of(pred)
+        if links_from and links_from != ONE_MODEL and reverse is not None:
+            listing = links_both_ways(ctx.translator_for(pred), reverse, s, links_from.split(": ")[-1], pred)
+        else:
+            listing = word_alignment_html(pred, sentence=pred.sentences.index(s))
+        return caption_html(pred, index), map_figure(m, s.source), link_chips_html(m), listing
 
-    view = View("align", tab, [caption, fig, chips, symmetric], render, [attention, units])
-    _redraw_on(ctx, view, [attention, units])
+    view = View("align", tab, [caption, fig, chips, symmetric], render, [attention, units, links_from])
+    _redraw_on(ctx, view, [attention, units, links_from])
     return view
+
+
+ONE_MODEL = "this model alone"
+
+
+def links_both_ways(forward, backward, sentence, rule: str, pred) -> str:
+    """One sentence's links from both directions' models (``bidirectional.align_both_ways``), timed."""
+    from ..bidirectional import align_both_ways
+
+    start = time.perf_counter()
+    alignment = align_both_ways(forward, backward, [sentence.source], [sentence.text], rule=rule)[0]
+    return both_ways_html(alignment, sentence.source, pred.languages[0], time.perf_counter() - start)
 
 
 def _attention_choices(tr) -> list[str]:
