@@ -3,8 +3,9 @@
     python benchmarks/microscope.py [--runs 20] [--out benchmarks/microscope.json]
 
 Views: a re-decode in Step by step (prefix fixed, top-k kept), scoring "your translation", the beam tree,
-and Inside attention for a 20-character sentence and for a sentence of about 60 pieces (all attention kinds,
-words merged with jieba, the all-heads grid and the walkthrough, figures built).
+Inside attention for a 20-character sentence and for a sentence of about 60 pieces (all attention kinds,
+words merged with jieba, the all-heads grid and the walkthrough, figures built), and the word links from
+both directions (the en-zh model's second pass, and the zh-en model's own, combined; the listing built).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def main(argv=None) -> int:
     from seq2seq import Translator
     from seq2seq.app.figures import all_heads_figure, beam_tree_figure, matrix_figure, walkthrough_figure
     from seq2seq.app.predict import beam_tree, inside_view, score_translation, step_view
+    from seq2seq.app.tabs import links_both_ways
     from seq2seq.explain import explain_cross_attention
 
     tr = Translator.load()
@@ -67,6 +69,12 @@ def main(argv=None) -> int:
         "inside_attention_short": timed(lambda: inside(SHORT), args.runs),
         "inside_attention_long": timed(lambda: inside(LONG), max(5, args.runs // 4)),
     }
+    reverse = Translator.load("en-zh")
+    for name, text in (("short", SHORT), ("long", LONG)):
+        english = tr.translate(text).text
+        results[f"links_both_directions_{name}"] = timed(
+            lambda: links_both_ways(tr, reverse, text, english, "intersection"), args.runs
+        )
     v = inside_view(tr, LONG)
     results["long_sentence_pieces"] = {
         "source": len(v.translation.source_tokens),

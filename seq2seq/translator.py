@@ -149,64 +149,25 @@ class Translator:
             sentences = [sentences]
             prefix = None if prefix is None else [prefix]  # the prefix of that one sentence
         sentences = check_sentences(sentences)
-        d = self.folder_config.decoding
-        beam_size = beam_size if beam_size is not None else d["beam_size"]
-        check_decoding_args(beam_size, nbest)
         check_search_args(length_penalty, max_tokens, max_len_a, max_len_b)
-        if not 0 <= return_topk <= self.model.cfg.tgt_vocab_size:
-            raise ValueError(f"return_topk must be in 0..{self.model.cfg.tgt_vocab_size}, got {return_topk}")
-        opts = dict(
-            max_len_a=max_len_a if max_len_a is not None else d["max_len_a"],
-            max_len_b=max_len_b if max_len_b is not None else d["max_len_b"],
-            length_penalty=length_penalty if length_penalty is not None else d["length_penalty"],
+        strategy = self._search_strategy(
+            beam_size,
+            nbest,
+            return_tree,
+            length_penalty=length_penalty,
+            max_len_a=max_len_a,
+            max_len_b=max_len_b,
             use_cache=use_cache,
             return_attention=return_attention,
             return_topk=return_topk,
         )
-        if beam_size == 1:
-            if nbest != 1:
-                raise ValueError("greedy search (beam_size=1) gives one hypothesis: use nbest=1")
-            strategy = GreedySearch(self.model, **opts)
-        else:
-            strategy = BeamSearch(self.model, beam_size=beam_size, nbest=nbest, return_tree=return_tree, **opts)
-
         masked = [self.mask_source(x) for x in sentences]
         spans = [sp for _, sp in masked]
         prefixes = self.encode_prefixes(prefix, len(sentences), spans)
         src_ids = self.encode_sources([m for m, _ in masked])
-        for i, ids in enumerate(src_ids):
-            if len(ids) > self.max_source_tokens:
-                raise ValueError(
-                    f"sentence {i} has {len(ids)} source pieces; the model reads at most "
-                    f"{self.max_source_tokens}: split it into shorter sentences"
-                )
-        results: list[Optional[Translation]] = [None] * len(src_ids)
-        order = sorted((i for i, ids in enumerate(src_ids) if ids), key=lambda i: -len(src_ids[i]))
-        # max_tokens counts source tokens, as CTranslate2's batch_type="tokens" does; beam search then
-        # holds beam_size hypotheses per sentence (C and cross-attention K/V stay one per sentence).
-        batches = _batches(order, src_ids, max_tokens)
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(order), unit="sent", file=sys.stderr)
-        for batch in batches:
-            src = _padded([src_ids[i] for i in batch])
-            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                hyps = strategy.search(
-                    src.to(self.device),
-                    [prefixes[i] for i in batch] if prefixes else None,
-                    self.placeholder_limits([src_ids[i] for i in batch]),
-                )
-            for i, sent_hyps in zip(batch, hyps):
-                results[i] = self._to_translation(src_ids[i], sent_hyps)
-            if bar is not None:
-                bar.update(len(batch))
-        if bar is not None:
-            bar.close()
-        for i, r in enumerate(results):
-            if r is None:  # empty input
-                results[i] = self._empty(return_attention)
+        self._check_source_lengths(src_ids)
+        results = self._search(strategy, src_ids, prefixes, max_tokens, progress, dtype)
+        results = [r if r is not None else self._empty(return_attention) for r in results]  # empty inputs
         full_context = bool(return_attention) and self.align_method.full_context
         if return_attention == "all" or full_context:
             self._add_teacher_forced(
@@ -223,6 +184,58 @@ class Translator:
             for r in results:
                 r.align_method, r.languages = self.align_method, self.languages
         return results  # type: ignore[return-value]
+
+    def _search_strategy(self, beam_size: Optional[int], nbest: int, return_tree: bool, **opts):
+        """Greedy or beam search: ``opts`` (DecodeStrategy's arguments) with the folder's decoding defaults
+        ("decoding" in config.json) where they are None."""
+        d = self.folder_config.decoding
+        beam_size = beam_size if beam_size is not None else d["beam_size"]
+        check_decoding_args(beam_size, nbest)
+        if not 0 <= opts["return_topk"] <= self.model.cfg.tgt_vocab_size:
+            raise ValueError(f"return_topk must be in 0..{self.model.cfg.tgt_vocab_size}, got {opts['return_topk']}")
+        for key in ("max_len_a", "max_len_b", "length_penalty"):
+            if opts[key] is None:
+                opts[key] = d[key]
+        if beam_size == 1:
+            if nbest != 1:
+                raise ValueError("greedy search (beam_size=1) gives one hypothesis: use nbest=1")
+            return GreedySearch(self.model, **opts)
+        return BeamSearch(self.model, beam_size=beam_size, nbest=nbest, return_tree=return_tree, **opts)
+
+    def _check_source_lengths(self, src_ids: list[list[int]]) -> None:
+        for i, ids in enumerate(src_ids):
+            if len(ids) > self.max_source_tokens:
+                raise ValueError(
+                    f"sentence {i} has {len(ids)} source pieces; the model reads at most "
+                    f"{self.max_source_tokens}: split it into shorter sentences"
+                )
+
+    def _search(self, strategy, src_ids, prefixes, max_tokens: int, progress: bool, dtype) -> list:
+        """Each non-empty source searched, longest first in batches of ``max_tokens`` source tokens (as
+        CTranslate2's batch_type="tokens"; beam search then holds beam_size hypotheses per sentence, while C and
+        the cross-attention K/V stay one per sentence).  Returns a Translation per source, None where empty."""
+        results: list[Optional[Translation]] = [None] * len(src_ids)
+        order = sorted((i for i, ids in enumerate(src_ids) if ids), key=lambda i: -len(src_ids[i]))
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(order), unit="sent", file=sys.stderr)
+        for batch in _batches(order, src_ids, max_tokens):
+            src = _padded([src_ids[i] for i in batch])
+            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+                hyps = strategy.search(
+                    src.to(self.device),
+                    [prefixes[i] for i in batch] if prefixes else None,
+                    self.placeholder_limits([src_ids[i] for i in batch]),
+                )
+            for i, sent_hyps in zip(batch, hyps):
+                results[i] = self._to_translation(src_ids[i], sent_hyps)
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        return results
 
     @property
     def uses_placeholders(self) -> bool:

@@ -112,7 +112,8 @@ def alignment_tab(ctx: Demo) -> View:
         m = alignment_map(s.translation, pred.align_method, attention or HEAD, units or "words", pred.languages)
         reverse = ctx.reverse_of(pred)
         if links_from and links_from != ONE_MODEL and reverse is not None:
-            listing = links_both_ways(ctx.translator_for(pred), reverse, s, links_from.split(": ")[-1], pred)
+            rule = links_from.split(": ")[-1]
+            listing = links_both_ways(ctx.translator_for(pred), reverse, s.source, s.text, rule)
         else:
             listing = word_alignment_html(pred, sentence=pred.sentences.index(s))
         return caption_html(pred, index), map_figure(m, s.source), link_chips_html(m), listing
@@ -125,13 +126,13 @@ def alignment_tab(ctx: Demo) -> View:
 ONE_MODEL = "this model alone"
 
 
-def links_both_ways(forward, backward, sentence, rule: str, pred) -> str:
+def links_both_ways(forward, backward, source: str, translation: str, rule: str) -> str:
     """One sentence's links from both directions' models (``bidirectional.align_both_ways``), timed."""
     from ..bidirectional import align_both_ways
 
     start = time.perf_counter()
-    alignment = align_both_ways(forward, backward, [sentence.source], [sentence.text], rule=rule)[0]
-    return both_ways_html(alignment, sentence.source, pred.languages[0], time.perf_counter() - start)
+    alignment = align_both_ways(forward, backward, [source], [translation], rule=rule)[0]
+    return both_ways_html(alignment, source, forward.languages[0], time.perf_counter() - start)
 
 
 def _attention_choices(tr) -> list[str]:
