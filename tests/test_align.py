@@ -11,14 +11,16 @@ import torch
 from seq2seq.aer import alignment_error_rate, parse_gold_line, read_gold
 from seq2seq.align import (
     DEFAULT_RAW,
+    SYMMETRIZE,
     AlignMethod,
     attention_matrix,
     grow_diag_final_and,
     intersection,
     links_to_words,
     pieces_to_words,
+    union,
 )
-from seq2seq.corpus_align import chinese_units, english_units, parse_pharaoh
+from seq2seq.corpus_align import chinese_units, english_units, parse_pharaoh, project_to_pieces
 from seq2seq.model import EncoderDecoder, ModelConfig
 from seq2seq.model_dir import FolderConfig
 from seq2seq.tokenizer import EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
@@ -93,6 +95,16 @@ def test_symmetrization():
     assert grow_diag_final_and(fwd, rev) == [(0, 0), (1, 1), (2, 1), (2, 2), (3, 2), (3, 3)]
     assert grow_diag_final_and([(0, 5)], []) == [(0, 5)]  # final-and: both words unaligned
     assert parse_pharaoh("0-1 2p3") == [(0, 1), (2, 3)]
+    assert union(fwd, rev) == [(0, 0), (1, 1), (2, 1), (2, 2), (3, 2), (3, 3)]
+    assert set(SYMMETRIZE) == {"intersection", "grow-diag", "grow-diag-final-and", "union"}
+
+
+def test_unit_links_projected_onto_pieces():
+    # 我喜欢 / 苹果: pieces "我喜欢" (units 0-2) and "苹果" (3-4); English "·I", "·lik", "e" (units 0, 1, 1)
+    src_map = [[0, 1, 2], [3, 4]]
+    tgt_map = [[0], [1], [1]]
+    assert project_to_pieces([(0, 0), (1, 1)], src_map, tgt_map) == [(0, 0), (0, 1), (0, 2)]
+    assert project_to_pieces([(4, 1), (9, 0)], src_map, tgt_map) == [(1, 1), (1, 2)]  # unit 9: no piece
 
 
 # ---------------------------------------------------------------------------------------------- methods
