@@ -223,7 +223,7 @@ def run_decode(model: str, sentences: int, _script: str = __file__, **cfg) -> di
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main(argv=None) -> int:
+def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help="model folder (default: the shipped model)")
     p.add_argument("--sentences", type=int, default=500)
@@ -259,6 +259,121 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.quick:
         args.sentences, args.slow_sentences, args.train_steps = 100, 20, 5
+    return args
+
+
+def decode_configs(n: int, slow: int) -> list[tuple[str, dict, int]]:
+    """(name, worker options, sentences) of every decoding configuration timed."""
+    cores = os.cpu_count() or 1
+    ct2 = dict(backend="ctranslate2")
+    return [
+        ("ours greedy batched", dict(beam=1, batch=6000), n),
+        ("ours beam5 batched", dict(beam=5, batch=6000), n),
+        ("ours beam5 batched +attention", dict(beam=5, batch=6000, attention=True), n),
+        ("ours bf16 greedy batched", dict(beam=1, batch=6000, compute_type="bfloat16"), n),
+        ("ours bf16 beam5 batched", dict(beam=5, batch=6000, compute_type="bfloat16"), n),
+        ("ours greedy batch1", dict(beam=1, batch=1), slow),
+        ("ours beam5 batch1", dict(beam=5, batch=1), slow),
+        ("ours beam5 batched no-cache", dict(beam=5, batch=6000, no_cache=True), slow),
+        ("annotated (greedy batch1 no-cache)", dict(beam=1, batch=1, no_cache=True), slow),
+        ("ctranslate2 fp32 greedy batched", dict(**ct2, beam=1, batch=6000), n),
+        ("ctranslate2 fp32 beam5 batched", dict(**ct2, beam=5, batch=6000), n),
+        ("ctranslate2 int8 greedy batched", dict(**ct2, compute_type="int8", beam=1, batch=6000), n),
+        ("ctranslate2 int8 beam5 batched", dict(**ct2, compute_type="int8", beam=5, batch=6000), n),
+        ("ctranslate2 fp32 beam5 batch1", dict(**ct2, beam=5, batch=1), slow),
+        # CTranslate2 with two OpenMP threads on one batch (see two_engines.py)
+        ("ctranslate2 fp32 beam5 batch1, 2 threads per batch", dict(**ct2, beam=5, batch=1, ct2_intra=cores), slow),
+        ("ctranslate2 fp32 beam5 batched, 2 threads per batch", dict(**ct2, beam=5, batch=6000, ct2_intra=cores), n),
+        # short everyday sentences, for the JoeyNMT reference (beam 5 at about 6.6 sentences/s)
+        ("ours beam5 batched, tatoeba-dev", dict(beam=5, batch=6000, data=str(SHORT)), n),
+        ("ours beam5 batch1, tatoeba-dev", dict(beam=5, batch=1, data=str(SHORT)), n),
+    ]
+
+
+def with_before(configs: list, ref: str) -> list:
+    """Our batch-1 and batched beam search also run by the code at git ``ref`` (a worktree), first."""
+    before = OUT_DIR / "before"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)], capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(before), ref], check=True, capture_output=True
+    )
+    script = str(before / "benchmarks" / "run.py")
+    return [
+        (f"before ({ref}) {name}", {"data": str(DEV), **cfg, "_script": script}, count)
+        for name, cfg, count in configs
+        if name in ("ours greedy batch1", "ours beam5 batch1", "ours beam5 batched")
+    ] + configs
+
+
+def training_results(steps: int, peaks: dict) -> list[dict]:
+    out = []
+    for prec, bucket in (("fp32", 1), ("bf16", 1), ("bf16", 4)):
+        r = bench_training(steps, prec, bucket)
+        if "achieved_gflops" in r:
+            r["mfu"] = round(r["achieved_gflops"] / peaks["float32" if prec == "fp32" else "bfloat16"], 3)
+        out.append(r)
+        print(f"training {prec}, length_bucket {bucket}: {r}", flush=True)
+    return out
+
+
+def decoding_results(configs: list, model: str, ct2_dir: Path) -> dict:
+    out = {}
+    for name, cfg, count in configs:
+        r = run_decode(str(ct2_dir) if cfg.get("backend") == "ctranslate2" else model, count, **cfg)
+        outputs = r.pop("outputs")
+        r["config"] = {k: v for k, v in cfg.items() if k != "_script"}
+        r["_first_outputs"] = outputs[:3]
+        out[name] = r
+        print(
+            f"{name:<38} {r['sent_s']:>8.2f} sent/s {r['tgt_tok_s']:>9.1f} tok/s  peak {r['peak_rss_mb']} MB "
+            f"({r['sentences']} sentences)",
+            flush=True,
+        )
+    return out
+
+
+RATIOS = [  # (ours, peer): sentences/s of ours over the peer's
+    ("ours beam5 batched", "ctranslate2 fp32 beam5 batched"),
+    ("ours greedy batched", "ctranslate2 fp32 greedy batched"),
+    ("ours greedy batch1", "annotated (greedy batch1 no-cache)"),
+    ("ours greedy batched", "annotated (greedy batch1 no-cache)"),
+    ("ours beam5 batched", "ctranslate2 int8 beam5 batched"),
+    ("ours bf16 beam5 batched", "ctranslate2 fp32 beam5 batched"),
+    ("ours beam5 batch1", "ctranslate2 fp32 beam5 batch1"),
+    ("ours beam5 batch1", "ctranslate2 fp32 beam5 batch1, 2 threads per batch"),
+]
+
+
+def ratios(d: dict) -> dict:
+    def ratio(a, b):
+        return round(d[a]["sent_s"] / d[b]["sent_s"], 2)
+
+    out = {f"{a} / {b.replace(' (greedy batch1 no-cache)', ' greedy batch1')}": ratio(a, b) for a, b in RATIOS}
+    for name in d:
+        if name.startswith("before ("):
+            after = name.split(") ", 1)[1]
+            out[f"{after}: after / {name}"] = ratio(after, name)
+    return out
+
+
+def joeynmt_ratios(d: dict, training: list) -> dict:
+    out = {
+        f"beam5 {kind} sent/s on tatoeba-dev / 6.6": round(
+            d[f"ours beam5 {kind}, tatoeba-dev"]["sent_s"] / JOEYNMT["beam5_sent_s_short"], 1
+        )
+        for kind in ("batched", "batch1")
+    }
+    for r in training:
+        if "tgt_tok_s" in r:
+            bucketed = f", length buckets of {r['length_bucket']}" if r.get("length_bucket", 1) > 1 else ""
+            out[f"training {r['precision']}{bucketed} tgt tok/s / 280"] = round(
+                r["tgt_tok_s"] / JOEYNMT["train_tgt_tok_s"], 1
+            )
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     if args.worker:
         print(json.dumps(decode_worker(args)))
         return 0
@@ -276,126 +391,22 @@ def main(argv=None) -> int:
             "torch": __import__("torch").__version__,
         },
         "model": model,
+        "matmul_gflops": {dt: round(matmul_peak(dt), 1) for dt in ("float32", "bfloat16")},
     }
-    results["matmul_gflops"] = {dt: round(matmul_peak(dt), 1) for dt in ("float32", "bfloat16")}
     print(f"matmul peak: {results['matmul_gflops']} GFLOP/s", flush=True)
     if not args.skip_train:
-        results["training"] = []
-        for prec, bucket in (("fp32", 1), ("bf16", 1), ("bf16", 4)):
-            r = bench_training(args.train_steps, prec, bucket)
-            if "achieved_gflops" in r:
-                peak = results["matmul_gflops"]["float32" if prec == "fp32" else "bfloat16"]
-                r["mfu"] = round(r["achieved_gflops"] / peak, 3)
-            results["training"].append(r)
-            print(f"training {prec}, length_bucket {bucket}: {r}", flush=True)
+        results["training"] = training_results(args.train_steps, results["matmul_gflops"])
     ct2_dir = OUT_DIR / "ctranslate2"
     if not (ct2_dir / "model.bin").exists():
         from seq2seq.export import export_ctranslate2
 
         export_ctranslate2(model, ct2_dir)
-    n, slow = args.sentences, args.slow_sentences
-    configs = [
-        ("ours greedy batched", dict(beam=1, batch=6000), n),
-        ("ours beam5 batched", dict(beam=5, batch=6000), n),
-        ("ours beam5 batched +attention", dict(beam=5, batch=6000, attention=True), n),
-        ("ours bf16 greedy batched", dict(beam=1, batch=6000, compute_type="bfloat16"), n),
-        ("ours bf16 beam5 batched", dict(beam=5, batch=6000, compute_type="bfloat16"), n),
-        ("ours greedy batch1", dict(beam=1, batch=1), slow),
-        ("ours beam5 batch1", dict(beam=5, batch=1), slow),
-        ("ours beam5 batched no-cache", dict(beam=5, batch=6000, no_cache=True), slow),
-        ("annotated (greedy batch1 no-cache)", dict(beam=1, batch=1, no_cache=True), slow),
-        ("ctranslate2 fp32 greedy batched", dict(backend="ctranslate2", beam=1, batch=6000), n),
-        ("ctranslate2 fp32 beam5 batched", dict(backend="ctranslate2", beam=5, batch=6000), n),
-        ("ctranslate2 int8 greedy batched", dict(backend="ctranslate2", compute_type="int8", beam=1, batch=6000), n),
-        ("ctranslate2 int8 beam5 batched", dict(backend="ctranslate2", compute_type="int8", beam=5, batch=6000), n),
-        ("ctranslate2 fp32 beam5 batch1", dict(backend="ctranslate2", beam=5, batch=1), slow),
-        # CTranslate2 with two OpenMP threads on one batch: how CT2Translator loaded it before (see two_engines.py)
-        (
-            "ctranslate2 fp32 beam5 batch1, 2 threads per batch",
-            dict(backend="ctranslate2", beam=5, batch=1, ct2_intra=os.cpu_count() or 1),
-            slow,
-        ),
-        (
-            "ctranslate2 fp32 beam5 batched, 2 threads per batch",
-            dict(backend="ctranslate2", beam=5, batch=6000, ct2_intra=os.cpu_count() or 1),
-            n,
-        ),
-        # short everyday sentences, for the JoeyNMT reference (beam 5 at about 6.6 sentences/s)
-        ("ours beam5 batched, tatoeba-dev", dict(beam=5, batch=6000, data=str(SHORT)), n),
-        ("ours beam5 batch1, tatoeba-dev", dict(beam=5, batch=1, data=str(SHORT)), n),
-    ]
+    configs = decode_configs(args.sentences, args.slow_sentences)
     if args.before:
-        before = OUT_DIR / "before"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)], capture_output=True)
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(before), args.before],
-            check=True,
-            capture_output=True,
-        )
-        script = str(before / "benchmarks" / "run.py")
-        configs = [
-            (f"before ({args.before}) {name}", {"data": str(DEV), **cfg, "_script": script}, count)
-            for name, cfg, count in configs
-            if name in ("ours greedy batch1", "ours beam5 batch1", "ours beam5 batched")
-        ] + configs
-    results["decoding"] = {}
-    for name, cfg, count in configs:
-        r = run_decode(str(ct2_dir) if cfg.get("backend") == "ctranslate2" else model, count, **cfg)
-        outputs = r.pop("outputs")
-        r["config"] = {k: v for k, v in cfg.items() if k != "_script"}
-        results["decoding"][name] = r
-        print(
-            f"{name:<38} {r['sent_s']:>8.2f} sent/s {r['tgt_tok_s']:>9.1f} tok/s  peak {r['peak_rss_mb']} MB "
-            f"({r['sentences']} sentences)",
-            flush=True,
-        )
-        results["decoding"][name]["_first_outputs"] = outputs[:3]
-    d = results["decoding"]
-    ratio = lambda a, b: round(d[a]["sent_s"] / d[b]["sent_s"], 2)
-    results["ratios"] = {
-        "ours beam5 batched / ctranslate2 fp32 beam5 batched": ratio(
-            "ours beam5 batched", "ctranslate2 fp32 beam5 batched"
-        ),
-        "ours greedy batched / ctranslate2 fp32 greedy batched": ratio(
-            "ours greedy batched", "ctranslate2 fp32 greedy batched"
-        ),
-        "ours greedy batch1 / annotated greedy batch1": ratio(
-            "ours greedy batch1", "annotated (greedy batch1 no-cache)"
-        ),
-        "ours greedy batched / annotated greedy batch1": ratio(
-            "ours greedy batched", "annotated (greedy batch1 no-cache)"
-        ),
-        "ours beam5 batched / ctranslate2 int8 beam5 batched": ratio(
-            "ours beam5 batched", "ctranslate2 int8 beam5 batched"
-        ),
-        "ours bf16 beam5 batched / ctranslate2 fp32 beam5 batched": ratio(
-            "ours bf16 beam5 batched", "ctranslate2 fp32 beam5 batched"
-        ),
-        "ours beam5 batch1 / ctranslate2 fp32 beam5 batch1": ratio(
-            "ours beam5 batch1", "ctranslate2 fp32 beam5 batch1"
-        ),
-        "ours beam5 batch1 / ctranslate2 fp32 beam5 batch1, 2 threads per batch": ratio(
-            "ours beam5 batch1", "ctranslate2 fp32 beam5 batch1, 2 threads per batch"
-        ),
-    }
-    for name in d:
-        if name.startswith("before ("):
-            after = name.split(") ", 1)[1]
-            results["ratios"][f"{after}: after / {name}"] = ratio(after, name)
-    results["vs_joeynmt"] = {
-        "beam5 batched sent/s on tatoeba-dev / 6.6": round(
-            d["ours beam5 batched, tatoeba-dev"]["sent_s"] / JOEYNMT["beam5_sent_s_short"], 1
-        ),
-        "beam5 batch1 sent/s on tatoeba-dev / 6.6": round(
-            d["ours beam5 batch1, tatoeba-dev"]["sent_s"] / JOEYNMT["beam5_sent_s_short"], 1
-        ),
-    }
-    for r in results.get("training", []):
-        if "tgt_tok_s" in r:
-            bucketed = f", length buckets of {r['length_bucket']}" if r.get("length_bucket", 1) > 1 else ""
-            results["vs_joeynmt"][f"training {r['precision']}{bucketed} tgt tok/s / 280"] = round(
-                r["tgt_tok_s"] / JOEYNMT["train_tgt_tok_s"], 1
-            )
+        configs = with_before(configs, args.before)
+    d = results["decoding"] = decoding_results(configs, model, ct2_dir)
+    results["ratios"] = ratios(d)
+    results["vs_joeynmt"] = joeynmt_ratios(d, results.get("training", []))
     results["app_latency"] = bench_app_latency(model)
     print(f"app latency: {results['app_latency']}")
     print("\nratios (sentences/s, ours : peer):")

@@ -355,21 +355,9 @@ def check_values(cfg: dict) -> None:
         )
 
 
-# Options added after a run may have been saved, with the value that reproduces how such runs behaved.
-BEFORE_OPTION = {
-    ("train", "length_bucket"): 1,
-    ("alignment", "full_context"): False,
-    ("alignment", "null_to_eos"): False,
-}
-
-
 def complete_saved(saved: dict) -> dict:
-    """A run's saved config (``--resume``), completed for options added since it was saved: first with the
-    behaviour the run had (:data:`BEFORE_OPTION`), then with :data:`DEFAULTS`."""
-    saved = copy.deepcopy(saved)
-    for (section, key), value in BEFORE_OPTION.items():
-        saved.setdefault(section, {}).setdefault(key, value)
-    return deep_merge(copy.deepcopy(DEFAULTS), saved)
+    """A run's saved config (``--resume``), completed with :data:`DEFAULTS` for options added since it was saved."""
+    return deep_merge(copy.deepcopy(DEFAULTS), copy.deepcopy(saved))
 
 
 def parse_duration(text) -> Optional[float]:
