@@ -33,7 +33,7 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _BYTE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 SPECIAL = {"</s>", "<s>", "<pad>"}
 
@@ -234,7 +234,7 @@ def _char_units(text: str) -> list[int]:
         if ch.isspace():
             ids.append(-1)
             prev_run = False
-        elif _HAN.match(ch):
+        elif _CJK_CHAR.match(ch):
             w += 1
             ids.append(w)
             prev_run = False
@@ -372,7 +372,7 @@ def piece_texts(pieces: Sequence[str]) -> list[str]:
     return texts
 
 
-def _fold(ch: str) -> str:
+def _fold_case(ch: str) -> str:
     low = ch.lower()
     return low if len(low) == 1 else ch
 
@@ -394,14 +394,14 @@ def pieces_to_words(pieces: Sequence[str], words: Sequence[str]) -> list[list[in
     for k, w in enumerate(words):
         for ch in unicodedata.normalize("NFKC", w):
             if not ch.isspace():
-                word_chars.append(_fold(ch))
+                word_chars.append(_fold_case(ch))
                 word_of.append(k)
     texts = piece_texts(pieces)
     piece_chars, piece_of = [], []
     for i, t in enumerate(texts):
         for ch in t:
             if not ch.isspace():
-                piece_chars.append(_fold(ch))
+                piece_chars.append(_fold_case(ch))
                 piece_of.append(i)
     char_word = [-1] * len(piece_chars)  # word index for every non-space piece character
     if piece_chars == word_chars:

@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 from .model_dir import ModelFolderError, load_tokenizers, read_folder_config, run_folder_error
 from .placeholders import has_placeholders, mask_source, show_placeholders
 from .results import Translation, check_decoding_args, check_device, check_search_args, check_sentences
+from .results import length_penalty as lp_divisor
 
 TORCH_BACKEND_HINT = "use the PyTorch backend: Translator.load(path)"
 
@@ -126,7 +127,7 @@ class CT2Translator:
         lp = length_penalty if length_penalty is not None else d["length_penalty"]
         a = max_len_a if max_len_a is not None else d["max_len_a"]
         b = max_len_b if max_len_b is not None else d["max_len_b"]
-        carry = has_placeholders(self.src_tok.sp) and has_placeholders(self.tgt_tok.sp)
+        carry = has_placeholders(self.src_tok) and has_placeholders(self.tgt_tok)
         masked = [mask_source(x, self.folder_config.source_lang) if carry else (x, []) for x in sentences]
         pieces = [p + ["</s>"] if p else [] for p in self.src_tok.encode_pieces([m for m, _ in masked])]
         todo = [i for i, p in enumerate(pieces) if p]
@@ -150,7 +151,7 @@ class CT2Translator:
                 hyps = []
                 for toks in res.hypotheses:
                     logp = float(sum(next(scored).log_probs))  # the pieces and </s>
-                    ids = [self.tgt_tok.sp.piece_to_id(t) for t in toks]
+                    ids = self.tgt_tok.pieces_to_ids(toks)
                     hyps.append(
                         Translation(
                             self.tgt_tok.decode(ids),
@@ -158,7 +159,7 @@ class CT2Translator:
                             toks + ["</s>"],
                             None,
                             logp,
-                            logp / float(len(toks) + 1) ** lp,
+                            logp / lp_divisor(len(toks) + 1, lp),
                         )
                     )
                 hyps.sort(key=lambda h: h.normalized_score, reverse=True)

@@ -35,6 +35,7 @@ import torch
 from torch import Tensor
 
 from .model import DecoderCache, EncoderDecoder, FullContext
+from .results import length_penalty
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID
 
 
@@ -46,11 +47,6 @@ class Hypothesis:
     attention: Optional[Tensor]  # [L, H, T, S] float32, or None when not asked for
     topk: Optional[tuple[Tensor, Tensor]] = None  # ([T, k] probabilities, [T, k] token ids) with return_topk
     tree: Optional[list] = None  # beam search with return_tree: see BeamSearch
-
-
-def length_penalty(length: int | Tensor, alpha: float):
-    """Length normalisation: a hypothesis's log-probability is divided by length ** alpha."""
-    return float(length) ** alpha
 
 
 class Stepper:

@@ -60,8 +60,8 @@ def explain_cross_attention(translator, translation, layer: int, head: int, step
         raise ValueError(f"step must be in 0..{len(translation.target_tokens) - 1}")
     dev = translator.device
     own = lambda pieces: unlabel_pieces(pieces, translation.placeholders)  # noqa: E731  the model's own pieces
-    src = torch.tensor([translator.src_tok.sp.piece_to_id(own(translation.source_tokens))], device=dev)
-    tin = torch.tensor([[BOS_ID] + translator.tgt_tok.sp.piece_to_id(own(translation.target_tokens[:-1]))], device=dev)
+    src = torch.tensor([translator.src_tok.pieces_to_ids(own(translation.source_tokens))], device=dev)
+    tin = torch.tensor([[BOS_ID] + translator.tgt_tok.pieces_to_ids(own(translation.target_tokens[:-1]))], device=dev)
     src_mask = model.src_mask(src)
     memory = model.encode(src, src_mask)
     cache = model.decoder.init_cache(memory)

@@ -98,7 +98,7 @@ def build_ct2_spec(model, src_vocab: list[str], tgt_vocab: list[str]):
 def export_ctranslate2(model_dir: str | Path, out_dir: str | Path, quantization: str | None = None) -> Path:
     model_dir, out_dir = Path(model_dir), Path(out_dir)
     model, src_tok, tgt_tok, _, _ = load_model_dir(model_dir)
-    vocab = lambda tok: [tok.sp.id_to_piece(i) for i in range(tok.vocab_size)]
+    vocab = lambda tok: tok.ids_to_pieces(range(tok.vocab_size))
     spec = build_ct2_spec(model, vocab(src_tok), vocab(tgt_tok))
     spec.validate()
     if quantization:

@@ -177,14 +177,14 @@ class MultiHeadedAttention(nn.Module):
         if b % key.size(0):
             raise ValueError(f"{b} query rows cannot share {key.size(0)} key/value sets evenly")
         g = b // key.size(0)
-        q = _fold(self._split(self.w_q(query)), g)
+        q = _fold_groups(self._split(self.w_q(query)), g)
         x, weights = attention(q, key, value, mask, self.dropout if self.training else None)
-        weights = _unfold(weights, g, tq) if need_weights else None
-        x = _unfold(x, g, tq).transpose(1, 2).reshape(b, tq, self.h * self.d_k)
+        weights = _unfold_groups(weights, g, tq) if need_weights else None
+        x = _unfold_groups(x, g, tq).transpose(1, 2).reshape(b, tq, self.h * self.d_k)
         return self.w_o(x), weights
 
 
-def _fold(t: Tensor, g: int) -> Tensor:
+def _fold_groups(t: Tensor, g: int) -> Tensor:
     """[g·B', h, T, X] -> [B', h, g·T, X]: each group of g consecutive rows becomes one row."""
     if g == 1:
         return t
@@ -192,7 +192,7 @@ def _fold(t: Tensor, g: int) -> Tensor:
     return t.view(b // g, g, h, tq, x).transpose(1, 2).reshape(b // g, h, g * tq, x)
 
 
-def _unfold(t: Tensor, g: int, tq: int) -> Tensor:
+def _unfold_groups(t: Tensor, g: int, tq: int) -> Tensor:
     """The inverse of :func:`_fold`: [B', h, g·T, X] -> [g·B', h, T, X]."""
     if g == 1:
         return t

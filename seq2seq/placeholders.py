@@ -234,6 +234,6 @@ def strip_placeholder_pieces(proto: bytes) -> bytes:
     return m.SerializeToString()
 
 
-def has_placeholders(sp) -> bool:
-    """Does this sentencepiece processor know the placeholder pieces?"""
-    return sp.piece_to_id(placeholder(0)) != sp.unk_id()
+def has_placeholders(tok) -> bool:
+    """Does this tokenizer (``SubwordTokenizer``) know the placeholder pieces?"""
+    return tok.knows(placeholder(0))

@@ -10,6 +10,12 @@ from typing import Optional
 import numpy as np
 
 
+def length_penalty(length, alpha: float) -> float:
+    """Length normalisation (both backends, the demo): a hypothesis's log-probability is divided by
+    length ** alpha."""
+    return float(length) ** alpha
+
+
 @dataclass
 class Translation:
     """One translation of one source sentence.

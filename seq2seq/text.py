@@ -7,7 +7,7 @@ import sys
 
 # A sentence ends after 。！？!?； or … (with any closing quotes/brackets that follow), or at a newline.
 _SENT_END = re.compile(r"(?<=[。！？!?；;…])(?![”’」』）)\]\"'。！？!?；;…])|\n+")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -29,7 +29,7 @@ def chunk(text: str, max_chars: int) -> list[str]:
 def han_fraction(text: str) -> float:
     """Fraction of the letters in ``text`` that are Chinese characters (0.0 when there are no letters)."""
     letters = _LETTER.findall(text)
-    return sum(bool(_HAN.match(c)) for c in letters) / len(letters) if letters else 0.0
+    return sum(bool(HAN.match(c)) for c in letters) / len(letters) if letters else 0.0
 
 
 def looks_chinese(text: str, threshold: float = 0.3) -> bool:

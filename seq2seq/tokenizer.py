@@ -76,6 +76,14 @@ class SubwordTokenizer:
     def ids_to_pieces(self, ids: Sequence[int]) -> list[str]:
         return [self.sp.id_to_piece(int(i)) for i in ids]
 
+    def pieces_to_ids(self, pieces: Sequence[str]) -> list[int]:
+        """Each piece's id (``<unk>``'s for a piece the vocabulary lacks)."""
+        return [self.sp.piece_to_id(p) for p in pieces]
+
+    def knows(self, piece: str) -> bool:
+        """Is ``piece`` in the vocabulary?"""
+        return self.sp.piece_to_id(piece) != self.sp.unk_id()
+
     def decode(self, ids: Sequence[int]) -> str:
         """Ids to detokenized text.  Special ids (pad/bos/eos) are dropped."""
         return self.sp.decode([int(i) for i in ids if int(i) > EOS_ID or int(i) == UNK_ID])

@@ -16,7 +16,6 @@ import torch
 
 from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words, word_units
 from .decoding import BeamSearch, GreedySearch, Hypothesis, TeacherForcing
-from .decoding import length_penalty as lp_divisor
 from .model import EncoderDecoder
 from .model_dir import FolderConfig, ModelFolderError, load_model_dir, load_truecaser, save_model_dir
 from .placeholders import (
@@ -31,6 +30,7 @@ from .placeholders import (
     unlabel_pieces,
 )
 from .results import Alignment, Translation, check_decoding_args, check_device, check_search_args, check_sentences
+from .results import length_penalty as lp_divisor
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
 from .truecase import TRUECASE_FILE, EnglishRestorer, Restored, Truecaser
 
@@ -240,18 +240,18 @@ class Translator:
     @property
     def uses_placeholders(self) -> bool:
         """Was this model trained to carry names and numbers as placeholders (``seq2seq.placeholders``)?"""
-        return has_placeholders(self.src_tok.sp) and has_placeholders(self.tgt_tok.sp)
+        return has_placeholders(self.src_tok) and has_placeholders(self.tgt_tok)
 
     def placeholder_limits(self, src_ids: list[list[int]]) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
         """For the search (``DecodeStrategy._carry``): the target's placeholder ids, and how often each
         sentence's source holds each placeholder; None when the batch has none."""
         if not self.uses_placeholders:
             return None
-        src_ph = [self.src_tok.sp.piece_to_id(placeholder(p)) for p in range(N_PLACEHOLDERS)]
+        src_ph = self.src_tok.pieces_to_ids([placeholder(p) for p in range(N_PLACEHOLDERS)])
         counts = torch.tensor([[ids.count(i) for i in src_ph] for ids in src_ids])
         if not counts.any():
             return None
-        return torch.tensor([self.tgt_tok.sp.piece_to_id(placeholder(p)) for p in range(N_PLACEHOLDERS)]), counts
+        return torch.tensor(self.tgt_tok.pieces_to_ids([placeholder(p) for p in range(N_PLACEHOLDERS)])), counts
 
     def mask_source(self, text: str) -> tuple[str, list[str]]:
         """The source as the model reads it (names and numbers as placeholders, if it uses them), and the spans."""
@@ -274,7 +274,7 @@ class Translator:
             elif isinstance(p, str):
                 out.append(self.tgt_tok.encode([mask_like(p, spans[i]) if spans else p])[0])
             elif isinstance(p, (list, tuple)) and all(isinstance(x, str) for x in p):
-                ids = [self.tgt_tok.sp.piece_to_id(x) for x in (unlabel_pieces(p, spans[i]) if spans else p)]
+                ids = self.tgt_tok.pieces_to_ids(unlabel_pieces(p, spans[i]) if spans else p)
                 bad = [x for x, j in zip(p, ids) if j == UNK_ID and x != "<unk>" or j in (PAD_ID, BOS_ID, EOS_ID)]
                 if bad:
                     raise ValueError(f"prefix {i}: the vocabulary has no piece {bad[0]!r}")
@@ -291,8 +291,8 @@ class Translator:
         (``all_attention``) and the full-context cross-attention a full-context alignment head links from."""
         if not translations:
             return
-        src_ids = [self.src_tok.sp.piece_to_id(t.source_tokens) for t in translations]
-        tgt_ids = [self.tgt_tok.sp.piece_to_id(t.target_tokens[:-1]) for t in translations]
+        src_ids = [self.src_tok.pieces_to_ids(t.source_tokens) for t in translations]
+        tgt_ids = [self.tgt_tok.pieces_to_ids(t.target_tokens[:-1]) for t in translations]
         strategy = TeacherForcing(self.model)
         order = sorted(range(len(translations)), key=lambda i: -len(src_ids[i]))
         for batch in _batches(order, src_ids, max_tokens):
@@ -501,13 +501,14 @@ class Translator:
             if h.topk is not None:
                 probs, ids = h.topk
                 topk = [
-                    [(self.tgt_tok.sp.id_to_piece(int(i)), float(p)) for p, i in zip(pr, ir)]
+                    list(zip(self.tgt_tok.ids_to_pieces(ir), map(float, pr)))
                     for pr, ir in zip(probs.tolist(), ids.tolist())
                 ]
             tree = None
             if h.tree is not None:
                 tree = [
-                    [{**node, "piece": self.tgt_tok.sp.id_to_piece(node["token"])} for node in step] for step in h.tree
+                    [{**node, "piece": self.tgt_tok.ids_to_pieces([node["token"]])[0]} for node in step]
+                    for step in h.tree
                 ]
             out.append(
                 Translation(

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from seq2seq.decoding import BeamSearch, GreedySearch, Stepper, _top_candidates, length_penalty
+from seq2seq.decoding import BeamSearch, GreedySearch, Stepper, _top_candidates
+from seq2seq.results import length_penalty
 from seq2seq.tokenizer import BOS_ID, EOS_ID
 
 from conftest import random_batch, random_model

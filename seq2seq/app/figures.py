@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 
 from ..align import DEFAULT_RAW, AlignMethod, piece_alignment, word_units
-from ..decoding import length_penalty as lp_divisor
+from ..results import length_penalty as lp_divisor
 from .maps import HEAD, MapData, alignment_map, layer_maps
 from .predict import Prediction
 

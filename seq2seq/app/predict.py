@@ -20,8 +20,8 @@ from typing import Optional
 import numpy as np
 
 from ..align import AlignMethod
-from ..decoding import length_penalty as lp_divisor
-from ..text import chunk, split_sentences
+from ..results import length_penalty as lp_divisor
+from ..text import HAN, chunk, split_sentences
 
 log = logging.getLogger("seq2seq.app")
 
@@ -67,7 +67,6 @@ def one_sentence(source, what: str = "This view") -> str:
     return source
 
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -77,7 +76,7 @@ def looks_like(text: str, lang: str, threshold: float = 0.3) -> bool:
     characters, counting Latin-script words (names such as iPhone, Google) as neutral, as Chinese text uses
     them; text with no Chinese character is not Chinese.  English: at least half its letters are Latin."""
     if lang == "zh":
-        han = len(_HAN.findall(text))
+        han = len(HAN.findall(text))
         others = len(_LETTER.findall(_LATIN_WORD.sub(" ", text))) - han
         return han > 0 and han / (han + others) >= threshold
     letters = _LETTER.findall(text)
