@@ -439,8 +439,10 @@ def test_both_ways_intersection_and_grow_diag(toy_translator):
     assert parse_method("1+intersection@0.2", toy_translator) == AlignMethod(
         0, None, False, symmetrize="intersection", min_weight=0.2
     )
-    with pytest.raises(ValueError):
-        piece_alignment(src, tgt, att, method=AlignMethod(0, 0, symmetrize="union"))
+    with pytest.raises(ValueError, match="symmetrize must be"):
+        piece_alignment(src, tgt, att, method=AlignMethod(0, 0, symmetrize="sideways"))
+    both = {r: set(piece_alignment(src, tgt, att, method=AlignMethod(0, 0, symmetrize=r))) for r in SYMMETRIZE}
+    assert both["intersection"] <= both["grow-diag"] <= both["grow-diag-final-and"] <= both["union"]
 
 
 def test_grow_diag_adds_only_neighbours_that_align_something_new():

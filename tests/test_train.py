@@ -75,21 +75,6 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     assert "resumed from" in (tmp_path / "resumed" / "train.log").read_text()
 
 
-def test_a_run_saved_before_an_option_existed_resumes_as_it_ran(tmp_path):
-    # Runs saved before train.length_bucket existed sorted batches by exact source length (= 1); new runs default to 4.
-    train(cfg("train.max_steps=30", "train.length_bucket=1"), tmp_path / "straight")
-    train(cfg("train.max_steps=10", "train.length_bucket=1"), tmp_path / "old")
-    meta = tmp_path / "old" / "last" / "config.json"
-    saved = json.loads(meta.read_text())
-    del (
-        saved["extra"]["train_config"]["train"]["length_bucket"],
-        saved["extra"]["train_config"]["alignment"]["full_context"],
-    )
-    meta.write_text(json.dumps(saved))
-    assert train(cfg("train.max_steps=30"), tmp_path / "old", resume=True)["step"] == 30
-    assert_same_weights(weights(tmp_path / "straight"), weights(tmp_path / "old"))
-
-
 def test_ctrl_c_saves_and_resume_continues(tmp_path):
     cmd = [
         sys.executable,
