@@ -321,6 +321,17 @@ def beam_tab(ctx: Demo) -> View:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+def _attention_files(v: InsideView, name: str, csv_text: str) -> tuple[str, str]:
+    """The downloads of Inside attention, in a fresh temporary folder: every matrix as JSON, the one shown as CSV."""
+    tmp = tempfile.mkdtemp(prefix="seq2seq-")
+    json_path, csv_path = f"{tmp}/attention.json", f"{tmp}/{name}.csv"
+    with open(json_path, "w", encoding="utf-8") as f:
+        json.dump(v.as_json(), f, ensure_ascii=False)
+    with open(csv_path, "w", encoding="utf-8") as f:
+        f.write(csv_text)
+    return json_path, csv_path
+
+
 def inside_tab(ctx: Demo) -> View:
     """Every kind of attention, every head, and one head's computation opened up with the model's numbers."""
     gr = _gr()
@@ -387,12 +398,7 @@ def inside_tab(ctx: Demo) -> View:
         words = {"words (jieba)": "jieba", "words (characters)": "characters"}.get(unit_choice)
         mat, rows, cols = v.matrix(which, layer, head, words, bool(no_eos))
         what = "heads averaged" if head is None else f"head {head + 1}"
-        tmp = tempfile.mkdtemp(prefix="seq2seq-")
-        json_path, csv_path = f"{tmp}/attention.json", f"{tmp}/{which}-layer{layer + 1}.csv"
-        with open(json_path, "w", encoding="utf-8") as f:
-            json.dump(v.as_json(), f, ensure_ascii=False)
-        with open(csv_path, "w", encoding="utf-8") as f:
-            f.write(matrix_csv(mat, rows, cols))
+        json_path, csv_path = _attention_files(v, f"{which}-layer{layer + 1}", matrix_csv(mat, rows, cols))
         steps = [(f"{k + 1}: {piece_text(p)}", k) for k, p in enumerate(t.target_tokens)]
         step = step if step is not None and step < len(steps) else 0
         title = f"{which} attention, layer {layer + 1}, {what}"
