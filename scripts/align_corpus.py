@@ -23,7 +23,6 @@ from pathlib import Path
 from seq2seq import corpus_align as ca
 from seq2seq.aer import alignment_error_rate, read_gold
 from seq2seq.align import SYMMETRIZE, links_to_words, pieces_to_words
-from seq2seq.data import load_source, normalize_text
 from seq2seq.placeholders import strip_placeholder_pieces
 from seq2seq.tokenizer import SubwordTokenizer
 
@@ -62,10 +61,9 @@ def main(argv=None) -> int:
         return 0
     src, tgt, owners = [], [], []
     for f in files:
-        pairs = load_source({"src": str(f), "tgt": str(f.with_suffix(".en"))})
-        src += [normalize_text(s) for s, _ in pairs]  # as training's cleaning step sees them
-        tgt += [normalize_text(t) for _, t in pairs]
-        owners.append((f, len(pairs)))
+        s, t = ca.read_pairs(f.with_suffix(""))
+        src, tgt = src + s, tgt + t
+        owners.append((f, len(s)))
     golds = []
     for prefix in args.score:  # aligned with the corpus, in the same units; scored on the gold set's own words
         zh = Path(prefix + ".zh").read_text(encoding="utf-8").splitlines()

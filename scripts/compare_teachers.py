@@ -27,14 +27,8 @@ from typing import Optional
 from seq2seq import corpus_align as ca
 from seq2seq.aer import alignment_error_rate
 from seq2seq.align import SYMMETRIZE, links_to_words, pieces_to_words
-from seq2seq.data import load_source, normalize_text
 from seq2seq.evaluate import read_gold_set
 from seq2seq.tokenizer import SubwordTokenizer
-
-
-def read_pairs(prefix: str) -> tuple[list[str], list[str]]:
-    pairs = load_source({"src": prefix + ".zh", "tgt": prefix + ".en"})
-    return [normalize_text(s) for s, _ in pairs], [normalize_text(t) for _, t in pairs]
 
 
 def gold_rows(zh_words, en_words, src_tok) -> tuple[list[str], list[str], list, list]:
@@ -113,7 +107,7 @@ def main(argv=None) -> int:
     g = gold_rows([" ".join(z) for z in zh_words], [" ".join(e) for e in en_words], src_tok)
     src, tgt = [], []
     for f in sorted(Path(args.data).glob("*.zh")):
-        s, t = read_pairs(str(f.with_suffix("")))
+        s, t = ca.read_pairs(str(f.with_suffix("")))
         src, tgt = src + s, tgt + t
     head = head_word_links(args.head, zh_words, en_words) if args.head else None
     print("| corpus | rule | AER units (P/R) | AER via pieces (P/R) |" + (" AER with head (P/R) |" if head else ""))
@@ -122,7 +116,7 @@ def main(argv=None) -> int:
         h = alignment_error_rate(head, gold)
         print(f"| {args.head} head alone | | | {h.aer:.1%} ({h.precision:.1%}/{h.recall:.1%}) |")
     for extra in [None] + args.extra:
-        es, et = read_pairs(extra) if extra else ([], [])
+        es, et = ca.read_pairs(extra) if extra else ([], [])
         name = f"{args.data} + {Path(extra).name}" if extra else args.data
         units_src = [ca.chinese_units(src_tok.normalize(t)) for t in src + es] + g[0]
         units_tgt = [ca.english_units(t) for t in tgt + et] + g[1]

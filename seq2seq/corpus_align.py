@@ -52,6 +52,14 @@ def parse_pharaoh(line: str) -> Links:
     return out
 
 
+def read_pairs(prefix: str | Path) -> tuple[list[str], list[str]]:
+    """PREFIX.zh and PREFIX.en as training's cleaning step sees them (``data.normalize_text``)."""
+    from .data import load_source, normalize_text
+
+    pairs = load_source({"src": f"{prefix}.zh", "tgt": f"{prefix}.en"})
+    return [normalize_text(s) for s, _ in pairs], [normalize_text(t) for _, t in pairs]
+
+
 def eflomal_directions(
     src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]], quiet: bool = True
 ) -> tuple[list[Links], list[Links]]:
