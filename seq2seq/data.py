@@ -28,6 +28,9 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import torch
+
+from .tokenizer import BOS_ID, EOS_ID, PAD_ID
 
 Pair = tuple[str, str]
 
@@ -304,16 +307,7 @@ class TokenBatcher:
         for start in range(0, n, pool):
             chunk = order[start : start + pool]
             chunk = chunk[np.lexsort((self.tgt_lens[chunk], self.src_lens[chunk] // self.length_bucket))]
-            cur, cur_w = [], 0
-            for i in chunk:
-                w = max(cur_w, int(width[i]))
-                if cur and w * (len(cur) + 1) > self.max_tokens:
-                    batches.append(self._batch(cur))
-                    cur, w = [], int(width[i])
-                cur.append(i)
-                cur_w = w
-            if cur:
-                batches.append(self._batch(cur))
+            batches += [self._batch(idx) for idx in pack_by_tokens(chunk, width, self.max_tokens)]
         rng.shuffle(batches)
         self._cache = {epoch: batches}
         return batches
@@ -322,6 +316,39 @@ class TokenBatcher:
         idx = np.asarray(idx)
         s, t = self.src_lens[idx], self.tgt_lens[idx]
         return Batch(idx, int(s.sum()), int(t.sum()), len(idx) * int(s.max() + t.max()))
+
+
+def pack_by_tokens(order: Sequence[int], widths: Sequence[int], max_tokens: int) -> list[list[int]]:
+    """Cut ``order`` (indices, sorted by length) into consecutive batches of at most ``max_tokens`` padded
+    tokens: a batch's widest ``widths[i]`` times its number of sentences.  A sentence wider than
+    ``max_tokens`` is a batch of its own."""
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    width = 0
+    for i in order:
+        w = max(width, int(widths[i]))
+        if cur and w * (len(cur) + 1) > max_tokens:
+            batches.append(cur)
+            cur, w = [], int(widths[i])
+        cur.append(i)
+        width = w
+    if cur:
+        batches.append(cur)
+    return batches
+
+
+def pad_ids(seqs: Sequence[Sequence[int]]) -> torch.Tensor:
+    """Id lists as one [len(seqs), longest] tensor, padded with PAD_ID on the right (fairseq's collate_tokens)."""
+    out = torch.full((len(seqs), max(len(x) for x in seqs)), PAD_ID, dtype=torch.long)
+    for row, ids in enumerate(seqs):
+        out[row, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
+    return out
+
+
+def shifted_targets(targets: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Teacher forcing's decoder input ``BOS + y`` and decoder output ``y + EOS`` for target ids ``y`` (no EOS),
+    each padded to [len(targets), longest + 1]."""
+    return pad_ids([[BOS_ID, *t] for t in targets]), pad_ids([[*t, EOS_ID] for t in targets])
 
 
 def padding_fraction(batches: Sequence[Batch]) -> float:

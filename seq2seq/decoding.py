@@ -34,7 +34,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from .model import DecoderCache, EncoderDecoder, FullContext
+from .model import DecoderCache, EncoderDecoder
 from .results import length_penalty
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID
 
@@ -436,79 +436,3 @@ def _record_tree(trees, t: int, active, top_s, top_beam, top_tok, added: set, co
                 node["status"], node["slot"] = "kept", kept[(i, j)]
             nodes.append(node)
         trees[int(active[i])].append(nodes)
-
-
-@dataclass
-class ForcedHypothesis:
-    """A given target scored by the model: per-piece log-probabilities (``</s>`` last) and attention."""
-
-    tokens: list[int]  # the given pieces' ids, ending with EOS
-    token_logprobs: Tensor  # [T] float32
-    attention: Optional[Tensor]  # [L, H, T, S] float32
-    encoder_attention: Optional[Tensor] = None  # [L, H, S, S] (with all_attention=True)
-    decoder_attention: Optional[Tensor] = None  # [L, H, T, T], zero above the diagonal
-    full_context_attention: Optional[Tensor] = None  # [L, H, T, S] (with full_context=True; model.FullContext)
-
-    @property
-    def score(self) -> float:
-        return float(self.token_logprobs.sum())
-
-
-class TeacherForcing(DecodeStrategy):
-    """Forced decoding: score given target pieces (no search).  One batched decoder pass over
-    BOS + y; returns each piece's log-probability, EOS included, and the cross-attention that went
-    with it, row t being the position that predicted piece t (as in search results)."""
-
-    @torch.inference_mode()
-    def score(
-        self, src: Tensor, targets: list[list[int]], all_attention: bool = False, full_context: bool = False
-    ) -> list[ForcedHypothesis]:
-        """``src`` [B, S] padded source ids (EOS included); ``targets``: B lists of target ids without EOS.
-        ``all_attention`` also returns encoder and decoder self-attention; ``full_context`` every layer's
-        full-context cross-attention (the alignment pass; see ``model.FullContext``)."""
-        src_mask = self.model.src_mask(src)
-        src_lens = src_mask.view(src.size(0), -1).sum(-1).tolist()
-        enc_att: Optional[list] = [] if all_attention else None
-        dec_att: Optional[list] = [] if all_attention else None
-        memory = self.model.encode(src, src_mask, enc_att)
-        width = max(len(t) for t in targets) + 1
-        tin = torch.full((len(targets), width), PAD_ID, dtype=torch.long)
-        tout = torch.full((len(targets), width), PAD_ID, dtype=torch.long)
-        for row, t in enumerate(targets):
-            tin[row, 0] = BOS_ID
-            tin[row, 1 : len(t) + 1] = torch.as_tensor(t, dtype=torch.long)
-            tout[row, : len(t)] = torch.as_tensor(t, dtype=torch.long)
-            tout[row, len(t)] = EOS_ID
-        tin, tout = tin.to(src.device), tout.to(src.device)
-        full = (
-            FullContext(tuple(range(len(self.model.decoder.layers))), self.model.tgt_key_mask(tin))
-            if full_context
-            else None
-        )
-        hidden, weights = self.model.decode(
-            memory,
-            src_mask,
-            tin,
-            need_weights=self.return_attention or all_attention,
-            self_attention_out=dec_att,
-            full_context=full,
-        )
-        logp = self.model.generator(hidden).gather(-1, tout.unsqueeze(-1)).squeeze(-1).float()
-        att = torch.stack(weights, dim=1).float() if self.return_attention or all_attention else None  # [B, L, H, T, S]
-        enc = torch.stack(enc_att, dim=1).float() if all_attention else None  # [B, L, H, S, S]
-        dec = torch.stack(dec_att, dim=1).float() if all_attention else None  # [B, L, H, T, T]
-        fc = torch.stack([full.weights[i] for i in full.layers], dim=1).float() if full is not None else None
-        out = []
-        for row, t in enumerate(targets):
-            n, m = len(t) + 1, src_lens[row]
-            out.append(
-                ForcedHypothesis(
-                    list(t) + [EOS_ID],
-                    logp[row, :n].cpu(),
-                    att[row, :, :, :n, :m].cpu() if att is not None else None,
-                    enc[row, :, :, :m, :m].cpu() if enc is not None else None,
-                    dec[row, :, :, :n, :n].cpu() if dec is not None else None,
-                    fc[row, :, :, :n, :m].cpu() if fc is not None else None,
-                )
-            )
-        return out

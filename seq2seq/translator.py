@@ -14,25 +14,23 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words, word_units
-from .decoding import BeamSearch, GreedySearch, Hypothesis, TeacherForcing
+from .data import pack_by_tokens, pad_ids
+from .decoding import BeamSearch, GreedySearch, Hypothesis
+from .forced import PairAligner, TeacherForcing
 from .model import EncoderDecoder
 from .model_dir import FolderConfig, ModelFolderError, load_model_dir, load_truecaser, save_model_dir
 from .placeholders import (
     N_PLACEHOLDERS,
     has_placeholders,
-    label_pieces,
     mask_like,
     mask_source,
     placeholder,
     show_placeholders,
-    source_forms,
     unlabel_pieces,
 )
-from .results import Alignment, Translation, check_decoding_args, check_device, check_search_args, check_sentences
-from .results import length_penalty as lp_divisor
+from .results import Translation, check_decoding_args, check_device, check_search_args, check_sentences
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
-from .truecase import TRUECASE_FILE, EnglishRestorer, Restored, Truecaser
+from .truecase import TRUECASE_FILE, EnglishRestorer, Truecaser
 
 PRETRAINED = Path(__file__).resolve().parent / "pretrained"
 DEFAULT_MODEL_DIR = PRETRAINED / "zh-en"
@@ -48,7 +46,10 @@ def resolve_model_path(path: str | Path | None) -> Path:
     return Path(path)
 
 
-class Translator:
+class Translator(PairAligner):
+    """A model folder loaded for use: ``translate`` sentences (greedy or beam search, with the attention that
+    produced every piece), and ``align``/score given pairs (:class:`~seq2seq.forced.PairAligner`)."""
+
     def __init__(
         self,
         model: EncoderDecoder,
@@ -221,8 +222,8 @@ class Translator:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(order), unit="sent", file=sys.stderr)
-        for batch in _batches(order, src_ids, max_tokens):
-            src = _padded([src_ids[i] for i in batch])
+        for batch in pack_by_tokens(order, [len(x) for x in src_ids], max_tokens):
+            src = pad_ids([src_ids[i] for i in batch])
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
                 hyps = strategy.search(
                     src.to(self.device),
@@ -295,8 +296,8 @@ class Translator:
         tgt_ids = [self.tgt_tok.pieces_to_ids(t.target_tokens[:-1]) for t in translations]
         strategy = TeacherForcing(self.model)
         order = sorted(range(len(translations)), key=lambda i: -len(src_ids[i]))
-        for batch in _batches(order, src_ids, max_tokens):
-            src = _padded([src_ids[i] for i in batch])
+        for batch in pack_by_tokens(order, [len(x) for x in src_ids], max_tokens):
+            src = pad_ids([src_ids[i] for i in batch])
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
                 hyps = strategy.score(
                     src.to(self.device),
@@ -310,187 +311,6 @@ class Translator:
                     translations[i].decoder_attention = h.decoder_attention.numpy()
                 if full_context:
                     translations[i].full_context_attention = h.full_context_attention.numpy()
-
-    # ------------------------------------------------------------------ forced alignment and scoring
-    @property
-    def align_method(self) -> AlignMethod:
-        """How this model's word links are read: its alignment head if it was trained with one
-        (config.json "alignment"), else the best raw-attention rule (``align.DEFAULT_RAW``)."""
-        return AlignMethod.from_config(self.folder_config.alignment)
-
-    def align(
-        self,
-        sources: Sequence[str] | str,
-        targets: Sequence[str] | str,
-        pretokenized: bool = False,
-        method: Optional[AlignMethod] = None,
-        length_penalty: Optional[float] = None,
-        max_tokens: int = 6000,
-        progress: bool = False,
-        dtype: Optional[torch.dtype] = None,
-        skip_long: bool = False,
-        restore_english: bool = True,
-    ) -> list[Alignment]:
-        """Run the model on given Chinese/English pairs (teacher forcing, batched) and link their words.
-
-        ``pretokenized=True``: both sides are words separated by spaces (as in gold alignment sets).
-        The model still reads the text as it was trained: the Chinese words joined without spaces,
-        the English words joined by spaces; links index these words.  Otherwise words are as in
-        ``--alignments word``: Chinese characters (runs of other characters) and English
-        whitespace tokens.  ``method`` (default :attr:`align_method`) picks the attention.
-        An empty side gives an empty result; a side over the model's length limit raises ValueError,
-        or with ``skip_long=True`` gives an empty result too (no links).
-        ``restore_english`` (default True): where the model folder has a truecasing model (``truecase.model``),
-        English that is all lower-case or tokenized (``it 's``, ``( reporter``, ``-LRB-``) is restored before the
-        model reads it: recased, first word capitalised, detokenized (:mod:`seq2seq.truecase`); its pieces are
-        mapped back to the words given, which the links index.  False: the model reads the English as given.
-        """
-        sources, targets = _check_pairs(sources, targets)
-        check_search_args(length_penalty, max_tokens)
-        method = method or self.align_method
-        alpha = length_penalty if length_penalty is not None else self.folder_config.decoding["length_penalty"]
-        src_text, tgt_text, src_w, tgt_w, restored = self._texts_to_read(
-            sources, targets, pretokenized, restore_english
-        )
-        src_ids, tgt_ids, spans = self._pair_ids(src_text, tgt_text, skip_long)
-        strategy = TeacherForcing(self.model)
-        results: list[Optional[Alignment]] = [None] * len(sources)
-        order = sorted(
-            (i for i in range(len(sources)) if src_ids[i] and tgt_ids[i]),
-            key=lambda i: -max(len(src_ids[i]), len(tgt_ids[i]) + 1),
-        )
-        width_of = [max(len(src_ids[i]), len(tgt_ids[i]) + 1) for i in range(len(sources))]
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(order), unit="pair", file=sys.stderr)
-        for batch in _batches(order, [[0] * w for w in width_of], max_tokens):
-            src = _padded([src_ids[i] for i in batch])
-            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                hyps = strategy.score(src.to(self.device), [tgt_ids[i] for i in batch], full_context=True)
-            for i, h in zip(batch, hyps):
-                results[i] = self._pair_alignment(
-                    h, src_ids[i], spans[i], src_w[i], tgt_w[i], restored[i], method, alpha
-                )
-            if bar is not None:
-                bar.update(len(batch))
-        if bar is not None:
-            bar.close()
-        return [
-            r if r is not None else self._empty_alignment(src_w[i], tgt_w[i], method) for i, r in enumerate(results)
-        ]
-
-    def _texts_to_read(self, sources: list[str], targets: list[str], pretokenized: bool, restore_english: bool):
-        """The texts the model reads for :meth:`align`, the words given (``pretokenized``; else None each), and
-        each pair's restored English (None where it is read as given).  Given words are joined as the model
-        was trained: Chinese without spaces, English with them."""
-        en_src = self.folder_config.direction == "en-zh"  # English is the source
-        src_w: list = [None] * len(sources)
-        tgt_w: list = [None] * len(targets)
-        if pretokenized:
-            src_w, tgt_w = [s.split() for s in sources], [t.split() for t in targets]
-            src_text = [(" " if en_src else "").join(w) for w in src_w]
-            tgt_text = [("" if en_src else " ").join(w) for w in tgt_w]
-        else:
-            src_text, tgt_text = list(sources), list(targets)
-        restored: list[Optional[Restored]] = [None] * len(sources)
-        if restore_english:  # English the model knows (seq2seq.truecase), on whichever side is English
-            restored = self.restore_english(
-                src_text if en_src else tgt_text, (src_w if en_src else tgt_w) if pretokenized else None
-            )
-            side = src_text if en_src else tgt_text
-            side[:] = [r.text if r else x for r, x in zip(restored, side)]
-        return src_text, tgt_text, src_w, tgt_w, restored
-
-    def _pair_ids(self, src_text: list[str], tgt_text: list[str], skip_long: bool):
-        """Source and target ids of each pair (names and numbers as placeholders, the target masked like its
-        source), and the placeholder spans; a pair over the model's limit is an error, or with ``skip_long``
-        gets no source ids (and so an empty result)."""
-        masked = [self.mask_source(x) for x in src_text]
-        spans = [sp for _, sp in masked]
-        src_ids = self.encode_sources([m for m, _ in masked])
-        tgt_ids = self.tgt_tok.encode([mask_like(t, sp) for t, sp in zip(tgt_text, spans)])
-        limit = self.max_source_tokens
-        for i in range(len(src_ids)):
-            if len(src_ids[i]) > limit or len(tgt_ids[i]) + 1 > limit:
-                if skip_long:
-                    src_ids[i] = []
-                    continue
-                raise ValueError(
-                    f"pair {i} has {len(src_ids[i])} source / {len(tgt_ids[i]) + 1} target pieces; the "
-                    f"model reads at most {limit}: split it into shorter sentences"
-                )
-        return src_ids, tgt_ids, spans
-
-    def _pair_alignment(
-        self,
-        h,
-        src_ids: list[int],
-        spans: list[str],
-        src_words,
-        tgt_words,
-        restored: Optional[Restored],
-        method: AlignMethod,
-        alpha: float,
-    ) -> Alignment:
-        """One pair's :class:`Alignment` from its teacher-forced hypothesis ``h``: pieces labelled with their
-        spans, pieces mapped to the words given (or to word units), links read by ``method``."""
-        sp = label_pieces(self.src_tok.ids_to_pieces(src_ids), source_forms(spans))
-        tp = label_pieces(self.tgt_tok.ids_to_pieces(h.tokens), spans)
-        if src_words is not None:
-            sw, tw = src_words, tgt_words
-            s_map = pieces_to_words(sp, [self.src_tok.normalize(w) for w in sw])
-            t_map = pieces_to_words(tp, tw)
-        else:
-            sw, s_map = word_units(sp, self.folder_config.source_lang)
-            tw, t_map = word_units(tp, self.folder_config.target_lang)
-        if restored is not None:  # restored English: its pieces map back to the words given, by characters
-            if self.folder_config.direction == "en-zh":
-                sw, s_map = restored.words, pieces_to_words(sp, restored.surfaces)
-            else:
-                tw, t_map = restored.words, pieces_to_words(tp, restored.surfaces)
-        att, full = h.attention.numpy(), h.full_context_attention.numpy()
-        links = links_to_words(
-            piece_alignment(sp, tp, full if method.full_context else att, method=method), s_map, t_map
-        )
-        lp = h.token_logprobs.numpy()
-        score = float(lp.sum())
-        return Alignment(
-            sp, tp, att, lp, score, score / lp_divisor(len(lp), alpha), links, sw, tw, method.name, s_map, t_map, full
-        )
-
-    def _empty_alignment(self, src_words, tgt_words, method: AlignMethod) -> Alignment:
-        """The result for a pair with an empty side (or one skipped as too long): no pieces, no links."""
-        cfg = self.model.cfg
-        return Alignment(
-            [],
-            [],
-            np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32),
-            np.zeros(0, dtype=np.float32),
-            0.0,
-            0.0,
-            [],
-            src_words or [],
-            tgt_words or [],
-            method.name,
-        )
-
-    def restore_english(
-        self,
-        texts: Sequence[str],
-        words: Optional[Sequence[Sequence[str]]] = None,
-    ) -> list[Optional[Restored]]:
-        """Each English text (or its given ``words``) as the model should read it (:mod:`seq2seq.truecase`), or
-        None where the model reads it as given: English that is cased and detokenized already, or every text
-        when the model folder has no truecasing model."""
-        if self.english_restorer is None:
-            return [None] * len(texts)
-        out: list[Optional[Restored]] = []
-        for k, text in enumerate(texts):
-            r = self.english_restorer.restore(words[k] if words is not None else text.split())
-            out.append(r if r.changed else None)
-        return out
 
     def _to_translation(self, src_ids: list[int], hyps: list[Hypothesis]) -> Translation:
         src_pieces = self.src_tok.ids_to_pieces(src_ids)
@@ -532,43 +352,3 @@ class Translator:
         t = Translation("", [], [], att, 0.0, 0.0)
         t.nbest = [t]
         return t
-
-
-def _padded(seqs: list[list[int]]) -> torch.Tensor:
-    """Id lists as one [len(seqs), longest] tensor, padded with PAD_ID."""
-    out = torch.full((len(seqs), max(len(x) for x in seqs)), PAD_ID, dtype=torch.long)
-    for row, ids in enumerate(seqs):
-        out[row, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
-    return out
-
-
-def _check_pairs(sources, targets) -> tuple[list[str], list[str]]:
-    """:meth:`Translator.align`'s pairs as two lists of strings of equal length (a string is one sentence)."""
-    if isinstance(sources, str):
-        sources = [sources]
-    if isinstance(targets, str):
-        targets = [targets]
-    sources, targets = check_sentences(sources, "align: sources"), check_sentences(targets, "align: targets")
-    if len(sources) != len(targets):
-        raise ValueError(f"align: {len(sources)} sources but {len(targets)} targets")
-    for name, side in (("sources", sources), ("targets", targets)):
-        for i, x in enumerate(side):
-            if not isinstance(x, str):
-                raise TypeError(f"align: {name}[{i}] is {type(x).__name__}, not str")
-    return list(sources), list(targets)
-
-
-def _batches(order: list[int], src_ids: list[list[int]], max_tokens: int) -> list[list[int]]:
-    """Group sentence indices (sorted by length, longest first) into batches of at most
-    ``max_tokens`` padded source tokens."""
-    batches, cur, width = [], [], 0
-    for i in order:
-        w = max(width, len(src_ids[i]))
-        if cur and w * (len(cur) + 1) > max_tokens:
-            batches.append(cur)
-            cur, w = [], len(src_ids[i])
-        cur.append(i)
-        width = w
-    if cur:
-        batches.append(cur)
-    return batches

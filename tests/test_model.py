@@ -4,7 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from seq2seq.model import ModelConfig, MultiHeadedAttention, PositionalEncoding, attention, subsequent_mask
+from seq2seq.attention import MultiHeadedAttention, attention
+from seq2seq.model import ModelConfig, PositionalEncoding, subsequent_mask
 from seq2seq.tokenizer import BOS_ID
 
 from conftest import random_batch, random_model

@@ -263,7 +263,7 @@ def test_a_folder_holding_a_run_is_refused_without_resume_or_overwrite(tmp_path,
 def test_a_folder_in_use_is_refused(tmp_path):
     import fcntl
 
-    from seq2seq.training.loop import RunFolderError
+    from seq2seq.training.run_folder import RunFolderError
 
     out = tmp_path / "run"
     out.mkdir()

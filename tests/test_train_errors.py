@@ -8,7 +8,8 @@ import pytest
 from seq2seq.average import main as average_main
 from seq2seq.training.cli import main
 from seq2seq.training.config import load_config
-from seq2seq.training.loop import resumed_config, train
+from seq2seq.training.loop import train
+from seq2seq.training.run_folder import resumed_config
 
 from conftest import ROOT
 

@@ -26,10 +26,10 @@ def test_bf16_autocast_gives_the_same_translations(toy_translator):
 
 
 def test_batches_count_source_tokens_and_do_not_change_results(toy_translator):
-    from seq2seq.translator import _batches
+    from seq2seq.data import pack_by_tokens
 
-    src_ids = [[5] * n for n in (7, 6, 4, 4, 3)]
-    assert _batches([0, 1, 2, 3, 4], src_ids, max_tokens=14) == [[0, 1], [2, 3, 4]]
+    assert pack_by_tokens([0, 1, 2, 3, 4], [7, 6, 4, 4, 3], max_tokens=14) == [[0, 1], [2, 3, 4]]
+    assert pack_by_tokens([0, 1], [20, 3], max_tokens=14) == [[0], [1]]  # too wide: a batch of its own
     src = [z for z, _ in OVERFIT_PAIRS]
     whole = toy_translator.translate(src, beam_size=5, max_tokens=6000)
     one_by_one = toy_translator.translate(src, beam_size=5, max_tokens=1)

@@ -12,9 +12,10 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ..data import source_name
-from ..model import ModelConfig
+from ..data import DataError, source_name
+from ..model import EncoderDecoder, ModelConfig
 from ..model_dir import FolderConfig, save_model_dir
+from .runtime import Logger
 
 STATE_FILE = "training_state.pt"
 
@@ -161,3 +162,37 @@ class Checkpointer:
             self.kept.append(path)
         while len(self.kept) > self.keep:
             self.kept.pop(0).unlink(missing_ok=True)
+
+
+def warm_start(model: EncoderDecoder, folder: str, log: Logger, direction: str = "zh-en") -> None:
+    """Copy the weights of a model folder of the same shape (dropout may differ) into ``model``.
+
+    A folder that translates the other way gives its target embeddings to the source side and its source
+    embeddings to the target side (encoder and decoder layers come across as they are; the output bias
+    starts at zero).  Pieces the folder's vocabularies lack (placeholders) keep their fresh initialisation."""
+    from ..model_dir import load_model_dir
+
+    init_model, _, _, init_cfg, _ = load_model_dir(folder)
+    shape = lambda c: {k: v for k, v in c.to_dict().items() if "dropout" not in k and "vocab" not in k}  # noqa: E731
+    if shape(init_model.cfg) != shape(model.cfg):
+        raise DataError(f"train.init_from: {folder} has model {init_model.cfg}, but this config asks for {model.cfg}")
+    state = init_model.state_dict()
+    swap = init_cfg.direction != direction
+    if swap:
+        state["src_embed.lut.weight"], state["tgt_embed.lut.weight"] = (
+            state["tgt_embed.lut.weight"],
+            state["src_embed.lut.weight"],
+        )
+        state["generator.proj.weight"] = state["tgt_embed.lut.weight"]
+        state["generator.proj.bias"] = torch.zeros(state["generator.proj.bias"].shape[0])
+    own = model.state_dict()
+    for name, value in state.items():
+        if value.shape != own[name].shape:  # a vocabulary grown by placeholder pieces: keep the new rows' init
+            rows = min(value.shape[0], own[name].shape[0])
+            value = torch.cat([value[:rows], own[name][rows:]])
+        state[name] = value
+    model.load_state_dict(state)
+    log(
+        f"model: weights from {folder} (train.init_from"
+        f"{', embeddings swapped: it translates ' + init_cfg.direction if swap else ''})"
+    )

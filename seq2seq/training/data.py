@@ -8,12 +8,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import torch
-
-from ..corpus_align import read_links, tokenizer_fingerprint
-from ..data import MARKUP, CleanConfig, DataError, clean_pairs_indexed, format_report, load_source, source_name
+from ..corpus_align import read_links, read_meta, tokenizer_fingerprint
+from ..data import (
+    MARKUP,
+    CleanConfig,
+    DataError,
+    clean_pairs_indexed,
+    format_report,
+    load_source,
+    pad_ids,
+    shifted_targets,
+    source_name,
+)
+from ..model import ModelConfig
 from ..placeholders import add_placeholder_pieces, strip_placeholder_pieces
-from ..tokenizer import BOS_ID, EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
+from ..tokenizer import EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
 from .alignment import link_targets
 from .runtime import Dist, Logger
 
@@ -198,21 +207,67 @@ def collate(idx, src_ids, tgt_ids, device, links=None, null_to_eos: bool = False
     """Padded (src, decoder input = BOS + y, decoder target = y + EOS); with ``links``, also the gold
     alignment [B, T, S] of :func:`~seq2seq.training.alignment.link_targets` (``null_to_eos``: unlinked
     target pieces point at the source ``</s>``)."""
-    n = len(idx)
-    s_len = max(len(src_ids[i]) for i in idx)
-    t_len = max(len(tgt_ids[i]) for i in idx) + 1
-    src = torch.full((n, s_len), PAD_ID, dtype=torch.long)
-    tin = torch.full((n, t_len), PAD_ID, dtype=torch.long)
-    tout = torch.full((n, t_len), PAD_ID, dtype=torch.long)
-    for row, i in enumerate(idx):
-        s, t = src_ids[i], tgt_ids[i]
-        src[row, : len(s)] = torch.as_tensor(s)
-        tin[row, 0] = BOS_ID
-        tin[row, 1 : len(t) + 1] = torch.as_tensor(t)
-        tout[row, : len(t)] = torch.as_tensor(t)
-        tout[row, len(t)] = EOS_ID
+    src = pad_ids([src_ids[i] for i in idx])
+    tin, tout = shifted_targets([tgt_ids[i] for i in idx])
+    s_len, t_len = src.size(1), tin.size(1)
     if links is not None:
         null = [(len(src_ids[i]) - 1, len(tgt_ids[i])) for i in idx] if null_to_eos else None
         gold = link_targets([links[i] for i in idx], t_len, s_len, null)
         return src.to(device), tin.to(device), tout.to(device), gold.to(device)
     return src.to(device), tin.to(device), tout.to(device)
+
+
+def without_links(cfg: dict) -> dict:
+    """The config with no ``links:`` on its training sources: with alignment.weight 0 they are not read, so
+    they need not exist (scripts/align_corpus.py is only for the alignment loss)."""
+    data = dict(cfg["data"], train=[{k: v for k, v in spec.items() if k != "links"} for spec in cfg["data"]["train"]])
+    return dict(cfg, data=data)
+
+
+@dataclass
+class RunData:
+    """What a run trains on: the tokenizers, the training pairs as piece ids (with their word links, if the
+    alignment loss is on), and the dev sets."""
+
+    src_tok: object
+    tgt_tok: object
+    protos: tuple[bytes, bytes]
+    counts: dict
+    src_ids: list[list[int]]
+    tgt_ids: list[list[int]]
+    links: Optional[list]
+    dev_sets: list
+    model_cfg: ModelConfig
+
+
+def load_run_data(cfg: dict, out: Path, resume_dir: Optional[Path], dist: Dist, log) -> RunData:
+    """Read and clean the training pairs, get the tokenizers (trained, or those of the run or ``init_from``),
+    check that the links were made with them, and encode everything."""
+    align_weight = float(cfg["alignment"].get("weight") or 0.0)
+    pairs, counts, links = load_training_pairs(cfg if align_weight > 0 else without_links(cfg), log)
+    src_tok, tgt_tok, src_proto, tgt_proto, fingerprint = get_tokenizers(cfg, out, pairs, resume_dir, dist, log)
+    if align_weight > 0:
+        if all(ls is None for ls in links):
+            raise DataError("alignment.weight > 0 but no training source has links (add links: to data.train)")
+        for spec in cfg["data"]["train"]:
+            meta = read_meta(Path(spec["links"]).parent) if spec.get("links") else None
+            if meta and meta.get("tokenizers") != fingerprint:
+                raise DataError(
+                    f"{spec['links']} was made with other tokenizers than this run's: "
+                    "re-run scripts/align_corpus.py with this run's tokenizers"
+                )
+    else:
+        links = None
+    mcfg = ModelConfig(
+        src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, pad_id=PAD_ID, **cfg["model"]
+    )
+    src_ids = [ids + [EOS_ID] for ids in src_tok.encode([s for s, _ in pairs])]
+    tgt_ids = tgt_tok.encode([t for _, t in pairs])
+    keep = [i for i in range(len(pairs)) if len(src_ids[i]) < mcfg.max_len and len(tgt_ids[i]) + 1 < mcfg.max_len]
+    if len(keep) < len(pairs):
+        log(f"data: {len(pairs) - len(keep)} pairs over model.max_len={mcfg.max_len} pieces removed")
+        src_ids, tgt_ids = [src_ids[i] for i in keep], [tgt_ids[i] for i in keep]
+        if links is not None:
+            links = [links[i] for i in keep]
+    dev_sets = load_dev_sets(cfg, src_tok, tgt_tok, cfg["eval"].get("max_sentences", 0))
+    return RunData(src_tok, tgt_tok, (src_proto, tgt_proto), counts, src_ids, tgt_ids, links, dev_sets, mcfg)

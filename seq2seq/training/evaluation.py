@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from ..data import pack_by_tokens
 from ..model_dir import FolderConfig
 from ..tokenizer import PAD_ID
 from .data import DevSet, collate
@@ -47,17 +48,10 @@ def greedy_scores(model, src_tok, tgt_tok, dev: DevSet, cfg: dict) -> dict:
 def dev_loss(model, dev: DevSet, max_tokens: int, device) -> float:
     """Mean cross-entropy per target token on a dev set (no label smoothing: a plain NLL)."""
     total, count = 0.0, 0
-    order = sorted(range(len(dev.src_ids)), key=lambda i: len(dev.src_ids[i]))
-    batch: list[int] = []
-    for i in order + [None]:
-        if i is not None and (
-            not batch or (len(batch) + 1) * max(len(dev.src_ids[i]), len(dev.tgt_ids[i]) + 1) <= max_tokens
-        ):
-            batch.append(i)
-            continue
+    widths = [max(len(s), len(t) + 1) for s, t in zip(dev.src_ids, dev.tgt_ids)]
+    for batch in pack_by_tokens(sorted(range(len(widths)), key=widths.__getitem__), widths, max_tokens):
         src, tin, tout = collate(batch, dev.src_ids, dev.tgt_ids, device)
         logits = model(src, tin)
         total += token_loss(logits, tout).item()
         count += int((tout != PAD_ID).sum())
-        batch = [i] if i is not None else []
     return total / max(1, count)

@@ -19,47 +19,23 @@ import numpy as np
 import torch
 import yaml
 
-from ..corpus_align import read_meta
 from ..data import DataError, TokenBatcher, padding_fraction
-from ..model import EncoderDecoder, ModelConfig
+from ..model import EncoderDecoder
 from ..model_dir import FolderConfig, recover_dir
-from ..tokenizer import EOS_ID, PAD_ID
 from .alignment import resolve_layer
-from .checkpoints import STATE_FILE, Checkpointer, TrainState, carried_files, gather_rng, restore
-from .config import ConfigError, complete_saved, parse_duration
-from .data import get_tokenizers, load_dev_sets, load_training_pairs
+from .checkpoints import STATE_FILE, Checkpointer, TrainState, carried_files, gather_rng, restore, warm_start
+from .config import parse_duration
+from .data import RunData, load_run_data
 from .evaluation import dev_loss, greedy_scores
+from .run_folder import RUN_FILES, prepare_output, resumed_config
 from .runtime import Dist, Logger, setup_distributed
 from .step import AlignmentTarget, forward_backward
 
-# Settings a resumed run takes from the command line rather than from the run's own saved config.
-RESUMABLE_OVERRIDES = (
-    "max_steps",
-    "max_epochs",
-    "max_time",
-    "patience",
-    "eval_every",
-    "save_every",
-    "log_every",
-    "save_minutes",
-    "cooldown_steps",
-)
-# ...of which these budgets are kept from the saved run when the command line leaves them unset (0/null): a run
-# started with --max-time 3m and resumed without it still stops at 3 minutes; a new --max-time replaces it.
-KEPT_UNLESS_GIVEN = ("max_steps", "max_epochs", "max_time", "cooldown_steps")
-# What makes a folder hold a run (a start that failed before saving anything leaves only train.log),
-# and what ``--overwrite`` removes (nothing else).
-RUN_FILES = ("last", "last.old", "best", "best.old", "checkpoints", "tokenizers")
-LOG_FILES = ("train.log", "tensorboard")
 PROGRESS_SECONDS = 60  # off a terminal, a progress line at least this often
 
 
 class StopRequested(Exception):
     pass
-
-
-class RunFolderError(DataError):
-    """The output folder holds another run, or another process is writing into it."""
 
 
 def lr_lambda(warmup: int, max_steps: int = 0, cooldown: int = 0):
@@ -75,59 +51,6 @@ def lr_lambda(warmup: int, max_steps: int = 0, cooldown: int = 0):
         return f * min(1.0, max(0.0, (max_steps - step) / cooldown)) if cooldown else f
 
     return factor
-
-
-def prepare_output(out: Path, resume: bool, overwrite: bool, dist: Dist):
-    """Create the folder, refuse to mix two runs in it, and lock it for this process (returns the lock file)."""
-    if not dist.main:
-        return None
-    out.mkdir(parents=True, exist_ok=True)
-    lock = open(out / ".lock", "a+")
-    try:
-        import fcntl
-
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.close()
-        raise RunFolderError(f"{out} is in use by another seq2seq-train process (lock {out / '.lock'})") from None
-    except ImportError:  # no fcntl (Windows): no lock
-        pass
-    present = [name for name in RUN_FILES if (out / name).exists()]
-    if present and not resume:
-        if not overwrite:
-            lock.close()
-            raise RunFolderError(
-                f"{out} already holds a run ({', '.join(present)}): continue it with --resume, "
-                "start over with --overwrite, or choose another --output-dir"
-            )
-        for name in present + [n for n in LOG_FILES if (out / n).exists()]:
-            p = out / name
-            shutil.rmtree(p) if p.is_dir() else p.unlink()
-    return lock
-
-
-def resumed_config(saved: dict, given: dict, log) -> dict:
-    """The config a resumed run goes on with: its own saved one (completed for options added since), with
-    the stopping and evaluation settings of the command line (:data:`RESUMABLE_OVERRIDES`), except that a
-    budget the command line leaves unset keeps the run's own (:data:`KEPT_UNLESS_GIVEN`)."""
-    cfg = complete_saved(saved)
-    for key in RESUMABLE_OVERRIDES:
-        value = given["train"].get(key)
-        if key in KEPT_UNLESS_GIVEN and not value:
-            if cfg["train"].get(key):
-                log(f"--resume: train.{key}={cfg['train'][key]} kept from the run (give a new value to change it)")
-            continue
-        cfg["train"][key] = value
-    if cfg["train"].get("cooldown_steps") and not cfg["train"].get("max_steps"):
-        raise ConfigError("train.cooldown_steps needs --max-steps (train.max_steps): the cooldown ends there")
-    return cfg
-
-
-def without_links(cfg: dict) -> dict:
-    """The config with no ``links:`` on its training sources: with alignment.weight 0 they are not read, so
-    they need not exist (scripts/align_corpus.py is only for the alignment loss)."""
-    data = dict(cfg["data"], train=[{k: v for k, v in spec.items() if k != "links"} for spec in cfg["data"]["train"]])
-    return dict(cfg, data=data)
 
 
 def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bool = False) -> dict:
@@ -194,55 +117,6 @@ def _train(cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict) -> d
     if reason == "interrupted":
         raise KeyboardInterrupt
     return result
-
-
-@dataclass
-class RunData:
-    """What a run trains on: the tokenizers, the training pairs as piece ids (with their word links, if the
-    alignment loss is on), and the dev sets."""
-
-    src_tok: object
-    tgt_tok: object
-    protos: tuple[bytes, bytes]
-    counts: dict
-    src_ids: list[list[int]]
-    tgt_ids: list[list[int]]
-    links: Optional[list]
-    dev_sets: list
-    model_cfg: ModelConfig
-
-
-def load_run_data(cfg: dict, out: Path, resume_dir: Optional[Path], dist: Dist, log) -> RunData:
-    """Read and clean the training pairs, get the tokenizers (trained, or those of the run or ``init_from``),
-    check that the links were made with them, and encode everything."""
-    align_weight = float(cfg["alignment"].get("weight") or 0.0)
-    pairs, counts, links = load_training_pairs(cfg if align_weight > 0 else without_links(cfg), log)
-    src_tok, tgt_tok, src_proto, tgt_proto, fingerprint = get_tokenizers(cfg, out, pairs, resume_dir, dist, log)
-    if align_weight > 0:
-        if all(ls is None for ls in links):
-            raise DataError("alignment.weight > 0 but no training source has links (add links: to data.train)")
-        for spec in cfg["data"]["train"]:
-            meta = read_meta(Path(spec["links"]).parent) if spec.get("links") else None
-            if meta and meta.get("tokenizers") != fingerprint:
-                raise DataError(
-                    f"{spec['links']} was made with other tokenizers than this run's: "
-                    "re-run scripts/align_corpus.py with this run's tokenizers"
-                )
-    else:
-        links = None
-    mcfg = ModelConfig(
-        src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, pad_id=PAD_ID, **cfg["model"]
-    )
-    src_ids = [ids + [EOS_ID] for ids in src_tok.encode([s for s, _ in pairs])]
-    tgt_ids = tgt_tok.encode([t for _, t in pairs])
-    keep = [i for i in range(len(pairs)) if len(src_ids[i]) < mcfg.max_len and len(tgt_ids[i]) + 1 < mcfg.max_len]
-    if len(keep) < len(pairs):
-        log(f"data: {len(pairs) - len(keep)} pairs over model.max_len={mcfg.max_len} pieces removed")
-        src_ids, tgt_ids = [src_ids[i] for i in keep], [tgt_ids[i] for i in keep]
-        if links is not None:
-            links = [links[i] for i in keep]
-    dev_sets = load_dev_sets(cfg, src_tok, tgt_tok, cfg["eval"].get("max_sentences", 0))
-    return RunData(src_tok, tgt_tok, (src_proto, tgt_proto), counts, src_ids, tgt_ids, links, dev_sets, mcfg)
 
 
 @dataclass
@@ -568,37 +442,3 @@ class Trainer:
             log(line)
         log.scalars(state.step, **{"train/loss": loss_tok, "train/lr": lr, "train/tgt_tok_s": tps, "train/pad": pad})
         self.window = Throughput()
-
-
-def warm_start(model: EncoderDecoder, folder: str, log: Logger, direction: str = "zh-en") -> None:
-    """Copy the weights of a model folder of the same shape (dropout may differ) into ``model``.
-
-    A folder that translates the other way gives its target embeddings to the source side and its source
-    embeddings to the target side (encoder and decoder layers come across as they are; the output bias
-    starts at zero).  Pieces the folder's vocabularies lack (placeholders) keep their fresh initialisation."""
-    from ..model_dir import load_model_dir
-
-    init_model, _, _, init_cfg, _ = load_model_dir(folder)
-    shape = lambda c: {k: v for k, v in c.to_dict().items() if "dropout" not in k and "vocab" not in k}  # noqa: E731
-    if shape(init_model.cfg) != shape(model.cfg):
-        raise DataError(f"train.init_from: {folder} has model {init_model.cfg}, but this config asks for {model.cfg}")
-    state = init_model.state_dict()
-    swap = init_cfg.direction != direction
-    if swap:
-        state["src_embed.lut.weight"], state["tgt_embed.lut.weight"] = (
-            state["tgt_embed.lut.weight"],
-            state["src_embed.lut.weight"],
-        )
-        state["generator.proj.weight"] = state["tgt_embed.lut.weight"]
-        state["generator.proj.bias"] = torch.zeros(state["generator.proj.bias"].shape[0])
-    own = model.state_dict()
-    for name, value in state.items():
-        if value.shape != own[name].shape:  # a vocabulary grown by placeholder pieces: keep the new rows' init
-            rows = min(value.shape[0], own[name].shape[0])
-            value = torch.cat([value[:rows], own[name][rows:]])
-        state[name] = value
-    model.load_state_dict(state)
-    log(
-        f"model: weights from {folder} (train.init_from"
-        f"{', embeddings swapped: it translates ' + init_cfg.direction if swap else ''})"
-    )

@@ -1,0 +1,81 @@
+"""A run's folder: what makes it hold a run, the lock that keeps one process in it, and the config a
+resumed run goes on with."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ..data import DataError
+from .config import ConfigError, complete_saved
+from .runtime import Dist
+
+# Settings a resumed run takes from the command line rather than from the run's own saved config.
+RESUMABLE_OVERRIDES = (
+    "max_steps",
+    "max_epochs",
+    "max_time",
+    "patience",
+    "eval_every",
+    "save_every",
+    "log_every",
+    "save_minutes",
+    "cooldown_steps",
+)
+# ...of which these budgets are kept from the saved run when the command line leaves them unset (0/null): a run
+# started with --max-time 3m and resumed without it still stops at 3 minutes; a new --max-time replaces it.
+KEPT_UNLESS_GIVEN = ("max_steps", "max_epochs", "max_time", "cooldown_steps")
+# What makes a folder hold a run (a start that failed before saving anything leaves only train.log),
+# and what ``--overwrite`` removes (nothing else).
+RUN_FILES = ("last", "last.old", "best", "best.old", "checkpoints", "tokenizers")
+LOG_FILES = ("train.log", "tensorboard")
+
+
+class RunFolderError(DataError):
+    """The output folder holds another run, or another process is writing into it."""
+
+
+def prepare_output(out: Path, resume: bool, overwrite: bool, dist: Dist):
+    """Create the folder, refuse to mix two runs in it, and lock it for this process (returns the lock file)."""
+    if not dist.main:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    lock = open(out / ".lock", "a+")
+    try:
+        import fcntl
+
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise RunFolderError(f"{out} is in use by another seq2seq-train process (lock {out / '.lock'})") from None
+    except ImportError:  # no fcntl (Windows): no lock
+        pass
+    present = [name for name in RUN_FILES if (out / name).exists()]
+    if present and not resume:
+        if not overwrite:
+            lock.close()
+            raise RunFolderError(
+                f"{out} already holds a run ({', '.join(present)}): continue it with --resume, "
+                "start over with --overwrite, or choose another --output-dir"
+            )
+        for name in present + [n for n in LOG_FILES if (out / n).exists()]:
+            p = out / name
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    return lock
+
+
+def resumed_config(saved: dict, given: dict, log) -> dict:
+    """The config a resumed run goes on with: its own saved one (completed for options added since), with
+    the stopping and evaluation settings of the command line (:data:`RESUMABLE_OVERRIDES`), except that a
+    budget the command line leaves unset keeps the run's own (:data:`KEPT_UNLESS_GIVEN`)."""
+    cfg = complete_saved(saved)
+    for key in RESUMABLE_OVERRIDES:
+        value = given["train"].get(key)
+        if key in KEPT_UNLESS_GIVEN and not value:
+            if cfg["train"].get(key):
+                log(f"--resume: train.{key}={cfg['train'][key]} kept from the run (give a new value to change it)")
+            continue
+        cfg["train"][key] = value
+    if cfg["train"].get("cooldown_steps") and not cfg["train"].get("max_steps"):
+        raise ConfigError("train.cooldown_steps needs --max-steps (train.max_steps): the cooldown ends there")
+    return cfg
