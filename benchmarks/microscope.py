@@ -41,8 +41,8 @@ def main(argv=None) -> int:
     p.add_argument("--out")
     args = p.parse_args(argv)
     from seq2seq import Translator
+    from seq2seq.app.explore import beam_tree, inside_view, score_translation, step_view
     from seq2seq.app.figures import all_heads_figure, beam_tree_figure, matrix_figure, walkthrough_figure
-    from seq2seq.app.predict import beam_tree, inside_view, score_translation, step_view
     from seq2seq.app.tabs import links_both_ways
     from seq2seq.explain import explain_cross_attention
 

@@ -476,7 +476,7 @@ def test_a_full_context_head_learns_in_trainings_step_and_links_translations(ful
         for i, j in piece_alignment(t.source_tokens, t.target_tokens, t.full_context_attention, method=method)
     )
     assert tr.translate(["三一四"], return_attention=False)[0].full_context_attention is None
-    from seq2seq.app.figures import word_alignment_html
+    from seq2seq.app.chips import word_alignment_html
     from seq2seq.app.predict import predict
 
     html = word_alignment_html(predict(tr, "三一四五二", beam_size=1))

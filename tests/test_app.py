@@ -113,7 +113,7 @@ def test_long_sentence_is_split(toy_translator):
 def test_one_decorator_turns_input_errors_into_warnings_and_the_rest_into_errors(caplog):
     import gradio as gr
 
-    from seq2seq.app.layout import user_errors
+    from seq2seq.app.views import user_errors
 
     warned = []
 
@@ -333,7 +333,7 @@ def test_api_endpoint_score(app):
 
 def test_scoring_your_own_translation(toy_translator):
     from seq2seq.app.chips import scored_pieces_html
-    from seq2seq.app.predict import score_translation
+    from seq2seq.app.explore import score_translation
 
     good = score_translation(toy_translator, "我喜欢吃苹果。", "I like to eat apples.")
     bad = score_translation(toy_translator, "我喜欢吃苹果。", "Thank you.")
@@ -371,8 +371,9 @@ def test_length_penalty_defaults_to_the_model_folders_own(toy_translator, monkey
 
 
 def test_step_by_step_view_and_the_redecode_round_trip(toy_translator):
+    from seq2seq.app.explore import continue_with, step_view, step_view_of
     from seq2seq.app.figures import piece_text
-    from seq2seq.app.predict import STEP_CANDIDATES, continue_with, step_view, step_view_of
+    from seq2seq.app.predict import STEP_CANDIDATES
 
     own = step_view(toy_translator, "我喜欢吃苹果。", beam_size=1)
     assert own.text == "I like to eat apples." and not own.prefix
@@ -405,8 +406,8 @@ def test_inside_attention_view_data_and_exports(toy_translator):
     import io
     import json
 
+    from seq2seq.app.explore import inside_view
     from seq2seq.app.figures import matrix_csv, matrix_figure, walkthrough_figure
-    from seq2seq.app.predict import inside_view
     from seq2seq.explain import explain_cross_attention
 
     v = inside_view(toy_translator, "我喜欢吃苹果。", beam_size=2)
@@ -434,9 +435,9 @@ def test_inside_attention_view_data_and_exports(toy_translator):
 
 
 def test_words_not_pieces_hide_eos_and_head_summaries(toy_translator):
+    from seq2seq.app.explore import inside_view
     from seq2seq.app.figures import all_heads_figure
     from seq2seq.app.maps import merge_groups
-    from seq2seq.app.predict import inside_view
 
     v = inside_view(toy_translator, "我喜欢吃苹果。", beam_size=2)
     for words in ("jieba", "characters"):
@@ -474,8 +475,8 @@ def test_crowded_labels_turn_upright_and_pieces_read_the_same_everywhere():
 
 
 def test_beam_tree_view_and_length_penalty_reranking(toy_translator):
+    from seq2seq.app.explore import beam_tree, best_path, finished_ranking, greedy_tree
     from seq2seq.app.figures import beam_tree_figure
-    from seq2seq.app.predict import beam_tree, best_path, finished_ranking, greedy_tree
 
     t = beam_tree(toy_translator, "我喜欢吃苹果。", beam_size=4)
     ranked = finished_ranking(t.tree, 1.0)

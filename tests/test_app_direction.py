@@ -117,7 +117,7 @@ def test_every_view_in_each_direction(both, direction):
 def test_the_word_links_can_come_from_both_directions(both, direction):
     """The alignment view's "Links from" asks the other direction's model too: the listing is the links of
     ``align_both_ways`` with the rule chosen, and it says so; alone, it is the prediction's own links."""
-    from seq2seq.app.figures import links_listing_html
+    from seq2seq.app.chips import links_listing_html
     from seq2seq.bidirectional import align_both_ways
 
     source, target = PAIRS[direction]

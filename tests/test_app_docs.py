@@ -32,7 +32,7 @@ def shipped():
 
 
 def test_the_score_example_is_the_shipped_models(shipped):
-    from seq2seq.app.predict import score_translation
+    from seq2seq.app.explore import score_translation
 
     m = example(r'predict\(("[^"\n]*"), ("[^"\n]*"), api_name="/score"\)\n# (\{.*?\})\n```')
     source, english = ast.literal_eval(m.group(1)), ast.literal_eval(m.group(2))

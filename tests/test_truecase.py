@@ -215,7 +215,7 @@ def test_a_folder_without_a_truecasing_model_reads_english_as_given(tiny, cased_
 
 
 def test_scoring_a_users_translation_uses_the_restored_english(cased_translator):
-    from seq2seq.app.predict import score_translation
+    from seq2seq.app.explore import score_translation
 
     s = score_translation(cased_translator, "我喜欢吃苹果。", "i like to eat apples .")
     plain = cased_translator.align(["我喜欢吃苹果。"], ["I like to eat apples."])[0]

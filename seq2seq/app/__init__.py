@@ -1,9 +1,11 @@
-"""The web demo: ``predict`` (logic, no Gradio), ``maps`` (the numbers behind the maps), ``figures`` (Plotly) and
-``chips`` (HTML), ``layout`` (the page, the state and the API) with ``tabs`` (one builder per view), ``server``
-(``seq2seq-demo``)."""
+"""The web demo: ``predict`` (the translation a page holds, no Gradio) and ``explore`` (the one-sentence tools),
+``maps`` (the numbers behind the maps), ``figures`` (Plotly) and ``chips`` (HTML), ``layout`` (the page, the state
+and the API) with ``views`` (what the tabs share), ``tabs`` and ``search_tabs`` (one builder per view), ``batching``
+and ``server`` (``seq2seq-demo``)."""
 
 from .batching import MicroBatcher
-from .figures import FONT, alignment_figure, all_layers_figure, word_alignment_html
+from .chips import word_alignment_html
+from .figures import FONT, alignment_figure, all_layers_figure
 from .layout import build_demo
 from .maps import attention_choices, parse_attention
 from .predict import (

@@ -1,5 +1,6 @@
 """The demo's text views (escaped HTML): the caption naming a view's sentence, the coverage check, the link
-chips under the map (hovering one highlights its cells), and a user's translation scored piece by piece."""
+chips under the map (hovering one highlights its cells), a user's translation scored piece by piece, and the
+links as ``seq2seq-align`` writes them (each output word with the input words linked to it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..align import DEFAULT_RAW, AlignMethod, piece_alignment, word_units
 from ..coverage import is_punctuation
 from .figures import FLAG_COLOUR, FONT, piece_text
 from .maps import MapData
@@ -148,3 +150,59 @@ def scored_pieces_html(scored) -> str:
         "Higher is more plausible to the model; pieces in red are where it disagrees.</p></div>"
     )
     return "".join(parts)
+
+
+def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None, sentence: Optional[int] = None) -> str:
+    """The links as ``seq2seq-align`` writes them: each output word with the input words it is linked to (Chinese
+    per character), read with ``method`` (default: the prediction's, i.e. the model's alignment head if it has one,
+    else the best raw rule), symmetrized as the method says.  One sentence, or all.  All text is escaped."""
+    if not pred.sentences:
+        return ""
+    method = method or pred.align_method or DEFAULT_RAW
+    parts = [f"<p><i>Links read from: {html.escape(method.name)}.</i></p>"]
+    src_lang, tgt_lang = pred.languages
+    for k, s in enumerate(pred.sentences):
+        if not s.target_tokens or sentence is not None and k != sentence:
+            continue
+        t = s.translation
+        att = t.full_context_attention if method.full_context else t.cross_attention
+        if att is None:  # a full-context method on a prediction made without that pass
+            continue
+        src_words, src_groups = word_units(s.source_tokens, src_lang)
+        tgt_words, tgt_groups = word_units(s.target_tokens, tgt_lang)
+        links = {
+            (a, b)
+            for i, j in piece_alignment(s.source_tokens, s.target_tokens, att, method=method)
+            for a in src_groups[i]
+            for b in tgt_groups[j]
+        }
+        parts.append(links_listing_html(s.source, src_words, tgt_words, links, src_lang))
+    return _align_div(parts)
+
+
+def links_listing_html(source: str, src_words, tgt_words, links, src_lang: str) -> str:
+    """One sentence's links as chips: each output word -> the input words linked to it (escaped)."""
+    joiner = "" if src_lang == "zh" else " "
+    parts = [f"<p><b>{html.escape(source)}</b><br>"]
+    for j, word in enumerate(tgt_words):
+        linked = [src_words[i] for i in sorted(i for i, jj in links if jj == j and i < len(src_words))]
+        parts.append(
+            '<span style="display:inline-block;margin:2px;padding:0 6px;border-radius:6px;'
+            f'background:rgba(37,99,235,{0.45 if linked else 0.1})">{html.escape(word)} &rarr; '
+            f"{html.escape(joiner.join(linked)) or '∅'}</span>"
+        )
+    parts.append("</p>")
+    return "".join(parts)
+
+
+def both_ways_html(alignment, source: str, src_lang: str, seconds: float) -> str:
+    """The links of :func:`seq2seq.bidirectional.align_both_ways` for one sentence, with what read them."""
+    parts = [
+        f"<p><i>Links read from: {html.escape(alignment.method)} ({seconds * 1000:.0f} ms for both passes).</i></p>",
+        links_listing_html(source, alignment.source_words, alignment.target_words, alignment.links, src_lang),
+    ]
+    return _align_div(parts)
+
+
+def _align_div(parts: list[str]) -> str:
+    return '<div class="s2s-align" style="font-family:' + FONT + ';line-height:2.2">' + "".join(parts) + "</div>"

@@ -1,5 +1,5 @@
 """The demo's figures: attention maps (Plotly, rendered by the browser, so Chinese glyphs come from the
-browser's fonts), the beam tree, one head's walkthrough, and the symmetrized links as text (escaped HTML).
+browser's fonts), the beam tree, and one head's walkthrough.
 
 Every label a user sees goes through :func:`piece_text` (``▁This`` is shown as ``·This``) and is escaped,
 titles included: Plotly renders some HTML in text, and would swallow ``</s>`` as a tag."""
@@ -11,7 +11,6 @@ from typing import Optional
 
 import numpy as np
 
-from ..align import DEFAULT_RAW, AlignMethod, piece_alignment, word_units
 from ..results import length_penalty as lp_divisor
 from .maps import HEAD, MapData, alignment_map, layer_maps
 from .predict import Prediction
@@ -401,59 +400,3 @@ def beam_tree_figure(tree: list[list[dict]], best: list[str], alpha: float, gree
         margin=dict(l=10, r=10, t=60, b=40),
     )
     return fig
-
-
-def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None, sentence: Optional[int] = None) -> str:
-    """The links as ``seq2seq-align`` writes them: each output word with the input words it is linked to (Chinese
-    per character), read with ``method`` (default: the prediction's, i.e. the model's alignment head if it has one,
-    else the best raw rule), symmetrized as the method says.  One sentence, or all.  All text is escaped."""
-    if not pred.sentences:
-        return ""
-    method = method or pred.align_method or DEFAULT_RAW
-    parts = [f"<p><i>Links read from: {html.escape(method.name)}.</i></p>"]
-    src_lang, tgt_lang = pred.languages
-    for k, s in enumerate(pred.sentences):
-        if not s.target_tokens or sentence is not None and k != sentence:
-            continue
-        t = s.translation
-        att = t.full_context_attention if method.full_context else t.cross_attention
-        if att is None:  # a full-context method on a prediction made without that pass
-            continue
-        src_words, src_groups = word_units(s.source_tokens, src_lang)
-        tgt_words, tgt_groups = word_units(s.target_tokens, tgt_lang)
-        links = {
-            (a, b)
-            for i, j in piece_alignment(s.source_tokens, s.target_tokens, att, method=method)
-            for a in src_groups[i]
-            for b in tgt_groups[j]
-        }
-        parts.append(links_listing_html(s.source, src_words, tgt_words, links, src_lang))
-    return _align_div(parts)
-
-
-def links_listing_html(source: str, src_words, tgt_words, links, src_lang: str) -> str:
-    """One sentence's links as chips: each output word -> the input words linked to it (escaped)."""
-    joiner = "" if src_lang == "zh" else " "
-    parts = [f"<p><b>{html.escape(source)}</b><br>"]
-    for j, word in enumerate(tgt_words):
-        linked = [src_words[i] for i in sorted(i for i, jj in links if jj == j and i < len(src_words))]
-        parts.append(
-            '<span style="display:inline-block;margin:2px;padding:0 6px;border-radius:6px;'
-            f'background:rgba(37,99,235,{0.45 if linked else 0.1})">{html.escape(word)} &rarr; '
-            f"{html.escape(joiner.join(linked)) or '∅'}</span>"
-        )
-    parts.append("</p>")
-    return "".join(parts)
-
-
-def both_ways_html(alignment, source: str, src_lang: str, seconds: float) -> str:
-    """The links of :func:`seq2seq.bidirectional.align_both_ways` for one sentence, with what read them."""
-    parts = [
-        f"<p><i>Links read from: {html.escape(alignment.method)} ({seconds * 1000:.0f} ms for both passes).</i></p>",
-        links_listing_html(source, alignment.source_words, alignment.target_words, alignment.links, src_lang),
-    ]
-    return _align_div(parts)
-
-
-def _align_div(parts: list[str]) -> str:
-    return '<div class="s2s-align" style="font-family:' + FONT + ';line-height:2.2">' + "".join(parts) + "</div>"

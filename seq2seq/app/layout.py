@@ -1,4 +1,5 @@
-"""The demo's Gradio page: the input and the translation, the tabs (``tabs.py``), and the API endpoints.
+"""The demo's Gradio page: the input and the translation, the tabs (``tabs.py``, ``search_tabs.py``), and the API
+endpoints.
 
 One sentence, one state: a translation is one ``Prediction`` (``predict.py``) held in ``Demo.pred``, made
 with everything the views need.  A new translation, or another sentence picked, blanks every view in the same
@@ -15,27 +16,24 @@ from __future__ import annotations
 
 import functools
 import html
-from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .batching import MicroBatcher
 from .chips import coverage_html
+from .explore import score_translation
 from .predict import (
     DIRECTION_LABELS,
     EXAMPLES,
     LANGUAGE_NAMES,
-    InputError,
-    Prediction,
     check_api_args,
     check_direction,
     details_json,
     direction_of,
-    log,
     looks_like,
     predict,
-    score_translation,
     translate_requests,
 )
+from .views import Demo, View, clear_toasts, key_of, language_names, user_errors
 
 # Requests decoded together at most, and how long the first one waits for company (seconds).
 MAX_BATCH, MAX_WAIT = 16, 0.01
@@ -44,120 +42,6 @@ CONCURRENCY, QUEUE_SIZE = 16, 64
 CSS = ".s2s-flag sup { color: #c2410c; margin-left: 2px; } .s2s-chip { cursor: default; }"
 # What launch() needs beside the Blocks (Gradio 6 takes page CSS there).
 LAUNCH_OPTIONS = {"css": CSS}
-
-
-def clear_toasts(n_inputs: int) -> str:
-    """JavaScript run in the browser before an action: close the toasts of earlier warnings (their cause is gone)
-    and pass the action's ``n_inputs`` input values on (Gradio hands it the inputs, then the outputs)."""
-    return (
-        "(...args) => { document.querySelectorAll('[data-testid=\"toast-close\"]').forEach(b => b.click()); "
-        f"return args.slice(0, {n_inputs}); }}"
-    )
-
-
-def user_errors(what: str, fallback: Optional[Callable[[str], object]] = None, api: Optional[str] = None):
-    """Decorate an event handler: bad input (:class:`InputError`) becomes a warning toast and ``fallback(message)``
-    (default: nothing changes); anything else is logged and becomes a generic ``gr.Error``, never a stack trace.
-    ``api``: the endpoint's name; bad input is then an error for the caller and one line in the log."""
-    import gradio as gr
-
-    def wrap(fn):
-        @functools.wraps(fn)
-        def handler(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except InputError as e:
-                if api:
-                    log.warning("rejected /%s request: %s", api, e)
-                    raise gr.Error(str(e), print_exception=False) from None
-                gr.Warning(html.escape(str(e)))
-                return fallback(str(e)) if fallback else gr.skip()
-            except gr.Error:
-                raise
-            except Exception:  # a bug: the log gets the traceback, the user one sentence
-                log.exception("%s failed", what)
-                raise gr.Error(
-                    f"Sorry, something went wrong while {what}. Please try again with other text.",
-                    print_exception=False,
-                ) from None
-
-        return handler
-
-    return wrap
-
-
-@dataclass
-class View:
-    """One tab: the components it fills (a caption naming the sentence first), the controls its drawing reads,
-    and how to draw it for a sentence of a prediction or blank it."""
-
-    key: str
-    tab: object
-    outputs: list
-    render: Callable  # (pred, sentence index, *inputs) -> values for outputs
-    inputs: list = field(default_factory=list)
-    empty: Optional[list] = None  # values for outputs that show nothing (default: None each)
-    shown: object = None  # gr.State: "prediction id:sentence" it shows, None when blank
-    on_open: Optional[Callable] = None  # the tab's select handler (set by ``wire_views``)
-
-    def blank(self) -> list:
-        return list(self.empty) if self.empty is not None else [None] * len(self.outputs)
-
-
-@dataclass
-class Demo:
-    """What the tab builders share: a translator and a batcher per direction, and the page's common components.
-
-    Handlers find a prediction's translator with :meth:`translator_for`; ``default`` (the direction the page
-    opens in) only builds the page.  ``follow`` registers a component whose value or labels name a language or
-    depend on the model: a switch of direction updates it with ``update(translator)``."""
-
-    translators: dict  # direction ("zh-en", "en-zh") -> Translator
-    batchers: dict  # direction -> MicroBatcher
-    default: str  # the direction the page opens in
-    names: dict = field(default_factory=dict)  # direction -> the model's name, as the header shows it
-    pred: object = None  # gr.State: the current Prediction (None before the first translation)
-    sentence: object = None  # gr.Dropdown: the sentence every view shows (0-based index)
-    mode: object = None
-    beam: object = None
-    lp: object = None
-    nbest: object = None
-    followers: list = field(default_factory=list)  # (component, update(translator))
-
-    def translator_for(self, pred_or_direction):
-        """The translator of a prediction (or of a direction)."""
-        d = getattr(pred_or_direction, "direction", pred_or_direction)
-        return self.translators[d or self.default]
-
-    def reverse_of(self, pred):
-        """The translator of the other direction, if the page has one (a second opinion on word links)."""
-        source, target = pred.languages
-        return self.translators.get(f"{target}-{source}")
-
-    @property
-    def first(self):
-        """The default direction's translator: what the page is built with (never a request's)."""
-        return self.translators[self.default]
-
-    def follow(self, make: Callable, update: Callable, **kwargs):
-        """``make(**kwargs)`` (a component class) with what ``update(first)`` gives (a value, or ``gr.update``'s
-        properties), updated with ``update(translator)`` on a switch of direction."""
-        initial = update(self.first)
-        if isinstance(initial, dict):
-            kwargs.update((k, v) for k, v in initial.items() if k != "__type__")
-        else:
-            kwargs["value"] = initial
-        component = make(**kwargs)
-        self.followers.append((component, update))
-        return component
-
-    def decoding_beam(self, mode, beam_size) -> int:
-        return 1 if mode == "greedy" else int(beam_size)
-
-
-def language_names(translator) -> tuple[str, str]:
-    """("Chinese", "English") or ("English", "Chinese"): a translator's source and target languages by name."""
-    return tuple(LANGUAGE_NAMES.get(x, x) for x in getattr(translator, "languages", ("zh", "en")))
 
 
 def by_direction(translators, model_name) -> tuple[dict, dict]:
@@ -175,25 +59,15 @@ def by_direction(translators, model_name) -> tuple[dict, dict]:
     return out, named
 
 
-def key_of(pred: Optional[Prediction], index) -> Optional[str]:
-    return None if pred is None else f"{pred.id}:{int(index or 0)}"
-
-
-def chosen(pred: Optional[Prediction], index):
-    """The sentence the views show, or an InputError when there is no translation yet."""
-    if pred is None:
-        raise InputError("Translate a sentence first.")
-    return pred.sentence(index)
-
-
 def build_demo(translators, model_name="default"):
     """The whole page: the direction switch (when there are two models), input, decoding controls, the
-    translation with its coverage check, the sentence picker, one tab per view (``tabs.py``), and the
-    ``translate`` and ``score`` API endpoints.  ``translators``: one Translator, or one per direction (a list,
-    the default direction first); ``model_name``: its name, or a list of names, for the header."""
+    translation with its coverage check, the sentence picker, one tab per view (``tabs.py``,
+    ``search_tabs.py``), and the ``translate`` and ``score`` API endpoints.  ``translators``: one Translator, or
+    one per direction (a list, the default direction first); ``model_name``: its name, or a list of names, for
+    the header."""
     import gradio as gr
 
-    from . import tabs
+    from . import search_tabs, tabs
 
     found, names = by_direction(translators, model_name)
     batchers = {
@@ -227,8 +101,8 @@ def build_demo(translators, model_name="default"):
             views = [
                 tabs.alignment_tab(ctx),
                 tabs.layers_tab(ctx),
-                tabs.steps_tab(ctx),
-                tabs.beam_tab(ctx),
+                search_tabs.steps_tab(ctx),
+                search_tabs.beam_tab(ctx),
                 tabs.inside_tab(ctx),
                 tabs.own_translation_tab(ctx),
                 tabs.nbest_tab(ctx),

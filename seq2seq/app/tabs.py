@@ -1,5 +1,5 @@
 """One builder per tab of the demo.  Each builds its components inside the page's ``gr.Tabs`` and returns a
-:class:`~seq2seq.app.layout.View`: a caption naming the sentence, then what it shows, drawn by ``render(pred,
+:class:`~seq2seq.app.views.View`: a caption naming the sentence, then what it shows, drawn by ``render(pred,
 sentence index, *controls)`` from the current ``Prediction`` (``layout.py`` decides when).
 
 Both directions: a handler takes its translator (``ctx.translator_for(pred)``) and its languages
@@ -16,67 +16,29 @@ import time
 from ..align import SYMMETRIZE
 from ..coverage import is_alignment_head
 from ..explain import explain_cross_attention
-from .chips import CHIP_JS, caption_html, link_chips_html, scored_pieces_html
+from .chips import CHIP_JS, both_ways_html, caption_html, link_chips_html, scored_pieces_html, word_alignment_html
+from .explore import score_translation
 from .figures import (
     all_heads_figure,
     all_layers_figure,
-    beam_tree_figure,
-    both_ways_html,
     map_figure,
     matrix_csv,
     matrix_figure,
     piece_text,
     walkthrough_figure,
-    word_alignment_html,
 )
-from .layout import Demo, View, chosen, clear_toasts, language_names, user_errors
 from .maps import HEAD, InsideView, alignment_map, attention_choices
-from .predict import (
-    STEP_CANDIDATES,
-    InputError,
-    best_path,
-    continue_with,
-    finished_ranking,
-    greedy_tree,
-    nbest_rows,
-    score_translation,
-    step_view,
-    step_view_of,
-)
-
-
-def _gr():
-    import gradio as gr
-
-    return gr
-
-
-def _redraw_on(ctx: Demo, view: View, controls: list, event: str = "input") -> None:
-    """Redraw ``view`` for the current sentence when one of its ``controls`` changes."""
-
-    def redraw_view(pred, index, *args):
-        return view.blank() if pred is None else list(view.render(pred, index, *args))
-
-    for c in controls:
-        getattr(c, event)(
-            user_errors("drawing the view")(redraw_view),
-            [ctx.pred, ctx.sentence, *view.inputs],
-            view.outputs,
-            api_visibility="private",
-        )
-
-
-def _caption(elem_id: str):
-    return _gr().HTML(elem_id=elem_id, elem_classes=["s2s-view-caption"], js_on_load=None)
+from .predict import nbest_rows
+from .views import Demo, View, chosen, clear_toasts, gradio, language_names, redraw_on, user_errors, view_caption
 
 
 # ---------------------------------------------------------------------------------------------------------------
 def alignment_tab(ctx: Demo) -> View:
     """The first view: the alignment head's map at word level with its links outlined, chips that highlight their
     cells, and "look inside" options (raw layers and heads, pieces, the symmetrized links)."""
-    gr = _gr()
+    gr = gradio()
     with gr.Tab("Alignment", id="align") as tab:
-        caption = _caption("align-caption")
+        caption = view_caption("align-caption")
         ctx.follow(gr.Markdown, alignment_intro)
         fig = gr.Plot(show_label=False, elem_id="align-map")
         chips = gr.HTML(elem_id="align-chips", js_on_load=CHIP_JS)
@@ -119,7 +81,7 @@ def alignment_tab(ctx: Demo) -> View:
         return caption_html(pred, index), map_figure(m, s.source), link_chips_html(m), listing
 
     view = View("align", tab, [caption, fig, chips, symmetric], render, [attention, units, links_from])
-    _redraw_on(ctx, view, [attention, units, links_from])
+    redraw_on(ctx, view, [attention, units, links_from])
     return view
 
 
@@ -160,9 +122,9 @@ def alignment_intro(tr) -> str:
 
 def layers_tab(ctx: Demo) -> View:
     """Every decoder layer side by side, for one sentence."""
-    gr = _gr()
+    gr = gradio()
     with gr.Tab("All layers", id="layers") as tab:
-        caption = _caption("layers-caption")
+        caption = view_caption("layers-caption")
         gr.Markdown(
             "Raw cross-attention of every decoder layer: lower layers attend broadly, higher layers "
             "usually line up with the word being translated. Outlined: the alignment head's links."
@@ -186,138 +148,11 @@ def layers_tab(ctx: Demo) -> View:
         )
 
     view = View("layers", tab, [caption, fig], render, [head, units])
-    _redraw_on(ctx, view, [head, units])
+    redraw_on(ctx, view, [head, units])
     return view
 
 
 # ---------------------------------------------------------------------------------------------------------------
-def steps_tab(ctx: Demo) -> View:
-    """The translation piece by piece with the candidates at each step; pick another, or type a prefix, and the
-    model continues from there."""
-    gr = _gr()
-    with gr.Tab("Step by step", id="steps") as tab:
-        caption = _caption("steps-caption")
-        ctx.follow(
-            gr.Markdown,
-            lambda tr: (
-                "Each row is one output piece, its probability, and the next candidates "
-                "the decoder weighed at that step. Pick another candidate, or type the beginning of the "
-                f"{language_names(tr)[1]}, and the model continues from there (with the same decoding)."
-            ),
-        )
-        text = ctx.follow(
-            gr.Textbox,
-            lambda tr: gr.update(label=language_names(tr)[1]),
-            interactive=False,
-            elem_id="steps-translation",
-        )
-        table = gr.Dataframe(
-            headers=["step", "piece", "probability"] + [f"candidate {k}" for k in range(1, STEP_CANDIDATES)],
-            interactive=False,
-            elem_id="steps-table",
-        )
-        with gr.Row():
-            step_pick = gr.Dropdown([], label="At step", elem_id="step-pick")
-            alt_pick = gr.Dropdown([], label="use instead", elem_id="alt-pick")
-            alt_btn = gr.Button("Continue from this choice", elem_id="alt-btn")
-        with gr.Row():
-            prefix_box = ctx.follow(
-                gr.Textbox,
-                lambda tr: gr.update(label=f"Or type the beginning of the {language_names(tr)[1]}"),
-                elem_id="prefix-box",
-            )
-            prefix_btn = gr.Button("Continue from my prefix", elem_id="prefix-btn")
-            undo_btn = gr.Button("Undo: the model's own translation", elem_id="undo-btn")
-        state = gr.State(None)
-
-    def shown(v):
-        steps = [(f"{t + 1}: {piece_text(p)}", t) for t, p in enumerate(v.pieces)]
-        return [v.text, v.rows(), gr.update(choices=steps, value=None), gr.update(choices=[], value=None), v]
-
-    def render(pred, index):
-        s = pred.sentence(index)
-        return [caption_html(pred, index)] + shown(step_view_of(ctx.translator_for(pred), s.source, s.translation))
-
-    @user_errors("decoding step by step")
-    def pick(v, step):
-        if v is None or step is None:
-            return gr.update(choices=[], value=None)
-        alts = [(piece_text(c), c) for c, _ in v.candidates[int(step)] if c != v.pieces[int(step)]]
-        return gr.update(choices=alts, value=alts[0][1] if alts else None)
-
-    @user_errors("decoding step by step")
-    def continue_from(pred, index, v, step, alt):
-        s = chosen(pred, index)
-        if v is None or step is None or not alt:
-            raise InputError("Pick a step and a candidate first.")
-        return shown(step_view(ctx.translator_for(pred), s.source, continue_with(v, int(step), alt), pred.beam_size))
-
-    @user_errors("decoding step by step")
-    def from_prefix(pred, index, prefix):
-        s = chosen(pred, index)
-        return shown(step_view(ctx.translator_for(pred), s.source, prefix, pred.beam_size))
-
-    @user_errors("decoding step by step")
-    def undo(pred, index):
-        return render(pred, index)[1:] if pred is not None else gr.skip()
-
-    outs = [text, table, step_pick, alt_pick, state]
-    step_pick.input(pick, [state, step_pick], [alt_pick], api_visibility="private")
-    alt_btn.click(
-        continue_from,
-        [ctx.pred, ctx.sentence, state, step_pick, alt_pick],
-        outs,
-        js=clear_toasts(5),
-        api_visibility="private",
-    )
-    prefix_btn.click(
-        from_prefix, [ctx.pred, ctx.sentence, prefix_box], outs, js=clear_toasts(3), api_visibility="private"
-    )
-    undo_btn.click(undo, [ctx.pred, ctx.sentence], outs, js=clear_toasts(2), api_visibility="private")
-    none = gr.update(choices=[], value=None)
-    return View("steps", tab, [caption] + outs, render, empty=[None, None, None, none, none, None])
-
-
-def beam_tab(ctx: Demo) -> View:
-    """The search tree of the translation: beam search's candidates, or greedy search as a beam of 1."""
-    gr = _gr()
-    with gr.Tab("Beam search", id="beam") as tab:
-        caption = _caption("beam-caption")
-        note = gr.Markdown(elem_id="beam-note")
-        fig = gr.Plot(show_label=False, elem_id="tree-map")
-        table = gr.Dataframe(
-            headers=["rank", "finished hypothesis", "length", "log-prob", "normalised (score ÷ length^α)"],
-            interactive=False,
-            elem_id="tree-table",
-        )
-
-    def render(pred, index, alpha):
-        s = pred.sentence(index)
-        t, alpha = s.translation, float(alpha)
-        greedy = t.tree is None
-        tree = greedy_tree(t) if greedy else t.tree
-        if greedy:
-            what = (
-                "**Greedy search** (chosen above) is a beam of 1: at each step it keeps the most probable piece; "
-                "the faint nodes are the candidates it passed over."
-            )
-        else:
-            what = (
-                f"**Beam search** with {pred.beam_size} beams: every candidate the search scored, step by step. "
-                "Hover a node for its cumulative and length-normalised score. The length-penalty slider "
-                "re-ranks the finished hypotheses (score ÷ length^α) without decoding again."
-            )
-        best = t.target_tokens if abs(alpha - pred.length_penalty) < 1e-9 else best_path(tree, alpha)
-        return (
-            caption_html(pred, index),
-            what,
-            beam_tree_figure(tree, best, alpha, greedy=greedy),
-            finished_ranking(tree, alpha),
-        )
-
-    view = View("beam", tab, [caption, note, fig, table], render, [ctx.lp])
-    _redraw_on(ctx, view, [ctx.lp], event="release")
-    return view
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -334,9 +169,9 @@ def _attention_files(v: InsideView, name: str, csv_text: str) -> tuple[str, str]
 
 def inside_tab(ctx: Demo) -> View:
     """Every kind of attention, every head, and one head's computation opened up with the model's numbers."""
-    gr = _gr()
+    gr = gradio()
     with gr.Tab("Inside attention", id="inside") as tab:
-        caption = _caption("inside-caption")
+        caption = view_caption("inside-caption")
         ctx.follow(gr.Markdown, inside_intro)
         with gr.Row():
             kind = gr.Radio(["cross", "encoder", "decoder"], value="cross", label="Attention", elem_id="attention-kind")
@@ -420,7 +255,7 @@ def inside_tab(ctx: Demo) -> View:
         [kind, layer, head, units, hide_eos, walk_step],
         empty=[None, None, None, gr.update(choices=[], value=None), None, None, None],
     )
-    _redraw_on(ctx, view, [kind, layer, head, units, hide_eos])
+    redraw_on(ctx, view, [kind, layer, head, units, hide_eos])
     walk_step.input(
         user_errors("walking through the head")(walk),
         [ctx.pred, ctx.sentence, layer, head, walk_step],
@@ -443,9 +278,9 @@ def inside_intro(tr) -> str:
 
 def own_translation_tab(ctx: Demo) -> View:
     """Score the user's own translation of the sentence, piece by piece, with its map."""
-    gr = _gr()
+    gr = gradio()
     with gr.Tab("Your translation", id="own") as tab:
-        caption = _caption("own-caption")
+        caption = view_caption("own-caption")
         ctx.follow(
             gr.Markdown,
             lambda tr: (
@@ -484,9 +319,9 @@ def own_translation_tab(ctx: Demo) -> View:
 
 def nbest_tab(ctx: Demo) -> View:
     """The beam's best hypotheses with their scores."""
-    gr = _gr()
+    gr = gradio()
     with gr.Tab("n-best", id="nbest") as tab:
-        caption = _caption("nbest-caption")
+        caption = view_caption("nbest-caption")
         table = gr.Dataframe(
             headers=["sentence", "rank", "translation", "score (normalised)", "log-prob"],
             interactive=False,
