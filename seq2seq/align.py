@@ -302,18 +302,14 @@ def word_units(pieces: Sequence[str], lang: str) -> tuple[list[str], list[list[i
 
 
 def word_alignment(
-    source_tokens: Sequence[str],
-    target_tokens: Sequence[str],
-    cross_attention: np.ndarray,
-    layer: Optional[int] = None,
-    head: Optional[int] = None,
-    method: Optional[AlignMethod] = None,
+    source_tokens: Sequence[str], target_tokens: Sequence[str], cross_attention: np.ndarray, **how
 ) -> list[tuple[int, int]]:
-    """(Chinese word, English word) pairs, derived from :func:`piece_alignment`."""
+    """(source word, target word) pairs: the links of :func:`piece_alignment` (``how``: its ``layer``, ``head``
+    and ``method``) between the words of :func:`source_piece_words` and :func:`target_piece_words`."""
     src_words = source_piece_words(source_tokens)
     tgt_words = target_piece_words(target_tokens)
     pairs = set()
-    for i, j in piece_alignment(source_tokens, target_tokens, cross_attention, layer, head, method):
+    for i, j in piece_alignment(source_tokens, target_tokens, cross_attention, **how):
         if tgt_words[j] is not None:
             pairs.update((s, tgt_words[j]) for s in src_words[i])
     return sorted(pairs)
@@ -337,7 +333,9 @@ def alignment_line(
     for t in translations:
         if t.cross_attention is None:
             raise ValueError("alignments need translations made with return_attention=True")
-        for i, j in fn(t.source_tokens, t.target_tokens, method_attention(t, method), layer, head, method):
+        for i, j in fn(
+            t.source_tokens, t.target_tokens, method_attention(t, method), layer=layer, head=head, method=method
+        ):
             pairs.append((i + s_off, j + t_off))
         if level == "word":
             s_off += len({u for ws in source_piece_words(t.source_tokens) for u in ws})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Optional
 
 import torch
 
@@ -15,49 +16,27 @@ from .results import LENGTH_PENALTY_RANGE
 from .text import plain_doc
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _bounded(convert, noun: str, name: str, lo: float, hi: Optional[float] = None):
+    """An argparse type: ``convert(text)`` (int or float) from ``lo`` to ``hi`` (None: no upper bound)."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if not (lo <= value and (hi is None or value <= hi)):  # NaN fails too
+            bound = f"at least {lo:g}" if hi is None else f"from {lo:g} to {hi:g}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+        return value
+
+    parse.__name__ = name
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    """argparse type: a number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {text}")
-    return value
-
-
-def length_penalty(text: str) -> float:
-    """argparse type: a length penalty in the range the library and the web API accept."""
-    lo, hi = LENGTH_PENALTY_RANGE
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not lo <= value <= hi:
-        raise argparse.ArgumentTypeError(f"must be from {lo:g} to {hi:g}, got {text}")
-    return value
+positive_int = _bounded(int, "an integer", "positive_int", 1)
+non_negative_int = _bounded(int, "an integer", "non_negative_int", 0)
+non_negative_float = _bounded(float, "a number", "non_negative_float", 0)
+length_penalty = _bounded(float, "a number", "length_penalty", *LENGTH_PENALTY_RANGE)  # as the library and web API
 
 
 def open_output(path: str, who: str):

@@ -15,19 +15,24 @@ import os
 from pathlib import Path
 from typing import Optional, Sequence
 
+from .backend import Backend
 from .model_dir import ModelFolderError, load_tokenizers, read_folder_config, run_folder_error
 from .placeholders import has_placeholders, mask_source, show_placeholders
-from .results import Translation, check_decoding_args, check_device, check_search_args, check_sentences
+from .results import Translation, check_device, check_sentences
 from .results import length_penalty as lp_divisor
 
 TORCH_BACKEND_HINT = "use the PyTorch backend: Translator.load(path)"
+# The arguments of Translator.translate that this backend uses too.
+SEARCH_ARGS = {"beam_size", "length_penalty", "nbest", "max_len_a", "max_len_b", "max_tokens"}
 
 
 class BackendError(ValueError):
     """Something only the PyTorch backend can do was asked of the CTranslate2 backend."""
 
 
-class CT2Translator:
+class CT2Translator(Backend):
+    """A CTranslate2 export loaded for fast translation (no attention); see the module's docstring."""
+
     def __init__(self, translator, src_tok, tgt_tok, folder_config):
         self.ct2, self.src_tok, self.tgt_tok = translator, src_tok, tgt_tok
         self.folder_config = folder_config
@@ -90,19 +95,10 @@ class CT2Translator:
             f"which CTranslate2 does not return): {TORCH_BACKEND_HINT}"
         )
 
-    def translate(
-        self,
-        sentences: Sequence[str] | str,
-        beam_size: Optional[int] = None,
-        length_penalty: Optional[float] = None,
-        nbest: int = 1,
-        max_len_a: Optional[float] = None,
-        max_len_b: Optional[int] = None,
-        max_tokens: int = 6000,
-        **torch_only,
-    ) -> list[Translation]:
-        """As :meth:`seq2seq.translator.Translator.translate`, without attention.  ``score`` is the
-        log-probability of the output (EOS included), from CTranslate2's own scoring of it."""
+    def translate(self, sentences: Sequence[str] | str, **options) -> list[Translation]:
+        """As :meth:`seq2seq.translator.Translator.translate` (the same arguments, by name), without attention.
+        ``score`` is the log-probability of the output (EOS included), from CTranslate2's own scoring of it."""
+        torch_only = {k: options.pop(k) for k in list(options) if k not in SEARCH_ARGS}
         if torch_only.get("return_attention"):
             raise BackendError(
                 "the CTranslate2 backend cannot return attention (return_attention=True): "
@@ -117,16 +113,10 @@ class CT2Translator:
         unknown = set(torch_only) - self.TORCH_ONLY - set(self.UNSUPPORTED)
         if unknown:
             raise TypeError(f"translate() got unexpected keyword arguments {sorted(unknown)}")
-        check_search_args(length_penalty, max_tokens, max_len_a, max_len_b)
+        st = self.search_settings(**options)
         if isinstance(sentences, str):
             sentences = [sentences]
         sentences = check_sentences(sentences)
-        d = self.folder_config.decoding
-        beam_size = beam_size if beam_size is not None else d["beam_size"]
-        check_decoding_args(beam_size, nbest)
-        lp = length_penalty if length_penalty is not None else d["length_penalty"]
-        a = max_len_a if max_len_a is not None else d["max_len_a"]
-        b = max_len_b if max_len_b is not None else d["max_len_b"]
         carry = has_placeholders(self.src_tok) and has_placeholders(self.tgt_tok)
         masked = [mask_source(x, self.folder_config.source_lang) if carry else (x, []) for x in sentences]
         pieces = [p + ["</s>"] if p else [] for p in self.src_tok.encode_pieces([m for m, _ in masked])]
@@ -136,17 +126,17 @@ class CT2Translator:
             longest = max(len(pieces[i]) for i in todo)
             outs = self.ct2.translate_batch(
                 [pieces[i] for i in todo],
-                beam_size=beam_size,
-                length_penalty=lp,
-                num_hypotheses=nbest,
-                max_decoding_length=min(int(a * longest + b), self.max_output_tokens),
-                max_batch_size=max_tokens,
+                beam_size=st.beam_size,
+                length_penalty=st.length_penalty,
+                num_hypotheses=st.nbest,
+                max_decoding_length=min(int(st.max_len_a * longest + st.max_len_b), self.max_output_tokens),
+                max_batch_size=st.max_tokens,
                 batch_type="tokens",
                 disable_unk=False,
             )
             flat_src = [pieces[i] for i, res in zip(todo, outs) for _ in res.hypotheses]
             flat_tgt = [toks for res in outs for toks in res.hypotheses]
-            scored = iter(self.ct2.score_batch(flat_src, flat_tgt, max_batch_size=max_tokens, batch_type="tokens"))
+            scored = iter(self.ct2.score_batch(flat_src, flat_tgt, max_batch_size=st.max_tokens, batch_type="tokens"))
             for i, res in zip(todo, outs):
                 hyps = []
                 for toks in res.hypotheses:
@@ -159,7 +149,7 @@ class CT2Translator:
                             toks + ["</s>"],
                             None,
                             logp,
-                            logp / lp_divisor(len(toks) + 1, lp),
+                            logp / lp_divisor(len(toks) + 1, st.length_penalty),
                         )
                     )
                 hyps.sort(key=lambda h: h.normalized_score, reverse=True)
@@ -167,8 +157,7 @@ class CT2Translator:
                 results[i] = hyps[0]
         for i, r in enumerate(results):
             if r is None:
-                results[i] = Translation("", [], [], None, 0.0, 0.0)
-                results[i].nbest = [results[i]]
+                results[i] = self.empty_translation()
             elif masked[i][1]:
                 show_placeholders(results[i], masked[i][1])
         return results  # type: ignore[return-value]

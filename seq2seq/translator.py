@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
+from .backend import Backend, SearchSettings
 from .data import pack_by_tokens, pad_ids
 from .decoding import BeamSearch, GreedySearch, Hypothesis
 from .forced import PairAligner, TeacherForcing
@@ -28,7 +29,7 @@ from .placeholders import (
     show_placeholders,
     unlabel_pieces,
 )
-from .results import Translation, check_decoding_args, check_device, check_search_args, check_sentences
+from .results import Translation, check_device, check_sentences
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
 from .truecase import TRUECASE_FILE, EnglishRestorer, Truecaser
 
@@ -46,7 +47,7 @@ def resolve_model_path(path: str | Path | None) -> Path:
     return Path(path)
 
 
-class Translator(PairAligner):
+class Translator(Backend, PairAligner):
     """A model folder loaded for use: ``translate`` sentences (greedy or beam search, with the attention that
     produced every piece), and ``align``/score given pairs (:class:`~seq2seq.forced.PairAligner`)."""
 
@@ -150,17 +151,9 @@ class Translator(PairAligner):
             sentences = [sentences]
             prefix = None if prefix is None else [prefix]  # the prefix of that one sentence
         sentences = check_sentences(sentences)
-        check_search_args(length_penalty, max_tokens, max_len_a, max_len_b)
+        settings = self.search_settings(beam_size, length_penalty, nbest, max_len_a, max_len_b, max_tokens)
         strategy = self._search_strategy(
-            beam_size,
-            nbest,
-            return_tree,
-            length_penalty=length_penalty,
-            max_len_a=max_len_a,
-            max_len_b=max_len_b,
-            use_cache=use_cache,
-            return_attention=return_attention,
-            return_topk=return_topk,
+            settings, return_tree, use_cache=use_cache, return_attention=return_attention, return_topk=return_topk
         )
         masked = [self.mask_source(x) for x in sentences]
         spans = [sp for _, sp in masked]
@@ -186,22 +179,16 @@ class Translator(PairAligner):
                 r.align_method, r.languages = self.align_method, self.languages
         return results  # type: ignore[return-value]
 
-    def _search_strategy(self, beam_size: Optional[int], nbest: int, return_tree: bool, **opts):
-        """Greedy or beam search: ``opts`` (DecodeStrategy's arguments) with the folder's decoding defaults
-        ("decoding" in config.json) where they are None."""
-        d = self.folder_config.decoding
-        beam_size = beam_size if beam_size is not None else d["beam_size"]
-        check_decoding_args(beam_size, nbest)
+    def _search_strategy(self, settings: SearchSettings, return_tree: bool, **opts):
+        """Greedy or beam search with these settings; ``opts``: the other arguments of ``DecodeStrategy``."""
         if not 0 <= opts["return_topk"] <= self.model.cfg.tgt_vocab_size:
             raise ValueError(f"return_topk must be in 0..{self.model.cfg.tgt_vocab_size}, got {opts['return_topk']}")
-        for key in ("max_len_a", "max_len_b", "length_penalty"):
-            if opts[key] is None:
-                opts[key] = d[key]
-        if beam_size == 1:
-            if nbest != 1:
-                raise ValueError("greedy search (beam_size=1) gives one hypothesis: use nbest=1")
+        opts.update(length_penalty=settings.length_penalty, max_len_a=settings.max_len_a, max_len_b=settings.max_len_b)
+        if settings.beam_size == 1:
             return GreedySearch(self.model, **opts)
-        return BeamSearch(self.model, beam_size=beam_size, nbest=nbest, return_tree=return_tree, **opts)
+        return BeamSearch(
+            self.model, beam_size=settings.beam_size, nbest=settings.nbest, return_tree=return_tree, **opts
+        )
 
     def _check_source_lengths(self, src_ids: list[list[int]]) -> None:
         for i, ids in enumerate(src_ids):
@@ -349,6 +336,4 @@ class Translator(PairAligner):
     def _empty(self, return_attention: bool) -> Translation:
         cfg = self.model.cfg
         att = np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32) if return_attention else None
-        t = Translation("", [], [], att, 0.0, 0.0)
-        t.nbest = [t]
-        return t
+        return self.empty_translation(att)

@@ -53,10 +53,10 @@ def test_predict_through_the_batcher_matches_predict_alone(toy_translator):
     b = MicroBatcher(lambda reqs: translate_requests(toy_translator, reqs), max_batch=8, max_wait=0.05)
     texts = [z for z, _ in OVERFIT_PAIRS]
     with ThreadPoolExecutor(6) as pool:
-        preds = list(pool.map(lambda t: predict(toy_translator, t, 5, batcher=b), texts))
+        preds = list(pool.map(lambda t: predict(toy_translator, t, batcher=b, beam_size=5), texts))
     assert [p.translation for p in preds] == [e for _, e in OVERFIT_PAIRS]
     assert b.batches < len(texts)  # some requests were decoded together
-    alone = predict(toy_translator, texts[0], 5)
+    alone = predict(toy_translator, texts[0], beam_size=5)
     assert preds[0].sentences[0].attention.shape == alone.sentences[0].attention.shape
     with pytest.raises(InputError):  # bad input is refused before it reaches the batch
-        predict(toy_translator, "", 5, batcher=b)
+        predict(toy_translator, "", batcher=b, beam_size=5)

@@ -118,10 +118,10 @@ def build_demo(translators, model_name="default"):
             pred = predict(
                 tr,
                 text,
-                ctx.decoding_beam(mode, beam_size),
-                length_penalty,
-                nbest,
                 ctx.batchers[direction_of(tr)],
+                beam_size=ctx.decoding_beam(mode, beam_size),
+                length_penalty=length_penalty,
+                nbest=nbest,
                 full=True,
             )
             status = " ".join(pred.notes + switch_hint(ctx, text, pred.direction)) or (
@@ -315,7 +315,7 @@ def _api(gr, ctx: Demo) -> None:
         unlinked ("not translated?" / "added?"; None for a model without an alignment head)."""
         d = check_direction(direction, served)
         beam, lp = check_api_args(beam_size, length_penalty)
-        pred = predict(ctx.translators[d], text, beam, lp, batcher=ctx.batchers[d])
+        pred = predict(ctx.translators[d], text, batcher=ctx.batchers[d], beam_size=beam, length_penalty=lp)
         return details_json(pred) if details else pred.translation
 
     gr.api(translate, api_name="translate")

@@ -285,19 +285,12 @@ def direction_of(translator) -> str:
     return "-".join(getattr(translator, "languages", ("zh", "en")))
 
 
-def predict(
-    translator,
-    text: str,
-    beam_size: int = 5,
-    length_penalty: Optional[float] = None,
-    nbest: int = 1,
-    batcher=None,
-    full: bool = False,
-) -> Prediction:
-    """Split ``text`` into sentences, translate them as one batch, and keep each one's cross-attention
-    (``full``: also everything the views show).  With a :class:`~seq2seq.app.batching.MicroBatcher`, the
-    sentences share a batch with concurrent requests."""
-    request = prepare(translator, text, beam_size, length_penalty, nbest, full)
+def predict(translator, text: str, batcher=None, **settings) -> Prediction:
+    """Split ``text`` into sentences, translate them as one batch, and keep each one's cross-attention.
+    ``settings``: those of :func:`prepare` (``beam_size``, ``length_penalty``, ``nbest``, and ``full``: also
+    everything the views show).  With a :class:`~seq2seq.app.batching.MicroBatcher`, the sentences share a batch
+    with concurrent requests."""
+    request = prepare(translator, text, **settings)
     outs = batcher.submit(request).result() if batcher is not None else translate_requests(translator, [request])[0]
     return finish(translator, request, outs)
 

@@ -7,23 +7,21 @@ from .chips import caption_html
 from .explore import best_path, continue_with, finished_ranking, greedy_tree, step_view, step_view_of
 from .figures import beam_tree_figure, piece_text
 from .predict import STEP_CANDIDATES, InputError
-from .views import Demo, View, chosen, clear_toasts, gradio, language_names, redraw_on, user_errors, view_caption
+from .views import Demo, View, chosen, clear_toasts, language_names, redraw_on, user_errors, view_tab
+
+
+def steps_intro(tr) -> str:
+    return (
+        "Each row is one output piece, its probability, and the next candidates "
+        "the decoder weighed at that step. Pick another candidate, or type the beginning of the "
+        f"{language_names(tr)[1]}, and the model continues from there (with the same decoding)."
+    )
 
 
 def steps_tab(ctx: Demo) -> View:
     """The translation piece by piece with the candidates at each step; pick another, or type a prefix, and the
     model continues from there."""
-    gr = gradio()
-    with gr.Tab("Step by step", id="steps") as tab:
-        caption = view_caption("steps-caption")
-        ctx.follow(
-            gr.Markdown,
-            lambda tr: (
-                "Each row is one output piece, its probability, and the next candidates "
-                "the decoder weighed at that step. Pick another candidate, or type the beginning of the "
-                f"{language_names(tr)[1]}, and the model continues from there (with the same decoding)."
-            ),
-        )
+    with view_tab(ctx, "Step by step", "steps", steps_intro) as (gr, tab, caption):
         text = ctx.follow(
             gr.Textbox,
             lambda tr: gr.update(label=language_names(tr)[1]),
@@ -99,9 +97,7 @@ def steps_tab(ctx: Demo) -> View:
 
 def beam_tab(ctx: Demo) -> View:
     """The search tree of the translation: beam search's candidates, or greedy search as a beam of 1."""
-    gr = gradio()
-    with gr.Tab("Beam search", id="beam") as tab:
-        caption = view_caption("beam-caption")
+    with view_tab(ctx, "Beam search", "beam") as (gr, tab, caption):
         note = gr.Markdown(elem_id="beam-note")
         fig = gr.Plot(show_label=False, elem_id="tree-map")
         table = gr.Dataframe(

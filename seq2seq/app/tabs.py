@@ -29,17 +29,14 @@ from .figures import (
 )
 from .maps import HEAD, InsideView, alignment_map, attention_choices
 from .predict import nbest_rows
-from .views import Demo, View, chosen, clear_toasts, gradio, language_names, redraw_on, user_errors, view_caption
+from .views import Demo, View, chosen, clear_toasts, language_names, redraw_on, user_errors, view_tab
 
 
 # ---------------------------------------------------------------------------------------------------------------
 def alignment_tab(ctx: Demo) -> View:
     """The first view: the alignment head's map at word level with its links outlined, chips that highlight their
     cells, and "look inside" options (raw layers and heads, pieces, the symmetrized links)."""
-    gr = gradio()
-    with gr.Tab("Alignment", id="align") as tab:
-        caption = view_caption("align-caption")
-        ctx.follow(gr.Markdown, alignment_intro)
+    with view_tab(ctx, "Alignment", "align", alignment_intro) as (gr, tab, caption):
         fig = gr.Plot(show_label=False, elem_id="align-map")
         chips = gr.HTML(elem_id="align-chips", js_on_load=CHIP_JS)
         with gr.Accordion("Look inside: raw attention by layer and head, pieces instead of words", open=False):
@@ -122,13 +119,11 @@ def alignment_intro(tr) -> str:
 
 def layers_tab(ctx: Demo) -> View:
     """Every decoder layer side by side, for one sentence."""
-    gr = gradio()
-    with gr.Tab("All layers", id="layers") as tab:
-        caption = view_caption("layers-caption")
-        gr.Markdown(
-            "Raw cross-attention of every decoder layer: lower layers attend broadly, higher layers "
-            "usually line up with the word being translated. Outlined: the alignment head's links."
-        )
+    intro = (
+        "Raw cross-attention of every decoder layer: lower layers attend broadly, higher layers "
+        "usually line up with the word being translated. Outlined: the alignment head's links."
+    )
+    with view_tab(ctx, "All layers", "layers", intro) as (gr, tab, caption):
         with gr.Row():
             head = ctx.follow(
                 gr.Dropdown,
@@ -169,10 +164,7 @@ def _attention_files(v: InsideView, name: str, csv_text: str) -> tuple[str, str]
 
 def inside_tab(ctx: Demo) -> View:
     """Every kind of attention, every head, and one head's computation opened up with the model's numbers."""
-    gr = gradio()
-    with gr.Tab("Inside attention", id="inside") as tab:
-        caption = view_caption("inside-caption")
-        ctx.follow(gr.Markdown, inside_intro)
+    with view_tab(ctx, "Inside attention", "inside", inside_intro) as (gr, tab, caption):
         with gr.Row():
             kind = gr.Radio(["cross", "encoder", "decoder"], value="cross", label="Attention", elem_id="attention-kind")
             layer = ctx.follow(
@@ -276,19 +268,17 @@ def inside_intro(tr) -> str:
     )
 
 
+def own_intro(tr) -> str:
+    return (
+        f"Type your own {language_names(tr)[1]} for the sentence: the model "
+        "scores it piece by piece (forced decoding), compares it with its own translation, and draws the "
+        "alignment head's map of yours."
+    )
+
+
 def own_translation_tab(ctx: Demo) -> View:
     """Score the user's own translation of the sentence, piece by piece, with its map."""
-    gr = gradio()
-    with gr.Tab("Your translation", id="own") as tab:
-        caption = view_caption("own-caption")
-        ctx.follow(
-            gr.Markdown,
-            lambda tr: (
-                f"Type your own {language_names(tr)[1]} for the sentence: the model "
-                "scores it piece by piece (forced decoding), compares it with its own translation, and draws the "
-                "alignment head's map of yours."
-            ),
-        )
+    with view_tab(ctx, "Your translation", "own", own_intro) as (gr, tab, caption):
         own = ctx.follow(
             gr.Textbox, lambda tr: gr.update(label=f"Your {language_names(tr)[1]}"), lines=2, elem_id="own-translation"
         )
@@ -319,9 +309,7 @@ def own_translation_tab(ctx: Demo) -> View:
 
 def nbest_tab(ctx: Demo) -> View:
     """The beam's best hypotheses with their scores."""
-    gr = gradio()
-    with gr.Tab("n-best", id="nbest") as tab:
-        caption = view_caption("nbest-caption")
+    with view_tab(ctx, "n-best", "nbest") as (gr, tab, caption):
         table = gr.Dataframe(
             headers=["sentence", "rank", "translation", "score (normalised)", "log-prob"],
             interactive=False,

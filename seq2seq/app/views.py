@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import html
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -163,3 +164,18 @@ def redraw_on(ctx: Demo, view: View, controls: list, event: str = "input") -> No
 def view_caption(elem_id: str):
     """The line at the top of a view that names the sentence it shows."""
     return gradio().HTML(elem_id=elem_id, elem_classes=["s2s-view-caption"], js_on_load=None)
+
+
+@contextmanager
+def view_tab(ctx: Demo, title: str, key: str, intro=None):
+    """Open the tab of view ``key``: its caption first (``KEY-caption``, naming the sentence), then ``intro``, a
+    text, or ``intro(translator)`` for a text that names the languages (``ctx.follow``).  Yields (gradio, the tab,
+    the caption) for the builder to add the rest inside the tab."""
+    gr = gradio()
+    with gr.Tab(title, id=key) as tab:
+        caption = view_caption(f"{key}-caption")
+        if callable(intro):
+            ctx.follow(gr.Markdown, intro)
+        elif intro:
+            gr.Markdown(intro)
+        yield gr, tab, caption

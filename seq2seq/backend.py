@@ -1,0 +1,62 @@
+"""What both translation backends share: :class:`~seq2seq.translator.Translator` (PyTorch) and
+:class:`~seq2seq.ct2.CT2Translator` (CTranslate2) take the same ``translate`` arguments, fill in the model
+folder's decoding defaults the same way, and return the same result for an empty sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .results import Translation, check_decoding_args, check_search_args
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """One ``translate`` call's search, every value known (the caller's, else the model folder's default)."""
+
+    beam_size: int  # 1 = greedy
+    nbest: int
+    length_penalty: float  # alpha of score / |y| ** alpha
+    max_len_a: float  # the output is at most max_len_a * |source| + max_len_b pieces, EOS included
+    max_len_b: int
+    max_tokens: int  # source tokens per batch
+
+
+class Backend:
+    """The interface of a translator: ``translate`` and ``align`` over a model folder (``folder_config``)."""
+
+    folder_config: object  # model_dir.FolderConfig
+
+    def search_settings(
+        self,
+        beam_size: Optional[int] = None,
+        length_penalty: Optional[float] = None,
+        nbest: int = 1,
+        max_len_a: Optional[float] = None,
+        max_len_b: Optional[int] = None,
+        max_tokens: int = 6000,
+    ) -> SearchSettings:
+        """The settings given, checked (a clear ``ValueError`` for each out of range), with the model folder's
+        decoding defaults (config.json "decoding", else ``model_dir.DECODING_DEFAULTS``) where they are None."""
+        check_search_args(length_penalty, max_tokens, max_len_a, max_len_b)
+        d = self.folder_config.decoding
+        s = SearchSettings(
+            beam_size=beam_size if beam_size is not None else d["beam_size"],
+            nbest=nbest,
+            length_penalty=length_penalty if length_penalty is not None else d["length_penalty"],
+            max_len_a=max_len_a if max_len_a is not None else d["max_len_a"],
+            max_len_b=max_len_b if max_len_b is not None else d["max_len_b"],
+            max_tokens=max_tokens,
+        )
+        check_decoding_args(s.beam_size, nbest)
+        return s
+
+    @staticmethod
+    def empty_translation(attention: Optional[np.ndarray] = None) -> Translation:
+        """The translation of an empty sentence: no pieces, score 0, and itself as its only n-best entry."""
+        t = Translation("", [], [], attention, 0.0, 0.0)
+        t.nbest = [t]
+        return t
