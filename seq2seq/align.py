@@ -38,6 +38,10 @@ _BYTE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 SPECIAL = {"</s>", "<s>", "<pad>"}
 
 
+# The keys of a model folder's config.json "alignment" entry (written by training, read by AlignMethod.from_config).
+FOLDER_ALIGNMENT_KEYS = {"method", "layer", "head", "shift", "min_weight", "symmetrize", "full_context", "null_to_eos"}
+
+
 @dataclass(frozen=True)
 class AlignMethod:
     """Which cross-attention gives the links: ``layer`` (0-based; None = penultimate, negative counts
@@ -52,14 +56,14 @@ class AlignMethod:
         ""  # "": target -> source argmax only; "intersection" or "grow-diag": combined with source -> target
     )
     full_context: bool = False  # read the full-context cross-attention (model.FullContext), not the causal one
-    null: bool = False  # a target piece whose attention peaks on the source </s> links nothing (alignment.null_to_eos)
+    null_to_eos: bool = False  # a target piece whose attention peaks on the source </s> links nothing
 
     @property
     def name(self) -> str:
         """For reports, with layers and heads numbered from 1 (``layer``/``head`` fields count from 0)."""
         sure = (
             (", full context" if self.full_context else "")
-            + (", </s> = no link" if self.null else "")
+            + (", </s> = no link" if self.null_to_eos else "")
             + (f", both ways ({self.symmetrize})" if self.symmetrize else "")
             + (f", weight ≥ {self.min_weight:g}" if self.min_weight else "")
         )
@@ -72,6 +76,11 @@ class AlignMethod:
     @classmethod
     def from_config(cls, alignment: Optional[dict]) -> "AlignMethod":
         """The model folder's ``alignment`` entry, or :data:`DEFAULT_RAW` when it names no head."""
+        unknown = set(alignment or {}) - FOLDER_ALIGNMENT_KEYS
+        if unknown:
+            raise ValueError(
+                f"config.json alignment: unknown keys {sorted(unknown)} (known: {sorted(FOLDER_ALIGNMENT_KEYS)})"
+            )
         if alignment and alignment.get("method") == "head":
             layer, head = int(alignment["layer"]), int(alignment["head"])
             shift = bool(alignment.get("shift", False))
@@ -83,14 +92,13 @@ class AlignMethod:
                 min_weight=float(alignment.get("min_weight", 0.0)),
                 symmetrize=str(alignment.get("symmetrize", "")),
                 full_context=bool(alignment.get("full_context", False)),
-                null=bool(alignment.get("null", False)),
+                null_to_eos=bool(alignment.get("null_to_eos", False)),
             )
         return DEFAULT_RAW
 
 
-# The best raw-attention rule on align-dev for a model without an alignment head (model card, AER
-# table): Shift-Att in the first decoder layer, heads averaged, read both ways and grown (grow-diag):
-# AER 30.8 against 38.1 one way, on the previous shipped model, which has no head.
+# For a model without an alignment head: the raw-attention rule with the lowest AER on align-dev (Shift-Att in the
+# first decoder layer, heads averaged, read both ways and grown), since raw attention alone links poorly.
 DEFAULT_RAW = AlignMethod(layer=0, head=None, shift=True, symmetrize="grow-diag")
 
 
@@ -147,7 +155,7 @@ def piece_alignment(
     if not src_ok.any():
         return []
     tgt_ok = np.array([t not in SPECIAL for t in target_tokens])
-    if m.null:  # a piece that looks at the source </s> most is linked to nothing, in both directions
+    if m.null_to_eos:  # a piece that looks at the source </s> most is linked to nothing, in both directions
         eos = np.array([t == "</s>" for t in source_tokens])
         if eos.any():
             tgt_ok &= att[:, eos].max(-1) < np.where(src_ok[None, :], att, -1.0).max(-1)

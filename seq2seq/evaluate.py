@@ -207,8 +207,8 @@ def alignment_methods(translator) -> list:
         out += [m for m in variants if m != head]
         other = dataclasses.replace(head, full_context=not head.full_context, label="", min_weight=0.0)
         out.append(other)  # the same head in the other pass (causal or full context)
-        if head.null:  # and without its "no link" reading
-            out.append(dataclasses.replace(head, null=False, label="", min_weight=0.0))
+        if head.null_to_eos:  # and without its "no link" reading
+            out.append(dataclasses.replace(head, null_to_eos=False, label="", min_weight=0.0))
     for layer in range(translator.model.cfg.n_dec_layers):
         out += [
             AlignMethod(layer, None, False),

@@ -177,10 +177,10 @@ def test_unlinked_target_pieces_learn_the_source_eos_and_then_link_nothing():
     from seq2seq.align import piece_alignment
 
     plain = AlignMethod(0, 0, False, symmetrize="grow-diag")
-    null = AlignMethod(0, 0, False, symmetrize="grow-diag", null=True)
+    null = AlignMethod(0, 0, False, symmetrize="grow-diag", null_to_eos=True)
     assert (2, 2) in piece_alignment(src, tgt, att, method=plain)
     assert piece_alignment(src, tgt, att, method=null) == [(0, 0), (1, 1), (2, 3)]
-    assert AlignMethod.from_config({"method": "head", "layer": 0, "head": 0, "null": True}).null
+    assert AlignMethod.from_config({"method": "head", "layer": 0, "head": 0, "null_to_eos": True}).null_to_eos
 
 
 # ---------------------------------------------------------------------------------------------- forced alignment

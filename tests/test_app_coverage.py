@@ -7,7 +7,7 @@ from seq2seq.align import DEFAULT_RAW, AlignMethod
 from seq2seq.coverage import coverage, is_punctuation, reading_units
 from seq2seq.results import Translation
 
-HEAD = AlignMethod(layer=0, head=0, label="alignment head (test)", null=True)
+HEAD = AlignMethod(layer=0, head=0, label="alignment head (test)", null_to_eos=True)
 SOURCE = ["▁我", "明天", "要去", "北京", "。", "</s>"]
 TARGET = ["▁I", "'", "m", "▁going", "▁tomorrow", ".", "</s>"]
 
@@ -51,7 +51,7 @@ def test_coverage_needs_the_trained_head_and_attention():
     assert Translation("x", SOURCE, TARGET, t.cross_attention, 0.0, 0.0).coverage is None  # no method given
     # links read one way: a symmetrized method gives the same coverage
     assert (
-        coverage(t, AlignMethod(0, 0, label="alignment head", null=True, symmetrize="grow-diag")).links
+        coverage(t, AlignMethod(0, 0, label="alignment head", null_to_eos=True, symmetrize="grow-diag")).links
         == t.coverage.links
     )
 

@@ -237,7 +237,7 @@ class Trainer:
                 "head": align.head,
                 "shift": True,
                 "full_context": align.full_context,
-                "null": align.null_to_eos,
+                "null_to_eos": align.null_to_eos,
                 "symmetrize": "grow-diag",
             }  # both directions: model card, AER table
             if align.weight > 0
