@@ -104,7 +104,7 @@ def bench_training(steps: int, precision: str, length_bucket: int = 1) -> dict:
             t0 = time.perf_counter()
         src, tin, tout = collate(b.indices, src_ids, tgt_ids, "cpu")
         with autocast:
-            logits = model(src, tin)
+            logits, _ = model(src, tin)
         (token_loss(logits, tout, cfg["train"]["label_smoothing"]) / b.tgt_tokens).backward()
         opt.step()
         opt.zero_grad()

@@ -55,7 +55,7 @@ class AlignMethod:
     symmetrize: str = (
         ""  # "": target -> source argmax only; "intersection" or "grow-diag": combined with source -> target
     )
-    full_context: bool = False  # read the full-context cross-attention (model.FullContext), not the causal one
+    full_context: bool = False  # read the full-context cross-attention (full_context_layers), not the causal one
     null_to_eos: bool = False  # a target piece whose attention peaks on the source </s> links nothing
 
     @property

@@ -58,24 +58,27 @@ class MultiHeadedAttention(nn.Module):
         return self._split(self.w_k(x)), self._split(self.w_v(x))
 
     def forward(
-        self, query: Tensor, key: Tensor, value: Tensor, mask: Optional[Tensor] = None, need_weights: bool = False
+        self, x: Tensor, kv: tuple[Tensor, Tensor], mask: Optional[Tensor] = None, need_weights: bool = False
     ) -> tuple[Tensor, Optional[Tensor]]:
-        """``key``/``value`` are already projected and split ([B', h, Tk, d_k]); see :meth:`project_kv`.
+        """Attention of the positions of ``x`` [B, Tq, d] (queries: ``x`` W_q) over keys and values ``kv``,
+        already projected and split by :meth:`project_kv` ([B', h, Tk, d_k] each): a layer projects C once per
+        sentence for cross-attention, and keeps its self-attention K/V between decoding steps.
 
-        ``query`` is [B, Tq, d] with B = g·B': rows ``i·g .. i·g+g-1`` share key/value set i (beam
-        search: the g beams of one sentence share that sentence's C).  The g query sets are folded into
-        the query axis, so each sentence's K/V are stored and read once, not once per beam.
-        ``mask`` is broadcastable to [B', h, g·Tq, Tk].  Returns (output [B, Tq, d], weights [B, h, Tq, Tk] or None).
+        B = g·B': rows ``i·g .. i·g+g-1`` of ``x`` share key/value set i (beam search: the g beams of one
+        sentence share that sentence's C).  The g query sets are folded into the query axis, so each
+        sentence's K/V are stored and read once, not once per beam.  ``mask`` is broadcastable to
+        [B', h, g·Tq, Tk].  Returns (output [B, Tq, d], weights [B, h, Tq, Tk] or None).
         """
-        b, tq, _ = query.shape
+        key, value = kv
+        b, tq, _ = x.shape
         if b % key.size(0):
             raise ValueError(f"{b} query rows cannot share {key.size(0)} key/value sets evenly")
         g = b // key.size(0)
-        q = _fold_groups(self._split(self.w_q(query)), g)
-        x, weights = attention(q, key, value, mask, self.dropout if self.training else None)
+        q = _fold_groups(self._split(self.w_q(x)), g)
+        out, weights = attention(q, key, value, mask, self.dropout if self.training else None)
         weights = _unfold_groups(weights, g, tq) if need_weights else None
-        x = _unfold_groups(x, g, tq).transpose(1, 2).reshape(b, tq, self.h * self.d_k)
-        return self.w_o(x), weights
+        out = _unfold_groups(out, g, tq).transpose(1, 2).reshape(b, tq, self.h * self.d_k)
+        return self.w_o(out), weights
 
 
 def _fold_groups(t: Tensor, g: int) -> Tensor:

@@ -63,15 +63,14 @@ class Stepper:
     def step(self, prefixes: Tensor) -> tuple[Tensor, Optional[Tensor]]:
         """prefixes [N, t] (starting with BOS).  Returns log-probs [N, V] and cross-attention [N, L, H, S] or None."""
         if self.use_cache:
-            logp, self.cache, weights = self.model.decode_step(
-                prefixes[:, -1:], self.cache, self.src_mask, self.need_weights
-            )
+            out = self.model.decode_step(prefixes[:, -1:], self.cache, self.src_mask, self.need_weights)
+            self.cache = out.cache
         else:
-            hidden, weights = self.model.decode(self.memory, self.src_mask, prefixes, self.need_weights)
-            logp = self.model.generator(hidden[:, -1])
+            out = self.model.decode(self.memory, self.src_mask, prefixes, self.need_weights)
+        logp = self.model.generator(out.hidden[:, -1])
         if not self.need_weights:
             return logp, None
-        return logp, torch.stack([w[:, :, -1] for w in weights], dim=1).float()
+        return logp, torch.stack([w[:, :, -1] for w in out.cross_attention], dim=1).float()
 
     def select(self, rows: Tensor, memory_rows: Optional[Tensor] = None) -> None:
         """Keep/reorder rows: ``rows`` for per-hypothesis state (self-attention cache), ``memory_rows``
@@ -155,7 +154,7 @@ class DecodeStrategy:
     def _setup(self, src: Tensor, prefixes: Optional[list[list[int]]] = None):
         src_mask = self.model.src_mask(src)
         src_lens = src_mask.view(src.size(0), -1).sum(-1)
-        memory = self.model.encode(src, src_mask)
+        memory = self.model.encode(src, src_mask).memory
         cap = self.model.cfg.max_len - 1
         max_lens = (self.max_len_a * src_lens.double() + self.max_len_b).floor().long().clamp(min(2, cap), cap)
         forced = None

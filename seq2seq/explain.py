@@ -63,14 +63,14 @@ def explain_cross_attention(translator, translation, layer: int, head: int, step
     src = torch.tensor([translator.src_tok.pieces_to_ids(own(translation.source_tokens))], device=dev)
     tin = torch.tensor([[BOS_ID] + translator.tgt_tok.pieces_to_ids(own(translation.target_tokens[:-1]))], device=dev)
     src_mask = model.src_mask(src)
-    memory = model.encode(src, src_mask)
+    memory = model.encode(src, src_mask).memory
     cache = model.decoder.init_cache(memory)
     x = model.pos(model.tgt_embed(tin))
     tgt_mask = subsequent_mask(tin.size(1), dev)
     for i, dec_layer in enumerate(model.decoder.layers[:layer]):
-        x, _, _ = dec_layer(x, cache.cross_kv[i], src_mask, tgt_mask)
+        x, _, _, _ = dec_layer(x, cache.cross_kv[i], src_mask, tgt_mask)
     target_layer = model.decoder.layers[layer]
-    x, _ = target_layer.self_attention_block(x, tgt_mask)
+    x, _, _ = target_layer.self_attention_block(x, tgt_mask)
     h = target_layer.cross_attention_input(x)
     attn = target_layer.src_attn
     q = attn._split(attn.w_q(h))[0, head, step]  # [d_k]

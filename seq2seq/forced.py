@@ -16,7 +16,6 @@ from torch import Tensor
 from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words, word_units
 from .data import pack_by_tokens, pad_ids, shifted_targets
 from .decoding import DecodeStrategy
-from .model import FullContext
 from .placeholders import label_pieces, mask_like, source_forms
 from .results import Alignment, check_search_args, check_sentences
 from .results import length_penalty as lp_divisor
@@ -33,7 +32,7 @@ class ForcedHypothesis:
     attention: Optional[Tensor]  # [L, H, T, S] float32
     encoder_attention: Optional[Tensor] = None  # [L, H, S, S] (with all_attention=True)
     decoder_attention: Optional[Tensor] = None  # [L, H, T, T], zero above the diagonal
-    full_context_attention: Optional[Tensor] = None  # [L, H, T, S] (with full_context=True; model.FullContext)
+    full_context_attention: Optional[Tensor] = None  # [L, H, T, S] (with full_context=True)
 
     @property
     def score(self) -> float:
@@ -51,46 +50,34 @@ class TeacherForcing(DecodeStrategy):
     ) -> list[ForcedHypothesis]:
         """``src`` [B, S] padded source ids (EOS included); ``targets``: B lists of target ids without EOS.
         ``all_attention`` also returns encoder and decoder self-attention; ``full_context`` every layer's
-        full-context cross-attention (the alignment pass; see ``model.FullContext``)."""
+        full-context cross-attention (the alignment pass; ``EncoderDecoder.decode``'s ``full_context_layers``)."""
         src_mask = self.model.src_mask(src)
         src_lens = src_mask.view(src.size(0), -1).sum(-1).tolist()
-        enc_att: Optional[list] = [] if all_attention else None
-        dec_att: Optional[list] = [] if all_attention else None
-        memory = self.model.encode(src, src_mask, enc_att)
+        enc = self.model.encode(src, src_mask, need_weights=all_attention)
         tin, tout = shifted_targets(targets)
         tin, tout = tin.to(src.device), tout.to(src.device)
-        full = (
-            FullContext(tuple(range(len(self.model.decoder.layers))), self.model.tgt_key_mask(tin))
-            if full_context
-            else None
-        )
-        hidden, weights = self.model.decode(
-            memory,
-            src_mask,
-            tin,
-            need_weights=self.return_attention or all_attention,
-            self_attention_out=dec_att,
-            full_context=full,
-        )
-        logp = self.model.generator(hidden).gather(-1, tout.unsqueeze(-1)).squeeze(-1).float()
-        att = torch.stack(weights, dim=1).float() if self.return_attention or all_attention else None  # [B, L, H, T, S]
-        enc = torch.stack(enc_att, dim=1).float() if all_attention else None  # [B, L, H, S, S]
-        dec = torch.stack(dec_att, dim=1).float() if all_attention else None  # [B, L, H, T, T]
-        fc = torch.stack([full.weights[i] for i in full.layers], dim=1).float() if full is not None else None
-        out = []
+        layers = tuple(range(len(self.model.decoder.layers))) if full_context else ()
+        out = self.model.decode(enc.memory, src_mask, tin, self.return_attention or all_attention, layers)
+        logp = self.model.generator(out.hidden).gather(-1, tout.unsqueeze(-1)).squeeze(-1).float()
+        # [B, L, H, T, S], [B, L, H, S, S], [B, L, H, T, T], [B, L, H, T, S]
+        att = torch.stack(out.cross_attention, dim=1).float() if self.return_attention or all_attention else None
+        enc_att = torch.stack(enc.self_attention, dim=1).float() if all_attention else None
+        dec_att = torch.stack(out.self_attention, dim=1).float() if all_attention else None
+        fc = torch.stack([out.full_context[i] for i in layers], dim=1).float() if full_context else None
+        found = []
         for row, t in enumerate(targets):
             n, m = len(t) + 1, src_lens[row]
-            out.append(
+            found.append(
                 ForcedHypothesis(
                     list(t) + [EOS_ID],
                     logp[row, :n].cpu(),
                     att[row, :, :, :n, :m].cpu() if att is not None else None,
-                    enc[row, :, :, :m, :m].cpu() if enc is not None else None,
-                    dec[row, :, :, :n, :n].cpu() if dec is not None else None,
+                    enc_att[row, :, :, :m, :m].cpu() if enc_att is not None else None,
+                    dec_att[row, :, :, :n, :n].cpu() if dec_att is not None else None,
                     fc[row, :, :, :n, :m].cpu() if fc is not None else None,
                 )
             )
-        return out
+        return found
 
 
 class PairAligner:

@@ -13,15 +13,15 @@ where post-norm needs a long warmup and careful tuning.  ``ModelConfig.pre_norm=
 the paper's post-norm (``LayerNorm(x + Sublayer(x))``) for comparison.
 
 No module keeps per-call state.  Attention weights and the incremental-decoding cache are
-returned to the caller (see :class:`DecoderCache`), so one model object can serve many
-concurrent requests.
+returned to the caller in one place, :class:`EncoderOutput` and :class:`DecoderOutput` (see
+:class:`DecoderCache`), so one model object can serve many concurrent requests.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
-from typing import Optional
+from dataclasses import asdict, dataclass, fields
+from typing import NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
@@ -160,18 +160,11 @@ class EncoderLayer(nn.Module):
         self.feed_forward = PositionwiseFeedForward(cfg.d_model, cfg.d_ff, cfg.dropout)
         self.sublayer = nn.ModuleList([SublayerConnection(cfg.d_model, cfg.dropout, cfg.pre_norm) for _ in range(2)])
 
-    def forward(self, x: Tensor, mask: Tensor, attention_out: Optional[list] = None) -> Tensor:
-        """``attention_out`` (a list owned by the caller) receives the self-attention weights [B, h, S, S]."""
-
-        def self_attn(h):
-            k, v = self.self_attn.project_kv(h)
-            return self.self_attn(h, k, v, mask, need_weights=attention_out is not None)
-
-        x, weights = self.sublayer[0](x, self_attn)
-        if attention_out is not None:
-            attention_out.append(weights)
+    def forward(self, x: Tensor, mask: Tensor, need_weights: bool = False) -> tuple[Tensor, Optional[Tensor]]:
+        """Returns (output, self-attention weights [B, h, S, S] or None)."""
+        x, weights = self.sublayer[0](x, lambda h: self.self_attn(h, self.self_attn.project_kv(h), mask, need_weights))
         x, _ = self.sublayer[1](x, lambda h: (self.feed_forward(h), None))
-        return x
+        return x, weights
 
 
 class Encoder(nn.Module):
@@ -182,11 +175,19 @@ class Encoder(nn.Module):
         self.layers = nn.ModuleList([EncoderLayer(cfg) for _ in range(cfg.n_layers)])
         self.norm = nn.LayerNorm(cfg.d_model) if cfg.pre_norm else nn.Identity()
 
-    def forward(self, x: Tensor, mask: Tensor, attention_out: Optional[list] = None) -> Tensor:
-        """``attention_out`` (caller-owned list) receives each layer's self-attention weights."""
+    def forward(self, x: Tensor, mask: Tensor, need_weights: bool = False) -> "EncoderOutput":
+        weights = []
         for layer in self.layers:
-            x = layer(x, mask, attention_out)
-        return self.norm(x)
+            x, w = layer(x, mask, need_weights)
+            weights.append(w)
+        return EncoderOutput(self.norm(x), weights)
+
+
+class EncoderOutput(NamedTuple):
+    """What the encoder returns."""
+
+    memory: Tensor  # C [B, S, d]: the decoder's cross-attention reads its K and V from it
+    self_attention: list[Optional[Tensor]]  # per layer [B, h, S, S]; None each unless need_weights
 
 
 @dataclass
@@ -215,15 +216,14 @@ class DecoderCache:
         )
 
 
-@dataclass
-class FullContext:
-    """A request for full-context cross-attention (:meth:`DecoderLayer.full_context_cross_attention`) from
-    a teacher-forced decoder pass: for each layer index in ``layers``, ``weights[layer]`` receives
-    [B, h, T, S].  Owned by the caller, like :class:`DecoderCache`."""
+class DecoderOutput(NamedTuple):
+    """What the decoder returns, for T target positions fed at once (teacher forcing) or one at a time."""
 
-    layers: tuple[int, ...]
-    tgt_key_mask: Optional[Tensor]  # [B, 1, 1, T], True on real target positions; None = no padding
-    weights: dict = field(default_factory=dict)
+    hidden: Tensor  # [B, T, d], after the stack's final LayerNorm; the Generator turns it into log-probs
+    cache: DecoderCache  # the cache extended by the T positions
+    cross_attention: list[Optional[Tensor]]  # per layer [B, h, T, S]; None each unless need_weights
+    self_attention: list[Optional[Tensor]]  # per layer [B, h, T, T_all]; None each unless need_weights
+    full_context: dict[int, Tensor]  # layer -> its full-context cross-attention [B, h, T, S], for the layers asked
 
 
 class DecoderLayer(nn.Module):
@@ -241,10 +241,10 @@ class DecoderLayer(nn.Module):
         x: Tensor,
         tgt_mask: Optional[Tensor],
         past_kv: Optional[tuple[Tensor, Tensor]] = None,
-        attention_out: Optional[list] = None,
-    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        """The masked self-attention sublayer: returns (x after it, self-attention K/V including x's positions).
-        ``attention_out`` (caller-owned list) receives its weights [B, h, Tq, Tk]."""
+        need_weights: bool = False,
+    ) -> tuple[Tensor, tuple[Tensor, Tensor], Optional[Tensor]]:
+        """The masked self-attention sublayer: returns (x after it, self-attention K/V including x's positions,
+        its weights [B, h, Tq, Tk] or None)."""
         new_kv: tuple[Tensor, Tensor]
 
         def self_attn(h):
@@ -254,12 +254,10 @@ class DecoderLayer(nn.Module):
                 k = torch.cat([past_kv[0], k], dim=2)
                 v = torch.cat([past_kv[1], v], dim=2)
             new_kv = (k, v)
-            return self.self_attn(h, k, v, tgt_mask, need_weights=attention_out is not None)
+            return self.self_attn(h, new_kv, tgt_mask, need_weights)
 
         x, weights = self.sublayer[0](x, self_attn)
-        if attention_out is not None:
-            attention_out.append(weights)
-        return x, new_kv
+        return x, new_kv, weights
 
     def cross_attention_input(self, x: Tensor) -> Tensor:
         """What the cross-attention's query projection reads: LayerNorm(x) in pre-norm layers, x in post-norm."""
@@ -272,8 +270,8 @@ class DecoderLayer(nn.Module):
         (no causal mask; ``tgt_key_mask`` [B, 1, 1, T] hides target padding).  ``x`` is the layer's input
         from the ordinary (causal) pass.  This is the alignment pass of Garg et al. (2019): a head that
         links target piece t may look at the pieces after it.  Only the weights are used."""
-        x, _ = self.self_attention_block(x, tgt_key_mask)
-        _, weights = self.sublayer[1](x, lambda h: self.src_attn(h, cross_kv[0], cross_kv[1], src_mask, True))
+        x, _, _ = self.self_attention_block(x, tgt_key_mask)
+        _, weights = self.sublayer[1](x, lambda h: self.src_attn(h, cross_kv, src_mask, True))
         return weights
 
     def forward(
@@ -284,13 +282,13 @@ class DecoderLayer(nn.Module):
         tgt_mask: Optional[Tensor],
         past_kv: Optional[tuple[Tensor, Tensor]] = None,
         need_weights: bool = False,
-        self_attention_out: Optional[list] = None,
-    ) -> tuple[Tensor, tuple[Tensor, Tensor], Optional[Tensor]]:
-        """Returns (output, this layer's self-attention K/V including x's positions, cross-attention weights)."""
-        x, new_kv = self.self_attention_block(x, tgt_mask, past_kv, self_attention_out)
-        x, weights = self.sublayer[1](x, lambda h: self.src_attn(h, cross_kv[0], cross_kv[1], src_mask, need_weights))
+    ) -> tuple[Tensor, tuple[Tensor, Tensor], Optional[Tensor], Optional[Tensor]]:
+        """Returns (output, this layer's self-attention K/V including x's positions, cross-attention weights,
+        self-attention weights); the weights are None unless ``need_weights``."""
+        x, new_kv, self_weights = self.self_attention_block(x, tgt_mask, past_kv, need_weights)
+        x, weights = self.sublayer[1](x, lambda h: self.src_attn(h, cross_kv, src_mask, need_weights))
         x, _ = self.sublayer[2](x, lambda h: (self.feed_forward(h), None))
-        return x, new_kv, weights
+        return x, new_kv, weights, self_weights
 
 
 class Decoder(nn.Module):
@@ -313,25 +311,22 @@ class Decoder(nn.Module):
         src_mask: Optional[Tensor],
         tgt_mask: Optional[Tensor],
         need_weights: bool = False,
-        self_attention_out: Optional[list] = None,
-        full_context: Optional["FullContext"] = None,
-    ) -> tuple[Tensor, DecoderCache, list[Optional[Tensor]]]:
-        """x: embedded target positions ``cache.length .. cache.length + T``.
-
-        Returns (hidden states [B, T, d], the cache extended by T positions,
-        per-layer cross-attention weights [B, h, T, S] or None).  ``full_context`` (caller-owned) also
-        receives the full-context cross-attention of the layers it names (teacher forcing only).
-        """
-        new_self, weights = [], []
+        full_context_layers: tuple[int, ...] = (),
+        tgt_key_mask: Optional[Tensor] = None,
+    ) -> DecoderOutput:
+        """x: embedded target positions ``cache.length .. cache.length + T``.  ``full_context_layers``: layers
+        whose full-context cross-attention to compute as well (teacher forcing only; ``tgt_key_mask`` [B, 1, 1, T]
+        hides target padding in that pass)."""
+        new_self, cross, self_att, full = [], [], [], {}
         for i, (layer, cross_kv, past) in enumerate(zip(self.layers, cache.cross_kv, cache.self_kv)):
-            if full_context is not None and i in full_context.layers:
-                full_context.weights[i] = layer.full_context_cross_attention(
-                    x, cross_kv, src_mask, full_context.tgt_key_mask
-                )
-            x, kv, w = layer(x, cross_kv, src_mask, tgt_mask, past, need_weights, self_attention_out)
+            if i in full_context_layers:
+                full[i] = layer.full_context_cross_attention(x, cross_kv, src_mask, tgt_key_mask)
+            x, kv, w, sw = layer(x, cross_kv, src_mask, tgt_mask, past, need_weights)
             new_self.append(kv)
-            weights.append(w)
-        return self.norm(x), DecoderCache(cache.cross_kv, new_self, cache.length + x.size(1)), weights
+            cross.append(w)
+            self_att.append(sw)
+        cache = DecoderCache(cache.cross_kv, new_self, cache.length + x.size(1))
+        return DecoderOutput(self.norm(x), cache, cross, self_att, full)
 
 
 class Generator(nn.Module):
@@ -374,9 +369,9 @@ class EncoderDecoder(nn.Module):
         """[B, 1, 1, S], True on real (non-padding) source tokens."""
         return (src != self.cfg.pad_id)[:, None, None, :]
 
-    def encode(self, src: Tensor, src_mask: Tensor, attention_out: Optional[list] = None) -> Tensor:
-        """C, the memory.  ``attention_out`` (caller-owned list) receives each encoder layer's self-attention."""
-        return self.encoder(self.pos(self.src_embed(src)), src_mask, attention_out)
+    def encode(self, src: Tensor, src_mask: Tensor, need_weights: bool = False) -> EncoderOutput:
+        """C, the memory (and each encoder layer's self-attention with ``need_weights``)."""
+        return self.encoder(self.pos(self.src_embed(src)), src_mask, need_weights)
 
     def decode(
         self,
@@ -384,54 +379,37 @@ class EncoderDecoder(nn.Module):
         src_mask: Tensor,
         tgt: Tensor,
         need_weights: bool = False,
-        self_attention_out: Optional[list] = None,
-        full_context: Optional[FullContext] = None,
-    ) -> tuple[Tensor, list[Optional[Tensor]]]:
-        """Teacher-forced decoding of the whole prefix ``tgt`` [B, T] (no cache kept).  Returns (hidden, weights).
-        ``full_context`` (see :class:`FullContext`) also collects full-context cross-attention."""
+        full_context_layers: tuple[int, ...] = (),
+    ) -> DecoderOutput:
+        """Teacher-forced decoding of the whole prefix ``tgt`` [B, T] (BOS first), from C.  ``full_context_layers``:
+        also those layers' cross-attention with the target's causal mask off (Garg et al.'s alignment pass)."""
         cache = self.decoder.init_cache(memory)
         x = self.pos(self.tgt_embed(tgt))
-        hidden, _, weights = self.decoder(
-            x, cache, src_mask, subsequent_mask(tgt.size(1), tgt.device), need_weights, self_attention_out, full_context
-        )
-        return hidden, weights
+        tgt_mask = subsequent_mask(tgt.size(1), tgt.device)
+        key_mask = self.tgt_key_mask(tgt) if full_context_layers else None
+        return self.decoder(x, cache, src_mask, tgt_mask, need_weights, full_context_layers, key_mask)
 
     def tgt_key_mask(self, tgt: Tensor) -> Tensor:
         """[B, 1, 1, T], True on real (non-padding) target positions."""
         return (tgt != self.cfg.pad_id)[:, None, None, :]
 
     def decode_step(
-        self,
-        tokens: Tensor,
-        cache: DecoderCache,
-        src_mask: Optional[Tensor],
-        need_weights: bool = False,
-    ) -> tuple[Tensor, DecoderCache, list[Optional[Tensor]]]:
-        """Incremental decoding: feed the newest tokens [B, 1] given ``cache``.
-
-        Returns (log-probs [B, V] for the next token, the extended cache, cross-attention weights per layer
-        [B, h, 1, S]).  ``src_mask`` may be None when no source in the batch has padding.
-        """
+        self, tokens: Tensor, cache: DecoderCache, src_mask: Optional[Tensor], need_weights: bool = False
+    ) -> DecoderOutput:
+        """Incremental decoding: feed the newest tokens [B, 1] given ``cache`` (its hidden state is the next
+        token's, for the Generator).  ``src_mask`` may be None when no source in the batch has padding."""
         x = self.pos(self.tgt_embed(tokens), offset=cache.length)
-        hidden, cache, weights = self.decoder(x, cache, src_mask, None, need_weights)
-        return self.generator(hidden[:, -1]), cache, weights
+        return self.decoder(x, cache, src_mask, None, need_weights)
 
     def forward(
-        self, src: Tensor, tgt: Tensor, return_attention: bool = False, full_context_layer: Optional[int] = None
-    ):
+        self, src: Tensor, tgt: Tensor, need_weights: bool = False, full_context_layers: tuple[int, ...] = ()
+    ) -> tuple[Tensor, DecoderOutput]:
         """Training: unnormalised logits [B, T, V] for every position of the teacher-forced target ``tgt``
-        (``F.cross_entropy`` applies the log-softmax).  ``return_attention=True`` returns
-        (logits, per-layer cross-attention weights [B, h, T, S]) for the alignment loss;
-        ``full_context_layer=l`` returns (logits, layer l's full-context cross-attention [B, h, T, S])."""
+        (``F.cross_entropy`` applies the log-softmax), and the decoder's output, whose attention the alignment
+        loss reads (``need_weights``: every layer's; ``full_context_layers``: those layers' full-context pass)."""
         src_mask = self.src_mask(src)
-        full = FullContext((full_context_layer,), self.tgt_key_mask(tgt)) if full_context_layer is not None else None
-        hidden, weights = self.decode(
-            self.encode(src, src_mask), src_mask, tgt, need_weights=return_attention, full_context=full
-        )
-        logits = self.generator.proj(hidden)
-        if full is not None:
-            return logits, full.weights[full_context_layer]
-        return (logits, weights) if return_attention else logits
+        out = self.decode(self.encode(src, src_mask).memory, src_mask, tgt, need_weights, full_context_layers)
+        return self.generator.proj(out.hidden), out
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

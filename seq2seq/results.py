@@ -46,7 +46,7 @@ class Translation:
     encoder_attention: Optional[np.ndarray] = field(default=None, repr=False)
     decoder_attention: Optional[np.ndarray] = field(default=None, repr=False)
     # With return_attention=True on a model whose alignment head is full-context: every layer's cross-attention
-    # [layers, heads, T, S] when its self-attention sees the whole translation (model.FullContext); the links
+    # [layers, heads, T, S] when its self-attention sees the whole translation (``full_context_layers``); the links
     # of that head are read from it.
     full_context_attention: Optional[np.ndarray] = field(default=None, repr=False)
     # With translate(..., return_topk=k): per target piece, the k most probable pieces at that step on this
@@ -111,7 +111,7 @@ class Alignment:
     method: str = ""
     source_piece_words: list[list[int]] = field(default_factory=list, repr=False)  # piece -> word indices
     target_piece_words: list[list[int]] = field(default_factory=list, repr=False)
-    # Every layer's cross-attention when its self-attention sees the whole given target (model.FullContext),
+    # Every layer's cross-attention when its self-attention sees the whole given target (``full_context_layers``),
     # [layers, heads, T, S]: what a full-context alignment head links from.
     full_context_attention: Optional[np.ndarray] = field(default=None, repr=False)
 

@@ -100,7 +100,7 @@ def overfit_translator(pairs=OVERFIT_PAIRS, steps: int = 600, seed: int = 0, dir
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     model.train()
     for _ in range(steps):
-        logits = model(src, tgt_in)
+        logits, _ = model(src, tgt_in)
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)), tgt_out.view(-1), ignore_index=PAD_ID)
         opt.zero_grad()
         loss.backward()

@@ -239,7 +239,8 @@ def diagonal_translator():
     align_losses = []
     model.train()
     for _ in range(150):
-        logits, weights = model(src, tin, return_attention=True)
+        logits, out = model(src, tin, need_weights=True)
+        weights = out.cross_attention
         loss = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), tout.view(-1), ignore_index=PAD_ID)
         a_loss = alignment_loss(weights[0][:, 0], gold) / gold.sum()
         align_losses.append(a_loss.item())

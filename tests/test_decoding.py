@@ -19,7 +19,7 @@ def test_cached_steps_equal_full_recomputation():
     model = random_model()
     src = random_batch(0, 4, 9, 40, SRC_PAD)
     mask = model.src_mask(src)
-    mem = model.encode(src, mask)
+    mem = model.encode(src, mask).memory
     prefix = torch.cat([torch.full((4, 1), BOS_ID), random_batch(1, 4, 11, 48)], dim=1)
     cached = Stepper(model, mem, mask, use_cache=True, need_weights=True)
     full = Stepper(model, mem, mask, use_cache=False, need_weights=True)
@@ -110,15 +110,15 @@ def test_attention_belongs_to_each_hypothesis(k):
     src = random_batch(5, 4, 8, 40, SRC_PAD)
     results = search(model, k, src, nbest=k) if k > 1 else search(model, k, src)
     mask = model.src_mask(src)
-    mem = model.encode(src, mask)
+    mem = model.encode(src, mask).memory
     for i, hyps in enumerate(results):
         n_src = int((src[i] != 0).sum())
         for h in hyps:
             prefix = torch.tensor([[BOS_ID] + h.tokens[:-1]])
             with torch.no_grad():
-                hidden, weights = model.decode(mem[i : i + 1], mask[i : i + 1], prefix, need_weights=True)
-                logp = model.generator(hidden)[0]
-            expected = torch.stack([w[0, :, :, :n_src] for w in weights])
+                out = model.decode(mem[i : i + 1], mask[i : i + 1], prefix, need_weights=True)
+                logp = model.generator(out.hidden)[0]
+            expected = torch.stack([w[0, :, :, :n_src] for w in out.cross_attention])
             assert h.attention.shape == (2, 4, len(h.tokens), n_src)
             assert torch.allclose(h.attention, expected, atol=1e-5)
             assert torch.allclose(h.attention.sum(-1), torch.ones(2, 4, len(h.tokens)), atol=1e-5)
@@ -163,7 +163,7 @@ def test_no_empty_translation_even_when_eos_is_most_probable_at_the_first_step(k
     src = random_batch(3, 3, 6, 40, {1: 2})
     mask = model.src_mask(src)
     with torch.no_grad():
-        first, _ = Stepper(model, model.encode(src, mask), mask, True, False).step(torch.full((3, 1), BOS_ID))
+        first, _ = Stepper(model, model.encode(src, mask).memory, mask, True, False).step(torch.full((3, 1), BOS_ID))
     assert (first.argmax(-1) == EOS_ID).all()
     for hyps in search(model, k, src):
         best = hyps[0]

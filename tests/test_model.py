@@ -48,8 +48,8 @@ def test_attention_matches_pytorch_reference_kernel():
     mask[0, ..., 5:] = False
     for keys, m in ((mem, mask), (x, subsequent_mask(6))):
         k, v = mha.project_kv(keys)
-        out, none = mha(x, k, v, m)
-        out_w, w = mha(x, k, v, m, need_weights=True)
+        out, none = mha(x, (k, v), m)
+        out_w, w = mha(x, (k, v), m, need_weights=True)
         q = mha._split(mha.w_q(x))
         ref = F.scaled_dot_product_attention(q, k, v, attn_mask=m).transpose(1, 2).reshape(3, 6, 32)
         assert none is None and w.shape == (3, 4, 6, keys.size(1))
@@ -57,17 +57,21 @@ def test_attention_matches_pytorch_reference_kernel():
         assert torch.allclose(out, mha.w_o(ref), atol=1e-5)
 
 
-def test_decode_returns_cross_attention_weights_only_when_asked():
+def test_encode_and_decode_return_attention_weights_only_when_asked():
     model = random_model()
     src = random_batch(1, 3, 8, 40, {2: 5})
     tgt = random_batch(2, 3, 6, 48)
     mask = model.src_mask(src)
-    mem = model.encode(src, mask)
-    hidden, none = model.decode(mem, mask, tgt, need_weights=False)
-    hidden_w, weights = model.decode(mem, mask, tgt, need_weights=True)
-    assert torch.equal(hidden, hidden_w) and none == [None, None]
-    assert len(weights) == 2 and weights[0].shape == (3, 4, 6, 8)
-    assert torch.all(weights[1][2, :, :, 5:] == 0)
+    enc, enc_w = model.encode(src, mask), model.encode(src, mask, need_weights=True)
+    assert torch.equal(enc.memory, enc_w.memory) and enc.self_attention == [None, None]
+    assert enc_w.self_attention[0].shape == (3, 4, 8, 8) and torch.all(enc_w.self_attention[1][2, :, :, 5:] == 0)
+    out = model.decode(enc.memory, mask, tgt, need_weights=False)
+    out_w = model.decode(enc.memory, mask, tgt, need_weights=True)
+    assert torch.equal(out.hidden, out_w.hidden) and out.cross_attention == out.self_attention == [None, None]
+    assert len(out_w.cross_attention) == 2 and out_w.cross_attention[0].shape == (3, 4, 6, 8)
+    assert torch.all(out_w.cross_attention[1][2, :, :, 5:] == 0)
+    assert out_w.self_attention[0].shape == (3, 4, 6, 6) and torch.all(out_w.self_attention[0].triu(1) == 0)
+    assert out.full_context == {} and out.cache.length == 6
 
 
 @pytest.mark.parametrize("pre_norm", [True, False])
@@ -75,12 +79,12 @@ def test_decoder_is_causal(pre_norm):
     model = random_model(pre_norm=pre_norm)
     src = random_batch(3, 2, 7, 40)
     tgt = random_batch(4, 2, 9, 48)
-    out = model(src, tgt)
+    out, _ = model(src, tgt)
     t = 4
     changed = tgt.clone()
     changed[:, t + 1 :] = random_batch(5, 2, 9 - t - 1, 48)
     assert not torch.equal(changed, tgt)
-    out2 = model(src, changed)
+    out2, _ = model(src, changed)
     assert torch.allclose(out[:, : t + 1], out2[:, : t + 1], atol=1e-5)
     assert not torch.allclose(out[:, t + 1 :], out2[:, t + 1 :], atol=1e-3)
 
@@ -90,11 +94,11 @@ def test_source_padding_does_not_change_real_outputs():
     src = random_batch(6, 1, 6, 40)
     tgt = random_batch(7, 1, 5, 48)
     padded = torch.cat([src, torch.zeros(1, 4, dtype=torch.long)], dim=1)
-    assert torch.allclose(model(src, tgt), model(padded, tgt), atol=1e-5)
+    assert torch.allclose(model(src, tgt)[0], model(padded, tgt)[0], atol=1e-5)
     # ...and the padded encoder states do not leak into the other sentences of a batch.
     other = random_batch(8, 1, 10, 40)
     batch = torch.cat([padded, other])
-    assert torch.allclose(model(batch, torch.cat([tgt, tgt]))[0], model(src, tgt)[0], atol=1e-5)
+    assert torch.allclose(model(batch, torch.cat([tgt, tgt]))[0][0], model(src, tgt)[0][0], atol=1e-5)
 
 
 def test_weight_tying_and_config_validation():
@@ -116,13 +120,15 @@ def test_positions_beyond_max_len_raise():
 
 
 def test_full_context_pass_sees_later_target_pieces_and_ignores_target_padding():
-    """The alignment pass (model.FullContext): layer l's cross-attention when its self-attention is unmasked."""
+    """The alignment pass (full_context_layers): layer l's cross-attention when its self-attention is unmasked."""
     model = random_model()
     src = random_batch(9, 2, 7, 40)
     tgt = random_batch(10, 2, 6, 48)
     layer = 1
-    logits, full = model(src, tgt, full_context_layer=layer)
-    assert torch.equal(logits, model(src, tgt))  # the translation pass is untouched
+    logits, out = model(src, tgt, full_context_layers=(layer,))
+    full = out.full_context[layer]
+    assert list(out.full_context) == [layer]
+    assert torch.equal(logits, model(src, tgt)[0])  # the translation pass is untouched
     assert full.shape == (2, 4, 6, 7) and torch.allclose(full.sum(-1), torch.ones(2, 4, 6))
     # Reference: the same layer on the causal pass's input, with a mask that hides nothing.
     src_mask = model.src_mask(src)
@@ -130,17 +136,17 @@ def test_full_context_pass_sees_later_target_pieces_and_ignores_target_padding()
     hook = model.decoder.layers[layer].register_forward_pre_hook(lambda mod, args: inputs.append(args[0]))
     model(src, tgt)
     hook.remove()
-    cross_kv = model.decoder.layers[layer].src_attn.project_kv(model.encode(src, src_mask))
+    cross_kv = model.decoder.layers[layer].src_attn.project_kv(model.encode(src, src_mask).memory)
     ref = model.decoder.layers[layer].full_context_cross_attention(inputs[0], cross_kv, src_mask, None)
     assert torch.allclose(full, ref, atol=1e-6)
     # The last position sees the whole target in both passes; an earlier one sees later pieces only here.
-    _, causal = model(src, tgt, return_attention=True)
+    causal = model(src, tgt, need_weights=True)[1].cross_attention
     assert torch.allclose(full[:, :, -1], causal[layer][:, :, -1], atol=1e-5)
     changed = tgt.clone()
     changed[:, -1] = (tgt[:, -1] + 1) % 48
-    _, full2 = model(src, changed, full_context_layer=layer)
+    full2 = model(src, changed, full_context_layers=(layer,))[1].full_context[layer]
     assert not torch.allclose(full[:, :, 2], full2[:, :, 2], atol=1e-4)
     # Target padding is hidden: a padded row gives the unpadded row's weights on its real positions.
     padded = torch.cat([tgt, torch.zeros(2, 3, dtype=torch.long)], dim=1)
-    _, full3 = model(src, padded, full_context_layer=layer)
+    full3 = model(src, padded, full_context_layers=(layer,))[1].full_context[layer]
     assert torch.allclose(full3[:, :, :6], full, atol=1e-5)

@@ -13,7 +13,8 @@ last target position (</s>) is never an input, so the alignment of every real pi
 Two options (``alignment.*``, both on for new runs):
 
 - ``full_context``: the attention comes from a second pass of the head's layer whose self-attention
-  sees the whole target, not only the pieces up to t (Garg et al.'s alignment pass; ``model.FullContext``).
+  sees the whole target, not only the pieces up to t (Garg et al.'s alignment pass;
+  ``EncoderDecoder.decode(full_context_layers=...)``).
   It costs one extra self- and cross-attention sublayer per step; links are read from the same pass
   (forced alignment, or one teacher-forced pass over a finished translation).
 - ``null_to_eos``: a target piece that the corpus alignment leaves unlinked (about 15% of them: "the",

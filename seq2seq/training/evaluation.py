@@ -51,7 +51,7 @@ def dev_loss(model, dev: DevSet, max_tokens: int, device) -> float:
     widths = [max(len(s), len(t) + 1) for s, t in zip(dev.src_ids, dev.tgt_ids)]
     for batch in pack_by_tokens(sorted(range(len(widths)), key=widths.__getitem__), widths, max_tokens):
         src, tin, tout = collate(batch, dev.src_ids, dev.tgt_ids, device)
-        logits = model(src, tin)
+        logits, _ = model(src, tin)
         total += token_loss(logits, tout).item()
         count += int((tout != PAD_ID).sum())
     return total / max(1, count)

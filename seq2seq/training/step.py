@@ -38,7 +38,7 @@ class AlignmentTarget:
     weight: float
     layer: int
     head: int
-    full_context: bool = False  # learn in the layer's full-context pass (model.FullContext), not the causal one
+    full_context: bool = False  # learn in the layer's full-context pass (full_context_layers), not the causal one
     null_to_eos: bool = False  # unlinked target pieces learn to look at the source </s> ("no link")
 
 
@@ -77,12 +77,13 @@ def forward_backward(
         with sync:
             with autocast():
                 if use_links and align.full_context:
-                    logits, head_weights = net(src, tin, full_context_layer=align.layer)
+                    logits, out = net(src, tin, full_context_layers=(align.layer,))
+                    head_weights = out.full_context[align.layer]
                 elif use_links:
-                    logits, weights = net(src, tin, return_attention=True)
-                    head_weights = weights[align.layer]
+                    logits, out = net(src, tin, need_weights=True)
+                    head_weights = out.cross_attention[align.layer]
                 else:
-                    logits = net(src, tin)
+                    logits, _ = net(src, tin)
             loss = token_loss(logits, tout, label_smoothing)
             total = loss
             if use_links:
