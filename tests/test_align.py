@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from seq2seq.aer import alignment_error_rate, parse_gold_line, read_gold
 from seq2seq.align import (
     DEFAULT_RAW,
     SYMMETRIZE,
@@ -20,7 +19,7 @@ from seq2seq.align import (
     pieces_to_words,
     union,
 )
-from seq2seq.corpus_align import chinese_units, english_units, parse_pharaoh, project_to_pieces
+from seq2seq.corpus_align import parse_pharaoh
 from seq2seq.model import EncoderDecoder, ModelConfig
 from seq2seq.model_dir import FolderConfig
 from seq2seq.tokenizer import EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
@@ -53,37 +52,7 @@ def test_links_to_words():
     assert links_to_words([(1, 0), (2, 2)], [[], [0, 1], [2]], [[0], [0], [1]]) == [(0, 0), (1, 0), (2, 1)]
 
 
-# ---------------------------------------------------------------------------------------------- AER
-
-
-def test_aer_against_hand_computed_values():
-    gold = [parse_gold_line("0-0 1-1 1p2"), parse_gold_line("0-1 1p0")]
-    # Sentence 1: A = {0-0, 1-2, 2-2}; sentence 2: A = {0-1, 1-1}.
-    hyp = [[(0, 0), (1, 2), (2, 2)], [(0, 1), (1, 1)]]
-    s = alignment_error_rate(hyp, gold)
-    # |A| = 5, |S| = 3 (0-0, 1-1, 0-1), |A∩S| = 2 (0-0, 0-1), |A∩P| = 3 (0-0, 1-2, 0-1)
-    assert s.links == 5
-    assert s.aer == pytest.approx(1 - (2 + 3) / (5 + 3))
-    assert s.precision == pytest.approx(3 / 5) and s.recall == pytest.approx(2 / 3)
-    assert alignment_error_rate([[(0, 0), (1, 1)], [(0, 1)]], gold).aer == 0.0
-    with pytest.raises(ValueError):
-        alignment_error_rate(hyp[:1], gold)
-    with pytest.raises(ValueError):
-        parse_gold_line("0:1")
-
-
-def test_read_gold(tmp_path):
-    (tmp_path / "g").write_text("0-0 1p1\n\n2-3\n")
-    g = read_gold(tmp_path / "g")
-    assert len(g) == 3 and g[0].sure == {(0, 0)} and g[0].possible == {(0, 0), (1, 1)} and not g[1].sure
-
-
-# ---------------------------------------------------------------------------------------------- corpus alignment
-
-
-def test_units():
-    assert chinese_units("我有iPhone 15。") == ["我", "有", "iPhone", "15", "。"]
-    assert english_units("It's 5 o'clock.") == ["it", "'", "s", "5", "o", "'", "clock", "."]
+# ---------------------------------------------------------------------------------------------- symmetrization
 
 
 def test_symmetrization():
@@ -97,14 +66,6 @@ def test_symmetrization():
     assert parse_pharaoh("0-1 2p3") == [(0, 1), (2, 3)]
     assert union(fwd, rev) == [(0, 0), (1, 1), (2, 1), (2, 2), (3, 2), (3, 3)]
     assert set(SYMMETRIZE) == {"intersection", "grow-diag", "grow-diag-final-and", "union"}
-
-
-def test_unit_links_projected_onto_pieces():
-    # 我喜欢 / 苹果: pieces "我喜欢" (units 0-2) and "苹果" (3-4); English "·I", "·lik", "e" (units 0, 1, 1)
-    src_map = [[0, 1, 2], [3, 4]]
-    tgt_map = [[0], [1], [1]]
-    assert project_to_pieces([(0, 0), (1, 1)], src_map, tgt_map) == [(0, 0), (0, 1), (0, 2)]
-    assert project_to_pieces([(4, 1), (9, 0)], src_map, tgt_map) == [(1, 1), (1, 2)]  # unit 9: no piece
 
 
 # ---------------------------------------------------------------------------------------------- methods

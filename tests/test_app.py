@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from helpers import ROOT
 
 from seq2seq.app import (
     MAX_INPUT_CHARS,
@@ -22,8 +23,6 @@ from seq2seq.app import (
 )
 from seq2seq.model_dir import FolderConfig
 from seq2seq.translator import Translator
-
-from conftest import ROOT
 
 
 def with_head(tr) -> Translator:

@@ -5,8 +5,7 @@ import ast
 import re
 
 import pytest
-
-from conftest import ROOT
+from helpers import ROOT
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 

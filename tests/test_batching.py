@@ -5,11 +5,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from helpers import OVERFIT_PAIRS
 
 from seq2seq.app.batching import MicroBatcher
 from seq2seq.app.predict import InputError, Request, predict, translate_requests
-
-from conftest import OVERFIT_PAIRS
 
 
 def fake_request(text, beam=5, lp=None):

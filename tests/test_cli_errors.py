@@ -7,6 +7,7 @@ import sys
 
 import pytest
 import tomllib
+from helpers import ROOT
 
 from seq2seq import Translator
 from seq2seq.average import main as average_main
@@ -14,8 +15,6 @@ from seq2seq.cli import align_main, translate_main
 from seq2seq.evaluate import main as evaluate_main
 from seq2seq.model_dir import CONFIG, ModelFolderError
 from seq2seq.text import InputEncodingError, decode_utf8
-
-from conftest import ROOT
 
 
 @pytest.fixture(scope="module")

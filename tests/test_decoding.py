@@ -1,11 +1,10 @@
 import pytest
 import torch
+from helpers import random_batch, random_model
 
 from seq2seq.decoding import BeamSearch, GreedySearch, Stepper, _top_candidates
 from seq2seq.results import length_penalty
 from seq2seq.tokenizer import BOS_ID, EOS_ID
-
-from conftest import random_batch, random_model
 
 SRC_PAD = {1: 5, 3: 2}
 

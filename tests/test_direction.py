@@ -5,6 +5,7 @@ import json
 
 import pytest
 import torch
+from helpers import ROOT
 from safetensors.torch import load_file
 
 from seq2seq import Translator
@@ -13,8 +14,6 @@ from seq2seq.evaluate import read_test_set
 from seq2seq.training.config import ConfigError, load_config
 from seq2seq.training.loop import train
 from seq2seq.translator import resolve_model_path
-
-from conftest import ROOT
 
 TINY = str(ROOT / "configs" / "tiny.yaml")
 TINY_EN_ZH = str(ROOT / "configs" / "tiny-en-zh.yaml")

@@ -4,10 +4,10 @@ import pytest
 
 ctranslate2 = pytest.importorskip("ctranslate2")
 
+from helpers import OVERFIT_PAIRS  # noqa: E402
+
 from seq2seq import Translator  # noqa: E402
 from seq2seq.export import main as export_main  # noqa: E402
-
-from conftest import OVERFIT_PAIRS  # noqa: E402
 
 SENTENCES = [z for z, _ in OVERFIT_PAIRS] + [
     "我明天去北京。",

@@ -3,8 +3,7 @@
 import re
 
 import tomllib
-
-from conftest import ROOT
+from helpers import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]

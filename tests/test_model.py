@@ -3,12 +3,11 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import random_batch, random_model
 
 from seq2seq.attention import MultiHeadedAttention, attention
 from seq2seq.model import ModelConfig, PositionalEncoding, subsequent_mask
 from seq2seq.tokenizer import BOS_ID
-
-from conftest import random_batch, random_model
 
 
 def test_positional_encoding_is_the_papers_formula():

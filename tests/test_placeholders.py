@@ -4,6 +4,7 @@ training pairs, the placeholder pieces in a tokenizer, and the round trip throug
 import pytest
 import sentencepiece as spm
 import torch
+from helpers import sample_pairs, small_config
 
 from seq2seq.copyrate import copy_rate, copy_tokens
 from seq2seq.model import EncoderDecoder
@@ -24,8 +25,6 @@ from seq2seq.placeholders import (
 )
 from seq2seq.tokenizer import SubwordTokenizer, train_tokenizers
 from seq2seq.translator import Translator
-
-from conftest import sample_pairs, small_config
 
 
 def test_spans_names_numbers_urls_and_emails():

@@ -3,8 +3,7 @@
 import math
 
 import pytest
-
-from conftest import OVERFIT_PAIRS
+from helpers import OVERFIT_PAIRS
 
 SRC = [z for z, _ in OVERFIT_PAIRS]
 

@@ -4,12 +4,11 @@ argument, translates everyday sentences sensibly, and is what the command line a
 import numpy as np
 import pytest
 import torch
+from helpers import ROOT
 
 from seq2seq import DEFAULT_MODEL_DIR, Translator
 from seq2seq.cli import translate_main
 from seq2seq.model_dir import read_folder_config
-
-from conftest import ROOT
 
 
 @pytest.fixture(scope="module")

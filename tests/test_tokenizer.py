@@ -1,8 +1,7 @@
 import pytest
+from helpers import sample_pairs
 
 from seq2seq.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer, to_simplified, train_tokenizers
-
-from conftest import sample_pairs
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,14 @@ from unittest import mock
 
 import pytest
 import torch
+from helpers import ROOT, sample_pairs
 from safetensors.torch import load_file
 
 from seq2seq import Translator
 from seq2seq.average import average_run, average_state_dicts
 from seq2seq.training.cli import main
-from seq2seq.training.config import load_config, parse_duration
+from seq2seq.training.config import load_config
 from seq2seq.training.loop import train
-
-from conftest import ROOT, sample_pairs
 
 TINY = str(ROOT / "configs" / "tiny.yaml")
 
@@ -206,11 +205,6 @@ def test_cooldown_takes_the_lr_linearly_to_zero_at_max_steps():
     assert cool(90) == pytest.approx(plain(90) * 0.5) and cool(99) == pytest.approx(plain(99) / 20) and cool(100) == 0
     with pytest.raises(ValueError, match="max_steps"):
         lr_lambda(10, 0, 20)
-
-
-def test_parse_duration():
-    assert parse_duration("2h") == 7200 and parse_duration("1h30m") == 5400 and parse_duration("90") == 90
-    assert parse_duration(None) is None
 
 
 def test_average_of_checkpoints(tmp_path):

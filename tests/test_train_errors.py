@@ -4,14 +4,13 @@ import json
 import sys
 
 import pytest
+from helpers import ROOT
 
 from seq2seq.average import main as average_main
 from seq2seq.training.cli import main
 from seq2seq.training.config import load_config
 from seq2seq.training.loop import train
 from seq2seq.training.run_folder import resumed_config
-
-from conftest import ROOT
 
 TINY = str(ROOT / "configs" / "tiny.yaml")
 

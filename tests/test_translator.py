@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
+from helpers import OVERFIT_PAIRS
 
 from seq2seq import Translator
 from seq2seq.cli import translate_main
-
-from conftest import OVERFIT_PAIRS
 
 
 @pytest.mark.parametrize("beam", [1, 5])

@@ -114,11 +114,10 @@ def tiny() -> Translator:
     """Tokenizers learnt from the toy corpus and an untrained model: what is checked here is which text the model
     reads and how its pieces map back to words, not what it has learnt."""
     import torch
+    from helpers import sample_pairs, small_config
 
     from seq2seq.model import EncoderDecoder
     from seq2seq.tokenizer import SubwordTokenizer, train_tokenizers
-
-    from conftest import sample_pairs, small_config
 
     zh, en = sample_pairs()
     src_proto, tgt_proto = train_tokenizers(zh, en, 400, 120)
@@ -226,10 +225,9 @@ def test_scoring_a_users_translation_uses_the_restored_english(cased_translator)
 def test_english_source_is_restored_too(tiny):
     """An English->Chinese model: the restoring applies to the source side."""
     import torch
+    from helpers import small_config
 
     from seq2seq.model import EncoderDecoder
-
-    from conftest import small_config
 
     en_tok, zh_tok = tiny.tgt_tok, tiny.src_tok
     torch.manual_seed(0)
