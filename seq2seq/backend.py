@@ -10,7 +10,8 @@ from typing import Optional
 
 import numpy as np
 
-from .results import Translation, check_decoding_args, check_search_args
+from .checks import check_decoding_args, check_search_args
+from .results import Translation
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import torch
 
 from .align import SYMMETRIZE
 from .bidirectional import DEFAULT_RULE
+from .checks import LENGTH_PENALTY_RANGE
 from .model_dir import ModelFolderError
-from .results import LENGTH_PENALTY_RANGE
 from .text import plain_doc
 
 

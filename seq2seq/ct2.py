@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .backend import Backend
+from .checks import check_device, check_sentences
 from .model_dir import ModelFolderError, load_tokenizers, read_folder_config, run_folder_error
 from .placeholders import has_placeholders, mask_source, show_placeholders
-from .results import Translation, check_device, check_sentences
+from .results import Translation
 from .results import length_penalty as lp_divisor
 
 TORCH_BACKEND_HINT = "use the PyTorch backend: Translator.load(path)"

@@ -41,6 +41,17 @@ from .tokenizer import BOS_ID, EOS_ID, PAD_ID
 
 @dataclass
 class Hypothesis:
+    """One finished output of a search, in target ids (``Translator`` turns it into a ``Translation``).
+
+    Attributes:
+        tokens: the output's ids, ending with EOS.
+        score: sum of the tokens' log-probabilities, EOS included.
+        normalized_score: ``score / len(tokens) ** alpha`` (see :func:`~seq2seq.results.length_penalty`).
+        attention: [L, H, T, S] cross-attention (T = len(tokens)), row t from the step that chose token t.
+        topk: ``return_topk=k``: ([T, k] probabilities, [T, k] ids) of the k likeliest tokens at each step.
+        tree: ``return_tree=True`` (beam search): every hypothesis the search scored, step by step.
+    """
+
     tokens: list[int]
     score: float
     normalized_score: float

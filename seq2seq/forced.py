@@ -14,10 +14,11 @@ import torch
 from torch import Tensor
 
 from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words, word_units
+from .checks import check_search_args, check_sentences
 from .data import pack_by_tokens, pad_ids, shifted_targets
 from .decoding import DecodeStrategy
 from .placeholders import label_pieces, mask_like, source_forms
-from .results import Alignment, check_search_args, check_sentences
+from .results import Alignment
 from .results import length_penalty as lp_divisor
 from .tokenizer import EOS_ID
 from .truecase import Restored

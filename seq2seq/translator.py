@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .backend import Backend, SearchSettings
+from .checks import check_device, check_sentences
 from .data import pack_by_tokens, pad_ids
 from .decoding import BeamSearch, GreedySearch, Hypothesis
 from .forced import PairAligner, TeacherForcing
@@ -29,7 +30,7 @@ from .placeholders import (
     show_placeholders,
     unlabel_pieces,
 )
-from .results import Translation, check_device, check_sentences
+from .results import Translation
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
 from .truecase import TRUECASE_FILE, EnglishRestorer, Truecaser
 
