@@ -1,9 +1,12 @@
 """Align the prepared training corpus with eflomal: labels for the alignment head (see seq2seq.corpus_align).
 
     python scripts/align_corpus.py --model seq2seq/pretrained/zh-en --data data/prepared/train \\
-        [--unit words|pieces] [--symmetrize grow-diag-final-and|intersection] [--score ../shared/data/align-dev/nist02]
+        [--unit words|pieces] [--symmetrize grow-diag-final-and|union|...] [--score ../shared/data/align-dev/nist02]
+        [--agree-with seq2seq/pretrained/zh-en --out data/prepared/train-agree]
 
-Writes NAME.links beside every NAME.zh/NAME.en of --data, and links.json (tokenizers, unit, method).
+Writes NAME.links for every NAME.zh/NAME.en of --data, and links.json (tokenizers, unit, method), into --out
+(default: --data).  ``--agree-with MODEL`` keeps only the links that MODEL's alignment head gives as well
+(a second round of labels; ``seq2seq.corpus_align.head_agreement``).
 The tokenizers must be those the model will be trained with (``--model`` folder, or a run's
 ``tokenizers/`` folder with source.model/target.model).  Re-running with the same settings and
 tokenizers does nothing unless --force is given.
@@ -34,10 +37,15 @@ def main(argv=None) -> int:
     p.add_argument("--unit", choices=["words", "pieces"], default="words")
     p.add_argument("--symmetrize", choices=sorted(SYMMETRIZE), default="grow-diag-final-and")
     p.add_argument("--score", action="append", default=[], metavar="PREFIX", help="gold set to score (repeatable)")
+    p.add_argument("--agree-with", metavar="MODEL", help="keep only the links this model's alignment head gives too")
+    p.add_argument("--out", metavar="DIR", help="write the .links files and links.json here (default: --data)")
     p.add_argument("--force", action="store_true")
     p.add_argument("--score-only", action="store_true", help="with --score: report AER, leave the .links files alone")
     args = p.parse_args(argv)
     model, data = Path(args.model), Path(args.data)
+    out = Path(args.out) if args.out else data
+    if args.agree_with and args.unit != "words":
+        p.error("--agree-with reads the head's links on eflomal's units: use --unit words")
     src_proto, tgt_proto = (model / "source.model").read_bytes(), (model / "target.model").read_bytes()
     src_tok, tgt_tok = SubwordTokenizer(src_proto, t2s=True), SubwordTokenizer(tgt_proto)
     fp = ca.tokenizer_fingerprint(
@@ -47,7 +55,7 @@ def main(argv=None) -> int:
     if not files:
         print(f"align_corpus: no *.zh files in {data}", file=sys.stderr)
         return 2
-    meta = ca.read_meta(data)
+    meta = ca.read_meta(out)
     if (
         not args.force
         and not args.score
@@ -55,9 +63,10 @@ def main(argv=None) -> int:
         and meta.get("tokenizers") == fp
         and meta.get("unit") == args.unit
         and meta.get("symmetrize") == args.symmetrize
-        and all(f.with_suffix(".links").is_file() for f in files)
+        and meta.get("agree_with") == args.agree_with
+        and all((out / f.name).with_suffix(".links").is_file() for f in files)
     ):
-        print(f"align_corpus: {data} already has links for these tokenizers and settings (--force to redo)")
+        print(f"align_corpus: {out} already has links for these tokenizers and settings (--force to redo)")
         return 0
     src, tgt, owners = [], [], []
     for f in files:
@@ -74,17 +83,25 @@ def main(argv=None) -> int:
     t0 = time.time()
     print(f"align_corpus: aligning {len(src)} pairs with eflomal ({args.unit}, {args.symmetrize})...", flush=True)
     word_links: list = []
-    links = ca.corpus_piece_links(src, tgt, src_tok, tgt_tok, args.unit, args.symmetrize, word_links=word_links)
+    agree = None
+    if args.agree_with:
+        from seq2seq.translator import Translator
+
+        agree = Translator.load(args.agree_with)
+    links = ca.corpus_piece_links(
+        src, tgt, src_tok, tgt_tok, args.unit, args.symmetrize, quiet=False, word_links=word_links, agree_with=agree
+    )
     print(f"align_corpus: done in {time.time() - t0:.0f}s", flush=True)
     if not args.score_only:
         pos = 0
         written = {}
+        out.mkdir(parents=True, exist_ok=True)
         for f, n in owners:
-            ca.write_links(f.with_suffix(".links"), links[pos : pos + n])  # the gold sets' rows come after
+            ca.write_links((out / f.name).with_suffix(".links"), links[pos : pos + n])  # the gold sets' rows follow
             written[f.stem] = n
             pos += n
-        ca.write_meta(data, fp, args.unit, args.symmetrize, written)
-        print(f"align_corpus: wrote {len(owners)} .links files and {ca.META} in {data}")
+        ca.write_meta(out, fp, args.unit, args.symmetrize, written, args.agree_with)
+        print(f"align_corpus: wrote {len(owners)} .links files and {ca.META} in {out}")
     for prefix, start, zw, ew, gold in golds:
         hyp = []
         for k in range(len(zw)):
