@@ -16,7 +16,7 @@ from .model_dir import ModelFolderError
 from .text import plain_doc
 
 
-def _bounded(convert, noun: str, name: str, lo: float, hi: Optional[float] = None):
+def _bounded(convert, noun: str, lo: float, hi: Optional[float] = None):
     """An argparse type: ``convert(text)`` (int or float) from ``lo`` to ``hi`` (None: no upper bound)."""
 
     def parse(text: str):
@@ -29,14 +29,13 @@ def _bounded(convert, noun: str, name: str, lo: float, hi: Optional[float] = Non
             raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
         return value
 
-    parse.__name__ = name
     return parse
 
 
-positive_int = _bounded(int, "an integer", "positive_int", 1)
-non_negative_int = _bounded(int, "an integer", "non_negative_int", 0)
-non_negative_float = _bounded(float, "a number", "non_negative_float", 0)
-length_penalty = _bounded(float, "a number", "length_penalty", *LENGTH_PENALTY_RANGE)  # as the library and web API
+positive_int = _bounded(int, "an integer", 1)
+non_negative_int = _bounded(int, "an integer", 0)
+non_negative_float = _bounded(float, "a number", 0)
+length_penalty = _bounded(float, "a number", *LENGTH_PENALTY_RANGE)  # as the library and web API
 
 
 def open_output(path: str, who: str):
@@ -294,7 +293,7 @@ def parse_method(text: str, translator):
     elif base == "head":
         if not translator.folder_config.alignment:
             raise ValueError("this model has no alignment head (it was trained without the alignment loss)")
-        method = AlignMethod.from_config(translator.folder_config.alignment)
+        method = translator.align_method
     else:
         m = re.fullmatch(r"(\d+)(?:\.(\d+))?(\+shift)?(\+full)?", base)
         cfg = translator.model.cfg

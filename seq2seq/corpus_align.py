@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .align import SYMMETRIZE, chinese_units, links_to_words, piece_alignment, pieces_to_words
+from .align import SYMMETRIZE, chinese_units, links_to_words, method_attention, piece_alignment, pieces_to_words
 
 Links = list[tuple[int, int]]
 _EN_WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -172,9 +172,8 @@ def head_agreement(
         stop = start + chunk
         found = translator.align(src_texts[start:stop], tgt_texts[start:stop], restore_english=False, skip_long=True)
         for k, a in enumerate(found, start):
-            attention = a.full_context_attention if method.full_context else a.cross_attention
             head = links_to_words(
-                piece_alignment(a.source_tokens, a.target_tokens, attention, method=method),
+                piece_alignment(a.source_tokens, a.target_tokens, method_attention(a, method), method=method),
                 pieces_to_words(a.source_tokens, src_units[k]),
                 pieces_to_words(a.target_tokens, tgt_units[k]),
             )

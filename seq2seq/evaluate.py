@@ -199,7 +199,7 @@ def alignment_methods(translator) -> list:
 
     out = []
     if translator.folder_config.alignment:
-        head = AlignMethod.from_config(translator.folder_config.alignment)
+        head = translator.align_method
         out.append(head)
         # Links both ways, or one way with the least confident dropped: both trade recall for precision.
         variants = [dataclasses.replace(head, symmetrize=s, min_weight=0.0) for s in ("grow-diag", "intersection")]

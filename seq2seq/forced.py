@@ -84,12 +84,6 @@ class TeacherForcing(DecodeStrategy):
 class PairAligner:
     """The forced-alignment half of :class:`~seq2seq.translator.Translator` (a mixin: it holds no state)."""
 
-    @property
-    def align_method(self) -> AlignMethod:
-        """How this model's word links are read: its alignment head if it was trained with one
-        (config.json "alignment"), else the best raw-attention rule (``align.DEFAULT_RAW``)."""
-        return AlignMethod.from_config(self.folder_config.alignment)
-
     def align(
         self,
         sources: Sequence[str] | str,
@@ -109,7 +103,7 @@ class PairAligner:
         The model still reads the text as it was trained: the Chinese words joined without spaces,
         the English words joined by spaces; links index these words.  Otherwise words are as in
         ``--alignments word``: Chinese characters (runs of other characters) and English
-        whitespace tokens.  ``method`` (default :attr:`align_method`) picks the attention.
+        whitespace tokens.  ``method`` (default the translator's ``align_method``) picks the attention.
         An empty side gives an empty result; a side over the model's length limit raises ValueError,
         or with ``skip_long=True`` gives an empty result too (no links).
         ``restore_english`` (default True): where the model folder has a truecasing model (``truecase.model``),

@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
+from .align import AlignMethod
 from .backend import Backend, SearchSettings
 from .checks import check_device, check_sentences
 from .data import pack_by_tokens, pad_ids
@@ -68,6 +69,9 @@ class Translator(Backend, PairAligner):
         # The folder's English truecasing model: with one, align() restores lower-cased or tokenized English.
         self.truecaser = truecaser
         self.english_restorer = EnglishRestorer(truecaser) if truecaser is not None else None
+        # How this model's word links are read: its alignment head if it was trained with one (config.json
+        # "alignment"), else the best raw-attention rule (align.DEFAULT_RAW).
+        self.align_method = AlignMethod.from_config(folder_config.alignment)
 
     # ------------------------------------------------------------------ loading and saving
     @classmethod

@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 import torch
+from helpers import small_config
 
 from seq2seq.align import (
     DEFAULT_RAW,
@@ -20,7 +21,7 @@ from seq2seq.align import (
     union,
 )
 from seq2seq.corpus_align import parse_pharaoh
-from seq2seq.model import EncoderDecoder, ModelConfig
+from seq2seq.model import EncoderDecoder
 from seq2seq.model_dir import FolderConfig
 from seq2seq.tokenizer import EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
 from seq2seq.training.alignment import alignment_loss, link_targets, resolve_layer
@@ -174,17 +175,7 @@ def diagonal_task():
         s_map, t_map = pieces_to_words(sp, list(z)), pieces_to_words(tp, e.split())
         links.append([(i, j) for i, sw in enumerate(s_map) for j, tw in enumerate(t_map) if set(sw) & set(tw)])
     torch.manual_seed(0)
-    cfg = ModelConfig(
-        src_vocab_size=src_tok.vocab_size,
-        tgt_vocab_size=tgt_tok.vocab_size,
-        n_layers=2,
-        d_model=32,
-        n_heads=2,
-        d_ff=64,
-        dropout=0.0,
-        attention_dropout=0.0,
-        max_len=32,
-    )
+    cfg = small_config(src_tok, tgt_tok, d_model=32, d_ff=64, n_heads=2, max_len=32)
     src_ids = [ids + [EOS_ID] for ids in src_tok.encode([z for z, _ in pairs])]
     tgt_ids = tgt_tok.encode([e for _, e in pairs])
     return cfg, src_tok, tgt_tok, (src_proto, tgt_proto), src_ids, tgt_ids, links

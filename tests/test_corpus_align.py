@@ -1,6 +1,6 @@
 """seq2seq.corpus_align: eflomal's units, links projected onto pieces, and the head's agreement with them."""
 
-from seq2seq.align import piece_alignment, pieces_to_words
+from seq2seq.align import method_attention, piece_alignment, pieces_to_words
 from seq2seq.corpus_align import chinese_units, english_units, head_agreement, project_to_pieces
 
 
@@ -28,8 +28,7 @@ def test_head_agreement_keeps_the_links_the_head_gives_too(toy_translator):
     for k, a in enumerate(toy_translator.align(sources, targets, restore_english=False)):
         # Units here are the aligner's words (characters; whitespace words), so its links are the reference.
         assert agreed[k] == a.links and a.links
-        attention = a.full_context_attention if method.full_context else a.cross_attention
-        pieces = piece_alignment(a.source_tokens, a.target_tokens, attention, method=method)
+        pieces = piece_alignment(a.source_tokens, a.target_tokens, method_attention(a, method), method=method)
         s_map, t_map = pieces_to_words(a.source_tokens, su[k]), pieces_to_words(a.target_tokens, tu[k])
         assert {(s, t) for i, j in pieces for s in s_map[i] for t in t_map[j]} == set(agreed[k])
     some = [links[::2] for links in every]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..results import finished_paths
 from ..results import length_penalty as lp_divisor
 from .predict import STEP_CANDIDATES, InputError, one_sentence
 
@@ -160,16 +161,12 @@ def greedy_tree(t) -> list[list[dict]]:
 
 def best_path(tree, alpha: float) -> list[str]:
     """The pieces of the finished hypothesis that ranks first under score / length ** alpha."""
-    from ..results import finished_paths
-
     paths = finished_paths(tree)
     return max(paths, key=lambda p: p[1] / lp_divisor(len(p[0]), alpha))[0] if paths else []
 
 
 def finished_ranking(tree, alpha: float) -> list[list]:
     """Finished hypotheses ranked by score / length ** alpha: rank, text, length, log-prob, normalised score."""
-    from ..results import finished_paths
-
     rows = []
     for pieces, score, _ in finished_paths(tree):
         text = "".join(pieces[:-1]).replace("\u2581", " ").strip()
