@@ -287,17 +287,22 @@ def target_words(pieces: Sequence[str]) -> list[str]:
     return "".join(piece_texts(pieces)).split()
 
 
-def target_piece_words(pieces: Sequence[str]) -> list[Optional[int]]:
-    """For each target piece, the index of the English word (whitespace token) it belongs to:
-    a piece starting with "▁" starts a new word; ``</s>`` belongs to none."""
-    out, w = [], -1
+def target_piece_words(pieces: Sequence[str]) -> list[list[int]]:
+    """For each target piece, the indices of the English words (whitespace tokens) it covers: a piece starting
+    with "▁" starts a new word, a placeholder's span with spaces (``Tim Cook``) covers several; ``</s>`` none."""
+    out, w, starts = [], -1, True
     for p in pieces:
         if p in SPECIAL:
-            out.append(None)
+            out.append([])
             continue
-        if p.startswith("\u2581") or w < 0:
-            w += 1
-        out.append(w)
+        words = p.replace("\u2581", " ").split()
+        starts = starts or p.startswith("\u2581")
+        if not words:  # a bare word start belongs to the word that the next piece begins
+            out.append([w + 1])
+            continue
+        first = w + 1 if starts else w
+        w, starts = first + len(words) - 1, False
+        out.append(list(range(first, w + 1)))
     return out
 
 
@@ -306,7 +311,7 @@ def word_units(pieces: Sequence[str], lang: str) -> tuple[list[str], list[list[i
     other characters as one word) for ``lang="zh"``, whitespace words for ``"en"``; ``</s>`` covers none."""
     if lang == "zh":
         return source_words(pieces), source_piece_words(pieces)
-    return target_words(pieces), [[] if w is None else [w] for w in target_piece_words(pieces)]
+    return target_words(pieces), target_piece_words(pieces)
 
 
 def word_alignment(
@@ -318,8 +323,7 @@ def word_alignment(
     tgt_words = target_piece_words(target_tokens)
     pairs = set()
     for i, j in piece_alignment(source_tokens, target_tokens, cross_attention, **how):
-        if tgt_words[j] is not None:
-            pairs.update((s, tgt_words[j]) for s in src_words[i])
+        pairs.update((s, t) for s in src_words[i] for t in tgt_words[j])
     return sorted(pairs)
 
 

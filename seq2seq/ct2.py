@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 
 from .backend import Backend
 from .checks import check_device, check_sentences
-from .model_dir import ModelFolderError, load_tokenizers, read_folder_config, run_folder_error
+from .model_dir import ModelFolderError, load_names, load_tokenizers, read_folder_config, run_folder_error
 from .placeholders import has_placeholders, mask_source, show_placeholders
 from .results import Translation
 from .results import length_penalty as lp_divisor
@@ -34,9 +34,9 @@ class BackendError(ValueError):
 class CT2Translator(Backend):
     """A CTranslate2 export loaded for fast translation (no attention); see the module's docstring."""
 
-    def __init__(self, translator, src_tok, tgt_tok, folder_config):
+    def __init__(self, translator, src_tok, tgt_tok, folder_config, names=None):
         self.ct2, self.src_tok, self.tgt_tok = translator, src_tok, tgt_tok
-        self.folder_config = folder_config
+        self.folder_config, self.names = folder_config, names  # names: as Translator.names
         # Positions the model has, as in Translator.max_source_tokens and DecodeStrategy.
         self.max_source_tokens = self.max_output_tokens = folder_config.model.max_len - 1
 
@@ -63,6 +63,7 @@ class CT2Translator(Backend):
 
         check_device(device)
         path = Path(path)
+        names = load_names(path.parent if path.name == "ctranslate2" else path)  # the model folder's lexicon
         if (path / "ctranslate2" / "model.bin").is_file():
             path = path / "ctranslate2"
         if not (path / "model.bin").is_file():
@@ -82,7 +83,7 @@ class CT2Translator(Backend):
             intra_threads=intra_threads,
             inter_threads=inter_threads,
         )
-        return cls(tr, src_tok, tgt_tok, cfg)
+        return cls(tr, src_tok, tgt_tok, cfg, names)
 
     # Options of the PyTorch backend that change nothing here (accepted, so that callers can switch backends).
     TORCH_ONLY = {"use_cache", "return_attention", "progress", "dtype"}
@@ -119,7 +120,8 @@ class CT2Translator(Backend):
             sentences = [sentences]
         sentences = check_sentences(sentences)
         carry = has_placeholders(self.src_tok) and has_placeholders(self.tgt_tok)
-        masked = [mask_source(x, self.folder_config.source_lang) if carry else (x, []) for x in sentences]
+        lang = self.folder_config.source_lang
+        masked = [mask_source(x, lang, names=self.names) if carry else (x, []) for x in sentences]
         pieces = [p + ["</s>"] if p else [] for p in self.src_tok.encode_pieces([m for m, _ in masked])]
         todo = [i for i, p in enumerate(pieces) if p]
         results: list[Optional[Translation]] = [None] * len(pieces)

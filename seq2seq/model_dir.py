@@ -6,6 +6,7 @@
     target.model        sentencepiece model for English (a copy of source.model when the vocabulary is shared)
     README.md           model card
     truecase.model      optional: the English truecasing model (seq2seq.truecase; scripts/train_truecaser.py)
+    names.tsv           optional: the name lexicon, for a Chinese source (seq2seq.names; scripts/mine_names.py)
 
 Loading names the file at fault when one is missing, truncated or corrupt.  Saving is atomic:
 the folder is written beside the target and swapped in with renames, so an interrupted save
@@ -251,6 +252,19 @@ def load_truecaser(path: str | Path):
         return Truecaser.load(f)
     except (ValueError, UnicodeDecodeError) as e:
         raise ModelFolderError(f"model folder {path}: {TRUECASE_FILE} is corrupt ({e})") from e
+
+
+def load_names(path: str | Path):
+    """The folder's name lexicon (:class:`seq2seq.names.NameLexicon`, ``names.tsv``), or None when it has none."""
+    from .names import NAMES_FILE, NameLexicon
+
+    f = Path(path) / NAMES_FILE
+    if not f.is_file():
+        return None
+    try:
+        return NameLexicon.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ModelFolderError(f"model folder {path}: {NAMES_FILE} is corrupt ({e})") from e
 
 
 def load_model_dir(path: str | Path, device: str | torch.device = "cpu"):

@@ -22,9 +22,14 @@ and e-mail addresses; ``Frank`` is translated (弗兰克), not copied.
 
 **Amounts** (Chinese source): a number with the unit 万, 亿 or 万亿 (``3万``, ``1,234亿``) must be converted,
 not copied, and the model garbles the conversion (``1,234亿`` -> "$1 billion").  It is carried as a
-placeholder whose text is its English (:func:`english_amount`: ``30,000``, ``123.4 billion``), an
-:class:`Amount`: the output gets the English, the source side of the maps keeps the Chinese.  A number
+placeholder whose text is its English (:func:`english_amount`: ``30,000``, ``123.4 billion``), a
+:class:`Converted` span: the output gets the English, the source side of the maps keeps the Chinese.  The
+placeholder of an amount in US dollars takes the currency with it (``1,234亿美元`` -> ``$123.4 billion``):
+left outside, the model wrote the dollar sign twice (``$ $123.4 billion``).  A number
 before 千, 百, 兆 or 月 (``3月`` is March) is left to the model.
+
+**Names** (Chinese source, with a model folder's name lexicon, :mod:`seq2seq.names`): a transliterated name
+whose parts the lexicon knows (``蒂姆·库克``) is carried the same way, as its English (``Tim Cook``).
 
 Placeholders are user-defined sentencepiece pieces ``⟦0⟧`` ... ``⟦N-1⟧`` appended to both tokenizers
 (:func:`add_placeholder_pieces`), so existing piece ids keep their meaning.
@@ -33,7 +38,10 @@ Placeholders are user-defined sentencepiece pieces ``⟦0⟧`` ... ``⟦N-1⟧``
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
+
+if TYPE_CHECKING:
+    from .names import NameLexicon
 
 N_PLACEHOLDERS = 16
 OPEN, CLOSE = "\u27e6", "\u27e7"  # ⟦ ⟧: no text the models read contains them
@@ -45,37 +53,39 @@ _TOKEN = r"[A-Za-z0-9]+(?:[.,\-:/@&'+_][A-Za-z0-9]+)*"
 SPAN = re.compile(rf"(?<![A-Za-z0-9])(?:{_URL}|{_EMAIL}|{_TOKEN})(?![A-Za-z0-9])")
 _CHINESE_UNIT = re.compile(r"\s*[万亿千百兆月]")  # 3万 is 30,000 and 3月 is March: not copies
 _DIGIT = re.compile(r"\d")
-AMOUNT = re.compile(r"(?<![A-Za-z0-9.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(万亿|亿|万)")
+AMOUNT = re.compile(r"(?<![A-Za-z0-9.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(万亿|亿|万)(美元)?")
 UNITS = {"万": 10**4, "亿": 10**8, "万亿": 10**12}
 SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"))
 
 
-class Amount(str):
-    """A Chinese amount carried as a placeholder: the string is its English (``123.4 billion``), ``source``
-    the Chinese it stands for (``1,234亿``)."""
+class Converted(str):
+    """A span carried as a placeholder whose English differs from the source: the string is its English
+    (``123.4 billion``, ``Tim Cook``), ``source`` the Chinese it stands for (``1,234亿``, ``蒂姆·库克``)."""
 
     source: str
 
-    def __new__(cls, english: str, source: str) -> "Amount":
+    def __new__(cls, english: str, source: str) -> "Converted":
         obj = super().__new__(cls, english)
         obj.source = source
         return obj
 
 
-def english_amount(number: str, unit: str) -> str:
+def english_amount(number: str, unit: str, dollars: bool = False) -> str:
     """``150``, ``万`` -> ``1.5 million``; ``3``, ``万`` -> ``30,000``; ``1,234``, ``亿`` -> ``123.4 billion``:
-    millions and above as a number and a scale word, smaller amounts with thousands separators."""
+    millions and above as a number and a scale word, smaller amounts with thousands separators.  An amount of
+    US dollars (``1,234亿美元``) gets its dollar sign: ``$123.4 billion``."""
     from decimal import Decimal
 
     value = Decimal(number.replace(",", "")) * UNITS[unit]
+    sign = "$" if dollars else ""
     for scale, word in SCALES:
         if value >= scale:
-            return f"{format((value / scale).normalize(), 'f')} {word}"
-    return f"{value.normalize():,f}"
+            return f"{sign}{format((value / scale).normalize(), 'f')} {word}"
+    return f"{sign}{value.normalize():,f}"
 
 
 def source_forms(spans: Sequence[str]) -> list[str]:
-    """The spans as the source spells them (an :class:`Amount`'s Chinese, every other span as it is)."""
+    """The spans as the source spells them (a :class:`Converted` span's Chinese, every other span as it is)."""
     return [getattr(s, "source", s) for s in spans]
 
 
@@ -105,15 +115,18 @@ def find_spans(text: str, lang: str = "zh") -> list[tuple[int, int]]:
     return out
 
 
-def masked_spans(text: str, lang: str = "zh") -> list[tuple[int, int, str]]:
+def masked_spans(text: str, lang: str = "zh", names: Optional[NameLexicon] = None) -> list[tuple[int, int, str]]:
     """(start, end, the text the output carries) of each span that becomes a placeholder, in order: the spans
-    of :func:`find_spans`, and in Chinese the amounts with a unit, as :class:`Amount`."""
+    of :func:`find_spans`, and in Chinese the amounts with a unit and the names that ``names`` knows, as
+    :class:`Converted` spans."""
     out = [(a, b, text[a:b]) for a, b in find_spans(text, lang)]
     if lang == "zh":
         out += [
-            (m.start(), m.end(), Amount(english_amount(m.group(1), m.group(2)), m.group()))
+            (m.start(), m.end(), Converted(english_amount(m.group(1), m.group(2), bool(m.group(3))), m.group()))
             for m in AMOUNT.finditer(text)
         ]
+        if names is not None:
+            out += [(a, b, Converted(english, text[a:b])) for a, b, english in names.find(text)]
     return sorted(out)
 
 
@@ -138,10 +151,13 @@ def _replace_at(text: str, ranges: Sequence[tuple[int, int, str]], number: dict[
     return "".join(out) + text[pos:]
 
 
-def mask_source(text: str, lang: str = "zh", limit: int = N_PLACEHOLDERS) -> tuple[str, list[str]]:
+def mask_source(
+    text: str, lang: str = "zh", limit: int = N_PLACEHOLDERS, names: Optional[NameLexicon] = None
+) -> tuple[str, list[str]]:
     """``text`` with its spans replaced by placeholders, and the spans (what the output carries) by placeholder
-    number.  A span that occurs twice gets one number; spans beyond ``limit`` distinct ones stay text."""
-    ranges = masked_spans(text, lang)
+    number.  A span that occurs twice gets one number; spans beyond ``limit`` distinct ones stay text.
+    ``names``: a name lexicon (:mod:`seq2seq.names`) whose known names are carried as their English."""
+    ranges = masked_spans(text, lang, names)
     spans: list[str] = []
     for _, _, value in ranges:
         if value not in spans and len(spans) < limit:

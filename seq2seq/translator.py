@@ -21,7 +21,8 @@ from .data import pack_by_tokens, pad_ids
 from .decoding import BeamSearch, GreedySearch, Hypothesis
 from .forced import PairAligner, TeacherForcing
 from .model import EncoderDecoder
-from .model_dir import FolderConfig, ModelFolderError, load_model_dir, load_truecaser, save_model_dir
+from .model_dir import FolderConfig, ModelFolderError, load_model_dir, load_names, load_truecaser, save_model_dir
+from .names import NAMES_FILE, NameLexicon
 from .placeholders import (
     N_PLACEHOLDERS,
     has_placeholders,
@@ -62,6 +63,7 @@ class Translator(Backend, PairAligner):
         protos: tuple[bytes, bytes],
         device: str | torch.device = "cpu",
         truecaser: Optional[Truecaser] = None,
+        names: Optional[NameLexicon] = None,
     ):
         self.model, self.src_tok, self.tgt_tok = model.eval(), src_tok, tgt_tok
         self.folder_config, self.protos = folder_config, protos
@@ -69,6 +71,8 @@ class Translator(Backend, PairAligner):
         # The folder's English truecasing model: with one, align() restores lower-cased or tokenized English.
         self.truecaser = truecaser
         self.english_restorer = EnglishRestorer(truecaser) if truecaser is not None else None
+        # The folder's name lexicon: transliterated names it knows (蒂姆·库克) are carried as their English.
+        self.names = names
         # How this model's word links are read: its alignment head if it was trained with one (config.json
         # "alignment"), else the best raw-attention rule (align.DEFAULT_RAW).
         self.align_method = AlignMethod.from_config(folder_config.alignment)
@@ -96,10 +100,12 @@ class Translator(Backend, PairAligner):
         if backend != "torch":
             raise ValueError(f"unknown backend {backend!r} (torch or ctranslate2)")
         model, src_tok, tgt_tok, cfg, protos = load_model_dir(path, device)
-        return cls(model, src_tok, tgt_tok, cfg, protos, device, truecaser=load_truecaser(path))
+        return cls(model, src_tok, tgt_tok, cfg, protos, device, truecaser=load_truecaser(path), names=load_names(path))
 
     def save(self, path: str | Path, card: str = "", dtype: Optional[torch.dtype] = None) -> Path:
-        extra = {TRUECASE_FILE: self.truecaser.save} if self.truecaser is not None else None
+        extra = {TRUECASE_FILE: self.truecaser.save} if self.truecaser is not None else {}
+        if self.names is not None:
+            extra[NAMES_FILE] = self.names.save
         return save_model_dir(
             path, self.model, *self.protos, self.folder_config, card=card, dtype=dtype, extra_files=extra
         )
@@ -248,7 +254,9 @@ class Translator(Backend, PairAligner):
 
     def mask_source(self, text: str) -> tuple[str, list[str]]:
         """The source as the model reads it (names and numbers as placeholders, if it uses them), and the spans."""
-        return mask_source(text, self.folder_config.source_lang) if self.uses_placeholders else (text, [])
+        if not self.uses_placeholders:
+            return text, []
+        return mask_source(text, self.folder_config.source_lang, names=self.names)
 
     def encode_prefixes(self, prefix, n: int, spans: Optional[list[list[str]]] = None) -> Optional[list[list[int]]]:
         """Prefixes as target ids, one list per sentence (see ``translate``); None when there are none.

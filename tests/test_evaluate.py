@@ -111,7 +111,17 @@ def test_alignment_helpers():
     src = ["▁我", "喜欢", "吃", "苹果", "。", "</s>"]
     tgt = ["▁I", "▁like", "▁to", "▁eat", "▁app", "les", ".", "</s>"]
     assert source_piece_words(src) == [[0], [1, 2], [3], [4, 5], [6], []]
-    assert target_piece_words(tgt) == [0, 1, 2, 3, 4, 4, 4, None]
+    assert target_piece_words(tgt) == [[0], [1], [2], [3], [4], [4], [4], []]
+    # a placeholder's span with spaces covers its words, and the words after it keep their places
+    assert target_piece_words(["▁Mr", "▁", "Tim Cook", "'", "s", "▁speech", "</s>"]) == [
+        [0],
+        [1],
+        [1, 2],
+        [2],
+        [2],
+        [3],
+        [],
+    ]
     att = np.zeros((2, 1, len(tgt), len(src)), dtype=np.float32)
     picks = [0, 1, 2, 2, 3, 3, 4, 5]
     for j, i in enumerate(picks):

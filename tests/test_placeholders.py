@@ -66,20 +66,20 @@ def test_amounts_in_english(number, unit, english):
 def test_amounts_are_carried_as_their_english_in_source_order():
     masked, spans = mask_source("该公司在2023年的营收为1,234亿美元，约3万人，3月15日。")
     assert (
-        masked
-        == f"该公司在{placeholder(0)}年的营收为{placeholder(1)}美元，约{placeholder(2)}人，3月{placeholder(3)}日。"
+        masked == f"该公司在{placeholder(0)}年的营收为{placeholder(1)}，约{placeholder(2)}人，3月{placeholder(3)}日。"
     )
-    assert spans == ["2023", "123.4 billion", "30,000", "15"]
-    assert source_forms(spans) == ["2023", "1,234亿", "3万", "15"]
+    assert spans == ["2023", "$123.4 billion", "30,000", "15"]  # US dollars: the placeholder takes the currency
+    assert source_forms(spans) == ["2023", "1,234亿美元", "3万", "15"]
     assert (
-        restore(f"In {placeholder(0)}, revenue was ${placeholder(1)}.", spans) == "In 2023, revenue was $123.4 billion."
+        restore(f"In {placeholder(0)}, revenue was {placeholder(1)}.", spans) == "In 2023, revenue was $123.4 billion."
     )
     # the source side of a map shows the Chinese, the output side the English; both give the model's pieces back
-    src = label_pieces(["▁营收", placeholder(1), "美元"], source_forms(spans))
-    tgt = label_pieces(["▁$", placeholder(1)], spans)
-    assert src == ["▁营收", "1,234亿", "美元"] and tgt == ["▁$", "123.4 billion"]
-    assert unlabel_pieces(src, spans) == ["▁营收", placeholder(1), "美元"]
-    assert unlabel_pieces(tgt, spans) == ["▁$", placeholder(1)]
+    src = label_pieces(["▁营收", placeholder(1), "。"], source_forms(spans))
+    tgt = label_pieces(["▁", placeholder(1)], spans)
+    assert src == ["▁营收", "1,234亿美元", "。"] and tgt == ["▁", "$123.4 billion"]
+    assert unlabel_pieces(src, spans) == ["▁营收", placeholder(1), "。"]
+    assert unlabel_pieces(tgt, spans) == ["▁", placeholder(1)]
+    assert mask_source("3万元")[1] == ["30,000"]  # other currencies stay text, for the model
     assert mask_source("1,234亿", lang="en") == ("1,234亿", [])  # an English source has no Chinese amounts
 
 
@@ -94,6 +94,12 @@ def test_mask_pair_masks_an_amount_where_the_target_has_its_english():
         "China has 1,400 million people.",
         [],
     )
+    assert mask_pair("营收为1,234亿美元。", "Revenue was $123.4 billion.") == (
+        f"营收为{placeholder(0)}。",
+        f"Revenue was {placeholder(0)}.",
+        ["$123.4 billion"],
+    )
+    assert mask_pair("营收为1,234亿美元。", "Revenue was US$123.4 billion.")[2] == []
 
 
 def test_english_source_keeps_only_what_chinese_keeps_in_latin_script():
