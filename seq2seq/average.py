@@ -18,6 +18,7 @@ import torch
 from safetensors.torch import load_file
 
 from .model_dir import CONFIG, ModelFolderError, load_model_dir, save_model_dir
+from .names import NAMES_FILE
 from .text import plain_doc
 from .truecase import TRUECASE_FILE
 
@@ -80,8 +81,8 @@ def average_run(run_dir: str | Path, k: int, output: str | Path, dtype=None, war
     cfg.extra["averaged"] = [p.name for p in paths]
     card = (run_dir / "last" / "README.md").read_text(encoding="utf-8")
     card += f"\nWeights: the average of {len(paths)} checkpoints ({', '.join(p.stem for p in paths)}).\n"
-    truecase = run_dir / "last" / TRUECASE_FILE
-    extra = {TRUECASE_FILE: lambda p: shutil.copyfile(truecase, p)} if truecase.is_file() else None
+    carried = [run_dir / "last" / name for name in (TRUECASE_FILE, NAMES_FILE)]
+    extra = {f.name: lambda p, f=f: shutil.copyfile(f, p) for f in carried if f.is_file()} or None
     return save_model_dir(output, model, src_proto, tgt_proto, cfg, card=card, dtype=dtype, extra_files=extra)
 
 

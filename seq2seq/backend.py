@@ -30,6 +30,24 @@ class Backend:
     """The interface of a translator: ``translate`` and ``align`` over a model folder (``folder_config``)."""
 
     folder_config: object  # model_dir.FolderConfig
+    src_tok: object  # tokenizer.SubwordTokenizer
+    tgt_tok: object
+    names: object = None  # names.NameLexicon: the folder's name lexicon, if it has one
+
+    @property
+    def uses_placeholders(self) -> bool:
+        """Was this model trained to carry names and numbers as placeholders (``seq2seq.placeholders``)?"""
+        from .placeholders import has_placeholders
+
+        return has_placeholders(self.src_tok) and has_placeholders(self.tgt_tok)
+
+    def mask_source(self, text: str) -> tuple[str, list[str]]:
+        """The source as the model reads it (names and numbers as placeholders, if it uses them), and the spans."""
+        from .placeholders import mask_source
+
+        if not self.uses_placeholders:
+            return text, []
+        return mask_source(text, self.folder_config.source_lang, names=self.names)
 
     def search_settings(
         self,

@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 from .backend import Backend
 from .checks import check_device, check_sentences
 from .model_dir import ModelFolderError, load_names, load_tokenizers, read_folder_config, run_folder_error
-from .placeholders import has_placeholders, mask_source, show_placeholders
+from .placeholders import show_placeholders
 from .results import Translation
 from .results import length_penalty as lp_divisor
 
@@ -63,16 +63,16 @@ class CT2Translator(Backend):
 
         check_device(device)
         path = Path(path)
-        names = load_names(path.parent if path.name == "ctranslate2" else path)  # the model folder's lexicon
-        if (path / "ctranslate2" / "model.bin").is_file():
-            path = path / "ctranslate2"
+        from .export import CT2_OUR_CONFIG, CT2_SUBDIR
+
+        if (path / CT2_SUBDIR / "model.bin").is_file():
+            path = path / CT2_SUBDIR
         if not (path / "model.bin").is_file():
             if run_folder_error(path):
                 raise ModelFolderError(run_folder_error(path))
             raise ModelFolderError(f"{path}: no CTranslate2 model.bin (create one with seq2seq-export)")
-        from .export import CT2_OUR_CONFIG
-
         cfg = read_folder_config(path, CT2_OUR_CONFIG)
+        names = load_names(path)  # seq2seq-export copies the model folder's name lexicon
         src_tok, tgt_tok, _, _ = load_tokenizers(path, cfg.t2s, cfg.direction)
         if inter_threads == 0:
             inter_threads = os.cpu_count() or 1
@@ -119,9 +119,7 @@ class CT2Translator(Backend):
         if isinstance(sentences, str):
             sentences = [sentences]
         sentences = check_sentences(sentences)
-        carry = has_placeholders(self.src_tok) and has_placeholders(self.tgt_tok)
-        lang = self.folder_config.source_lang
-        masked = [mask_source(x, lang, names=self.names) if carry else (x, []) for x in sentences]
+        masked = [self.mask_source(x) for x in sentences]
         pieces = [p + ["</s>"] if p else [] for p in self.src_tok.encode_pieces([m for m, _ in masked])]
         todo = [i for i, p in enumerate(pieces) if p]
         results: list[Optional[Translation]] = [None] * len(pieces)

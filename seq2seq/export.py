@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from .model_dir import CONFIG, SRC_SPM, TGT_SPM, ModelFolderError, load_model_dir
+from .names import NAMES_FILE
 
 CT2_SUBDIR = "ctranslate2"  # where Translator.load(model_dir, backend="ctranslate2") looks first
 CT2_OUR_CONFIG = "seq2seq.config.json"  # our config.json, renamed: CTranslate2 writes its own config.json
@@ -108,6 +109,8 @@ def export_ctranslate2(model_dir: str | Path, out_dir: str | Path, quantization:
     shutil.copyfile(model_dir / CONFIG, out_dir / CT2_OUR_CONFIG)
     for name in (SRC_SPM, TGT_SPM):
         shutil.copyfile(model_dir / name, out_dir / name)
+    if (model_dir / NAMES_FILE).is_file():  # the name lexicon (seq2seq.names) travels with the export
+        shutil.copyfile(model_dir / NAMES_FILE, out_dir / NAMES_FILE)
     return out_dir
 
 

@@ -10,18 +10,23 @@ English (as an amount is, :class:`seq2seq.placeholders.Converted`), so the model
 
 Chinese has no spaces, so where a name begins and ends is not written: the text before the first dot
 (``CEO蒂姆``, ``总统弗拉基米尔``) and after the last (``库克昨天``) is cut by the lexicon itself, at the
-longest first part it knows that ends at the dot, and the longest last part that starts there.  A name with
-a part that the lexicon does not know stays text, for the model.
+longest first part it knows that ends at the dot, and the longest last part that starts there.  A name stays
+text, for the model, when one of its parts is unknown, or when a cut would leave a name character beside it
+(``霍普`` in ``霍普金斯``: the name goes on).  Name characters are those that stand beside a name's dot in at
+least 0.5% of their uses in the training text (``弗``, ``斯``; not ``的``, ``统``).
 
 **Mining** (:func:`mine_names`): in each training pair, a dotted name with ``k`` parts is set against the last
 ``k`` words of each run of capitalised English words in the target (``President Vladimir Putin`` ->
 ``Vladimir Putin``), part ``i`` against word ``i``.  A Chinese part (for the first and last part, each cut of
 2-5 characters at the dot) maps to the word it meets most often, if it meets it at least ``min_count`` times
 and in at least ``min_share`` of the names it is part of.  A cut must also be a boundary: the characters
-before a first part (after a last part) must differ between its names, so ``基米尔`` (always after ``拉``)
-and ``党领袖米奇`` (always after ``数``) are not parts, ``弗拉基米尔`` and ``蒂姆`` are.
+before a first part (after a last part) must differ between its names (``基米尔``, always after ``拉``, is not
+a part), and a cut of four or five characters must end, at its open end, in a name character (``党领袖米奇``
+is not a part, ``弗拉基米尔`` is).  The English of a name is read up to an
+institution word (``Johns Hopkins University`` -> ``Johns Hopkins``, :data:`NOT_NAMES`).
 
-The lexicon is a model folder's ``names.tsv``: one part a line, ``first|middle|last``, the Chinese, the English.
+The lexicon is a model folder's ``names.tsv``: one part a line, ``first|middle|last``, the Chinese, the English;
+and one line ``characters``, the name characters, ``-``.
 """
 
 from __future__ import annotations
@@ -39,6 +44,14 @@ DOTTED = re.compile(rf"[\u4e00-\u9fff]+(?:[{DOTS}][\u4e00-\u9fff]+)+")
 _WORD = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 _CAPITALISED_RUN = re.compile(rf"(?<![\w']){_WORD}(?:\s+{_WORD})*(?![\w])")
 CUTS = range(2, 6)  # characters in a first or last part, as cut at the dot
+# Capitalised words that follow a name in the same run but are not part of it (Johns Hopkins University).
+NOT_NAMES = frozenset(
+    "University College School Institute Academy Foundation Fund Group Company Corporation Bank Party Council "
+    "Committee Association Union Organization Agency Ministry Department Office Hospital Center Centre Museum "
+    "Library Hotel Airport Station Street Road Square Park Bridge River Lake Mountain Island Bay City County "
+    "State Republic Kingdom Prize Award Cup Festival Church Club House Court Palace News Times Post Daily "
+    "Airlines Service Administration Act Report Show Tower Stadium Hall".split()
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,7 @@ class NameLexicon:
     """Parts of transliterated names and their English words, by position in the name."""
 
     parts: dict[str, dict[str, str]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    characters: set[str] = field(default_factory=set)  # name characters (module docstring)
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.parts.values())
@@ -99,8 +113,9 @@ class NameLexicon:
 
     def english(self, name: DottedName) -> tuple[int, int, str] | None:
         """The characters that ``name`` takes from the end of its run before the first dot and from the start
-        of the run after the last, and its English; None if a part is unknown.  A part is looked up where it
-        stands in the name first, then anywhere."""
+        of the run after the last, and its English; None if a part is unknown, or if a cut leaves one of the
+        name character beside it.  Each part takes its longest known cut, known as a part of any place in
+        a name; a string known in two places reads as the part where it stands."""
         candidates, words, taken = name.candidates(), [], [0, 0]
         for i, cands in enumerate(candidates):
             kind = _kind(i, len(candidates))
@@ -111,12 +126,15 @@ class NameLexicon:
             words.append(table[known[0]])
             if kind != "middle":
                 taken[kind == "last"] = len(known[0])
+        beside = name.before[-taken[0] - 1 : -taken[0]] + name.after[taken[1] : taken[1] + 1]
+        if any(c in self.characters for c in beside):
+            return None
         return taken[0], taken[1], " ".join(words)
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, English) of each dotted name in ``text`` whose every part the lexicon knows."""
         out: list[tuple[int, int, str]] = []
-        for name in dotted_names(text, meets=lambda part: not self.knows(part)):
+        for name in dotted_names(text, meets=lambda part: len(part) > max(CUTS)):
             found = self.english(name)
             if found is not None and (not out or name.first_dot - found[0] >= out[-1][1]):
                 out.append((name.first_dot - found[0], name.after_start + found[1], found[2]))
@@ -124,6 +142,7 @@ class NameLexicon:
 
     def save(self, path: str | Path) -> None:
         rows = [f"{kind}\t{zh}\t{en}\n" for kind in KINDS for zh, en in sorted(self.parts[kind].items())]
+        rows.append(f"characters\t{''.join(sorted(self.characters))}\t-\n")
         Path(path).write_text("".join(rows), encoding="utf-8")
 
     @classmethod
@@ -131,17 +150,30 @@ class NameLexicon:
         lex = cls()
         for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
             cols = line.split("\t")
-            if len(cols) != 3 or cols[0] not in KINDS or not cols[1] or not cols[2]:
+            if len(cols) != 3 or cols[0] not in (*KINDS, "characters") or not cols[1] or not cols[2]:
                 raise ValueError(f"{path}, line {n}: expected 'first|middle|last<TAB>Chinese<TAB>English'")
-            lex.parts[cols[0]][cols[1]] = cols[2]
+            if cols[0] == "characters":
+                lex.characters = set(cols[1])
+            else:
+                lex.parts[cols[0]][cols[1]] = cols[2]
         return lex
 
 
 def _name_windows(english: str, k: int) -> set[tuple[str, ...]]:
-    """The last ``k`` words of each run of capitalised words (possessive ``'s`` dropped)."""
+    """The last ``k`` words of each run of capitalised words, the run split at institution words (``Secretary of
+    State Hillary Clinton``: ``Hillary Clinton``; possessive ``'s`` dropped)."""
     english = re.sub(r"'s\b", "", english)
-    runs = (m.group().split() for m in _CAPITALISED_RUN.finditer(english))
-    return {tuple(words[-k:]) for words in runs if len(words) >= k}
+    out = set()
+    for m in _CAPITALISED_RUN.finditer(english):
+        segment: list[str] = []
+        for w in m.group().split() + ["University"]:  # institution words end a name (and the run)
+            if w not in NOT_NAMES:
+                segment.append(w)
+                continue
+            if len(segment) >= k:
+                out.add(tuple(segment[-k:]))
+            segment = []
+    return out
 
 
 def _cuts_with_neighbours(name: DottedName) -> list[list[tuple[str, str]]]:
@@ -218,6 +250,9 @@ def mine_names(pairs: Iterable[tuple[str, str]], min_count: int = 3, min_share: 
             if n >= min_count and n >= min_share * seen[kind][zh] and boundary:
                 lex.parts[kind][zh] = en
     name_chars = _name_characters(zh for zh, _ in pairs_seen)
+    for kind, outer in (("first", 0), ("last", -1)):  # a long cut must end in a name character
+        lex.parts[kind] = {zh: en for zh, en in lex.parts[kind].items() if len(zh) < 4 or zh[outer] in name_chars}
     for kind in ("first", "last"):
         lex.parts[kind] = _one_cut_per_name(lex.parts[kind], kind, name_chars)
+    lex.characters = name_chars
     return lex

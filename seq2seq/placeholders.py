@@ -127,7 +127,11 @@ def masked_spans(text: str, lang: str = "zh", names: Optional[NameLexicon] = Non
         ]
         if names is not None:
             out += [(a, b, Converted(english, text[a:b])) for a, b, english in names.find(text)]
-    return sorted(out)
+    kept: list[tuple[int, int, str]] = []
+    for span in sorted(out):  # where two overlap (an amount and a name: 3万斯·彭斯), the first is kept
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
 
 
 def _occurs(span: str, text: str) -> bool:

@@ -25,9 +25,7 @@ from .model_dir import FolderConfig, ModelFolderError, load_model_dir, load_name
 from .names import NAMES_FILE, NameLexicon
 from .placeholders import (
     N_PLACEHOLDERS,
-    has_placeholders,
     mask_like,
-    mask_source,
     placeholder,
     show_placeholders,
     unlabel_pieces,
@@ -236,11 +234,6 @@ class Translator(Backend, PairAligner):
             bar.close()
         return results
 
-    @property
-    def uses_placeholders(self) -> bool:
-        """Was this model trained to carry names and numbers as placeholders (``seq2seq.placeholders``)?"""
-        return has_placeholders(self.src_tok) and has_placeholders(self.tgt_tok)
-
     def placeholder_limits(self, src_ids: list[list[int]]) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
         """For the search (``DecodeStrategy._carry``): the target's placeholder ids, and how often each
         sentence's source holds each placeholder; None when the batch has none."""
@@ -251,12 +244,6 @@ class Translator(Backend, PairAligner):
         if not counts.any():
             return None
         return torch.tensor(self.tgt_tok.pieces_to_ids([placeholder(p) for p in range(N_PLACEHOLDERS)])), counts
-
-    def mask_source(self, text: str) -> tuple[str, list[str]]:
-        """The source as the model reads it (names and numbers as placeholders, if it uses them), and the spans."""
-        if not self.uses_placeholders:
-            return text, []
-        return mask_source(text, self.folder_config.source_lang, names=self.names)
 
     def encode_prefixes(self, prefix, n: int, spans: Optional[list[list[str]]] = None) -> Optional[list[list[int]]]:
         """Prefixes as target ids, one list per sentence (see ``translate``); None when there are none.

@@ -68,6 +68,7 @@ def test_the_lexicon_file_round_trips_and_a_corrupt_one_is_named(tmp_path):
     lex = mine_names(hand_made_pairs())
     lex.save(tmp_path / NAMES_FILE)
     assert load_names(tmp_path).parts == lex.parts and len(lex) == 6
+    assert load_names(tmp_path).characters == lex.characters
     assert load_names(tmp_path / "nothing-here") is None
     (tmp_path / NAMES_FILE).write_text("first\t蒂姆\n", encoding="utf-8")
     with pytest.raises(ModelFolderError, match="names.tsv is corrupt"):
@@ -98,3 +99,15 @@ def test_a_name_round_trips_through_translation_and_alignment(name_translator, t
     assert [a.target_words[w] for w in a.target_piece_words[j]] == ["Tim", "Cook"]
     # the lexicon travels with the folder
     assert Translator.load(tr.save(tmp_path / "m")).names.parts == tr.names.parts
+
+
+def test_a_name_goes_on_past_a_cut_or_overlaps_an_amount():
+    lex = mine_names(hand_made_pairs())
+    assert lex.characters == set("姆娜库德特米")  # those beside a dot: not 的, not 克
+    # 库克 is known, but 库克德 goes on (德 is a name character): the whole name stays text
+    assert lex.find("我们向蒂姆·库克德的家人表示哀悼。") == []
+    assert lex.find("我们向蒂姆·库克的家人表示哀悼。") == [(3, 8, "Tim Cook")]
+    assert lex.find("我们向蒂姆·怀特·米勒的家人表示哀悼。") == []  # an unknown middle part: text as well
+    lex.parts["first"]["万斯"] = "Vance"
+    masked, spans = mask_source("给了3万斯·米勒。", names=lex)
+    assert spans == ["30,000"] and masked == "给了⟦0⟧斯·米勒。"  # the amount came first; the name stays text

@@ -74,3 +74,18 @@ def test_shipped_model_copies_names_and_numbers_of_our_list(capsys):
             f"numbers {rate.number:.1%} ({rate.number_copied}/{rate.number_total})"
         )
     assert rate.latin >= 0.95 and rate.number >= 0.95
+
+
+def test_shipped_name_lexicon_carries_the_names_it_knows(default_translator):
+    """The shipped names.tsv (seq2seq.names): a name it knows is carried as its English, whole; a longer name
+    that begins with a known part stays text."""
+    lex = default_translator.names
+    assert lex is not None and len(lex) > 100
+    text = "俄罗斯总统弗拉基米尔·普京与美国总统唐纳德·特朗普通了电话。"
+    assert [(text[a:b], en) for a, b, en in lex.find(text)] == [
+        ("弗拉基米尔·普京", "Vladimir Putin"),
+        ("唐纳德·特朗普", "Donald Trump"),
+    ]
+    assert lex.find("约翰斯·霍普金斯大学的研究") == []
+    out = default_translator.translate("苹果公司的CEO蒂姆·库克昨天访问了上海。")[0]
+    assert "Tim Cook" in out.text and "蒂姆·库克" in out.source_tokens

@@ -86,12 +86,14 @@ def model_card(cfg: dict, mcfg: ModelConfig, state: TrainState, summary: Optiona
 
 def carried_files(init_from: Optional[str], resume_dir: Optional[Path]) -> dict[str, bytes]:
     """The files a run keeps from the model folder it starts from (``train.init_from``, or its own ``last`` when
-    resumed): the English truecasing model, which the tokenizers' English side shares."""
+    resumed): the English truecasing model, which the tokenizers' English side shares, and the name lexicon."""
+    from ..names import NAMES_FILE
     from ..truecase import TRUECASE_FILE
 
     start = resume_dir or (Path(init_from) if init_from else None)
-    path = start / TRUECASE_FILE if start is not None else None
-    return {TRUECASE_FILE: path.read_bytes()} if path is not None and path.is_file() else {}
+    if start is None:
+        return {}
+    return {name: (start / name).read_bytes() for name in (TRUECASE_FILE, NAMES_FILE) if (start / name).is_file()}
 
 
 class Checkpointer:
