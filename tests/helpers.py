@@ -53,6 +53,20 @@ def sample_pairs(split: str = "train") -> tuple[list[str], list[str]]:
     return zh, en
 
 
+def placeholder_translator(names=None) -> Translator:
+    """A random tiny model whose tokenizers have 4 placeholder pieces, with the name lexicon ``names`` (its output
+    is noise; prefixes force it)."""
+    from seq2seq.placeholders import add_placeholder_pieces
+
+    zh, en = sample_pairs()
+    src, tgt = (add_placeholder_pieces(p, 4) for p in train_tokenizers(zh, en, 400, 120))
+    src_tok, tgt_tok = SubwordTokenizer(src, t2s=True), SubwordTokenizer(tgt)
+    torch.manual_seed(0)
+    cfg = small_config(src_tok, tgt_tok, n_layers=1, d_model=32, d_ff=64)
+    model = EncoderDecoder(cfg).eval()
+    return Translator(model, src_tok, tgt_tok, FolderConfig(model=cfg), (src, tgt), names=names)
+
+
 OVERFIT_PAIRS = [
     ("我喜欢吃苹果。", "I like to eat apples."),
     ("今天天气很好。", "The weather is nice today."),

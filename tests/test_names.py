@@ -2,14 +2,11 @@
 file, and a name's round trip through translation and alignment as a placeholder."""
 
 import pytest
-import torch
-from helpers import sample_pairs, small_config
+from helpers import placeholder_translator
 
-from seq2seq.model import EncoderDecoder
-from seq2seq.model_dir import FolderConfig, ModelFolderError, load_names
+from seq2seq.model_dir import ModelFolderError, load_names
 from seq2seq.names import NAMES_FILE, dotted_names, mine_names
-from seq2seq.placeholders import add_placeholder_pieces, mask_source, source_forms
-from seq2seq.tokenizer import SubwordTokenizer, train_tokenizers
+from seq2seq.placeholders import mask_source, source_forms
 from seq2seq.translator import Translator
 
 PEOPLE = [("蒂姆", "库克", "Tim", "Cook"), ("唐纳德", "特朗普", "Donald", "Trump"), ("安娜", "米勒", "Anna", "Miller")]
@@ -79,13 +76,7 @@ def test_the_lexicon_file_round_trips_and_a_corrupt_one_is_named(tmp_path):
 def name_translator():
     """A random tiny model with placeholder pieces and the hand-made lexicon (its output is noise; prefixes
     force it)."""
-    zh, en = sample_pairs()
-    src, tgt = (add_placeholder_pieces(p, 4) for p in train_tokenizers(zh, en, 400, 120))
-    src_tok, tgt_tok = SubwordTokenizer(src, t2s=True), SubwordTokenizer(tgt)
-    torch.manual_seed(0)
-    cfg = small_config(src_tok, tgt_tok, n_layers=1, d_model=32, d_ff=64)
-    model = EncoderDecoder(cfg).eval()
-    return Translator(model, src_tok, tgt_tok, FolderConfig(model=cfg), (src, tgt), names=mine_names(hand_made_pairs()))
+    return placeholder_translator(names=mine_names(hand_made_pairs()))
 
 
 def test_a_name_round_trips_through_translation_and_alignment(name_translator, tmp_path):

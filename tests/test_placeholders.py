@@ -3,12 +3,10 @@ training pairs, the placeholder pieces in a tokenizer, and the round trip throug
 
 import pytest
 import sentencepiece as spm
-import torch
-from helpers import sample_pairs, small_config
+from helpers import placeholder_translator as tiny_placeholder_translator
+from helpers import sample_pairs
 
 from seq2seq.copyrate import copy_rate, copy_tokens
-from seq2seq.model import EncoderDecoder
-from seq2seq.model_dir import FolderConfig
 from seq2seq.placeholders import (
     add_placeholder_pieces,
     english_amount,
@@ -23,8 +21,7 @@ from seq2seq.placeholders import (
     strip_placeholder_pieces,
     unlabel_pieces,
 )
-from seq2seq.tokenizer import SubwordTokenizer, train_tokenizers
-from seq2seq.translator import Translator
+from seq2seq.tokenizer import train_tokenizers
 
 
 def test_spans_names_numbers_urls_and_emails():
@@ -182,12 +179,7 @@ def test_copy_rate_counts_latin_words_and_numbers_separately():
 @pytest.fixture(scope="module")
 def placeholder_translator():
     """A random tiny model whose tokenizers have placeholder pieces (its output is noise; prefixes force it)."""
-    zh, en = sample_pairs()
-    src, tgt = (add_placeholder_pieces(p, 4) for p in train_tokenizers(zh, en, 400, 120))
-    src_tok, tgt_tok = SubwordTokenizer(src, t2s=True), SubwordTokenizer(tgt)
-    torch.manual_seed(0)
-    cfg = small_config(src_tok, tgt_tok, n_layers=1, d_model=32, d_ff=64)
-    return Translator(EncoderDecoder(cfg).eval(), src_tok, tgt_tok, FolderConfig(model=cfg), (src, tgt))
+    return tiny_placeholder_translator()
 
 
 def test_translation_reads_placeholders_and_shows_the_spans(placeholder_translator):
