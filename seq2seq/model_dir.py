@@ -241,30 +241,29 @@ def load_tokenizers(
     return out[0][0], out[1][0], out[0][1], out[1][1]
 
 
+def _optional_file(path: str | Path, name: str, load):
+    """``load(path / name)``, or None when the folder has no such file; a corrupt one raises ModelFolderError."""
+    f = Path(path) / name
+    if not f.is_file():
+        return None
+    try:
+        return load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ModelFolderError(f"model folder {path}: {name} is corrupt ({e})") from e
+
+
 def load_truecaser(path: str | Path):
     """The folder's English truecasing model (:class:`seq2seq.truecase.Truecaser`), or None when it has none."""
     from .truecase import TRUECASE_FILE, Truecaser
 
-    f = Path(path) / TRUECASE_FILE
-    if not f.is_file():
-        return None
-    try:
-        return Truecaser.load(f)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ModelFolderError(f"model folder {path}: {TRUECASE_FILE} is corrupt ({e})") from e
+    return _optional_file(path, TRUECASE_FILE, Truecaser.load)
 
 
 def load_names(path: str | Path):
     """The folder's name lexicon (:class:`seq2seq.names.NameLexicon`, ``names.tsv``), or None when it has none."""
     from .names import NAMES_FILE, NameLexicon
 
-    f = Path(path) / NAMES_FILE
-    if not f.is_file():
-        return None
-    try:
-        return NameLexicon.load(f)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ModelFolderError(f"model folder {path}: {NAMES_FILE} is corrupt ({e})") from e
+    return _optional_file(path, NAMES_FILE, NameLexicon.load)
 
 
 def load_model_dir(path: str | Path, device: str | torch.device = "cpu"):
