@@ -35,7 +35,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable, Sequence
 
 NAMES_FILE = "names.tsv"
 KINDS = ("first", "middle", "last")
@@ -73,9 +73,9 @@ class DottedName:
         return [first] + [[p] for p in self.middle] + [last]
 
 
-def dotted_names(text: str, meets: Callable[[str], bool]) -> list[DottedName]:
+def dotted_names(text: str) -> list[DottedName]:
     """The dotted names of ``text``.  Two names can follow one another with no space (``弗拉基米尔·普京与唐纳德
-    ·特朗普``): a part between two dots for which ``meets`` is true ends one name and begins the next."""
+    ·特朗普``): a part between two dots longer than a name part (:data:`CUTS`) ends one name and begins the next."""
     out = []
     for m in DOTTED.finditer(text):
         segments = re.split(f"[{DOTS}]", m.group())
@@ -84,7 +84,7 @@ def dotted_names(text: str, meets: Callable[[str], bool]) -> list[DottedName]:
             starts.append(starts[-1] + len(seg) + 1)
         group = [0]
         for i in range(1, len(segments)):
-            if i < len(segments) - 1 and not meets(segments[i]):
+            if i < len(segments) - 1 and len(segments[i]) <= max(CUTS):
                 group.append(i)
                 continue
             first, last = group[0], i
@@ -108,22 +108,19 @@ class NameLexicon:
     def __len__(self) -> int:
         return sum(len(v) for v in self.parts.values())
 
-    def knows(self, part: str) -> bool:
-        return any(part in table for table in self.parts.values())
-
     def english(self, name: DottedName) -> tuple[int, int, str] | None:
         """The characters that ``name`` takes from the end of its run before the first dot and from the start
-        of the run after the last, and its English; None if a part is unknown, or if a cut leaves one of the
-        name character beside it.  Each part takes its longest known cut, known as a part of any place in
-        a name; a string known in two places reads as the part where it stands."""
+        of the run after the last, and its English; None if a part is unknown, or if a cut leaves a name
+        character beside it.  Each part takes its longest known cut, known as a part of any place in a name;
+        a string known in two places reads as the part where it stands."""
         candidates, words, taken = name.candidates(), [], [0, 0]
         for i, cands in enumerate(candidates):
             kind = _kind(i, len(candidates))
-            table = {**self.parts["middle"], **self.parts["last"], **self.parts["first"], **self.parts[kind]}
-            known = [c for c in cands if c in table]
-            if not known:
+            tables = (self.parts[kind], self.parts["first"], self.parts["last"], self.parts["middle"])
+            known = next(((c, t[c]) for c in cands for t in tables if c in t), None)
+            if known is None:
                 return None
-            words.append(table[known[0]])
+            words.append(known[1])
             if kind != "middle":
                 taken[kind == "last"] = len(known[0])
         beside = name.before[-taken[0] - 1 : -taken[0]] + name.after[taken[1] : taken[1] + 1]
@@ -134,7 +131,7 @@ class NameLexicon:
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, English) of each dotted name in ``text`` whose every part the lexicon knows."""
         out: list[tuple[int, int, str]] = []
-        for name in dotted_names(text, meets=lambda part: len(part) > max(CUTS)):
+        for name in dotted_names(text):
             found = self.english(name)
             if found is not None and (not out or name.first_dot - found[0] >= out[-1][1]):
                 out.append((name.first_dot - found[0], name.after_start + found[1], found[2]))
@@ -225,15 +222,13 @@ def _one_cut_per_name(parts: dict[str, str], kind: str, name_chars: set[str]) ->
     return out
 
 
-def mine_names(pairs: Iterable[tuple[str, str]], min_count: int = 3, min_share: float = 0.6) -> NameLexicon:
+def mine_names(pairs: Sequence[tuple[str, str]], min_count: int = 3, min_share: float = 0.6) -> NameLexicon:
     """A :class:`NameLexicon` from (Chinese, English) pairs (module docstring: Mining)."""
     seen: dict[str, Counter] = {k: Counter() for k in KINDS}
     met: dict[str, dict[str, Counter]] = {k: defaultdict(Counter) for k in KINDS}
     beside: dict[str, dict[str, set]] = {k: defaultdict(set) for k in KINDS}
-    pairs_seen = []
     for zh, en in pairs:
-        pairs_seen.append((zh, en))
-        for name in dotted_names(zh, meets=lambda part: len(part) > max(CUTS)):
+        for name in dotted_names(zh):
             candidates = _cuts_with_neighbours(name)
             windows = _name_windows(en, len(candidates))
             for i, cands in enumerate(candidates):
@@ -249,7 +244,7 @@ def mine_names(pairs: Iterable[tuple[str, str]], min_count: int = 3, min_share: 
             boundary = kind == "middle" or len(beside[kind][zh]) >= 2
             if n >= min_count and n >= min_share * seen[kind][zh] and boundary:
                 lex.parts[kind][zh] = en
-    name_chars = _name_characters(zh for zh, _ in pairs_seen)
+    name_chars = _name_characters(zh for zh, _ in pairs)
     for kind, outer in (("first", 0), ("last", -1)):  # a long cut must end in a name character
         lex.parts[kind] = {zh: en for zh, en in lex.parts[kind].items() if len(zh) < 4 or zh[outer] in name_chars}
     for kind in ("first", "last"):
