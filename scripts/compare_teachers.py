@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import Optional
 
 from seq2seq import corpus_align as ca
-from seq2seq.aer import alignment_error_rate
+from seq2seq.aer import alignment_error_rate, read_gold_set
 from seq2seq.align import SYMMETRIZE, links_to_words, pieces_to_words
-from seq2seq.evaluate import read_gold_set
 from seq2seq.tokenizer import SubwordTokenizer
 
 

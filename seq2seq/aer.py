@@ -69,3 +69,14 @@ def alignment_error_rate(hypotheses: Sequence[Iterable[Link]], gold: Sequence[Go
         a_p += len(a & g.possible)
     aer = 1.0 - (a_s + a_p) / (a_total + s_total) if a_total + s_total else 0.0
     return AERScore(aer, a_p / a_total if a_total else 0.0, a_s / s_total if s_total else 0.0, a_total)
+
+
+def read_gold_set(prefix: str) -> tuple[list[str], list[str], list]:
+    """A gold word-alignment set: PREFIX.zh and PREFIX.en (words separated by spaces), PREFIX.gold (Pharaoh
+    links, Chinese word first)."""
+    from .text import read_lines
+
+    zh, en, gold = read_lines(prefix + ".zh"), read_lines(prefix + ".en"), read_gold(prefix + ".gold")
+    if not len(zh) == len(en) == len(gold):
+        raise ValueError(f"alignment test set {prefix}: {len(zh)} .zh, {len(en)} .en and {len(gold)} .gold lines")
+    return zh, en, gold

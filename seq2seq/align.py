@@ -104,29 +104,42 @@ DEFAULT_RAW = AlignMethod(layer=0, head=None, shift=True, symmetrize="grow-diag"
 
 def method_attention(result, method: Optional[AlignMethod]) -> Optional[np.ndarray]:
     """The attention ``method`` reads from a Translation or Alignment: ``full_context_attention`` for a
-    full-context method, else ``cross_attention``."""
+    full-context method, else ``cross_attention`` (every layer's, [L, H, T, S]), or where a translation has only the
+    head its links are read from (the CTranslate2 engine), that head's ``alignment_attention`` [T, S]."""
     if method is not None and method.full_context:
         att = getattr(result, "full_context_attention", None)
         if att is None and result.target_tokens:
             raise ValueError(
                 f"{method.name} reads full-context attention, which this result does not have "
-                "(translate with return_attention=True, or align, with this model)"
+                "(translate with return_attention='all', or align, with this model)"
             )
         return att
-    return result.cross_attention
+    if result.cross_attention is not None or getattr(result, "alignment_attention", None) is None:
+        return result.cross_attention
+    own = getattr(result, "align_method", None)
+    if method is not None and own is not None and (method.layer, method.head) != (own.layer, own.head):
+        raise ValueError(
+            f"{method.name} reads a layer this translation has no attention of (it has the alignment head's only): "
+            "translate with return_attention='all'"
+        )
+    return result.alignment_attention
 
 
 def attention_matrix(
     cross_attention: np.ndarray, layer: Optional[int] = None, head: Optional[int] = None, shift: bool = False
 ) -> np.ndarray:
-    """[T, S] attention of one layer (default penultimate), one head or the mean of all heads (default).
+    """[T, S] attention of one layer (default penultimate), one head or the mean of all heads (default); a [T, S]
+    matrix (one head already) is taken as it is.
 
     ``shift=True``: row t is taken from row t+1 (the last row, which belongs to ``</s>``, becomes zeros)."""
-    n_layers = cross_attention.shape[0]
-    if layer is None:
-        layer = n_layers - 2 if n_layers > 1 else 0
-    a = cross_attention[layer]
-    a = a.mean(axis=0) if head is None else a[head]
+    if cross_attention.ndim == 2:
+        a = cross_attention
+    else:
+        n_layers = cross_attention.shape[0]
+        if layer is None:
+            layer = n_layers - 2 if n_layers > 1 else 0
+        a = cross_attention[layer]
+        a = a.mean(axis=0) if head is None else a[head]
     if shift:
         a = np.concatenate([a[1:], np.zeros_like(a[:1])], axis=0)
     return a
@@ -343,7 +356,7 @@ def alignment_line(
     fn = word_alignment if level == "word" else piece_alignment
     pairs, s_off, t_off = [], 0, 0
     for t in translations:
-        if t.cross_attention is None:
+        if t.cross_attention is None and t.alignment_attention is None:
             raise ValueError("alignments need translations made with return_attention=True")
         for i, j in fn(
             t.source_tokens, t.target_tokens, method_attention(t, method), layer=layer, head=head, method=method

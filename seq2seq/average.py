@@ -17,10 +17,8 @@ from typing import Sequence
 import torch
 from safetensors.torch import load_file
 
-from .model_dir import CONFIG, ModelFolderError, load_model_dir, save_model_dir
-from .names import NAMES_FILE
+from .model_dir import CONFIG, OPTIONAL_FILES, ModelFolderError, load_model_dir, save_model_dir
 from .text import plain_doc
-from .truecase import TRUECASE_FILE
 
 
 def average_state_dicts(paths: Sequence[Path]) -> dict[str, torch.Tensor]:
@@ -81,7 +79,7 @@ def average_run(run_dir: str | Path, k: int, output: str | Path, dtype=None, war
     cfg.extra["averaged"] = [p.name for p in paths]
     card = (run_dir / "last" / "README.md").read_text(encoding="utf-8")
     card += f"\nWeights: the average of {len(paths)} checkpoints ({', '.join(p.stem for p in paths)}).\n"
-    carried = [run_dir / "last" / name for name in (TRUECASE_FILE, NAMES_FILE)]
+    carried = [run_dir / "last" / name for name in OPTIONAL_FILES]
     extra = {f.name: lambda p, f=f: shutil.copyfile(f, p) for f in carried if f.is_file()} or None
     return save_model_dir(output, model, src_proto, tgt_proto, cfg, card=card, dtype=dtype, extra_files=extra)
 

@@ -37,10 +37,8 @@ def combine_links(
 
 
 def check_directions(forward, backward) -> None:
-    if forward.folder_config.direction == backward.folder_config.direction:
-        raise ValueError(
-            f"both models translate {forward.folder_config.direction}: the second must translate the other way"
-        )
+    if forward.direction == backward.direction:
+        raise ValueError(f"both models translate {forward.direction}: the second must translate the other way")
 
 
 def align_both_ways(
@@ -58,15 +56,14 @@ def align_both_ways(
     for a, b in zip(fwd, bwd):
         if a.source_words == b.target_words and a.target_words == b.source_words:
             a.links = combine_links(a.links, b.links, rule)
-            a.method = f"{a.method} + {backward.folder_config.direction} model ({rule})"
+            a.method = f"{a.method} + {backward.direction} model ({rule})"
     return fwd
 
 
 def aer_both_ways(zh_en, en_zh, prefix: str, max_tokens: int = 6000) -> list[dict]:
     """AER on a gold set (PREFIX.zh, PREFIX.en: words separated by spaces; PREFIX.gold: ``i-j`` with i the
     Chinese word) of each model alone (the en-zh links transposed) and of every combination rule."""
-    from .aer import alignment_error_rate
-    from .evaluate import read_gold_set
+    from .aer import alignment_error_rate, read_gold_set
 
     check_directions(zh_en, en_zh)
     zh, en, gold = read_gold_set(prefix)

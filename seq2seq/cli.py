@@ -50,6 +50,16 @@ def open_output(path: str, who: str):
 DEVICE_HELP = "where the model runs: cpu (default), cuda or cuda:N"
 
 
+def add_backend_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--backend",
+        choices=["auto", "ctranslate2", "torch"],
+        default="auto",
+        help="the engine that searches: auto (default: CTranslate2 where it is installed, else PyTorch), "
+        "ctranslate2, or torch (our PyTorch model for everything)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="seq2seq-translate",
@@ -93,8 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-lines", type=positive_int, default=2000, help="lines read and translated at a time")
     p.add_argument("--no-cache", action="store_true", help="recompute the whole prefix each step (slow; for tests)")
     p.add_argument("--device", default="cpu", help=DEVICE_HELP)
+    add_backend_option(p)
     p.add_argument(
-        "--bf16", action="store_true", help="bf16 autocast for the matrix products (faster on CPUs with AVX-512 bf16)"
+        "--bf16",
+        action="store_true",
+        help="bf16 autocast for the matrix products on the PyTorch engine (faster on CPUs with AVX-512 bf16)",
     )
     p.add_argument("--alignments", metavar="FILE", help="also write hard alignments (Pharaoh i-j) to FILE")
     p.add_argument(
@@ -108,9 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def translate_lines(tr, lines: list[str], args) -> list:
     """Translate lines; a line over the model's length limit is split into sentences and re-joined."""
-    from .text import group_by_line, split_long_lines
+    from .text import group_by_line
 
-    parts, owner = split_long_lines(tr, lines)
+    parts, owner = tr.codec.split_long(lines)
     outs = tr.translate(
         parts,
         beam_size=args.beam,
@@ -139,20 +152,22 @@ def translate_main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from .text import InputEncodingError, decode_utf8
-    from .translator import Translator
+    from .translator import Translator, note_if_slow
 
     if args.beam is not None:
         check_nbest(parser, args.nbest, args.beam)
     if args.input and not Path(args.input).is_file():
         print(f"seq2seq-translate: input file not found: {args.input}", file=sys.stderr)
         return 2
+    backend = "torch" if args.bf16 or args.no_cache else args.backend  # options of the PyTorch engine
     try:
-        tr = Translator.load(args.model, device=args.device)
-    except (ModelFolderError, ValueError) as e:
+        tr = Translator.load(args.model, device=args.device, backend=backend)
+    except (ModelFolderError, ValueError, ImportError) as e:
         print(f"seq2seq-translate: {e}", file=sys.stderr)
         return 2
+    note_if_slow(tr, "seq2seq-translate")
     if args.beam is None:
-        check_nbest(parser, args.nbest, int(tr.folder_config.decoding["beam_size"]), default=True)
+        check_nbest(parser, args.nbest, int(tr.config.decoding["beam_size"]), default=True)
     # Bytes in, split at b"\n" only (a stray \r never splits a line), each line decoded as UTF-8.
     where = args.input or "standard input"
     fout = open_output(args.output, "seq2seq-translate") if args.output else sys.stdout
@@ -194,7 +209,7 @@ def translate_main(argv=None) -> int:
                 if falign is not None:
                     from .align import alignment_line
 
-                    falign.write(alignment_line(group, level=args.alignment_level, method=tr.align_method) + "\n")
+                    falign.write(alignment_line(group, level=args.alignment_level, method=tr.link_method) + "\n")
             bar.update(len(lines))
             fout.flush()
     finally:
@@ -291,12 +306,12 @@ def parse_method(text: str, translator):
     if base == "default":
         method = translator.align_method
     elif base == "head":
-        if not translator.folder_config.alignment:
+        if not translator.config.alignment:
             raise ValueError("this model has no alignment head (it was trained without the alignment loss)")
         method = translator.align_method
     else:
         m = re.fullmatch(r"(\d+)(?:\.(\d+))?(\+shift)?(\+full)?", base)
-        cfg = translator.model.cfg
+        cfg = translator.config.model
         if (
             not m
             or not 1 <= int(m.group(1)) <= cfg.n_dec_layers
@@ -331,9 +346,12 @@ def align_main(argv=None) -> int:
         src, tgt = read_lines(args.source), read_lines(args.target)
         if len(src) != len(tgt):
             raise ValueError(f"{args.source} has {len(src)} lines but {args.target} has {len(tgt)}")
-        tr = Translator.load(args.model, device=args.device)
+        # Given pairs are read by forced decoding in the full-context pass, which only PyTorch computes.
+        tr = Translator.load(args.model, device=args.device, backend="torch")
         method = parse_method(args.method, tr)
-        reverse = Translator.load(args.reverse_model, device=args.device) if args.reverse_model else None
+        reverse = (
+            Translator.load(args.reverse_model, device=args.device, backend="torch") if args.reverse_model else None
+        )
         if reverse is not None:
             check_directions(tr, reverse)
     except (ModelFolderError, FileNotFoundError, InputEncodingError, ValueError) as e:

@@ -147,7 +147,8 @@ def coverage(
     """The :class:`Coverage` of a ``Translation`` (or ``Alignment``) under ``method``; None when ``method`` is
     not a trained alignment head or the result has no attention or no output."""
     t = translation
-    if not is_alignment_head(method) or t.cross_attention is None or not t.target_tokens:
+    has_attention = t.cross_attention is not None or getattr(t, "alignment_attention", None) is not None
+    if not is_alignment_head(method) or not has_attention or not t.target_tokens:
         return None
     att = method_attention(t, method)
     one_way = dataclasses.replace(method, symmetrize="")

@@ -28,9 +28,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
 
-from .tokenizer import BOS_ID, EOS_ID, PAD_ID
+from .batches import pack_by_tokens
 
 Pair = tuple[str, str]
 
@@ -316,39 +315,6 @@ class TokenBatcher:
         idx = np.asarray(idx)
         s, t = self.src_lens[idx], self.tgt_lens[idx]
         return Batch(idx, int(s.sum()), int(t.sum()), len(idx) * int(s.max() + t.max()))
-
-
-def pack_by_tokens(order: Sequence[int], widths: Sequence[int], max_tokens: int) -> list[list[int]]:
-    """Cut ``order`` (indices, sorted by length) into consecutive batches of at most ``max_tokens`` padded
-    tokens: a batch's widest ``widths[i]`` times its number of sentences.  A sentence wider than
-    ``max_tokens`` is a batch of its own."""
-    batches: list[list[int]] = []
-    cur: list[int] = []
-    width = 0
-    for i in order:
-        w = max(width, int(widths[i]))
-        if cur and w * (len(cur) + 1) > max_tokens:
-            batches.append(cur)
-            cur, w = [], int(widths[i])
-        cur.append(i)
-        width = w
-    if cur:
-        batches.append(cur)
-    return batches
-
-
-def pad_ids(seqs: Sequence[Sequence[int]]) -> torch.Tensor:
-    """Id lists as one [len(seqs), longest] tensor, padded with PAD_ID on the right (fairseq's collate_tokens)."""
-    out = torch.full((len(seqs), max(len(x) for x in seqs)), PAD_ID, dtype=torch.long)
-    for row, ids in enumerate(seqs):
-        out[row, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
-    return out
-
-
-def shifted_targets(targets: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Teacher forcing's decoder input ``BOS + y`` and decoder output ``y + EOS`` for target ids ``y`` (no EOS),
-    each padded to [len(targets), longest + 1]."""
-    return pad_ids([[BOS_ID, *t] for t in targets]), pad_ids([[*t, EOS_ID] for t in targets])
 
 
 def padding_fraction(batches: Sequence[Batch]) -> float:

@@ -16,7 +16,10 @@ Conventions:
 
 * A hypothesis's ``tokens`` end with ``</s>`` (EOS).  The output length is capped at
   ``max_len_a * |src| + max_len_b`` tokens, EOS included; at the cap EOS is forced.
-* ``score`` is the sum of the token log-probabilities (EOS included), *not* length-normalised.
+* ``score`` is the sum of the token log-probabilities (EOS included), *not* length-normalised, under the
+  distribution the search draws from: the pieces it never produces (``<pad>``, ``<s>``, ``</s>`` first, the
+  placeholders a source lacks) are taken out and the rest renormalised (``DecodeStrategy._ban``), as CTranslate2
+  does, so both engines give the same scores.
   ``normalized_score = score / |y| ** alpha`` (|y| counts EOS; the rule of fairseq and
   CTranslate2); beams are ranked by it.  ``alpha = 0`` ranks by raw log-probability (which favours short outputs);
   a larger ``alpha`` favours longer outputs.
@@ -50,6 +53,8 @@ class Hypothesis:
         attention: [L, H, T, S] cross-attention (T = len(tokens)), row t from the step that chose token t.
         topk: ``return_topk=k``: ([T, k] probabilities, [T, k] ids) of the k likeliest tokens at each step.
         tree: ``return_tree=True`` (beam search): every hypothesis the search scored, step by step.
+        alignment_attention: [T, S], the one layer and head (or head mean) that word links are read from, as the
+            engine gives it (``seq2seq.engine``).
     """
 
     tokens: list[int]
@@ -58,6 +63,7 @@ class Hypothesis:
     attention: Optional[Tensor]  # [L, H, T, S] float32, or None when not asked for
     topk: Optional[tuple[Tensor, Tensor]] = None  # ([T, k] probabilities, [T, k] token ids) with return_topk
     tree: Optional[list] = None  # beam search with return_tree: see BeamSearch
+    alignment_attention: Optional[object] = None  # [T, S]: the attention word links are read from (engine.py)
 
 
 class Stepper:
@@ -198,13 +204,23 @@ class DecodeStrategy:
         return (max_lens <= t + 1).to(dev)
 
     @staticmethod
-    def _constrain(logp: Tensor, at_cap: Optional[Tensor], first_step: bool = False) -> Tensor:
-        """Never produce <pad> or <s>, nor EOS at the ``first_step`` (no empty translation); rows where ``at_cap``
-        may only produce EOS.  Edits ``logp`` in place."""
+    def _ban(logp: Tensor, banned: Optional[Tensor], groups: Tensor, per_group: int, first_step: bool) -> Tensor:
+        """Take out of the next-piece distribution what a search never produces, and renormalise what is left:
+        ``<pad>`` and ``<s>``, ``</s>`` at the ``first_step`` (no empty translation), and ``banned`` [sentences, V]
+        (the placeholders a source lacks), read for the active ``groups`` (each ``per_group`` rows).  Scores are
+        then log-probabilities under the distribution the search draws from, as CTranslate2 computes them (its
+        ``suppress_sequences`` and ``min_decoding_length`` work the same way), so both engines score alike."""
         logp[:, PAD_ID] = float("-inf")
         logp[:, BOS_ID] = float("-inf")
         if first_step:
             logp[:, EOS_ID] = float("-inf")
+        if banned is not None:
+            logp.masked_fill_(banned[groups].repeat_interleave(per_group, 0).to(logp.device), float("-inf"))
+        return logp - torch.logsumexp(logp, dim=-1, keepdim=True)
+
+    @staticmethod
+    def _at_cap_only_eos(logp: Tensor, at_cap: Optional[Tensor]) -> Tensor:
+        """Rows where ``at_cap`` may only produce EOS (with its own log-probability).  Edits ``logp`` in place."""
         if at_cap is not None and at_cap.any():
             eos_col = logp[:, EOS_ID].clone()
             logp.masked_fill_(at_cap[:, None], float("-inf"))
@@ -249,10 +265,15 @@ class DecodeStrategy:
         return Hypothesis(tokens, score, score / length_penalty(len(tokens), self.alpha), attention, topk)
 
     def search(
-        self, src: Tensor, prefixes: Optional[list[list[int]]] = None, carry: Optional[tuple[Tensor, Tensor]] = None
+        self,
+        src: Tensor,
+        prefixes: Optional[list[list[int]]] = None,
+        carry: Optional[tuple[Tensor, Tensor]] = None,
+        banned: Optional[Tensor] = None,
     ) -> list[list[Hypothesis]]:
         """``prefixes``: per sentence, target ids the output must start with (empty: none).  ``carry``:
-        placeholder ids [P] and per sentence how often its source has each [B, P] (see :meth:`_carry`)."""
+        placeholder ids [P] and per sentence how often its source has each [B, P] (see :meth:`_carry`).
+        ``banned``: [B, V] booleans, pieces each sentence may never produce (see :meth:`_ban`)."""
         raise NotImplementedError
 
 
@@ -261,7 +282,11 @@ class GreedySearch(DecodeStrategy):
 
     @torch.inference_mode()
     def search(
-        self, src: Tensor, prefixes: Optional[list[list[int]]] = None, carry: Optional[tuple[Tensor, Tensor]] = None
+        self,
+        src: Tensor,
+        prefixes: Optional[list[list[int]]] = None,
+        carry: Optional[tuple[Tensor, Tensor]] = None,
+        banned: Optional[Tensor] = None,
     ) -> list[list[Hypothesis]]:
         memory, src_mask, src_lens, max_lens, forced = self._setup(src, prefixes)
         batch = src.size(0)
@@ -278,8 +303,9 @@ class GreedySearch(DecodeStrategy):
             at_cap = self._at_cap(max_lens[active], t, src.device)
             force = forced[active, t].to(src.device) if forced is not None and t < forced.size(1) else None
             exempt = _either(at_cap, None if force is None else force >= 0)
+            logp = self._ban(logp, banned, active, 1, first_step=t == 0)
             logp = self._carry(logp, ys, carry, active, 1, max_lens - t - 1, exempt)
-            logp = self._constrain(logp, at_cap, first_step=t == 0)
+            logp = self._at_cap_only_eos(logp, at_cap)
             if force is not None:
                 logp = self._force(logp, force)
             tok = logp.argmax(-1)
@@ -313,7 +339,8 @@ class BeamSearch(DecodeStrategy):
 
     Each step scores the ``2k`` best continuations of the sentence's ``k`` beams; EOS candidates
     among the top ``k`` become finished hypotheses, and the ``k`` best non-EOS candidates
-    continue.  A sentence is done when it has ``k`` finished hypotheses or reaches its length cap.
+    continue.  A sentence is done when it has ``k`` finished hypotheses (with ``length_penalty`` 0, also once its
+    best candidate was EOS) or reaches its length cap.  These are CTranslate2's rules, so the two engines agree.
     """
 
     def __init__(self, model: EncoderDecoder, beam_size: int = 5, nbest: int = 1, return_tree: bool = False, **kwargs):
@@ -327,7 +354,11 @@ class BeamSearch(DecodeStrategy):
 
     @torch.inference_mode()
     def search(
-        self, src: Tensor, prefixes: Optional[list[list[int]]] = None, carry: Optional[tuple[Tensor, Tensor]] = None
+        self,
+        src: Tensor,
+        prefixes: Optional[list[list[int]]] = None,
+        carry: Optional[tuple[Tensor, Tensor]] = None,
+        banned: Optional[Tensor] = None,
     ) -> list[list[Hypothesis]]:
         k = self.k
         memory, src_mask, src_lens, max_lens, forced = self._setup(src, prefixes)
@@ -341,6 +372,7 @@ class BeamSearch(DecodeStrategy):
         scores = torch.full((batch, k), float("-inf"), device=dev)
         scores[:, 0] = 0.0
         finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
+        top_finished = [False] * batch
         trees: list[list] = [[] for _ in range(batch)]
         parents = None
         for t in range(int(max_lens.max())):
@@ -352,10 +384,11 @@ class BeamSearch(DecodeStrategy):
             force = (
                 forced[active, t].repeat_interleave(k).to(dev) if forced is not None and t < forced.size(1) else None
             )
+            logp = self._ban(logp, banned, active, k, first_step=t == 0)
             logp = self._carry(
                 logp, ys, carry, active, k, max_lens - t - 1, _either(row_capped, None if force is None else force >= 0)
             )
-            logp = self._constrain(logp, row_capped, first_step=t == 0)
+            logp = self._at_cap_only_eos(logp, row_capped)
             if force is not None:
                 logp = self._force(logp, force)
             vocab = logp.size(-1)
@@ -363,26 +396,31 @@ class BeamSearch(DecodeStrategy):
             is_eos = top_tok == EOS_ID
             # Finished hypotheses: EOS among the k best candidates.
             fin = is_eos[:, :k] & torch.isfinite(top_s[:, :k])
+            # Every one of them is kept, even past k in all (CTranslate2 does the same); the ranking picks the best.
             added = set()
             for i, j in fin.nonzero().tolist() if fin.any() else ():
                 s = int(active[i])
-                if len(finished[s]) < k:
-                    added.add((i, j))
-                    row = i * k + int(top_beam[i, j])
-                    tokens = ys[row, 1:].tolist() + [EOS_ID]
-                    finished[s].append(
-                        self._hyp(tokens, float(top_s[i, j]), history.trace(row, src_lens[s]), history.trace_topk(row))
-                    )
+                added.add((i, j))
+                top_finished[s] |= j == 0
+                row = i * k + int(top_beam[i, j])
+                tokens = ys[row, 1:].tolist() + [EOS_ID]
+                finished[s].append(
+                    self._hyp(tokens, float(top_s[i, j]), history.trace(row, src_lens[s]), history.trace_topk(row))
+                )
             # The k best non-EOS candidates continue.
             cont_s, cont_j = top_s.masked_fill(is_eos, float("-inf")).topk(k, dim=1)
             rows = (torch.arange(nb, device=dev)[:, None] * k + top_beam.gather(1, cont_j)).view(-1)
             toks = top_tok.gather(1, cont_j).view(-1)
             if self.return_tree:
                 _record_tree(trees, t, active, top_s, top_beam, top_tok, added, cont_j)
-            # Sentences with k finished hypotheses, or at their length cap, leave the batch.
+            # Sentences with k finished hypotheses, or at their length cap, leave the batch.  Without length
+            # normalisation (alpha 0) the best candidate must also have finished once, as in CTranslate2.
             done = None
             if added or capped is not None:
-                done = torch.tensor([len(finished[s]) >= k for s in active.tolist()], device=dev)
+                done = torch.tensor(
+                    [len(finished[s]) >= k and (self.alpha != 0 or top_finished[s]) for s in active.tolist()],
+                    device=dev,
+                )
                 done = done if capped is None else done | capped
                 if done.all():
                     break

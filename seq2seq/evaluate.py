@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
+from .cli import add_backend_option
 from .model_dir import ModelFolderError
 
 
@@ -129,9 +130,9 @@ def evaluate(
 
     from .align import alignment_line
     from .copyrate import copy_rate
-    from .text import group_by_line, split_long_lines
+    from .text import group_by_line
 
-    tokenize = "zh" if translator.folder_config.target_lang == "zh" else "13a"
+    tokenize = translator.direction.bleu_tokenize
 
     rows, signatures = [], {}
     if output_dir is not None:
@@ -140,7 +141,7 @@ def evaluate(
         for beam, lp in settings(beams, penalties):
             name = setting_name(beam, lp)
             t0 = time.perf_counter()
-            parts, owner = split_long_lines(translator, ts.sources, "seq2seq-evaluate")
+            parts, owner = translator.codec.split_long(ts.sources, "seq2seq-evaluate")
             outs = translator.translate(
                 parts,
                 beam_size=beam,
@@ -159,13 +160,13 @@ def evaluate(
             signatures = {"bleu": str(bleu_m.get_signature()), "chrf": str(chrf_m.get_signature())}
             hyp_file = ""
             if output_dir is not None:
-                hyp_path = output_dir / f"{ts.name}.{name}.{translator.folder_config.target_lang}"
+                hyp_path = output_dir / f"{ts.name}.{name}.{translator.direction.target}"
                 hyp_path.write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
                 hyp_file = str(hyp_path)
                 if alignments:
                     (output_dir / f"{ts.name}.{name}.align").write_text(
                         "".join(
-                            alignment_line(g, level=alignments, method=translator.align_method) + "\n" for g in groups
+                            alignment_line(g, level=alignments, method=translator.link_method) + "\n" for g in groups
                         ),
                         encoding="utf-8",
                     )
@@ -198,7 +199,7 @@ def alignment_methods(translator) -> list:
     from .align import AlignMethod
 
     out = []
-    if translator.folder_config.alignment:
+    if translator.config.alignment:
         head = translator.align_method
         out.append(head)
         # Links both ways, or one way with the least confident dropped: both trade recall for precision.
@@ -209,7 +210,7 @@ def alignment_methods(translator) -> list:
         out.append(other)  # the same head in the other pass (causal or full context)
         if head.null_to_eos:  # and without its "no link" reading
             out.append(dataclasses.replace(head, null_to_eos=False, label="", min_weight=0.0))
-    for layer in range(translator.model.cfg.n_dec_layers):
+    for layer in range(translator.config.model.n_dec_layers):
         out += [
             AlignMethod(layer, None, False),
             AlignMethod(layer, None, True),
@@ -221,13 +222,13 @@ def alignment_methods(translator) -> list:
 def evaluate_alignment(translator, prefix: str, max_tokens: int = 6000, progress: bool = True) -> list[dict]:
     """AER/precision/recall of every method of :func:`alignment_methods` on the gold set ``prefix``, read in
     the model's direction."""
-    from .aer import alignment_error_rate
+    from .aer import alignment_error_rate, read_gold_set
     from .bidirectional import transpose
 
     zh, en, gold = read_gold_set(prefix)
     # The gold links index (Chinese word, English word); an en-zh model reads the pair the other way and its links
     # are transposed before they are scored.
-    reverse = translator.folder_config.direction == "en-zh"
+    reverse = translator.direction == "en-zh"
     pairs = (en, zh) if reverse else (zh, en)
 
     def scored(alignments, method) -> dict:
@@ -262,9 +263,10 @@ def evaluate_alignment(translator, prefix: str, max_tokens: int = 6000, progress
 def evaluate_both_ways(translator, other, prefix: str, max_tokens: int = 6000) -> list[dict]:
     """``--align-test`` with ``--reverse-model``: AER of each model's alignment head alone and of every rule
     that combines the two (:func:`seq2seq.bidirectional.aer_both_ways`)."""
+    from .aer import read_gold_set
     from .bidirectional import aer_both_ways
 
-    zh_en, en_zh = (other, translator) if translator.folder_config.direction == "en-zh" else (translator, other)
+    zh_en, en_zh = (other, translator) if translator.direction == "en-zh" else (translator, other)
     en = read_gold_set(prefix)[1]
     # each model restores the English it reads where it can (its truecase.model), as align() does by default
     restored = any(r is not None for tr in (zh_en, en_zh) for r in tr.restore_english(en, [e.split() for e in en]))
@@ -274,23 +276,11 @@ def evaluate_both_ways(translator, other, prefix: str, max_tokens: int = 6000) -
     ]
 
 
-def read_gold_set(prefix: str) -> tuple[list[str], list[str], list]:
-    """A gold word-alignment set: PREFIX.zh and PREFIX.en (words separated by spaces), PREFIX.gold (Pharaoh
-    links, Chinese word first)."""
-    from .aer import read_gold
-    from .text import read_lines
-
-    zh, en, gold = read_lines(prefix + ".zh"), read_lines(prefix + ".en"), read_gold(prefix + ".gold")
-    if not len(zh) == len(en) == len(gold):
-        raise ValueError(f"alignment test set {prefix}: {len(zh)} .zh, {len(en)} .en and {len(gold)} .gold lines")
-    return zh, en, gold
-
-
 def alignment_default(translator) -> dict:
     """What ``--align-test`` (and ``seq2seq-align``) use by default: the method, and how the English is read."""
     english = (
         "restored where lower-cased or tokenized (the folder's truecase.model; off: seq2seq-align --no-restore-english)"
-        if translator.truecaser is not None
+        if translator.codec.truecaser is not None
         else "as given (the model folder has no truecase.model)"
     )
     return {"method": translator.align_method.name, "english": english}
@@ -373,7 +363,8 @@ def main(argv=None) -> int:
     p.add_argument("--alignments", choices=["piece", "word"], help="also write Pharaoh alignments")
     p.add_argument("--max-tokens", type=int, default=6000, help="source tokens per batch (default 6000)")
     p.add_argument("--device", default="cpu", help="where the model runs: cpu (default), cuda or cuda:N")
-    p.add_argument("--bf16", action="store_true", help="bf16 autocast for the matrix products")
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast for the matrix products (PyTorch engine)")
+    add_backend_option(p)
     args = p.parse_args(argv)
     import torch
 
@@ -384,10 +375,11 @@ def main(argv=None) -> int:
     if args.reverse_model and not args.align_test:
         p.error("--reverse-model goes with --align-test")
     try:
-        tr = Translator.load(args.model, device=args.device)
-        other = Translator.load(args.reverse_model, device=args.device) if args.reverse_model else None
-        test_sets = [read_test_set(t, args.langpair or tr.folder_config.direction, args.limit) for t in args.test]
-    except (ModelFolderError, FileNotFoundError, ValueError) as e:
+        backend = "torch" if args.bf16 else args.backend
+        tr = Translator.load(args.model, device=args.device, backend=backend)
+        other = Translator.load(args.reverse_model, device=args.device, backend="torch") if args.reverse_model else None
+        test_sets = [read_test_set(t, args.langpair or tr.direction.label, args.limit) for t in args.test]
+    except (ModelFolderError, FileNotFoundError, ValueError, ImportError) as e:
         print(f"seq2seq-evaluate: {e}", file=sys.stderr)
         return 2
     out = Path(args.output_dir)
@@ -408,7 +400,7 @@ def main(argv=None) -> int:
         report["alignment"] = align_rows
         _write_report(out, report)
     if test_sets:
-        penalties = args.length_penalty or [tr.folder_config.decoding["length_penalty"]]
+        penalties = args.length_penalty or [tr.config.decoding["length_penalty"]]
 
         def write_so_far(rows, sigs):  # a later failure keeps what is done
             report.update(rows=[asdict(r) for r in rows], signatures=sigs)

@@ -50,7 +50,7 @@ class HeadComputation:
 def explain_cross_attention(translator, translation, layer: int, head: int, step: int) -> HeadComputation:
     """The computation of cross-attention ``head`` of decoder ``layer`` (both 0-based) at target ``step``
     (the position that predicted ``translation.target_tokens[step]``)."""
-    model = translator.model
+    model = translator.torch.model
     cfg = model.cfg
     if not translation.target_tokens:
         raise ValueError("an empty translation has no attention to explain")
@@ -60,8 +60,9 @@ def explain_cross_attention(translator, translation, layer: int, head: int, step
         raise ValueError(f"step must be in 0..{len(translation.target_tokens) - 1}")
     dev = translator.device
     own = lambda pieces: unlabel_pieces(pieces, translation.placeholders)  # noqa: E731  the model's own pieces
-    src = torch.tensor([translator.src_tok.pieces_to_ids(own(translation.source_tokens))], device=dev)
-    tin = torch.tensor([[BOS_ID] + translator.tgt_tok.pieces_to_ids(own(translation.target_tokens[:-1]))], device=dev)
+    codec = translator.codec
+    src = torch.tensor([codec.src_tok.pieces_to_ids(own(translation.source_tokens))], device=dev)
+    tin = torch.tensor([[BOS_ID] + codec.tgt_tok.pieces_to_ids(own(translation.target_tokens[:-1]))], device=dev)
     src_mask = model.src_mask(src)
     memory = model.encode(src, src_mask).memory
     cache = model.decoder.init_cache(memory)

@@ -1,12 +1,16 @@
 """The model folder: everything needed to translate, in one directory.
 
     model.safetensors   weights (fp32, or fp16/bf16 which are upcast to fp32 at load)
-    config.json         {"model": ModelConfig, "tokenizer": {...}, "decoding": {...}}
-    source.model        sentencepiece model for Chinese
-    target.model        sentencepiece model for English (a copy of source.model when the vocabulary is shared)
+    config.json         {"direction": "zh-en", "model": ModelConfig, "tokenizer": {...}, "decoding": {...}, ...}
+    source.model        sentencepiece model of the source language (Chinese for zh-en)
+    target.model        sentencepiece model of the target language (a copy of source.model when it is shared)
     README.md           model card
     truecase.model      optional: the English truecasing model (seq2seq.truecase; scripts/train_truecaser.py)
-    names.tsv           optional: the name lexicon, for a Chinese source (seq2seq.names; scripts/mine_names.py)
+    names.tsv           optional: the name lexicon (seq2seq.names; scripts/mine_names.py)
+    ctranslate2/        optional: the CTranslate2 form of the weights, made when first needed (seq2seq.ct2_engine)
+
+The optional files are one table, :data:`OPTIONAL_FILES`: saving, export, averaging and training runs carry
+every file it names.
 
 Loading names the file at fault when one is missing, truncated or corrupt.  Saving is atomic:
 the folder is written beside the target and swapped in with renames, so an interrupted save
@@ -27,8 +31,11 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .direction import Direction
 from .model import EncoderDecoder, ModelConfig
+from .names import NAMES_FILE, NameLexicon
 from .tokenizer import SubwordTokenizer
+from .truecase import TRUECASE_FILE, Truecaser
 
 WEIGHTS, CONFIG, SRC_SPM, TGT_SPM, CARD = (
     "model.safetensors",
@@ -40,7 +47,9 @@ WEIGHTS, CONFIG, SRC_SPM, TGT_SPM, CARD = (
 FORMAT_VERSION = 1
 # Decoding settings a folder's config.json may leave out (max length = max_len_a * |src| + max_len_b).
 DECODING_DEFAULTS = {"beam_size": 5, "length_penalty": 1.0, "max_len_a": 2.0, "max_len_b": 20}
-DIRECTIONS = ("zh-en", "en-zh")
+# The optional files of a model folder, by name: the class that loads (``cls.load(path)``) and saves
+# (``obj.save(path)``) each.  Every copy of a folder (save, export, averaging, a run's folders) carries them.
+OPTIONAL_FILES = {TRUECASE_FILE: Truecaser, NAMES_FILE: NameLexicon}
 
 
 class ModelFolderError(Exception):
@@ -56,26 +65,17 @@ class FolderConfig:
     # trained with the alignment loss; empty = the best raw-attention rule (seq2seq.align).
     alignment: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # anything else worth keeping (training summary, ...)
-    direction: str = "zh-en"  # source-target languages: zh-en or en-zh
+    direction: Direction = Direction("zh", "en")  # "zh-en" or "en-zh" are read as a Direction
 
     def __post_init__(self):
         self.decoding = {**DECODING_DEFAULTS, **self.decoding}  # every key present: callers just index
-        if self.direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, not {self.direction!r}")
-
-    @property
-    def source_lang(self) -> str:
-        return self.direction.split("-")[0]
-
-    @property
-    def target_lang(self) -> str:
-        return self.direction.split("-")[1]
+        self.direction = Direction.parse(self.direction)
 
     def to_json(self) -> str:
         return json.dumps(
             {
                 "format_version": FORMAT_VERSION,
-                "direction": self.direction,
+                "direction": self.direction.label,
                 "model": self.model.to_dict(),
                 "tokenizer": {"t2s": self.t2s},
                 "decoding": self.decoding,
@@ -227,12 +227,13 @@ def read_folder_config(path: str | Path, name: str = CONFIG) -> FolderConfig:
 def load_tokenizers(
     path: str | Path,
     t2s: bool,
-    direction: str = "zh-en",
+    direction: Direction | str = "zh-en",
 ) -> tuple[SubwordTokenizer, SubwordTokenizer, bytes, bytes]:
     """The folder's tokenizers; ``t2s`` applies to the Chinese side of ``direction``."""
     path = Path(path)
+    d = Direction.parse(direction)
     out = []
-    for name, use_t2s in ((SRC_SPM, t2s and direction == "zh-en"), (TGT_SPM, t2s and direction == "en-zh")):
+    for name, use_t2s in ((SRC_SPM, t2s and d.source == "zh"), (TGT_SPM, t2s and d.target == "zh")):
         data = _need(path, name).read_bytes()
         try:
             out.append((SubwordTokenizer(data, t2s=use_t2s), data))
@@ -252,17 +253,33 @@ def _optional_file(path: str | Path, name: str, load):
         raise ModelFolderError(f"model folder {path}: {name} is corrupt ({e})") from e
 
 
+def load_optional_files(path: str | Path) -> dict:
+    """The folder's optional files (:data:`OPTIONAL_FILES`) it has, loaded: ``{name: object}``."""
+    found = {name: _optional_file(path, name, cls.load) for name, cls in OPTIONAL_FILES.items()}
+    return {name: obj for name, obj in found.items() if obj is not None}
+
+
+def optional_file_writers(objects: dict) -> dict:
+    """``save_model_dir``'s ``extra_files`` for loaded optional files (:func:`load_optional_files`)."""
+    return {name: obj.save for name, obj in objects.items() if obj is not None}
+
+
+def copy_optional_files(src: str | Path, dst: str | Path) -> list[str]:
+    """Copy the optional files that ``src`` has into the folder ``dst``; returns their names."""
+    src, dst = Path(src), Path(dst)
+    names = [name for name in OPTIONAL_FILES if (src / name).is_file()]
+    for name in names:
+        shutil.copyfile(src / name, dst / name)
+    return names
+
+
 def load_truecaser(path: str | Path):
     """The folder's English truecasing model (:class:`seq2seq.truecase.Truecaser`), or None when it has none."""
-    from .truecase import TRUECASE_FILE, Truecaser
-
     return _optional_file(path, TRUECASE_FILE, Truecaser.load)
 
 
 def load_names(path: str | Path):
     """The folder's name lexicon (:class:`seq2seq.names.NameLexicon`, ``names.tsv``), or None when it has none."""
-    from .names import NAMES_FILE, NameLexicon
-
     return _optional_file(path, NAMES_FILE, NameLexicon.load)
 
 

@@ -210,22 +210,6 @@ def unlabel_pieces(pieces: Sequence[str], spans: Sequence[str]) -> list[str]:
     return [placeholder(index[p]) if p in index else p for p in pieces]
 
 
-def show_placeholders(t, spans: Sequence[str]) -> None:
-    """Put the spans back into a translation whose source was masked: its text, and its pieces (so that
-    attention maps show ``Frank`` where the model read and wrote a placeholder)."""
-    for h in t.nbest or [t]:
-        h.text = restore(h.text, spans)
-        h.source_tokens = label_pieces(h.source_tokens, source_forms(spans))
-        h.target_tokens = label_pieces(h.target_tokens, spans)
-        h.placeholders = list(spans)
-        if h.topk is not None:
-            h.topk = [[(label_pieces([p], spans)[0], q) for p, q in step] for step in h.topk]
-        if h.tree is not None:
-            for step in h.tree:
-                for node in step:
-                    node["piece"] = label_pieces([node["piece"]], spans)[0]
-
-
 def add_placeholder_pieces(proto: bytes, n: int = N_PLACEHOLDERS) -> bytes:
     """A sentencepiece model with ``⟦0⟧`` ... ``⟦n-1⟧`` appended as user-defined pieces (whole tokens that
     encoding never splits).  Existing ids are unchanged; a model that has them already is returned as is."""

@@ -1,4 +1,4 @@
-"""The result types of the public API, shared by both backends (PyTorch and CTranslate2); their argument checks
+"""The result types of the public API, shared by both engines (PyTorch and CTranslate2); their argument checks
 are in :mod:`seq2seq.checks`."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 
 
 def length_penalty(length, alpha: float) -> float:
-    """Length normalisation (both backends, the demo): a hypothesis's log-probability is divided by
+    """Length normalisation (both engines, the demo): a hypothesis's log-probability is divided by
     length ** alpha."""
     return float(length) ** alpha
 
@@ -20,14 +20,17 @@ def length_penalty(length, alpha: float) -> float:
 class Translation:
     """One translation of one source sentence.
 
-    ``text``: detokenized English.  ``source_tokens``: sentencepiece pieces of the (normalised)
+    ``text``: the detokenized output.  ``source_tokens``: sentencepiece pieces of the (normalised)
     source followed by ``</s>``: the model reads an end-of-sentence token after the source, and it
     takes part in attention.  ``target_tokens``: the output pieces, *including* the final ``</s>``
-    (the decoding step that chose to stop has attention too).  ``cross_attention``: float32 array
-    [layers, heads, len(target_tokens), len(source_tokens)]; every row sums to 1.  ``score``: the
+    (the decoding step that chose to stop has attention too).  ``alignment_attention``: float32 [len(target_tokens),
+    len(source_tokens)], the attention its word links are read from (the alignment head, as the search saw it),
+    from either engine.  ``cross_attention``: float32 [layers, heads, len(target_tokens), len(source_tokens)], every
+    layer's (the PyTorch engine, or ``return_attention="all"``); every row sums to 1.  ``score``: the
     model log-probability of ``target_tokens`` (sum, *not* length-normalised);
     ``normalized_score``: the score divided by the length penalty, which ranks the n-best list.
-    ``nbest``: the n best hypotheses, best first (``nbest[0]`` is this one).
+    ``nbest``: the n best hypotheses, best first (``nbest[0]`` is this one).  ``search``: which engine and path gave
+    it (``ctranslate2``, ``torch``, ``torch (placeholder limits)``, ...).
     """
 
     text: str
@@ -37,7 +40,7 @@ class Translation:
     score: float
     normalized_score: float
     nbest: list["Translation"] = field(default_factory=list, repr=False)
-    # Set by Translator.translate: how the model's word links are read (seq2seq.align.AlignMethod), and the
+    # How the model's word links are read from alignment_attention (seq2seq.align.AlignMethod), and the
     # (source, target) languages; the coverage properties below use them.
     align_method: Optional[object] = field(default=None, repr=False)
     languages: tuple[str, str] = field(default=("zh", "en"), repr=False)
@@ -59,9 +62,12 @@ class Translation:
     # The spans the model carried as placeholders (seq2seq.placeholders), by number: the pieces above show
     # each placeholder piece as its span (unlabel_pieces gives the model's own pieces back).
     placeholders: list[str] = field(default_factory=list, repr=False)
+    alignment_attention: Optional[np.ndarray] = field(default=None, repr=False)
+    search: str = field(default="", repr=False)
 
     def __repr__(self) -> str:
-        att = "None" if self.cross_attention is None else f"<float32 array {list(self.cross_attention.shape)}>"
+        shown = self.cross_attention if self.cross_attention is not None else self.alignment_attention
+        att = "None" if shown is None else f"<float32 array {list(shown.shape)}>"
         return (
             f"Translation(text={self.text!r}, source_tokens={len(self.source_tokens)} pieces, "
             f"target_tokens={len(self.target_tokens)} pieces, cross_attention={att}, score={self.score:.3f}, "

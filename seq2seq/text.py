@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 
 # A sentence ends after 。！？!?； or … (with any closing quotes/brackets that follow), or at a newline.
 _SENT_END = re.compile(r"(?<=[。！？!?；;…])(?![”’」』）)\]\"'。！？!?；;…])|\n+")
@@ -100,22 +99,6 @@ def read_lines(path) -> list[str]:
     if not p.is_file():
         raise FileNotFoundError(f"file not found: {path}")
     return split_lines(decode_utf8(p.read_bytes(), str(path)))
-
-
-def split_long_lines(tr, lines: list[str], who: str = "seq2seq-translate") -> tuple[list[str], list[int]]:
-    """Lines over the model's length limit are split into sentences (and equal parts if need be).
-    Returns (the parts, the line index of each part)."""
-    parts, owner = [], []
-    for n, line in enumerate(lines):
-        line = line.strip()
-        if len(tr.encode_sources([line])[0]) > tr.max_source_tokens:
-            pieces = chunk(line, max_chars=tr.max_source_tokens // 2)
-            print(f"{who}: line {n + 1} is too long for the model; translated in {len(pieces)} parts", file=sys.stderr)
-        else:
-            pieces = [line]
-        parts.extend(pieces)
-        owner.extend([n] * len(pieces))
-    return parts, owner
 
 
 def group_by_line(outs: list, owner: list[int], n_lines: int) -> list[list]:

@@ -1,13 +1,26 @@
-"""The public API: ``Translator.load(dir).translate(sentences)`` -> translations with cross-attention.
+"""The public API: ``Translator.load(dir).translate(sentences)`` -> translations with the word links that produced
+them.
 
-Data flows one way: text -> pieces -> ids -> model -> ids -> text, with the cross-attention that
-produced every output piece.  A ``Translator`` holds only read-only things (model, tokenizers,
-defaults), so one instance can serve concurrent requests.
+One translator, two engines.  ``Translator.load`` searches with CTranslate2 where it is installed (fast) and
+explains with our PyTorch model on demand: every layer's attention, self-attention, the top candidates at every
+step, the beam tree and forced alignment come from the PyTorch engine of the same folder, loaded the first time
+such a request comes.  ``backend="torch"`` uses PyTorch for everything.
+
+Data flows one way: text -> :class:`~seq2seq.codec.FolderCodec` (pieces, ids) -> an engine (hypotheses) -> the
+codec again (a complete :class:`~seq2seq.results.Translation`).  A ``Translator`` holds only read-only things, so
+one instance serves concurrent requests.
+
+Both engines search the same way, so they give the same translations (up to float rounding on near-ties): a
+search bans the placeholders its source lacks; of its ``beam_size`` hypotheses the best one that carries every
+placeholder of the source no more often than the source has it wins; where none does, a PyTorch search with those
+limits built in decides (``Translation.search`` says which path gave each translation).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+import threading
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -15,27 +28,28 @@ import numpy as np
 import torch
 
 from .align import AlignMethod
-from .backend import Backend, SearchSettings
-from .checks import check_device, check_sentences
-from .data import pack_by_tokens, pad_ids
-from .decoding import BeamSearch, GreedySearch, Hypothesis
-from .forced import PairAligner, TeacherForcing
+from .aligner import Aligner
+from .checks import check_decoding_args, check_device, check_search_args, check_sentences
+from .codec import FolderCodec, Sources
+from .direction import Direction
+from .engine import HeadChoice, SearchSettings, TorchEngine, head_choice
 from .model import EncoderDecoder
-from .model_dir import FolderConfig, ModelFolderError, load_model_dir, load_names, load_truecaser, save_model_dir
-from .names import NAMES_FILE, NameLexicon
-from .placeholders import (
-    N_PLACEHOLDERS,
-    mask_like,
-    placeholder,
-    show_placeholders,
-    unlabel_pieces,
+from .model_dir import (
+    FolderConfig,
+    ModelFolderError,
+    load_model_dir,
+    load_names,
+    load_truecaser,
+    optional_file_writers,
+    read_folder_config,
+    save_model_dir,
 )
-from .results import Translation
-from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
-from .truecase import TRUECASE_FILE, EnglishRestorer, Truecaser
+from .results import Alignment, Translation
+from .tokenizer import SubwordTokenizer
 
 PRETRAINED = Path(__file__).resolve().parent / "pretrained"
 DEFAULT_MODEL_DIR = PRETRAINED / "zh-en"
+BACKENDS = ("auto", "ctranslate2", "torch")
 
 
 def resolve_model_path(path: str | Path | None) -> Path:
@@ -48,79 +62,190 @@ def resolve_model_path(path: str | Path | None) -> Path:
     return Path(path)
 
 
-class Translator(Backend, PairAligner):
-    """A model folder loaded for use: ``translate`` sentences (greedy or beam search, with the attention that
-    produced every piece), and ``align``/score given pairs (:class:`~seq2seq.forced.PairAligner`)."""
+def shipped_models() -> list[str]:
+    return sorted(p.name for p in PRETRAINED.iterdir() if (p / "config.json").is_file()) if PRETRAINED.is_dir() else []
+
+
+class Translator:
+    """A model folder loaded for use: ``translate`` sentences (greedy or beam search, with the word links that
+    produced every piece), and ``align``/score given pairs.  Build one with :meth:`load` (or :meth:`from_model`
+    around a PyTorch model in memory)."""
 
     def __init__(
         self,
+        codec: FolderCodec,
+        engine,
+        config: FolderConfig,
+        protos: tuple[bytes, bytes],
+        path: Optional[Path] = None,
+        device: str | torch.device = "cpu",
+    ):
+        self.codec, self.engine, self.config, self.protos = codec, engine, config, protos
+        self.path, self.device = path, torch.device(device)
+        self.direction: Direction = config.direction
+        # How this model's word links are read for given pairs (align): its alignment head if it was trained with
+        # one (config.json "alignment"), else the best raw-attention rule (align.DEFAULT_RAW).
+        self.align_method = AlignMethod.from_config(config.alignment)
+        # How a translation's links are read: the same head as the search saw it (causal), which both engines
+        # return at search speed (docs/alignment.md compares the two readings).
+        self.link_method = dataclasses.replace(self.align_method, full_context=False)
+        self.head: HeadChoice = head_choice(self.align_method, config.model.n_dec_layers)
+        self._torch: Optional[TorchEngine] = engine if isinstance(engine, TorchEngine) else None
+        self._torch_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ loading and saving
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "auto") -> "Translator":
+        """Load a model folder, or a shipped model by name (``"zh-en"``, ``"en-zh"``); with no path, the default
+        model shipped in the package (zh-en).
+
+        ``backend``: ``"auto"`` (default) searches with CTranslate2 when it is installed, else with PyTorch;
+        ``"ctranslate2"`` insists on it; ``"torch"`` uses PyTorch only.  The CTranslate2 form of the folder is
+        made the first time it is needed (``seq2seq.ct2_engine.ct2_folder``)."""
+        from . import ct2_engine
+
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r} (auto, ctranslate2 or torch)")
+        if path is None and not (DEFAULT_MODEL_DIR / "config.json").exists():
+            raise ModelFolderError(
+                f"no default model is installed at {DEFAULT_MODEL_DIR}; pass a model folder (train one with "
+                "seq2seq-train)"
+            )
+        path = resolve_model_path(path)
+        check_device(device)
+        if not path.is_dir():
+            hint = f"; the shipped models are {', '.join(shipped_models())}" if len(path.parts) == 1 else ""
+            raise ModelFolderError(f"model folder {path} does not exist or is not a directory{hint}")
+        if ct2_engine.is_export(path):  # a seq2seq-export folder: CTranslate2 only
+            if backend == "torch":
+                raise ModelFolderError(
+                    f"{path} is a CTranslate2 export (seq2seq-export output), which PyTorch cannot load: use "
+                    "backend='ctranslate2', or the model folder it was exported from"
+                )
+            return cls._load_ct2(path, path, device)
+        if backend == "ctranslate2" and not ct2_engine.available():
+            raise ImportError("the CTranslate2 backend needs ctranslate2: pip install ctranslate2")
+        if backend == "torch" or (backend == "auto" and not ct2_engine.available()):
+            return cls._load_torch(path, device)
+        if device != "cpu" and backend == "auto":  # CTranslate2 wheels for CPU are the common case
+            return cls._load_torch(path, device)
+        if backend == "auto" and not AlignMethod.from_config(read_folder_config(path).alignment).shift:
+            return cls._load_torch(path, device)  # CTranslate2 misreports the first row, which this head reads
+        return cls._load_ct2(path, ct2_engine.ct2_folder(path), device)
+
+    @classmethod
+    def _load_torch(cls, path: Path, device: str) -> "Translator":
+        model, src_tok, tgt_tok, cfg, protos = load_model_dir(path, device)
+        return cls.from_model(
+            model,
+            src_tok,
+            tgt_tok,
+            cfg,
+            protos,
+            device,
+            truecaser=load_truecaser(path),
+            names=load_names(path),
+            path=path,
+        )
+
+    @classmethod
+    def _load_ct2(cls, path: Path, export: Path, device: str) -> "Translator":
+        from .ct2_engine import CT2_OUR_CONFIG, CT2Engine
+        from .model_dir import load_tokenizers
+
+        cfg = read_folder_config(export, CT2_OUR_CONFIG)
+        src_tok, tgt_tok, src_proto, tgt_proto = load_tokenizers(export, cfg.t2s, cfg.direction)
+        vocab = lambda tok: tok.ids_to_pieces(range(tok.vocab_size))
+        engine = CT2Engine.load(export, vocab(src_tok), vocab(tgt_tok), cfg.model.max_len, device=device)
+        codec = FolderCodec(  # the optional files of the folder itself: its export may be older than they are
+            cfg.direction,
+            src_tok,
+            tgt_tok,
+            cfg.model.max_len,
+            names=load_names(path),
+            truecaser=load_truecaser(path),
+        )
+        return cls(codec, engine, cfg, (src_proto, tgt_proto), path=path, device=device)
+
+    @classmethod
+    def from_model(
+        cls,
         model: EncoderDecoder,
         src_tok: SubwordTokenizer,
         tgt_tok: SubwordTokenizer,
         folder_config: FolderConfig,
         protos: tuple[bytes, bytes],
         device: str | torch.device = "cpu",
-        truecaser: Optional[Truecaser] = None,
-        names: Optional[NameLexicon] = None,
-    ):
-        self.model, self.src_tok, self.tgt_tok = model.eval(), src_tok, tgt_tok
-        self.folder_config, self.protos = folder_config, protos
-        self.device = torch.device(device)
-        # The folder's English truecasing model: with one, align() restores lower-cased or tokenized English.
-        self.truecaser = truecaser
-        self.english_restorer = EnglishRestorer(truecaser) if truecaser is not None else None
-        # The folder's name lexicon: transliterated names it knows (蒂姆·库克) are carried as their English.
-        self.names = names
-        # How this model's word links are read: its alignment head if it was trained with one (config.json
-        # "alignment"), else the best raw-attention rule (align.DEFAULT_RAW).
-        self.align_method = AlignMethod.from_config(folder_config.alignment)
-
-    # ------------------------------------------------------------------ loading and saving
-    @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "torch"):
-        """Load a model folder, or a shipped model by name (``"zh-en"``, ``"en-zh"``); with no path, the
-        default model shipped in the package (zh-en).
-
-        ``backend="ctranslate2"`` loads the folder's CTranslate2 export instead (fast, no attention maps).
-        """
-        if path is None:
-            path = DEFAULT_MODEL_DIR
-            if not (path / "config.json").exists():
-                raise ModelFolderError(
-                    f"no default model is installed at {path}; pass a model folder (train one with seq2seq-train)"
-                )
-        path = resolve_model_path(path)
-        check_device(device)
-        if backend == "ctranslate2":
-            from .ct2 import CT2Translator
-
-            return CT2Translator.load(path, device=device)
-        if backend != "torch":
-            raise ValueError(f"unknown backend {backend!r} (torch or ctranslate2)")
-        model, src_tok, tgt_tok, cfg, protos = load_model_dir(path, device)
-        return cls(model, src_tok, tgt_tok, cfg, protos, device, truecaser=load_truecaser(path), names=load_names(path))
+        truecaser=None,
+        names=None,
+        path: Optional[Path] = None,
+    ) -> "Translator":
+        """A PyTorch translator around a model in memory (training, tests)."""
+        codec = FolderCodec(
+            folder_config.direction, src_tok, tgt_tok, model.cfg.max_len, names=names, truecaser=truecaser
+        )
+        head = head_choice(AlignMethod.from_config(folder_config.alignment), model.cfg.n_dec_layers)
+        return cls(codec, TorchEngine(model, head, device), folder_config, protos, path=path, device=device)
 
     def save(self, path: str | Path, card: str = "", dtype: Optional[torch.dtype] = None) -> Path:
-        extra = {TRUECASE_FILE: self.truecaser.save} if self.truecaser is not None else {}
-        if self.names is not None:
-            extra[NAMES_FILE] = self.names.save
+        extra = optional_file_writers({"truecase.model": self.codec.truecaser, "names.tsv": self.codec.names})
         return save_model_dir(
-            path, self.model, *self.protos, self.folder_config, card=card, dtype=dtype, extra_files=extra
+            path, self.torch.model, *self.protos, self.config, card=card, dtype=dtype, extra_files=extra
         )
 
     @property
+    def torch(self) -> TorchEngine:
+        """The PyTorch engine of this folder: this translator's own, or loaded once when first needed."""
+        if self._torch is None:
+            with self._torch_lock:
+                if self._torch is None:
+                    if self.path is None or not (self.path / "model.safetensors").is_file():
+                        raise ModelFolderError(
+                            f"{self.path} holds no PyTorch weights (a CTranslate2 export): top-k, the beam tree, "
+                            "every layer's attention and forced alignment need the model folder it was exported from"
+                        )
+                    model = load_model_dir(self.path, self.device)[0]
+                    self._torch = TorchEngine(model, self.head, self.device)
+        return self._torch
+
+    @property
+    def backend(self) -> str:
+        """The engine that searches: ``"ctranslate2"`` or ``"torch"``."""
+        return self.engine.name
+
+    @property
     def max_source_tokens(self) -> int:
-        return self.model.cfg.max_len - 1
+        return self.codec.max_source_tokens
 
     @property
     def languages(self) -> tuple[str, str]:
         """(source, target) language codes, e.g. ("zh", "en")."""
-        cfg = self.folder_config
-        return getattr(cfg, "source_lang", "zh"), getattr(cfg, "target_lang", "en")
+        return self.direction.languages
 
     # ------------------------------------------------------------------ translation
-    def encode_sources(self, sentences: Sequence[str]) -> list[list[int]]:
-        return [ids + [EOS_ID] if ids else [] for ids in self.src_tok.encode(list(sentences))]
+    def search_settings(
+        self,
+        beam_size: Optional[int] = None,
+        length_penalty: Optional[float] = None,
+        nbest: int = 1,
+        max_len_a: Optional[float] = None,
+        max_len_b: Optional[int] = None,
+        max_tokens: int = 6000,
+    ) -> SearchSettings:
+        """The settings given, checked (a clear ``ValueError`` for each out of range), with the model folder's
+        decoding defaults (config.json "decoding", else ``model_dir.DECODING_DEFAULTS``) where they are None."""
+        check_search_args(length_penalty, max_tokens, max_len_a, max_len_b)
+        d = self.config.decoding
+        s = SearchSettings(
+            beam_size=beam_size if beam_size is not None else d["beam_size"],
+            nbest=nbest,
+            length_penalty=length_penalty if length_penalty is not None else d["length_penalty"],
+            max_len_a=max_len_a if max_len_a is not None else d["max_len_a"],
+            max_len_b=max_len_b if max_len_b is not None else d["max_len_b"],
+            max_tokens=max_tokens,
+        )
+        check_decoding_args(s.beam_size, nbest)
+        return s
 
     def translate(
         self,
@@ -131,7 +256,7 @@ class Translator(Backend, PairAligner):
         max_len_a: Optional[float] = None,
         max_len_b: Optional[int] = None,
         use_cache: bool = True,
-        return_attention: bool = True,
+        return_attention: bool | str = True,
         max_tokens: int = 6000,
         progress: bool = False,
         dtype: Optional[torch.dtype] = None,
@@ -139,201 +264,165 @@ class Translator(Backend, PairAligner):
         return_topk: int = 0,
         return_tree: bool = False,
     ) -> list[Translation]:
-        """Translate a list of Chinese sentences (a single string is treated as a list of one).
+        """Translate a list of sentences in the model's source language (a single string is a list of one).
 
-        Defaults for ``beam_size``, ``length_penalty``, ``max_len_a`` and ``max_len_b`` come from the
-        model folder's ``config.json`` ("decoding"), else ``model_dir.DECODING_DEFAULTS``.  ``beam_size=1`` is greedy
-        search.  Sentences are sorted by length and batched by ``max_tokens`` source tokens.
-        An empty sentence gives an empty translation.  A source over the model's length limit
-        (``max_source_tokens`` pieces) raises ``ValueError``: split it first.
-        ``dtype=torch.bfloat16`` runs the matrix products under bf16 autocast (LayerNorm, softmax and
-        scores stay fp32): about 1.4x faster on CPUs with AVX-512 bf16, with slightly different outputs.
-        ``return_attention="all"`` also fills ``encoder_attention`` and ``decoder_attention`` (see ``Translation``).
-        ``prefix``: English the output must start with, per sentence (a list with one entry per sentence, each
-        text, a list of pieces, or None; a single string or piece list applies to a single sentence); the search
-        continues from it, and pieces, scores and attention cover the whole output, prefix included.
-        ``return_topk=k`` fills ``t.topk``: for every output piece, the k most probable pieces at that step
-        on the hypothesis's own path, as ``(piece, probability)``, best first.
-        ``return_tree=True`` (beam search) fills ``t.tree``: every hypothesis the search scored (see ``Translation``).
+        Defaults for ``beam_size``, ``length_penalty``, ``max_len_a`` and ``max_len_b`` come from the model folder's
+        ``config.json`` ("decoding"), else ``model_dir.DECODING_DEFAULTS``.  ``beam_size=1`` is greedy search.
+        Sentences are sorted by length and batched by ``max_tokens`` source tokens.  An empty sentence gives an empty
+        translation; a source over the model's length limit (``max_source_tokens`` pieces) raises ``ValueError``:
+        split it first (``translator.codec.split_long``).
+
+        ``return_attention=True`` (default): each translation carries the attention its word links are read from
+        (``alignment_attention``, so ``t.coverage.links`` work on either engine); on the PyTorch engine also every
+        layer's cross-attention.  ``"all"`` also fills every layer's cross-attention, ``encoder_attention``,
+        ``decoder_attention`` and ``full_context_attention`` (PyTorch).  ``prefix``: text (or pieces) each output
+        must start with, one entry per sentence.  ``return_topk=k``: for every output piece the k most probable
+        pieces at that step (PyTorch).  ``return_tree=True``: every hypothesis the beam search scored (PyTorch).
+        ``dtype=torch.bfloat16``: bf16 autocast on the PyTorch engine.  ``use_cache=False``: re-run the whole prefix
+        at every step (PyTorch; for tests).
         """
         if isinstance(sentences, str):
             sentences = [sentences]
             prefix = None if prefix is None else [prefix]  # the prefix of that one sentence
         sentences = check_sentences(sentences)
         settings = self.search_settings(beam_size, length_penalty, nbest, max_len_a, max_len_b, max_tokens)
-        strategy = self._search_strategy(
-            settings, return_tree, use_cache=use_cache, return_attention=return_attention, return_topk=return_topk
+        src = self.codec.encode_sources(sentences)
+        prefixes = self.codec.encode_prefixes(prefix, len(sentences), src.spans)
+        explain = return_attention == "all" or return_topk or return_tree or not use_cache or dtype is not None
+        engine = self.torch if explain else self.engine
+        opts = dict(attention=bool(return_attention))
+        banned = self.codec.banned(src.ids)
+        if engine is self._torch:
+            opts.update(topk=return_topk, tree=return_tree, use_cache=use_cache, dtype=dtype)
+            found = engine.search(src.ids, settings, prefixes, banned, progress=progress, **opts)
+        else:  # CTranslate2 scores what follows a prefix: the prefix's own log-probability comes from PyTorch
+            start = self.torch.prefix_logprobs(src.ids, prefixes, banned, max_tokens) if prefixes else None
+            found = engine.search(src.ids, settings, prefixes, banned, progress=progress, prefix_logprobs=start, **opts)
+        out = [self._choose(src, i, found[i], settings, prefixes, engine.name, opts) for i in range(len(sentences))]
+        if return_attention == "all":
+            self._add_forced_attention([t for t in out if t.target_tokens], max_tokens, dtype)
+        return out
+
+    def _choose(
+        self, src: Sources, i: int, hyps, settings: SearchSettings, prefixes, how: str, opts: dict
+    ) -> Translation:
+        """Sentence ``i``'s translation from its hypotheses (``how``: the engine that searched): the best that keep
+        the placeholder limits, else a PyTorch search with the limits built in (also where the engine left the
+        sentence to PyTorch: None)."""
+        ids, spans = src.ids[i], src.spans[i]
+        if not ids:
+            return self._empty(bool(opts["attention"]))
+        if hyps is None:  # the engine's batch cap is not this sentence's: PyTorch searches it
+            hyps, how = self._torch_search(src, i, settings, prefixes, opts, limits=False), "torch (length cap)"
+        valid = [h for h in hyps if self.codec.keeps_limits(ids, h.tokens)]
+        if len(valid) < min(settings.nbest, len(hyps)):
+            valid, how = self._torch_search(src, i, settings, prefixes, opts, limits=True), "torch (placeholder limits)"
+        elif len(valid) < len(hyps):
+            how += f" (hypothesis {hyps.index(valid[0]) + 1} of {len(hyps)} keeps the placeholder limits)"
+        return self.codec.translation(ids, valid[: settings.nbest], spans, how=how, method=self.link_method)
+
+    def _torch_search(self, src: Sources, i: int, settings, prefixes, opts: dict, limits: bool) -> list:
+        """One sentence searched on the PyTorch engine; ``limits``: with the placeholder limits built in."""
+        ids = [src.ids[i]]
+        counts = (self.codec.tgt_placeholders, [self.codec.placeholder_counts(src.ids[i])]) if limits else None
+        return self.torch.search(
+            ids,
+            settings,
+            [prefixes[i]] if prefixes else None,
+            self.codec.banned(ids),
+            counts,
+            **{k: v for k, v in opts.items() if k != "progress"},
+        )[0]
+
+    def _add_forced_attention(self, translations: list[Translation], max_tokens: int, dtype) -> None:
+        """One teacher-forced pass over each translation's own pieces, which computes exactly what the search
+        computed for them, and keeps what the search does not: encoder and decoder self-attention and the
+        full-context cross-attention."""
+        from .placeholders import unlabel_pieces
+
+        src_ids = [
+            self.codec.src_tok.pieces_to_ids(unlabel_pieces(t.source_tokens, t.placeholders)) for t in translations
+        ]
+        tgt_ids = [
+            self.codec.tgt_tok.pieces_to_ids(unlabel_pieces(t.target_tokens[:-1], t.placeholders)) for t in translations
+        ]
+        forced = self.torch.force(
+            src_ids,
+            tgt_ids,
+            max_tokens,
+            all_attention=True,
+            full_context=True,
+            dtype=dtype,
+            banned=self.codec.banned(src_ids),
         )
-        masked = [self.mask_source(x) for x in sentences]
-        spans = [sp for _, sp in masked]
-        prefixes = self.encode_prefixes(prefix, len(sentences), spans)
-        src_ids = self.encode_sources([m for m, _ in masked])
-        self._check_source_lengths(src_ids)
-        results = self._search(strategy, src_ids, prefixes, max_tokens, progress, dtype)
-        results = [r if r is not None else self._empty(return_attention) for r in results]  # empty inputs
-        full_context = bool(return_attention) and self.align_method.full_context
-        if return_attention == "all" or full_context:
-            self._add_teacher_forced(
-                [r for r in results if r.target_tokens],
-                max_tokens,
-                dtype,
-                all_attention=return_attention == "all",
-                full_context=full_context,
-            )
-        for r, sp in zip(results, spans):
-            if sp:
-                show_placeholders(r, sp)
-        if return_attention:  # for Translation.coverage: the model's word links and its languages
-            for r in results:
-                r.align_method, r.languages = self.align_method, self.languages
-        return results  # type: ignore[return-value]
+        for t, h in zip(translations, forced):
+            t.encoder_attention = h.encoder_attention.numpy()
+            t.decoder_attention = h.decoder_attention.numpy()
+            t.full_context_attention = h.full_context_attention.numpy()
+            if t.cross_attention is None:
+                t.cross_attention = h.attention.numpy()
 
-    def _search_strategy(self, settings: SearchSettings, return_tree: bool, **opts):
-        """Greedy or beam search with these settings; ``opts``: the other arguments of ``DecodeStrategy``."""
-        if not 0 <= opts["return_topk"] <= self.model.cfg.tgt_vocab_size:
-            raise ValueError(f"return_topk must be in 0..{self.model.cfg.tgt_vocab_size}, got {opts['return_topk']}")
-        opts.update(length_penalty=settings.length_penalty, max_len_a=settings.max_len_a, max_len_b=settings.max_len_b)
-        if settings.beam_size == 1:
-            return GreedySearch(self.model, **opts)
-        return BeamSearch(
-            self.model, beam_size=settings.beam_size, nbest=settings.nbest, return_tree=return_tree, **opts
+    def _empty(self, attention: bool) -> Translation:
+        """The translation of an empty sentence: no pieces, score 0, and itself as its only n-best entry."""
+        cfg = self.config.model
+        att = np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32) if attention else None
+        t = Translation("", [], [], att, 0.0, 0.0, alignment_attention=None if att is None else att[0, 0])
+        t.nbest, t.align_method, t.languages = [t], self.link_method, self.languages
+        return t
+
+    # ------------------------------------------------------------------ given pairs
+    def align(
+        self,
+        sources: Sequence[str] | str,
+        targets: Sequence[str] | str,
+        pretokenized: bool = False,
+        method: Optional[AlignMethod] = None,
+        length_penalty: Optional[float] = None,
+        max_tokens: int = 6000,
+        progress: bool = False,
+        dtype: Optional[torch.dtype] = None,
+        skip_long: bool = False,
+        restore_english: bool = True,
+    ) -> list[Alignment]:
+        """Run the model on given pairs (teacher forcing on the PyTorch engine, batched) and link their words.
+
+        ``pretokenized=True``: both sides are words separated by spaces (as in gold alignment sets).  The model
+        still reads the text as it was trained: Chinese words joined without spaces, English words joined by
+        spaces; links index these words.  Otherwise words are as in ``--alignments word``: Chinese characters
+        (runs of other characters) and English whitespace tokens.  ``method`` (default the translator's
+        ``align_method``, the alignment head in its full-context pass) picks the attention.  An empty side gives
+        an empty result; a side over the model's length limit raises ValueError, or with ``skip_long=True`` gives
+        an empty result too (no links).  ``restore_english`` (default True): where the model folder has a
+        truecasing model (``truecase.model``), English that is all lower-case or tokenized (``it 's``,
+        ``( reporter``, ``-LRB-``) is restored before the model reads it (:mod:`seq2seq.truecase`); its pieces are
+        mapped back to the words given, which the links index.  False: the model reads the English as given.
+        """
+        aligner = Aligner(self.codec, self.torch, self.align_method, self.config.decoding["length_penalty"])
+        return aligner.align(
+            sources,
+            targets,
+            pretokenized,
+            method,
+            length_penalty,
+            max_tokens,
+            progress,
+            dtype,
+            skip_long,
+            restore_english,
         )
 
-    def _check_source_lengths(self, src_ids: list[list[int]]) -> None:
-        for i, ids in enumerate(src_ids):
-            if len(ids) > self.max_source_tokens:
-                raise ValueError(
-                    f"sentence {i} has {len(ids)} source pieces; the model reads at most "
-                    f"{self.max_source_tokens}: split it into shorter sentences"
-                )
+    def restore_english(self, texts, words=None):
+        """See :meth:`seq2seq.codec.FolderCodec.restore_english`."""
+        return self.codec.restore_english(texts, words)
 
-    def _search(self, strategy, src_ids, prefixes, max_tokens: int, progress: bool, dtype) -> list:
-        """Each non-empty source searched, longest first in batches of ``max_tokens`` source tokens (as
-        CTranslate2's batch_type="tokens"; beam search then holds beam_size hypotheses per sentence, while C and
-        the cross-attention K/V stay one per sentence).  Returns a Translation per source, None where empty."""
-        results: list[Optional[Translation]] = [None] * len(src_ids)
-        order = sorted((i for i, ids in enumerate(src_ids) if ids), key=lambda i: -len(src_ids[i]))
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(order), unit="sent", file=sys.stderr)
-        for batch in pack_by_tokens(order, [len(x) for x in src_ids], max_tokens):
-            src = pad_ids([src_ids[i] for i in batch])
-            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                hyps = strategy.search(
-                    src.to(self.device),
-                    [prefixes[i] for i in batch] if prefixes else None,
-                    self.placeholder_limits([src_ids[i] for i in batch]),
-                )
-            for i, sent_hyps in zip(batch, hyps):
-                results[i] = self._to_translation(src_ids[i], sent_hyps)
-            if bar is not None:
-                bar.update(len(batch))
-        if bar is not None:
-            bar.close()
-        return results
+def note_if_slow(translator: Translator, who: str) -> None:
+    """One line on stderr where speed matters and CTranslate2 is missing."""
+    if translator.backend == "torch" and translator.path is not None:
+        from .ct2_engine import available
 
-    def placeholder_limits(self, src_ids: list[list[int]]) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
-        """For the search (``DecodeStrategy._carry``): the target's placeholder ids, and how often each
-        sentence's source holds each placeholder; None when the batch has none."""
-        if not self.uses_placeholders:
-            return None
-        src_ph = self.src_tok.pieces_to_ids([placeholder(p) for p in range(N_PLACEHOLDERS)])
-        counts = torch.tensor([[ids.count(i) for i in src_ph] for ids in src_ids])
-        if not counts.any():
-            return None
-        return torch.tensor(self.tgt_tok.pieces_to_ids([placeholder(p) for p in range(N_PLACEHOLDERS)])), counts
-
-    def encode_prefixes(self, prefix, n: int, spans: Optional[list[list[str]]] = None) -> Optional[list[list[int]]]:
-        """Prefixes as target ids, one list per sentence (see ``translate``); None when there are none.
-        ``spans``: each sentence's placeholder spans, which the prefix spells as text or as labelled pieces."""
-        if prefix is None:
-            return None
-        if isinstance(prefix, str):
-            raise TypeError("prefix: give a list with one prefix per sentence (or pass the sentence as a string)")
-        prefix = list(prefix)
-        if len(prefix) != n:
-            raise ValueError(f"prefix has {len(prefix)} entries for {n} sentences (give one per sentence, or None)")
-        out = []
-        for i, p in enumerate(prefix):
-            if p is None or p == "" or p == []:
-                out.append([])
-            elif isinstance(p, str):
-                out.append(self.tgt_tok.encode([mask_like(p, spans[i]) if spans else p])[0])
-            elif isinstance(p, (list, tuple)) and all(isinstance(x, str) for x in p):
-                ids = self.tgt_tok.pieces_to_ids(unlabel_pieces(p, spans[i]) if spans else p)
-                bad = [x for x, j in zip(p, ids) if j == UNK_ID and x != "<unk>" or j in (PAD_ID, BOS_ID, EOS_ID)]
-                if bad:
-                    raise ValueError(f"prefix {i}: the vocabulary has no piece {bad[0]!r}")
-                out.append(ids)
-            else:
-                raise TypeError(f"prefix {i} is {type(p).__name__}: give text, a list of pieces, or None")
-        return out if any(out) else None
-
-    def _add_teacher_forced(
-        self, translations: list[Translation], max_tokens: int, dtype, all_attention: bool, full_context: bool
-    ) -> None:
-        """One teacher-forced pass over each (best) translation's own pieces, which computes exactly what the
-        search computed for them, and keeps what the search does not: encoder and decoder self-attention
-        (``all_attention``) and the full-context cross-attention a full-context alignment head links from."""
-        if not translations:
-            return
-        src_ids = [self.src_tok.pieces_to_ids(t.source_tokens) for t in translations]
-        tgt_ids = [self.tgt_tok.pieces_to_ids(t.target_tokens[:-1]) for t in translations]
-        strategy = TeacherForcing(self.model)
-        order = sorted(range(len(translations)), key=lambda i: -len(src_ids[i]))
-        for batch in pack_by_tokens(order, [len(x) for x in src_ids], max_tokens):
-            src = pad_ids([src_ids[i] for i in batch])
-            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-                hyps = strategy.score(
-                    src.to(self.device),
-                    [tgt_ids[i] for i in batch],
-                    all_attention=all_attention,
-                    full_context=full_context,
-                )
-            for i, h in zip(batch, hyps):
-                if all_attention:
-                    translations[i].encoder_attention = h.encoder_attention.numpy()
-                    translations[i].decoder_attention = h.decoder_attention.numpy()
-                if full_context:
-                    translations[i].full_context_attention = h.full_context_attention.numpy()
-
-    def _to_translation(self, src_ids: list[int], hyps: list[Hypothesis]) -> Translation:
-        src_pieces = self.src_tok.ids_to_pieces(src_ids)
-        out = []
-        for h in hyps:
-            att = h.attention.cpu().numpy() if h.attention is not None else None
-            topk = None
-            if h.topk is not None:
-                probs, ids = h.topk
-                topk = [
-                    list(zip(self.tgt_tok.ids_to_pieces(ir), map(float, pr)))
-                    for pr, ir in zip(probs.tolist(), ids.tolist())
-                ]
-            tree = None
-            if h.tree is not None:
-                tree = [
-                    [{**node, "piece": self.tgt_tok.ids_to_pieces([node["token"]])[0]} for node in step]
-                    for step in h.tree
-                ]
-            out.append(
-                Translation(
-                    text=self.tgt_tok.decode(h.tokens),
-                    source_tokens=src_pieces,
-                    target_tokens=self.tgt_tok.ids_to_pieces(h.tokens),
-                    cross_attention=att,
-                    score=h.score,
-                    normalized_score=h.normalized_score,
-                    topk=topk,
-                    tree=tree,
-                )
+        if not available():
+            print(
+                f"{who}: CTranslate2 is not installed; searching with PyTorch (slower): pip install ctranslate2",
+                file=sys.stderr,
             )
-        best = out[0]
-        best.nbest = out
-        return best
-
-    def _empty(self, return_attention: bool) -> Translation:
-        cfg = self.model.cfg
-        att = np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32) if return_attention else None
-        return self.empty_translation(att)

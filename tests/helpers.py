@@ -64,7 +64,7 @@ def placeholder_translator(names=None) -> Translator:
     torch.manual_seed(0)
     cfg = small_config(src_tok, tgt_tok, n_layers=1, d_model=32, d_ff=64)
     model = EncoderDecoder(cfg).eval()
-    return Translator(model, src_tok, tgt_tok, FolderConfig(model=cfg), (src, tgt), names=names)
+    return Translator.from_model(model, src_tok, tgt_tok, FolderConfig(model=cfg), (src, tgt), names=names)
 
 
 OVERFIT_PAIRS = [
@@ -118,4 +118,4 @@ def overfit_translator(pairs=OVERFIT_PAIRS, steps: int = 600, seed: int = 0, dir
         opt.step()
     model.eval()
     protos = (en_proto, zh_proto) if reverse else (zh_proto, en_proto)
-    return Translator(model, src_tok, tgt_tok, FolderConfig(model=cfg, direction=direction), protos)
+    return Translator.from_model(model, src_tok, tgt_tok, FolderConfig(model=cfg, direction=direction), protos)

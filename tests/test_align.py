@@ -84,12 +84,12 @@ def test_attention_matrix_shift_and_method_from_config():
 
 
 def test_default_method_is_the_folders_alignment_head(toy_translator):
-    tr = Translator(
-        toy_translator.model,
-        toy_translator.src_tok,
-        toy_translator.tgt_tok,
+    tr = Translator.from_model(
+        toy_translator.torch.model,
+        toy_translator.codec.src_tok,
+        toy_translator.codec.tgt_tok,
         FolderConfig(
-            model=toy_translator.model.cfg, alignment={"method": "head", "layer": 1, "head": 3, "shift": True}
+            model=toy_translator.torch.model.cfg, alignment={"method": "head", "layer": 1, "head": 3, "shift": True}
         ),
         toy_translator.protos,
     )
@@ -201,7 +201,7 @@ def diagonal_translator():
         opt.step()
     model.eval()
     folder = FolderConfig(model=cfg, alignment={"method": "head", "layer": 0, "head": 0, "shift": True})
-    return Translator(model, src_tok, tgt_tok, folder, protos), align_losses
+    return Translator.from_model(model, src_tok, tgt_tok, folder, protos), align_losses
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +229,7 @@ def full_context_translator():
     folder = FolderConfig(
         model=cfg, alignment={"method": "head", "layer": 1, "head": 0, "shift": True, "full_context": True}
     )
-    return Translator(model, src_tok, tgt_tok, folder, protos), align_losses
+    return Translator.from_model(model, src_tok, tgt_tok, folder, protos), align_losses
 
 
 def test_training_with_the_alignment_loss_lowers_it(diagonal_translator):
@@ -306,7 +306,7 @@ def test_evaluate_align_test_reports_every_method(tmp_path, toy_translator):
     (tmp_path / "g.gold").write_text("0-0 1-1 2-3 3-4 4-5 2p2\n0-0 0-1 1p1 2-2\n", encoding="utf-8")
     assert main(["--model", str(folder), "--align-test", str(tmp_path / "g"), "--output-dir", str(tmp_path / "e")]) == 0
     rows = json.loads((tmp_path / "e" / "report.json").read_text())["alignment"]
-    assert len(rows) == 3 * toy_translator.model.cfg.n_dec_layers  # unshifted, shifted, shifted both ways
+    assert len(rows) == 3 * toy_translator.torch.model.cfg.n_dec_layers  # unshifted, shifted, shifted both ways
     assert sum(r["default"] for r in rows) == 1
     assert all(0 <= r["aer"] <= 1 and 0 <= r["precision"] <= 1 for r in rows)
 
@@ -315,12 +315,12 @@ def test_translate_cli_alignments_use_the_folders_head(tmp_path, toy_translator)
     from seq2seq.align import alignment_line
     from seq2seq.cli import translate_main
 
-    tr = Translator(
-        toy_translator.model,
-        toy_translator.src_tok,
-        toy_translator.tgt_tok,
+    tr = Translator.from_model(
+        toy_translator.torch.model,
+        toy_translator.codec.src_tok,
+        toy_translator.codec.tgt_tok,
         FolderConfig(
-            model=toy_translator.model.cfg, alignment={"method": "head", "layer": 0, "head": 2, "shift": True}
+            model=toy_translator.torch.model.cfg, alignment={"method": "head", "layer": 0, "head": 2, "shift": True}
         ),
         toy_translator.protos,
     )
@@ -417,26 +417,33 @@ def test_a_full_context_head_learns_in_trainings_step_and_links_translations(ful
     assert a.full_context_attention.shape == a.cross_attention.shape
     # The head's causal reading is a different matrix: the links really come from the full-context pass.
     assert not np.allclose(a.full_context_attention[1, 0], a.cross_attention[1, 0], atol=1e-3)
-    # translate() runs the full-context pass over its own output, and every reader of links uses it.
+    # translate() reads its links as its search saw the head (causal: what either engine returns at search speed);
+    # return_attention="all" adds the full-context pass, which equals forced alignment's.
     from seq2seq.align import alignment_line, piece_alignment, source_words, word_alignment
 
     t = tr.translate(["三一四五二"], beam_size=1)[0]
-    assert t.full_context_attention is not None and t.full_context_attention.shape == t.cross_attention.shape
+    assert t.full_context_attention is None and t.align_method == tr.link_method and not tr.link_method.full_context
+    assert np.allclose(t.alignment_attention, t.cross_attention[tr.head.layer, tr.head.head])
+    full = tr.translate(["三一四五二"], beam_size=1, return_attention="all")[0]
     f = tr.align(["三一四五二"], [t.text])[0]
-    assert np.allclose(f.full_context_attention, t.full_context_attention, atol=1e-5)
-    assert alignment_line([t]) and alignment_line([t], level="piece", method=method) == " ".join(
+    assert np.allclose(f.full_context_attention, full.full_context_attention, atol=1e-5)
+    assert alignment_line([full], level="piece", method=method) == " ".join(
         f"{i}-{j}"
-        for i, j in piece_alignment(t.source_tokens, t.target_tokens, t.full_context_attention, method=method)
+        for i, j in piece_alignment(full.source_tokens, full.target_tokens, full.full_context_attention, method=method)
+    )
+    assert alignment_line([t], level="piece", method=tr.link_method) == " ".join(
+        f"{i}-{j}"
+        for i, j in piece_alignment(t.source_tokens, t.target_tokens, t.alignment_attention, method=tr.link_method)
     )
     assert tr.translate(["三一四"], return_attention=False)[0].full_context_attention is None
     from seq2seq.app.chips import word_alignment_html
     from seq2seq.app.predict import predict
 
     html = word_alignment_html(predict(tr, "三一四五二", beam_size=1))
-    words = word_alignment(t.source_tokens, t.target_tokens, t.full_context_attention, method=method)
+    words = word_alignment(t.source_tokens, t.target_tokens, t.alignment_attention, method=tr.link_method)
     first = t.text.split()[0]
     linked = "".join(source_words(t.source_tokens)[i] for i, j in words if j == 0)
-    assert "full context" in html and f"{first} &rarr; {linked}<" in html and linked
+    assert "full context" not in html and f"{first} &rarr; {linked}<" in html and linked
     # A result without the full-context pass cannot be read with a full-context method: a clear error.
     with pytest.raises(ValueError, match="full-context attention"):
         alignment_line(

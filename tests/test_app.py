@@ -29,8 +29,8 @@ def with_head(tr) -> Translator:
     """The toy model with an (untrained) alignment head named in its config: a model the demo reads as one with a
     head."""
     alignment = {"method": "head", "layer": 1, "head": 3, "shift": True}
-    cfg = FolderConfig(model=tr.model.cfg, alignment=alignment)
-    return Translator(tr.model, tr.src_tok, tr.tgt_tok, cfg, tr.protos)
+    cfg = FolderConfig(model=tr.torch.model.cfg, alignment=alignment)
+    return Translator.from_model(tr.torch.model, tr.codec.src_tok, tr.codec.tgt_tok, cfg, tr.protos)
 
 
 @pytest.mark.parametrize("beam", [1, 4])
@@ -40,7 +40,7 @@ def test_prediction_returns_translation_and_maps_of_the_right_shapes(toy_transla
     pred = predict(toy_translator, "我喜欢吃苹果。今天天气很好！", beam_size=beam, nbest=3, full=True)
     assert pred.translation == "I like to eat apples. The weather is nice today."
     assert len(pred.sentences) == 2 and not pred.notes
-    cfg = toy_translator.model.cfg
+    cfg = toy_translator.torch.model.cfg
     for s in pred.sentences:
         t = s.translation
         assert s.attention.shape == (cfg.n_dec_layers, cfg.n_heads, len(s.target_tokens), len(s.source_tokens))
@@ -358,7 +358,7 @@ def test_api_arguments_are_checked():
 def test_length_penalty_defaults_to_the_model_folders_own(toy_translator, monkeypatch):
     import gradio as gr
 
-    monkeypatch.setitem(toy_translator.folder_config.decoding, "length_penalty", 1.5)
+    monkeypatch.setitem(toy_translator.config.decoding, "length_penalty", 1.5)
     demo = build_demo(toy_translator)
     sliders = [b for b in demo.blocks.values() if isinstance(b, gr.Slider) and b.label.startswith("Length penalty")]
     assert [s.value for s in sliders] == [1.5]
@@ -453,7 +453,7 @@ def test_words_not_pieces_hide_eos_and_head_summaries(toy_translator):
     merged = merge_groups(a, [[0], [0]], 1, [[0], [0, 1], [1]], 2)
     assert np.allclose(merged, [[(0.2 + 0.15 + 0.6 + 0.1) / 2, (0.15 + 0.5 + 0.1 + 0.2) / 2]])
     summaries = v.head_summaries("decoder")
-    cfg = toy_translator.model.cfg
+    cfg = toy_translator.torch.model.cfg
     assert len(summaries) == cfg.n_dec_layers and len(summaries[0]) == cfg.n_heads and "entropy" in summaries[0][0]
     grid = all_heads_figure(v, "cross", v.head_summaries("cross"))
     assert len(grid.data) == cfg.n_dec_layers * cfg.n_heads

@@ -17,11 +17,11 @@ PAIRS = {"zh-en": ("我喜欢吃苹果。", "I like to eat apples."), "en-zh": (
 def with_head(tr) -> Translator:
     """A toy model the demo reads as one with an (untrained) alignment head, in the toy model's direction."""
     cfg = FolderConfig(
-        model=tr.model.cfg,
+        model=tr.torch.model.cfg,
         alignment={"method": "head", "layer": 1, "head": 3, "shift": True},
-        direction=tr.folder_config.direction,
+        direction=tr.config.direction,
     )
-    return Translator(tr.model, tr.src_tok, tr.tgt_tok, cfg, tr.protos)
+    return Translator.from_model(tr.torch.model, tr.codec.src_tok, tr.codec.tgt_tok, cfg, tr.protos)
 
 
 def han(text: str) -> bool:
@@ -129,7 +129,7 @@ def test_the_word_links_can_come_from_both_directions(both, direction):
     for rule in ("intersection", "union"):
         listing = view.render(pred, 0, "alignment head", "words", f"both directions: {rule}")[3]
         expected = align_both_ways(forward, backward, [source], [target], rule=rule)[0]
-        assert f"+ {backward.folder_config.direction} model ({rule})" in listing and " ms for both passes" in listing
+        assert f"+ {backward.config.direction} model ({rule})" in listing and " ms for both passes" in listing
         words = (expected.source_words, expected.target_words)
         assert links_listing_html(source, *words, expected.links, pred.languages[0]) in listing
     assert expected.links and len(expected.links) >= len(

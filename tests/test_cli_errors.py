@@ -227,21 +227,27 @@ def test_prepare_data_help_has_every_option():
 
 
 # ---- 19: the CTranslate2 backend says what it cannot do
-def test_ctranslate2_backend_names_what_it_cannot_do(folder):
+def test_both_engines_on_the_command_line(folder, src, tmp_path, capsys):
+    """--backend picks the engine that searches; both write the same translation and the same links."""
     pytest.importorskip("ctranslate2")
-    from seq2seq.ct2 import BackendError
-    from seq2seq.export import main as export_main
-
-    assert export_main([str(folder), str(folder / "ctranslate2")]) == 0
-    ct2 = Translator.load(folder, backend="ctranslate2")
-    with pytest.raises(BackendError, match="cannot align.*PyTorch backend"):
-        ct2.align(["谢谢你。"], ["Thank you."])
-    with pytest.raises(BackendError, match="cannot return attention"):
-        ct2.translate(["谢谢你。"], return_attention=True)
-    for option, value in (("prefix", ["Thank"]), ("return_topk", 3), ("return_tree", True)):
-        with pytest.raises(BackendError, match=option):
-            ct2.translate(["谢谢你。"], **{option: value})
-    with pytest.raises(ValueError, match="length_penalty"):
-        ct2.translate(["谢谢你。"], length_penalty=-1)
-    out = ct2.translate(["谢谢你。"], return_attention=False, use_cache=True, beam_size=2)[0]
-    assert out.text and out.cross_attention is None
+    out = {}
+    for backend in ("ctranslate2", "torch"):
+        dst, links = tmp_path / f"{backend}.en", tmp_path / f"{backend}.align"
+        argv = [
+            "--model",
+            str(folder),
+            "--backend",
+            backend,
+            "-i",
+            str(src),
+            "-o",
+            str(dst),
+            "--alignments",
+            str(links),
+        ]
+        assert translate_main(argv) == 0
+        out[backend] = dst.read_text(encoding="utf-8"), links.read_text(encoding="utf-8")
+    assert out["ctranslate2"] == out["torch"] and out["torch"][0].strip()
+    with pytest.raises(SystemExit):
+        translate_main(["--model", str(folder), "--backend", "fast"])
+    assert "invalid choice: 'fast'" in capsys.readouterr().err

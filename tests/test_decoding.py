@@ -4,7 +4,7 @@ from helpers import random_batch, random_model
 
 from seq2seq.decoding import BeamSearch, GreedySearch, Stepper, _top_candidates
 from seq2seq.results import length_penalty
-from seq2seq.tokenizer import BOS_ID, EOS_ID
+from seq2seq.tokenizer import BOS_ID, EOS_ID, PAD_ID
 
 SRC_PAD = {1: 5, 3: 2}
 
@@ -121,7 +121,40 @@ def test_attention_belongs_to_each_hypothesis(k):
             assert h.attention.shape == (2, 4, len(h.tokens), n_src)
             assert torch.allclose(h.attention, expected, atol=1e-5)
             assert torch.allclose(h.attention.sum(-1), torch.ones(2, 4, len(h.tokens)), atol=1e-5)
-            assert h.score == pytest.approx(float(logp.gather(1, torch.tensor(h.tokens)[:, None]).sum()), abs=1e-4)
+            assert h.score == pytest.approx(
+                float(searched(logp).gather(1, torch.tensor(h.tokens)[:, None]).sum()), abs=1e-4
+            )
+
+
+def searched(logp: torch.Tensor) -> torch.Tensor:
+    """Teacher-forced log-probabilities [T, V] as a search scores them: <pad> and <s> never, </s> not first, the
+    rest renormalised (DecodeStrategy._ban)."""
+    logp = logp.clone()
+    logp[:, [PAD_ID, BOS_ID]] = float("-inf")
+    logp[0, EOS_ID] = float("-inf")
+    return logp - torch.logsumexp(logp, -1, keepdim=True)
+
+
+def test_the_banned_pieces_are_never_produced_and_the_rest_is_renormalised():
+    """A search never produces a banned piece, and its scores are log-probabilities over what is left: they equal
+    teacher-forced log-probabilities renormalised without <pad>, <s>, </s> first and the banned pieces."""
+    model = random_model(seed=5)
+    src = random_batch(5, 2, 8, 40, {1: 5})
+    plain = search(model, 3, src)
+    banned_piece = plain[0][0].tokens[0]
+    banned = torch.zeros(2, 48, dtype=torch.bool)
+    banned[0, banned_piece] = True  # the first sentence may not use its best first piece; the second may
+    strategy = BeamSearch(model, beam_size=3, nbest=3)
+    found = strategy.search(src, banned=banned)
+    assert all(banned_piece not in h.tokens for h in found[0])
+    assert [h.tokens for h in found[1]] == [h.tokens for h in search(model, 3, src[1:], nbest=3)[0]]
+    mask = model.src_mask(src[:1])
+    mem = model.encode(src[:1], mask).memory
+    h = found[0][0]
+    with torch.no_grad():
+        logp = model.generator(model.decode(mem, mask, torch.tensor([[BOS_ID] + h.tokens[:-1]])).hidden)[0]
+    logp[:, banned_piece] = float("-inf")
+    assert h.score == pytest.approx(float(searched(logp).gather(1, torch.tensor(h.tokens)[:, None]).sum()), abs=1e-4)
 
 
 def test_nbest_is_sorted_distinct_and_ends_with_eos():

@@ -30,11 +30,11 @@ def test_tiny_en_zh_config_trains_and_writes_its_direction(en_zh_run):
     out, result = en_zh_run
     assert result["step"] == 150 and result["dev"]["sample-dev"]["bleu"] > 5  # scored with sacreBLEU's zh tokenizer
     tr = Translator.load(out / "last")
-    cfg = tr.folder_config
-    assert (cfg.direction, cfg.source_lang, cfg.target_lang) == ("en-zh", "en", "zh")
+    cfg = tr.config
+    assert (cfg.direction, cfg.direction.source, cfg.direction.target) == ("en-zh", "en", "zh")
     assert json.loads((out / "last" / "config.json").read_text())["direction"] == "en-zh"
     # Traditional -> Simplified applies to the Chinese side, here the target
-    assert not tr.src_tok.t2s and tr.tgt_tok.t2s
+    assert not tr.codec.src_tok.t2s and tr.codec.tgt_tok.t2s
     t = tr.translate("Thank you.", beam_size=1)[0]
     assert t.text and not any("a" <= c <= "z" for c in t.text)  # Chinese out
     # Chinese units on the target side, whitespace words on the source side
@@ -68,7 +68,7 @@ def test_warm_start_from_the_other_direction_swaps_the_embeddings(tmp_path, en_z
     enc = "encoder.layers.0.feed_forward.w_1.weight"
     if enc in before:
         assert torch.allclose(after[enc], before[enc], atol=1e-6)
-    assert Translator.load(out / "last").folder_config.direction == "zh-en"
+    assert Translator.load(out / "last").config.direction == "zh-en"
 
 
 def test_direction_is_checked_and_test_sets_read_the_other_way(tmp_path):

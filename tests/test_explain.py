@@ -8,9 +8,9 @@ from seq2seq.explain import explain_cross_attention
 
 def test_return_attention_all_gives_every_kind(toy_translator):
     t, empty = toy_translator.translate(["我喜欢吃苹果。", ""], beam_size=3, return_attention="all")
-    L, H = toy_translator.model.cfg.n_dec_layers, toy_translator.model.cfg.n_heads
+    L, H = toy_translator.torch.model.cfg.n_dec_layers, toy_translator.torch.model.cfg.n_heads
     S, T = len(t.source_tokens), len(t.target_tokens)
-    assert t.encoder_attention.shape == (toy_translator.model.cfg.n_layers, H, S, S)
+    assert t.encoder_attention.shape == (toy_translator.torch.model.cfg.n_layers, H, S, S)
     assert t.decoder_attention.shape == (L, H, T, T)
     # The causal mask: nothing above the diagonal, and every row is a distribution.
     assert np.all(np.triu(t.decoder_attention, 1) == 0)

@@ -1,13 +1,19 @@
-"""CTranslate2 export: the same model through CTranslate2 gives our translations."""
+"""One translator, two engines: the same folder through CTranslate2 gives our translations, scores and word links,
+and what CTranslate2 cannot give comes from the PyTorch engine of the same folder."""
 
+import json
+
+import numpy as np
 import pytest
 
 ctranslate2 = pytest.importorskip("ctranslate2")
 
 from helpers import OVERFIT_PAIRS  # noqa: E402
 
-from seq2seq import Translator  # noqa: E402
+from seq2seq import ModelFolderError, Translator  # noqa: E402
+from seq2seq.ct2_engine import CT2_SUBDIR, STAMP  # noqa: E402
 from seq2seq.export import main as export_main  # noqa: E402
+from seq2seq.model_dir import FolderConfig  # noqa: E402
 
 SENTENCES = [z for z, _ in OVERFIT_PAIRS] + [
     "我明天去北京。",
@@ -22,54 +28,105 @@ SENTENCES = [z for z, _ in OVERFIT_PAIRS] + [
 
 
 @pytest.fixture(scope="module")
-def exported(toy_translator, tmp_path_factory):
-    folder = toy_translator.save(tmp_path_factory.mktemp("ct2") / "model")
-    assert export_main(["--format", "ctranslate2", str(folder), str(folder / "ctranslate2")]) == 0
-    return folder
+def folder(toy_translator, tmp_path_factory):
+    return toy_translator.save(tmp_path_factory.mktemp("ct2") / "model")
 
 
-def test_greedy_outputs_are_equal(toy_translator, exported):
-    ct2 = Translator.load(exported, backend="ctranslate2")
-    ours = [t.text for t in toy_translator.translate(SENTENCES, beam_size=1)]
-    theirs = [t.text for t in ct2.translate(SENTENCES, beam_size=1)]
-    assert theirs == ours
+@pytest.fixture(scope="module")
+def fast(folder):
+    return Translator.load(folder)
 
 
-def test_beam_outputs_agree_on_nearly_all(toy_translator, exported, capsys):
-    ct2 = Translator.load(exported, backend="ctranslate2")
-    ours = toy_translator.translate(SENTENCES, beam_size=5)
-    theirs = ct2.translate(SENTENCES, beam_size=5)
-    same = sum(a.text == b.text for a, b in zip(ours, theirs))
-    with capsys.disabled():
-        print(f"\nbeam 5: CTranslate2 and PyTorch agree on {same}/{len(SENTENCES)} sentences")
-    assert same >= len(SENTENCES) - 1
+def test_load_searches_with_ctranslate2_and_keeps_the_export_beside_the_weights(folder, fast):
+    assert fast.backend == "ctranslate2"
+    assert json.loads((folder / CT2_SUBDIR / STAMP).read_text())["model.safetensors"]
+    assert Translator.load(folder, backend="torch").backend == "torch"
+
+
+@pytest.mark.parametrize("beam", [1, 5])
+def test_both_engines_give_the_same_translations_scores_and_links(toy_translator, fast, beam):
+    ours = toy_translator.translate(SENTENCES, beam_size=beam, nbest=beam)
+    theirs = fast.translate(SENTENCES, beam_size=beam, nbest=beam)
     for a, b in zip(ours, theirs):
-        if a.text == b.text:
-            assert a.normalized_score == pytest.approx(b.normalized_score, abs=1e-3)
-            assert a.score == pytest.approx(b.score, abs=1e-3)  # a real log-probability, not nan
+        assert [h.text for h in a.nbest] == [h.text for h in b.nbest]
+        assert [h.score for h in a.nbest] == pytest.approx([h.score for h in b.nbest], abs=1e-3)
+        assert b.search == "ctranslate2" and b.cross_attention is None
+        assert np.allclose(a.alignment_attention[1:], b.alignment_attention[1:], atol=1e-4)  # row 0: not read
+        assert a.coverage is None or a.coverage.links == b.coverage.links
 
 
-def test_ct2_checks_arguments_like_the_torch_backend(exported):
-    ct2 = Translator.load(exported, backend="ctranslate2")
-    with pytest.raises(ValueError, match="beam_size"):
-        ct2.translate(["谢谢。"], beam_size=0)
-    with pytest.raises(TypeError, match="beem_size"):
-        ct2.translate(["谢谢。"], beem_size=3)
-    with pytest.raises(TypeError, match="sentence 1"):
-        ct2.translate(["谢谢。", 5])
-    assert ct2.translate(["谢谢。"], return_attention=False)[0].text  # options of the other backend are accepted
+def test_prefixes_through_ctranslate2_score_and_rank_as_ours(toy_translator, fast):
+    prefix = ["I", None, "The", "They", None, "Thank"] + [None] * 8
+    ours = toy_translator.translate(SENTENCES, beam_size=4, nbest=4, prefix=prefix)
+    theirs = fast.translate(SENTENCES, beam_size=4, nbest=4, prefix=prefix)
+    for a, b in zip(ours, theirs):
+        assert [h.text for h in a.nbest] == [h.text for h in b.nbest]
+        assert [h.normalized_score for h in a.nbest] == pytest.approx([h.normalized_score for h in b.nbest], abs=1e-3)
 
 
-def test_int8_export_loads_and_translates(exported, tmp_path):
-    assert export_main(["--quantization", "int8", str(exported), str(tmp_path / "int8")]) == 0
-    ct2 = Translator.load(tmp_path / "int8", backend="ctranslate2")
-    out = ct2.translate(["我喜欢吃苹果。", ""], beam_size=2)
-    assert out[0].text and out[1].text == "" and out[0].cross_attention is None
+def test_what_ctranslate2_cannot_give_comes_from_pytorch(toy_translator, fast):
+    t = fast.translate(SENTENCES[:2], return_topk=3, return_tree=True, return_attention="all")
+    own = toy_translator.translate(SENTENCES[:2], return_topk=3, return_tree=True, return_attention="all")
+    for a, b in zip(t, own):
+        assert a.text == b.text and a.search == "torch"
+        assert a.topk == b.topk and a.tree is not None and a.encoder_attention is not None
+    aligned = fast.align(SENTENCES[:1], [OVERFIT_PAIRS[0][1]])[0]
+    assert aligned.links == toy_translator.align(SENTENCES[:1], [OVERFIT_PAIRS[0][1]])[0].links
 
 
-def test_missing_export_is_a_clear_error(toy_translator, tmp_path):
-    from seq2seq import ModelFolderError
+def test_a_length_cap_inside_a_batch_is_left_to_pytorch(toy_translator, fast):
+    """CTranslate2 caps a batch; ours caps each sentence.  A sentence its own cap decides is searched on PyTorch."""
+    short = ["谢谢。", SENTENCES[4]]
+    ours = toy_translator.translate(short, beam_size=3, max_len_a=0.5, max_len_b=1)
+    theirs = fast.translate(short, beam_size=3, max_len_a=0.5, max_len_b=1)
+    assert [t.text for t in theirs] == [t.text for t in ours]
+    assert any(t.search == "torch (length cap)" for t in theirs)
 
+
+def test_the_alignment_head_comes_first_whichever_head_it_is(toy_translator, tmp_path):
+    """CTranslate2 returns one layer's first head: the export moves the head there, which changes no output."""
+    cfg = toy_translator.config
+    head = {"method": "head", "layer": 0, "head": 2, "shift": True, "null_to_eos": True}
+    folder_cfg = FolderConfig(model=cfg.model, alignment=head, direction=cfg.direction)
+    tr = Translator.from_model(
+        toy_translator.torch.model,
+        *[getattr(toy_translator.codec, k) for k in ("src_tok", "tgt_tok")],
+        folder_cfg,
+        toy_translator.protos,
+    )
+    fast = Translator.load(tr.save(tmp_path / "m"))
+    ours, theirs = tr.translate(SENTENCES, beam_size=3), fast.translate(SENTENCES, beam_size=3)
+    assert [t.text for t in ours] == [t.text for t in theirs]
+    for a, b in zip(ours, theirs):
+        assert np.allclose(a.cross_attention[0, 2, 1:], b.alignment_attention[1:], atol=1e-4)
+        assert not np.allclose(a.cross_attention[0, 0, 1:], b.alignment_attention[1:], atol=1e-3)
+
+
+def test_new_weights_get_a_new_export(toy_translator, tmp_path):
     folder = toy_translator.save(tmp_path / "m")
-    with pytest.raises(ModelFolderError, match="seq2seq-export"):
-        Translator.load(folder, backend="ctranslate2")
+    Translator.load(folder)
+    first = json.loads((folder / CT2_SUBDIR / STAMP).read_text())
+    toy_translator.save(folder, dtype=__import__("torch").float16)  # other bytes: fp16 weights
+    Translator.load(folder)
+    assert json.loads((folder / CT2_SUBDIR / STAMP).read_text()) != first
+
+
+def test_an_export_folder_searches_and_says_what_it_cannot_do(folder, tmp_path):
+    assert export_main(["--quantization", "int8", str(folder), str(tmp_path / "int8")]) == 0
+    ct2 = Translator.load(tmp_path / "int8")
+    out = ct2.translate(["我喜欢吃苹果。", ""], beam_size=2)
+    assert out[0].text and out[1].text == "" and out[0].alignment_attention is not None
+    with pytest.raises(ModelFolderError, match="no PyTorch weights"):
+        ct2.translate(["我喜欢吃苹果。"], return_topk=2)
+    with pytest.raises(ModelFolderError, match="CTranslate2 export"):
+        Translator.load(tmp_path / "int8", backend="torch")
+
+
+def test_ct2_checks_arguments_like_the_torch_engine(fast):
+    with pytest.raises(ValueError, match="beam_size"):
+        fast.translate(["谢谢。"], beam_size=0)
+    with pytest.raises(TypeError, match="beem_size"):
+        fast.translate(["谢谢。"], beem_size=3)
+    with pytest.raises(TypeError, match="sentence 1"):
+        fast.translate(["谢谢。", 5])
+    assert fast.translate(["谢谢。"], return_attention=False)[0].alignment_attention is None

@@ -16,12 +16,12 @@ def folder(toy_translator, tmp_path):
 
 
 def test_save_and_load_give_identical_outputs(toy_translator, folder):
-    loaded = Translator.load(folder)
+    loaded = Translator.load(folder, backend="torch")
     for k in (1, 4):
         a, b = toy_translator.translate(SENTS, beam_size=k), loaded.translate(SENTS, beam_size=k)
         assert [t.text for t in a] == [t.text for t in b]
         assert [t.score for t in a] == [t.score for t in b]
-    sa, sb = toy_translator.model.state_dict(), loaded.model.state_dict()
+    sa, sb = toy_translator.torch.model.state_dict(), loaded.torch.model.state_dict()
     assert all(torch.equal(sa[n], sb[n]) for n in sa)
     assert json.loads((folder / CONFIG).read_text())["model"]["d_model"] == 64
 
@@ -29,7 +29,7 @@ def test_save_and_load_give_identical_outputs(toy_translator, folder):
 def test_half_precision_weights_are_upcast(toy_translator, tmp_path):
     folder = toy_translator.save(tmp_path / "half", dtype=torch.float16)
     loaded = Translator.load(folder)
-    assert all(p.dtype == torch.float32 for p in loaded.model.parameters())
+    assert all(p.dtype == torch.float32 for p in loaded.torch.model.parameters())
     assert (folder / WEIGHTS).stat().st_size < 0.6 * (toy_translator.save(tmp_path / "full") / WEIGHTS).stat().st_size
     assert [t.text for t in loaded.translate(SENTS, beam_size=1)] == [
         t.text for t in toy_translator.translate(SENTS, beam_size=1)

@@ -89,7 +89,7 @@ def test_a_name_round_trips_through_translation_and_alignment(name_translator, t
     j = a.target_tokens.index("Tim Cook")
     assert [a.target_words[w] for w in a.target_piece_words[j]] == ["Tim", "Cook"]
     # the lexicon travels with the folder
-    assert Translator.load(tr.save(tmp_path / "m")).names.parts == tr.names.parts
+    assert Translator.load(tr.save(tmp_path / "m")).codec.names.parts == tr.codec.names.parts
 
 
 def test_a_name_goes_on_past_a_cut_or_overlaps_an_amount():

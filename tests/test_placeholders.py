@@ -184,7 +184,7 @@ def placeholder_translator():
 
 def test_translation_reads_placeholders_and_shows_the_spans(placeholder_translator):
     tr = placeholder_translator
-    assert tr.uses_placeholders
+    assert tr.codec.uses_placeholders
     t = tr.translate("我们向 Goldsmith 的家人表示哀悼。", beam_size=2, prefix="Goldsmith", max_len_b=3)[0]
     assert t.placeholders == ["Goldsmith"]
     assert "Goldsmith" in t.source_tokens and "⟦0⟧" not in "".join(t.source_tokens)
@@ -192,7 +192,7 @@ def test_translation_reads_placeholders_and_shows_the_spans(placeholder_translat
     assert t.text.startswith("Goldsmith") and "⟦" not in t.text
     assert t.cross_attention.shape[-2:] == (len(t.target_tokens), len(t.source_tokens))
     # the model read one placeholder piece where the text has the name
-    own = tr.src_tok.encode(["我们向 ⟦0⟧ 的家人表示哀悼。"])[0]
+    own = tr.codec.src_tok.encode(["我们向 ⟦0⟧ 的家人表示哀悼。"])[0]
     assert len(t.source_tokens) == len(own) + 1
 
 

@@ -10,7 +10,7 @@ SRC = [z for z, _ in OVERFIT_PAIRS]
 
 @pytest.mark.parametrize("beam", [1, 4])
 def test_the_output_starts_with_the_prefix(toy_translator, beam):
-    what = toy_translator.tgt_tok.encode_pieces(["What"])[0]
+    what = toy_translator.codec.tgt_tok.encode_pieces(["What"])[0]
     outs = toy_translator.translate(SRC[:3], beam_size=beam, prefix=["The weather", None, what])
     assert outs[0].text.startswith("The weather") and outs[2].target_tokens[: len(what)] == what
     assert outs[1].text == OVERFIT_PAIRS[1][1]  # no prefix: as without one
@@ -57,6 +57,7 @@ def test_the_beam_trees_best_finished_path_is_the_output(toy_translator):
         assert "pruned" in statuses and "finished" in statuses and "kept" in statuses
         best = max(paths, key=lambda p: p[1] / len(p[0]) ** 1.0)  # the toy folder's length penalty is 1.0
         assert best[0] == t.target_tokens and abs(best[1] - t.score) < 1e-4
-        assert sorted(h.text for h in t.nbest) == sorted("".join(p[:-1]).replace("▁", " ").strip() for p, _, _ in paths)
+        ranked = sorted(paths, key=lambda p: -p[1] / len(p[0]))[:4]  # every finished path is kept; the best 4 win
+        assert [h.text for h in t.nbest] == ["".join(p[:-1]).replace("▁", " ").strip() for p, _, _ in ranked]
         assert all(len(step) <= 2 * 4 for step in t.tree)
     assert toy_translator.translate(SRC[:1], beam_size=4)[0].tree is None

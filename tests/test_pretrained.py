@@ -34,13 +34,14 @@ def test_default_model_translates_everyday_sentences(default_translator, beam):
     assert "apple" in apple
     assert "today" in weather and ("weather" in weather or beam == 1)  # greedy says "It's good today."
     assert "name" in name and name.endswith("?")
+    assert default_translator.backend == "ctranslate2"  # the fast engine, with the head's attention
     for t in out:
-        assert np.allclose(t.cross_attention.sum(-1), 1.0, atol=1e-4)
+        assert np.allclose(t.alignment_attention[1:].sum(-1), 1.0, atol=1e-4) and t.coverage.links
 
 
 def test_default_model_weights_are_upcast_to_float32(default_translator):
     """The file stores fp16 (half the size); the model computes in fp32."""
-    assert {p.dtype for p in default_translator.model.parameters()} == {torch.float32}
+    assert {p.dtype for p in default_translator.torch.model.parameters()} == {torch.float32}
 
 
 def test_command_line_uses_the_default_model(tmp_path):
@@ -79,7 +80,7 @@ def test_shipped_model_copies_names_and_numbers_of_our_list(capsys):
 def test_shipped_name_lexicon_carries_the_names_it_knows(default_translator):
     """The shipped names.tsv (seq2seq.names): a name it knows is carried as its English, whole; a longer name
     that begins with a known part stays text."""
-    lex = default_translator.names
+    lex = default_translator.codec.names
     assert lex is not None and len(lex) > 100
     text = "俄罗斯总统弗拉基米尔·普京与美国总统唐纳德·特朗普通了电话。"
     assert [(text[a:b], en) for a, b, en in lex.find(text)] == [

@@ -216,7 +216,7 @@ def test_average_of_checkpoints(tmp_path):
     k = "encoder.layers.0.feed_forward.w_1.weight"
     assert torch.allclose(avg[k], (parts[0][k] + parts[1][k] + parts[2][k]) / 3, atol=1e-6)
     folder = average_run(tmp_path, 3, tmp_path / "avg")
-    assert torch.allclose(Translator.load(folder).model.state_dict()[k], avg[k])
+    assert torch.allclose(Translator.load(folder).torch.model.state_dict()[k], avg[k])
     from seq2seq.average import main as average_main
 
     assert average_main([str(tmp_path), "--last", "0", "--output", str(tmp_path / "avg0")]) == 2
@@ -312,4 +312,4 @@ def test_a_warm_started_run_keeps_the_truecasing_model_of_its_start(tmp_path):
     want = (start / "last" / TRUECASE_FILE).read_bytes()
     for folder in (run / "last", run / "best", average_run(run, 2, tmp_path / "avg")):
         assert (folder / TRUECASE_FILE).read_bytes() == want
-        assert Translator.load(folder).truecaser is not None
+        assert Translator.load(folder).codec.truecaser is not None

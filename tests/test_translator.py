@@ -25,7 +25,7 @@ def test_bf16_autocast_gives_the_same_translations(toy_translator):
 
 
 def test_batches_count_source_tokens_and_do_not_change_results(toy_translator):
-    from seq2seq.data import pack_by_tokens
+    from seq2seq.batches import pack_by_tokens
 
     assert pack_by_tokens([0, 1, 2, 3, 4], [7, 6, 4, 4, 3], max_tokens=14) == [[0, 1], [2, 3, 4]]
     assert pack_by_tokens([0, 1], [20, 3], max_tokens=14) == [[0], [1]]  # too wide: a batch of its own
@@ -40,7 +40,7 @@ def test_translation_fields(toy_translator):
     out = toy_translator.translate(["我喜欢吃苹果。", "今天天气很好。"], beam_size=5, nbest=3)
     for t in out:
         assert t.source_tokens[-1] == "</s>" and t.target_tokens[-1] == "</s>"
-        layers, heads = toy_translator.model.cfg.n_dec_layers, toy_translator.model.cfg.n_heads
+        layers, heads = toy_translator.torch.model.cfg.n_dec_layers, toy_translator.torch.model.cfg.n_heads
         assert t.cross_attention.shape == (layers, heads, len(t.target_tokens), len(t.source_tokens))
         assert t.cross_attention.dtype == np.float32
         assert np.allclose(t.cross_attention.sum(-1), 1.0, atol=1e-5)

@@ -124,7 +124,9 @@ def tiny() -> Translator:
     src_tok, tgt_tok = SubwordTokenizer(src_proto, t2s=True), SubwordTokenizer(tgt_proto)
     torch.manual_seed(0)
     cfg = small_config(src_tok, tgt_tok, n_layers=2, d_model=32, d_ff=64)
-    return Translator(EncoderDecoder(cfg).eval(), src_tok, tgt_tok, FolderConfig(model=cfg), (src_proto, tgt_proto))
+    return Translator.from_model(
+        EncoderDecoder(cfg).eval(), src_tok, tgt_tok, FolderConfig(model=cfg), (src_proto, tgt_proto)
+    )
 
 
 LEARN = [
@@ -143,12 +145,14 @@ def test_learn_save_and_load_in_a_model_folder(tmp_path, tiny):
     assert tc.best == {"beijing": "Beijing", "mary": "Mary", "eu": "EU"}
     assert tc.counts["eu"] == (2, 3)
     assert load_truecaser(tmp_path) is None  # a folder without one
-    tr = Translator(tiny.model, tiny.src_tok, tiny.tgt_tok, tiny.folder_config, tiny.protos, truecaser=tc)
+    tr = Translator.from_model(
+        tiny.torch.model, tiny.codec.src_tok, tiny.codec.tgt_tok, tiny.config, tiny.protos, truecaser=tc
+    )
     folder = tr.save(tmp_path / "m")
     assert (folder / TRUECASE_FILE).read_text(encoding="utf-8").splitlines()[0] == "Beijing (2/2)"
     back = Translator.load(folder)
-    assert back.truecaser.best == tc.best and back.truecaser.counts == tc.counts
-    assert Translator.load(back.save(tmp_path / "again")).truecaser.best == tc.best  # saving keeps it
+    assert back.codec.truecaser.best == tc.best and back.codec.truecaser.counts == tc.counts
+    assert Translator.load(back.save(tmp_path / "again")).codec.truecaser.best == tc.best  # saving keeps it
     (folder / TRUECASE_FILE).write_text("Beijing (3/3)\nbroken\n", encoding="utf-8")
     with pytest.raises(ModelFolderError, match=f"{TRUECASE_FILE}.*line 2"):
         Translator.load(folder)
@@ -178,8 +182,13 @@ def test_train_truecaser_script(tmp_path):
 @pytest.fixture(scope="module")
 def cased_translator(tiny):
     """The tiny translator with a truecasing model in its folder."""
-    return Translator(
-        tiny.model, tiny.src_tok, tiny.tgt_tok, tiny.folder_config, tiny.protos, truecaser=Truecaser({"i": "I"})
+    return Translator.from_model(
+        tiny.torch.model,
+        tiny.codec.src_tok,
+        tiny.codec.tgt_tok,
+        tiny.config,
+        tiny.protos,
+        truecaser=Truecaser({"i": "I"}),
     )
 
 
@@ -229,11 +238,11 @@ def test_english_source_is_restored_too(tiny):
 
     from seq2seq.model import EncoderDecoder
 
-    en_tok, zh_tok = tiny.tgt_tok, tiny.src_tok
+    en_tok, zh_tok = tiny.codec.tgt_tok, tiny.codec.src_tok
     torch.manual_seed(0)
     cfg = small_config(en_tok, zh_tok, n_layers=1, d_model=32, d_ff=64)
     folder = FolderConfig(model=cfg, direction="en-zh")
-    tr = Translator(
+    tr = Translator.from_model(
         EncoderDecoder(cfg).eval(), en_tok, zh_tok, folder, tiny.protos[::-1], truecaser=Truecaser({"i": "I"})
     )
     given = "i like to eat apples ."

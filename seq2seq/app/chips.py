@@ -9,7 +9,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..align import DEFAULT_RAW, AlignMethod, piece_alignment, word_units
+from ..align import DEFAULT_RAW, AlignMethod, method_attention, piece_alignment, word_units
 from ..coverage import is_punctuation
 from .figures import FLAG_COLOUR, FONT, piece_text
 from .maps import MapData
@@ -164,9 +164,9 @@ def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None, 
     for k, s in enumerate(pred.sentences):
         if not s.target_tokens or sentence is not None and k != sentence:
             continue
-        t = s.translation
-        att = t.full_context_attention if method.full_context else t.cross_attention
-        if att is None:  # a full-context method on a prediction made without that pass
+        t = s.translation if (method.layer, method.head, method.full_context) == _own(pred) else s.full
+        att = method_attention(t, method)
+        if att is None:
             continue
         src_words, src_groups = word_units(s.source_tokens, src_lang)
         tgt_words, tgt_groups = word_units(s.target_tokens, tgt_lang)
@@ -178,6 +178,11 @@ def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None, 
         }
         parts.append(links_listing_html(s.source, src_words, tgt_words, links, src_lang))
     return _align_div(parts)
+
+
+def _own(pred: Prediction):
+    m = pred.align_method
+    return (m.layer, m.head, m.full_context) if m is not None else None
 
 
 def links_listing_html(source: str, src_words, tgt_words, links, src_lang: str) -> str:

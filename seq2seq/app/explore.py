@@ -110,7 +110,7 @@ def step_view(translator, source: str, prefix=None, beam_size: int = 5) -> StepV
         )[0]
     except ValueError as e:  # a piece the vocabulary lacks, or too long for the model
         raise InputError(str(e)) from None
-    fixed = translator.encode_prefixes([prefix], 1)
+    fixed = translator.codec.encode_prefixes([prefix], 1, [translator.codec.mask(source)[1]])
     return step_view_of(translator, source, t, len(fixed[0]) if fixed else 0)
 
 
@@ -130,7 +130,7 @@ def inside_view(translator, source: str, beam_size: int = 5):
         t = translator.translate([source], beam_size=beam_size, return_attention="all")[0]
     except ValueError as e:
         raise InputError(str(e)) from None
-    return InsideView(t, getattr(translator, "languages", ("zh", "en")))
+    return InsideView(t, translator.languages)
 
 
 def beam_tree(translator, source: str, beam_size: int = 5):

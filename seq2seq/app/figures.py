@@ -126,7 +126,8 @@ def alignment_figure(
     if not s.target_tokens:
         return go.Figure()
     languages = languages or pred.languages
-    return map_figure(alignment_map(s.translation, pred.align_method, attention, units, languages), s.source)
+    t = s.translation if attention in (None, HEAD) else s.full
+    return map_figure(alignment_map(t, pred.align_method, attention, units, languages), s.source)
 
 
 def all_layers_figure(
@@ -145,7 +146,7 @@ def all_layers_figure(
     if not s.target_tokens:
         return go.Figure()
     head = None if head_choice in (None, "", "average") else int(str(head_choice).split()[-1]) - 1
-    maps = layer_maps(s.translation, pred.align_method, units, head, languages or pred.languages)
+    maps = layer_maps(s.full, pred.align_method, units, head, languages or pred.languages)
     fig = make_subplots(
         rows=1, cols=len(maps), subplot_titles=[m.title.split(", ", 1)[1] for m in maps], horizontal_spacing=0.04
     )

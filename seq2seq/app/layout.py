@@ -122,7 +122,6 @@ def build_demo(translators, model_name="default"):
                 beam_size=ctx.decoding_beam(mode, beam_size),
                 length_penalty=length_penalty,
                 nbest=nbest,
-                full=True,
             )
             status = " ".join(pred.notes + switch_hint(ctx, text, pred.direction)) or (
                 f"Translated {len(pred.sentences)} sentence(s) in {pred.seconds:.2f} s."
@@ -201,7 +200,7 @@ def _inputs(gr, ctx: Demo):
             ctx.beam = gr.Slider(2, 10, value=5, step=1, label="Beam size")
             ctx.lp = ctx.follow(
                 gr.Slider,
-                lambda tr: float(tr.folder_config.decoding["length_penalty"]),
+                lambda tr: float(tr.config.decoding["length_penalty"]),
                 minimum=0.0,
                 maximum=2.0,
                 step=0.1,

@@ -107,7 +107,7 @@ def alignment_map(
     links read one way (each output unit to the source units it comes from) and, for a trained head, the
     coverage flags."""
     method = method or DEFAULT_RAW
-    picked = parse_attention(choice, result.cross_attention.shape[0])
+    picked = None if choice in (None, HEAD) else parse_attention(choice, result.cross_attention.shape[0])
     if picked is None:
         a = attention_matrix(method_attention(result, method), method.layer, method.head, method.shift)
         title = (

@@ -1,25 +1,28 @@
 """The demo's prediction logic, with no Gradio in it (tested without a browser).
 
-``predict`` checks the input, splits it into sentences and translates them as one batch.  For the web page
-it asks for everything the views show (cross-, self- and full-context attention, the top candidates at
-every step, the beam tree) in that one call, so every view reads the same translation: the one in the
-output box.  Per-request data lives in the returned ``Prediction``, its direction (``zh-en`` or ``en-zh``)
+``predict`` checks the input, splits it into sentences and translates them as one batch on the translator's
+fast engine (CTranslate2 where it is installed), with the word links the first view shows.  A view that shows
+more (every layer's attention, self-attention, the top candidates at every step, the beam tree) asks for it
+when it is opened, for the sentence on screen: ``SentenceResult.full`` computes it once on the PyTorch engine,
+which gives the same translation.  Per-request data lives in the returned ``Prediction``, its direction
 included; nothing is stored on shared objects, so one translator serves concurrent requests, and a page that
 serves both directions finds the translator of a prediction from the prediction.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
 from ..align import AlignMethod
+from ..direction import Direction
 from ..text import HAN, chunk, split_sentences
 
 log = logging.getLogger("seq2seq.app")
@@ -147,10 +150,22 @@ def check_api_args(beam_size, length_penalty) -> tuple[int, Optional[float]]:
 
 @dataclass
 class SentenceResult:
-    """One sentence of the input and its translation (``seq2seq.results.Translation``)."""
+    """One sentence of the input and its translation (``seq2seq.results.Translation``, from the fast engine), and
+    ``full``: the same translation with everything the views show, computed when a view first asks for it."""
 
     source: str
     translation: object
+    explain: Optional[Callable[[], object]] = field(default=None, repr=False)  # computes ``full``
+    _full: Optional[object] = field(default=None, repr=False)
+
+    @property
+    def full(self):
+        """The translation with every layer's attention, self-attention, top-k candidates and (beam search) the
+        tree: computed once, on the PyTorch engine, when a view first needs it."""
+        if self._full is None:
+            has_all = self.translation.encoder_attention is not None or not self.target_tokens
+            self._full = self.translation if has_all or self.explain is None else self.explain()
+        return self._full
 
     @property
     def text(self) -> str:
@@ -166,8 +181,8 @@ class SentenceResult:
 
     @property
     def attention(self) -> np.ndarray:
-        """Cross-attention [layers, heads, T, S]."""
-        return self.translation.cross_attention
+        """Cross-attention [layers, heads, T, S] (of ``full``)."""
+        return self.full.cross_attention
 
     @property
     def nbest(self) -> list[tuple[str, float, float]]:
@@ -193,8 +208,7 @@ class Prediction:
     @property
     def languages(self) -> tuple[str, str]:
         """(source, target) language codes: ("zh", "en") or ("en", "zh")."""
-        source, target = self.direction.split("-")
-        return source, target
+        return Direction.parse(self.direction).languages
 
     def sentence(self, index) -> SentenceResult:
         """The sentence at ``index`` (0-based, clamped), the one the views show."""
@@ -221,7 +235,7 @@ def prepare(
 ) -> Request:
     """Check the input and split it into sentences; raises :class:`InputError` with a message for the user."""
     t0 = time.perf_counter()
-    source_lang, target_lang = getattr(translator, "languages", ("zh", "en"))
+    source_lang, target_lang = translator.languages
     name = LANGUAGE_NAMES.get(source_lang, source_lang)
     text = (text or "").strip()
     if not text:
@@ -265,24 +279,34 @@ def translate_requests(translator, requests: list[Request]) -> list[list]:
 
 
 def finish(translator, request: Request, outs: list) -> Prediction:
-    beam_size, lp, _, _ = request.settings
-    lp = float(translator.folder_config.decoding["length_penalty"]) if lp is None else lp
-    results = [SentenceResult(src, t) for src, t in zip(request.sentences, outs)]
+    beam_size, lp, nbest, _ = request.settings
+    lp = float(translator.config.decoding["length_penalty"]) if lp is None else lp
+    results = [
+        SentenceResult(src, t, functools.partial(explain_sentence, translator, src, beam_size, lp, nbest))
+        for src, t in zip(request.sentences, outs)
+    ]
     return Prediction(
         " ".join(r.text for r in results),
         results,
         request.notes,
         time.perf_counter() - request.t0,
-        getattr(translator, "align_method", None),
+        translator.link_method,
         beam_size,
         lp,
         direction_of(translator),
     )
 
 
+def explain_sentence(translator, source: str, beam_size: int, length_penalty: float, nbest: int):
+    """One sentence translated with everything the views show (PyTorch engine): the same search as the fast one,
+    so the same translation, with every layer's attention, the top candidates and the beam tree."""
+    views = dict(return_attention="all", return_topk=STEP_CANDIDATES, return_tree=beam_size > 1)
+    return translator.translate([source], beam_size=beam_size, length_penalty=length_penalty, nbest=nbest, **views)[0]
+
+
 def direction_of(translator) -> str:
     """A translator's direction, "zh-en" or "en-zh" (from its model folder)."""
-    return "-".join(getattr(translator, "languages", ("zh", "en")))
+    return translator.direction.label
 
 
 def predict(translator, text: str, batcher=None, **settings) -> Prediction:

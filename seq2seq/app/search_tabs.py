@@ -53,7 +53,7 @@ def steps_tab(ctx: Demo) -> View:
 
     def render(pred, index):
         s = pred.sentence(index)
-        return [caption_html(pred, index)] + shown(step_view_of(ctx.translator_for(pred), s.source, s.translation))
+        return [caption_html(pred, index)] + shown(step_view_of(ctx.translator_for(pred), s.source, s.full))
 
     @user_errors("decoding step by step")
     def pick(v, step):
@@ -108,7 +108,7 @@ def beam_tab(ctx: Demo) -> View:
 
     def render(pred, index, alpha):
         s = pred.sentence(index)
-        t, alpha = s.translation, float(alpha)
+        t, alpha = s.full, float(alpha)
         greedy = t.tree is None
         tree = greedy_tree(t) if greedy else t.tree
         if greedy:

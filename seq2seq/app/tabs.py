@@ -68,7 +68,8 @@ def alignment_tab(ctx: Demo) -> View:
         s = pred.sentence(index)
         if not s.target_tokens:
             return caption_html(pred, index), None, "", ""
-        m = alignment_map(s.translation, pred.align_method, attention or HEAD, units or "words", pred.languages)
+        t = s.translation if (attention or HEAD) == HEAD else s.full  # a raw layer: from the PyTorch engine
+        m = alignment_map(t, pred.align_method, attention or HEAD, units or "words", pred.languages)
         reverse = ctx.reverse_of(pred)
         if links_from and links_from != ONE_MODEL and reverse is not None:
             rule = links_from.split(": ")[-1]
@@ -95,8 +96,8 @@ def links_both_ways(forward, backward, source: str, translation: str, rule: str)
 
 
 def _attention_choices(tr) -> list[str]:
-    cfg = tr.model.cfg
-    return attention_choices(cfg.n_dec_layers, cfg.n_heads, tr.align_method)
+    cfg = tr.config.model
+    return attention_choices(cfg.n_dec_layers, cfg.n_heads, tr.link_method)
 
 
 def alignment_intro(tr) -> str:
@@ -128,7 +129,7 @@ def layers_tab(ctx: Demo) -> View:
             head = ctx.follow(
                 gr.Dropdown,
                 lambda tr: gr.update(
-                    choices=["average"] + [f"head {h + 1}" for h in range(tr.model.cfg.n_heads)], value="average"
+                    choices=["average"] + [f"head {h + 1}" for h in range(tr.config.model.n_heads)], value="average"
                 ),
                 label="Head",
                 elem_id="layers-head",
@@ -170,8 +171,8 @@ def inside_tab(ctx: Demo) -> View:
             layer = ctx.follow(
                 gr.Dropdown,
                 lambda tr: gr.update(
-                    choices=[(f"layer {i + 1}", i) for i in range(tr.model.cfg.n_dec_layers)],
-                    value=tr.model.cfg.n_dec_layers - 1,
+                    choices=[(f"layer {i + 1}", i) for i in range(tr.config.model.n_dec_layers)],
+                    value=tr.config.model.n_dec_layers - 1,
                 ),
                 label="Layer",
                 elem_id="inside-layer",
@@ -179,7 +180,7 @@ def inside_tab(ctx: Demo) -> View:
             head = ctx.follow(
                 gr.Dropdown,
                 lambda tr: gr.update(
-                    choices=[("average", -1)] + [(f"head {h + 1}", h) for h in range(tr.model.cfg.n_heads)], value=-1
+                    choices=[("average", -1)] + [(f"head {h + 1}", h) for h in range(tr.config.model.n_heads)], value=-1
                 ),
                 label="Head",
                 elem_id="inside-head",
@@ -213,13 +214,13 @@ def inside_tab(ctx: Demo) -> View:
         gr.Markdown("PNG: the camera icon in each map's toolbar.")
 
     def walk(pred, index, layer, head, step):
-        t = chosen(pred, index).translation
+        t = chosen(pred, index).full
         step = 0 if step is None else int(step)
         tr = ctx.translator_for(pred)
         return walkthrough_figure(explain_cross_attention(tr, t, int(layer), max(0, int(head)), step))
 
     def render(pred, index, which, layer, head, unit_choice, no_eos, step):
-        t = pred.sentence(index).translation
+        t = pred.sentence(index).full
         v = InsideView(t, pred.languages)
         layer, head = min(int(layer), v.attention(which).shape[0] - 1), (None if int(head) < 0 else int(head))
         words = {"words (jieba)": "jieba", "words (characters)": "characters"}.get(unit_choice)

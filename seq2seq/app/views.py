@@ -125,7 +125,7 @@ class Demo:
 
 def language_names(translator) -> tuple[str, str]:
     """("Chinese", "English") or ("English", "Chinese"): a translator's source and target languages by name."""
-    return tuple(LANGUAGE_NAMES.get(x, x) for x in getattr(translator, "languages", ("zh", "en")))
+    return tuple(LANGUAGE_NAMES.get(x, x) for x in translator.languages)
 
 
 def key_of(pred: Optional[Prediction], index) -> Optional[str]:

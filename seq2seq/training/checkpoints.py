@@ -87,13 +87,12 @@ def model_card(cfg: dict, mcfg: ModelConfig, state: TrainState, summary: Optiona
 def carried_files(init_from: Optional[str], resume_dir: Optional[Path]) -> dict[str, bytes]:
     """The files a run keeps from the model folder it starts from (``train.init_from``, or its own ``last`` when
     resumed): the English truecasing model, which the tokenizers' English side shares, and the name lexicon."""
-    from ..names import NAMES_FILE
-    from ..truecase import TRUECASE_FILE
+    from ..model_dir import OPTIONAL_FILES
 
     start = resume_dir or (Path(init_from) if init_from else None)
     if start is None:
         return {}
-    return {name: (start / name).read_bytes() for name in (TRUECASE_FILE, NAMES_FILE) if (start / name).is_file()}
+    return {name: (start / name).read_bytes() for name in OPTIONAL_FILES if (start / name).is_file()}
 
 
 class Checkpointer:
@@ -196,5 +195,5 @@ def warm_start(model: EncoderDecoder, folder: str, log: Logger, direction: str =
     model.load_state_dict(state)
     log(
         f"model: weights from {folder} (train.init_from"
-        f"{', embeddings swapped: it translates ' + init_cfg.direction if swap else ''})"
+        f"{', embeddings swapped: it translates ' + init_cfg.direction.label if swap else ''})"
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from ..batches import pad_ids, shifted_targets
 from ..corpus_align import read_links, read_meta, tokenizer_fingerprint
 from ..data import (
     MARKUP,
@@ -16,8 +17,6 @@ from ..data import (
     clean_pairs_indexed,
     format_report,
     load_source,
-    pad_ids,
-    shifted_targets,
     source_name,
 )
 from ..model import ModelConfig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..data import pack_by_tokens
+from ..batches import pack_by_tokens
 from ..model_dir import FolderConfig
 from ..tokenizer import PAD_ID
 from .data import DevSet, collate
@@ -18,14 +18,8 @@ def greedy_scores(model, src_tok, tgt_tok, dev: DevSet, cfg: dict) -> dict:
 
     ev = cfg["eval"]
     direction = cfg.get("direction", "zh-en")
-    tr = Translator(
-        model,
-        src_tok,
-        tgt_tok,
-        FolderConfig(model=model.cfg, direction=direction),
-        (b"", b""),
-        device=next(model.parameters()).device,
-    )
+    folder = FolderConfig(model=model.cfg, direction=direction)
+    tr = Translator.from_model(model, src_tok, tgt_tok, folder, (b"", b""), device=next(model.parameters()).device)
     hyps = [
         t.text
         for t in tr.translate(
@@ -36,9 +30,8 @@ def greedy_scores(model, src_tok, tgt_tok, dev: DevSet, cfg: dict) -> dict:
             max_tokens=ev.get("max_tokens", 6000),
         )
     ]
-    tokenize = "zh" if direction.endswith("zh") else "13a"
     return {
-        "bleu": sacrebleu.corpus_bleu(hyps, [dev.references], tokenize=tokenize).score,
+        "bleu": sacrebleu.corpus_bleu(hyps, [dev.references], tokenize=folder.direction.bleu_tokenize).score,
         "chrf": sacrebleu.corpus_chrf(hyps, [dev.references]).score,
         "example": hyps[0],
     }

@@ -1,0 +1,133 @@
+"""One translator, two engines: how fast is the default ``Translator`` with word links against CTranslate2 alone?
+
+    .venv/bin/python benchmarks/engines.py [--model zh-en] [--sentences 100] [--batched 300] \\
+        [--output benchmarks/engines.json]
+
+Each row runs in a fresh process, beam 5, on the first N newstest2017 sentences (read in the model's direction):
+
+* ``ct2-alone``: CTranslate2 as its users call it: sentencepiece pieces in, ``translate_batch``, pieces decoded
+  to text, at every thread setting (``intra_threads`` x ``inter_threads``); the best is the row compared against.
+* ``default+links``: ``Translator.load(model)`` (CTranslate2 where it is installed) and every translation's word
+  links read (``t.coverage.links``), as the demo's first view does.
+* ``torch+links``: ``Translator.load(model, backend="torch")``, the same.
+
+Two loads: batch 1 (one sentence per call, as a web request) and batched (``--batched`` sentences in one call,
+``max_tokens`` 6000).  Prints sentences/s and writes them as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = Path(os.environ.get("S2S_SHARED", ROOT.parent / "shared")) / "data" / "dev" / "newstest2017"
+THREADS = [(1, 1), (1, 2), (2, 1), (0, 1)]  # (intra, inter); 0: CTranslate2's own default
+
+
+def lines(model: str, n: int) -> list[str]:
+    from seq2seq import Translator
+
+    lang = Translator.load(model, backend="torch").direction.source
+    return (DEV.parent / f"{DEV.name}.{lang}").read_text(encoding="utf-8").splitlines()[:n]
+
+
+def ct2_alone(model: str, texts: list[str], batched: bool, intra: int, inter: int) -> float:
+    import ctranslate2
+    import sentencepiece as spm
+
+    from seq2seq.ct2_engine import ct2_folder
+    from seq2seq.translator import resolve_model_path
+
+    folder = ct2_folder(resolve_model_path(model))
+    src = spm.SentencePieceProcessor(model_file=str(folder / "source.model"))
+    tgt = spm.SentencePieceProcessor(model_file=str(folder / "target.model"))
+    tr = ctranslate2.Translator(str(folder), intra_threads=intra, inter_threads=inter)
+
+    def run(batch: list[str]) -> list[str]:
+        pieces = [p + ["</s>"] for p in src.encode(batch, out_type=str)]
+        out = tr.translate_batch(pieces, beam_size=5, max_batch_size=6000, batch_type="tokens")
+        return [tgt.decode(r.hypotheses[0]) for r in out]
+
+    return _timed(run, texts, batched)
+
+
+def ours(model: str, texts: list[str], batched: bool, backend: str) -> float:
+    from seq2seq import Translator
+
+    tr = Translator.load(model, backend=backend)
+
+    def run(batch: list[str]) -> list:
+        out = tr.translate(batch, beam_size=5)
+        return [t.coverage.links for t in out if t.target_tokens]
+
+    return _timed(run, texts, batched)
+
+
+def _timed(run, texts: list[str], batched: bool) -> float:
+    run(texts[:3])  # warm-up
+    t0 = time.perf_counter()
+    if batched:
+        run(texts)
+    else:
+        for line in texts:
+            run([line])
+    return len(texts) / (time.perf_counter() - t0)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="zh-en")
+    p.add_argument("--sentences", type=int, default=100, help="batch-1 run: the first N sentences")
+    p.add_argument("--batched", type=int, default=300, help="batched run: the first N sentences in one call")
+    p.add_argument("--output", default=str(ROOT / "benchmarks" / "engines.json"))
+    p.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        what, load, a, b = args.worker
+        texts = lines(args.model, args.batched if load == "batched" else args.sentences)
+        if what == "ct2-alone":
+            value = ct2_alone(args.model, texts, load == "batched", int(a), int(b))
+        else:
+            value = ours(args.model, texts, load == "batched", "auto" if what == "default+links" else "torch")
+        print(json.dumps(value))
+        return 0
+    rows = {}
+    for load in ("batch1", "batched"):
+        runs = [("ct2-alone", str(i), str(j)) for i, j in THREADS] + [("default+links", "-", "-"), ("torch+links", "-", "-")]
+        for what, a, b in runs:
+            cmd = [sys.executable, __file__, "--model", args.model, "--sentences", str(args.sentences)]
+            cmd += ["--batched", str(args.batched), "--worker", what, load, a, b]
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            value = round(json.loads(out.stdout.strip().splitlines()[-1]), 2) if out.returncode == 0 else None
+            if out.returncode:
+                print(out.stderr[-2000:], file=sys.stderr)
+            name = what if what != "ct2-alone" else f"ct2-alone intra={a} inter={b}"
+            rows[f"{load} {name}"] = value
+            print(f"{load:8s} {name:28s} {value} sent/s", flush=True)
+        best = max(v for k, v in rows.items() if k.startswith(f"{load} ct2-alone") and v)
+        ratio = rows[f"{load} default+links"] / best
+        rows[f"{load} ratio default+links / best ct2-alone"] = round(ratio, 3)
+        print(f"{load:8s} default+links / best CTranslate2 alone: {ratio:.3f}", flush=True)
+    meta = {"model": args.model, "sentences": args.sentences, "batched": args.batched, "cpu": _cpu()}
+    Path(args.output).write_text(json.dumps({**meta, "sent_s": rows}, indent=1) + "\n")
+    return 0
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip() + f", {os.cpu_count()} cores"
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Forced alignment and scoring of given pairs: the PyTorch engine reads each (source, target) pair with teacher
+forcing, and the alignment head (or a raw-attention rule) links their words.  Alignment is composed on top of the
+engine and the folder's codec, as fairseq's ``SequenceGeneratorWithAlignment`` composes it over generation;
+``Translator.align`` delegates here.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words, word_units
+from .checks import check_search_args, check_sentences
+from .codec import FolderCodec
+from .engine import ForcedHypothesis, TorchEngine
+from .placeholders import label_pieces, source_forms
+from .results import Alignment, length_penalty
+from .truecase import Restored
+
+
+class Aligner:
+    """Given pairs -> :class:`~seq2seq.results.Alignment` (see the module's docstring)."""
+
+    def __init__(self, codec: FolderCodec, engine: TorchEngine, method: AlignMethod, default_length_penalty: float):
+        self.codec, self.engine, self.method = codec, engine, method
+        self.default_length_penalty = default_length_penalty
+
+    def align(
+        self,
+        sources: Sequence[str] | str,
+        targets: Sequence[str] | str,
+        pretokenized: bool = False,
+        method: Optional[AlignMethod] = None,
+        length_penalty: Optional[float] = None,
+        max_tokens: int = 6000,
+        progress: bool = False,
+        dtype: Optional[torch.dtype] = None,
+        skip_long: bool = False,
+        restore_english: bool = True,
+    ) -> list[Alignment]:
+        """See :meth:`seq2seq.translator.Translator.align`."""
+        sources, targets = _check_pairs(sources, targets)
+        check_search_args(length_penalty, max_tokens)
+        method = method or self.method
+        alpha = length_penalty if length_penalty is not None else self.default_length_penalty
+        src_text, tgt_text, src_w, tgt_w, restored = self._texts_to_read(
+            sources, targets, pretokenized, restore_english
+        )
+        src_ids, tgt_ids, spans = self.codec.pair_ids(src_text, tgt_text, skip_long)
+        forced = self.engine.force(
+            [s if t else [] for s, t in zip(src_ids, tgt_ids)],
+            tgt_ids,
+            max_tokens,
+            full_context=True,
+            dtype=dtype,
+            progress=progress,
+            banned=self.codec.banned(src_ids),
+        )
+        return [
+            self._pair_alignment(h, src_ids[i], spans[i], src_w[i], tgt_w[i], restored[i], method, alpha)
+            if h is not None
+            else self._empty_alignment(src_w[i], tgt_w[i], method)
+            for i, h in enumerate(forced)
+        ]
+
+    def _texts_to_read(self, sources: list[str], targets: list[str], pretokenized: bool, restore_english: bool):
+        """The texts the model reads, the words given (``pretokenized``; else None each), and each pair's restored
+        English (None where it is read as given).  Given words are joined as the model was trained: Chinese without
+        spaces, English with them."""
+        en_src = self.codec.direction.source == "en"
+        src_w: list = [None] * len(sources)
+        tgt_w: list = [None] * len(targets)
+        if pretokenized:
+            src_w, tgt_w = [s.split() for s in sources], [t.split() for t in targets]
+            src_text = [(" " if en_src else "").join(w) for w in src_w]
+            tgt_text = [("" if en_src else " ").join(w) for w in tgt_w]
+        else:
+            src_text, tgt_text = list(sources), list(targets)
+        restored: list[Optional[Restored]] = [None] * len(sources)
+        if restore_english:  # English the model knows (seq2seq.truecase), on whichever side is English
+            side = src_text if en_src else tgt_text
+            restored = self.codec.restore_english(side, (src_w if en_src else tgt_w) if pretokenized else None)
+            side[:] = [r.text if r else x for r, x in zip(restored, side)]
+        return src_text, tgt_text, src_w, tgt_w, restored
+
+    def _pair_alignment(
+        self,
+        h: ForcedHypothesis,
+        src_ids: list[int],
+        spans: list[str],
+        src_words,
+        tgt_words,
+        restored: Optional[Restored],
+        method: AlignMethod,
+        alpha: float,
+    ) -> Alignment:
+        """One pair's :class:`Alignment`: pieces labelled with their spans, pieces mapped to the words given (or to
+        word units), links read by ``method``."""
+        codec = self.codec
+        sp = label_pieces(codec.src_tok.ids_to_pieces(src_ids), source_forms(spans))
+        tp = label_pieces(codec.tgt_tok.ids_to_pieces(h.tokens), spans)
+        if src_words is not None:
+            sw, tw = src_words, tgt_words
+            s_map = pieces_to_words(sp, [codec.src_tok.normalize(w) for w in sw])
+            t_map = pieces_to_words(tp, tw)
+        else:
+            sw, s_map = word_units(sp, codec.direction.source)
+            tw, t_map = word_units(tp, codec.direction.target)
+        if restored is not None:  # restored English: its pieces map back to the words given, by characters
+            if codec.direction.source == "en":
+                sw, s_map = restored.words, pieces_to_words(sp, restored.surfaces)
+            else:
+                tw, t_map = restored.words, pieces_to_words(tp, restored.surfaces)
+        att, full = h.attention.numpy(), h.full_context_attention.numpy()
+        links = links_to_words(
+            piece_alignment(sp, tp, full if method.full_context else att, method=method), s_map, t_map
+        )
+        lp = h.token_logprobs.numpy()
+        score = float(lp.sum())
+        return Alignment(
+            source_tokens=sp,
+            target_tokens=tp,
+            cross_attention=att,
+            token_logprobs=lp,
+            score=score,
+            normalized_score=score / length_penalty(len(lp), alpha),
+            links=links,
+            source_words=sw,
+            target_words=tw,
+            method=method.name,
+            source_piece_words=s_map,
+            target_piece_words=t_map,
+            full_context_attention=full,
+        )
+
+    def _empty_alignment(self, src_words, tgt_words, method: AlignMethod) -> Alignment:
+        """The result for a pair with an empty side (or one skipped as too long): no pieces, no links."""
+        cfg = self.engine.model.cfg
+        return Alignment(
+            source_tokens=[],
+            target_tokens=[],
+            cross_attention=np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32),
+            token_logprobs=np.zeros(0, dtype=np.float32),
+            score=0.0,
+            normalized_score=0.0,
+            links=[],
+            source_words=src_words or [],
+            target_words=tgt_words or [],
+            method=method.name,
+        )
+
+
+def _check_pairs(sources, targets) -> tuple[list[str], list[str]]:
+    """:meth:`Translator.align`'s pairs as two lists of strings of equal length (a string is one sentence)."""
+    if isinstance(sources, str):
+        sources = [sources]
+    if isinstance(targets, str):
+        targets = [targets]
+    sources, targets = check_sentences(sources, "align: sources"), check_sentences(targets, "align: targets")
+    if len(sources) != len(targets):
+        raise ValueError(f"align: {len(sources)} sources but {len(targets)} targets")
+    return list(sources), list(targets)
