@@ -99,7 +99,10 @@ def main(argv=None) -> int:
         return 0
     rows = {}
     for load in ("batch1", "batched"):
-        runs = [("ct2-alone", str(i), str(j)) for i, j in THREADS] + [("default+links", "-", "-"), ("torch+links", "-", "-")]
+        runs = [("ct2-alone", str(i), str(j)) for i, j in THREADS] + [
+            ("default+links", "-", "-"),
+            ("torch+links", "-", "-"),
+        ]
         for what, a, b in runs:
             cmd = [sys.executable, __file__, "--model", args.model, "--sentences", str(args.sentences)]
             cmd += ["--batched", str(args.batched), "--worker", what, load, a, b]

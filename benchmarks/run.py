@@ -140,14 +140,14 @@ def decode_worker(args) -> dict:
     torch.set_num_threads(os.cpu_count() or 1)
     sents = Path(args.data).read_text(encoding="utf-8").splitlines()[: args.sentences]
     if args.backend == "ctranslate2":
-        from seq2seq.ct2 import CT2Translator
+        from seq2seq import Translator
 
         threads = {} if not args.ct2_intra else {"intra_threads": args.ct2_intra, "inter_threads": 1}
-        tr = CT2Translator.load(args.model, compute_type=args.compute_type, **threads)
+        tr = Translator.load(args.model, backend="ctranslate2", compute_type=args.compute_type, **threads)
     else:
         from seq2seq import Translator
 
-        tr = Translator.load(args.model)
+        tr = Translator.load(args.model, backend="torch")
     kw = dict(beam_size=args.beam)
     if args.backend == "torch":
         kw.update(use_cache=not args.no_cache, return_attention=args.attention)
@@ -248,7 +248,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--attention", action="store_true")
     p.add_argument("--data", default=str(DEV))
     p.add_argument(
-        "--ct2-intra", type=int, default=0, help="CTranslate2 threads per batch (0: CT2Translator's default)"
+        "--ct2-intra", type=int, default=0, help="CTranslate2 threads per batch (0: the CTranslate2 engine's default)"
     )
     p.add_argument(
         "--before",

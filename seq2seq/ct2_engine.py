@@ -158,21 +158,21 @@ class CT2Engine:
         banned: Optional[Sequence[Sequence[int]]] = None,
         attention: bool = True,
         progress: bool = False,
-        prefix_logprobs: Optional[Sequence[float]] = None,
+        banned_after_prefix: Optional[Sequence[Sequence[int]]] = None,
     ) -> list[Optional[list[Hypothesis]]]:
         """As ``TorchEngine.search``, for what CTranslate2 can do.  A source whose search reached its own length
         cap gives None: CTranslate2 caps a batch, not a sentence, and ends a capped output without ``</s>``,
         where ours forces ``</s>``; the caller searches that one on PyTorch.  Sources with the same ``banned``
-        pieces share a call (CTranslate2 suppresses pieces per call), and the calls run in parallel.
-        ``prefix_logprobs``: each prefix's log-probability (``TorchEngine.prefix_logprobs``), which CTranslate2 leaves
-        out of its scores; with it, scores and the ranking are ours."""
+        pieces share a call (CTranslate2 suppresses pieces per call), and the calls run in parallel.  Scores leave
+        a prefix out, as both engines rank (``DecodeStrategy._force``)."""
         caps = settings.caps([len(x) for x in src_ids], self.max_len)
         if prefixes:
             caps = [max(c, min(self.max_len - 1, len(p) + 1)) for c, p in zip(caps, prefixes)]
         groups: dict[tuple, list[int]] = {}
-        for i, ids in enumerate(src_ids):
+        for i, ids in enumerate(src_ids):  # CTranslate2 never applies suppress_sequences to a prefix: one list
             if ids:
-                groups.setdefault(tuple(sorted(banned[i])) if banned else (), []).append(i)
+                ban = set(banned[i] if banned else []) | set(banned_after_prefix[i] if banned_after_prefix else [])
+                groups.setdefault(tuple(sorted(ban)), []).append(i)
         jobs = []
         for ban, idx in groups.items():
             idx.sort(key=lambda i: -len(src_ids[i]))
@@ -185,9 +185,8 @@ class CT2Engine:
             bar = tqdm(total=sum(len(idx) for idx, _ in jobs), unit="sent", file=sys.stderr)
         for idx, pending in jobs:
             for i, res in zip(idx, pending):
-                start = prefix_logprobs[i] if prefix_logprobs else 0.0
                 out[i] = self._hypotheses(
-                    res.result(), caps[i], settings.length_penalty, attention and settings.beam_size, start
+                    res.result(), caps[i], settings.length_penalty, attention and settings.beam_size
                 )
                 if bar is not None:
                     bar.update()
@@ -217,9 +216,8 @@ class CT2Engine:
             asynchronous=True,
         )
 
-    def _hypotheses(self, res, cap: int, alpha: float, attention: int, start: float) -> Optional[list[Hypothesis]]:
+    def _hypotheses(self, res, cap: int, alpha: float, attention: int) -> Optional[list[Hypothesis]]:
         """Our hypotheses from one CTranslate2 result, best first, or None where the length cap decided them.
-        ``start``: the prefix's log-probability (CTranslate2 normalises the rest's score by the whole length).
         ``attention``: 0 for none, else the beam size.  In beam search CTranslate2 4.x returns, as every sentence's
         first attention row (the step that reads ``<s>``), the first sentence of the batch's; that row is zeros here.
         A shifted reading (Shift-Att, every head we train) never reads it."""
@@ -228,7 +226,7 @@ class CT2Engine:
             if not pieces or pieces[-1] != "</s>" or len(pieces) > cap - 1:
                 return None
             tokens = [self.tgt_index[p] for p in pieces]
-            score = start + float(normalized) * length_penalty(len(tokens), alpha)
+            score = float(normalized) * length_penalty(len(tokens), alpha)
             rows = None
             if attention:
                 rows = np.asarray(att, dtype=np.float32)

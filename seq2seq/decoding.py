@@ -188,12 +188,13 @@ class DecodeStrategy:
 
     @staticmethod
     def _force(logp: Tensor, tokens: Tensor) -> Tensor:
-        """Rows where ``tokens >= 0`` may only produce that token (prefix-constrained decoding). In place."""
+        """Rows where ``tokens >= 0`` may only produce that token (prefix-constrained decoding), which adds nothing
+        to the score: a search from a prefix ranks what follows it (CTranslate2's rule; ``Translator`` adds the
+        prefix's own log-probability to the scores it reports).  In place."""
         rows = (tokens >= 0).nonzero().flatten()
         if rows.numel():
-            keep = logp[rows, tokens[rows]].clone()
             logp[rows] = float("-inf")
-            logp[rows, tokens[rows]] = keep
+            logp[rows, tokens[rows]] = 0.0
         return logp
 
     @staticmethod
@@ -204,18 +205,28 @@ class DecodeStrategy:
         return (max_lens <= t + 1).to(dev)
 
     @staticmethod
-    def _ban(logp: Tensor, banned: Optional[Tensor], groups: Tensor, per_group: int, first_step: bool) -> Tensor:
+    def _ban(
+        logp: Tensor,
+        banned: Optional[Tensor],
+        groups: Tensor,
+        per_group: int,
+        first_step: bool,
+        forced: Optional[Tensor] = None,
+    ) -> Tensor:
         """Take out of the next-piece distribution what a search never produces, and renormalise what is left:
         ``<pad>`` and ``<s>``, ``</s>`` at the ``first_step`` (no empty translation), and ``banned`` [sentences, V]
-        (the placeholders a source lacks), read for the active ``groups`` (each ``per_group`` rows).  Scores are
-        then log-probabilities under the distribution the search draws from, as CTranslate2 computes them (its
-        ``suppress_sequences`` and ``min_decoding_length`` work the same way), so both engines score alike."""
+        (1: the placeholders a source lacks; 2: pieces banned after a prefix, not in rows ``forced`` to a prefix
+        piece), read for the active ``groups`` (each ``per_group`` rows).  Scores are then log-probabilities under
+        the distribution the search draws from, as CTranslate2 computes them (its ``suppress_sequences`` and
+        ``min_decoding_length`` work the same way), so both engines score alike."""
         logp[:, PAD_ID] = float("-inf")
         logp[:, BOS_ID] = float("-inf")
         if first_step:
             logp[:, EOS_ID] = float("-inf")
         if banned is not None:
-            logp.masked_fill_(banned[groups].repeat_interleave(per_group, 0).to(logp.device), float("-inf"))
+            rows = banned[groups].repeat_interleave(per_group, 0).to(logp.device)
+            mask = rows > 0 if forced is None else torch.where(forced[:, None], rows == 1, rows > 0)
+            logp.masked_fill_(mask, float("-inf"))
         return logp - torch.logsumexp(logp, dim=-1, keepdim=True)
 
     @staticmethod
@@ -273,7 +284,7 @@ class DecodeStrategy:
     ) -> list[list[Hypothesis]]:
         """``prefixes``: per sentence, target ids the output must start with (empty: none).  ``carry``:
         placeholder ids [P] and per sentence how often its source has each [B, P] (see :meth:`_carry`).
-        ``banned``: [B, V] booleans, pieces each sentence may never produce (see :meth:`_ban`)."""
+        ``banned``: [B, V], pieces each sentence may not produce (see :meth:`_ban`)."""
         raise NotImplementedError
 
 
@@ -303,7 +314,7 @@ class GreedySearch(DecodeStrategy):
             at_cap = self._at_cap(max_lens[active], t, src.device)
             force = forced[active, t].to(src.device) if forced is not None and t < forced.size(1) else None
             exempt = _either(at_cap, None if force is None else force >= 0)
-            logp = self._ban(logp, banned, active, 1, first_step=t == 0)
+            logp = self._ban(logp, banned, active, 1, t == 0, None if force is None else force >= 0)
             logp = self._carry(logp, ys, carry, active, 1, max_lens - t - 1, exempt)
             logp = self._at_cap_only_eos(logp, at_cap)
             if force is not None:
@@ -384,7 +395,7 @@ class BeamSearch(DecodeStrategy):
             force = (
                 forced[active, t].repeat_interleave(k).to(dev) if forced is not None and t < forced.size(1) else None
             )
-            logp = self._ban(logp, banned, active, k, first_step=t == 0)
+            logp = self._ban(logp, banned, active, k, t == 0, None if force is None else force >= 0)
             logp = self._carry(
                 logp, ys, carry, active, k, max_lens - t - 1, _either(row_capped, None if force is None else force >= 0)
             )

@@ -44,10 +44,11 @@ from .model_dir import (
     read_folder_config,
     save_model_dir,
 )
-from .results import Alignment, Translation
+from .results import Alignment, Translation, length_penalty
 from .tokenizer import SubwordTokenizer
 
 PRETRAINED = Path(__file__).resolve().parent / "pretrained"
+REPAIRS = 8  # searches again from before a placeholder used too often, before the constrained PyTorch search
 DEFAULT_MODEL_DIR = PRETRAINED / "zh-en"
 BACKENDS = ("auto", "ctranslate2", "torch")
 
@@ -95,13 +96,16 @@ class Translator:
 
     # ------------------------------------------------------------------ loading and saving
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "auto") -> "Translator":
+    def load(
+        cls, path: str | Path | None = None, device: str = "cpu", backend: str = "auto", **ct2_options
+    ) -> "Translator":
         """Load a model folder, or a shipped model by name (``"zh-en"``, ``"en-zh"``); with no path, the default
         model shipped in the package (zh-en).
 
         ``backend``: ``"auto"`` (default) searches with CTranslate2 when it is installed, else with PyTorch;
         ``"ctranslate2"`` insists on it; ``"torch"`` uses PyTorch only.  The CTranslate2 form of the folder is
-        made the first time it is needed (``seq2seq.ct2_engine.ct2_folder``)."""
+        made the first time it is needed (``seq2seq.ct2_engine.ct2_folder``).  ``ct2_options``: ``compute_type``
+        (e.g. ``"int8"``), ``intra_threads`` and ``inter_threads`` of ``CT2Engine.load``."""
         from . import ct2_engine
 
         if backend not in BACKENDS:
@@ -122,7 +126,7 @@ class Translator:
                     f"{path} is a CTranslate2 export (seq2seq-export output), which PyTorch cannot load: use "
                     "backend='ctranslate2', or the model folder it was exported from"
                 )
-            return cls._load_ct2(path, path, device)
+            return cls._load_ct2(path, path, device, ct2_options)
         if backend == "ctranslate2" and not ct2_engine.available():
             raise ImportError("the CTranslate2 backend needs ctranslate2: pip install ctranslate2")
         if backend == "torch" or (backend == "auto" and not ct2_engine.available()):
@@ -131,7 +135,7 @@ class Translator:
             return cls._load_torch(path, device)
         if backend == "auto" and not AlignMethod.from_config(read_folder_config(path).alignment).shift:
             return cls._load_torch(path, device)  # CTranslate2 misreports the first row, which this head reads
-        return cls._load_ct2(path, ct2_engine.ct2_folder(path), device)
+        return cls._load_ct2(path, ct2_engine.ct2_folder(path), device, ct2_options)
 
     @classmethod
     def _load_torch(cls, path: Path, device: str) -> "Translator":
@@ -149,14 +153,14 @@ class Translator:
         )
 
     @classmethod
-    def _load_ct2(cls, path: Path, export: Path, device: str) -> "Translator":
+    def _load_ct2(cls, path: Path, export: Path, device: str, options: dict) -> "Translator":
         from .ct2_engine import CT2_OUR_CONFIG, CT2Engine
         from .model_dir import load_tokenizers
 
         cfg = read_folder_config(export, CT2_OUR_CONFIG)
         src_tok, tgt_tok, src_proto, tgt_proto = load_tokenizers(export, cfg.t2s, cfg.direction)
         vocab = lambda tok: tok.ids_to_pieces(range(tok.vocab_size))
-        engine = CT2Engine.load(export, vocab(src_tok), vocab(tgt_tok), cfg.model.max_len, device=device)
+        engine = CT2Engine.load(export, vocab(src_tok), vocab(tgt_tok), cfg.model.max_len, device=device, **options)
         codec = FolderCodec(  # the optional files of the folder itself: its export may be older than they are
             cfg.direction,
             src_tok,
@@ -290,48 +294,105 @@ class Translator:
         prefixes = self.codec.encode_prefixes(prefix, len(sentences), src.spans)
         explain = return_attention == "all" or return_topk or return_tree or not use_cache or dtype is not None
         engine = self.torch if explain else self.engine
-        opts = dict(attention=bool(return_attention))
-        banned = self.codec.banned(src.ids)
+        opts = dict(attention=True)  # the placeholder repair reads the links too (seq2seq.codec.FolderCodec.repair)
         if engine is self._torch:
             opts.update(topk=return_topk, tree=return_tree, use_cache=use_cache, dtype=dtype)
-            found = engine.search(src.ids, settings, prefixes, banned, progress=progress, **opts)
-        else:  # CTranslate2 scores what follows a prefix: the prefix's own log-probability comes from PyTorch
-            start = self.torch.prefix_logprobs(src.ids, prefixes, banned, max_tokens) if prefixes else None
-            found = engine.search(src.ids, settings, prefixes, banned, progress=progress, prefix_logprobs=start, **opts)
-        out = [self._choose(src, i, found[i], settings, prefixes, engine.name, opts) for i in range(len(sentences))]
+        chosen = self._search(engine, src, settings, prefixes, opts, progress)
+        out = [
+            self.codec.translation(ids, hyps, spans, how=how, method=self.link_method)
+            if ids
+            else self._empty(bool(return_attention))
+            for ids, spans, (hyps, how) in zip(src.ids, src.spans, chosen)
+        ]
+        if not return_attention:
+            for t in out:
+                for h in t.nbest:
+                    h.cross_attention = h.alignment_attention = None
         if return_attention == "all":
             self._add_forced_attention([t for t in out if t.target_tokens], max_tokens, dtype)
         return out
 
-    def _choose(
-        self, src: Sources, i: int, hyps, settings: SearchSettings, prefixes, how: str, opts: dict
-    ) -> Translation:
-        """Sentence ``i``'s translation from its hypotheses (``how``: the engine that searched): the best that keep
-        the placeholder limits, else a PyTorch search with the limits built in (also where the engine left the
-        sentence to PyTorch: None)."""
-        ids, spans = src.ids[i], src.spans[i]
-        if not ids:
-            return self._empty(bool(opts["attention"]))
-        if hyps is None:  # the engine's batch cap is not this sentence's: PyTorch searches it
-            hyps, how = self._torch_search(src, i, settings, prefixes, opts, limits=False), "torch (length cap)"
-        valid = [h for h in hyps if self.codec.keeps_limits(ids, h.tokens)]
-        if len(valid) < min(settings.nbest, len(hyps)):
-            valid, how = self._torch_search(src, i, settings, prefixes, opts, limits=True), "torch (placeholder limits)"
-        elif len(valid) < len(hyps):
-            how += f" (hypothesis {hyps.index(valid[0]) + 1} of {len(hyps)} keeps the placeholder limits)"
-        return self.codec.translation(ids, valid[: settings.nbest], spans, how=how, method=self.link_method)
+    def _search(self, engine, src: Sources, settings: SearchSettings, prefixes, opts: dict, progress: bool) -> list:
+        """Each source's hypotheses (``settings.nbest`` of them, best first) and the path that gave them.
+
+        The placeholder limits (each placeholder of the source out at least once and no more often than the source
+        has it) are kept the same way on both engines: the best hypotheses of the search that keep them; else the
+        best hypothesis searched again from just before its first placeholder too many, with the placeholders it
+        has used up banned (up to :data:`REPAIRS` times); else a PyTorch search with the limits built in."""
+        codec, n = self.codec, len(src.ids)
+        banned = codec.banned(src.ids)
+        used = list(prefixes) if prefixes else [[] for _ in range(n)]  # the prefix each result was searched from
+        found = self._engine_search(engine, src.ids, settings, prefixes, banned, opts, progress)
+        out: list = [([], "")] * n
+        todo: dict[int, tuple] = {}
+        for i in range(n):
+            if not src.ids[i]:
+                continue
+            hyps, how = found[i], engine.name
+            if hyps is None:  # the engine's batch cap is not this sentence's: PyTorch searches it
+                hyps, how = self._torch_search(src, i, settings, prefixes, opts, limits=False), "torch (length cap)"
+            valid = [h for h in hyps if codec.keeps_limits(src.ids[i], h.tokens)]
+            if len(valid) >= min(settings.nbest, len(hyps)):
+                first = hyps.index(valid[0])
+                out[i] = valid[: settings.nbest], how + (f" (hypothesis {first + 1} keeps the limits)" if first else "")
+            else:
+                todo[i] = (hyps[0], [], len(prefixes[i]) if prefixes else 0)
+        for round_ in range(1, REPAIRS + 1):
+            fixes = {i: codec.repair(src.ids[i], best, keep) for i, (best, _, keep) in todo.items()}
+            fixes = {i: fix for i, fix in fixes.items() if fix is not None}
+            if not fixes:
+                break
+            order = sorted(fixes)
+            again = self._engine_search(
+                engine,
+                [src.ids[i] for i in order],
+                settings,
+                [fixes[i][0] for i in order],
+                [banned[i] for i in order],
+                {**opts, "banned_after_prefix": [sorted(set(todo[i][1]) | set(fixes[i][1])) for i in order]},
+                False,
+            )
+            for i, hyps in zip(order, again):
+                if hyps is None:
+                    continue
+                valid = [h for h in hyps if codec.keeps_limits(src.ids[i], h.tokens)]
+                if len(valid) >= min(settings.nbest, len(hyps)):
+                    out[i] = valid[: settings.nbest], f"{engine.name} (placeholders repaired, round {round_})"
+                    used[i] = fixes[i][0]
+                    del todo[i]
+                else:
+                    todo[i] = (hyps[0], sorted(set(todo[i][1]) | set(fixes[i][1])), todo[i][2])
+        for i in todo:
+            hyps = self._torch_search(src, i, settings, prefixes, opts, limits=True)
+            out[i] = hyps[: settings.nbest], "torch (placeholder limits)"
+        self._add_prefix_scores(src, out, used, settings)
+        return out
+
+    def _engine_search(self, engine, src_ids, settings, prefixes, banned, opts: dict, progress: bool) -> list:
+        return engine.search(src_ids, settings, prefixes, banned, progress=progress, **opts)
+
+    def _add_prefix_scores(self, src: Sources, chosen: list, prefixes: list, settings: SearchSettings) -> None:
+        """A search from a prefix scores what follows it; the scores reported include the prefix's own
+        log-probability (one forced pass on the PyTorch engine for every sentence searched from a prefix)."""
+        todo = [i for i, p in enumerate(prefixes) if p and chosen[i][0]]
+        if not todo:
+            return
+        ids = [src.ids[i] for i in todo]
+        start = self.torch.prefix_logprobs(
+            ids, [prefixes[i] for i in todo], self.codec.banned(ids), settings.max_tokens
+        )
+        for i, p in zip(todo, start):
+            for h in chosen[i][0]:
+                h.score += p
+                h.normalized_score = h.score / length_penalty(len(h.tokens), settings.length_penalty)
 
     def _torch_search(self, src: Sources, i: int, settings, prefixes, opts: dict, limits: bool) -> list:
         """One sentence searched on the PyTorch engine; ``limits``: with the placeholder limits built in."""
         ids = [src.ids[i]]
         counts = (self.codec.tgt_placeholders, [self.codec.placeholder_counts(src.ids[i])]) if limits else None
+        extra = {k: v for k, v in opts.items() if k != "progress"}
         return self.torch.search(
-            ids,
-            settings,
-            [prefixes[i]] if prefixes else None,
-            self.codec.banned(ids),
-            counts,
-            **{k: v for k, v in opts.items() if k != "progress"},
+            ids, settings, [prefixes[i]] if prefixes else None, self.codec.banned(ids), counts, **extra
         )[0]
 
     def _add_forced_attention(self, translations: list[Translation], max_tokens: int, dtype) -> None:

@@ -29,7 +29,7 @@ def test_no_message_or_doc_names_the_other_projects_distribution():
         if f.is_file() and re.search(r"pip install '?seq2seq\[", f.read_text(encoding="utf-8", errors="replace"))
     ]
     assert stale == []
-    assert "pip install 'seq2seq-zhen[fast]'" in (ROOT / "seq2seq" / "ct2.py").read_text(encoding="utf-8")
+    assert "pip install ctranslate2" in (ROOT / "seq2seq" / "translator.py").read_text(encoding="utf-8")
 
 
 def test_quickstart_says_how_to_install_without_cuda_and_where_from():
@@ -53,6 +53,8 @@ def test_data_section_names_the_corpora_the_layout_and_the_loaders():
     assert "alignment.weight=0" in training  # when align_corpus.py is needed
 
 
-def test_readme_says_what_the_ctranslate2_backend_cannot_do():
-    ct2 = section("Fast serving with CTranslate2")
-    assert "`align()`" in ct2 and "`return_attention=True`" in ct2 and "raise an error" in ct2
+def test_readme_says_which_engine_searches_and_which_explains():
+    engines = section("Two engines")
+    assert "CTranslate2" in engines and "seq2seq-export" in engines and "docs/api.md#two-engines" in engines
+    translate = section("Translate")
+    assert 'backend="torch"' in translate and "MODEL/ctranslate2/" in translate
