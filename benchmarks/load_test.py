@@ -1,6 +1,7 @@
 """Load test of the web demo: N concurrent gradio_client users, each sending M short sentences to /translate.
 
     python benchmarks/load_test.py [--users 16] [--requests 25] [--model DIR] [--out benchmarks/load.json]
+    python benchmarks/load_test.py --users 32 --requests 25 --news 100     # every other request a news sentence
     python benchmarks/load_test.py --users 1 --requests 30 --sentence 他说我们明天早上八点在北京火车站见面吧。
 
 Starts ``python app.py`` on a free loopback port, waits until it answers, drives it, and prints p50/p95
@@ -17,9 +18,11 @@ import subprocess
 import sys
 import threading
 import time
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+NEWS = Path(os.environ.get("S2S_SHARED", ROOT.parent / "shared")) / "data" / "dev" / "newstest2017.zh"
 SENTENCES = [
     "我喜欢吃苹果。",
     "今天天气很好。",
@@ -62,8 +65,17 @@ def main(argv=None) -> int:
     p.add_argument("--model", help="model folder (default: the shipped model)")
     p.add_argument("--out", help="also write the figures as JSON here")
     p.add_argument("--sentence", help="send only this sentence (e.g. one user's latency for one sentence)")
+    p.add_argument(
+        "--news",
+        type=int,
+        default=0,
+        help="every other request one of the first N newstest2017 sentences (news length)",
+    )
     args = p.parse_args(argv)
     sentences = [args.sentence] if args.sentence else SENTENCES
+    if args.news:
+        news = NEWS.read_text(encoding="utf-8").splitlines()[: args.news]
+        sentences = [x for pair in zip(SENTENCES * (len(news) // len(SENTENCES) + 1), news) for x in pair]
     from gradio_client import Client
 
     port = free_port()
@@ -116,6 +128,7 @@ def main(argv=None) -> int:
         "users": args.users,
         "requests_per_user": args.requests,
         "sentence": args.sentence,
+        "news": args.news,
         "ok": len(latencies),
         "failures": len(failures),
         "p50_s": round(statistics.median(latencies), 3),

@@ -322,54 +322,67 @@ class Translator:
         codec, n = self.codec, len(src.ids)
         banned = codec.banned(src.ids)
         used = list(prefixes) if prefixes else [[] for _ in range(n)]  # the prefix each result was searched from
-        found = self._engine_search(engine, src.ids, settings, prefixes, banned, opts, progress)
+        live = [i for i in range(n) if src.ids[i]]
+        found = self._search_on(engine, src.ids, live, settings, used, banned, None, opts, progress)
         out: list = [([], "")] * n
         todo: dict[int, tuple] = {}
-        for i in range(n):
-            if not src.ids[i]:
-                continue
-            hyps, how = found[i], engine.name
-            if hyps is None:  # the engine's batch cap is not this sentence's: PyTorch searches it
-                hyps, how = self._torch_search(src, i, settings, prefixes, opts, limits=False), "torch (length cap)"
+        for i in live:
+            hyps, how = found[i]
             valid = [h for h in hyps if codec.keeps_limits(src.ids[i], h.tokens)]
             if len(valid) >= min(settings.nbest, len(hyps)):
                 first = hyps.index(valid[0])
                 out[i] = valid[: settings.nbest], how + (f" (hypothesis {first + 1} keeps the limits)" if first else "")
             else:
-                todo[i] = (hyps[0], [], len(prefixes[i]) if prefixes else 0)
+                todo[i] = (hyps[0], [], len(used[i]))
         for round_ in range(1, REPAIRS + 1):
             fixes = {i: codec.repair(src.ids[i], best, keep) for i, (best, _, keep) in todo.items()}
             fixes = {i: fix for i, fix in fixes.items() if fix is not None}
             if not fixes:
                 break
-            order = sorted(fixes)
-            again = self._engine_search(
+            after = [[] for _ in range(n)]
+            for i, (prefix, more) in fixes.items():
+                after[i] = sorted(set(todo[i][1]) | set(more))
+            again = self._search_on(
                 engine,
-                [src.ids[i] for i in order],
+                src.ids,
+                sorted(fixes),
                 settings,
-                [fixes[i][0] for i in order],
-                [banned[i] for i in order],
-                {**opts, "banned_after_prefix": [sorted(set(todo[i][1]) | set(fixes[i][1])) for i in order]},
+                [fixes.get(i, (None,))[0] for i in range(n)],
+                banned,
+                after,
+                opts,
                 False,
             )
-            for i, hyps in zip(order, again):
-                if hyps is None:
-                    continue
+            for i in sorted(fixes):
+                hyps, how = again[i]
                 valid = [h for h in hyps if codec.keeps_limits(src.ids[i], h.tokens)]
                 if len(valid) >= min(settings.nbest, len(hyps)):
-                    out[i] = valid[: settings.nbest], f"{engine.name} (placeholders repaired, round {round_})"
+                    out[i] = valid[: settings.nbest], f"{how} (placeholders repaired, round {round_})"
                     used[i] = fixes[i][0]
                     del todo[i]
                 else:
-                    todo[i] = (hyps[0], sorted(set(todo[i][1]) | set(fixes[i][1])), todo[i][2])
+                    todo[i] = (hyps[0], after[i], todo[i][2])
         for i in todo:
             hyps = self._torch_search(src, i, settings, prefixes, opts, limits=True)
             out[i] = hyps[: settings.nbest], "torch (placeholder limits)"
         self._add_prefix_scores(src, out, used, settings)
         return out
 
-    def _engine_search(self, engine, src_ids, settings, prefixes, banned, opts: dict, progress: bool) -> list:
-        return engine.search(src_ids, settings, prefixes, banned, progress=progress, **opts)
+    def _search_on(self, engine, src_ids, which, settings, prefixes, banned, after, opts: dict, progress: bool):
+        """Search the sources ``which`` on ``engine`` (``prefixes``, ``banned`` and ``after``, the pieces banned
+        after the prefix, indexed like ``src_ids``); returns {index: (hypotheses, the engine's name)}.  A source the
+        engine leaves to PyTorch (its length cap) is searched there."""
+        ids = [src_ids[i] for i in which]
+        pre = [prefixes[i] or [] for i in which] if any(prefixes[i] for i in which) else None
+        extra = {"banned_after_prefix": [after[i] for i in which]} if after is not None else {}
+        found = engine.search(ids, settings, pre, [banned[i] for i in which], progress=progress, **opts, **extra)
+        out = {i: (h, engine.name) for i, h in zip(which, found)}
+        capped = [i for i in which if out[i][0] is None]
+        if capped:  # the engine's batch cap is not these sentences': PyTorch searches them
+            torch_opts = {k: v for k, v in opts.items() if k == "attention"}
+            again = self._search_on(self.torch, src_ids, capped, settings, prefixes, banned, after, torch_opts, False)
+            out.update({i: (h, "torch (length cap)") for i, (h, _) in again.items()})
+        return out
 
     def _add_prefix_scores(self, src: Sources, chosen: list, prefixes: list, settings: SearchSettings) -> None:
         """A search from a prefix scores what follows it; the scores reported include the prefix's own
