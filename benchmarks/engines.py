@@ -12,7 +12,9 @@ Each row runs in a fresh process, beam 5, on the first N newstest2017 sentences 
 * ``torch+links``: ``Translator.load(model, backend="torch")``, the same.
 
 Two loads: batch 1 (one sentence per call, as a web request) and batched (``--batched`` sentences in one call,
-``max_tokens`` 6000).  Prints sentences/s and writes them as JSON.
+``max_tokens`` 6000).  Then the demo's first view of a 30-character sentence (``predict``, the alignment map as
+Gradio sends it, the coverage check), 30 runs on each engine: p50 and p95.  Prints the figures and writes them as
+JSON.
 """
 
 from __future__ import annotations
@@ -69,6 +71,28 @@ def ours(model: str, texts: list[str], batched: bool, backend: str) -> float:
     return _timed(run, texts, batched)
 
 
+FIRST_VIEW = "苹果公司的首席执行官昨天在上海宣布了一项新的大型海外投资计划。"  # 30 characters
+
+
+def first_view(model: str, backend: str, runs: int = 30) -> dict:
+    """The demo's first view: the translation with its links, the map and the coverage check, in process."""
+    from seq2seq import Translator
+    from seq2seq.app import alignment_figure, predict
+    from seq2seq.app.chips import coverage_html
+
+    tr = Translator.load(model, backend=backend)
+    ms = []
+    for k in range(runs + 3):
+        t0 = time.perf_counter()
+        pred = predict(tr, FIRST_VIEW, beam_size=5)
+        alignment_figure(pred).to_json()
+        coverage_html(pred)
+        if k >= 3:  # warm-up
+            ms.append((time.perf_counter() - t0) * 1e3)
+    ms.sort()
+    return {"p50_ms": round(ms[len(ms) // 2], 1), "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 1)}
+
+
 def _timed(run, texts: list[str], batched: bool) -> float:
     run(texts[:3])  # warm-up
     t0 = time.perf_counter()
@@ -90,6 +114,9 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.worker:
         what, load, a, b = args.worker
+        if load == "first-view":
+            print(json.dumps(first_view(args.model, a)))
+            return 0
         texts = lines(args.model, args.batched if load == "batched" else args.sentences)
         if what == "ct2-alone":
             value = ct2_alone(args.model, texts, load == "batched", int(a), int(b))
@@ -117,6 +144,12 @@ def main(argv=None) -> int:
         ratio = rows[f"{load} default+links"] / best
         rows[f"{load} ratio default+links / best ct2-alone"] = round(ratio, 3)
         print(f"{load:8s} default+links / best CTranslate2 alone: {ratio:.3f}", flush=True)
+    for backend in ("auto", "torch"):
+        cmd = [sys.executable, __file__, "--model", args.model, "--worker", "first-view", "first-view", backend, "-"]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        value = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else None
+        rows[f"first view, 30 characters, {'default' if backend == 'auto' else backend}"] = value
+        print(f"first view ({len(FIRST_VIEW)} characters), {backend}: {value}", flush=True)
     meta = {"model": args.model, "sentences": args.sentences, "batched": args.batched, "cpu": _cpu()}
     Path(args.output).write_text(json.dumps({**meta, "sent_s": rows}, indent=1) + "\n")
     return 0

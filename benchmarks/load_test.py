@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

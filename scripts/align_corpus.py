@@ -25,9 +25,10 @@ from pathlib import Path
 
 from seq2seq import corpus_align as ca
 from seq2seq.aer import alignment_error_rate, read_gold
-from seq2seq.align import SYMMETRIZE, links_to_words, pieces_to_words
+from seq2seq.align import SYMMETRIZE
 from seq2seq.placeholders import strip_placeholder_pieces
 from seq2seq.tokenizer import SubwordTokenizer
+from seq2seq.words import links_to_words, pieces_to_words
 
 
 def main(argv=None) -> int:

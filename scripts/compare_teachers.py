@@ -26,8 +26,9 @@ from typing import Optional
 
 from seq2seq import corpus_align as ca
 from seq2seq.aer import alignment_error_rate, read_gold_set
-from seq2seq.align import SYMMETRIZE, links_to_words, pieces_to_words
+from seq2seq.align import SYMMETRIZE
 from seq2seq.tokenizer import SubwordTokenizer
+from seq2seq.words import links_to_words, pieces_to_words
 
 
 def gold_rows(zh_words, en_words, src_tok) -> tuple[list[str], list[str], list, list]:

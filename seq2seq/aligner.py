@@ -11,13 +11,14 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from .align import AlignMethod, links_to_words, piece_alignment, pieces_to_words, word_units
+from .align import AlignMethod, piece_alignment
 from .checks import check_search_args, check_sentences
 from .codec import FolderCodec
 from .engine import ForcedHypothesis, TorchEngine
 from .placeholders import label_pieces, source_forms
 from .results import Alignment, length_penalty
 from .truecase import Restored
+from .words import links_to_words, pieces_to_words, word_units
 
 
 class Aligner:

@@ -31,7 +31,8 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .align import SYMMETRIZE, chinese_units, links_to_words, method_attention, piece_alignment, pieces_to_words
+from .align import SYMMETRIZE, method_attention, piece_alignment
+from .words import chinese_units, links_to_words, pieces_to_words
 
 Links = list[tuple[int, int]]
 _EN_WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)

@@ -30,7 +30,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from .align import SPECIAL, AlignMethod, method_attention, piece_alignment, piece_texts, pieces_to_words
+from .align import AlignMethod, method_attention, piece_alignment
+from .words import SPECIAL, piece_texts, pieces_to_words
 
 # Words that regularly have no counterpart in the other language: never flagged.  Chinese: particles, the
 # copula, common prepositions, localisers and measure words that English absorbs; English: articles,
@@ -69,7 +70,7 @@ def _chinese_words(text: str) -> list[str]:
     try:
         import jieba
     except ImportError:  # characters, as seq2seq.align counts Chinese words
-        from .align import chinese_units
+        from .words import chinese_units
 
         return chinese_units(text)
     jieba.setLogLevel(60)  # no "Building prefix dict" chatter

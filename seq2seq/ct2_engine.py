@@ -164,7 +164,7 @@ class CT2Engine:
         cap gives None: CTranslate2 caps a batch, not a sentence, and ends a capped output without ``</s>``,
         where ours forces ``</s>``; the caller searches that one on PyTorch.  Sources with the same ``banned``
         pieces share a call (CTranslate2 suppresses pieces per call), and the calls run in parallel.  Scores leave
-        a prefix out, as both engines rank (``DecodeStrategy._force``)."""
+        a prefix out, as both engines rank (``constraints.force``)."""
         caps = settings.caps([len(x) for x in src_ids], self.max_len)
         if prefixes:
             caps = [max(c, min(self.max_len - 1, len(p) + 1)) for c, p in zip(caps, prefixes)]

@@ -37,9 +37,10 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from . import constraints
 from .model import DecoderCache, EncoderDecoder
 from .results import length_penalty
-from .tokenizer import BOS_ID, EOS_ID, PAD_ID
+from .tokenizer import BOS_ID, EOS_ID
 
 
 @dataclass
@@ -186,92 +187,6 @@ class DecodeStrategy:
             max_lens = torch.maximum(max_lens, (lens + 1).clamp(max=cap))  # room for the prefix and EOS
         return memory, src_mask, src_lens.tolist(), max_lens, forced
 
-    @staticmethod
-    def _force(logp: Tensor, tokens: Tensor) -> Tensor:
-        """Rows where ``tokens >= 0`` may only produce that token (prefix-constrained decoding), which adds nothing
-        to the score: a search from a prefix ranks what follows it (CTranslate2's rule; ``Translator`` adds the
-        prefix's own log-probability to the scores it reports).  In place."""
-        rows = (tokens >= 0).nonzero().flatten()
-        if rows.numel():
-            logp[rows] = float("-inf")
-            logp[rows, tokens[rows]] = 0.0
-        return logp
-
-    @staticmethod
-    def _at_cap(max_lens: Tensor, t: int, dev) -> Optional[Tensor]:
-        """Which rows' sentences reach their length cap at step t; None when none does (no tensor work)."""
-        if t + 1 < int(max_lens.min()):
-            return None
-        return (max_lens <= t + 1).to(dev)
-
-    @staticmethod
-    def _ban(
-        logp: Tensor,
-        banned: Optional[Tensor],
-        groups: Tensor,
-        per_group: int,
-        first_step: bool,
-        forced: Optional[Tensor] = None,
-    ) -> Tensor:
-        """Take out of the next-piece distribution what a search never produces, and renormalise what is left:
-        ``<pad>`` and ``<s>``, ``</s>`` at the ``first_step`` (no empty translation), and ``banned`` [sentences, V]
-        (1: the placeholders a source lacks; 2: pieces banned after a prefix, not in rows ``forced`` to a prefix
-        piece), read for the active ``groups`` (each ``per_group`` rows).  Scores are then log-probabilities under
-        the distribution the search draws from, as CTranslate2 computes them (its ``suppress_sequences`` and
-        ``min_decoding_length`` work the same way), so both engines score alike."""
-        logp[:, PAD_ID] = float("-inf")
-        logp[:, BOS_ID] = float("-inf")
-        if first_step:
-            logp[:, EOS_ID] = float("-inf")
-        if banned is not None:
-            rows = banned[groups].repeat_interleave(per_group, 0).to(logp.device)
-            mask = rows > 0 if forced is None else torch.where(forced[:, None], rows == 1, rows > 0)
-            logp.masked_fill_(mask, float("-inf"))
-        return logp - torch.logsumexp(logp, dim=-1, keepdim=True)
-
-    @staticmethod
-    def _at_cap_only_eos(logp: Tensor, at_cap: Optional[Tensor]) -> Tensor:
-        """Rows where ``at_cap`` may only produce EOS (with its own log-probability).  Edits ``logp`` in place."""
-        if at_cap is not None and at_cap.any():
-            eos_col = logp[:, EOS_ID].clone()
-            logp.masked_fill_(at_cap[:, None], float("-inf"))
-            logp[:, EOS_ID] = eos_col
-        return logp
-
-    @staticmethod
-    def _carry(
-        logp: Tensor,
-        ys: Tensor,
-        carry: Optional[tuple[Tensor, Tensor]],
-        groups: Tensor,
-        per_group: int,
-        left: Tensor,
-        exempt: Optional[Tensor],
-    ) -> Tensor:
-        """Placeholder constraints (``seq2seq.placeholders``): a placeholder piece is produced at most as often
-        as its source has it, EOS waits until every source placeholder is out, and when the steps ``left``
-        before the length cap (per sentence) are as few as the placeholders still owed, only those may come.
-        ``carry``: (placeholder ids [P], allowed counts [sentences, P]); ``groups``: each active sentence;
-        rows in ``exempt`` (at their length cap, or forced by a prefix) are left alone.  Edits ``logp`` in place."""
-        if carry is None:
-            return logp
-        ids, allowed = carry
-        ids = ids.to(logp.device)
-        allowed = allowed[groups].repeat_interleave(per_group, 0).to(logp.device)  # [rows, P]
-        emitted = (ys[:, :, None] == ids).sum(1)  # [rows, P]
-        free = torch.ones(logp.size(0), dtype=torch.bool, device=logp.device) if exempt is None else ~exempt
-        owed = ((emitted == 0) & (allowed > 0)) & free[:, None]  # [rows, P]
-        cols = logp[:, ids].masked_fill((emitted >= allowed) & free[:, None], float("-inf"))
-        logp[:, EOS_ID] = logp[:, EOS_ID].masked_fill(owed.any(1), float("-inf"))
-        hurry = owed.any(1) & (
-            owed.sum(1) >= left[groups].repeat_interleave(per_group, 0).to(logp.device)
-        )  # only owed ones now
-        if hurry.any():
-            logp[hurry] = float("-inf")
-            cols = torch.where(hurry[:, None] & ~owed, torch.full_like(cols, float("-inf")), cols)
-        logp[:, ids] = cols
-        return logp
-
     def _hyp(self, tokens: list[int], score: float, attention: Optional[Tensor], topk=None) -> Hypothesis:
         return Hypothesis(tokens, score, score / length_penalty(len(tokens), self.alpha), attention, topk)
 
@@ -311,14 +226,14 @@ class GreedySearch(DecodeStrategy):
         for t in range(int(max_lens.max())):
             logp, weights = stepper.step(ys)
             history.add(weights, parents, logp)
-            at_cap = self._at_cap(max_lens[active], t, src.device)
+            at_cap = constraints.at_cap(max_lens[active], t, src.device)
             force = forced[active, t].to(src.device) if forced is not None and t < forced.size(1) else None
             exempt = _either(at_cap, None if force is None else force >= 0)
-            logp = self._ban(logp, banned, active, 1, t == 0, None if force is None else force >= 0)
-            logp = self._carry(logp, ys, carry, active, 1, max_lens - t - 1, exempt)
-            logp = self._at_cap_only_eos(logp, at_cap)
+            logp = constraints.ban(logp, banned, active, 1, t == 0, None if force is None else force >= 0)
+            logp = constraints.carry(logp, ys, carry, active, 1, max_lens - t - 1, exempt)
+            logp = constraints.only_eos_at_cap(logp, at_cap)
             if force is not None:
-                logp = self._force(logp, force)
+                logp = constraints.force(logp, force)
             tok = logp.argmax(-1)
             scores = scores + logp.gather(1, tok[:, None]).squeeze(1)
             ys = torch.cat([ys, tok[:, None]], dim=1)
@@ -390,18 +305,18 @@ class BeamSearch(DecodeStrategy):
             nb = active.numel()
             logp, weights = stepper.step(ys)
             history.add(weights, parents, logp)
-            capped = self._at_cap(max_lens[active], t, dev)  # per sentence; None: none is
+            capped = constraints.at_cap(max_lens[active], t, dev)  # per sentence; None: none is
             row_capped = None if capped is None else capped.repeat_interleave(k)
             force = (
                 forced[active, t].repeat_interleave(k).to(dev) if forced is not None and t < forced.size(1) else None
             )
-            logp = self._ban(logp, banned, active, k, t == 0, None if force is None else force >= 0)
-            logp = self._carry(
+            logp = constraints.ban(logp, banned, active, k, t == 0, None if force is None else force >= 0)
+            logp = constraints.carry(
                 logp, ys, carry, active, k, max_lens - t - 1, _either(row_capped, None if force is None else force >= 0)
             )
-            logp = self._at_cap_only_eos(logp, row_capped)
+            logp = constraints.only_eos_at_cap(logp, row_capped)
             if force is not None:
-                logp = self._force(logp, force)
+                logp = constraints.force(logp, force)
             vocab = logp.size(-1)
             top_s, top_beam, top_tok = _top_candidates(logp.view(nb, k, vocab), scores, min(2 * k, k * vocab))
             is_eos = top_tok == EOS_ID

@@ -58,7 +58,7 @@ class HeadChoice:
 
 
 def _as_searched(logp: Tensor, banned: list[Sequence[int]]) -> Tensor:
-    """[B, T, V] log-probabilities as a search scores them (``DecodeStrategy._ban``, at every position at once)."""
+    """[B, T, V] log-probabilities as a search scores them (``constraints.ban``, at every position at once)."""
     from .tokenizer import BOS_ID, PAD_ID
 
     logp = logp.clone()
@@ -124,7 +124,7 @@ class TorchEngine:
         """Search every non-empty source (None for an empty one).  ``prefixes``: target ids each output starts
         with; ``banned``: target ids each source may never produce; ``banned_after_prefix``: ids it may not produce
         after its prefix; ``limits``: (placeholder ids, and per source how often it holds each) for the constrained
-        search (``DecodeStrategy._carry``); ``attention``: every layer's cross-attention and the links' head;
+        search (``constraints.carry``); ``attention``: every layer's cross-attention and the links' head;
         ``topk``, ``tree``: as ``Translator.translate``."""
         vocab = self.model.cfg.tgt_vocab_size
         if not 0 <= topk <= vocab:
@@ -175,7 +175,7 @@ class TorchEngine:
         banned: Optional[Sequence[Sequence[int]]] = None,
         max_tokens: int = 6000,
     ) -> list[float]:
-        """The log-probability of each prefix as a search scores it (``DecodeStrategy._ban``: the pieces a search
+        """The log-probability of each prefix as a search scores it (``constraints.ban``: the pieces a search
         never produces taken out, the rest renormalised); 0.0 where the prefix is empty.  CTranslate2 scores
         only what follows a prefix, so its engine adds these."""
         widths = [max(len(s), len(p) + 1) if s and p else 0 for s, p in zip(src_ids, prefixes)]
@@ -210,7 +210,7 @@ class TorchEngine:
         decoder pass over BOS + y).  Returns each piece's log-probability, EOS included, and the cross-attention
         that went with it, row t being the position that predicted piece t (as in search results); None where
         the source or the target is empty.  The log-probabilities are those a search scores with
-        (``DecodeStrategy._ban``: what a search never produces, ``banned`` per source among it, taken out), so the
+        (``constraints.ban``: what a search never produces, ``banned`` per source among it, taken out), so the
         model's own translation scores as its search did.  ``all_attention`` also returns encoder and decoder
         self-attention; ``full_context`` every layer's full-context cross-attention (the pass whose self-attention
         sees the whole target); ``topk`` the k likeliest pieces at every step (before anything is taken out)."""

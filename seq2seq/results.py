@@ -123,7 +123,8 @@ class Alignment:
 
     def links_with(self, method) -> list[tuple[int, int]]:
         """Word links read with another :class:`~seq2seq.align.AlignMethod` from the same attention."""
-        from .align import links_to_words, method_attention, piece_alignment
+        from .align import method_attention, piece_alignment
+        from .words import links_to_words
 
         if self.cross_attention is None or not self.target_tokens:
             return []

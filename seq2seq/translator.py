@@ -30,7 +30,7 @@ import torch
 from .align import AlignMethod
 from .aligner import Aligner
 from .checks import check_decoding_args, check_device, check_search_args, check_sentences
-from .codec import FolderCodec, Sources
+from .codec import FolderCodec
 from .direction import Direction
 from .engine import HeadChoice, SearchSettings, TorchEngine, head_choice
 from .model import EncoderDecoder
@@ -44,11 +44,11 @@ from .model_dir import (
     read_folder_config,
     save_model_dir,
 )
-from .results import Alignment, Translation, length_penalty
+from .results import Alignment, Translation
+from .searcher import Searcher
 from .tokenizer import SubwordTokenizer
 
 PRETRAINED = Path(__file__).resolve().parent / "pretrained"
-REPAIRS = 8  # searches again from before a placeholder used too often, before the constrained PyTorch search
 DEFAULT_MODEL_DIR = PRETRAINED / "zh-en"
 BACKENDS = ("auto", "ctranslate2", "torch")
 
@@ -297,7 +297,7 @@ class Translator:
         opts = dict(attention=True)  # the placeholder repair reads the links too (seq2seq.codec.FolderCodec.repair)
         if engine is self._torch:
             opts.update(topk=return_topk, tree=return_tree, use_cache=use_cache, dtype=dtype)
-        chosen = self._search(engine, src, settings, prefixes, opts, progress)
+        chosen = Searcher(self.codec, lambda: self.torch).run(engine, src, settings, prefixes, opts, progress)
         out = [
             self.codec.translation(ids, hyps, spans, how=how, method=self.link_method)
             if ids
@@ -311,102 +311,6 @@ class Translator:
         if return_attention == "all":
             self._add_forced_attention([t for t in out if t.target_tokens], max_tokens, dtype)
         return out
-
-    def _search(self, engine, src: Sources, settings: SearchSettings, prefixes, opts: dict, progress: bool) -> list:
-        """Each source's hypotheses (``settings.nbest`` of them, best first) and the path that gave them.
-
-        The placeholder limits (each placeholder of the source out at least once and no more often than the source
-        has it) are kept the same way on both engines: the best hypotheses of the search that keep them; else the
-        best hypothesis searched again from just before its first placeholder too many, with the placeholders it
-        has used up banned (up to :data:`REPAIRS` times); else a PyTorch search with the limits built in."""
-        codec, n = self.codec, len(src.ids)
-        banned = codec.banned(src.ids)
-        used = list(prefixes) if prefixes else [[] for _ in range(n)]  # the prefix each result was searched from
-        live = [i for i in range(n) if src.ids[i]]
-        found = self._search_on(engine, src.ids, live, settings, used, banned, None, opts, progress)
-        out: list = [([], "")] * n
-        todo: dict[int, tuple] = {}
-        for i in live:
-            hyps, how = found[i]
-            valid = [h for h in hyps if codec.keeps_limits(src.ids[i], h.tokens)]
-            if len(valid) >= min(settings.nbest, len(hyps)):
-                first = hyps.index(valid[0])
-                out[i] = valid[: settings.nbest], how + (f" (hypothesis {first + 1} keeps the limits)" if first else "")
-            else:
-                todo[i] = (hyps[0], [], len(used[i]))
-        for round_ in range(1, REPAIRS + 1):
-            fixes = {i: codec.repair(src.ids[i], best, keep) for i, (best, _, keep) in todo.items()}
-            fixes = {i: fix for i, fix in fixes.items() if fix is not None}
-            if not fixes:
-                break
-            after = [[] for _ in range(n)]
-            for i, (prefix, more) in fixes.items():
-                after[i] = sorted(set(todo[i][1]) | set(more))
-            again = self._search_on(
-                engine,
-                src.ids,
-                sorted(fixes),
-                settings,
-                [fixes.get(i, (None,))[0] for i in range(n)],
-                banned,
-                after,
-                opts,
-                False,
-            )
-            for i in sorted(fixes):
-                hyps, how = again[i]
-                valid = [h for h in hyps if codec.keeps_limits(src.ids[i], h.tokens)]
-                if len(valid) >= min(settings.nbest, len(hyps)):
-                    out[i] = valid[: settings.nbest], f"{how} (placeholders repaired, round {round_})"
-                    used[i] = fixes[i][0]
-                    del todo[i]
-                else:
-                    todo[i] = (hyps[0], after[i], todo[i][2])
-        for i in todo:
-            hyps = self._torch_search(src, i, settings, prefixes, opts, limits=True)
-            out[i] = hyps[: settings.nbest], "torch (placeholder limits)"
-        self._add_prefix_scores(src, out, used, settings)
-        return out
-
-    def _search_on(self, engine, src_ids, which, settings, prefixes, banned, after, opts: dict, progress: bool):
-        """Search the sources ``which`` on ``engine`` (``prefixes``, ``banned`` and ``after``, the pieces banned
-        after the prefix, indexed like ``src_ids``); returns {index: (hypotheses, the engine's name)}.  A source the
-        engine leaves to PyTorch (its length cap) is searched there."""
-        ids = [src_ids[i] for i in which]
-        pre = [prefixes[i] or [] for i in which] if any(prefixes[i] for i in which) else None
-        extra = {"banned_after_prefix": [after[i] for i in which]} if after is not None else {}
-        found = engine.search(ids, settings, pre, [banned[i] for i in which], progress=progress, **opts, **extra)
-        out = {i: (h, engine.name) for i, h in zip(which, found)}
-        capped = [i for i in which if out[i][0] is None]
-        if capped:  # the engine's batch cap is not these sentences': PyTorch searches them
-            torch_opts = {k: v for k, v in opts.items() if k == "attention"}
-            again = self._search_on(self.torch, src_ids, capped, settings, prefixes, banned, after, torch_opts, False)
-            out.update({i: (h, "torch (length cap)") for i, (h, _) in again.items()})
-        return out
-
-    def _add_prefix_scores(self, src: Sources, chosen: list, prefixes: list, settings: SearchSettings) -> None:
-        """A search from a prefix scores what follows it; the scores reported include the prefix's own
-        log-probability (one forced pass on the PyTorch engine for every sentence searched from a prefix)."""
-        todo = [i for i, p in enumerate(prefixes) if p and chosen[i][0]]
-        if not todo:
-            return
-        ids = [src.ids[i] for i in todo]
-        start = self.torch.prefix_logprobs(
-            ids, [prefixes[i] for i in todo], self.codec.banned(ids), settings.max_tokens
-        )
-        for i, p in zip(todo, start):
-            for h in chosen[i][0]:
-                h.score += p
-                h.normalized_score = h.score / length_penalty(len(h.tokens), settings.length_penalty)
-
-    def _torch_search(self, src: Sources, i: int, settings, prefixes, opts: dict, limits: bool) -> list:
-        """One sentence searched on the PyTorch engine; ``limits``: with the placeholder limits built in."""
-        ids = [src.ids[i]]
-        counts = (self.codec.tgt_placeholders, [self.codec.placeholder_counts(src.ids[i])]) if limits else None
-        extra = {k: v for k, v in opts.items() if k != "progress"}
-        return self.torch.search(
-            ids, settings, [prefixes[i]] if prefixes else None, self.codec.banned(ids), counts, **extra
-        )[0]
 
     def _add_forced_attention(self, translations: list[Translation], max_tokens: int, dtype) -> None:
         """One teacher-forced pass over each translation's own pieces, which computes exactly what the search

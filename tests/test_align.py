@@ -16,8 +16,6 @@ from seq2seq.align import (
     attention_matrix,
     grow_diag_final_and,
     intersection,
-    links_to_words,
-    pieces_to_words,
     union,
 )
 from seq2seq.corpus_align import parse_pharaoh
@@ -27,6 +25,7 @@ from seq2seq.tokenizer import EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
 from seq2seq.training.alignment import alignment_loss, link_targets, resolve_layer
 from seq2seq.training.data import collate
 from seq2seq.translator import Translator
+from seq2seq.words import links_to_words, pieces_to_words
 
 # ---------------------------------------------------------------------------------------------- pieces -> words
 
@@ -419,7 +418,8 @@ def test_a_full_context_head_learns_in_trainings_step_and_links_translations(ful
     assert not np.allclose(a.full_context_attention[1, 0], a.cross_attention[1, 0], atol=1e-3)
     # translate() reads its links as its search saw the head (causal: what either engine returns at search speed);
     # return_attention="all" adds the full-context pass, which equals forced alignment's.
-    from seq2seq.align import alignment_line, piece_alignment, source_words, word_alignment
+    from seq2seq.align import alignment_line, piece_alignment, word_alignment
+    from seq2seq.words import source_words
 
     t = tr.translate(["三一四五二"], beam_size=1)[0]
     assert t.full_context_attention is None and t.align_method == tr.link_method and not tr.link_method.full_context

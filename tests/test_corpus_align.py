@@ -1,7 +1,8 @@
 """seq2seq.corpus_align: eflomal's units, links projected onto pieces, and the head's agreement with them."""
 
-from seq2seq.align import method_attention, piece_alignment, pieces_to_words
+from seq2seq.align import method_attention, piece_alignment
 from seq2seq.corpus_align import chinese_units, english_units, head_agreement, project_to_pieces
+from seq2seq.words import pieces_to_words
 
 
 def test_units():

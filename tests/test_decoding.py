@@ -128,7 +128,7 @@ def test_attention_belongs_to_each_hypothesis(k):
 
 def searched(logp: torch.Tensor) -> torch.Tensor:
     """Teacher-forced log-probabilities [T, V] as a search scores them: <pad> and <s> never, </s> not first, the
-    rest renormalised (DecodeStrategy._ban)."""
+    rest renormalised (constraints.ban)."""
     logp = logp.clone()
     logp[:, [PAD_ID, BOS_ID]] = float("-inf")
     logp[0, EOS_ID] = float("-inf")

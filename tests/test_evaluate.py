@@ -4,8 +4,9 @@ import pytest
 import sacrebleu
 from helpers import OVERFIT_PAIRS
 
-from seq2seq.align import piece_alignment, source_piece_words, target_piece_words, word_alignment
+from seq2seq.align import piece_alignment, word_alignment
 from seq2seq.evaluate import main, read_test_set
+from seq2seq.words import source_piece_words, target_piece_words
 
 HYPS_REFS = OVERFIT_PAIRS + [("他们每天都喝茶。", "They drink tea every day."), ("我想唱歌。", "I want to sing.")]
 

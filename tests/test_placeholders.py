@@ -208,7 +208,7 @@ def test_alignment_maps_placeholder_rows_back_to_the_words(placeholder_translato
 
 @pytest.mark.parametrize("beam", [1, 3])
 def test_search_carries_every_source_placeholder_once(placeholder_translator, beam):
-    """A random model rarely writes a placeholder by chance; the search constraint (decoding._carry) makes
+    """A random model rarely writes a placeholder by chance; the search constraint (constraints.carry) makes
     every source placeholder come out, each as often as the source has it, and no other."""
     t = placeholder_translator.translate("我们向 Goldsmith 和 GPT-4 表示哀悼。", beam_size=beam, max_len_b=30)[0]
     assert t.placeholders == ["Goldsmith", "GPT-4"]

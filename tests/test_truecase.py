@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from seq2seq.align import pieces_to_words
 from seq2seq.model_dir import FolderConfig, ModelFolderError, load_truecaser
 from seq2seq.translator import Translator
 from seq2seq.truecase import TRUECASE_FILE, EnglishRestorer, Truecaser, is_lowercased, is_tokenized, unescape_token
+from seq2seq.words import pieces_to_words
 
 TC = Truecaser({"i": "I", "xinhua": "Xinhua", "jakarta": "Jakarta", "march": "March", "eu": "EU", "beijing": "Beijing"})
 

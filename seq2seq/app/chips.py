@@ -9,8 +9,9 @@ from typing import Optional
 
 import numpy as np
 
-from ..align import DEFAULT_RAW, AlignMethod, method_attention, piece_alignment, word_units
+from ..align import DEFAULT_RAW, AlignMethod, method_attention, piece_alignment
 from ..coverage import is_punctuation
+from ..words import word_units
 from .figures import FLAG_COLOUR, FONT, piece_text
 from .maps import MapData
 from .predict import LANGUAGE_NAMES, Prediction

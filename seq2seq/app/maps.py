@@ -14,16 +14,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..align import (
-    DEFAULT_RAW,
-    AlignMethod,
-    attention_matrix,
-    method_attention,
-    piece_alignment,
-    source_piece_words,
-    source_words,
-)
+from ..align import DEFAULT_RAW, AlignMethod, attention_matrix, method_attention, piece_alignment
 from ..coverage import coverage, is_alignment_head, reading_units
+from ..words import source_piece_words, source_words
 from .predict import LANGUAGE_NAMES
 
 HEAD = "alignment head"  # the attention choice that means "the model's alignment method"
