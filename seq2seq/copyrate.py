@@ -94,3 +94,23 @@ def converted_amounts(sources: Sequence[str], references: Sequence[str], hypothe
                 total += 1
                 found += _stands_in(m.group().rstrip(".,"), hyp)
     return found, total
+
+
+# A character or a run of up to 4 characters (spaces aside) written 3 or more times in a row: 克克克, 火星火星火星.
+_REPEAT = re.compile(r"(\S{1,4}?)\1{2,}")
+
+
+def repeats(text: str) -> bool:
+    """Does ``text`` repeat a character or a run of up to 4 characters 3 or more times in a row (spaces ignored:
+    "KGO KGO KGO" counts)?  Digits repeated (``1000``) and runs of punctuation (``...``) do not count."""
+    for m in _REPEAT.finditer(text.replace(" ", "")):
+        if not (m.group(1).isdigit() or all(not c.isalnum() for c in m.group(1))):
+            return True
+    return False
+
+
+def repetition_rate(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
+    """The share of outputs that :func:`repeats` where their reference does not (issue 37's loop measure), and the
+    count."""
+    flagged = sum(repeats(h) and not repeats(r) for h, r in zip(hypotheses, references))
+    return {"repetition": flagged / max(1, len(hypotheses)), "repetition_count": flagged}

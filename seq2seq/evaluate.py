@@ -51,6 +51,7 @@ class Row:
     sentences: int
     hypotheses_file: str
     copy: dict  # copy rate of names and numbers (seq2seq.copyrate): latin, number, and their counts
+    repetition: dict  # outputs that loop where their reference does not (seq2seq.copyrate.repetition_rate)
 
 
 def read_test_set(spec: str, langpair: str = "zh-en", limit: int = 0) -> TestSet:
@@ -129,7 +130,7 @@ def evaluate(
     from sacrebleu.metrics import BLEU, CHRF
 
     from .align import alignment_line
-    from .copyrate import copy_rate
+    from .copyrate import copy_rate, repetition_rate
     from .text import group_by_line
 
     tokenize = translator.direction.bleu_tokenize
@@ -183,6 +184,7 @@ def evaluate(
                     len(hyps),
                     hyp_file,
                     copy_rate(ts.sources, ts.references, hyps).as_dict(),
+                    repetition_rate(hyps, ts.references),
                 )
             )
             if on_done is not None:
@@ -307,10 +309,11 @@ def format_alignment_table(rows: Sequence[dict], default: Optional[dict] = None)
 
 
 def format_table(rows: Sequence[Row]) -> str:
-    """The BLEU table, with the copy rate of Latin words and numbers (copied/total) beside it."""
+    """The BLEU table, with the copy rate of Latin words and numbers (copied/total) and the outputs that loop
+    (``repeats``: a character or a run of up to 4 written 3+ times in a row where the reference has none)."""
     head = (
         f"{'test set':<16} {'setting':<14} {'BLEU':>6} {'chrF':>6} {'len ratio':>9} {'sent/s':>8} "
-        f"{'copy latin':>18} {'copy numbers':>18}"
+        f"{'copy latin':>18} {'copy numbers':>18} {'repeats':>14}"
     )
     lines = [head, "-" * len(head)]
 
@@ -318,9 +321,13 @@ def format_table(rows: Sequence[Row]) -> str:
         total = c[f"{kind}_total"]
         return f"{100 * c[kind]:.1f}% ({c[f'{kind}_copied']}/{total})" if total else "-"
 
+    def loops(r: dict) -> str:
+        return f"{100 * r['repetition']:.1f}% ({r['repetition_count']})"
+
     lines += [
         f"{r.test_set:<16} {r.setting:<14} {r.bleu:>6.2f} {r.chrf:>6.2f} {r.length_ratio:>9.3f} "
-        f"{r.sentences_per_s:>8.1f} {share(r.copy, 'latin'):>18} {share(r.copy, 'number'):>18}"
+        f"{r.sentences_per_s:>8.1f} {share(r.copy, 'latin'):>18} {share(r.copy, 'number'):>18} "
+        f"{loops(r.repetition):>14}"
         for r in rows
     ]
     return "\n".join(lines)

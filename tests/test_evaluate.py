@@ -186,3 +186,12 @@ def test_results_are_written_after_each_test_set(setup, monkeypatch):
         == 0
     )
     assert written[:2] == [1, 2]
+
+
+def test_repetition_counts_loops_the_reference_does_not_have():
+    from seq2seq.copyrate import repeats, repetition_rate
+
+    assert repeats("克克克表示") and repeats("火星火星火星") and repeats("said KGO KGO KGO")
+    assert not repeats("哈哈。") and not repeats("in 1000 years...") and not repeats("我们们的")
+    hyps, refs = ["哈哈哈哈", "他说说说说", "好"], ["哈哈哈哈", "他说", "好"]
+    assert repetition_rate(hyps, refs) == {"repetition": 1 / 3, "repetition_count": 1}
