@@ -137,6 +137,48 @@ class NameLexicon:
                 out.append((name.first_dot - found[0], name.after_start + found[1], found[2]))
         return out
 
+    def reverse(self) -> dict[str, dict[str, str]]:
+        """The lexicon read the other way, English word -> Chinese part, by position.  A first part of three or more
+        characters that does not start with a name character is left out (a mined ``总统乔`` took a title with it,
+        and written out it would say "President Joe"); where several parts have one English word, the shortest."""
+        out: dict[str, dict[str, str]] = {k: {} for k in KINDS}
+        for kind in KINDS:
+            for zh, en in sorted(self.parts[kind].items(), key=lambda kv: (len(kv[0]), kv[0])):
+                if kind == "first" and len(zh) >= 3 and self.characters and zh[0] not in self.characters:
+                    continue
+                out[kind].setdefault(en, zh)
+        return out
+
+    def chinese(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, Chinese) of each known name in English ``text``: two to four capitalised words in a row, the
+        first known as a first part, the last as a last part and any between as middle parts (``Tim Cook`` ->
+        ``蒂姆·库克``).  Longest first, left to right; a run of capitalised words is read up to an institution word
+        (``Johns Hopkins University``: ``Johns Hopkins``), and an unknown name is left as it is."""
+        rev = self.reverse()
+        out: list[tuple[int, int, str]] = []
+        for run in _CAPITALISED_RUN.finditer(text):
+            words = [
+                (m.start() + run.start(), m.end() + run.start(), m.group()) for m in re.finditer(r"\S+", run.group())
+            ]
+            i = 0
+            while i < len(words):
+                found = None
+                for n in range(min(4, len(words) - i), 1, -1):
+                    names = [w for _, _, w in words[i : i + n]]
+                    if any(w in NOT_NAMES for w in names):
+                        continue
+                    kinds = ["first"] + ["middle"] * (n - 2) + ["last"]
+                    parts = [rev[k].get(w) for k, w in zip(kinds, names)]
+                    if all(parts):
+                        found = (words[i][0], words[i + n - 1][1], "·".join(parts), n)
+                        break
+                if found:
+                    out.append(found[:3])
+                    i += found[3]
+                else:
+                    i += 1
+        return out
+
     def save(self, path: str | Path) -> None:
         rows = [f"{kind}\t{zh}\t{en}\n" for kind in KINDS for zh, en in sorted(self.parts[kind].items())]
         rows.append(f"characters\t{''.join(sorted(self.characters))}\t-\n")

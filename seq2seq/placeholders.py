@@ -28,8 +28,10 @@ placeholder of an amount in US dollars takes the currency with it (``1,234亿美
 left outside, the model wrote the dollar sign twice (``$ $123.4 billion``).  A number
 before 千, 百, 兆 or 月 (``3月`` is March) is left to the model.
 
-**Names** (Chinese source, with a model folder's name lexicon, :mod:`seq2seq.names`): a transliterated name
-whose parts the lexicon knows (``蒂姆·库克``) is carried the same way, as its English (``Tim Cook``).
+**Names** (with a model folder's name lexicon, :mod:`seq2seq.names`): a transliterated name whose parts the
+lexicon knows (``蒂姆·库克``) is carried the same way, as its English (``Tim Cook``); with English as the source,
+the lexicon is read the other way, and a known English name is carried as its Chinese (``Tim Cook`` ->
+``蒂姆·库克``).  An unknown name stays English text, for the model (Chinese news keeps such names in Latin script).
 
 Placeholders are user-defined sentencepiece pieces ``⟦0⟧`` ... ``⟦N-1⟧`` appended to both tokenizers
 (:func:`add_placeholder_pieces`), so existing piece ids keep their meaning.
@@ -127,6 +129,8 @@ def masked_spans(text: str, lang: str = "zh", names: Optional[NameLexicon] = Non
         ]
         if names is not None:
             out += [(a, b, Converted(english, text[a:b])) for a, b, english in names.find(text)]
+    elif names is not None:  # English: the names the lexicon knows, as their Chinese (Tim Cook -> 蒂姆·库克)
+        out += [(a, b, Converted(chinese, text[a:b])) for a, b, chinese in names.chinese(text)]
     kept: list[tuple[int, int, str]] = []
     for span in sorted(out):  # where two overlap (an amount and a name: 3万斯·彭斯), the first is kept
         if not kept or span[0] >= kept[-1][1]:

@@ -53,18 +53,20 @@ def sample_pairs(split: str = "train") -> tuple[list[str], list[str]]:
     return zh, en
 
 
-def placeholder_translator(names=None) -> Translator:
+def placeholder_translator(names=None, direction: str = "zh-en") -> Translator:
     """A random tiny model whose tokenizers have 4 placeholder pieces, with the name lexicon ``names`` (its output
-    is noise; prefixes force it)."""
+    is noise; prefixes force it); ``direction`` "en-zh" reads English and writes Chinese."""
     from seq2seq.placeholders import add_placeholder_pieces
 
     zh, en = sample_pairs()
-    src, tgt = (add_placeholder_pieces(p, 4) for p in train_tokenizers(zh, en, 400, 120))
-    src_tok, tgt_tok = SubwordTokenizer(src, t2s=True), SubwordTokenizer(tgt)
+    zh_proto, en_proto = (add_placeholder_pieces(p, 4) for p in train_tokenizers(zh, en, 400, 120))
+    src, tgt = (en_proto, zh_proto) if direction == "en-zh" else (zh_proto, en_proto)
+    src_tok, tgt_tok = SubwordTokenizer(src, t2s=direction == "zh-en"), SubwordTokenizer(tgt, t2s=direction == "en-zh")
     torch.manual_seed(0)
     cfg = small_config(src_tok, tgt_tok, n_layers=1, d_model=32, d_ff=64)
     model = EncoderDecoder(cfg).eval()
-    return Translator.from_model(model, src_tok, tgt_tok, FolderConfig(model=cfg), (src, tgt), names=names)
+    folder = FolderConfig(model=cfg, direction=direction)
+    return Translator.from_model(model, src_tok, tgt_tok, folder, (src, tgt), names=names)
 
 
 OVERFIT_PAIRS = [

@@ -102,3 +102,32 @@ def test_a_name_goes_on_past_a_cut_or_overlaps_an_amount():
     lex.parts["first"]["万斯"] = "Vance"
     masked, spans = mask_source("给了3万斯·米勒。", names=lex)
     assert spans == ["30,000"] and masked == "给了⟦0⟧斯·米勒。"  # the amount came first; the name stays text
+
+
+def test_the_lexicon_read_the_other_way_finds_english_names():
+    """English -> Chinese: a known name becomes its Chinese form; boundaries, two names back to back, a name inside a
+    longer capitalised phrase, and an unknown name (left as English, as Chinese news does)."""
+    lex = mine_names(hand_made_pairs())
+    assert lex.chinese("Apple CEO Tim Cook visited Shanghai.") == [(10, 18, "蒂姆·库克")]
+    assert lex.chinese("Tim Cook Anna Miller") == [(0, 8, "蒂姆·库克"), (9, 20, "安娜·米勒")]  # back to back
+    assert lex.chinese("Yesterday Tim Cook and the Tim Cook Foundation met.") == [
+        (10, 18, "蒂姆·库克"),
+        (27, 35, "蒂姆·库克"),
+    ]
+    assert lex.chinese("Tim Cooks left.") == [] and lex.chinese("Tim met Cook.") == []  # whole words, in a row
+    assert lex.chinese("Frank Miller and Anna Smith spoke.") == []  # unknown first or last part: English stays
+    assert lex.chinese("tim cook") == []  # names are capitalised
+    masked, spans = mask_source("Apple CEO Tim Cook visited Shanghai.", "en", names=lex)
+    assert masked == "Apple ⟦0⟧ ⟦1⟧ visited Shanghai." and spans == ["CEO", "蒂姆·库克"]
+    assert source_forms(spans) == ["CEO", "Tim Cook"]  # the maps show the English the model read
+    # A mined first part that took a title with it (总统乔: "President Joe") is not written out.
+    lex.parts["first"]["总统乔"] = "Joe"
+    assert "Joe" not in lex.reverse()["first"]
+
+
+def test_an_english_name_comes_out_in_chinese_through_an_en_zh_translator():
+    from helpers import placeholder_translator as tiny
+
+    tr = tiny(names=mine_names(hand_made_pairs()), direction="en-zh")
+    t = tr.translate("We met Tim Cook in Beijing.", beam_size=2, prefix="蒂姆·库克", max_len_b=3)[0]
+    assert t.text.startswith("蒂姆·库克") and "Tim Cook" in t.source_tokens and t.placeholders == ["蒂姆·库克"]
