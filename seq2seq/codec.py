@@ -111,37 +111,6 @@ class FolderCodec:
         out = [tgt_ids.count(i) for i in self.tgt_placeholders]
         return all((c == 0 and o == 0) or 1 <= o <= c for c, o in zip(counts, out))
 
-    def repair(self, src_ids: Sequence[int], hyp, keep: int = 0) -> Optional[tuple[list, list]]:
-        """How to search a hypothesis again so that it keeps the placeholder limits: (a prefix to search on from, the
-        placeholders the rest may not use), or None where it cannot be (the fault lies in the first ``keep``
-        pieces, a prefix the caller gave, or the hypothesis has no attention to read).
-
-        * A placeholder used more often than the source holds it: the hypothesis up to that use, and every
-          placeholder the prefix has used up.
-        * Else a placeholder left out: the hypothesis up to where the links put it (the position whose next row of
-          attention, Shift-Att's reading, looks most at the placeholder in the source), then the placeholder.
-        """
-        tokens = list(hyp.tokens)
-        limit = dict(zip(self.tgt_placeholders, self.placeholder_counts(src_ids)))
-        used: dict[int, int] = {}
-        for p, t in enumerate(tokens):
-            if t in limit:
-                used[t] = used.get(t, 0) + 1
-                if used[t] > limit[t]:
-                    if p < keep:
-                        return None
-                    used[t] -= 1
-                    return tokens[:p], [x for x, n in used.items() if n >= limit[x]]
-        missing = [t for t, c in limit.items() if c and t not in used]
-        att = hyp.alignment_attention
-        if not missing or att is None or len(tokens) < 2:
-            return None
-        t = missing[0]
-        column = list(src_ids).index(self.src_placeholders[self.tgt_placeholders.index(t)])
-        rows = np.asarray(att)[1:, column]  # row r + 1 is the position whose input is piece r
-        p = max(keep, int(rows.argmax()))
-        return tokens[:p] + [t], [x for x in limit if limit[x] and (tokens[:p] + [t]).count(x) >= limit[x]]
-
     def split_long(self, lines: Sequence[str], who: str = "seq2seq-translate") -> tuple[list[str], list[int]]:
         """Lines over the model's length limit split into sentences (and equal parts if need be), with a note on
         stderr.  Returns (the parts, the line index of each part)."""

@@ -41,22 +41,18 @@ def ban(
     groups: Tensor,
     per_group: int,
     first_step: bool,
-    forced: Optional[Tensor] = None,
 ) -> Tensor:
     """Take out of the next-piece distribution what a search never produces, and renormalise what is left:
     ``<pad>`` and ``<s>``, ``</s>`` at the ``first_step`` (no empty translation), and ``banned`` [sentences, V]
-    (1: the placeholders a source lacks; 2: pieces banned after a prefix, not in rows ``forced`` to a prefix
-    piece), read for the active ``groups`` (each ``per_group`` rows).  Scores are then log-probabilities under
-    the distribution the search draws from, as CTranslate2 computes them (its ``suppress_sequences`` and
-    ``min_decoding_length`` work the same way), so both engines score alike."""
+    (booleans: the placeholders a source lacks), read for the active ``groups`` (each ``per_group`` rows).
+    Scores are then log-probabilities under the distribution the search draws from, as CTranslate2 computes them
+    (its ``suppress_sequences`` and ``min_decoding_length`` work the same way), so both engines score alike."""
     logp[:, PAD_ID] = float("-inf")
     logp[:, BOS_ID] = float("-inf")
     if first_step:
         logp[:, EOS_ID] = float("-inf")
     if banned is not None:
-        rows = banned[groups].repeat_interleave(per_group, 0).to(logp.device)
-        mask = rows > 0 if forced is None else torch.where(forced[:, None], rows == 1, rows > 0)
-        logp.masked_fill_(mask, float("-inf"))
+        logp.masked_fill_(banned[groups].repeat_interleave(per_group, 0).to(logp.device), float("-inf"))
     return logp - torch.logsumexp(logp, dim=-1, keepdim=True)
 
 

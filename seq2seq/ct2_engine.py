@@ -158,7 +158,6 @@ class CT2Engine:
         banned: Optional[Sequence[Sequence[int]]] = None,
         attention: bool = True,
         progress: bool = False,
-        banned_after_prefix: Optional[Sequence[Sequence[int]]] = None,
     ) -> list[Optional[list[Hypothesis]]]:
         """As ``TorchEngine.search``, for what CTranslate2 can do.  A source whose search reached its own length
         cap gives None: CTranslate2 caps a batch, not a sentence, and ends a capped output without ``</s>``,
@@ -169,10 +168,9 @@ class CT2Engine:
         if prefixes:
             caps = [max(c, min(self.max_len - 1, len(p) + 1)) for c, p in zip(caps, prefixes)]
         groups: dict[tuple, list[int]] = {}
-        for i, ids in enumerate(src_ids):  # CTranslate2 never applies suppress_sequences to a prefix: one list
+        for i, ids in enumerate(src_ids):
             if ids:
-                ban = set(banned[i] if banned else []) | set(banned_after_prefix[i] if banned_after_prefix else [])
-                groups.setdefault(tuple(sorted(ban)), []).append(i)
+                groups.setdefault(tuple(sorted(banned[i])) if banned else (), []).append(i)
         jobs = []
         for ban, idx in groups.items():
             idx.sort(key=lambda i: -len(src_ids[i]))

@@ -229,7 +229,7 @@ class GreedySearch(DecodeStrategy):
             at_cap = constraints.at_cap(max_lens[active], t, src.device)
             force = forced[active, t].to(src.device) if forced is not None and t < forced.size(1) else None
             exempt = _either(at_cap, None if force is None else force >= 0)
-            logp = constraints.ban(logp, banned, active, 1, t == 0, None if force is None else force >= 0)
+            logp = constraints.ban(logp, banned, active, 1, first_step=t == 0)
             logp = constraints.carry(logp, ys, carry, active, 1, max_lens - t - 1, exempt)
             logp = constraints.only_eos_at_cap(logp, at_cap)
             if force is not None:
@@ -310,7 +310,7 @@ class BeamSearch(DecodeStrategy):
             force = (
                 forced[active, t].repeat_interleave(k).to(dev) if forced is not None and t < forced.size(1) else None
             )
-            logp = constraints.ban(logp, banned, active, k, t == 0, None if force is None else force >= 0)
+            logp = constraints.ban(logp, banned, active, k, first_step=t == 0)
             logp = constraints.carry(
                 logp, ys, carry, active, k, max_lens - t - 1, _either(row_capped, None if force is None else force >= 0)
             )

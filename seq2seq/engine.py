@@ -114,7 +114,6 @@ class TorchEngine:
         banned: Optional[Sequence[Sequence[int]]] = None,
         limits: Optional[tuple[Sequence[int], Sequence[Sequence[int]]]] = None,
         attention: bool = True,
-        banned_after_prefix: Optional[Sequence[Sequence[int]]] = None,
         topk: int = 0,
         tree: bool = False,
         use_cache: bool = True,
@@ -122,10 +121,9 @@ class TorchEngine:
         progress: bool = False,
     ) -> list[Optional[list[Hypothesis]]]:
         """Search every non-empty source (None for an empty one).  ``prefixes``: target ids each output starts
-        with; ``banned``: target ids each source may never produce; ``banned_after_prefix``: ids it may not produce
-        after its prefix; ``limits``: (placeholder ids, and per source how often it holds each) for the constrained
-        search (``constraints.carry``); ``attention``: every layer's cross-attention and the links' head;
-        ``topk``, ``tree``: as ``Translator.translate``."""
+        with; ``banned``: target ids each source may never produce; ``limits``: (placeholder ids, and per source
+        how often it holds each) for the constrained search (``constraints.carry``); ``attention``: every layer's
+        cross-attention and the links' head; ``topk``, ``tree``: as ``Translator.translate``."""
         vocab = self.model.cfg.tgt_vocab_size
         if not 0 <= topk <= vocab:
             raise ValueError(f"return_topk must be in 0..{vocab}, got {topk}")
@@ -151,12 +149,10 @@ class TorchEngine:
                 ids, counts = limits
                 carry = (torch.tensor(list(ids)), torch.tensor([list(counts[i]) for i in batch]))
             mask = None
-            after = banned_after_prefix or [[] for _ in src_ids]
-            if any((banned[i] if banned else []) or after[i] for i in batch):
-                mask = torch.zeros(len(batch), vocab, dtype=torch.int8)
+            if banned is not None and any(banned[i] for i in batch):
+                mask = torch.zeros(len(batch), vocab, dtype=torch.bool)
                 for row, i in enumerate(batch):
-                    mask[row, list(after[i])] = 2
-                    mask[row, list(banned[i] if banned else [])] = 1
+                    mask[row, list(banned[i])] = True
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
                 found = strategy.search(src, [prefixes[i] for i in batch] if prefixes else None, carry, mask)
             for hyps in found:

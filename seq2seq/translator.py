@@ -294,7 +294,7 @@ class Translator:
         prefixes = self.codec.encode_prefixes(prefix, len(sentences), src.spans)
         explain = return_attention == "all" or return_topk or return_tree or not use_cache or dtype is not None
         engine = self.torch if explain else self.engine
-        opts = dict(attention=True)  # the placeholder repair reads the links too (seq2seq.codec.FolderCodec.repair)
+        opts = dict(attention=bool(return_attention))
         if engine is self._torch:
             opts.update(topk=return_topk, tree=return_tree, use_cache=use_cache, dtype=dtype)
         chosen = Searcher(self.codec, lambda: self.torch).run(engine, src, settings, prefixes, opts, progress)
@@ -304,10 +304,6 @@ class Translator:
             else self._empty(bool(return_attention))
             for ids, spans, (hyps, how) in zip(src.ids, src.spans, chosen)
         ]
-        if not return_attention:
-            for t in out:
-                for h in t.nbest:
-                    h.cross_attention = h.alignment_attention = None
         if return_attention == "all":
             self._add_forced_attention([t for t in out if t.target_tokens], max_tokens, dtype)
         return out

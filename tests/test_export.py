@@ -134,7 +134,7 @@ def test_ct2_checks_arguments_like_the_torch_engine(fast):
 
 def test_placeholders_and_names_come_through_both_engines_alike(tmp_path):
     """A random tiny model with placeholder pieces and a name lexicon: its output is noise, so the placeholder
-    limits are broken often, and both engines repair them the same way."""
+    limits are broken often, and both engines keep them the same way."""
     from helpers import placeholder_translator
     from test_names import hand_made_pairs
 
