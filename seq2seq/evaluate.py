@@ -375,7 +375,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     import torch
 
-    from .translator import Translator
+    from .translator import Translator, note_if_slow
 
     if not args.test and not args.align_test:
         p.error("give --test and/or --align-test")
@@ -385,6 +385,7 @@ def main(argv=None) -> int:
         backend = "torch" if args.bf16 else args.backend
         tr = Translator.load(args.model, device=args.device, backend=backend)
         other = Translator.load(args.reverse_model, device=args.device, backend="torch") if args.reverse_model else None
+        note_if_slow(tr, "seq2seq-evaluate")
         test_sets = [read_test_set(t, args.langpair or tr.direction.label, args.limit) for t in args.test]
     except (ModelFolderError, FileNotFoundError, ValueError, ImportError) as e:
         print(f"seq2seq-evaluate: {e}", file=sys.stderr)

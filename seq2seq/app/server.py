@@ -65,7 +65,7 @@ def main(argv=None) -> int:
         )
         return 2
     from ..model_dir import ModelFolderError
-    from ..translator import Translator, resolve_model_path
+    from ..translator import Translator, note_if_slow, resolve_model_path
     from .layout import LAUNCH_OPTIONS, build_demo
 
     if not port_is_free(args.host, args.port):
@@ -77,6 +77,7 @@ def main(argv=None) -> int:
     models = args.model or [m for m in SHIPPED if (resolve_model_path(m) / "config.json").is_file()] or [None]
     try:
         translators = [Translator.load(m) for m in models]
+        note_if_slow(translators[0], "seq2seq-demo")
         demo = build_demo(translators, model_name=[model_name(m) for m in models])
     except (ModelFolderError, ValueError) as e:
         print(f"seq2seq-demo: {e}", file=sys.stderr)
