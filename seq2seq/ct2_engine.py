@@ -27,11 +27,11 @@ import numpy as np
 
 from .decoding import Hypothesis
 from .engine import SearchSettings
+from .export import CT2_OUR_CONFIG, export_ctranslate2
 from .model_dir import CONFIG, WEIGHTS, ModelFolderError, read_folder_config
 from .results import length_penalty
 
 CT2_SUBDIR = "ctranslate2"  # MODEL/ctranslate2: where a folder's CTranslate2 form is kept
-CT2_OUR_CONFIG = "seq2seq.config.json"  # our config.json, renamed: CTranslate2 writes its own config.json
 STAMP = "seq2seq.source.json"  # the fingerprint of the weights an export was made from
 ALWAYS_SUPPRESSED = ("<pad>", "<s>")  # never an output piece (our search forbids them too)
 
@@ -94,8 +94,6 @@ def _stamp(place: Path) -> Optional[dict]:
 def _export_into(model_dir: Path, place: Path, stamp: dict) -> Path:
     """Export beside ``place`` and rename it into place (another process making the same export at the same
     time is harmless: the last rename wins, and both exports are equal)."""
-    from .export import export_ctranslate2
-
     place.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{place.name}.tmp-", dir=place.parent))
     try:

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import torch
 
-from .ct2_engine import CT2_OUR_CONFIG
 from .model_dir import CONFIG, SRC_SPM, TGT_SPM, ModelFolderError, copy_optional_files, load_model_dir
+
+CT2_OUR_CONFIG = "seq2seq.config.json"  # our config.json, renamed: CTranslate2 writes its own config.json
 
 
 def _linear(spec, layer: torch.nn.Linear) -> None:

@@ -154,7 +154,8 @@ class Translator:
 
     @classmethod
     def _load_ct2(cls, path: Path, export: Path, device: str, options: dict) -> "Translator":
-        from .ct2_engine import CT2_OUR_CONFIG, CT2Engine
+        from .ct2_engine import CT2Engine
+        from .export import CT2_OUR_CONFIG
         from .model_dir import load_tokenizers
 
         cfg = read_folder_config(export, CT2_OUR_CONFIG)
