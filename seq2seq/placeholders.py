@@ -58,6 +58,13 @@ _DIGIT = re.compile(r"\d")
 AMOUNT = re.compile(r"(?<![A-Za-z0-9.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(万亿|亿|万)(美元)?")
 UNITS = {"万": 10**4, "亿": 10**8, "万亿": 10**12}
 SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"))
+# An English amount with a scale word: $123.4 billion, 3.5 million yuan, 2 thousand dollars.
+ENGLISH_AMOUNT = re.compile(
+    r"(?<![A-Za-z0-9.,])(\$\s?)?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s+(thousand|million|billion|trillion)"
+    r"(?:\s+(US dollars|dollars|yuan))?(?![A-Za-z])"
+)
+ENGLISH_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+CHINESE_UNITS = ((10**12, "万亿"), (10**8, "亿"), (10**4, "万"))
 
 
 class Converted(str):
@@ -84,6 +91,24 @@ def english_amount(number: str, unit: str, dollars: bool = False) -> str:
         if value >= scale:
             return f"{sign}{format((value / scale).normalize(), 'f')} {word}"
     return f"{sign}{value.normalize():,f}"
+
+
+def chinese_amount(number: str, scale: str, currency: str = "") -> str:
+    """``123.4``, ``billion``, ``$`` -> ``1,234亿美元``: an English amount in Chinese units (万, 亿, 万亿), the largest
+    that leaves at least 1; smaller amounts with thousands separators.  ``currency``: ``$`` or ``dollars`` (美元),
+    ``yuan`` (元), or none."""
+    from decimal import Decimal
+
+    value = Decimal(number.replace(",", "")) * ENGLISH_SCALES[scale]
+    unit = ""
+    for size, word in CHINESE_UNITS:
+        if value >= size:
+            value, unit = value / size, word
+            break
+    value = value.normalize()
+    digits = f"{value:,f}" if value == value.to_integral_value() else format(value, "f")
+    money = "美元" if currency in ("$", "dollars", "US dollars") else "元" if currency == "yuan" else ""
+    return f"{digits}{unit}{money}"
 
 
 def source_forms(spans: Sequence[str]) -> list[str]:
@@ -129,10 +154,23 @@ def masked_spans(text: str, lang: str = "zh", names: Optional[NameLexicon] = Non
         ]
         if names is not None:
             out += [(a, b, Converted(english, text[a:b])) for a, b, english in names.find(text)]
-    elif names is not None:  # English: the names the lexicon knows, as their Chinese (Tim Cook -> 蒂姆·库克)
-        out += [(a, b, Converted(chinese, text[a:b])) for a, b, chinese in names.chinese(text)]
+    else:  # English: amounts in Chinese units (123.4 billion -> 1,234亿), and known names as their Chinese
+        out += [
+            (
+                m.start(),
+                m.end(),
+                Converted(
+                    chinese_amount(m.group(2), m.group(3), (m.group(1) or "").strip() or m.group(4) or ""), m.group()
+                ),
+            )
+            for m in ENGLISH_AMOUNT.finditer(text)
+        ]
+        if names is not None:
+            out += [(a, b, Converted(chinese, text[a:b])) for a, b, chinese in names.chinese(text)]
     kept: list[tuple[int, int, str]] = []
-    for span in sorted(out):  # where two overlap (an amount and a name: 3万斯·彭斯), the first is kept
+    # Where two overlap (an amount and a name: 3万斯·彭斯), the first is kept, and of two that start together the
+    # longer (the amount 123.4 billion, not the number 123.4).
+    for span in sorted(out, key=lambda s: (s[0], -s[1])):
         if not kept or span[0] >= kept[-1][1]:
             kept.append(span)
     return kept

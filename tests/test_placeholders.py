@@ -225,3 +225,29 @@ def test_an_amount_round_trips_through_translation_and_alignment(placeholder_tra
     a = tr.align(["中国有14亿人口。"], ["China has 1.4 billion people ."])[0]
     assert "14亿" in a.source_tokens and "1.4 billion" in a.target_tokens
     assert "14亿" in "".join(a.source_words) and "billion" in a.target_words
+
+
+@pytest.mark.parametrize(
+    "english, chinese",
+    [
+        ("$123.4 billion", "1,234亿美元"),
+        ("123.4 billion dollars", "1,234亿美元"),
+        ("5 billion yuan", "50亿元"),
+        ("1.5 trillion US dollars", "1.5万亿美元"),
+        ("2 trillion", "2万亿"),
+        ("$5 million", "500万美元"),
+        ("3.5 million yuan", "350万元"),
+        ("12,345 million", "123.45亿"),
+        ("2 thousand dollars", "2,000美元"),
+        ("45 thousand", "4.5万"),
+        ("0.5 billion", "5亿"),
+    ],
+)
+def test_english_amounts_go_into_chinese_units(english, chinese):
+    """English -> Chinese: an amount with a scale word is carried as its Chinese (万, 亿, 万亿), never 10x or 100x off."""
+    masked, spans = mask_source(f"Revenue was {english} last year.", "en")
+    assert masked == "Revenue was ⟦0⟧ last year." and spans == [chinese] and source_forms(spans) == [english]
+
+
+def test_an_english_number_without_a_scale_word_is_copied():
+    assert mask_source("In 2023 it sold 1,234 cars for $500.", "en")[1] == ["2023", "1,234", "500"]
