@@ -244,7 +244,7 @@ def test_an_amount_round_trips_through_translation_and_alignment(placeholder_tra
     ],
 )
 def test_english_amounts_go_into_chinese_units(english, chinese):
-    """English -> Chinese: an amount with a scale word is carried as its Chinese (万, 亿, 万亿), never 10x or 100x off."""
+    """English -> Chinese: an amount with a scale word is carried as its Chinese (万, 亿, 万亿), never 10x off."""
     masked, spans = mask_source(f"Revenue was {english} last year.", "en")
     assert masked == "Revenue was ⟦0⟧ last year." and spans == [chinese] and source_forms(spans) == [english]
 
