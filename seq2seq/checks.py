@@ -49,7 +49,9 @@ def _is_int(x) -> bool:
     return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
-def check_search_args(length_penalty=None, max_tokens=6000, max_len_a=None, max_len_b=None) -> None:
+def check_search_args(
+    length_penalty=None, max_tokens=6000, max_len_a=None, max_len_b=None, no_repeat_ngram=None
+) -> None:
     """Clear errors for search settings out of range (None: the model folder's default)."""
     lo, hi = LENGTH_PENALTY_RANGE
     if length_penalty is not None and (not _is_number(length_penalty) or not lo <= length_penalty <= hi):
@@ -63,6 +65,8 @@ def check_search_args(length_penalty=None, max_tokens=6000, max_len_a=None, max_
         raise ValueError(f"max_len_a must be a number >= 0, got {max_len_a!r}")
     if max_len_b is not None and (not _is_int(max_len_b) or max_len_b < 0):
         raise ValueError(f"max_len_b must be an integer >= 0, got {max_len_b!r}")
+    if no_repeat_ngram is not None and (not _is_int(no_repeat_ngram) or no_repeat_ngram < 0):
+        raise ValueError(f"no_repeat_ngram must be an integer >= 0 (0: off), got {no_repeat_ngram!r}")
 
 
 def _cuda_available() -> bool:

@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="output length cap A*|source|+B pieces: B (default: the model's, usually 20)",
     )
     p.add_argument("--max-tokens", type=positive_int, default=6000, help="source tokens per batch (default 6000)")
+    p.add_argument(
+        "--no-repeat-ngram",
+        type=non_negative_int,
+        default=None,
+        metavar="N",
+        help="no n-gram of pieces twice in an output, as fairseq's and CTranslate2's no_repeat_ngram_size "
+        "(0: off; default: the model's)",
+    )
     p.add_argument("--chunk-lines", type=positive_int, default=2000, help="lines read and translated at a time")
     p.add_argument("--no-cache", action="store_true", help="recompute the whole prefix each step (slow; for tests)")
     p.add_argument("--device", default="cpu", help=DEVICE_HELP)
@@ -135,6 +143,7 @@ def translate_lines(tr, lines: list[str], args) -> list:
         return_attention=bool(args.alignments),
         max_tokens=args.max_tokens,
         dtype=torch.bfloat16 if args.bf16 else None,
+        no_repeat_ngram=args.no_repeat_ngram,
     )
     return group_by_line(outs, owner, len(lines))
 

@@ -41,6 +41,8 @@ def ban(
     groups: Tensor,
     per_group: int,
     first_step: bool,
+    ys: Optional[Tensor] = None,
+    no_repeat: int = 0,
 ) -> Tensor:
     """Take out of the next-piece distribution what a search never produces, and renormalise what is left:
     ``<pad>`` and ``<s>``, ``</s>`` at the ``first_step`` (no empty translation), and ``banned`` [sentences, V]
@@ -53,7 +55,27 @@ def ban(
         logp[:, EOS_ID] = float("-inf")
     if banned is not None:
         logp.masked_fill_(banned[groups].repeat_interleave(per_group, 0).to(logp.device), float("-inf"))
+    if no_repeat and ys is not None:
+        repeated_ngrams(logp, ys, no_repeat)
     return logp - torch.logsumexp(logp, dim=-1, keepdim=True)
+
+
+def repeated_ngrams(logp: Tensor, ys: Tensor, n: int) -> Tensor:
+    """fairseq's and CTranslate2's ``no_repeat_ngram_size``: a row may not write a piece that would make an n-gram
+    its pieces so far (``ys`` [rows, t], ``<s>`` first) already hold.  Where the last n - 1 pieces stood before, the
+    piece that followed them there is banned.  Edits ``logp`` in place."""
+    rows, length = ys.shape
+    if n < 1 or length < n:
+        return logp
+    if n == 1:
+        return logp.scatter_(1, ys, float("-inf"))
+    windows = ys.unfold(1, n - 1, 1)  # [rows, length - n + 2, n - 1]
+    last = windows[:, -1:, :]
+    seen = (windows[:, :-1, :] == last).all(-1)  # [rows, length - n + 1]: earlier places of the last n - 1
+    r, k = seen.nonzero(as_tuple=True)
+    if r.numel():
+        logp[r, ys[r, k + n - 1]] = float("-inf")
+    return logp
 
 
 def only_eos_at_cap(logp: Tensor, at_cap: Optional[Tensor]) -> Tensor:

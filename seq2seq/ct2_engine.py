@@ -206,6 +206,7 @@ class CT2Engine:
             max_batch_size=settings.max_tokens,
             batch_type="tokens",
             suppress_sequences=suppress,
+            no_repeat_ngram_size=settings.no_repeat_ngram,
             return_end_token=True,
             return_scores=True,
             return_attention=True,

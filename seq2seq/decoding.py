@@ -162,12 +162,14 @@ class DecodeStrategy:
         return_attention: bool = True,
         length_penalty: float = 1.0,
         return_topk: int = 0,
+        no_repeat_ngram: int = 0,
     ):
         self.model = model
         self.max_len_a, self.max_len_b = max_len_a, max_len_b
         self.use_cache, self.return_attention = use_cache, bool(return_attention)
         self.alpha = length_penalty
         self.topk = int(return_topk)
+        self.no_repeat = int(no_repeat_ngram)  # 0: off; n: no n-gram twice (constraints.repeated_ngrams)
 
     def _setup(self, src: Tensor, prefixes: Optional[list[list[int]]] = None):
         src_mask = self.model.src_mask(src)
@@ -229,7 +231,7 @@ class GreedySearch(DecodeStrategy):
             at_cap = constraints.at_cap(max_lens[active], t, src.device)
             force = forced[active, t].to(src.device) if forced is not None and t < forced.size(1) else None
             exempt = _either(at_cap, None if force is None else force >= 0)
-            logp = constraints.ban(logp, banned, active, 1, first_step=t == 0)
+            logp = constraints.ban(logp, banned, active, 1, t == 0, ys, self.no_repeat)
             logp = constraints.carry(logp, ys, carry, active, 1, max_lens - t - 1, exempt)
             logp = constraints.only_eos_at_cap(logp, at_cap)
             if force is not None:
@@ -310,7 +312,7 @@ class BeamSearch(DecodeStrategy):
             force = (
                 forced[active, t].repeat_interleave(k).to(dev) if forced is not None and t < forced.size(1) else None
             )
-            logp = constraints.ban(logp, banned, active, k, first_step=t == 0)
+            logp = constraints.ban(logp, banned, active, k, t == 0, ys, self.no_repeat)
             logp = constraints.carry(
                 logp, ys, carry, active, k, max_lens - t - 1, _either(row_capped, None if force is None else force >= 0)
             )

@@ -37,6 +37,7 @@ class SearchSettings:
     max_len_a: float  # the output is at most max_len_a * |source| + max_len_b pieces, EOS included
     max_len_b: int
     max_tokens: int  # source tokens per batch
+    no_repeat_ngram: int = 0  # n > 0: no output n-gram twice (fairseq's and CTranslate2's no_repeat_ngram_size)
 
     def caps(self, src_lens: Sequence[int], max_len: int) -> list[int]:
         """Each source's output cap in pieces, EOS included (as ``DecodeStrategy._setup`` computes it)."""
@@ -134,6 +135,7 @@ class TorchEngine:
             length_penalty=settings.length_penalty,
             max_len_a=settings.max_len_a,
             max_len_b=settings.max_len_b,
+            no_repeat_ngram=settings.no_repeat_ngram,
         )
         if settings.beam_size == 1:
             strategy = GreedySearch(self.model, **opts)

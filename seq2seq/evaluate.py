@@ -121,6 +121,7 @@ def evaluate(
     progress: bool = True,
     dtype=None,
     on_done=None,
+    no_repeat_ngram=None,
 ) -> tuple[list[Row], dict]:
     """Translate and score; returns the table rows and the sacrebleu signatures.
 
@@ -151,6 +152,7 @@ def evaluate(
                 return_attention=alignments is not None,
                 progress=progress,
                 dtype=dtype,
+                no_repeat_ngram=no_repeat_ngram,
             )
             dt = time.perf_counter() - t0
             groups = group_by_line(outs, owner, len(ts.sources))
@@ -366,6 +368,12 @@ def main(argv=None) -> int:
         help="length penalties alpha (score / length**alpha); default: the model folder's own",
     )
     p.add_argument("--limit", type=int, default=0, help="first N sentences of each test set only")
+    p.add_argument(
+        "--no-repeat-ngram",
+        type=int,
+        metavar="N",
+        help="no n-gram of pieces twice in an output (0: off; default: the model folder's)",
+    )
     p.add_argument("--output-dir", default="eval", help="where hypotheses and report.json go (default eval/)")
     p.add_argument("--alignments", choices=["piece", "word"], help="also write Pharaoh alignments")
     p.add_argument("--max-tokens", type=int, default=6000, help="source tokens per batch (default 6000)")
@@ -425,6 +433,7 @@ def main(argv=None) -> int:
             progress=True,
             dtype=torch.bfloat16 if args.bf16 else None,
             on_done=write_so_far,
+            no_repeat_ngram=args.no_repeat_ngram,
         )
         print(format_table(rows))
         print(f"BLEU signature: {sigs['bleu']}\nchrF signature: {sigs['chrf']}")

@@ -46,7 +46,7 @@ WEIGHTS, CONFIG, SRC_SPM, TGT_SPM, CARD = (
 )
 FORMAT_VERSION = 1
 # Decoding settings a folder's config.json may leave out (max length = max_len_a * |src| + max_len_b).
-DECODING_DEFAULTS = {"beam_size": 5, "length_penalty": 1.0, "max_len_a": 2.0, "max_len_b": 20}
+DECODING_DEFAULTS = {"beam_size": 5, "length_penalty": 1.0, "max_len_a": 2.0, "max_len_b": 20, "no_repeat_ngram": 0}
 # The optional files of a model folder, by name: the class that loads (``cls.load(path)``) and saves
 # (``obj.save(path)``) each.  Every copy of a folder (save, export, averaging, a run's folders) carries them.
 OPTIONAL_FILES = {TRUECASE_FILE: Truecaser, NAMES_FILE: NameLexicon}

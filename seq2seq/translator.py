@@ -236,10 +236,11 @@ class Translator:
         max_len_a: Optional[float] = None,
         max_len_b: Optional[int] = None,
         max_tokens: int = 6000,
+        no_repeat_ngram: Optional[int] = None,
     ) -> SearchSettings:
         """The settings given, checked (a clear ``ValueError`` for each out of range), with the model folder's
         decoding defaults (config.json "decoding", else ``model_dir.DECODING_DEFAULTS``) where they are None."""
-        check_search_args(length_penalty, max_tokens, max_len_a, max_len_b)
+        check_search_args(length_penalty, max_tokens, max_len_a, max_len_b, no_repeat_ngram)
         d = self.config.decoding
         s = SearchSettings(
             beam_size=beam_size if beam_size is not None else d["beam_size"],
@@ -248,6 +249,7 @@ class Translator:
             max_len_a=max_len_a if max_len_a is not None else d["max_len_a"],
             max_len_b=max_len_b if max_len_b is not None else d["max_len_b"],
             max_tokens=max_tokens,
+            no_repeat_ngram=no_repeat_ngram if no_repeat_ngram is not None else int(d["no_repeat_ngram"]),
         )
         check_decoding_args(s.beam_size, nbest)
         return s
@@ -268,6 +270,7 @@ class Translator:
         prefix=None,
         return_topk: int = 0,
         return_tree: bool = False,
+        no_repeat_ngram: Optional[int] = None,
     ) -> list[Translation]:
         """Translate a list of sentences in the model's source language (a single string is a list of one).
 
@@ -283,14 +286,18 @@ class Translator:
         ``decoder_attention`` and ``full_context_attention`` (PyTorch).  ``prefix``: text (or pieces) each output
         must start with, one entry per sentence.  ``return_topk=k``: for every output piece the k most probable
         pieces at that step (PyTorch).  ``return_tree=True``: every hypothesis the beam search scored (PyTorch).
-        ``dtype=torch.bfloat16``: bf16 autocast on the PyTorch engine.  ``use_cache=False``: re-run the whole prefix
+        ``no_repeat_ngram=n``: no n-gram of pieces twice in an output (fairseq's and CTranslate2's
+        ``no_repeat_ngram_size``; default: the folder's, else 0, off).  ``dtype=torch.bfloat16``: bf16 autocast on the
+        PyTorch engine.  ``use_cache=False``: re-run the whole prefix
         at every step (PyTorch; for tests).
         """
         if isinstance(sentences, str):
             sentences = [sentences]
             prefix = None if prefix is None else [prefix]  # the prefix of that one sentence
         sentences = check_sentences(sentences)
-        settings = self.search_settings(beam_size, length_penalty, nbest, max_len_a, max_len_b, max_tokens)
+        settings = self.search_settings(
+            beam_size, length_penalty, nbest, max_len_a, max_len_b, max_tokens, no_repeat_ngram
+        )
         src = self.codec.encode_sources(sentences)
         prefixes = self.codec.encode_prefixes(prefix, len(sentences), src.spans)
         explain = return_attention == "all" or return_topk or return_tree or not use_cache or dtype is not None

@@ -200,3 +200,23 @@ def test_no_empty_translation_even_when_eos_is_most_probable_at_the_first_step(k
     for hyps in search(model, k, src):
         best = hyps[0]
         assert len(best.tokens) == 2 and best.tokens[0] != EOS_ID and best.tokens[-1] == EOS_ID
+
+
+def test_no_repeat_ngram_bans_what_would_repeat_an_ngram():
+    """constraints.repeated_ngrams against a plain reading of the rule, and searches that never repeat an n-gram."""
+    from seq2seq.constraints import repeated_ngrams
+
+    ys = torch.tensor([[BOS_ID, 5, 6, 7, 5, 6], [BOS_ID, 9, 9, 9, 9, 9]])
+    for n in (1, 2, 3):
+        logp = repeated_ngrams(torch.zeros(2, 12), ys, n)
+        for row in range(2):
+            seq = ys[row].tolist()
+            want = {seq[i + n - 1] for i in range(len(seq) - n + 1) if seq[i : i + n - 1] == seq[len(seq) - n + 1 :]}
+            assert {int(j) for j in (logp[row] == float("-inf")).nonzero().flatten()} == want, (n, row)
+    model = random_model(seed=7)
+    src = random_batch(7, 3, 8, 40)
+    for k in (1, 4):
+        for hyps in search(model, k, src, no_repeat_ngram=2, max_len_b=30):
+            for h in hyps:
+                pairs = list(zip(h.tokens, h.tokens[1:]))
+                assert len(pairs) == len(set(pairs)), h.tokens

@@ -163,3 +163,20 @@ def test_english_to_chinese_through_both_engines(toy_en_zh_translator, tmp_path)
     english = [e for _, e in OVERFIT_PAIRS]
     ours, theirs = toy_en_zh_translator.translate(english), fast.translate(english)
     assert [t.text for t in theirs] == [t.text for t in ours] and all("苹果" in t.text for t in theirs[:1])
+
+
+def test_no_repeat_ngram_is_the_same_rule_on_both_engines(tmp_path):
+    """A random model repeats itself; no_repeat_ngram (CTranslate2's no_repeat_ngram_size) stops it alike on both."""
+    from helpers import placeholder_translator
+
+    tr = placeholder_translator()
+    fast = Translator.load(tr.save(tmp_path / "m"))
+    sentences = ["我们向 Frank 的家人表示哀悼。", "今天天气很好。", "谢谢。"]
+    for n in (2, 3):
+        ours = tr.translate(sentences, no_repeat_ngram=n, max_len_b=40)
+        theirs = fast.translate(sentences, no_repeat_ngram=n, max_len_b=40)
+        assert [t.text for t in ours] == [t.text for t in theirs]
+        assert [t.score for t in ours] == pytest.approx([t.score for t in theirs], abs=1e-3)
+        for t in theirs:
+            grams = [tuple(t.target_tokens[i : i + n]) for i in range(len(t.target_tokens) - n + 1)]
+            assert len(grams) == len(set(grams))
