@@ -71,7 +71,7 @@ def ours(model: str, texts: list[str], batched: bool, backend: str) -> float:
     return _timed(run, texts, batched)
 
 
-FIRST_VIEW = "苹果公司的首席执行官昨天在上海宣布了一项新的大型海外投资计划。"  # 30 characters
+FIRST_VIEW = "苹果公司的首席执行官昨天在上海宣布了一项全新的海外投资计划。"  # 30 characters
 
 
 def first_view(model: str, backend: str, runs: int = 30) -> dict:

@@ -36,6 +36,7 @@ class Searcher:
         live = [i for i in range(n) if src.ids[i]]
         found = self._search_on(engine, src.ids, live, settings, used, banned, opts, progress)
         out: list = [([], "")] * n
+        todo = []
         for i in live:
             hyps, how = found[i]
             valid = [h for h in hyps if codec.keeps_limits(src.ids[i], h.tokens)]
@@ -43,8 +44,9 @@ class Searcher:
                 first = hyps.index(valid[0])
                 out[i] = valid[: settings.nbest], how + (f" (hypothesis {first + 1} keeps the limits)" if first else "")
             else:
-                hyps = self._torch_search(src, i, settings, prefixes, opts, limits=True)
-                out[i] = hyps[: settings.nbest], "torch (placeholder limits)"
+                todo.append(i)
+        for i, hyps in zip(todo, self._constrained(src, todo, settings, prefixes, opts)):
+            out[i] = hyps[: settings.nbest], "torch (placeholder limits)"
         self._add_prefix_scores(src, out, used, settings)
         return out
 
@@ -78,11 +80,12 @@ class Searcher:
                 h.score += p
                 h.normalized_score = h.score / length_penalty(len(h.tokens), settings.length_penalty)
 
-    def _torch_search(self, src: Sources, i: int, settings, prefixes, opts: dict, limits: bool) -> list:
-        """One sentence searched on the PyTorch engine; ``limits``: with the placeholder limits built in."""
-        ids = [src.ids[i]]
-        counts = (self.codec.tgt_placeholders, [self.codec.placeholder_counts(src.ids[i])]) if limits else None
+    def _constrained(self, src: Sources, which: list[int], settings, prefixes, opts: dict) -> list:
+        """The sources ``which`` searched together on the PyTorch engine with the placeholder limits built in."""
+        if not which:
+            return []
+        ids = [src.ids[i] for i in which]
+        counts = (self.codec.tgt_placeholders, [self.codec.placeholder_counts(x) for x in ids])
+        pre = [prefixes[i] for i in which] if prefixes else None
         extra = {k: v for k, v in opts.items() if k != "progress"}
-        return self.torch().search(
-            ids, settings, [prefixes[i]] if prefixes else None, self.codec.banned(ids), counts, **extra
-        )[0]
+        return self.torch().search(ids, settings, pre, self.codec.banned(ids), counts, **extra)

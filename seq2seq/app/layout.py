@@ -36,9 +36,9 @@ from .predict import (
 from .views import Demo, View, clear_toasts, key_of, language_names, user_errors
 
 # Requests decoded together at most, and how long the first one waits for company (seconds).
-MAX_BATCH, MAX_WAIT = 16, 0.01
+MAX_BATCH, MAX_WAIT = 32, 0.01
 # Requests handled at once (they meet in the batcher) and waiting at most; more get "queue full".
-CONCURRENCY, QUEUE_SIZE = 16, 64
+CONCURRENCY, QUEUE_SIZE = 32, 64
 CSS = ".s2s-flag sup { color: #c2410c; margin-left: 2px; } .s2s-chip { cursor: default; }"
 # What launch() needs beside the Blocks (Gradio 6 takes page CSS there).
 LAUNCH_OPTIONS = {"css": CSS}
