@@ -281,7 +281,7 @@ def decode_configs(n: int, slow: int) -> list[tuple[str, dict, int]]:
         ("ctranslate2 int8 greedy batched", dict(**ct2, compute_type="int8", beam=1, batch=6000), n),
         ("ctranslate2 int8 beam5 batched", dict(**ct2, compute_type="int8", beam=5, batch=6000), n),
         ("ctranslate2 fp32 beam5 batch1", dict(**ct2, beam=5, batch=1), slow),
-        # CTranslate2 with two OpenMP threads on one batch (see two_engines.py)
+        # CTranslate2 with two OpenMP threads on one batch (see engines.py)
         ("ctranslate2 fp32 beam5 batch1, 2 threads per batch", dict(**ct2, beam=5, batch=1, ct2_intra=cores), slow),
         ("ctranslate2 fp32 beam5 batched, 2 threads per batch", dict(**ct2, beam=5, batch=6000, ct2_intra=cores), n),
         # short everyday sentences, for the JoeyNMT reference (beam 5 at about 6.6 sentences/s)

@@ -112,7 +112,7 @@ class CT2Engine:
     """A CTranslate2 translator over a model folder's export (see the module's docstring).
 
     ``intra_threads``: threads per batch; ``inter_threads``: batches translated at once (0: one per CPU core).  The
-    defaults, one thread per batch and one batch per core, are measured (``benchmarks/two_engines.py``): with two
+    defaults, one thread per batch and one batch per core, are measured (``benchmarks/engines.py``): with two
     threads on one batch a single sentence decodes about 3x slower on a 2-core machine (each of the many small
     steps wakes a sleeping OpenMP thread); one thread per batch and parallel batches keep single sentences fast and
     are also faster on large inputs."""
