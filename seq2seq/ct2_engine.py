@@ -92,18 +92,26 @@ def _stamp(place: Path) -> Optional[dict]:
 
 
 def _export_into(model_dir: Path, place: Path, stamp: dict) -> Path:
-    """Export beside ``place`` and rename it into place (another process making the same export at the same
-    time is harmless: the last rename wins, and both exports are equal)."""
+    """Export beside ``place`` and rename it into place.  Another process making the same export at the same time
+    is harmless: whoever finds a matching export in place when theirs is done keeps that one, and a stale one is
+    renamed aside before it is removed, never deleted while it could be loading."""
     place.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{place.name}.tmp-", dir=place.parent))
     try:
         export_ctranslate2(model_dir, tmp)
         (tmp / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+        if _stamp(place) == stamp:  # another process was quicker
+            shutil.rmtree(tmp, ignore_errors=True)
+            return place
         if place.exists():
-            shutil.rmtree(place)
+            old = Path(tempfile.mkdtemp(prefix=f".{place.name}.old-", dir=place.parent))
+            os.replace(place, old / place.name)
+            shutil.rmtree(old, ignore_errors=True)
         os.rename(tmp, place)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if _stamp(place) == stamp:  # the rename lost a race to an equal export
+            return place
         raise
     return place
 
@@ -156,12 +164,14 @@ class CT2Engine:
         banned: Optional[Sequence[Sequence[int]]] = None,
         attention: bool = True,
         progress: bool = False,
+        keep_capped: bool = False,
     ) -> list[Optional[list[Hypothesis]]]:
         """As ``TorchEngine.search``, for what CTranslate2 can do.  A source whose search reached its own length
         cap gives None: CTranslate2 caps a batch, not a sentence, and ends a capped output without ``</s>``,
         where ours forces ``</s>``; the caller searches that one on PyTorch.  Sources with the same ``banned``
         pieces share a call (CTranslate2 suppresses pieces per call), and the calls run in parallel.  Scores leave
-        a prefix out, as both engines rank (``constraints.force``)."""
+        a prefix out, as both engines rank (``constraints.force``).  ``keep_capped``: a capped output is kept, with
+        ``</s>`` put after it (for an export that has no PyTorch weights to search it again)."""
         caps = settings.caps([len(x) for x in src_ids], self.max_len)
         if prefixes:
             caps = [max(c, min(self.max_len - 1, len(p) + 1)) for c, p in zip(caps, prefixes)]
@@ -182,7 +192,7 @@ class CT2Engine:
         for idx, pending in jobs:
             for i, res in zip(idx, pending):
                 out[i] = self._hypotheses(
-                    res.result(), caps[i], settings.length_penalty, attention and settings.beam_size
+                    res.result(), caps[i], settings.length_penalty, attention and settings.beam_size, keep_capped
                 )
                 if bar is not None:
                     bar.update()
@@ -213,7 +223,9 @@ class CT2Engine:
             asynchronous=True,
         )
 
-    def _hypotheses(self, res, cap: int, alpha: float, attention: int) -> Optional[list[Hypothesis]]:
+    def _hypotheses(
+        self, res, cap: int, alpha: float, attention: int, keep_capped: bool = False
+    ) -> Optional[list[Hypothesis]]:
         """Our hypotheses from one CTranslate2 result, best first, or None where the length cap decided them.
         ``attention``: 0 for none, else the beam size.  In beam search CTranslate2 4.x returns, as every sentence's
         first attention row (the step that reads ``<s>``), the first sentence of the batch's; that row is zeros here.
@@ -221,7 +233,11 @@ class CT2Engine:
         hyps = []
         for pieces, normalized, att in zip(res.hypotheses, res.scores, res.attention):
             if not pieces or pieces[-1] != "</s>" or len(pieces) > cap - 1:
-                return None
+                if not keep_capped:
+                    return None
+                if pieces[-1:] != ["</s>"]:  # cut at the cap: </s> after it, its attention row the last one
+                    pieces = pieces + ["</s>"]
+                    att = list(att) + list(att[-1:]) if att else att
             tokens = [self.tgt_index[p] for p in pieces]
             score = float(normalized) * length_penalty(len(tokens), alpha)
             rows = None

@@ -48,9 +48,9 @@ class Translation:
     # over target_tokens [layers, heads, T, T] (row t: the step that predicted piece t; zero above the diagonal).
     encoder_attention: Optional[np.ndarray] = field(default=None, repr=False)
     decoder_attention: Optional[np.ndarray] = field(default=None, repr=False)
-    # With return_attention=True on a model whose alignment head is full-context: every layer's cross-attention
-    # [layers, heads, T, S] when its self-attention sees the whole translation (``full_context_layers``); the links
-    # of that head are read from it.
+    # With return_attention="all": every layer's cross-attention [layers, heads, T, S] when its self-attention sees
+    # the whole translation (``full_context_layers``), what forced alignment (``align``) reads a full-context head
+    # from.
     full_context_attention: Optional[np.ndarray] = field(default=None, repr=False)
     # With translate(..., return_topk=k): per target piece, the k most probable pieces at that step on this
     # hypothesis's path, as (piece, probability), best first.

@@ -8,7 +8,7 @@ call; it holds nothing between calls.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 from .codec import FolderCodec, Sources
 from .engine import SearchSettings, TorchEngine
@@ -17,9 +17,10 @@ from .results import length_penalty
 
 class Searcher:
     """Hypotheses for every source, and the path that gave each (see the module's docstring).  ``torch``: the
-    PyTorch engine of the folder, called when it is needed (it may be loaded then)."""
+    PyTorch engine of the folder, called when it is needed (it may be loaded then), or None for a CTranslate2
+    export that has no PyTorch weights."""
 
-    def __init__(self, codec: FolderCodec, torch: Callable[[], TorchEngine]):
+    def __init__(self, codec: FolderCodec, torch: Callable[[], Optional[TorchEngine]]):
         self.codec, self.torch = codec, torch
 
     def run(self, engine, src: Sources, settings: SearchSettings, prefixes, opts: dict, progress: bool) -> list:
@@ -29,7 +30,10 @@ class Searcher:
         has it) are kept the same way on both engines: the search bans the placeholders a source lacks; of its
         hypotheses the best that keep the limits stand; where none does, a PyTorch search with the limits built
         into every step decides (``constraints.carry``).  Searching again from a prefix before the fault was
-        tried and cost 0.1-0.2 BLEU and up to 3 points of copy rate on newstest2017 (docs/experiments)."""
+        tried and cost 0.1-0.2 BLEU and up to 3 points of copy rate on newstest2017 (docs/experiments).  The best
+        translation does not depend on ``nbest``: the n-best list holds the hypotheses that keep the limits, which
+        may be fewer.  A CTranslate2 export with no PyTorch weights beside it keeps the best hypothesis instead,
+        and says so in ``Translation.search``."""
         codec, n = self.codec, len(src.ids)
         banned = codec.banned(src.ids)
         used = list(prefixes) if prefixes else [[] for _ in range(n)]  # the prefix each result was searched from
@@ -40,9 +44,11 @@ class Searcher:
         for i in live:
             hyps, how = found[i]
             valid = [h for h in hyps if codec.keeps_limits(src.ids[i], h.tokens)]
-            if len(valid) >= min(settings.nbest, len(hyps)):
+            if valid:
                 first = hyps.index(valid[0])
                 out[i] = valid[: settings.nbest], how + (f" (hypothesis {first + 1} keeps the limits)" if first else "")
+            elif self.torch() is None:
+                out[i] = hyps[: settings.nbest], how + " (placeholder limits not kept: no PyTorch weights)"
             else:
                 todo.append(i)
         for i, hyps in zip(todo, self._constrained(src, todo, settings, prefixes, opts)):
@@ -59,7 +65,17 @@ class Searcher:
         found = engine.search(ids, settings, pre, [banned[i] for i in which], progress=progress, **opts)
         out = {i: (h, engine.name) for i, h in zip(which, found)}
         capped = [i for i in which if out[i][0] is None]
-        if capped:  # the engine's batch cap is not these sentences': PyTorch searches them
+        if capped and self.torch() is None:  # an export alone: CTranslate2's capped outputs, as they are
+            again = engine.search(
+                [src_ids[i] for i in capped],
+                settings,
+                None if pre is None else [prefixes[i] or [] for i in capped],
+                [banned[i] for i in capped],
+                keep_capped=True,
+                **opts,
+            )
+            out.update({i: (h, f"{engine.name} (length cap)") for i, h in zip(capped, again)})
+        elif capped:  # the engine's batch cap is not these sentences': PyTorch searches them
             torch_opts = {k: v for k, v in opts.items() if k == "attention"}
             again = self._search_on(self.torch(), src_ids, capped, settings, prefixes, banned, torch_opts, False)
             out.update({i: (h, "torch (length cap)") for i, (h, _) in again.items()})
@@ -69,7 +85,7 @@ class Searcher:
         """A search from a prefix scores what follows it; the scores reported include the prefix's own
         log-probability (one forced pass on the PyTorch engine for every sentence searched from a prefix)."""
         todo = [i for i, p in enumerate(prefixes) if p and chosen[i][0]]
-        if not todo:
+        if not todo or self.torch() is None:  # an export alone: scores of what follows the prefix
             return
         ids = [src.ids[i] for i in todo]
         start = self.torch().prefix_logprobs(
@@ -79,6 +95,7 @@ class Searcher:
             for h in chosen[i][0]:
                 h.score += p
                 h.normalized_score = h.score / length_penalty(len(h.tokens), settings.length_penalty)
+            chosen[i][0].sort(key=lambda h: -h.normalized_score)
 
     def _constrained(self, src: Sources, which: list[int], settings, prefixes, opts: dict) -> list:
         """The sources ``which`` searched together on the PyTorch engine with the placeholder limits built in."""

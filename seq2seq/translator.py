@@ -213,6 +213,12 @@ class Translator:
                     self._torch = TorchEngine(model, self.head, self.device)
         return self._torch
 
+    def _torch_if_any(self) -> Optional[TorchEngine]:
+        """The PyTorch engine, or None where the folder is a CTranslate2 export alone."""
+        if self._torch is None and (self.path is None or not (self.path / "model.safetensors").is_file()):
+            return None
+        return self.torch
+
     @property
     def backend(self) -> str:
         """The engine that searches: ``"ctranslate2"`` or ``"torch"``."""
@@ -305,7 +311,7 @@ class Translator:
         opts = dict(attention=bool(return_attention))
         if engine is self._torch:
             opts.update(topk=return_topk, tree=return_tree, use_cache=use_cache, dtype=dtype)
-        chosen = Searcher(self.codec, lambda: self.torch).run(engine, src, settings, prefixes, opts, progress)
+        chosen = Searcher(self.codec, self._torch_if_any).run(engine, src, settings, prefixes, opts, progress)
         out = [
             self.codec.translation(ids, hyps, spans, how=how, method=self.link_method)
             if ids

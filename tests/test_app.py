@@ -514,3 +514,14 @@ def test_one_sentence_is_well_under_a_second_with_the_shipped_model():
         times.append(time.perf_counter() - t0)
     print(f"p50 {statistics.median(times[2:]):.3f} s")
     assert statistics.median(times[2:]) < 1.0
+
+
+def test_a_sentence_of_rare_characters_is_cut_to_what_the_model_reads(toy_translator):
+    """Emoji and rare characters take several pieces each: a sentence short in characters can still be too long in
+    pieces, and the demo cuts it further rather than failing the batch it shares with other requests."""
+    from seq2seq.app.predict import prepare
+
+    request = prepare(toy_translator, "😀" * 200 + "我喜欢吃苹果。")
+    codec = toy_translator.codec
+    assert all(len(codec.source_ids([s])[0]) <= toy_translator.max_source_tokens for s in request.sentences)
+    assert "".join(request.sentences) == "😀" * 200 + "我喜欢吃苹果。"

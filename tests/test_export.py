@@ -118,6 +118,10 @@ def test_an_export_folder_searches_and_says_what_it_cannot_do(folder, tmp_path):
     assert out[0].text and out[1].text == "" and out[0].alignment_attention is not None
     with pytest.raises(ModelFolderError, match="no PyTorch weights"):
         ct2.translate(["我喜欢吃苹果。"], return_topk=2)
+    # what PyTorch would decide (a prefix's score, a sentence its own length cap decides) is CTranslate2's alone here
+    assert ct2.translate(["我喜欢吃苹果。"], prefix=["I"])[0].text.startswith("I")
+    capped = ct2.translate(["我喜欢吃苹果。"], max_len_a=0, max_len_b=3)[0]
+    assert capped.target_tokens[-1] == "</s>" and capped.search == "ctranslate2 (length cap)"
     with pytest.raises(ModelFolderError, match="CTranslate2 export"):
         Translator.load(tmp_path / "int8", backend="torch")
 

@@ -169,11 +169,11 @@ def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None, 
         att = method_attention(t, method)
         if att is None:
             continue
-        src_words, src_groups = word_units(s.source_tokens, src_lang)
-        tgt_words, tgt_groups = word_units(s.target_tokens, tgt_lang)
+        src_words, src_groups = word_units(t.source_tokens, src_lang)
+        tgt_words, tgt_groups = word_units(t.target_tokens, tgt_lang)
         links = {
             (a, b)
-            for i, j in piece_alignment(s.source_tokens, s.target_tokens, att, method=method)
+            for i, j in piece_alignment(t.source_tokens, t.target_tokens, att, method=method)
             for a in src_groups[i]
             for b in tgt_groups[j]
         }

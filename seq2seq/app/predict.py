@@ -253,13 +253,30 @@ def prepare(
             f"This does not look like {name}; the model translates {name} to "
             f"{LANGUAGE_NAMES.get(target_lang, target_lang)}, so the result may be poor. Translated anyway."
         )
-    sentences = [part for s in split_source(text, source_lang) for part in chunk(s, translator.max_source_tokens // 2)]
+    sentences = [part for s in split_source(text, source_lang) for part in fitting(translator, s)]
     if len(sentences) > MAX_SENTENCES:
         raise InputError(
             f"The input has {len(sentences)} sentences; the demo translates at most {MAX_SENTENCES} at a time."
         )
     lp = None if length_penalty is None else float(length_penalty)  # None: the model folder's default
     return Request(sentences, (beam_size, lp, nbest, bool(full)), notes, t0)
+
+
+def fitting(translator, sentence: str) -> list[str]:
+    """``sentence`` cut into parts the model can read: by characters first, then smaller where a part still has
+    more pieces than the model reads (rare characters and emoji take several pieces each)."""
+    limit = translator.max_source_tokens
+    parts = chunk(sentence, limit // 2)
+    codec = translator.codec
+    while True:
+        lengths = [len(x) for x in codec.source_ids([codec.mask(p)[0] for p in parts])]
+        if all(n <= limit for n in lengths):
+            return parts
+        parts = [
+            q
+            for p, n in zip(parts, lengths)
+            for q in (chunk(p, max(1, len(p) * limit // (2 * n))) if n > limit else [p])
+        ]
 
 
 def translate_requests(translator, requests: list[Request]) -> list[list]:
