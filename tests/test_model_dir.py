@@ -101,7 +101,7 @@ def test_decoding_settings_left_out_of_config_take_the_defaults(folder):
     assert (
         read_folder_config(folder).decoding
         == DECODING_DEFAULTS
-        == {"beam_size": 5, "length_penalty": 1.0, "max_len_a": 2.0, "max_len_b": 20}
+        == {"beam_size": 5, "length_penalty": 1.0, "max_len_a": 2.0, "max_len_b": 20, "no_repeat_ngram": 0}
     )
 
 
