@@ -239,7 +239,7 @@ def test_the_switch_translates_the_other_way(both_ways_server, page):
         timeout=WAIT,
     )
     assert page.locator("#source textarea").input_value() == ""
-    assert "Where is the train station?" in page.locator("#examples-en-zh").inner_text()
+    assert "Where is the library?" in page.locator("#examples-en-zh").inner_text()
     assert not page.locator("#examples-zh-en").is_visible()
     assert translate(page, "I like to eat apples.") == "我喜欢吃苹果。"
     assert "Chinese" in page.locator("#translation").inner_text()

@@ -90,3 +90,14 @@ def test_shipped_name_lexicon_carries_the_names_it_knows(default_translator):
     assert lex.find("约翰斯·霍普金斯大学的研究") == []
     out = default_translator.translate("苹果公司的CEO蒂姆·库克昨天访问了上海。")[0]
     assert "Tim Cook" in out.text and "蒂姆·库克" in out.source_tokens
+
+
+def test_the_english_examples_of_the_demo_translate_as_promised():
+    """An example is a promise: the shipped en-zh model's translation of each English example of the demo keeps its
+    point (the friend, the name in characters, the amount in Chinese units, both sentences, the question)."""
+    from seq2seq.app.predict import EXAMPLES
+
+    tr = Translator.load("en-zh")
+    want = ["老朋友", "唐纳德·特朗普", "1,234亿美元", "今天天气很好", "图书馆在哪里"]
+    out = [t.text for t in tr.translate(EXAMPLES["en"])]
+    assert len(out) == len(want) and all(w in t for w, t in zip(want, out)), out

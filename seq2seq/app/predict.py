@@ -43,9 +43,10 @@ EXAMPLES = {
     ],
     "en": [
         "I am going to visit my old friend tomorrow.",
-        "Trump will meet Xi Jinping on March 15.",
+        "Donald Trump will visit Beijing next week.",
+        "The company had revenue of $123.4 billion in 2023.",
         "I like apples. The weather is nice today.",
-        "Where is the train station?",
+        "Where is the library?",
     ],
 }
 LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
