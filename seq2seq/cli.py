@@ -168,6 +168,8 @@ def translate_main(argv=None) -> int:
     if args.input and not Path(args.input).is_file():
         print(f"seq2seq-translate: input file not found: {args.input}", file=sys.stderr)
         return 2
+    if (args.bf16 or args.no_cache) and args.backend == "ctranslate2":
+        parser.error("--bf16 and --no-cache are options of the PyTorch engine: use --backend torch (or auto)")
     backend = "torch" if args.bf16 or args.no_cache else args.backend  # options of the PyTorch engine
     try:
         tr = Translator.load(args.model, device=args.device, backend=backend)

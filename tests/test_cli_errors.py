@@ -251,3 +251,4 @@ def test_both_engines_on_the_command_line(folder, src, tmp_path, capsys):
     with pytest.raises(SystemExit):
         translate_main(["--model", str(folder), "--backend", "fast"])
     assert "invalid choice: 'fast'" in capsys.readouterr().err
+    assert "--backend torch" in usage_error(capsys, ["--model", str(folder), "--backend", "ctranslate2", "--bf16"])
