@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LANGUAGES = ("zh", "en")
-LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
+LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}  # what the demo and its messages call them
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,14 +56,6 @@ class Direction:
         """sacreBLEU's tokenizer for output in the target language: ``zh`` for Chinese, ``13a`` for English."""
         return "zh" if self.target == "zh" else "13a"
 
-    @property
-    def source_name(self) -> str:
-        return LANGUAGE_NAMES[self.source]
-
-    @property
-    def target_name(self) -> str:
-        return LANGUAGE_NAMES[self.target]
-
     def __str__(self) -> str:
         return self.label
 
@@ -77,4 +69,3 @@ class Direction:
 
 
 DIRECTIONS = ("zh-en", "en-zh")
-ZH_EN, EN_ZH = Direction("zh", "en"), Direction("en", "zh")

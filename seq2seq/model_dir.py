@@ -253,14 +253,8 @@ def _optional_file(path: str | Path, name: str, load):
         raise ModelFolderError(f"model folder {path}: {name} is corrupt ({e})") from e
 
 
-def load_optional_files(path: str | Path) -> dict:
-    """The folder's optional files (:data:`OPTIONAL_FILES`) it has, loaded: ``{name: object}``."""
-    found = {name: _optional_file(path, name, cls.load) for name, cls in OPTIONAL_FILES.items()}
-    return {name: obj for name, obj in found.items() if obj is not None}
-
-
 def optional_file_writers(objects: dict) -> dict:
-    """``save_model_dir``'s ``extra_files`` for loaded optional files (:func:`load_optional_files`)."""
+    """``save_model_dir``'s ``extra_files`` for loaded optional files (``{name: object or None}``)."""
     return {name: obj.save for name, obj in objects.items() if obj is not None}
 
 

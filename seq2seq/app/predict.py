@@ -22,7 +22,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..align import AlignMethod
-from ..direction import Direction
+from ..direction import LANGUAGE_NAMES, Direction
 from ..text import HAN, chunk, split_sentences
 
 log = logging.getLogger("seq2seq.app")
@@ -49,7 +49,6 @@ EXAMPLES = {
         "Where is the library?",
     ],
 }
-LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
 # The directions a demo can serve (a model folder's ``direction``), as the page's switch names them.
 DIRECTION_LABELS = {"zh-en": "中→EN", "en-zh": "EN→中"}
 
