@@ -9,7 +9,7 @@ hypotheses (rows), in place, before the search picks from them (:mod:`seq2seq.de
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -33,6 +33,16 @@ def at_cap(max_lens: Tensor, t: int, dev) -> Optional[Tensor]:
     if t + 1 < int(max_lens.min()):
         return None
     return (max_lens <= t + 1).to(dev)
+
+
+def banned_mask(banned: Sequence[Sequence[int]], vocab: int) -> Optional[Tensor]:
+    """Per-row lists of banned ids as the [rows, V] booleans :func:`ban` reads; None when no row bans anything."""
+    if not any(banned):
+        return None
+    mask = torch.zeros(len(banned), vocab, dtype=torch.bool)
+    for row, ids in enumerate(banned):
+        mask[row, list(ids)] = True
+    return mask
 
 
 def ban(

@@ -21,6 +21,7 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
+from . import constraints
 from .batches import batched, pad_ids, shifted_targets
 from .decoding import BeamSearch, GreedySearch, Hypothesis
 from .model import EncoderDecoder
@@ -59,16 +60,16 @@ class HeadChoice:
 
 
 def _as_searched(logp: Tensor, banned: list[Sequence[int]]) -> Tensor:
-    """[B, T, V] log-probabilities as a search scores them (``constraints.ban``, at every position at once)."""
-    from .tokenizer import BOS_ID, PAD_ID
-
-    logp = logp.clone()
-    logp[:, :, [PAD_ID, BOS_ID]] = float("-inf")
-    logp[:, 0, EOS_ID] = float("-inf")
-    for row, ids in enumerate(banned):
-        if ids:
-            logp[row, :, list(ids)] = float("-inf")
-    return logp - torch.logsumexp(logp, dim=-1, keepdim=True)
+    """[B, T, V] log-probabilities as a search scores them: :func:`constraints.ban` at every position (``</s>``
+    banned at the first), on a copy."""
+    b, t, v = logp.shape
+    mask, rows = constraints.banned_mask(banned, v), torch.arange(b)
+    out = logp.clone()
+    out[:, 0] = constraints.ban(out[:, 0].clone(), mask, rows, 1, first_step=True)
+    if t > 1:
+        rest = out[:, 1:].reshape(b * (t - 1), v).clone()
+        out[:, 1:] = constraints.ban(rest, mask, rows, t - 1, first_step=False).view(b, t - 1, v)
+    return out
 
 
 def head_choice(method, n_layers: int) -> HeadChoice:
@@ -150,11 +151,7 @@ class TorchEngine:
             if limits is not None:
                 ids, counts = limits
                 carry = (torch.tensor(list(ids)), torch.tensor([list(counts[i]) for i in batch]))
-            mask = None
-            if banned is not None and any(banned[i] for i in batch):
-                mask = torch.zeros(len(batch), vocab, dtype=torch.bool)
-                for row, i in enumerate(batch):
-                    mask[row, list(banned[i])] = True
+            mask = constraints.banned_mask([banned[i] for i in batch], vocab) if banned is not None else None
             with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
                 found = strategy.search(src, [prefixes[i] for i in batch] if prefixes else None, carry, mask)
             for hyps in found:
