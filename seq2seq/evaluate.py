@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .cli import add_backend_option
+from .cli import add_backend_option, length_penalty, non_negative_int, positive_int
 from .model_dir import ModelFolderError
 
 
@@ -56,7 +56,9 @@ class Row:
 
 def read_test_set(spec: str, langpair: str = "zh-en", limit: int = 0) -> TestSet:
     """Resolve a --test argument (see module docstring); ``langpair`` (the model's direction) says which of
-    P.zh and P.en is the source."""
+    P.zh and P.en is the source.  ``limit`` N > 0: the first N lines only (0: all)."""
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        raise ValueError(f"limit must be an integer >= 1 (the first N lines), or 0 for all, got {limit!r}")
     src_lang, tgt_lang = langpair.split("-")
     if "=" in spec:
         src, ref = spec.split("=", 1)
@@ -132,7 +134,7 @@ def evaluate(
 
     from .align import alignment_line
     from .copyrate import copy_rate, repetition_rate
-    from .text import group_by_line
+    from .text import group_by_line, join_parts
 
     tokenize = translator.direction.bleu_tokenize
 
@@ -156,7 +158,7 @@ def evaluate(
             )
             dt = time.perf_counter() - t0
             groups = group_by_line(outs, owner, len(ts.sources))
-            hyps = [" ".join(t.text for t in g) for g in groups]
+            hyps = [join_parts(g, translator.direction.target) for g in groups]
             bleu_m, chrf_m = BLEU(tokenize=tokenize), CHRF()
             bleu = bleu_m.corpus_score(hyps, [ts.references])
             chrf = chrf_m.corpus_score(hyps, [ts.references])
@@ -360,23 +362,25 @@ def main(argv=None) -> int:
         "shipped one): AER of each alignment head alone and of every rule that combines the two",
     )
     p.add_argument("-l", "--langpair", help="source-target languages of the test sets (default: the model's own)")
-    p.add_argument("--beam", nargs="+", type=int, default=[5], help="beam sizes (1 = greedy)")
+    p.add_argument("--beam", nargs="+", type=positive_int, default=[5], help="beam sizes (1 = greedy)")
     p.add_argument(
         "--length-penalty",
         nargs="+",
-        type=float,
-        help="length penalties alpha (score / length**alpha); default: the model folder's own",
+        type=length_penalty,
+        help="length penalties alpha from 0 to 5 (score / length**alpha); default: the model folder's own",
     )
-    p.add_argument("--limit", type=int, default=0, help="first N sentences of each test set only")
+    p.add_argument(
+        "--limit", type=positive_int, default=0, metavar="N", help="first N sentences of each test set only (N >= 1)"
+    )
     p.add_argument(
         "--no-repeat-ngram",
-        type=int,
+        type=non_negative_int,
         metavar="N",
         help="no n-gram of pieces twice in an output (0: off; default: the model folder's)",
     )
     p.add_argument("--output-dir", default="eval", help="where hypotheses and report.json go (default eval/)")
     p.add_argument("--alignments", choices=["piece", "word"], help="also write Pharaoh alignments")
-    p.add_argument("--max-tokens", type=int, default=6000, help="source tokens per batch (default 6000)")
+    p.add_argument("--max-tokens", type=positive_int, default=6000, help="source tokens per batch (default 6000)")
     p.add_argument("--device", default="cpu", help="where the model runs: cpu (default), cuda or cuda:N")
     p.add_argument("--bf16", action="store_true", help="bf16 autocast for the matrix products (PyTorch engine)")
     add_backend_option(p)

@@ -1,0 +1,69 @@
+"""Issue 38, command-line tools: out-of-range options are usage errors, input in the other language is named, and
+every message says what is wrong (a folder is a folder, the model's own source language)."""
+
+import pytest
+from helpers import placeholder_translator
+
+from seq2seq.evaluate import main as evaluate_main
+from seq2seq.evaluate import read_test_set
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """A random tiny zh-en model folder (its output is noise: these tests read what the tools say about it)."""
+    return placeholder_translator().save(tmp_path_factory.mktemp("cli") / "zh-en")
+
+
+@pytest.fixture(scope="module")
+def en_zh_folder(tmp_path_factory):
+    return placeholder_translator(direction="en-zh").save(tmp_path_factory.mktemp("cli") / "en-zh")
+
+
+@pytest.fixture()
+def test_set(tmp_path):
+    (tmp_path / "t.zh").write_text("谢谢你。\n我喜欢吃苹果。\n", encoding="utf-8")
+    (tmp_path / "t.en").write_text("Thank you.\nI like to eat apples.\n", encoding="utf-8")
+    return tmp_path / "t"
+
+
+def usage_error(capsys, main, argv) -> str:
+    """The stderr of a run that must end in one argparse usage error (exit status 2), no traceback."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage:" in err and "Traceback" not in err
+    return err.strip().splitlines()[-1]
+
+
+# ---- 11: seq2seq-evaluate checks its options as seq2seq-translate does
+@pytest.mark.parametrize(
+    "option, value, expected",
+    [
+        ("--limit", "0", "argument --limit: must be at least 1, got 0"),
+        ("--limit", "-5", "argument --limit: must be at least 1, got -5"),
+        ("--beam", "0", "argument --beam: must be at least 1, got 0"),
+        ("--beam", "x", "argument --beam: 'x' is not an integer"),
+        ("--length-penalty", "-2", "argument --length-penalty: must be from 0 to 5, got -2"),
+        ("--length-penalty", "6", "argument --length-penalty: must be from 0 to 5, got 6"),
+        ("--max-tokens", "0", "argument --max-tokens: must be at least 1, got 0"),
+        ("--no-repeat-ngram", "-1", "argument --no-repeat-ngram: must be at least 0, got -1"),
+    ],
+)
+def test_evaluate_options_out_of_range_are_usage_errors(folder, test_set, capsys, option, value, expected):
+    argv = ["--model", str(folder), "--test", str(test_set), option, value]
+    assert usage_error(capsys, evaluate_main, argv) == f"seq2seq-evaluate: error: {expected}"
+    # one of several values out of range is refused too
+    if option in ("--beam", "--length-penalty"):
+        usage_error(capsys, evaluate_main, ["--model", str(folder), "--test", str(test_set), option, "1", value])
+
+
+def test_evaluate_limit_keeps_the_first_lines(folder, test_set, tmp_path, capsys):
+    assert len(read_test_set(str(test_set), limit=1).sources) == 1
+    assert len(read_test_set(str(test_set)).sources) == 2  # 0, the default: all
+    with pytest.raises(ValueError, match="limit must be an integer >= 1"):
+        read_test_set(str(test_set), limit=-5)
+    out = tmp_path / "eval"
+    argv = ["--model", str(folder), "--test", str(test_set), "--limit", "1", "--beam", "1", "--output-dir", str(out)]
+    assert evaluate_main(argv) == 0
+    assert len((out / "t.greedy.en").read_text(encoding="utf-8").splitlines()) == 1
