@@ -160,7 +160,7 @@ def check_nbest(parser: argparse.ArgumentParser, nbest: int, beam: int, default:
 def translate_main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .text import InputEncodingError, decode_utf8
+    from .text import InputEncodingError, decode_utf8, join_parts
     from .translator import Translator, note_if_slow
 
     if args.beam is not None:
@@ -189,6 +189,7 @@ def translate_main(argv=None) -> int:
     from tqdm.auto import tqdm
 
     bar = tqdm(unit="line", file=sys.stderr, disable=None)
+    target = tr.direction.target
     try:
         while True:
             raw = [ln for _, ln in zip(range(args.chunk_lines), fin)]
@@ -212,11 +213,11 @@ def translate_main(argv=None) -> int:
             for n, group in enumerate(groups):
                 if args.nbest > 1:
                     for k in range(args.nbest):
-                        text = " ".join(t.nbest[k].text if k < len(t.nbest) else "" for t in group)
+                        text = join_parts([t.nbest[k] for t in group if k < len(t.nbest)], target)
                         score = sum(t.nbest[k].normalized_score for t in group if k < len(t.nbest))
                         fout.write(f"{bar.n + n} ||| {text} ||| {score:.4f}\n")
                 else:
-                    fout.write(" ".join(t.text for t in group) + "\n")
+                    fout.write(join_parts(group, target) + "\n")
                 if falign is not None:
                     from .align import alignment_line
 

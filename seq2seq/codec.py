@@ -12,12 +12,13 @@ back ids; the codec turns those into a complete :class:`~seq2seq.results.Transla
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 import numpy as np
 
 from .direction import Direction
+from .markup import Mark, put_back, take_out
 from .placeholders import (
     N_PLACEHOLDERS,
     has_placeholders,
@@ -30,7 +31,7 @@ from .placeholders import (
     unlabel_pieces,
 )
 from .results import Translation
-from .text import chunk
+from .text import chunk, tidy_chinese
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
 from .truecase import EnglishRestorer, Restored
 
@@ -38,10 +39,12 @@ from .truecase import EnglishRestorer, Restored
 @dataclass(frozen=True)
 class Sources:
     """Source sentences as the model reads them: ids (EOS last; [] for an empty sentence) and, per sentence,
-    the spans its placeholders carry (``seq2seq.placeholders``)."""
+    the spans its placeholders carry (``seq2seq.placeholders``), and the sentences as given."""
 
     ids: list[list[int]]
     spans: list[list[str]]
+    texts: list[str] = field(default_factory=list)  # without their markup and emoji (seq2seq.markup)
+    marks: list[list[Mark]] = field(default_factory=list)
 
 
 class FolderCodec:
@@ -75,6 +78,8 @@ class FolderCodec:
         """The source as the model reads it (names and numbers as placeholders, if it uses them), and the spans."""
         if not self.uses_placeholders:
             return text, []
+        if self.direction.source == "zh":  # Traditional as Simplified: 億 is 亿 to the amount rules and the names
+            text = self.src_tok.normalize(text)
         return mask_source(text, self.direction.source, names=self.names)
 
     def source_ids(self, texts: Sequence[str]) -> list[list[int]]:
@@ -83,7 +88,8 @@ class FolderCodec:
 
     def encode_sources(self, sentences: Sequence[str]) -> Sources:
         """Sentences masked and encoded; a sentence over the model's limit is a ``ValueError`` that says so."""
-        masked = [self.mask(x) for x in sentences]
+        taken = [take_out(x) for x in sentences]
+        masked = [self.mask(x) for x, _ in taken]
         ids = self.source_ids([m for m, _ in masked])
         for i, x in enumerate(ids):
             if len(x) > self.max_source_tokens:
@@ -91,7 +97,7 @@ class FolderCodec:
                     f"sentence {i} has {len(x)} source pieces; the model reads at most "
                     f"{self.max_source_tokens}: split it into shorter sentences"
                 )
-        return Sources(ids, [sp for _, sp in masked])
+        return Sources(ids, [sp for _, sp in masked], [x for x, _ in taken], [m for _, m in taken])
 
     def placeholder_counts(self, src_ids: Sequence[int]) -> list[int]:
         """How often the source holds each placeholder (``N_PLACEHOLDERS`` counts; all 0 without placeholders)."""
@@ -157,12 +163,21 @@ class FolderCodec:
         return out if any(out) else None
 
     def translation(
-        self, src_ids: Sequence[int], hyps: Sequence, spans: Sequence[str], how: str = "", method=None
+        self,
+        src_ids: Sequence[int],
+        hyps: Sequence,
+        spans: Sequence[str],
+        how: str = "",
+        method=None,
+        source_text: str = "",
+        marks: Sequence[Mark] = (),
     ) -> Translation:
         """The complete :class:`Translation` of one source from its hypotheses (``seq2seq.decoding.Hypothesis``,
         best first): text with the spans put back, pieces labelled with them (so maps show ``CEO``, not a
         placeholder), top-k and the beam tree in pieces, and ``nbest``.  ``how``: which search gave it;
-        ``method``: how its word links are read (``seq2seq.align.AlignMethod``)."""
+        ``method``: how its word links are read (``seq2seq.align.AlignMethod``); ``source_text``: the sentence as
+        given (word units are shown as typed, e.g. in Traditional characters) without the ``marks`` (markup and emoji)
+        that were taken out of it: they are put back in each hypothesis's text where its word links say."""
         src_pieces = label_pieces(self.src_tok.ids_to_pieces(src_ids), source_forms(spans))
         out = []
         for h in hyps:
@@ -178,7 +193,7 @@ class FolderCodec:
                 tree = [[{**node, "piece": self.piece(node["token"], spans)} for node in step] for step in h.tree]
             out.append(
                 Translation(
-                    text=restore(self.tgt_tok.decode(h.tokens), spans),
+                    text=self._text(h.tokens, spans),
                     source_tokens=src_pieces,
                     target_tokens=label_pieces(self.tgt_tok.ids_to_pieces(h.tokens), spans),
                     cross_attention=_numpy(h.attention),
@@ -191,11 +206,19 @@ class FolderCodec:
                     search=how,
                     align_method=method,
                     languages=self.direction.languages,
+                    source_text=source_text,
                 )
             )
+        for t in out if marks else ():
+            t.text = put_back(t.text, marks, source_text, t.coverage)
         best = out[0]
         best.nbest = out
         return best
+
+    def _text(self, tokens: Sequence[int], spans: Sequence[str]) -> str:
+        """Output ids as text, the spans put back; Chinese with Chinese punctuation (``text.tidy_chinese``)."""
+        text = restore(self.tgt_tok.decode(tokens), spans)
+        return tidy_chinese(text) if self.direction.target == "zh" else text
 
     def piece(self, token: int, spans: Sequence[str] = ()) -> str:
         """One target id as its piece, a placeholder as its span."""

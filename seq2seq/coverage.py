@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from .align import AlignMethod, method_attention, piece_alignment
+from .text import HAN
 from .words import SPECIAL, piece_texts, pieces_to_words
 
 # Words that regularly have no counterpart in the other language: never flagged.  Chinese: particles, the
@@ -66,6 +67,11 @@ def _english_words(text: str) -> list[str]:
     return out
 
 
+# A run of Latin letters and digits, with the punctuation inside numbers and names: one word (1,234 / 3.5% /
+# COVID-19), which jieba would cut at the comma.
+_LATIN_RUN = re.compile(r"[0-9A-Za-z](?:[0-9A-Za-z]|[.,%'’\-](?=[0-9A-Za-z]))*%?")
+
+
 def _chinese_words(text: str) -> list[str]:
     try:
         import jieba
@@ -74,7 +80,11 @@ def _chinese_words(text: str) -> list[str]:
 
         return chinese_units(text)
     jieba.setLogLevel(60)  # no "Building prefix dict" chatter
-    return [w for w in jieba.lcut(text) if w.strip()]
+    out, at = [], 0
+    for m in _LATIN_RUN.finditer(text):
+        out += jieba.lcut(text[at : m.start()]) + [m.group()]
+        at = m.end()
+    return [w for w in out + jieba.lcut(text[at:]) if w.strip()]
 
 
 def reading_units(pieces: Sequence[str], lang: str) -> tuple[list[str], list[list[int]]]:
@@ -156,16 +166,99 @@ def coverage(
     piece_links = piece_alignment(t.source_tokens, t.target_tokens, att, method=one_way)
     s_words, s_groups = reading_units(t.source_tokens, languages[0])
     t_words, t_groups = reading_units(t.target_tokens, languages[1])
+    if languages[0] == "zh":
+        s_words, s_groups = split_where_links_part(t.source_tokens, s_words, s_groups, piece_links, t_groups)
+        s_words = shown_as_typed(s_words, getattr(t, "source_text", ""))
+    if languages[1] == "zh":
+        swapped = [(j, i) for i, j in piece_links]
+        t_words, t_groups = split_where_links_part(t.target_tokens, t_words, t_groups, swapped, s_groups)
     links = sorted({(a, b) for i, j in piece_links for a in s_groups[i] for b in t_groups[j]})
+    copied = _copied(s_words, t_words)  # a span the output reproduces verbatim is covered by definition
     return Coverage(
         s_words,
         t_words,
         links,
-        unlinked(s_words, {a for a, _ in links}, languages[0]),
-        unlinked(t_words, {b for _, b in links}, languages[1]),
+        [k for k in unlinked(s_words, {a for a, _ in links}, languages[0]) if _key(s_words[k]) not in copied],
+        [k for k in unlinked(t_words, {b for _, b in links}, languages[1]) if _key(t_words[k]) not in copied],
         s_groups,
         t_groups,
     )
+
+
+def _key(word: str) -> str:
+    return unicodedata.normalize("NFKC", word).casefold()
+
+
+def _copied(source_words: Sequence[str], target_words: Sequence[str]) -> set[str]:
+    """Words (with a letter or digit) that both sides hold as they are: ``2023``, ``iPhone``, ``Pro``."""
+    both = {_key(w) for w in source_words} & {_key(w) for w in target_words}
+    return {w for w in both if any(ch.isalnum() for ch in w) and not HAN.search(w)}
+
+
+def split_where_links_part(
+    pieces: Sequence[str],
+    words: list[str],
+    groups: list[list[int]],
+    piece_links: Sequence[tuple[int, int]],
+    other_groups: Sequence[Sequence[int]],
+) -> tuple[list[str], list[list[int]]]:
+    """Chinese words that jieba keeps whole (今天天气) split where their pieces link to different words of the
+    other side (今天 -> "today", 天气 -> "weather"), so a map shows what each part translates.  ``piece_links``:
+    (piece of this side, piece of the other side); ``other_groups``: the other side's piece -> words.  A piece
+    that links nowhere stays with the part before it.  Returns the words and the piece -> word groups."""
+    texts = [x.strip() for x in piece_texts(pieces)]
+    linked: dict[int, set] = {}
+    for i, j in piece_links:
+        linked.setdefault(i, set()).update(other_groups[j])
+    new_words: list[str] = []
+    new_index: list[list[int]] = []  # old word -> its new word indices
+    part_of: dict[int, int] = {}  # piece -> new word index, for the pieces of split words
+    for k, word in enumerate(words):
+        inside = [i for i, g in enumerate(groups) if k in g]
+        runs: list[tuple[frozenset, list[int]]] = []
+        if len(inside) > 1 and all(groups[i] == [k] for i in inside) and "".join(texts[i] for i in inside) == word:
+            for i in inside:
+                got = frozenset(linked.get(i, ()))
+                if runs and (not got or got == runs[-1][0]):
+                    runs[-1][1].append(i)
+                elif runs and not runs[-1][0]:
+                    runs[-1] = (got, runs[-1][1] + [i])
+                else:
+                    runs.append((got, [i]))
+        if len(runs) < 2:
+            new_index.append([len(new_words)])
+            new_words.append(word)
+            continue
+        new_index.append([])
+        for _, run in runs:
+            for i in run:
+                part_of[i] = len(new_words)
+            new_index[-1].append(len(new_words))
+            new_words.append("".join(texts[i] for i in run))
+    if len(new_words) == len(words):
+        return words, groups
+    new_groups = [[part_of[i]] if i in part_of else [n for k in g for n in new_index[k]] for i, g in enumerate(groups)]
+    return new_words, new_groups
+
+
+def shown_as_typed(words: list[str], typed: str) -> list[str]:
+    """Chinese words read from the model's pieces (Simplified, NFKC-normalised) shown as the sentence was typed:
+    Traditional input keeps its Traditional characters.  Each typed character is matched to one normalised
+    character; where that does not hold (normalisation changed the length), the words stay as they are."""
+    from .tokenizer import to_simplified
+
+    if not typed or not HAN.search(typed) or to_simplified(typed) == typed:
+        return words
+    typed_chars = [ch for ch in typed if not ch.isspace()]
+    normal = [unicodedata.normalize("NFKC", to_simplified(ch)) for ch in typed_chars]
+    if any(len(n) != 1 for n in normal) or "".join(normal) != "".join("".join(words).split()):
+        return words
+    out, at = [], 0
+    for w in words:
+        n = len("".join(w.split()))
+        out.append("".join(typed_chars[at : at + n]) if " " not in w else w)
+        at += n
+    return out
 
 
 def firing_rate(translator, sentences: Sequence[str], beam_size: Optional[int] = None) -> dict:

@@ -64,6 +64,9 @@ class Translation:
     placeholders: list[str] = field(default_factory=list, repr=False)
     alignment_attention: Optional[np.ndarray] = field(default=None, repr=False)
     search: str = field(default="", repr=False)
+    # The source sentence as given (before Traditional -> Simplified, placeholders and sentencepiece's
+    # normalisation): the coverage's source words are shown as typed.
+    source_text: str = field(default="", repr=False)
 
     def __repr__(self) -> str:
         shown = self.cross_attention if self.cross_attention is not None else self.alignment_attention

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 # A sentence ends after 。！？!?； or … (with any closing quotes/brackets that follow), or at a newline.
 _SENT_END = re.compile(r"(?<=[。！？!?；;…])(?![”’」』）)\]\"'。！？!?；;…])|\n+")
+_ENDS_SENTENCE = re.compile(r"[。！？!?；;…\.][”’」』）)\]\"']*\s*$")
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -23,6 +25,39 @@ def chunk(text: str, max_chars: int) -> list[str]:
         size = -(-len(sent) // n)
         out.extend(sent[i : i + size] for i in range(0, len(sent), size))
     return out
+
+
+_FULL_WIDTH = {",": "，", "?": "？", "!": "！", ":": "：", ";": "；", "(": "（", ")": "）", ".": "。"}
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff1f"
+# ASCII punctuation that touches a Chinese character (a full stop not inside a number or an abbreviation)
+_ASCII_BESIDE_HAN = re.compile(rf"(?<=[{_CJK}])\s*([,?!:;)]|\.(?![0-9A-Za-z]))|([,?!:;(])\s*(?=[{_CJK}])")
+_SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+_SPACE_BY_FULL_WIDTH = re.compile(r"(?<=[，。？！：；、])\s+|\s+(?=[，。？！：；、])")
+
+
+def tidy_chinese(text: str) -> str:
+    """Chinese output as Chinese is written: ASCII punctuation beside a Chinese character in its full-width form
+    (火车在哪里? -> 火车在哪里？, 公司报道,2023年 -> 公司报道，2023年), and no space between Chinese characters.
+    Punctuation between Latin letters or digits (3.5, U.S.) is left as it is."""
+    text = _ASCII_BESIDE_HAN.sub(lambda m: _FULL_WIDTH[m.group(1) or m.group(2)], text)
+    text = _SPACE_BY_FULL_WIDTH.sub("", _SPACE_IN_CJK.sub("", text))
+    if HAN.search(text) and text.endswith(".") and not text.endswith(".."):
+        text = text[:-1] + "。"
+    return text
+
+
+def join_parts(translations: Sequence, target: str) -> str:
+    """The translations of one text's parts (sentences, or the parts a long sentence was cut into) as one text.
+    A part whose source does not end a sentence loses the full stop the model puts at the end of everything it
+    translates ("...enterprises and requests that..."); Chinese parts join without a space.  Each translation
+    needs ``text`` and ``source_text``."""
+    out = []
+    for k, t in enumerate(translations):
+        text = t.text
+        if k + 1 < len(translations) and not _ENDS_SENTENCE.search(t.source_text or "."):
+            text = re.sub(r"[.。]$", "", text)
+        out.append(text)
+    return ("" if target == "zh" else " ").join(x for x in out if x)
 
 
 def han_fraction(text: str) -> float:

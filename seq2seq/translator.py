@@ -313,10 +313,10 @@ class Translator:
             opts.update(topk=return_topk, tree=return_tree, use_cache=use_cache, dtype=dtype)
         chosen = Searcher(self.codec, self._torch_if_any).run(engine, src, settings, prefixes, opts, progress)
         out = [
-            self.codec.translation(ids, hyps, spans, how=how, method=self.link_method)
+            self.codec.translation(ids, hyps, spans, how=how, method=self.link_method, source_text=text, marks=marks)
             if ids
-            else self._empty(bool(return_attention))
-            for ids, spans, (hyps, how) in zip(src.ids, src.spans, chosen)
+            else self._empty(bool(return_attention), "".join(m.text for m in marks))
+            for ids, spans, text, marks, (hyps, how) in zip(src.ids, src.spans, src.texts, src.marks, chosen)
         ]
         if return_attention == "all":
             self._add_forced_attention([t for t in out if t.target_tokens], max_tokens, dtype)
@@ -350,11 +350,12 @@ class Translator:
             if t.cross_attention is None:
                 t.cross_attention = h.attention.numpy()
 
-    def _empty(self, attention: bool) -> Translation:
-        """The translation of an empty sentence: no pieces, score 0, and itself as its only n-best entry."""
+    def _empty(self, attention: bool, text: str = "") -> Translation:
+        """The translation of an empty sentence (``text``: the markup or emoji it held, given back as they are):
+        no pieces, score 0, and itself as its only n-best entry."""
         cfg = self.config.model
         att = np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32) if attention else None
-        t = Translation("", [], [], att, 0.0, 0.0, alignment_attention=None if att is None else att[0, 0])
+        t = Translation(text, [], [], att, 0.0, 0.0, alignment_attention=None if att is None else att[0, 0])
         t.nbest, t.align_method, t.languages = [t], self.link_method, self.languages
         return t
 
@@ -402,6 +403,27 @@ class Translator:
     def restore_english(self, texts, words=None):
         """See :meth:`seq2seq.codec.FolderCodec.restore_english`."""
         return self.codec.restore_english(texts, words)
+
+    # ------------------------------------------------------------------ attribution and the logit lens
+    def attribute(self, sources, targets=None, method: str = "input_x_gradient", **options) -> list:
+        """What each output piece drew on, in the source and in its own prefix (needs captum), one
+        :class:`~seq2seq.attribution.Attribution` per sentence: ``source`` [T, S], ``prefix`` [T, T],
+        ``source_share`` [T], pieces and words.  Without ``targets``, explains the model's own translation
+        (``beam_size`` option).  ``method``: ``"input_x_gradient"``, ``"integrated_gradients"`` (``n_steps``,
+        ``internal_batch_size``) or ``"ablation"``; ``score``: ``"sum"`` or ``"l2"``.  ``contrast=(output word,
+        alternative)`` per sentence explains log p(chosen) - log p(alternative) instead
+        (:class:`~seq2seq.attribution.ContrastiveAttribution`).  See :mod:`seq2seq.attribution`."""
+        from .attributor import attribute
+
+        return attribute(self, sources, targets, method, **options)
+
+    def logit_lens(self, sources, targets=None, **options) -> list:
+        """Each decoder layer's output read through the final LayerNorm and the output projection, one
+        :class:`~seq2seq.lens.LogitLens` per sentence: ``ranks`` [layers, T] of the piece finally chosen, ``top``
+        three (piece, probability) per layer and step.  Without ``targets``, the model's own translation."""
+        from .lens import logit_lens
+
+        return logit_lens(self, sources, targets, **options)
 
 
 def note_if_slow(translator: Translator, who: str) -> None:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from seq2seq.align import DEFAULT_RAW, AlignMethod
-from seq2seq.coverage import coverage, is_punctuation, reading_units
+from seq2seq.coverage import coverage, is_punctuation, reading_units, shown_as_typed
 from seq2seq.results import Translation
 
 HEAD = AlignMethod(layer=0, head=0, label="alignment head (test)", null_to_eos=True)
@@ -83,3 +83,45 @@ def test_the_shipped_model_flags_the_dropped_name(shipped):
     assert details["sentences"][0]["unlinked_source_words"] == ["北京"]
     # a faithful translation flags nothing
     assert shipped.translate(["我喜欢吃苹果。"], beam_size=5)[0].unlinked_source_words == []
+
+
+def test_a_span_the_output_copies_is_covered():
+    """2023 and Pro come out as they went in: neither "not translated?" nor "added?", whatever the links say."""
+    source = ["▁", "该公司", "2023", "年", "推出", "了", "iPhone", "▁", "15", "▁", "Pro", "。", "</s>"]
+    target = ["▁In", "▁2023", ",", "▁the", "▁company", "▁launched", "▁iPhone", "▁15", "▁Pro", ".", "</s>"]
+    att = np.full((1, 1, len(target), len(source)), 0.01, dtype=np.float32)
+    for j, i in {0: 3, 1: 12, 2: 12, 3: 12, 4: 1, 5: 4, 6: 6, 7: 8, 8: 12, 9: 11, 10: 12}.items():
+        att[0, 0, j, i] = 0.9  # 2023 and Pro link to </s>
+    t = Translation("In 2023, the company launched iPhone 15 Pro.", source, target, att, -1.0, -0.2, align_method=HEAD)
+    c = t.coverage
+    assert "2023" in c.source_words and "Pro" in c.target_words
+    assert c.unlinked_source_words == [] and c.unlinked_target_words == []
+    assert c.source_words[2:3] == ["2023"]  # a number stays one word: 1,234 too (not 1 , 234)
+    from seq2seq.coverage import _chinese_words
+
+    assert "1,234" in _chinese_words("营收为1,234亿美元，增长3.5%。") and "3.5%" in _chinese_words("增长3.5%。")
+
+
+def test_a_word_whose_pieces_link_apart_is_split():
+    """jieba keeps 今天天气 one word; its pieces link to "today" and "weather", so the map shows both."""
+    from seq2seq.coverage import split_where_links_part
+
+    pieces = ["▁今天", "天气", "很好", "。", "</s>"]
+    words, groups = ["今天天气", "很", "好", "。"], [[0], [0], [1, 2], [3], []]
+    target_groups = [[0], [1], [2], [3], [4], []]  # The weather is good today .
+    links = [(0, 4), (1, 1), (2, 3), (3, 5)]
+    assert split_where_links_part(pieces, words, groups, links, target_groups) == (
+        ["今天", "天气", "很", "好", "。"],
+        [[0], [1], [2, 3], [4], []],
+    )
+    # pieces that link to the same words, or to nothing, stay one word
+    same = [(0, 4), (1, 4), (2, 3), (3, 5)]
+    assert split_where_links_part(pieces, words, groups, same, target_groups) == (words, groups)
+    assert split_where_links_part(pieces, words, groups, [(0, 4), (3, 5)], target_groups) == (words, groups)
+
+
+def test_traditional_input_is_shown_as_typed(shipped):
+    t = shipped.translate(["今天天氣很好，我們去公園吧。"])[0]
+    assert t.source_tokens[0] == "▁今天"  # the model reads Simplified
+    assert "".join(t.coverage.source_words) == "今天天氣很好，我們去公園吧。"  # as typed, its comma too
+    assert shown_as_typed(["我们", "去"], "我們去") == ["我們", "去"] and shown_as_typed(["a"], "我們") == ["a"]

@@ -61,3 +61,31 @@ def test_plain_doc_and_group_by_line():
         == "Use seq2seq-align and seq2seq.align.pharaoh."
     )
     assert group_by_line(["a", "b", "c"], [0, 0, 2], 3) == [["a", "b"], [], ["c"]]
+
+
+def test_tidy_chinese_uses_chinese_punctuation_and_no_spaces_between_characters():
+    from seq2seq.text import tidy_chinese
+
+    assert tidy_chinese("火车在哪里?") == "火车在哪里？"
+    assert tidy_chinese("公司报道,2023年的收入为3.5亿美元.") == "公司报道，2023年的收入为3.5亿美元。"
+    assert tidy_chinese("美国 总统 说: 你好!") == "美国总统说：你好！"
+    assert tidy_chinese("U.S.经济增长了2.5%") == "U.S.经济增长了2.5%"  # between Latin letters or digits: kept
+    assert tidy_chinese("我用iPhone 15 Pro,很好") == "我用iPhone 15 Pro，很好"
+    assert tidy_chinese("Hello, world.") == "Hello, world."
+
+
+def test_join_parts_drops_the_full_stop_where_the_source_did_not_end():
+    from types import SimpleNamespace as T
+
+    from seq2seq.text import join_parts
+
+    parts = [
+        T(text="The state supports enterprises.", source_text="国家支持企业"),
+        T(text="and asks them.", source_text="并要求它们。"),
+    ]
+    assert join_parts(parts, "en") == "The state supports enterprises and asks them."
+    sentences = [T(text="It rains.", source_text="下雨了。"), T(text="Go home.", source_text="回家吧！")]
+    assert join_parts(sentences, "en") == "It rains. Go home."
+    zh = [T(text="下雨了。", source_text="It rains."), T(text="回家吧。", source_text="Go home.")]
+    assert join_parts(zh, "zh") == "下雨了。回家吧。"
+    assert join_parts([T(text="他说", source_text="he said, and")] + zh[1:], "zh") == "他说回家吧。"
