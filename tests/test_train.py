@@ -191,7 +191,10 @@ def test_clear_errors(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert "source file not found" in err and "nodev.zh" in err
-    assert main(["--config", TINY, "--output-dir", out, "--max-time", "soon"]) == 2
+    with pytest.raises(SystemExit) as e:  # a usage error, before the config is read
+        main(["--config", TINY, "--output-dir", out, "--max-time", "soon"])
+    assert e.value.code == 2 and "cannot read duration" in capsys.readouterr().err
+    assert main(["--config", TINY, "--output-dir", out, "train.max_time=soon"]) == 2
     assert "cannot read duration" in capsys.readouterr().err
     assert main(["--config", TINY, "--output-dir", out, "train.max_steps=0", "train.cooldown_steps=5"]) == 2
     assert "cooldown_steps needs --max-steps" in capsys.readouterr().err

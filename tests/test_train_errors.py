@@ -207,3 +207,52 @@ def test_config_names_and_a_missing_config(tmp_path, monkeypatch, capsys):
     assert main(["--config", "tiny", "--output-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "config file not found: tiny" in err and "clone" in err
+
+
+# ---- issue 38, item 12: --max-steps 0 is refused; a budget given to a resume is the one the next resume keeps
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--max-steps", "0"], "argument --max-steps: must be at least 1, got 0"),
+        (["--max-steps", "-3"], "argument --max-steps: must be at least 1, got -3"),
+        (["--max-time", "0"], "argument --max-time: must be more than 0"),
+        (["--max-time", "0m"], "argument --max-time: must be more than 0"),
+        (["--max-time", "soon"], "argument --max-time: cannot read duration 'soon'"),
+    ],
+)
+def test_a_budget_of_nothing_is_a_usage_error(tmp_path, capsys, argv, message):
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as e:
+        main(["--config", TINY, "--output-dir", str(out), *argv])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage:" in err and message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_only_the_command_line_replaces_a_resumed_budget():
+    saved, from_file = cfg("train.max_steps=340"), cfg()  # configs/tiny.yaml says max_steps: 300
+    logged = []
+    assert resumed_config(saved, from_file, logged.append, command_line=set())["train"]["max_steps"] == 340
+    assert "train.max_steps=340 kept from the run" in logged[0]
+    given = cfg("train.max_steps=400")
+    assert resumed_config(saved, given, print, command_line={"train.max_steps"})["train"]["max_steps"] == 400
+    # evaluation settings still come from the config given
+    assert resumed_config(saved, cfg("train.eval_every=7"), print, command_line=set())["train"]["eval_every"] == 7
+
+
+def test_a_plain_resume_goes_on_with_the_budget_the_last_resume_gave(tmp_path):
+    out = tmp_path / "run"
+    run = ["--config", TINY, "--output-dir", str(out), "train.eval_every=1000"]
+    assert main([*run, "--max-steps", "2"]) == 0
+    assert main([*run, "--resume", "--max-steps", "3"]) == 0
+    assert saved_train_config(out)["max_steps"] == 3
+    assert main([*run, "--resume"]) == 0  # tiny.yaml says max_steps: 300; the run's own 3 is kept
+    log = (out / "train.log").read_text()
+    assert log.count("train.max_steps=3 kept from the run") == 1
+    assert [ln.split("] ", 1)[1].split(",")[0] for ln in log.splitlines() if "] stopped (" in ln] == [
+        "stopped (max_steps=2) at step 2",
+        "stopped (max_steps=3) at step 3",
+        "stopped (max_steps=3) at step 3",
+    ]
+    assert json.loads((out / "last" / "config.json").read_text())["extra"]["state"]["step"] == 3

@@ -12,7 +12,8 @@ and ``DIR/checkpoints/`` the last few weights for averaging (``seq2seq-average``
 holds a run is refused unless ``--resume`` or ``--overwrite`` is given, and a folder another process is
 training into is refused.
 ``--max-time`` counts the whole run, data loading and tokenizer training included; ``--resume`` keeps
-the run's own budget (``--max-time``, ``--max-steps``, ...) unless a new one is given.  Values are
+the run's own budget (``--max-time``, ``--max-steps``, ...) unless the command line gives a new one (the
+config file's value is the budget of a new run only).  Values are
 checked when the config is read, before any data is.  The configs in ``configs/`` and the toy corpus
 come with a clone of the repository: run it in the clone.  Under
 ``torchrun --nproc_per_node N`` it trains with DistributedDataParallel (NCCL on GPUs, gloo on CPU);
@@ -27,9 +28,10 @@ from pathlib import Path
 
 import yaml
 
+from ..cli import positive_int  # seq2seq-translate's --beam rule
 from ..data import DataError
 from ..text import plain_doc
-from .config import ConfigError, load_config
+from .config import ConfigError, load_config, parse_duration
 from .loop import train
 from .runtime import MissingExtra
 
@@ -47,6 +49,17 @@ def find_config(name: str) -> str:
         "(data/sample) come with a clone of the repository, not with pip install: run seq2seq-train "
         "in the clone's folder, e.g. --config configs/tiny.yaml"
     )
+
+
+def time_budget(text: str) -> str:
+    """An argparse type: a duration of more than 0 (2h, 90m, 1h30m, 3600), kept as written."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if not seconds:
+        raise argparse.ArgumentTypeError(f"must be more than 0 (e.g. 2h, 90m), got {text}")
+    return text
 
 
 def main(argv=None) -> int:
@@ -67,11 +80,15 @@ def main(argv=None) -> int:
     mode.add_argument("--overwrite", action="store_true", help="delete the run already in OUTPUT_DIR and start over")
     p.add_argument(
         "--max-time",
+        type=time_budget,
         help="wall-clock budget of the whole run, e.g. 2h, 90m (same as train.max_time=...); "
         "--resume keeps the run's own unless given",
     )
     p.add_argument(
-        "--max-steps", help="stop at this step (same as train.max_steps=...); --resume keeps the run's own unless given"
+        "--max-steps",
+        type=positive_int,
+        metavar="N",
+        help="stop at step N >= 1 (same as train.max_steps=N); --resume keeps the run's own unless given",
     )
     p.add_argument("overrides", nargs="*", metavar="section.key=value", help="config overrides")
     args = p.parse_intermixed_args(argv)  # overrides may come before or after the options
@@ -90,8 +107,9 @@ def main(argv=None) -> int:
     except (OSError, ValueError, yaml.YAMLError) as e:  # unreadable file, bad YAML
         print(f"seq2seq-train: cannot read config: {e}", file=sys.stderr)
         return 2
+    command_line = {item.split("=", 1)[0].strip() for item in list(args.overrides) + flags}
     try:
-        train(cfg, args.output_dir, resume=args.resume, overwrite=args.overwrite)
+        train(cfg, args.output_dir, resume=args.resume, overwrite=args.overwrite, command_line=command_line)
     except (DataError, MissingExtra, ConfigError) as e:
         print(f"seq2seq-train: {e}", file=sys.stderr)
         return 2

@@ -13,7 +13,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Collection, Optional
 
 import numpy as np
 import torch
@@ -53,8 +53,17 @@ def lr_lambda(warmup: int, max_steps: int = 0, cooldown: int = 0):
     return factor
 
 
-def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bool = False) -> dict:
+def train(
+    cfg: dict,
+    output_dir: str | Path,
+    resume: bool = False,
+    overwrite: bool = False,
+    command_line: Optional[Collection[str]] = None,
+) -> dict:
     """Run training as configured; returns a summary dict (steps, best BLEU, ...).
+
+    ``command_line``: with ``resume``, the ``section.key`` names given on the command line, the only budgets
+    (``max_steps``, ``max_time``, ...) that replace the run's own (:func:`~.run_folder.resumed_config`).
 
     ``--max-time`` counts the whole run from this call: data loading and tokenizer training included.
     A run that fails (or is interrupted) before its first save removes what it wrote besides its log
@@ -63,7 +72,7 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
     before = {name for name in RUN_FILES if (out / name).exists()}
     held: dict = {}
     try:
-        return _train(cfg, out, resume, overwrite, held)
+        return _train(cfg, out, resume, overwrite, held, command_line)
     except BaseException:
         if held.get("main") and not (out / "last").exists():
             for name in RUN_FILES:
@@ -76,7 +85,9 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
         raise
 
 
-def _train(cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict) -> dict:
+def _train(
+    cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict, command_line: Optional[Collection[str]]
+) -> dict:
     start = time.time()
     dist = setup_distributed()
     torch.set_num_threads(cfg["train"]["threads"] or max(1, (os.cpu_count() or 1) // dist.world))
@@ -90,7 +101,8 @@ def _train(cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict) -> d
     if resume and resume_dir is None:
         log(f"--resume: no {last_dir}/{STATE_FILE} yet, starting from scratch")
     if resume_dir is not None:  # the run's own config wins over the one given, except for stopping/eval settings
-        cfg = resumed_config(json.loads((resume_dir / "config.json").read_text())["extra"]["train_config"], cfg, log)
+        saved = json.loads((resume_dir / "config.json").read_text())["extra"]["train_config"]
+        cfg = resumed_config(saved, cfg, log, command_line)
     log(f"config:\n{yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)}")
     seed = int(cfg["seed"])
     random.seed(seed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Collection, Optional
 
 from ..data import DataError
 from .config import ConfigError, complete_saved
@@ -22,8 +23,9 @@ RESUMABLE_OVERRIDES = (
     "save_minutes",
     "cooldown_steps",
 )
-# ...of which these budgets are kept from the saved run when the command line leaves them unset (0/null): a run
-# started with --max-time 3m and resumed without it still stops at 3 minutes; a new --max-time replaces it.
+# ...of which these budgets are kept from the saved run when the command line leaves them out (or sets them to
+# 0/null): a run started with --max-time 3m and resumed without it still stops at 3 minutes; a new --max-time
+# replaces it, and a resumed run that is resumed again goes on with the replacing value.
 KEPT_UNLESS_GIVEN = ("max_steps", "max_epochs", "max_time", "cooldown_steps")
 # What makes a folder hold a run (a start that failed before saving anything leaves only train.log),
 # and what ``--overwrite`` removes (nothing else).
@@ -64,13 +66,19 @@ def prepare_output(out: Path, resume: bool, overwrite: bool, dist: Dist):
     return lock
 
 
-def resumed_config(saved: dict, given: dict, log) -> dict:
+def resumed_config(saved: dict, given: dict, log, command_line: Optional[Collection[str]] = None) -> dict:
     """The config a resumed run goes on with: its own saved one (completed for options added since), with
     the stopping and evaluation settings of the command line (:data:`RESUMABLE_OVERRIDES`), except that a
-    budget the command line leaves unset keeps the run's own (:data:`KEPT_UNLESS_GIVEN`)."""
+    budget the command line leaves unset keeps the run's own (:data:`KEPT_UNLESS_GIVEN`).
+
+    ``command_line``: the ``section.key`` names the command line set (``--max-steps`` is ``train.max_steps``); a
+    budget that only the config file sets is then not a new value (the file's ``max_steps: 300`` does not undo a
+    resume's ``--max-steps 340``).  None: every budget in ``given`` that is not 0/null is a new value."""
     cfg = complete_saved(saved)
     for key in RESUMABLE_OVERRIDES:
         value = given["train"].get(key)
+        if key in KEPT_UNLESS_GIVEN and command_line is not None and f"train.{key}" not in command_line:
+            value = None
         if key in KEPT_UNLESS_GIVEN and not value:
             if cfg["train"].get(key):
                 log(f"--resume: train.{key}={cfg['train'][key]} kept from the run (give a new value to change it)")
