@@ -117,7 +117,8 @@ def test_every_view_in_each_direction(both, direction):
 def test_the_word_links_can_come_from_both_directions(both, direction):
     """The alignment view's "Links from" asks the other direction's model too: the listing is the links of
     ``align_both_ways`` with the rule chosen, and it says so; alone, it is the prediction's own links."""
-    from seq2seq.app.chips import links_listing_html
+    from seq2seq.app.chips import in_units, links_listing_html
+    from seq2seq.app.maps import word_links
     from seq2seq.bidirectional import align_both_ways
 
     source, target = PAIRS[direction]
@@ -130,9 +131,13 @@ def test_the_word_links_can_come_from_both_directions(both, direction):
         listing = view.render(pred, 0, "alignment head", "words", f"both directions: {rule}")[3]
         expected = align_both_ways(forward, backward, [source], [target], rule=rule)[0]
         assert f"+ {backward.config.direction} model ({rule})" in listing and " ms for both passes" in listing
-        words = (expected.source_words, expected.target_words)
-        assert links_listing_html(source, *words, expected.links, pred.languages[0]) in listing
-    assert expected.links and len(expected.links) >= len(
+        w = word_links(expected, forward.align_method, pred.languages)  # in the map's words, not characters
+        assert (
+            w.source_words == word_links(pred.sentences[0].translation, pred.align_method, pred.languages).source_words
+        )
+        links = in_units(expected, w)
+        assert links_listing_html(source, w.source_words, w.target_words, links, pred.languages[0]) in listing
+    assert links and len(expected.links) >= len(
         align_both_ways(forward, backward, [source], [target], rule="intersection")[0].links
     )
 

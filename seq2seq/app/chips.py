@@ -11,9 +11,8 @@ import numpy as np
 
 from ..align import DEFAULT_RAW, AlignMethod, method_attention, piece_alignment
 from ..coverage import is_punctuation
-from ..words import word_units
 from .figures import FLAG_COLOUR, FONT, piece_text
-from .maps import MapData
+from .maps import MapData, WordLinks, word_links
 from .predict import LANGUAGE_NAMES, Prediction
 
 # Hovering a chip fills the outlined cells it names (Plotly draws shape k as a path with data-index k).
@@ -35,6 +34,7 @@ element.addEventListener('mouseout', e => paint(e.target.closest('[data-cells]')
 """
 
 _CHIP = "display:inline-block;margin:2px;padding:0 6px;border-radius:6px;"
+_BADGE = "display:inline-block;white-space:nowrap;"  # a flagged word and its note stay on one line
 
 
 def _lang(code: str) -> str:
@@ -95,21 +95,61 @@ def coverage_html(pred: Prediction, languages: Optional[tuple[str, str]] = None)
 
 
 def _flag_style(flag: bool) -> str:
-    return f"border:2px solid {FLAG_COLOUR};border-radius:5px;padding:0 3px;" if flag else "padding:0 2px;"
+    """A flagged word: outlined, on one line with its note (a badge never breaks across lines)."""
+    return f"{_BADGE}border:2px solid {FLAG_COLOUR};border-radius:5px;padding:0 3px;" if flag else "padding:0 2px;"
 
 
-def link_chips_html(m: MapData, plot: str = "align-map") -> str:
-    """One chip per row unit of a map (punctuation left out): ``to → 要 · 去``, its column units kept apart;
-    ``data-cells`` names the outline shapes of its links in the map with element id ``plot``, which hovering
-    fills (:data:`CHIP_JS`)."""
+GAP = " … "  # between linked words that are not next to each other in their sentence (no text reads so)
+
+
+def word_spans(text: str, words: list[str]) -> list[Optional[tuple[int, int]]]:
+    """Where each word stands in ``text``, found in order (None for a word the text does not spell as is)."""
+    spans, at = [], 0
+    for w in words:
+        k = text.find(w, at) if w else -1
+        spans.append((k, k + len(w)) if k >= 0 else None)
+        at = k + len(w) if k >= 0 else at
+    return spans
+
+
+def join_units(units: list[str], picked, lang: str, text: str = "", pieces: bool = False) -> str:
+    """The units at indices ``picked`` as one label: units next to each other in their sentence are joined as
+    ``text`` has them (Chinese with no separator, English with its space: 蒂姆·库克, "New York"), others with
+    :data:`GAP` (``要 … 看望``).  ``pieces``: the units are sentencepiece pieces, joined as shown (``·New·York``)."""
+    picked = sorted(set(picked))
+    if not picked:
+        return ""
+    spans = word_spans(text, units) if text and not pieces else [None] * len(units)
+    runs: list[list[int]] = [[picked[0]]]
+    for k in picked[1:]:
+        if k == runs[-1][-1] + 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+
+    def run_text(run: list[int]) -> str:
+        if pieces:
+            return "".join(piece_text(units[k]) for k in run)
+        found = [spans[k] for k in run]
+        if all(found) and all(found[i][1] <= found[i + 1][0] for i in range(len(found) - 1)):
+            return text[found[0][0] : found[-1][1]]
+        return ("" if lang == "zh" else " ").join(units[k] for k in run)
+
+    return GAP.join(run_text(r) for r in runs)
+
+
+def link_chips_html(m: MapData, plot: str = "align-map", text: str = "") -> str:
+    """One chip per row unit of a map (punctuation left out): ``going → 要去``, the column units it links to
+    joined by :func:`join_units` (``text``: the sentence the columns come from); ``data-cells`` names the outline
+    shapes of its links in the map with element id ``plot``, which hovering fills (:data:`CHIP_JS`)."""
     chips = []
     for r, row in enumerate(m.rows):
         if is_punctuation(piece_text(row).strip("·")) or row == "</s>":
             continue
         shapes = [k for k, (rr, _) in enumerate(m.links) if rr == r]
-        cols = [m.cols[c] for rr, c in m.links if rr == r and m.cols[c] != "</s>"]
+        cols = [c for rr, c in m.links if rr == r and m.cols[c] != "</s>"]
         added = r in m.flagged_rows
-        target = " · ".join(html.escape(piece_text(c)) for c in cols) or "∅"
+        target = html.escape(join_units(m.cols, cols, m.languages[0], text, m.units == "pieces")) or "∅"
         chips.append(
             f'<span class="s2s-chip" data-cells="{" ".join(map(str, shapes))}" style="{_CHIP}'
             f"background:rgba(37,99,235,{0.3 if cols else 0.08});"
@@ -121,7 +161,7 @@ def link_chips_html(m: MapData, plot: str = "align-map") -> str:
     note = (
         (
             "<br><small>Not translated? "
-            + " · ".join(f'<span style="{_flag_style(True)}">{html.escape(c)}</span>' for c in flagged)
+            + " ".join(f'<span style="{_flag_style(True)}">{html.escape(c)}</span>' for c in flagged)
             + "</small>"
         )
         if flagged
@@ -154,9 +194,10 @@ def scored_pieces_html(scored) -> str:
 
 
 def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None, sentence: Optional[int] = None) -> str:
-    """The links as ``seq2seq-align`` writes them: each output word with the input words it is linked to (Chinese
-    per character), read with ``method`` (default: the prediction's, i.e. the model's alignment head if it has one,
-    else the best raw rule), symmetrized as the method says.  One sentence, or all.  All text is escaped."""
+    """The links as ``seq2seq-align`` reads them: each output word with the input words it is linked to, in the
+    words of the map (:func:`~seq2seq.app.maps.word_links`), read with ``method`` (default: the prediction's,
+    i.e. the model's alignment head if it has one, else the best raw rule), symmetrized as the method says.  One
+    sentence, or all.  All text is escaped."""
     if not pred.sentences:
         return ""
     method = method or pred.align_method or DEFAULT_RAW
@@ -169,15 +210,14 @@ def word_alignment_html(pred: Prediction, method: Optional[AlignMethod] = None, 
         att = method_attention(t, method)
         if att is None:
             continue
-        src_words, src_groups = word_units(t.source_tokens, src_lang)
-        tgt_words, tgt_groups = word_units(t.target_tokens, tgt_lang)
+        w = word_links(s.translation, pred.align_method, pred.languages)
         links = {
             (a, b)
             for i, j in piece_alignment(t.source_tokens, t.target_tokens, att, method=method)
-            for a in src_groups[i]
-            for b in tgt_groups[j]
+            for a in w.source_groups[i]
+            for b in w.target_groups[j]
         }
-        parts.append(links_listing_html(s.source, src_words, tgt_words, links, src_lang))
+        parts.append(links_listing_html(s.source, w.source_words, w.target_words, links, src_lang))
     return _align_div(parts)
 
 
@@ -187,25 +227,43 @@ def _own(pred: Prediction):
 
 
 def links_listing_html(source: str, src_words, tgt_words, links, src_lang: str) -> str:
-    """One sentence's links as chips: each output word -> the input words linked to it (escaped)."""
-    joiner = "" if src_lang == "zh" else " "
+    """One sentence's links as chips: each output word -> the input words linked to it, joined as
+    :func:`join_units` joins them (escaped)."""
     parts = [f"<p><b>{html.escape(source)}</b><br>"]
     for j, word in enumerate(tgt_words):
-        linked = [src_words[i] for i in sorted(i for i, jj in links if jj == j and i < len(src_words))]
+        linked = [i for i, jj in links if jj == j and i < len(src_words)]
         parts.append(
             '<span style="display:inline-block;margin:2px;padding:0 6px;border-radius:6px;'
             f'background:rgba(37,99,235,{0.45 if linked else 0.1})">{html.escape(word)} &rarr; '
-            f"{html.escape(joiner.join(linked)) or '∅'}</span>"
+            f"{html.escape(join_units(src_words, linked, src_lang, source)) or '∅'}</span>"
         )
     parts.append("</p>")
     return "".join(parts)
 
 
-def both_ways_html(alignment, source: str, src_lang: str, seconds: float) -> str:
-    """The links of :func:`seq2seq.bidirectional.align_both_ways` for one sentence, with what read them."""
+def in_units(alignment, words: WordLinks) -> list[tuple[int, int]]:
+    """An ``Alignment``'s links (in its own words: Chinese characters) in the units of ``words`` (the same
+    pieces, grouped as the map groups them)."""
+
+    def regroup(old: list[list[int]], new: list[list[int]]) -> dict[int, set]:
+        out: dict[int, set] = {}
+        for o, n in zip(old, new):
+            for k in o:
+                out.setdefault(k, set()).update(n)
+        return out
+
+    src = regroup(alignment.source_piece_words, words.source_groups)
+    tgt = regroup(alignment.target_piece_words, words.target_groups)
+    return sorted({(a, b) for i, j in alignment.links for a in src.get(i, ()) for b in tgt.get(j, ())})
+
+
+def both_ways_html(alignment, source: str, languages: tuple[str, str], method, seconds: float) -> str:
+    """The links of :func:`seq2seq.bidirectional.align_both_ways` for one sentence, in the map's word units
+    (``method``: the forward model's), with what read them."""
+    w = word_links(alignment, method, languages)
     parts = [
         f"<p><i>Links read from: {html.escape(alignment.method)} ({seconds * 1000:.0f} ms for both passes).</i></p>",
-        links_listing_html(source, alignment.source_words, alignment.target_words, alignment.links, src_lang),
+        links_listing_html(source, w.source_words, w.target_words, in_units(alignment, w), languages[0]),
     ]
     return _align_div(parts)
 

@@ -11,12 +11,15 @@ import numpy as np
 
 from ..results import finished_paths
 from ..results import length_penalty as lp_divisor
+from .maps import word_links
 from .predict import STEP_CANDIDATES, InputError, one_sentence
 
 
 @dataclass
 class ScoredTranslation:
-    """A user's own translation of a sentence, scored by the model (forced decoding), beside the model's own."""
+    """A user's own translation of a sentence, scored by the model (forced decoding), beside the model's own.
+    Its words and links (``as_json``) are in the units of the API's ``translate(..., details=True)``: jieba words
+    for Chinese (``maps.word_links``), not the characters ``Translator.align`` links."""
 
     source: str
     text: str
@@ -24,6 +27,7 @@ class ScoredTranslation:
     model_text: str
     model_score: float
     model_normalized: float
+    words: object = None  # maps.WordLinks: the words and links in the units of /translate's
 
     def as_json(self) -> dict:
         a = self.alignment
@@ -34,9 +38,7 @@ class ScoredTranslation:
             "logprobs": [round(float(x), 4) for x in a.token_logprobs],
             "total": round(a.score, 4),
             "normalized": round(a.normalized_score, 4),
-            "links": [list(p) for p in a.links],
-            "source_words": a.source_words,
-            "target_words": a.target_words,
+            **self.words.as_json(),
             "model_translation": self.model_text,
             "model_total": round(self.model_score, 4),
             "model_normalized": round(self.model_normalized, 4),
@@ -56,7 +58,8 @@ def score_translation(translator, source: str, translation: str, beam_size: int 
     except ValueError as e:  # over the model's length limit
         raise InputError(f"Too long for the model: {e}") from None
     own = translator.translate([source], beam_size=beam_size, return_attention=False)[0]
-    return ScoredTranslation(source, translation, aligned, own.text, own.score, own.normalized_score)
+    words = word_links(aligned, translator.align_method, translator.languages)
+    return ScoredTranslation(source, translation, aligned, own.text, own.score, own.normalized_score, words)
 
 
 @dataclass

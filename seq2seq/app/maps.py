@@ -34,6 +34,8 @@ class MapData:
     links: list[tuple[int, int]] = field(default_factory=list)
     flagged_rows: list[int] = field(default_factory=list)
     flagged_cols: list[int] = field(default_factory=list)
+    languages: tuple[str, str] = ("zh", "en")  # (columns, rows): the input language, the output language
+    units: str = "pieces"  # "words" or "pieces": how adjacent column labels are joined (chips.join_units)
 
 
 def with_eos(pieces: Sequence[str], groups: list[list[int]], words: list[str]) -> tuple[list[list[int]], list[str]]:
@@ -114,26 +116,59 @@ def alignment_map(
             "heads averaged" if picked[1] is None else f"head {picked[1] + 1}"
         )
     src, tgt = result.source_tokens, result.target_tokens
-    one_way = dataclasses.replace(method, symmetrize="")
-    piece_links = piece_alignment(src, tgt, method_attention(result, method), method=one_way)
     if units == "pieces":
-        return MapData(a, list(tgt), list(src), title, [(j, i) for i, j in piece_links])
-    s_groups, s_words = unit_groups(src, "words", languages[0])
-    t_groups, t_words = unit_groups(tgt, "words", languages[1])
+        one_way = dataclasses.replace(method, symmetrize="")
+        piece_links = piece_alignment(src, tgt, method_attention(result, method), method=one_way)
+        return MapData(a, list(tgt), list(src), title, [(j, i) for i, j in piece_links], languages=languages)
+    w = word_links(result, method, languages)
+    s_groups, s_words = with_eos(src, w.source_groups, w.source_words)
+    t_groups, t_words = with_eos(tgt, w.target_groups, w.target_words)
     mat = merge_groups(a, t_groups, len(t_words), s_groups, len(s_words))[:-1]  # the </s> row: no word
+    flagged = (w.coverage.unlinked_target, w.coverage.unlinked_source) if w.coverage is not None else ([], [])
+    links = sorted((b, a_) for a_, b in w.links)
+    return MapData(mat, t_words[:-1], s_words, title, links, *flagged, languages=languages, units="words")
+
+
+@dataclass
+class WordLinks:
+    """One result's words on both sides, its links (source word, target word) read one way with ``method``, and
+    for each piece the words it covers; ``coverage`` where ``method`` is a trained head."""
+
+    source_words: list[str]
+    target_words: list[str]
+    links: list[tuple[int, int]]
+    source_groups: list[list[int]]
+    target_groups: list[list[int]]
+    coverage: Optional[object] = None
+
+    def as_json(self) -> dict:
+        return {
+            "source_words": self.source_words,
+            "target_words": self.target_words,
+            "links": [list(p) for p in self.links],
+        }
+
+
+def word_links(result, method: Optional[AlignMethod], languages: tuple[str, str]) -> WordLinks:
+    """The word units every view and both API endpoints use, those of ``Translation.coverage``: with a trained
+    head, the coverage's words (``coverage.reading_units``: jieba words for Chinese, split where their pieces link
+    apart) and links; else the reading units, linked by ``method`` read one way."""
+    method = method or DEFAULT_RAW
     cov = coverage(result, method, languages)
     if cov is not None:
-        return MapData(
-            mat,
-            t_words[:-1],
-            s_words,
-            title,
-            [(b, a_) for a_, b in cov.links],
-            cov.unlinked_target,
-            cov.unlinked_source,
-        )
-    links = sorted({(b, a_) for i, j in piece_links for a_ in s_groups[i] for b in t_groups[j] if b < len(t_words) - 1})
-    return MapData(mat, t_words[:-1], s_words, title, links)
+        return WordLinks(cov.source_words, cov.target_words, list(cov.links), cov.source_groups, cov.target_groups, cov)
+    src, tgt = result.source_tokens, result.target_tokens
+    s_words, s_groups = reading_units(src, languages[0])
+    t_words, t_groups = reading_units(tgt, languages[1])
+    try:
+        att = method_attention(result, method) if tgt else None
+    except ValueError:  # a translation with another head's attention only: words, no links
+        att = None
+    links = []
+    if att is not None:
+        piece_links = piece_alignment(src, tgt, att, method=dataclasses.replace(method, symmetrize=""))
+        links = sorted({(a, b) for i, j in piece_links for a in s_groups[i] for b in t_groups[j]})
+    return WordLinks(s_words, t_words, links, s_groups, t_groups)
 
 
 def layer_maps(

@@ -51,7 +51,8 @@ def alignment_tab(ctx: Demo) -> View:
             gr.Markdown(
                 "Pieces: `·` starts a word, `</s>` is the end token (attention with nowhere better to go "
                 "rests there). The outlines stay the alignment head's links. Below: the links as "
-                "`seq2seq-align` writes them, read both ways and combined, per Chinese character."
+                "`seq2seq-align` reads them (both ways, combined), in the map's words; words apart in the "
+                "sentence are joined by … ."
             )
             links_from = gr.Dropdown(
                 [ONE_MODEL] + [f"both directions: {rule}" for rule in SYMMETRIZE],
@@ -76,7 +77,7 @@ def alignment_tab(ctx: Demo) -> View:
             listing = links_both_ways(ctx.translator_for(pred), reverse, s.source, s.text, rule)
         else:
             listing = word_alignment_html(pred, sentence=pred.sentences.index(s))
-        return caption_html(pred, index), map_figure(m, s.source), link_chips_html(m), listing
+        return caption_html(pred, index), map_figure(m, s.source), link_chips_html(m, text=s.source), listing
 
     view = View("align", tab, [caption, fig, chips, symmetric], render, [attention, units, links_from])
     redraw_on(ctx, view, [attention, units, links_from])
@@ -92,7 +93,7 @@ def links_both_ways(forward, backward, source: str, translation: str, rule: str)
 
     start = time.perf_counter()
     alignment = align_both_ways(forward, backward, [source], [translation], rule=rule)[0]
-    return both_ways_html(alignment, source, forward.languages[0], time.perf_counter() - start)
+    return both_ways_html(alignment, source, forward.languages, forward.align_method, time.perf_counter() - start)
 
 
 def _attention_choices(tr) -> list[str]:
@@ -293,7 +294,7 @@ def own_translation_tab(ctx: Demo) -> View:
         s = chosen(pred, index)
         scored = score_translation(ctx.translator_for(pred), s.source, yours, beam_size=pred.beam_size)
         m = alignment_map(scored.alignment, pred.align_method, HEAD, "words", pred.languages)
-        return scored_pieces_html(scored), map_figure(m, yours), link_chips_html(m, plot="own-map")
+        return scored_pieces_html(scored), map_figure(m, yours), link_chips_html(m, "own-map", s.source)
 
     def render(pred, index):
         return caption_html(pred, index), "", "", None, ""
