@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -12,6 +13,7 @@ import torch
 from .align import SYMMETRIZE
 from .bidirectional import DEFAULT_RULE
 from .checks import LENGTH_PENALTY_RANGE
+from .direction import LANGUAGE_NAMES
 from .model_dir import ModelFolderError
 from .text import plain_doc
 
@@ -36,6 +38,39 @@ positive_int = _bounded(int, "an integer", 1)
 non_negative_int = _bounded(int, "an integer", 0)
 non_negative_float = _bounded(float, "a number", 0)
 length_penalty = _bounded(float, "a number", *LENGTH_PENALTY_RANGE)  # as the library and web API
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+# seq2seq-translate names the first few lines in another language one by one, then counts the rest.
+NAMED_LINES = 5
+
+
+def other_language_lines(lines: list[str], lang: str) -> list[int]:
+    """The indices of the lines that have a letter and do not look written in ``lang`` (the demo's rule,
+    :func:`seq2seq.app.predict.looks_like`); a line of numbers and signs is in no language."""
+    from .app.predict import looks_like
+
+    return [k for k, line in enumerate(lines) if _LETTER.search(line) and not looks_like(line, lang)]
+
+
+def language_note(translator) -> str:
+    """What a warning about input in another language says after "does not look like X"."""
+    source, target = (LANGUAGE_NAMES[x] for x in translator.direction.languages)
+    return f"the {translator.direction} model translates {source} to {target}, so the result may be poor"
+
+
+def warn_other_language(who: str, what: str, lines: list[str], translator, lang: Optional[str] = None) -> int:
+    """One line on stderr when some of ``lines`` (a file, a test set: ``what``) do not look written in ``lang``
+    (default: the model's source language): how many, and the first one's number.  Returns how many."""
+    lang = lang or translator.direction.source
+    bad = other_language_lines(lines, lang)
+    if bad:
+        print(
+            f"{who}: warning: {len(bad)} of {len(lines)} lines of {what} do not look like "
+            f"{LANGUAGE_NAMES[lang]} (the first: line {bad[0] + 1}); {language_note(translator)}",
+            file=sys.stderr,
+        )
+    return len(bad)
 
 
 def open_output(path: str, who: str):
@@ -190,6 +225,9 @@ def translate_main(argv=None) -> int:
 
     bar = tqdm(unit="line", file=sys.stderr, disable=None)
     target = tr.direction.target
+    source_name = LANGUAGE_NAMES[tr.direction.source]
+    other_language = 0  # lines that do not look written in the model's source language
+    done = 0  # lines read before this chunk (a bar off the terminal counts nothing)
     try:
         while True:
             raw = [ln for _, ln in zip(range(args.chunk_lines), fin)]
@@ -197,13 +235,21 @@ def translate_main(argv=None) -> int:
                 break
             try:
                 lines = [
-                    decode_utf8(ln, f"{where}, line {bar.n + k + 1},").rstrip("\n").rstrip("\r").replace("\r", " ")
+                    decode_utf8(ln, f"{where}, line {done + k + 1},").rstrip("\n").rstrip("\r").replace("\r", " ")
                     for k, ln in enumerate(raw)
                 ]
             except InputEncodingError as e:
                 bar.close()
                 print(f"seq2seq-translate: {e}", file=sys.stderr)
                 return 2
+            for k in other_language_lines(lines, tr.direction.source):
+                other_language += 1
+                if other_language <= NAMED_LINES:
+                    tqdm.write(
+                        f"seq2seq-translate: warning: line {done + k + 1} does not look like {source_name}; "
+                        f"{language_note(tr)} (translated anyway)",
+                        file=sys.stderr,
+                    )
             try:
                 groups = translate_lines(tr, lines, args)
             except ValueError as e:  # a setting the model cannot use
@@ -215,13 +261,14 @@ def translate_main(argv=None) -> int:
                     for k in range(args.nbest):
                         text = join_parts([t.nbest[k] for t in group if k < len(t.nbest)], target)
                         score = sum(t.nbest[k].normalized_score for t in group if k < len(t.nbest))
-                        fout.write(f"{bar.n + n} ||| {text} ||| {score:.4f}\n")
+                        fout.write(f"{done + n} ||| {text} ||| {score:.4f}\n")
                 else:
                     fout.write(join_parts(group, target) + "\n")
                 if falign is not None:
                     from .align import alignment_line
 
                     falign.write(alignment_line(group, level=args.alignment_level, method=tr.link_method) + "\n")
+            done += len(lines)
             bar.update(len(lines))
             fout.flush()
     finally:
@@ -232,6 +279,12 @@ def translate_main(argv=None) -> int:
             fout.close()
         if args.input:
             fin.close()
+    if other_language > NAMED_LINES:
+        print(
+            f"seq2seq-translate: warning: {other_language} of {done} lines do not look like {source_name} "
+            f"(the first {NAMED_LINES} are named above)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -369,6 +422,8 @@ def align_main(argv=None) -> int:
     except (ModelFolderError, FileNotFoundError, InputEncodingError, ValueError) as e:
         print(f"seq2seq-align: {e}", file=sys.stderr)
         return 2
+    for path, lines, lang in ((args.source, src, tr.direction.source), (args.target, tgt, tr.direction.target)):
+        warn_other_language("seq2seq-align", path, lines, tr, lang)
     fout = open_output(args.output, "seq2seq-align") if args.output else sys.stdout
     if fout is None:
         return 2

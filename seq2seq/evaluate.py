@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .cli import add_backend_option, length_penalty, non_negative_int, positive_int
+from .cli import add_backend_option, length_penalty, non_negative_int, positive_int, warn_other_language
 from .model_dir import ModelFolderError
 
 
@@ -402,6 +402,8 @@ def main(argv=None) -> int:
     except (ModelFolderError, FileNotFoundError, ValueError, ImportError) as e:
         print(f"seq2seq-evaluate: {e}", file=sys.stderr)
         return 2
+    for ts in test_sets:
+        warn_other_language("seq2seq-evaluate", f"test set {ts.name}", ts.sources, tr)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     report: dict = {"model": str(args.model or "default")}

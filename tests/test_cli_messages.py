@@ -67,3 +67,78 @@ def test_evaluate_limit_keeps_the_first_lines(folder, test_set, tmp_path, capsys
     argv = ["--model", str(folder), "--test", str(test_set), "--limit", "1", "--beam", "1", "--output-dir", str(out)]
     assert evaluate_main(argv) == 0
     assert len((out / "t.greedy.en").read_text(encoding="utf-8").splitlines()) == 1
+
+
+# ---- 13: input that does not look written in the model's source language gets a warning on stderr
+def warnings(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "warning:" in line]
+
+
+def test_translate_names_lines_in_the_other_language(folder, en_zh_folder, tmp_path, capsys):
+    from seq2seq.cli import translate_main
+
+    f = tmp_path / "in.txt"
+    f.write_text("谢谢你。\nWhere is the library?\n\n2023\n我喜欢吃苹果。\nThank you.\n", encoding="utf-8")
+    argv = ["-i", str(f), "--beam", "1", "--chunk-lines", "2"]  # line numbers go on across chunks
+    assert translate_main(["--model", str(folder), *argv]) == 0
+    err = capsys.readouterr().err
+    note = "the zh-en model translates Chinese to English, so the result may be poor (translated anyway)"
+    assert warnings(err) == [
+        f"seq2seq-translate: warning: line 2 does not look like Chinese; {note}",
+        f"seq2seq-translate: warning: line 6 does not look like Chinese; {note}",
+    ]  # not the blank line 3, nor line 4 (a number is in no language)
+    assert translate_main(["--model", str(en_zh_folder), *argv]) == 0
+    err = capsys.readouterr().err
+    assert [w.split(";")[0] for w in warnings(err)] == [
+        "seq2seq-translate: warning: line 1 does not look like English",
+        "seq2seq-translate: warning: line 5 does not look like English",
+    ]
+    assert "the en-zh model translates English to Chinese" in err
+
+
+def test_translate_names_the_first_five_then_counts(folder, tmp_path, capsys):
+    from seq2seq.cli import translate_main
+
+    f = tmp_path / "in.en"
+    f.write_text("Hello world.\n" * 8, encoding="utf-8")
+    assert translate_main(["--model", str(folder), "-i", str(f), "--beam", "1", "--chunk-lines", "3"]) == 0
+    found = warnings(capsys.readouterr().err)
+    assert [w.split(" does")[0] for w in found[:5]] == [f"seq2seq-translate: warning: line {n}" for n in range(1, 6)]
+    assert found[5:] == [
+        "seq2seq-translate: warning: 8 of 8 lines do not look like Chinese (the first 5 are named above)"
+    ]
+
+
+def test_nbest_numbers_lines_across_chunks(folder, tmp_path, capsys):
+    from seq2seq.cli import translate_main
+
+    f = tmp_path / "in.zh"
+    f.write_text("谢谢你。\n我喜欢吃苹果。\n你好。\n", encoding="utf-8")
+    assert (
+        translate_main(["--model", str(folder), "-i", str(f), "--beam", "2", "--nbest", "2", "--chunk-lines", "2"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert [line.split(" ||| ")[0] for line in out.splitlines()] == ["0", "0", "1", "1", "2", "2"]
+
+
+def test_align_and_evaluate_warn_about_files_in_the_other_language(folder, test_set, tmp_path, capsys):
+    from seq2seq.cli import align_main
+
+    zh, en = test_set.with_suffix(".zh"), test_set.with_suffix(".en")
+    assert align_main([str(en), str(zh), "--model", str(folder), "-o", str(tmp_path / "links")]) == 0  # swapped
+    assert warnings(capsys.readouterr().err) == [
+        f"seq2seq-align: warning: 2 of 2 lines of {en} do not look like Chinese (the first: line 1); "
+        "the zh-en model translates Chinese to English, so the result may be poor",
+        f"seq2seq-align: warning: 2 of 2 lines of {zh} do not look like English (the first: line 1); "
+        "the zh-en model translates Chinese to English, so the result may be poor",
+    ]
+    assert align_main([str(zh), str(en), "--model", str(folder), "-o", str(tmp_path / "links")]) == 0
+    assert warnings(capsys.readouterr().err) == []
+    out = str(tmp_path / "eval")
+    assert evaluate_main(["--model", str(folder), "--test", f"{en}={zh}", "--beam", "1", "--output-dir", out]) == 0
+    assert warnings(capsys.readouterr().err) == [
+        "seq2seq-evaluate: warning: 2 of 2 lines of test set t do not look like Chinese (the first: line 1); "
+        "the zh-en model translates Chinese to English, so the result may be poor"
+    ]
+    assert evaluate_main(["--model", str(folder), "--test", str(test_set), "--beam", "1", "--output-dir", out]) == 0
+    assert warnings(capsys.readouterr().err) == []
