@@ -31,7 +31,7 @@ from .align import AlignMethod
 from .aligner import Aligner
 from .checks import check_decoding_args, check_device, check_search_args, check_sentences
 from .codec import FolderCodec
-from .direction import Direction
+from .direction import LANGUAGE_NAMES, Direction
 from .engine import HeadChoice, SearchSettings, TorchEngine, head_choice
 from .model import EncoderDecoder
 from .model_dir import (
@@ -93,6 +93,9 @@ class Translator:
         self.head: HeadChoice = head_choice(self.align_method, config.model.n_dec_layers)
         self._torch: Optional[TorchEngine] = engine if isinstance(engine, TorchEngine) else None
         self._torch_lock = threading.Lock()
+        # The hashes of the weights the search engine was made from (a CTranslate2 export's stamp): the PyTorch
+        # engine loaded later must be made from the same weights, or the two engines would disagree.
+        self.weights_stamp: Optional[dict] = None
 
     # ------------------------------------------------------------------ loading and saving
     @classmethod
@@ -170,7 +173,12 @@ class Translator:
             names=load_names(path),
             truecaser=load_truecaser(path),
         )
-        return cls(codec, engine, cfg, (src_proto, tgt_proto), path=path, device=device)
+        tr = cls(codec, engine, cfg, (src_proto, tgt_proto), path=path, device=device)
+        if export != path:
+            from .ct2_engine import fingerprint
+
+            tr.weights_stamp = fingerprint(path)
+        return tr
 
     @classmethod
     def from_model(
@@ -209,9 +217,21 @@ class Translator:
                             f"{self.path} holds no PyTorch weights (a CTranslate2 export): top-k, the beam tree, "
                             "every layer's attention and forced alignment need the model folder it was exported from"
                         )
+                    self._check_weights_unchanged()
                     model = load_model_dir(self.path, self.device)[0]
                     self._torch = TorchEngine(model, self.head, self.device)
         return self._torch
+
+    def _check_weights_unchanged(self) -> None:
+        """The folder's weights are still those the search engine was made from (a folder trained again in place
+        while this translator was loaded would give a PyTorch engine that disagrees with the search)."""
+        from .ct2_engine import fingerprint
+
+        if self.weights_stamp is not None and fingerprint(self.path) != self.weights_stamp:
+            raise ModelFolderError(
+                f"the weights in {self.path} changed after this translator loaded them; load it again "
+                "(Translator.load) so that both engines use the same weights"
+            )
 
     def _torch_if_any(self) -> Optional[TorchEngine]:
         """The PyTorch engine, or None where the folder is a CTranslate2 export alone."""
@@ -300,7 +320,7 @@ class Translator:
         if isinstance(sentences, str):
             sentences = [sentences]
             prefix = None if prefix is None else [prefix]  # the prefix of that one sentence
-        sentences = check_sentences(sentences)
+        sentences = check_sentences(sentences, language=LANGUAGE_NAMES[self.direction.source])
         settings = self.search_settings(
             beam_size, length_penalty, nbest, max_len_a, max_len_b, max_tokens, no_repeat_ngram
         )
@@ -319,31 +339,20 @@ class Translator:
             for ids, spans, text, marks, (hyps, how) in zip(src.ids, src.spans, src.texts, src.marks, chosen)
         ]
         if return_attention == "all":
-            self._add_forced_attention([t for t in out if t.target_tokens], max_tokens, dtype)
+            found = [(t, ids, hyps[0].tokens[:-1]) for t, ids, (hyps, _) in zip(out, src.ids, chosen) if ids]
+            self._add_forced_attention(found, max_tokens, dtype)
         return out
 
-    def _add_forced_attention(self, translations: list[Translation], max_tokens: int, dtype) -> None:
-        """One teacher-forced pass over each translation's own pieces, which computes exactly what the search
-        computed for them, and keeps what the search does not: encoder and decoder self-attention and the
-        full-context cross-attention."""
-        from .placeholders import unlabel_pieces
-
-        src_ids = [
-            self.codec.src_tok.pieces_to_ids(unlabel_pieces(t.source_tokens, t.placeholders)) for t in translations
-        ]
-        tgt_ids = [
-            self.codec.tgt_tok.pieces_to_ids(unlabel_pieces(t.target_tokens[:-1], t.placeholders)) for t in translations
-        ]
+    def _add_forced_attention(self, found: list[tuple], max_tokens: int, dtype) -> None:
+        """One teacher-forced pass over each (translation, source ids, its output ids without ``</s>``), which
+        computes exactly what the search computed for them, and keeps what the search does not: encoder and
+        decoder self-attention and the full-context cross-attention."""
+        src_ids, tgt_ids = [f[1] for f in found], [f[2] for f in found]
+        banned = self.codec.banned(src_ids)
         forced = self.torch.force(
-            src_ids,
-            tgt_ids,
-            max_tokens,
-            all_attention=True,
-            full_context=True,
-            dtype=dtype,
-            banned=self.codec.banned(src_ids),
+            src_ids, tgt_ids, max_tokens, all_attention=True, full_context=True, dtype=dtype, banned=banned
         )
-        for t, h in zip(translations, forced):
+        for t, h in zip((f[0] for f in found), forced):
             t.encoder_attention = h.encoder_attention.numpy()
             t.decoder_attention = h.decoder_attention.numpy()
             t.full_context_attention = h.full_context_attention.numpy()

@@ -111,6 +111,17 @@ def test_new_weights_get_a_new_export(toy_translator, tmp_path):
     assert json.loads((folder / CT2_SUBDIR / STAMP).read_text()) != first
 
 
+def test_the_pytorch_engine_must_be_made_from_the_weights_the_search_uses(toy_translator, tmp_path):
+    folder = toy_translator.save(tmp_path / "m")
+    fast = Translator.load(folder)
+    assert fast.backend == "ctranslate2" and fast.weights_stamp is not None
+    toy_translator.save(folder, dtype=__import__("torch").float16)  # trained again in place: other weights
+    with pytest.raises(ModelFolderError, match="changed after this translator loaded them"):
+        fast.translate(["我明天去北京。"], return_topk=2)  # top-k needs the PyTorch engine
+    again = Translator.load(folder)
+    assert again.translate(["我明天去北京。"], return_topk=2)[0].topk
+
+
 def test_an_export_folder_searches_and_says_what_it_cannot_do(folder, tmp_path):
     assert export_main(["--quantization", "int8", str(folder), str(tmp_path / "int8")]) == 0
     ct2 = Translator.load(tmp_path / "int8")
