@@ -23,10 +23,15 @@ from seq2seq.data import DataError, load_source
 
 
 def copy_dir(src_root: Path, out: Path) -> None:
+    if not src_root.is_dir():
+        what = "is a file, not a folder" if src_root.exists() else "does not exist"
+        raise DataError(f"--from-dir {src_root} {what}: give a folder with train/ and dev/ holding X.zh + X.en pairs")
     for part in ("train", "dev", "extra"):
         files = sorted((src_root / part).glob("*.zh"))
         if not files and part == "extra":  # optional registers (Bible, CC-CEDICT, ...)
             continue
+        if not (src_root / part).is_dir():
+            raise DataError(f"{src_root} has no {part}/ folder (it needs train/ and dev/ holding X.zh + X.en pairs)")
         if not files:
             raise DataError(f"no {part}/*.zh files under {src_root}")
         (out / part).mkdir(parents=True, exist_ok=True)

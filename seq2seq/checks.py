@@ -15,8 +15,9 @@ def check_device(device) -> None:
         raise ValueError(f"unknown device {name!r} (cpu, cuda, cuda:N)")
 
 
-def check_sentences(sentences, what: str = "sentences") -> list:
-    """The sentences as a list; every element must be a string: say which one is not."""
+def check_sentences(sentences, what: str = "sentences", language: str = "") -> list:
+    """The sentences as a list; every element must be a string: say which one is not (and, for ``what`` =
+    "sentences", that it should be text in ``language``, the model's source language, e.g. "English")."""
     if sentences is None or isinstance(sentences, (bytes, bytearray)) or not hasattr(sentences, "__iter__"):
         raise TypeError(f"{what} must be a string or a list of strings, not {type(sentences).__name__}")
     sentences = list(sentences)
@@ -24,7 +25,7 @@ def check_sentences(sentences, what: str = "sentences") -> list:
         if not isinstance(s, str):
             if what != "sentences":  # e.g. "align: targets"
                 raise TypeError(f"{what}[{i}] is {type(s).__name__} ({s!r}), not str")
-            raise TypeError(f"sentence {i} is {type(s).__name__} ({s!r}), not str: pass Chinese text")
+            raise TypeError(f"sentence {i} is {type(s).__name__} ({s!r}), not str: pass {language or 'the'} text")
     return sentences
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from pathlib import Path
 from typing import Optional
 
 import torch
@@ -156,8 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--alignment-level",
         choices=["piece", "word"],
-        default="word",
-        help="piece: sentencepiece indices; word: Chinese characters / English words (default)",
+        default=None,
+        help="with --alignments: piece: sentencepiece indices; word: Chinese characters / English words (default)",
     )
     return p
 
@@ -195,13 +194,16 @@ def check_nbest(parser: argparse.ArgumentParser, nbest: int, beam: int, default:
 def translate_main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .text import InputEncodingError, decode_utf8, join_parts
+    from .text import InputEncodingError, decode_utf8, file_problem, join_parts
     from .translator import Translator, note_if_slow
 
     if args.beam is not None:
         check_nbest(parser, args.nbest, args.beam)
-    if args.input and not Path(args.input).is_file():
-        print(f"seq2seq-translate: input file not found: {args.input}", file=sys.stderr)
+    if args.alignment_level and not args.alignments:
+        parser.error("argument --alignment-level: goes with --alignments FILE (the file the links are written to)")
+    problem = file_problem(args.input, "input file") if args.input else None
+    if problem:
+        print(f"seq2seq-translate: {problem}", file=sys.stderr)
         return 2
     if (args.bf16 or args.no_cache) and args.backend == "ctranslate2":
         parser.error("--bf16 and --no-cache are options of the PyTorch engine: use --backend torch (or auto)")
@@ -267,7 +269,9 @@ def translate_main(argv=None) -> int:
                 if falign is not None:
                     from .align import alignment_line
 
-                    falign.write(alignment_line(group, level=args.alignment_level, method=tr.link_method) + "\n")
+                    falign.write(
+                        alignment_line(group, level=args.alignment_level or "word", method=tr.link_method) + "\n"
+                    )
             done += len(lines)
             bar.update(len(lines))
             fout.flush()
@@ -319,7 +323,7 @@ def build_align_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--combine",
         choices=sorted(SYMMETRIZE),
-        default=DEFAULT_RULE,
+        default=None,
         help=f"with --reverse-model: how the two directions' links are combined (default {DEFAULT_RULE})",
     )
     p.add_argument("--output", "-o", help="output file (default: stdout)")
@@ -399,7 +403,13 @@ def parse_method(text: str, translator):
 
 
 def align_main(argv=None) -> int:
-    args = build_align_parser().parse_args(argv)
+    parser = build_align_parser()
+    args = parser.parse_args(argv)
+    if args.combine and not args.reverse_model:
+        parser.error(
+            "argument --combine: goes with --reverse-model MODEL (the model of the other direction whose links "
+            "are combined with this one's); alone, the model's own --method reads the links"
+        )
     from tqdm.auto import tqdm
 
     from .align import pharaoh
@@ -408,7 +418,7 @@ def align_main(argv=None) -> int:
     from .translator import Translator
 
     try:
-        src, tgt = read_lines(args.source), read_lines(args.target)
+        src, tgt = read_lines(args.source, "source file"), read_lines(args.target, "target file")
         if len(src) != len(tgt):
             raise ValueError(f"{args.source} has {len(src)} lines but {args.target} has {len(tgt)}")
         # Given pairs are read by forced decoding in the full-context pass, which only PyTorch computes.
@@ -442,7 +452,7 @@ def align_main(argv=None) -> int:
             out = (
                 tr.align(s, t, **kwargs)
                 if reverse is None
-                else align_both_ways(tr, reverse, s, t, args.combine, **kwargs)
+                else align_both_ways(tr, reverse, s, t, args.combine or DEFAULT_RULE, **kwargs)
             )
             for a in out:
                 skipped += not a.target_tokens and not a.source_tokens

@@ -54,8 +54,11 @@ def source_name(spec: dict) -> str:
 
 
 def _require(path: str | Path, what: str) -> str:
-    if not Path(path).is_file():
-        raise DataError(f"{what} file not found: {path}")
+    from .text import file_problem
+
+    problem = file_problem(path, f"{what} file")
+    if problem:
+        raise DataError(problem)
     return str(path)
 
 

@@ -60,6 +60,11 @@ def read_test_set(spec: str, langpair: str = "zh-en", limit: int = 0) -> TestSet
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
         raise ValueError(f"limit must be an integer >= 1 (the first N lines), or 0 for all, got {limit!r}")
     src_lang, tgt_lang = langpair.split("-")
+    if Path(spec).is_dir():
+        raise FileNotFoundError(
+            f"test set {spec} is a folder: give the path prefix P of P.zh and P.en (e.g. {Path(spec) / 'NAME'}), "
+            "or SRC=REF"
+        )
     if "=" in spec:
         src, ref = spec.split("=", 1)
         name = Path(src).stem
@@ -78,10 +83,12 @@ def read_test_set(spec: str, langpair: str = "zh-en", limit: int = 0) -> TestSet
                 f"test set that could be loaded for {langpair} ({e})"
             ) from e
         name = spec
-    for f in (src, ref):
-        if not Path(f).is_file():
-            raise FileNotFoundError(f"test set {spec}: file not found: {f}")
-    from .text import decode_utf8  # names the file and says how to convert it
+    from .text import decode_utf8, file_problem  # decode_utf8 names the file and says how to convert it
+
+    for f, what in ((src, "source"), (ref, "reference")):
+        problem = file_problem(f, f"{what} file")
+        if problem:
+            raise FileNotFoundError(f"test set {spec}: {problem}")
 
     sources = decode_utf8(Path(src).read_bytes(), f"test set {name}: {src}").split("\n")
     refs = decode_utf8(Path(ref).read_bytes(), f"test set {name}: {ref}").split("\n")
@@ -362,7 +369,7 @@ def main(argv=None) -> int:
         "shipped one): AER of each alignment head alone and of every rule that combines the two",
     )
     p.add_argument("-l", "--langpair", help="source-target languages of the test sets (default: the model's own)")
-    p.add_argument("--beam", nargs="+", type=positive_int, default=[5], help="beam sizes (1 = greedy)")
+    p.add_argument("--beam", nargs="+", type=positive_int, help="beam sizes (1 = greedy; default 5)")
     p.add_argument(
         "--length-penalty",
         nargs="+",
@@ -393,6 +400,13 @@ def main(argv=None) -> int:
         p.error("give --test and/or --align-test")
     if args.reverse_model and not args.align_test:
         p.error("--reverse-model goes with --align-test")
+    # The options of --test: --align-test reads the gold set's own pairs and translates nothing.
+    only_test = ("beam", "length_penalty", "limit", "no_repeat_ngram", "alignments", "langpair")
+    given = ["--" + name.replace("_", "-") for name in only_test if getattr(args, name)]
+    if given and not args.test:
+        p.error(
+            f"{', '.join(given)} {'go' if len(given) > 1 else 'goes'} with --test (--align-test translates nothing)"
+        )
     try:
         backend = "torch" if args.bf16 else args.backend
         tr = Translator.load(args.model, device=args.device, backend=backend)
@@ -431,7 +445,7 @@ def main(argv=None) -> int:
         rows, sigs = evaluate(
             tr,
             test_sets,
-            args.beam,
+            args.beam or [5],
             penalties,
             out,
             args.alignments,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Optional, Sequence
 
 # A sentence ends after 。！？!?； or … (with any closing quotes/brackets that follow), or at a newline.
 _SENT_END = re.compile(r"(?<=[。！？!?；;…])(?![”’」』）)\]\"'。！？!?；;…])|\n+")
@@ -126,14 +126,30 @@ def split_lines(text: str) -> list[str]:
     return [ln.rstrip("\r").replace("\r", " ") for ln in lines]
 
 
-def read_lines(path) -> list[str]:
-    """The lines of a UTF-8 file (see :func:`split_lines`); FileNotFoundError names the file."""
+def file_problem(path, what: str = "file") -> Optional[str]:
+    """Why ``path`` cannot be read as a file, in one line that starts with ``what`` (e.g. "input file"): it does
+    not exist, or it is a folder, or something else that is not a file; None when it is a file."""
     from pathlib import Path
 
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"file not found: {path}")
-    return split_lines(decode_utf8(p.read_bytes(), str(path)))
+    if p.is_file():
+        return None
+    if p.is_dir():
+        return f"{what} {path} is a folder, not a file"
+    if p.exists():
+        return f"{what} {path} is not a regular file"
+    return f"{what} not found: {path}"
+
+
+def read_lines(path, what: str = "file") -> list[str]:
+    """The lines of a UTF-8 file (see :func:`split_lines`); FileNotFoundError names the file and says what is
+    wrong with it (:func:`file_problem`)."""
+    from pathlib import Path
+
+    problem = file_problem(path, what)
+    if problem:
+        raise FileNotFoundError(problem)
+    return split_lines(decode_utf8(Path(path).read_bytes(), str(path)))
 
 
 def group_by_line(outs: list, owner: list[int], n_lines: int) -> list[list]:

@@ -2,7 +2,7 @@
 every message says what is wrong (a folder is a folder, the model's own source language)."""
 
 import pytest
-from helpers import placeholder_translator
+from helpers import ROOT, placeholder_translator
 
 from seq2seq.evaluate import main as evaluate_main
 from seq2seq.evaluate import read_test_set
@@ -142,3 +142,92 @@ def test_align_and_evaluate_warn_about_files_in_the_other_language(folder, test_
     ]
     assert evaluate_main(["--model", str(folder), "--test", str(test_set), "--beam", "1", "--output-dir", out]) == 0
     assert warnings(capsys.readouterr().err) == []
+
+
+# ---- 14: messages that say what is wrong
+def test_options_that_would_be_ignored_are_usage_errors(folder, test_set, capsys):
+    from seq2seq.cli import align_main, translate_main
+
+    zh, en = str(test_set.with_suffix(".zh")), str(test_set.with_suffix(".en"))
+    err = usage_error(capsys, align_main, [zh, en, "--model", str(folder), "--combine", "union"])
+    assert err.startswith("seq2seq-align: error: argument --combine: goes with --reverse-model MODEL")
+    err = usage_error(capsys, translate_main, ["--model", str(folder), "-i", zh, "--alignment-level", "piece"])
+    assert err.startswith("seq2seq-translate: error: argument --alignment-level: goes with --alignments FILE")
+    err = usage_error(
+        capsys, evaluate_main, ["--model", str(folder), "--align-test", "g", "--beam", "1", "--limit", "2"]
+    )
+    assert err == "seq2seq-evaluate: error: --beam, --limit go with --test (--align-test translates nothing)"
+    err = usage_error(capsys, evaluate_main, ["--model", str(folder), "--align-test", "g", "--length-penalty", "1"])
+    assert err == "seq2seq-evaluate: error: --length-penalty goes with --test (--align-test translates nothing)"
+
+
+def test_a_folder_given_as_a_file_is_called_a_folder(folder, test_set, tmp_path, capsys):
+    from seq2seq.cli import align_main, translate_main
+    from seq2seq.training.cli import main as train_main
+
+    here = tmp_path / "dir"
+    here.mkdir()
+    assert translate_main(["--model", str(folder), "-i", str(here)]) == 2
+    assert capsys.readouterr().err.strip() == f"seq2seq-translate: input file {here} is a folder, not a file"
+    assert translate_main(["--model", str(folder), "-i", str(tmp_path / "none")]) == 2
+    assert capsys.readouterr().err.strip() == f"seq2seq-translate: input file not found: {tmp_path / 'none'}"
+    assert align_main([str(here), str(test_set.with_suffix(".en")), "--model", str(folder)]) == 2
+    assert capsys.readouterr().err.strip() == f"seq2seq-align: source file {here} is a folder, not a file"
+    assert evaluate_main(["--model", str(folder), "--test", str(here)]) == 2
+    assert f"test set {here} is a folder: give the path prefix P of P.zh and P.en" in capsys.readouterr().err
+    assert evaluate_main(["--model", str(folder), "--test", f"{test_set}.zh={here}"]) == 2
+    assert f"reference file {here} is a folder, not a file" in capsys.readouterr().err
+    assert train_main(["--config", str(here), "--output-dir", str(tmp_path / "run")]) == 2
+    assert f"config {here} is a folder, not a file" in capsys.readouterr().err
+    data = f"data.train=[{{src: {here}, tgt: {test_set}.en}}]"
+    assert (
+        train_main(["--config", str(ROOT / "configs" / "tiny.yaml"), "--output-dir", str(tmp_path / "run"), data]) == 2
+    )
+    assert f"seq2seq-train: source file {here} is a folder, not a file" in capsys.readouterr().err
+
+
+def test_prepare_data_says_the_folder_is_missing(tmp_path, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("prepare_data", ROOT / "scripts" / "prepare_data.py")
+    prepare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(prepare)
+    out = ["--out", str(tmp_path / "out")]
+    assert prepare.main(["--from-dir", str(tmp_path / "absent"), *out]) == 2
+    assert f"--from-dir {tmp_path / 'absent'} does not exist" in capsys.readouterr().err
+    (tmp_path / "a.zh").write_text("一\n", encoding="utf-8")
+    assert prepare.main(["--from-dir", str(tmp_path / "a.zh"), *out]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    (tmp_path / "corpora").mkdir()
+    assert prepare.main(["--from-dir", str(tmp_path / "corpora"), *out]) == 2
+    assert f"{tmp_path / 'corpora'} has no train/ folder" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_messages_name_the_models_source_language(folder, en_zh_folder):
+    from seq2seq import Translator
+
+    with pytest.raises(TypeError, match=r"sentence 1 is int \(5\), not str: pass English text"):
+        Translator.load(en_zh_folder, backend="torch").translate(["Hello.", 5])
+    with pytest.raises(TypeError, match=r"sentence 0 is bytes .*not str: pass Chinese text"):
+        Translator.load(folder, backend="torch").translate([b"x"])
+
+
+def test_load_names_the_shipped_models_and_an_export_for_what_it_is(capsys):
+    from seq2seq import Translator
+    from seq2seq.cli import translate_main
+    from seq2seq.model_dir import ModelFolderError
+    from seq2seq.translator import PRETRAINED
+
+    with pytest.raises(
+        ModelFolderError, match="model folder fr-en does not exist .*the shipped models are en-zh, zh-en"
+    ):
+        Translator.load("fr-en")
+    export = PRETRAINED / "zh-en" / "ctranslate2"
+    with pytest.raises(ModelFolderError) as e:
+        Translator.load(export, backend="torch")
+    assert "is a CTranslate2 export (seq2seq-export output), which PyTorch cannot load" in str(e.value)
+    assert "corrupt" not in str(e.value)
+    assert translate_main(["--model", str(export), "--backend", "torch"]) == 2
+    err = capsys.readouterr().err
+    assert "CTranslate2 export" in err and "corrupt" not in err and "Traceback" not in err

@@ -41,6 +41,8 @@ def find_config(name: str) -> str:
     A config that is not there is a ConfigError that says where the shipped ones are."""
     if Path(name).is_file():
         return name
+    if Path(name).is_dir():
+        raise ConfigError(f"config {name} is a folder, not a file: give a YAML file, e.g. configs/tiny.yaml")
     for candidate in (Path("configs") / name, Path("configs") / f"{name}.yaml"):
         if "/" not in name and candidate.is_file():
             return str(candidate)

@@ -21,6 +21,7 @@ from ..data import (
 )
 from ..model import ModelConfig
 from ..placeholders import add_placeholder_pieces, strip_placeholder_pieces
+from ..text import file_problem
 from ..tokenizer import EOS_ID, PAD_ID, SubwordTokenizer, train_tokenizers
 from .alignment import link_targets
 from .runtime import Dist, Logger
@@ -55,8 +56,9 @@ def load_training_pairs(cfg: dict, log: Logger) -> tuple[list[tuple[str, str]], 
         pairs.extend(kept)
         origin.extend([n_spec] * len(kept))
         if spec.get("links"):
-            if not Path(spec["links"]).is_file():
-                raise DataError(f"links file not found: {spec['links']} (make it with scripts/align_corpus.py)")
+            problem = file_problem(spec["links"], "links file")
+            if problem:
+                raise DataError(f"{problem} (make it with scripts/align_corpus.py)")
             all_links = read_links(spec["links"])  # (Chinese piece, English piece), as align_corpus writes them
             if reverse:
                 all_links = [[(j, i) for i, j in ls] for ls in all_links]
