@@ -71,6 +71,27 @@ def alignment_error_rate(hypotheses: Sequence[Iterable[Link]], gold: Sequence[Go
     return AERScore(aer, a_p / a_total if a_total else 0.0, a_s / s_total if s_total else 0.0, a_total)
 
 
+def possible_as_sure(gold: Sequence[GoldAlignment]) -> list[GoldAlignment]:
+    """The gold set scored as annotators who mark no possible links would score it: every possible link sure (AER
+    then is 1 - F1 against the possible links; a missed possible link counts as much as a missed sure one)."""
+    return [GoldAlignment(set(g.possible), set(g.possible)) for g in gold]
+
+
+def recall_by_part(
+    hypotheses: Sequence[Iterable[Link]], gold: Sequence[GoldAlignment], positions: Sequence[Sequence[float]], parts=3
+) -> list[float]:
+    """Recall of the sure links in each of ``parts`` equal stretches of a sentence: ``positions[k][i]`` is where
+    source word i of sentence k stands, 0 (its start) to 1 (its end); a link falls in the stretch of its source word."""
+    found, total = [0] * parts, [0] * parts
+    for hyp, g, pos in zip(hypotheses, gold, positions):
+        a = set(hyp)
+        for link in g.sure:
+            part = min(int(pos[link[0]] * parts), parts - 1)
+            total[part] += 1
+            found[part] += link in a
+    return [f / t if t else 0.0 for f, t in zip(found, total)]
+
+
 def read_gold_set(prefix: str) -> tuple[list[str], list[str], list]:
     """A gold word-alignment set: PREFIX.zh and PREFIX.en (words separated by spaces), PREFIX.gold (Pharaoh
     links, Chinese word first)."""

@@ -14,6 +14,12 @@ Each target piece is aligned to the source piece it attends to most; ``</s>`` on
 left out (it absorbs attention that has no lexical target).  ``symmetrize`` also reads each source piece's
 most attentive target piece and combines both directions (see :func:`piece_alignment`).
 
+Readings (:data:`READINGS`, docs/alignment.md): ``min_source_weight`` (read both ways, a source piece no target piece
+gives that much attention links nothing: 的, commas, the 电 of a dateline), ``articles`` ("the" takes the links of
+the word after it), ``word_pieces`` (given words are read in pieces that never straddle two of them,
+:mod:`seq2seq.word_pieces`).  The ``full`` reading (grow-diag with all three) is the shipped default; ``precise``
+keeps the links both directions agree on.
+
 Levels: ``piece`` (indices of sentencepiece pieces, ``Translation.source_tokens`` / ``target_tokens``) and
 ``word`` (the units of :mod:`seq2seq.words`: each Chinese character, English whitespace words); a piece aligned
 to a piece spanning several words links all of them.
@@ -21,6 +27,7 @@ to a piece spanning several words links all of them.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
@@ -29,7 +36,19 @@ import numpy as np
 from .words import SPECIAL, source_piece_words, target_piece_words
 
 # The keys of a model folder's config.json "alignment" entry (written by training, read by AlignMethod.from_config).
-FOLDER_ALIGNMENT_KEYS = {"method", "layer", "head", "shift", "min_weight", "symmetrize", "full_context", "null_to_eos"}
+FOLDER_ALIGNMENT_KEYS = {
+    "method",
+    "layer",
+    "head",
+    "shift",
+    "min_weight",
+    "symmetrize",
+    "full_context",
+    "null_to_eos",
+    "word_pieces",
+    "min_source_weight",
+    "articles",
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +66,11 @@ class AlignMethod:
     )
     full_context: bool = False  # read the full-context cross-attention (full_context_layers), not the causal one
     null_to_eos: bool = False  # a target piece whose attention peaks on the source </s> links nothing
+    # given words (Translator.align(pretokenized=True)): the pair is read in pieces that never straddle two of them
+    word_pieces: bool = False
+    # read both ways: a source piece that no target piece gives this much attention links nothing (its null)
+    min_source_weight: float = 0.0
+    articles: bool = False  # the English article "the", when it links nothing, takes the next word's links
 
     @property
     def name(self) -> str:
@@ -56,6 +80,9 @@ class AlignMethod:
             + (", </s> = no link" if self.null_to_eos else "")
             + (f", both ways ({self.symmetrize})" if self.symmetrize else "")
             + (f", weight ≥ {self.min_weight:g}" if self.min_weight else "")
+            + (f", source weight ≥ {self.min_source_weight:g}" if self.min_source_weight else "")
+            + (", articles with their noun" if self.articles else "")
+            + (", pieces cut at given words" if self.word_pieces else "")
         )
         if self.label:
             return self.label + sure
@@ -83,8 +110,27 @@ class AlignMethod:
                 symmetrize=str(alignment.get("symmetrize", "")),
                 full_context=bool(alignment.get("full_context", False)),
                 null_to_eos=bool(alignment.get("null_to_eos", False)),
+                word_pieces=bool(alignment.get("word_pieces", False)),
+                min_source_weight=float(alignment.get("min_source_weight", 0.0)),
+                articles=bool(alignment.get("articles", False)),
             )
         return DEFAULT_RAW
+
+
+# The two readings of an alignment head (docs/alignment.md): "full" links every word that carries a translation, as a
+# reader follows a sentence (the shipped zh-en default), "precise" only the links both directions agree on (nearly all
+# of them sure links).  Both read the pieces cut at given words.
+READINGS = {
+    "full": {"symmetrize": "grow-diag", "min_source_weight": 0.1, "articles": True, "word_pieces": True},
+    "precise": {"symmetrize": "intersection", "min_source_weight": 0.1, "articles": False, "word_pieces": True},
+}
+
+
+def reading(method: AlignMethod, name: str) -> AlignMethod:
+    """``method`` (an alignment head) read the way ``name`` (a key of :data:`READINGS`) says."""
+    if name not in READINGS:
+        raise ValueError(f"reading must be one of {sorted(READINGS)}, not {name!r}")
+    return dataclasses.replace(method, **READINGS[name])
 
 
 # For a model without an alignment head: the raw-attention rule with the lowest AER on align-dev (Shift-Att in the
@@ -171,9 +217,58 @@ def piece_alignment(
         if not tgt_ok.any():
             return []
         best_target = att.argmax(0)  # for each source piece, the target piece that attends to it most
-        backward = {(i, int(best_target[i])) for i in range(len(source_tokens)) if src_ok[i]}
+        backward = {
+            (i, int(best_target[i]))
+            for i in range(len(source_tokens))
+            if src_ok[i] and att[best_target[i], i] >= m.min_source_weight
+        }
         forward = SYMMETRIZE[m.symmetrize](forward, backward)
+    if m.articles:
+        forward = with_articles(forward, source_tokens, target_tokens)
     return sorted(forward, key=lambda p: (p[1], p[0]))
+
+
+ARTICLES = {"the"}
+
+
+def with_articles(links: Iterable[tuple[int, int]], source_tokens: Sequence[str], target_tokens: Sequence[str]) -> set:
+    """``links`` where the English article "the" (a piece ``▁the``, any case, on either side), which Chinese does not
+    write, links nothing of its own and takes the links of the word right after it: "the United States" -> 美国.
+    Annotators who link it at all link it so (align-dev: as a possible link); docs/alignment.md says what it costs
+    where they leave it unlinked.  ("a"/"an" are left alone: they often translate 一.)"""
+    links = set(links)
+    for side, pieces in ((1, target_tokens), (0, source_tokens)):
+        linked: dict[int, set] = {}
+        for link in links:
+            linked.setdefault(link[side], set()).add(link[1 - side])
+        for k, piece in enumerate(pieces[:-1]):
+            if k in linked or piece[:1] != "\u2581" or piece[1:].lower() not in ARTICLES:
+                continue
+            others: set = set()
+            for n in _next_word(pieces, k + 1):
+                others |= linked.get(n, set())
+            links |= {(o, k) if side else (k, o) for o in others}
+    return links
+
+
+def _next_word(pieces: Sequence[str], n: int) -> list[int]:
+    """The pieces of the word that starts at piece ``n`` (``▁United``, or a bare ``▁`` and the piece after it, then
+    the pieces that continue it), if that word is letters and digits; else none."""
+    out, m = [], n
+    bare = m < len(pieces) and pieces[m] == "\u2581"
+    if bare:
+        out.append(m)
+        m += 1
+    if m >= len(pieces) or pieces[m] in SPECIAL or pieces[m].startswith("\u2581") == bare:
+        return []
+    if not pieces[m].removeprefix("\u2581").isalnum():
+        return []
+    out.append(m)
+    for m in range(m + 1, len(pieces)):
+        if pieces[m] in SPECIAL or pieces[m].startswith("\u2581") or not pieces[m].isalnum():
+            break
+        out.append(m)
+    return out
 
 
 # Symmetrisation of two directional link sets: attention read both ways (piece_alignment) and eflomal's two

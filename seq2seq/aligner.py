@@ -18,6 +18,7 @@ from .engine import ForcedHypothesis, TorchEngine
 from .placeholders import label_pieces, source_forms
 from .results import Alignment, length_penalty
 from .truecase import Restored
+from .word_pieces import split_at_words
 from .words import links_to_words, pieces_to_words, word_units
 
 
@@ -50,6 +51,8 @@ class Aligner:
             sources, targets, pretokenized, restore_english
         )
         src_ids, tgt_ids, spans = self.codec.pair_ids(src_text, tgt_text, skip_long)
+        if method.word_pieces and pretokenized:
+            src_ids, tgt_ids = self._word_bounded(src_ids, tgt_ids, spans, src_w, tgt_w, restored, skip_long)
         forced = self.engine.force(
             [s if t else [] for s, t in zip(src_ids, tgt_ids)],
             tgt_ids,
@@ -85,6 +88,30 @@ class Aligner:
             restored = self.codec.restore_english(side, (src_w if en_src else tgt_w) if pretokenized else None)
             side[:] = [r.text if r else x for r, x in zip(restored, side)]
         return src_text, tgt_text, src_w, tgt_w, restored
+
+    def _word_bounded(self, src_ids, tgt_ids, spans, src_w, tgt_w, restored, skip_long: bool):
+        """The ids re-spelt so that no piece straddles two given words (:mod:`seq2seq.word_pieces`); a pair that
+        grows over the model's limit is an error, or with ``skip_long`` gets no source ids (no links)."""
+        codec, limit = self.codec, self.codec.max_source_tokens
+        en_src = codec.direction.source == "en"
+        out_src, out_tgt = [], []
+        for i, (s, t) in enumerate(zip(src_ids, tgt_ids)):
+            if s and t:
+                english = restored[i].surfaces if restored[i] is not None else (src_w[i] if en_src else tgt_w[i])
+                sw = english if en_src else [codec.src_tok.normalize(w) for w in src_w[i]]
+                tw = [codec.tgt_tok.normalize(w) for w in tgt_w[i]] if en_src else english
+                s = _respelt(codec.src_tok, s[:-1], sw, source_forms(spans[i])) + s[-1:]
+                t = _respelt(codec.tgt_tok, t, tw, spans[i])
+                if len(s) > limit or len(t) + 1 > limit:
+                    if not skip_long:
+                        raise ValueError(
+                            f"pair {i} has {len(s)} source / {len(t) + 1} target pieces cut at its words; the model "
+                            f"reads at most {limit}: split it into shorter sentences"
+                        )
+                    s = []
+            out_src.append(s)
+            out_tgt.append(t)
+        return out_src, out_tgt
 
     def _pair_alignment(
         self,
@@ -163,3 +190,11 @@ def _check_pairs(sources, targets) -> tuple[list[str], list[str]]:
     if len(sources) != len(targets):
         raise ValueError(f"align: {len(sources)} sources but {len(targets)} targets")
     return list(sources), list(targets)
+
+
+def _respelt(tok, ids: list[int], words, spans) -> list[int]:
+    """``ids`` with no piece straddling two of ``words`` (:func:`seq2seq.word_pieces.split_at_words`; placeholders
+    matched to the words as the ``spans`` they carry)."""
+    pieces = tok.ids_to_pieces(ids)
+    cut = split_at_words(pieces, words, tok.sp, label_pieces(pieces, spans))
+    return ids if cut == pieces else tok.pieces_to_ids(cut)

@@ -196,7 +196,7 @@ class EnglishRestorer:
         if lower:
             if self.truecaser is not None:
                 tokens = self.truecaser.truecase(tokens)
-            tokens = _capitalise_sentence_starts(tokens)
+            tokens = _capitalise_sentence_starts(_capitalise_dates(tokens))
         text = self._detokenize(words, tokens) if tokenized else " ".join(tokens)
         return Restored(text, words, surfaces, recased=lower, detokenized=tokenized)
 
@@ -219,6 +219,34 @@ class EnglishRestorer:
                 chunks.append(t)
                 glue_next = False
         return self._detok.detokenize(chunks, unescape=False)
+
+
+MONTHS = {
+    m.lower(): m
+    for m in "January February March April May June July August September October November December".split()
+    + "Jan. Feb. Mar. Apr. Jun. Jul. Aug. Sep. Sept. Oct. Nov. Dec.".split()
+}
+_DAY = re.compile(r"^(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?,?$", re.IGNORECASE)
+_YEAR = re.compile(r"^(?:1[6-9]|20)\d\d,?$")
+_SUBJECTS = {"i", "you", "he", "she", "it", "we", "they", "who", "which", "that", "this", "one"}
+
+
+def _capitalise_dates(tokens: Sequence[str]) -> list[str]:
+    """A month name next to a day (``may 22``, ``22 may``, ``may 22nd``) or before a year (``may 2002``) is the month,
+    whatever its most frequent spelling (the verb ``may``, the verb ``march``), unless a subject pronoun stands before
+    it (``it may 22``... is left to the truecaser)."""
+    out = list(tokens)
+    for k, t in enumerate(out):
+        month = MONTHS.get(t.lower())
+        if month is None:
+            continue
+        after = out[k + 1] if k + 1 < len(out) else ""
+        before = out[k - 1] if k > 0 else ""
+        if before.lower() in _SUBJECTS:
+            continue
+        if _DAY.match(after) or _YEAR.match(after) or _DAY.match(before):
+            out[k] = month
+    return out
 
 
 def _capitalise_sentence_starts(tokens: Sequence[str]) -> list[str]:

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Optional, Sequence
 
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _BYTE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
@@ -132,6 +132,18 @@ def pieces_to_words(pieces: Sequence[str], words: Sequence[str]) -> list[list[in
     takes its neighbour's.  Byte-fallback pieces of one character share that character's word;
     a piece spanning two words covers both; ``</s>`` covers none.
     """
+    texts = piece_texts(pieces)
+    out: list[set] = [{w for w in row if w is not None} for row in char_words(pieces, words)]
+    # Byte pieces before the one that completes a character share its word.
+    for i in range(len(pieces) - 2, -1, -1):
+        if not out[i] and _BYTE.match(pieces[i]) and texts[i] == "":
+            out[i] = set(out[i + 1])
+    return [sorted(s) for s in out]
+
+
+def char_words(pieces: Sequence[str], words: Sequence[str]) -> list[list[Optional[int]]]:
+    """For each piece, the word index of each character of its text (:func:`piece_texts`; None for a space),
+    matched as :func:`pieces_to_words` describes."""
     import difflib
     import unicodedata
 
@@ -142,12 +154,7 @@ def pieces_to_words(pieces: Sequence[str], words: Sequence[str]) -> list[list[in
                 word_chars.append(_fold_case(ch))
                 word_of.append(k)
     texts = piece_texts(pieces)
-    piece_chars, piece_of = [], []
-    for i, t in enumerate(texts):
-        for ch in t:
-            if not ch.isspace():
-                piece_chars.append(_fold_case(ch))
-                piece_of.append(i)
+    piece_chars = [_fold_case(ch) for t in texts for ch in t if not ch.isspace()]
     char_word = [-1] * len(piece_chars)  # word index for every non-space piece character
     if piece_chars == word_chars:
         char_word = list(word_of)
@@ -161,15 +168,17 @@ def pieces_to_words(pieces: Sequence[str], words: Sequence[str]) -> list[list[in
             if char_word[c] < 0:
                 char_word[c] = last
             last = char_word[c]
-    out: list[set] = [set() for _ in pieces]
-    for c, i in enumerate(piece_of):
-        if char_word[c] >= 0:
-            out[i].add(char_word[c])
-    # Byte pieces before the one that completes a character share its word.
-    for i in range(len(pieces) - 2, -1, -1):
-        if not out[i] and _BYTE.match(pieces[i]) and texts[i] == "":
-            out[i] = set(out[i + 1])
-    return [sorted(s) for s in out]
+    rows, c = [], 0
+    for t in texts:
+        row: list[Optional[int]] = []
+        for ch in t:
+            if ch.isspace():
+                row.append(None)
+            else:
+                row.append(char_word[c] if char_word[c] >= 0 else None)
+                c += 1
+        rows.append(row)
+    return rows
 
 
 def links_to_words(

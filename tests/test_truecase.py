@@ -60,6 +60,19 @@ def test_restored_text(given, text):
     assert r.recased == is_lowercased(given.split()) and r.detokenized == is_tokenized(given.split())
 
 
+@pytest.mark.parametrize(
+    "given, text",
+    [
+        ("jakarta , may 22 ( xinhua )", "Jakarta, May 22 (Xinhua)"),  # the truecaser alone would keep the verb
+        ("on 22 may , it may rain", "On 22 May, it may rain"),
+        ("in may 2002 we may 3rd", "In May 2002 we may 3rd"),  # after a subject pronoun it stays the verb
+        ("may 22nd , june 1 and march", "May 22nd, June 1 and March"),
+    ],
+)
+def test_a_month_next_to_a_day_or_a_year_stays_a_month(given, text):
+    assert EnglishRestorer(TC).restore(given.split()).text == text
+
+
 def test_cased_detokenized_english_is_read_as_given():
     words = "It's a state-of-the-art test (really), 3.5% of $5.".split()
     r = EnglishRestorer(TC).restore(words)
