@@ -334,7 +334,7 @@ def build_align_parser() -> argparse.ArgumentParser:
         "--method",
         default="default",
         help="'default' (the model's alignment head, else Shift-Att in layer 1, both read both ways with "
-        "grow-diag), 'head', or "
+        "grow-diag), 'head', 'full' or 'precise' (the head's two readings: docs/alignment.md), or "
         "LAYER[.HEAD][+shift][+full] with layers/heads numbered from 1, e.g. 3 or 2.1+shift (+full: the "
         "full-context pass, whose self-attention sees the whole translation); append +grow-diag "
         "or +intersection to read both directions and combine them (head+grow-diag), @W to drop "
@@ -361,7 +361,7 @@ def parse_method(text: str, translator):
     import dataclasses
     import re
 
-    from .align import AlignMethod
+    from .align import READINGS, AlignMethod, reading
 
     base, _, weight = text.partition("@")
     try:
@@ -374,10 +374,10 @@ def parse_method(text: str, translator):
             symmetrize, base = name, base.removesuffix("+" + name)
     if base == "default":
         method = translator.align_method
-    elif base == "head":
+    elif base == "head" or base in READINGS:  # full / precise: the head's two readings (docs/alignment.md)
         if not translator.config.alignment:
             raise ValueError("this model has no alignment head (it was trained without the alignment loss)")
-        method = translator.align_method
+        method = translator.align_method if base == "head" else reading(translator.align_method, base)
     else:
         m = re.fullmatch(r"(\d+)(?:\.(\d+))?(\+shift)?(\+full)?", base)
         cfg = translator.config.model

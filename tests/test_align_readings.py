@@ -170,3 +170,15 @@ def test_scores_count_numbers_and_the_words_annotators_leave_unaligned():
     assert row["number_precision"] == pytest.approx(1 / 2)  # 电-22 is wrong
     assert row["unaligned_linked"] == 1.0  # 电, the one word left unaligned, got a link
     assert row["aer"] == pytest.approx(1 - 4 / 5) and row["thirds"] == [1.0, 1.0, 0.0]  # 新华社 starts at 4/7
+
+
+def test_seq2seq_align_names_the_readings():
+    from types import SimpleNamespace
+
+    from seq2seq.cli import parse_method
+
+    head = AlignMethod.from_config({"method": "head", "layer": 2, "head": 0, **READINGS["full"]})
+    tr = SimpleNamespace(config=SimpleNamespace(alignment={"method": "head"}), align_method=head)
+    assert parse_method("precise", tr) == reading(head, "precise") and parse_method("full", tr) == head
+    with pytest.raises(ValueError, match="no alignment head"):
+        parse_method("precise", SimpleNamespace(config=SimpleNamespace(alignment=None), align_method=head))
