@@ -1,11 +1,12 @@
 """Load test of the web demo: N concurrent gradio_client users, each sending M short sentences to /translate.
 
-    python benchmarks/load_test.py [--users 16] [--requests 25] [--model DIR] [--out benchmarks/load.json]
-    python benchmarks/load_test.py --users 32 --requests 25 --news 100     # every other request a news sentence
-    python benchmarks/load_test.py --users 1 --requests 30 --sentence 他说我们明天早上八点在北京火车站见面吧。
+    .venv/bin/python benchmarks/load_test.py [--users 16] [--requests 25] [--model DIR] [--out benchmarks/load.json]
+    .venv/bin/python benchmarks/load_test.py --users 32 --requests 25 --news 100  # every other request: news
+    .venv/bin/python benchmarks/load_test.py --users 1 --requests 30 --sentence 他说我们明天早上八点在北京火车站见面吧。
 
-Starts ``python app.py`` on a free loopback port, waits until it answers, drives it, and prints p50/p95
-latency, requests/s and failures.  Not part of the test suite (it measures; it does not check).
+Starts ``app.py`` (with the Python that runs this script) on a free loopback port, waits until it answers,
+drives it, and prints p50/p95 latency, requests/s and failures.  Not part of the test suite (it measures; it
+does not check).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Latency of the demo's microscope views on one sentence (p50/p95 over repeated runs, the shipped model).
 
-    python benchmarks/microscope.py [--runs 20] [--out benchmarks/microscope.json]
+    .venv/bin/python benchmarks/microscope.py [--runs 20] [--out benchmarks/microscope.json]
 
 Views: a re-decode in Step by step (prefix fixed, top-k kept), scoring "your translation", the beam tree,
 Inside attention for a 20-character sentence and for a sentence of about 60 pieces (all attention kinds,

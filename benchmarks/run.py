@@ -1,6 +1,6 @@
 """Speed benchmarks: training throughput, decoding speed, and peers, in one run.
 
-    python benchmarks/run.py [--model DIR] [--sentences 500] [--train-steps 20] [--quick]
+    .venv/bin/python benchmarks/run.py [--model DIR] [--sentences 500] [--train-steps 20] [--quick]
 
 Writes benchmarks/results.json and prints a table.  Parts:
 
@@ -74,7 +74,7 @@ def bench_training(steps: int, precision: str, length_bucket: int = 1) -> dict:
     cfg = load_config(str(ROOT / "configs" / "zh-en.yaml"))
     tok_dir = ROOT / "seq2seq" / "pretrained" / "zh-en"  # the run warm-starts from these tokenizers
     if not (ROOT / "data" / "prepared" / "train").is_dir():
-        return {"skipped": "needs data/prepared (python scripts/prepare_data.py --from-dir ../shared/data)"}
+        return {"skipped": "needs data/prepared (.venv/bin/python scripts/prepare_data.py --from-dir ../shared/data)"}
     src_tok = SubwordTokenizer.from_file(tok_dir / "source.model", t2s=True)
     tgt_tok = SubwordTokenizer.from_file(tok_dir / "target.model")
     pairs = []

@@ -1,6 +1,6 @@
 """Align the prepared training corpus with eflomal: labels for the alignment head (see seq2seq.corpus_align).
 
-    python scripts/align_corpus.py --model seq2seq/pretrained/zh-en --data data/prepared/train \\
+    .venv/bin/python scripts/align_corpus.py --model seq2seq/pretrained/zh-en --data data/prepared/train \\
         [--unit words|pieces] [--symmetrize grow-diag-final-and|union|...] [--score ../shared/data/align-dev/nist02]
         [--agree-with seq2seq/pretrained/zh-en --out data/prepared/train-agree]
 

@@ -1,6 +1,6 @@
 """Which eflomal links make the best teacher for the alignment head?  AER on a gold set, per corpus and rule.
 
-    python scripts/compare_teachers.py --gold ../shared/data/align-dev/nist02 \\
+    .venv/bin/python scripts/compare_teachers.py --gold ../shared/data/align-dev/nist02 \\
         [--extra ../shared/data/extra/bible-cuvs-kjv ...] [--head seq2seq/pretrained/zh-en]
 
 eflomal aligns the training corpus (``--data``, NAME.zh/NAME.en) together with the gold set, once per

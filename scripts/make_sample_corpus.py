@@ -1,7 +1,7 @@
 """Generate the toy Chinese-English corpus in data/sample/ (written by us from templates; no external text).
 
 It is small and regular on purpose: tests and configs/tiny.yaml train on it in seconds.
-    python scripts/make_sample_corpus.py [OUT_DIR]
+    .venv/bin/python scripts/make_sample_corpus.py [OUT_DIR]
 """
 
 from __future__ import annotations

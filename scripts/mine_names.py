@@ -1,6 +1,6 @@
 """Mine the name lexicon of a zh-en model folder from the prepared training pairs (see seq2seq.names).
 
-    python scripts/mine_names.py --data data/prepared/train --out seq2seq/pretrained/zh-en/names.tsv
+    .venv/bin/python scripts/mine_names.py --data data/prepared/train --out seq2seq/pretrained/zh-en/names.tsv
 
 Reads every NAME.zh/NAME.en of --data and writes the lexicon (one name part a line: first|middle|last,
 Chinese, English).  A model folder with a names.tsv carries the transliterated names it knows (蒂姆·库克)

@@ -1,11 +1,11 @@
 """Fill data/prepared/{train,dev}/ with aligned NAME.zh / NAME.en files for configs/zh-en.yaml.
 
 From local files (offline; e.g. the project's shared corpora):
-    python scripts/prepare_data.py --from-dir ../shared/data
+    .venv/bin/python scripts/prepare_data.py --from-dir ../shared/data
     (copies every X.zh + X.en pair of train/, dev/ and, if present, extra/, checking that line counts agree)
 
 From the Hugging Face Hub (online):
-    python scripts/prepare_data.py --hub Helsinki-NLP/news_commentary --hub-config en-zh --split train \\
+    .venv/bin/python scripts/prepare_data.py --hub Helsinki-NLP/news_commentary --hub-config en-zh --split train \\
         --src-key translation.zh --tgt-key translation.en --name news-commentary --part train
 
 Cleaning happens at training time (seq2seq-train prints what each step removed); this script only

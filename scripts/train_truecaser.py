@@ -1,6 +1,6 @@
 """Learn the English truecasing model of a model folder from the training English (see seq2seq.truecase).
 
-    python scripts/train_truecaser.py --model seq2seq/pretrained/zh-en --data ../shared/data/train
+    .venv/bin/python scripts/train_truecaser.py --model seq2seq/pretrained/zh-en --data ../shared/data/train
 
 Reads every ``*.en`` file under --data (or the files given), normalises it as training's cleaning does
 (NFKC, spaces), tokenizes it with the Moses tokenizer and counts every word's spellings away from the start

@@ -58,3 +58,37 @@ def test_readme_says_which_engine_searches_and_which_explains():
     assert "CTranslate2" in engines and "seq2seq-export" in engines and "docs/api.md#two-engines" in engines
     translate = section("Translate")
     assert 'backend="torch"' in translate and "MODEL/ctranslate2/" in translate
+
+
+# ---- issue 38, item 15: the docs run the clone's scripts as everything else does, and time the toy run alike
+DOC_FILES = [
+    ROOT / "README.md",
+    *ROOT.glob("docs/*.md"),
+    ROOT / "benchmarks" / "README.md",
+    *ROOT.glob("seq2seq/pretrained/*/README.md"),
+    *ROOT.glob("scripts/*.py"),
+    *ROOT.glob("benchmarks/*.py"),
+]
+
+
+def test_the_docs_run_scripts_with_the_virtualenvs_python():
+    bare = re.compile(r"(?<![/\w.])python3? (?:scripts/|benchmarks/|app\.py)")
+    found = [
+        f"{f.relative_to(ROOT)}:{n}: {line.strip()}"
+        for f in DOC_FILES
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+        if bare.search(line)
+    ]
+    assert found == []
+
+
+def test_the_toy_run_has_one_measured_time_with_its_conditions():
+    training = " ".join((ROOT / "docs" / "training.md").read_text(encoding="utf-8").split())
+    m = re.search(r"`configs/tiny\.yaml` trains .*? in (\d+ min \d+ s(?: to \d+ min \d+ s)?) (.*?)\. ", training)
+    assert m, "docs/training.md: the toy run's measured time"
+    figure, conditions = m.groups()
+    assert "2 CPU cores" in conditions and "training run" in conditions  # the machine and what else ran on it
+    readme = next(line for line in README.splitlines() if "--config configs/tiny.yaml" in line)
+    assert f"toy model in {figure}" in readme  # the README quotes the same measurement
+    tiny = (ROOT / "configs" / "tiny.yaml").read_text(encoding="utf-8")
+    assert figure in tiny and "docs/training.md" in tiny
