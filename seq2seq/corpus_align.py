@@ -119,6 +119,28 @@ def project_to_pieces(unit_links: Links, src_map: Sequence[Sequence[int]], tgt_m
     return sorted({(i, j) for a, b in unit_links for i in s_inv.get(a, []) for j in t_inv.get(b, [])})
 
 
+def join_piece_links(
+    part_links: Sequence[Links],
+    part_src: Sequence[Sequence[str]],
+    part_tgt: Sequence[Sequence[str]],
+    src: Sequence[str],
+    tgt: Sequence[str],
+) -> Links:
+    """The piece links of consecutive pairs (``part_links``, each over its own pieces ``part_src``/``part_tgt``) as
+    links over the pieces ``src``/``tgt`` of the pairs joined into one: each part's pieces are found in the joined
+    ones by their characters (:func:`seq2seq.words.pieces_to_words`), so a piece that the join spells differently
+    (at the seam) still gets its links."""
+    from .words import piece_texts
+
+    units_src = [t for ps in part_src for t in piece_texts(ps)]
+    units_tgt = [t for ps in part_tgt for t in piece_texts(ps)]
+    offset_links, s_off, t_off = [], 0, 0
+    for links, ps, pt in zip(part_links, part_src, part_tgt):
+        offset_links += [(i + s_off, j + t_off) for i, j in links if i < len(ps) and j < len(pt)]
+        s_off, t_off = s_off + len(ps), t_off + len(pt)
+    return project_to_pieces(offset_links, pieces_to_words(src, units_src), pieces_to_words(tgt, units_tgt))
+
+
 def corpus_piece_links(
     src_texts: Sequence[str],
     tgt_texts: Sequence[str],

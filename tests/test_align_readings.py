@@ -182,3 +182,17 @@ def test_seq2seq_align_names_the_readings():
     assert parse_method("precise", tr) == reading(head, "precise") and parse_method("full", tr) == head
     with pytest.raises(ValueError, match="no alignment head"):
         parse_method("precise", SimpleNamespace(config=SimpleNamespace(alignment=None), align_method=head))
+
+
+def test_piece_links_of_consecutive_pairs_move_onto_the_joined_pieces():
+    from seq2seq.corpus_align import join_piece_links
+
+    # 你 + 好 of the second pair are one piece 你好 once joined: it takes both their links
+    links = join_piece_links(
+        [[(0, 0)], [(0, 1), (1, 0)]],
+        [["▁我", "。"], ["▁你", "好"]],
+        [["▁I", "."], ["▁Hi", "▁you"]],
+        ["▁我", "。", "你好"],
+        ["▁I", ".", "▁Hi", "▁you"],
+    )
+    assert links == [(0, 0), (2, 2), (2, 3)]
