@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from typing import Optional
 
@@ -13,6 +12,7 @@ from .align import SYMMETRIZE
 from .bidirectional import DEFAULT_RULE
 from .checks import LENGTH_PENALTY_RANGE
 from .direction import LANGUAGE_NAMES
+from .input_language import NAMED_LINES, language_note, other_language_lines, warn_other_language
 from .model_dir import ModelFolderError
 from .text import plain_doc
 
@@ -37,39 +37,6 @@ positive_int = _bounded(int, "an integer", 1)
 non_negative_int = _bounded(int, "an integer", 0)
 non_negative_float = _bounded(float, "a number", 0)
 length_penalty = _bounded(float, "a number", *LENGTH_PENALTY_RANGE)  # as the library and web API
-
-
-_LETTER = re.compile(r"[^\W\d_]")
-# seq2seq-translate names the first few lines in another language one by one, then counts the rest.
-NAMED_LINES = 5
-
-
-def other_language_lines(lines: list[str], lang: str) -> list[int]:
-    """The indices of the lines that have a letter and do not look written in ``lang`` (the demo's rule,
-    :func:`seq2seq.app.predict.looks_like`); a line of numbers and signs is in no language."""
-    from .app.predict import looks_like
-
-    return [k for k, line in enumerate(lines) if _LETTER.search(line) and not looks_like(line, lang)]
-
-
-def language_note(translator) -> str:
-    """What a warning about input in another language says after "does not look like X"."""
-    source, target = (LANGUAGE_NAMES[x] for x in translator.direction.languages)
-    return f"the {translator.direction} model translates {source} to {target}, so the result may be poor"
-
-
-def warn_other_language(who: str, what: str, lines: list[str], translator, lang: Optional[str] = None) -> int:
-    """One line on stderr when some of ``lines`` (a file, a test set: ``what``) do not look written in ``lang``
-    (default: the model's source language): how many, and the first one's number.  Returns how many."""
-    lang = lang or translator.direction.source
-    bad = other_language_lines(lines, lang)
-    if bad:
-        print(
-            f"{who}: warning: {len(bad)} of {len(lines)} lines of {what} do not look like "
-            f"{LANGUAGE_NAMES[lang]} (the first: line {bad[0] + 1}); {language_note(translator)}",
-            file=sys.stderr,
-        )
-    return len(bad)
 
 
 def open_output(path: str, who: str):

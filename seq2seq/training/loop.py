@@ -13,7 +13,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Collection, Optional
+from typing import Optional
 
 import numpy as np
 import torch
@@ -53,17 +53,9 @@ def lr_lambda(warmup: int, max_steps: int = 0, cooldown: int = 0):
     return factor
 
 
-def train(
-    cfg: dict,
-    output_dir: str | Path,
-    resume: bool = False,
-    overwrite: bool = False,
-    command_line: Optional[Collection[str]] = None,
-) -> dict:
-    """Run training as configured; returns a summary dict (steps, best BLEU, ...).
-
-    ``command_line``: with ``resume``, the ``section.key`` names given on the command line, the only budgets
-    (``max_steps``, ``max_time``, ...) that replace the run's own (:func:`~.run_folder.resumed_config`).
+def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bool = False, command_line=None) -> dict:
+    """Run training as configured; returns a summary dict (steps, best BLEU, ...).  ``command_line``: the
+    ``section.key`` names the command line set, for ``resume`` (:func:`~.run_folder.resumed_config`).
 
     ``--max-time`` counts the whole run from this call: data loading and tokenizer training included.
     A run that fails (or is interrupted) before its first save removes what it wrote besides its log
@@ -85,9 +77,7 @@ def train(
         raise
 
 
-def _train(
-    cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict, command_line: Optional[Collection[str]]
-) -> dict:
+def _train(cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict, command_line) -> dict:
     start = time.time()
     dist = setup_distributed()
     torch.set_num_threads(cfg["train"]["threads"] or max(1, (os.cpu_count() or 1) // dist.world))
