@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import yaml
 
+from ..align import READINGS
 from ..data import DataError, TokenBatcher, padding_fraction
 from ..model import EncoderDecoder
 from ..model_dir import FolderConfig, recover_dir
@@ -240,8 +241,8 @@ class Trainer:
                 "shift": True,
                 "full_context": align.full_context,
                 "null_to_eos": align.null_to_eos,
-                "symmetrize": "grow-diag",
-            }  # both directions: model card, AER table
+                **READINGS["full"],  # the full reading: docs/alignment.md
+            }
             if align.weight > 0
             else {}
         )
