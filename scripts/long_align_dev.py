@@ -33,15 +33,16 @@ TEACHER_RULES = ("intersection", "grow-diag-final-and")
 def head_rows(tr, zh, en, gold, groups, long_zh, long_en, long_gold, fits) -> list[str]:
     """The head's rows: each reading, long and one by one, on every long pair and on those that fit."""
     rows = []
-    names = ["default"] + sorted(READINGS)
-    for name in names:
-        method = tr.align_method if name == "default" else reading(tr.align_method, name)
+    readings = {name: reading(tr.align_method, name) for name in sorted(READINGS)}
+    if tr.align_method not in readings.values():
+        readings = {"default": tr.align_method, **readings}
+    for name, method in readings.items():
         t0 = time.time()
         whole = [a.links for a in tr.align(long_zh, long_en, pretokenized=True, method=method, skip_long=True)]
         seconds = time.time() - t0
         short = [a.links for a in tr.align(zh, en, pretokenized=True, method=method, skip_long=True)]
         parts = [join_links([short[k] for k in run], [zh[k] for k in run], [en[k] for k in run]) for run in groups]
-        label = "the folder's default" if name == "default" else f"{name} reading"
+        label = f"{name} reading" + (" (the folder's default)" if method == tr.align_method else "")
         rows.append(format_row(f"head, {label}: long pairs", scores(whole, long_gold, long_zh, long_en)))
         rows.append(format_row(f"head, {label}: one by one", scores(parts, long_gold, long_zh, long_en)))
         if not all(fits):
