@@ -31,7 +31,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from seq2seq.attribution import piece_word_matrix  # noqa: E402
+from seq2seq.attribution import piece_word_matrix, share_of_masses  # noqa: E402
 from seq2seq.attributor import Attributor  # noqa: E402
 from seq2seq.coverage import is_punctuation  # noqa: E402
 from seq2seq.translator import Translator  # noqa: E402
@@ -60,11 +60,6 @@ def masses(found, score: str) -> tuple[np.ndarray, np.ndarray]:
     ``source_shares`` counts them under ``score``."""
     source, prefix = found.read(score)
     return np.clip(source, 0, None).sum(-1), np.clip(prefix, 0, None).sum(-1)
-
-
-def shares(s: np.ndarray, p: np.ndarray) -> np.ndarray:
-    total = s + p
-    return np.where(total > 0, s / np.where(total > 0, total, 1.0), 0.0)
 
 
 def spliced_targets(refs: list[str], partner: list[int], chinese: bool) -> tuple[list[str], list[str]]:
@@ -115,18 +110,18 @@ def word_labels(attributor, pair, point: int) -> tuple[np.ndarray, np.ndarray]:
 def analyse(attributor, sets: dict, points: list[int], score: str) -> dict:
     """The figures of one method under one share score."""
     (_, true), (_, shuf), (spl_pairs, spl) = sets["true"][:2], sets["shuffled"][:2], sets["spliced"][:2]
-    mean = lambda f: float(shares(*masses(f, score))[:-1].mean()) if len(f.outputs) > 1 else 0.5
+    mean = lambda f: float(share_of_masses(*masses(f, score))[:-1].mean()) if len(f.outputs) > 1 else 0.5
     pos, neg = [mean(f) for f in true if f], [mean(f) for f in shuf if f]
     tok_pos, tok_neg, words = [], [], []
     for pair, f, point in zip(spl_pairs, spl, points):
         if f is None or point < 0:
             continue
-        sh = shares(*masses(f, score))[:-1]
+        sh = share_of_masses(*masses(f, score))[:-1]
         tok_pos += list(-sh[point:])
         tok_neg += list(-sh[:point])
         m, labels = word_labels(attributor, pair, point)
         s, p = masses(f, score)
-        words.append((shares(m @ s, m @ p), labels))
+        words.append((share_of_masses(m @ s, m @ p), labels))
     return {
         "sentence_auc": roc_auc(pos, neg),
         "token_auc_spliced": roc_auc(tok_pos, tok_neg),
@@ -152,6 +147,21 @@ def threshold(words: list) -> dict:
     return {"threshold": float(best), "held_out_tpr": tpr, "held_out_fpr": fpr}
 
 
+def firing_rate(tr, sources: list[str], method: str, score: str, threshold: float) -> dict:
+    """How often the warning fires on the model's own translations of ``sources`` at ``threshold``."""
+    found = [a for a in tr.attribute(sources, method=method, score=score) if a.target_tokens]
+    flagged = [a.mostly_from_prefix(threshold) for a in found]
+    words = sum(len(a.target_words) for a in found)
+    return {
+        "method": method,
+        "score": score,
+        "threshold": threshold,
+        "sentences": len(found),
+        "sentences_with_a_warning": sum(bool(f) for f in flagged) / max(1, len(found)),
+        "words_flagged": sum(len(f) for f in flagged) / max(1, words),
+    }
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="zh-en")
@@ -161,6 +171,11 @@ def main(argv=None) -> int:
     ap.add_argument("--n-steps", type=int, default=32)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--output", default="")
+    ap.add_argument(
+        "--firing",
+        default="source_ablation/sum,input_x_gradient/l2",
+        help="METHOD/SCORE pairs whose warning is also counted on the model's own translations of the sources",
+    )
     ap.add_argument("--cache", default="", help="a folder outside the repository to keep the raw scores in")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -195,6 +210,11 @@ def main(argv=None) -> int:
         row.update({v: analyse(attributor, sets, points, v) for v in SCORES})
         report["methods"][method] = row
         print(method, json.dumps(row, indent=1), flush=True)
+    for method, score in (m.split("/") for m in args.firing.split(",") if m):
+        if method in report["methods"]:
+            th = report["methods"][method][score]["threshold"]
+            report.setdefault("own_translations", []).append(firing_rate(tr, sources, method, score, th))
+            print(report["own_translations"][-1], flush=True)
     lp = lambda f: float(f.outputs[:-1].mean()) if len(f.outputs) > 1 else 0.0
     report["logprob_sentence_auc"] = roc_auc(
         [lp(f) for f in sets["true"][1] if f], [lp(f) for f in sets["shuffled"][1] if f]

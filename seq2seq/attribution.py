@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -42,10 +42,16 @@ from .model import EncoderDecoder, subsequent_mask
 METHODS = ("input_x_gradient", "integrated_gradients", "ablation", "source_ablation")
 SCORES = ("sum", "l2")
 # The default reading of each method's vectors (see docs/attribution.md for how they were chosen on dev data).
-DEFAULT_SCORE = {"input_x_gradient": "sum", "integrated_gradients": "sum", "ablation": "sum", "source_ablation": "sum"}
-# Output words whose source share is below this are "mostly from its own previous words" (chosen on
-# tatoeba-dev, see docs/attribution.md).
-WARNING_THRESHOLD = 0.35
+DEFAULT_SCORE = {"input_x_gradient": "l2", "integrated_gradients": "sum", "ablation": "sum", "source_ablation": "sum"}
+# The source share below which an output word is "mostly from its own previous words", per (method, score),
+# chosen on tatoeba-dev (docs/attribution.md: Youden's J on spliced references).  The warning's method is
+# source_ablation: its share separates true from wrong translations best there.
+WARNING_METHOD = "source_ablation"
+WARNING_THRESHOLDS = {
+    ("source_ablation", "sum"): 0.14,
+    ("input_x_gradient", "l2"): 0.68,
+    ("input_x_gradient", "sum"): 0.72,
+}
 
 
 def captum_attr():
@@ -130,66 +136,86 @@ def attribute_queries(
     method: str = "input_x_gradient",
     n_steps: int = 32,
     internal_batch_size: Optional[int] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> PieceScores:
     """Attribute, for each query q, log p(pieces[q]) at decoder position steps[q] (minus log p(alternatives[q])
     where that is given and >= 0) to the source pieces ``src_ids`` (``</s>`` last) and the decoder inputs
-    ``decoder_input`` (``<s>`` first).  All queries run as one batch (``integrated_gradients``: n_steps × Q
-    examples, ``internal_batch_size`` at a time)."""
+    ``decoder_input`` (``<s>`` first).  Every query is one example of a captum batch; ``integrated_gradients``
+    runs n_steps examples per query, ``internal_batch_size`` (default 256) at a time, and its queries in chunks
+    of that size, earliest steps first (their decoder pass is shorter).  ``progress(done, total)`` is called
+    after each chunk of queries."""
     check_method(method)
     attr = captum_attr()
     dev = next(model.parameters()).device
     as_long = lambda xs: torch.tensor(list(xs), dtype=torch.long, device=dev)
     src, tin = as_long(src_ids)[None], as_long(decoder_input)[None]
     q = len(steps)
-    extra = (as_long(steps), as_long(pieces), as_long(alternatives if alternatives is not None else [-1] * q))
-    scorer = StepScorer(model, src)
+    alternatives = list(alternatives) if alternatives is not None else [-1] * q
+    order = sorted(range(q), key=lambda i: steps[i])
+    batch = internal_batch_size or 256
+    per_call = max(1, batch // n_steps) if method == "integrated_gradients" else q
+    scorer, found = StepScorer(model, src), []
     with torch.enable_grad(), torch.inference_mode(False):
-        inputs = tuple(
-            e.detach().repeat(q, 1, 1).requires_grad_(method != "ablation")
-            for e in (model.src_embed(src), model.tgt_embed(tin))
-        )
-        if method == "input_x_gradient":
-            found = attr.InputXGradient(scorer).attribute(inputs, additional_forward_args=extra)
-        elif method == "integrated_gradients":
-            baselines = tuple(torch.zeros_like(x) for x in inputs)
-            batch = internal_batch_size or max(q, 256)
-            found = attr.IntegratedGradients(scorer).attribute(
-                inputs, baselines, additional_forward_args=extra, n_steps=n_steps, internal_batch_size=batch
-            )
-        else:
-            s, t = src.size(1), tin.size(1)
-            masks = (torch.arange(s, device=dev).view(1, s, 1), torch.arange(s, s + t, device=dev).view(1, t, 1))
-            if method == "source_ablation":  # two features: the whole source, the whole prefix
-                masks = (torch.zeros_like(masks[0]), torch.ones_like(masks[1]))
-            found = attr.FeatureAblation(scorer).attribute(
-                inputs, (0.0, 0.0), additional_forward_args=extra, feature_mask=masks, perturbations_per_eval=8
-            )
-        with torch.no_grad():
-            outputs = scorer(*inputs, *extra)
+        embedded = (model.src_embed(src).detach(), model.tgt_embed(tin).detach())
+        for start in range(0, q, per_call):
+            rows = order[start : start + per_call]
+            extra = tuple(as_long([xs[i] for i in rows]) for xs in (steps, pieces, alternatives))
+            needs_grad = method in ("input_x_gradient", "integrated_gradients")
+            inputs = tuple(e.repeat(len(rows), 1, 1).requires_grad_(needs_grad) for e in embedded)
+            found.append(_captum_call(attr, scorer, method, inputs, extra, n_steps, batch))
+            if progress is not None:
+                progress(min(q, start + per_call), q)
+    back = torch.as_tensor(order, device=dev).argsort()  # the queries' own order again
+    found = tuple(torch.cat([part[k] for part in found])[back] for k in range(2))
     if method == "source_ablation":  # each group's value, spread evenly over its pieces (the prefix: up to t)
-        seen = (torch.arange(tin.size(1), device=dev)[None] <= extra[0][:, None]).to(found[1].dtype)
+        seen = (torch.arange(tin.size(1), device=dev)[None] <= as_long(steps)[:, None]).to(found[1].dtype)
         found = (found[0] / src.size(1), found[1] * (seen / seen.sum(1, keepdim=True))[..., None])
-    return _piece_scores(found, outputs, method in ("ablation", "source_ablation"))
+    outputs = query_log_probs(model, src_ids, decoder_input, steps, pieces, alternatives)
+    return _piece_scores(found, torch.from_numpy(outputs), method in ("ablation", "source_ablation"))
+
+
+def _captum_call(attr, scorer: StepScorer, method: str, inputs, extra, n_steps: int, batch: int):
+    """One captum attribution of a batch of queries: (source [Q, S, d], prefix [Q, T, d])."""
+    if method == "input_x_gradient":
+        return attr.InputXGradient(scorer).attribute(inputs, additional_forward_args=extra)
+    if method == "integrated_gradients":
+        baselines = tuple(torch.zeros_like(x) for x in inputs)
+        return attr.IntegratedGradients(scorer).attribute(
+            inputs, baselines, additional_forward_args=extra, n_steps=n_steps, internal_batch_size=batch
+        )
+    s, t = inputs[0].size(1), inputs[1].size(1)
+    dev = inputs[0].device
+    masks = (torch.arange(s, device=dev).view(1, s, 1), torch.arange(s, s + t, device=dev).view(1, t, 1))
+    if method == "source_ablation":  # two features: the whole source, the whole prefix
+        masks = (torch.zeros_like(masks[0]), torch.ones_like(masks[1]))
+    return attr.FeatureAblation(scorer).attribute(
+        inputs, (0.0, 0.0), additional_forward_args=extra, feature_mask=masks, perturbations_per_eval=8
+    )
 
 
 @torch.no_grad()
 def query_log_probs(
-    model: EncoderDecoder, src_ids: Sequence[int], decoder_input: Sequence[int], steps: Sequence[int], pieces
+    model: EncoderDecoder,
+    src_ids: Sequence[int],
+    decoder_input: Sequence[int],
+    steps: Sequence[int],
+    pieces: Sequence[int],
+    alternatives: Optional[Sequence[int]] = None,
 ) -> np.ndarray:
-    """log p(pieces[q]) at decoder position steps[q], for each query q (no attribution)."""
+    """f for each query without attribution: log p(pieces[q]) at decoder position steps[q], minus
+    log p(alternatives[q]) where that is given and >= 0 (one teacher-forced pass over the whole prefix)."""
     dev = next(model.parameters()).device
     as_long = lambda xs: torch.tensor(list(xs), dtype=torch.long, device=dev)
     src, tin = as_long(src_ids)[None], as_long(decoder_input)[None]
-    q = len(steps)
-    scorer = StepScorer(model, src)
-    out = scorer(
-        model.src_embed(src).repeat(q, 1, 1),
-        model.tgt_embed(tin).repeat(q, 1, 1),
-        as_long(steps),
-        as_long(pieces),
-        as_long([-1] * q),
-    )
-    return out.double().cpu().numpy()
+    mask = model.src_mask(src)
+    memory = model.encoder(model.pos(model.src_embed(src)), mask).memory
+    x = model.pos(model.tgt_embed(tin))
+    hidden = model.decoder(x, model.decoder.init_cache(memory), mask, subsequent_mask(x.size(1), dev)).hidden[0]
+    logp = StepScorer(model, src).log_probs(hidden[as_long(steps)])  # [Q, V]
+    alt = as_long(alternatives if alternatives is not None else [-1] * len(steps))
+    chosen = logp.gather(1, as_long(pieces)[:, None]).squeeze(1)
+    other = logp.gather(1, alt.clamp(min=0)[:, None]).squeeze(1)
+    return torch.where(alt >= 0, chosen - other, chosen).double().cpu().numpy()
 
 
 def _piece_scores(found: tuple[Tensor, Tensor], outputs: Tensor, ablation: bool) -> PieceScores:
@@ -209,10 +235,11 @@ def source_shares(source: np.ndarray, prefix: np.ndarray) -> np.ndarray:
     """Each row's source share: the share of its positive attribution that comes from the source,
     sum(source+) / (sum(source+) + sum(prefix+)).  A piece that spoke against the word counts for nothing (with
     ``score="l2"`` every piece counts); 0 where no piece spoke for the word at all."""
-    return _share(np.clip(source, 0, None).sum(-1), np.clip(prefix, 0, None).sum(-1))
+    return share_of_masses(np.clip(source, 0, None).sum(-1), np.clip(prefix, 0, None).sum(-1))
 
 
-def _share(source_mass: np.ndarray, prefix_mass: np.ndarray) -> np.ndarray:
+def share_of_masses(source_mass: np.ndarray, prefix_mass: np.ndarray) -> np.ndarray:
+    """source / (source + prefix), elementwise; 0 where both are 0."""
     total = source_mass + prefix_mass
     return np.where(total > 0, source_mass / np.where(total > 0, total, 1.0), 0.0)
 
@@ -252,7 +279,7 @@ def word_attribution(a: "Attribution") -> WordAttribution:
     inputs = np.vstack([np.zeros((1, len(tw))), gt[:-1]]) if len(gt) else gt  # decoder input j -> piece j-1
     source, prefix = rows @ a.source @ gs, rows @ a.prefix @ inputs
     positive = lambda x: np.clip(x, 0, None).sum(-1)
-    share = _share(rows @ positive(a.source), rows @ positive(a.prefix))
+    share = share_of_masses(rows @ positive(a.source), rows @ positive(a.prefix))
     return WordAttribution(list(sw), list(tw), source, prefix, share)
 
 
@@ -324,11 +351,15 @@ class Attribution:
         """The share of the alignment head's links that attribution agrees with (see :func:`agreement`)."""
         return agreement(self.words.source, self.head_links or [])
 
-    def mostly_from_prefix(self, threshold: float = WARNING_THRESHOLD) -> list[int]:
-        """Output words (indices into ``target_words``) with a source share below ``threshold``: made mostly from
-        the model's own previous words rather than from the source.  Punctuation is never flagged."""
+    def mostly_from_prefix(self, threshold: Optional[float] = None) -> Optional[list[int]]:
+        """Output words (indices into ``target_words``) with a source share below ``threshold`` (default: the one
+        chosen on dev data for this method and score, ``WARNING_THRESHOLDS``; None where none was chosen): made
+        mostly from the model's own previous words rather than from the source.  Punctuation is never flagged."""
         from .coverage import is_punctuation
 
+        threshold = WARNING_THRESHOLDS.get((self.method, self.score)) if threshold is None else threshold
+        if threshold is None:
+            return None
         share = self.words.source_share
         return [j for j, w in enumerate(self.target_words) if share[j] < threshold and not is_punctuation(w)]
 

@@ -7,7 +7,7 @@ as their spans); :func:`seq2seq.attribution.attribute_queries` does the computat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -99,23 +99,25 @@ class Attributor:
         return out
 
     def aligned_pairs(self, sources, targets, pretokenized: bool = False, restore_english: bool = True):
-        """Given pairs read as ``Translator.align`` reads them (English restored, ``pretokenized`` words), with the
-        words that ``Alignment.links`` index and the head's links (``Alignment.links``); None where a side is empty
-        or over the model's length limit."""
+        """Given pairs read as ``Translator.align`` reads them (English restored, ``pretokenized`` words, pieces cut
+        at word boundaries where the link method does so), with the words that ``Alignment.links`` index and the
+        head's links (``Alignment.links``); None where a side is empty or over the model's length limit."""
         from .aligner import Aligner
 
-        tr = self.translator
+        tr, codec = self.translator, self.codec
         alignments = tr.align(sources, targets, pretokenized, skip_long=True, restore_english=restore_english)
-        aligner = Aligner(self.codec, tr.torch, tr.align_method, 1.0)
+        aligner = Aligner(codec, tr.torch, tr.align_method, 1.0)
         src_text, tgt_text = aligner._texts_to_read(list(sources), list(targets), pretokenized, restore_english)[:2]
-        src_ids, tgt_ids, spans = self.codec.pair_ids(src_text, tgt_text, skip_long=True)
+        spans = codec.pair_ids(src_text, tgt_text, skip_long=True)[2]  # the placeholders' spans
         out: list[Optional[Pair]] = []
-        for a, s, t, text, sp in zip(alignments, src_ids, tgt_ids, tgt_text, spans):
+        for a, text, sp in zip(alignments, tgt_text, spans):
             if not a.target_tokens:
                 out.append(None)
                 continue
+            src = codec.src_tok.pieces_to_ids(unlabel_pieces(a.source_tokens, sp))  # the ids the aligner read
+            tgt = codec.tgt_tok.pieces_to_ids(unlabel_pieces(a.target_tokens, sp))
             words = (a.source_words, a.source_piece_words, a.target_words, a.target_piece_words)
-            out.append(Pair(s, t + [EOS_ID], a.source_tokens, a.target_tokens, text, a.links, words, sp))
+            out.append(Pair(src, tgt, a.source_tokens, a.target_tokens, text, a.links, words, sp))
         return Pairs(out)
 
     # ------------------------------------------------------------------ attribution
@@ -129,8 +131,10 @@ class Attributor:
         internal_batch_size: Optional[int] = None,
         contrast=None,
         beam_size: Optional[int] = None,
+        progress: Optional[Callable[[int, int], None]] = None,
     ) -> list:
-        """See :meth:`seq2seq.translator.Translator.attribute`."""
+        """See :meth:`seq2seq.translator.Translator.attribute`; ``progress(done, total)`` is called as output pieces
+        of a sentence are done (integrated gradients: after each chunk of ``internal_batch_size`` examples)."""
         score = check_method(method, score)
         if not isinstance(n_steps, int) or n_steps < 1:
             raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
@@ -140,19 +144,21 @@ class Attributor:
             if len(contrasts) != len(pairs):
                 raise ValueError(f"contrast: {len(contrasts)} entries for {len(pairs)} sentences (one per sentence)")
             return [
-                self._contrastive(p, c, method, score, n_steps, internal_batch_size) if p and c else None
+                self._contrastive(p, c, method, score, n_steps, internal_batch_size, progress) if p and c else None
                 for p, c in zip(pairs, contrasts)
             ]
         return [
-            self._attribution(p, method, score, n_steps, internal_batch_size) if p else self._empty(method, score)
+            self._attribution(p, method, score, n_steps, internal_batch_size, progress)
+            if p
+            else self._empty(method, score)
             for p in pairs
         ]
 
-    def _scores(self, pair: Pair, steps, pieces, alternatives, method, n_steps, batch) -> PieceScores:
-        model = self.translator.torch.model
-        decoder_input = [BOS_ID] + pair.tgt_ids[:-1]
+    def _scores(self, pair: Pair, steps, pieces, alternatives, method, n_steps, batch, progress=None) -> PieceScores:
+        """:func:`attribute_queries` on one pair's ids."""
+        model, decoder_input = self.translator.torch.model, [BOS_ID] + pair.tgt_ids[:-1]
         return attribute_queries(
-            model, pair.src_ids, decoder_input, steps, pieces, alternatives, method, n_steps, batch
+            model, pair.src_ids, decoder_input, steps, pieces, alternatives, method, n_steps, batch, progress
         )
 
     def _words(self, pair: Pair):
@@ -162,8 +168,8 @@ class Attributor:
         tw, tg = reading_units(pair.target_tokens, self.languages[1])
         return sw, sg, tw, tg
 
-    def _attribution(self, pair: Pair, method: str, score: str, n_steps: int, batch) -> Attribution:
-        found = self._scores(pair, range(len(pair.tgt_ids)), pair.tgt_ids, None, method, n_steps, batch)
+    def _attribution(self, pair: Pair, method: str, score: str, n_steps: int, batch, progress) -> Attribution:
+        found = self._scores(pair, range(len(pair.tgt_ids)), pair.tgt_ids, None, method, n_steps, batch, progress)
         return self.result(pair, found, method, score)
 
     def result(self, pair: Pair, found: PieceScores, method: str, score: str) -> Attribution:
@@ -191,7 +197,7 @@ class Attributor:
         z = np.zeros((0, 0), dtype=np.float32)
         return Attribution(method, score, "", [], [], z, z, np.zeros(0, np.float32), np.zeros(0, np.float32))
 
-    def _contrastive(self, pair: Pair, contrast, method, score, n_steps, batch) -> ContrastiveAttribution:
+    def _contrastive(self, pair: Pair, contrast, method, score, n_steps, batch, progress) -> ContrastiveAttribution:
         """Attribution of log p(chosen) - log p(alternative) at the first piece of output word ``contrast[0]``
         (signed sums: ``score`` is always ``"sum"`` here)."""
         word, alternative = contrast
@@ -201,7 +207,7 @@ class Attributor:
         pieces = [p for p, ws in enumerate(tg) if word in ws]  # a bare word start "▁" decides nothing yet
         step = next((p for p in pieces if pair.target_tokens[p] != "\u2581"), pieces[0])
         alt_id, alt_piece = self._alternative_piece(pair.target_tokens[step], alternative)
-        found = self._scores(pair, [step], [pair.tgt_ids[step]], [alt_id], method, n_steps, batch)
+        found = self._scores(pair, [step], [pair.tgt_ids[step]], [alt_id], method, n_steps, batch, progress)
         score = "sum"  # a difference is signed (the norm of a difference is no difference of norms)
         model, decoder_input = self.translator.torch.model, [BOS_ID] + pair.tgt_ids[:-1]
         logp = query_log_probs(model, pair.src_ids, decoder_input, [step, step], [pair.tgt_ids[step], alt_id])

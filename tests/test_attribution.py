@@ -11,6 +11,7 @@ from helpers import placeholder_translator, random_model
 
 from seq2seq.attribution import (
     METHODS,
+    WARNING_THRESHOLDS,
     Attribution,
     StepScorer,
     agreement,
@@ -119,6 +120,25 @@ def test_source_share_counts_what_spoke_for_the_word():
     assert np.allclose(share, [0.5, 0.0, 0.0])
 
 
+def test_progress_is_reported_in_chunks():
+    model, calls = random_model(seed=6), []
+    steps = list(range(len(TGT)))
+    found = attribute_queries(
+        model,
+        SRC,
+        DECODER_INPUT,
+        steps,
+        TGT,
+        method="integrated_gradients",
+        n_steps=4,
+        internal_batch_size=8,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls == [(2, 6), (4, 6), (6, 6)]  # 8 // 4 = 2 output pieces per chunk
+    whole = attribute_queries(model, SRC, DECODER_INPUT, steps, TGT, method="integrated_gradients", n_steps=4)
+    assert np.allclose(found.source_signed, whole.source_signed, atol=1e-5)  # chunks in the queries' own order
+
+
 def test_agreement_and_links_from_a_word_map():
     word_source = np.array([[0.9, 0.1, 0.0], [0.2, 0.1, 0.7], [0.0, 0.6, 0.1]])  # [target words, source words]
     assert argmax_links(word_source) == [(0, 0), (2, 1), (1, 2)]
@@ -151,6 +171,9 @@ def test_explains_the_models_own_translation_zh_en(toy_translator, method):
     check_attribution(a, reading_units(t.source_tokens, "zh")[0], reading_units(t.target_tokens, "en")[0])
     assert t.coverage is None and a.head_links is None and a.agreement is None
     assert len(a.links()) == len(a.target_words)
+    flagged = a.mostly_from_prefix()
+    assert flagged is None if (method, a.score) not in WARNING_THRESHOLDS else isinstance(flagged, list)
+    assert a.mostly_from_prefix(threshold=1.01) == [j for j, w in enumerate(a.target_words) if w != "."]
 
 
 def test_given_targets_and_en_zh(toy_en_zh_translator):
