@@ -191,6 +191,7 @@ class Attributor:
             sg,
             tg,
             pair.head_links,
+            "-".join(self.languages),
         )
 
     def _empty(self, method: str, score: str) -> Attribution:

@@ -172,7 +172,8 @@ def test_explains_the_models_own_translation_zh_en(toy_translator, method):
     assert t.coverage is None and a.head_links is None and a.agreement is None
     assert len(a.links()) == len(a.target_words)
     flagged = a.mostly_from_prefix()
-    assert flagged is None if (method, a.score) not in WARNING_THRESHOLDS else isinstance(flagged, list)
+    assert a.direction == "zh-en"
+    assert flagged is None if (method, a.score) not in WARNING_THRESHOLDS["zh-en"] else isinstance(flagged, list)
     assert a.mostly_from_prefix(threshold=1.01) == [j for j, w in enumerate(a.target_words) if w != "."]
 
 
