@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from seq2seq.attribution import piece_word_matrix, share_of_masses  # noqa: E402
+from seq2seq.attribution_results import warnable  # noqa: E402
 from seq2seq.attributor import Attributor  # noqa: E402
-from seq2seq.coverage import is_punctuation  # noqa: E402
 from seq2seq.translator import Translator  # noqa: E402
 
 DEV = Path("/work/shared/data/dev") if Path("/work/shared/data/dev").is_dir() else ROOT.parent / "shared/data/dev"
@@ -98,10 +98,11 @@ def splice_points(attributor, heads: list[str], pairs) -> list[int]:
 
 
 def word_labels(attributor, pair, point: int) -> tuple[np.ndarray, np.ndarray]:
-    """[Tw, T] word-of-piece matrix and, per word, 1 where its first piece lies after the splice point (words
-    that are punctuation left out: the warning never flags them)."""
+    """[Tw, T] word-of-piece matrix and, per word, 1 where its first piece lies after the splice point (words the
+    warning never flags left out: punctuation and coverage's function words)."""
+    lang = attributor.languages[1]
     tw, tg = attributor._words(pair)[2:]
-    keep = [w for w in range(len(tw)) if not is_punctuation(tw[w])]  # never flagged
+    keep = [w for w in range(len(tw)) if warnable(tw[w], lang)]  # the others are never flagged
     m = piece_word_matrix(tg, len(tw)).T[keep]
     first = [min([p for p, ws in enumerate(tg) if w in ws], default=0) for w in keep]
     return m, np.array([f >= point for f in first], dtype=int)

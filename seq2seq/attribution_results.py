@@ -24,6 +24,14 @@ WARNING_THRESHOLDS = {
 }
 
 
+def warnable(word: str, lang: str) -> bool:
+    """Can the source-share warning flag ``word`` (of language ``lang``)?  Not punctuation, nor a function word
+    coverage never flags (``coverage.NEUTRAL``)."""
+    from .coverage import NEUTRAL, is_punctuation
+
+    return not is_punctuation(word) and word.lower() not in NEUTRAL.get(lang, frozenset())
+
+
 def source_shares(source: np.ndarray, prefix: np.ndarray) -> np.ndarray:
     """Each row's source share: the share of its positive attribution that comes from the source,
     sum(source+) / (sum(source+) + sum(prefix+)).  A piece that spoke against the word counts for nothing (with
@@ -148,16 +156,15 @@ class Attribution:
     def mostly_from_prefix(self, threshold: Optional[float] = None) -> Optional[list[int]]:
         """Output words (indices into ``target_words``) with a source share below ``threshold`` (default: the one
         chosen on dev data for this direction, method and score, ``WARNING_THRESHOLDS``; None where none was
-        chosen): made mostly from the model's own previous words rather than from the source.  Punctuation is never
-        flagged."""
-        from .coverage import is_punctuation
-
+        chosen): made mostly from the model's own previous words rather than from the source.  Never flagged
+        (:func:`warnable`): punctuation, and the function words that coverage never flags (``coverage.NEUTRAL``:
+        "the", "to", 的, 了, ...), which the language itself predicts."""
         if threshold is None:
             threshold = WARNING_THRESHOLDS.get(self.direction, {}).get((self.method, self.score))
         if threshold is None:
             return None
-        share = self.words.source_share
-        return [j for j, w in enumerate(self.target_words) if share[j] < threshold and not is_punctuation(w)]
+        share, lang = self.words.source_share, self.direction.split("-")[-1]
+        return [j for j, w in enumerate(self.target_words) if share[j] < threshold and warnable(w, lang)]
 
     def as_json(self) -> dict:
         """Everything as plain JSON types (pieces, words, maps rounded to 5 decimals)."""

@@ -58,14 +58,21 @@ class Attributor:
 
     # ------------------------------------------------------------------ pairs
     def pairs(self, sources, targets=None, beam_size: Optional[int] = None) -> list[Optional[Pair]]:
-        """The pairs to explain: each source with its given target, or with the model's own translation (None
-        where either side is empty)."""
+        """The pairs to explain: each source with its given target (text, or a :class:`Translation` of this model
+        for that source, read as it was made: its own pieces), or with the model's own translation (None where
+        either side is empty)."""
         if isinstance(sources, str):
             sources = [sources]
-            targets = None if targets is None else [targets] if isinstance(targets, str) else targets
+            one = isinstance(targets, (str, Translation))
+            targets = None if targets is None else [targets] if one else targets
         sources = check_sentences(sources, "attribute: sources")
         if targets is None:
             return [self._own(t) for t in self.translator.translate(sources, beam_size=beam_size)]
+        targets = list(targets)
+        if targets and all(isinstance(t, Translation) for t in targets):
+            if len(targets) != len(sources):
+                raise ValueError(f"attribute: {len(sources)} sources but {len(targets)} translations")
+            return [self._own(t) for t in targets]
         targets = check_sentences(targets, "attribute: targets")
         if len(targets) != len(sources):
             raise ValueError(f"attribute: {len(sources)} sources but {len(targets)} targets")

@@ -417,11 +417,14 @@ class Translator:
     def attribute(self, sources, targets=None, method: str = "input_x_gradient", **options) -> list:
         """What each output piece drew on, in the source and in its own prefix (needs captum), one
         :class:`~seq2seq.attribution.Attribution` per sentence: ``source`` [T, S], ``prefix`` [T, T],
-        ``source_share`` [T], pieces and words.  Without ``targets``, explains the model's own translation
-        (``beam_size`` option).  ``method``: ``"input_x_gradient"``, ``"integrated_gradients"`` (``n_steps``,
-        ``internal_batch_size``) or ``"ablation"``; ``score``: ``"sum"`` or ``"l2"``.  ``contrast=(output word,
-        alternative)`` per sentence explains log p(chosen) - log p(alternative) instead
-        (:class:`~seq2seq.attribution.ContrastiveAttribution`).  See :mod:`seq2seq.attribution`."""
+        ``source_share`` [T], pieces and words (those of ``Translation.coverage``), the head's links and the
+        agreement.  ``targets``: texts, or this model's ``Translation`` of each source (read as it was made);
+        without them, the model's own translation (``beam_size`` option).  ``method``: ``"input_x_gradient"``,
+        ``"integrated_gradients"`` (``n_steps``, ``internal_batch_size``), ``"ablation"`` or ``"source_ablation"``
+        (the "mostly from its own previous words" warning: ``.mostly_from_prefix()``); ``score``: ``"sum"`` or
+        ``"l2"``; ``progress(done, total)``.  ``contrast=(output word, alternative)`` per sentence explains
+        log p(chosen) - log p(alternative) instead (:class:`~seq2seq.attribution.ContrastiveAttribution`).  See
+        :mod:`seq2seq.attribution` and docs/attribution.md."""
         from .attributor import attribute
 
         return attribute(self, sources, targets, method, **options)
@@ -429,7 +432,8 @@ class Translator:
     def logit_lens(self, sources, targets=None, **options) -> list:
         """Each decoder layer's output read through the final LayerNorm and the output projection, one
         :class:`~seq2seq.lens.LogitLens` per sentence: ``ranks`` [layers, T] of the piece finally chosen, ``top``
-        three (piece, probability) per layer and step.  Without ``targets``, the model's own translation."""
+        three (piece, probability) per layer and step.  ``targets`` as :meth:`attribute`'s; without them, the
+        model's own translation."""
         from .lens import logit_lens
 
         return logit_lens(self, sources, targets, **options)

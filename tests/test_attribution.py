@@ -173,6 +173,8 @@ def test_explains_the_models_own_translation_zh_en(toy_translator, method):
     assert len(a.links()) == len(a.target_words)
     flagged = a.mostly_from_prefix()
     assert a.direction == "zh-en"
+    again = toy_translator.attribute("我喜欢吃苹果。", t, method=method, n_steps=8)[0]  # the translation itself
+    assert again.target_tokens == t.target_tokens and np.allclose(again.source, a.source, atol=1e-5)
     assert flagged is None if (method, a.score) not in WARNING_THRESHOLDS["zh-en"] else isinstance(flagged, list)
     assert a.mostly_from_prefix(threshold=1.01) == [j for j, w in enumerate(a.target_words) if w != "."]
 
