@@ -37,7 +37,8 @@ def with_head(tr) -> Translator:
 def test_prediction_returns_translation_and_maps_of_the_right_shapes(toy_translator, beam):
     from seq2seq.align import attention_matrix, method_attention
 
-    pred = predict(toy_translator, "我喜欢吃苹果。今天天气很好！", beam_size=beam, nbest=3, full=True)
+    nbest = 1 if beam == 1 else 3  # greedy search keeps one hypothesis (n-best 3 is refused: test_app_controls.py)
+    pred = predict(toy_translator, "我喜欢吃苹果。今天天气很好！", beam_size=beam, nbest=nbest, full=True)
     assert pred.translation == "I like to eat apples. The weather is nice today."
     assert len(pred.sentences) == 2 and not pred.notes
     cfg = toy_translator.torch.model.cfg
@@ -62,7 +63,7 @@ def test_prediction_returns_translation_and_maps_of_the_right_shapes(toy_transla
     assert np.allclose(
         np.array(pieces.data[0].z), attention_matrix(method_attention(s.translation, m), m.layer, m.head, m.shift)
     )
-    assert list(default.layout.yaxis.ticktext) == ["The", "weather", "is", "nice", "today", "."]
+    assert list(default.data[0].y) == ["The", "weather", "is", "nice", "today", "."]
     assert "No alignment head" in default.layout.title.text
     assert len(default.layout.shapes) > 0  # the links, outlined
     assert len(all_layers_figure(pred, 1).data) == cfg.n_dec_layers
@@ -89,7 +90,7 @@ def test_bad_input_messages(toy_translator):
     page = link_chips_html(alignment_map(s.translation, html_in.align_method))
     assert "<script>" not in page
     fig = alignment_figure(html_in)
-    labels = list(fig.layout.xaxis.ticktext) + [fig.layout.title.text]
+    labels = list(fig.data[0].x) + [fig.layout.title.text]
     assert not any("<script" in t for t in labels) and any("&lt;" in t for t in labels)
 
 
@@ -360,8 +361,8 @@ def test_length_penalty_defaults_to_the_model_folders_own(toy_translator, monkey
 
     monkeypatch.setitem(toy_translator.config.decoding, "length_penalty", 1.5)
     demo = build_demo(toy_translator)
-    sliders = [b for b in demo.blocks.values() if isinstance(b, gr.Slider) and b.label.startswith("Length penalty")]
-    assert [s.value for s in sliders] == [1.5]
+    boxes = [b for b in demo.blocks.values() if isinstance(b, gr.Number) and b.label.startswith("Length penalty")]
+    assert [b.value for b in boxes] == [1.5]
     calls = []
     real = toy_translator.translate
     monkeypatch.setattr(toy_translator, "translate", lambda *a, **k: calls.append(k["length_penalty"]) or real(*a, **k))
@@ -406,7 +407,8 @@ def test_inside_attention_view_data_and_exports(toy_translator):
     import json
 
     from seq2seq.app.explore import inside_view
-    from seq2seq.app.figures import matrix_csv, matrix_figure, walkthrough_figure
+    from seq2seq.app.figures import matrix_csv, matrix_figure
+    from seq2seq.app.search_figures import walkthrough_figure
     from seq2seq.explain import explain_cross_attention
 
     v = inside_view(toy_translator, "我喜欢吃苹果。", beam_size=2)
@@ -461,21 +463,35 @@ def test_words_not_pieces_hide_eos_and_head_summaries(toy_translator):
     assert all("&lt;/s&gt;" in t and "</s>" not in t for t in titles)  # Plotly would eat a bare </s>
 
 
-def test_crowded_labels_turn_upright_and_pieces_read_the_same_everywhere():
-    from seq2seq.app.figures import map_figure, piece_text
+def test_labels_fit_any_width_and_pieces_read_the_same_everywhere():
+    """Column labels are categories: the browser shows as many as fit the map's width (a phone's too) and turns
+    English ones upright where they do not fit level; Chinese ones are written top to bottom, one character wide.
+    (Their boxes, measured in a browser at a phone's width: test_app_browser.py.)"""
+    from seq2seq.app.figures import LATIN_FONT, map_figure, piece_text, wrap
     from seq2seq.app.maps import MapData
 
     assert piece_text("\u2581This") == "·This" and piece_text("\u2581") == "·␣" and piece_text("s") == "s"
-    few = map_figure(MapData(np.eye(3), ["a", "b", "c"], ["我", "喜欢", "。"], "t"))
-    many = map_figure(MapData(np.ones((2, 80)) / 80, ["a", "b"], [f"词{k}" for k in range(80)], "t"))
-    assert few.layout.xaxis.tickangle == 0 and many.layout.xaxis.tickangle == -90
-    shown = [t for t in many.layout.xaxis.ticktext if t]
-    assert len(shown) <= 60 and shown[0] == "词0"  # thinned out
+    zh = map_figure(MapData(np.ones((2, 4)) / 4, ["I", "I"], ["我", "喜欢", "我", "</s>"], "t", flagged_cols=[1]))
+    x, y = list(zh.data[0].x), list(zh.data[0].y)
+    assert zh.layout.xaxis.type == "category" and zh.layout.xaxis.tickangle == 0
+    assert x[0] == "我" and x[3] == "&lt;/<br>s&gt;" and "喜</span><br>" in x[1] and x[1].endswith("?</span>")
+    assert x[2] == "我\u200b" and y == ["I", "I\u200b"]  # a repeated word is a category of its own
+    en = map_figure(
+        MapData(np.ones((2, 80)) / 80, ["我", "你"], [f"word{k}" for k in range(80)], "t", languages=("en", "zh"))
+    )
+    assert list(en.layout.xaxis.autotickangles) == [0, 90] and en.layout.xaxis.tickfont.family == LATIN_FONT
+    assert en.layout.xaxis.automargin and len(en.data[0].x) == 80  # every label given: the browser thins them
+    # titles fit a phone: lines of at most 300 px, Chinese broken between characters
+    assert all(
+        len(line) <= 300 / (0.6 * 14)
+        for line in wrap("Trained alignment head: which Chinese words each English word comes from")
+    )
+    assert wrap("我" * 40, 12) == ["我" * 25, "我" * 15]
 
 
 def test_beam_tree_view_and_length_penalty_reranking(toy_translator):
     from seq2seq.app.explore import beam_tree, best_path, finished_ranking, greedy_tree
-    from seq2seq.app.figures import beam_tree_figure
+    from seq2seq.app.search_figures import beam_tree_figure
 
     t = beam_tree(toy_translator, "我喜欢吃苹果。", beam_size=4)
     ranked = finished_ranking(t.tree, 1.0)

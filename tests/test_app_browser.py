@@ -6,6 +6,7 @@ S2S_SCREENSHOT=docs/screenshot.png keeps the shipped model's first view (the REA
 S2S_SHIPPED=1 S2S_SCREENSHOT_DIR=docs runs the views' test on the shipped model and keeps a screenshot of each."""
 
 import os
+import re
 import shutil
 
 import pytest
@@ -64,7 +65,7 @@ def default_server(tmp_path_factory):
 
 
 @pytest.fixture
-def page():
+def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -73,10 +74,78 @@ def page():
         pytest.skip("no Chromium browser on this machine (apt-get install chromium fonts-noto-cjk)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        page.set_default_timeout(WAIT)
-        yield page
+        yield browser
         browser.close()
+
+
+def new_page(browser, width: int = 1280):
+    page = browser.new_page(viewport={"width": width, "height": 1400})
+    page.set_default_timeout(WAIT)
+    return page
+
+
+@pytest.fixture
+def page(browser):
+    return new_page(browser)
+
+
+# Everything the page's live regions (what a screen reader reads out) say, from the start.
+HEARD = """window.s2sHeard = [];
+new MutationObserver(changes => {
+  for (const m of changes) {
+    const el = m.target.nodeType === 3 ? m.target.parentElement : m.target;
+    const live = el && el.closest && el.closest('[aria-live]');
+    if (live && live.textContent.trim()) window.s2sHeard.push(live.textContent.trim());
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true});"""
+
+# The contrast ratio (WCAG) of an element's text with the background it is drawn on.
+CONTRAST = """e => {
+  const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const clear = el => ['rgba(0, 0, 0, 0)', 'transparent'].includes(getComputedStyle(el).backgroundColor);
+  let bg = e;
+  while (bg && clear(bg)) bg = bg.parentElement;
+  const a = lum(rgb(getComputedStyle(e).color));
+  const b = lum(rgb(bg ? getComputedStyle(bg).backgroundColor : 'rgb(255, 255, 255)'));
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+# The boxes of a plot's text: its tick labels ("tick"), and its titles and subplot titles ("title"); which two
+# intersect; which reach outside the figure (cut off).
+TEXT_BOXES = """plot => {
+  const svg = plot.querySelector('.main-svg').getBoundingClientRect();
+  const kinds = [
+    ['.xtick text, .ytick text', 'tick'],
+    ['.gtitle, .annotation-text, .g-xtitle text, .g-ytitle text', 'title'],
+  ];
+  const boxes = [];
+  for (const [sel, kind] of kinds) for (const e of plot.querySelectorAll(sel)) {
+    const r = e.getBoundingClientRect();
+    if (e.textContent.trim() && r.width > 0 && r.height > 0)
+      boxes.push({text: e.textContent, kind, l: r.left, r: r.right, t: r.top, b: r.bottom});
+  }
+  const meet = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], c = boxes[j];
+    if (a.l < c.r && c.l < a.r && a.t < c.b && c.t < a.b) meet.push([a.text, c.text]);
+  }
+  const cut = boxes.filter(b => b.l < svg.left || b.r > svg.right || b.t < svg.top || b.b > svg.bottom);
+  return {ticks: boxes.filter(b => b.kind === 'tick').map(b => b.text), meet, cut: cut.map(b => b.text)};
+}"""
+
+
+def assert_text_apart(page, plot: str, min_ticks: int) -> list[str]:
+    """No two tick labels (or titles) of the map ``plot`` intersect, none is cut off; returns the tick labels."""
+    page.wait_for_selector(f"#{plot} .js-plotly-plot .xtick", timeout=WAIT)
+    page.wait_for_timeout(500)  # the labels are placed once the plot has its width
+    boxes = page.eval_on_selector(f"#{plot} .js-plotly-plot", TEXT_BOXES)
+    assert len(boxes["ticks"]) >= min_ticks, boxes
+    assert boxes["meet"] == [] and boxes["cut"] == [], (plot, boxes)
+    return boxes["ticks"]
 
 
 def translate(page, text: str) -> str:
@@ -90,9 +159,19 @@ def translate(page, text: str) -> str:
     return page.locator("#translation textarea").input_value()
 
 
+def open_tab(page, name: str) -> None:
+    """Click a tab; on a narrow page, the tabs that do not fit are under "More tabs"."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.count() and tab.is_visible():
+        tab.click()
+        return
+    page.get_by_label("More tabs").click()
+    page.locator("#views .overflow-dropdown button").filter(has_text=re.compile(f"^{re.escape(name)}$")).click()
+
+
 def open_view(page, key: str, source: str) -> str:
     """Open a tab and wait until its caption names ``source``; returns the caption."""
-    page.get_by_role("tab", name=VIEWS[key], exact=True).click()
+    open_tab(page, VIEWS[key])
     page.wait_for_function(
         f"(document.querySelector('#{key}-caption') || {{}}).innerText?.includes({source!r})", timeout=WAIT
     )
@@ -170,12 +249,19 @@ def test_the_shipped_model_opens_on_the_heads_word_map(default_server, page, tmp
     english = translate(page, "我明天要去北京看望我的老朋友。")
     assert "friend" in english and "Beijing" not in english
     labels = ticks(page, "align-map")
-    assert "北京 ?" in labels and "老朋友" in labels  # jieba words, the unlinked one flagged
+    # jieba words (written top to bottom; 老朋友 may be split where its pieces link apart), the unlinked one flagged
+    assert "北京?" in labels and any("朋友" in x for x in labels) and "京" not in labels, labels
     assert "Trained alignment head" in page.eval_on_selector("#align-map .gtitle", "e => e.textContent")
     assert "not translated?" in page.locator("#coverage").inner_text()
     page.wait_for_timeout(500)
     page.screenshot(path=shot, full_page=True)
     assert os.path.getsize(shot) > 10_000
+    # At a phone's width: the flagged word stays one badge on one line, and no two labels of the map meet.
+    page.set_viewport_size({"width": 390, "height": 1400})
+    page.wait_for_timeout(1500)
+    lines = page.eval_on_selector_all("#coverage .s2s-flag", "els => els.map(e => e.getClientRects().length)")
+    assert lines and set(lines) == {1}, lines
+    assert "北京?" in assert_text_apart(page, "align-map", 12)
 
 
 def test_the_views_that_act(request, page, tmp_path):
@@ -217,7 +303,7 @@ def test_the_views_that_act(request, page, tmp_path):
     page.wait_for_selector("#tree-map .js-plotly-plot", timeout=WAIT)
     page.wait_for_timeout(500)
     page.screenshot(path=f"{shots}/beam-search.png", full_page=True)
-    page.get_by_label("greedy").check()
+    page.get_by_role("radio", name="greedy").check()
     page.locator("#source textarea").fill("我喜欢吃苹果。 ")
     page.locator("#translate-btn").click()
     page.wait_for_function("document.querySelector('#beam-note').innerText.includes('Greedy')", timeout=WAIT)
@@ -227,11 +313,19 @@ def test_the_views_that_act(request, page, tmp_path):
 
 def test_the_switch_translates_the_other_way(both_ways_server, page):
     """中→EN, then EN→中: the switch clears the boxes, relabels them, and the next translation is Chinese, with a
-    map whose columns are English words and rows Chinese; the views follow; switching back clears it all."""
+    map whose columns are English words and rows Chinese; the views follow; switching back clears it all.  On the
+    way: what a screen reader hears when a translation is done ("common.complete", Gradio's key, once), and the
+    contrast of the help under "Links from"."""
+    page.add_init_script(HEARD)
     page.goto(both_ways_server)
     assert "Chinese" in page.locator("#source").inner_text()
     assert translate(page, "我喜欢吃苹果。") == "I like to eat apples."
     assert "苹果" in ticks(page, "align-map")
+    page.wait_for_function("window.s2sHeard.some(t => t.includes('Done.'))", timeout=WAIT)
+    assert not [t for t in page.evaluate("window.s2sHeard") if "common." in t]
+    page.get_by_text("Look inside: raw attention").click()
+    page.wait_for_selector("#links-from .info-text", timeout=WAIT)
+    assert page.eval_on_selector("#links-from .info-text", CONTRAST) >= 4.5  # WCAG AA for small text
     page.get_by_label("EN→中").check()
     page.wait_for_function(
         "document.querySelector('#translation textarea').value === '' && "
@@ -263,3 +357,50 @@ def test_the_switch_translates_the_other_way(both_ways_server, page):
     )
     page.wait_for_function("!(document.querySelector('#inside-caption') || {}).innerText", timeout=WAIT)
     assert "你叫什么名字？" in page.locator("#examples-zh-en").inner_text()
+
+
+# Longer than the toy models know (they translate it somehow): labels enough to crowd a phone's width.
+LONG = {
+    "中→EN": "我喜欢吃苹果，今天天气很好，谢谢你，他们每天都看书，老师明天要去北京。",
+    "EN→中": "I like to eat apples, the weather is nice today, thank you, they read books every day.",
+}
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_two_labels_meet_at_a_phones_width_or_a_desktops(both_ways_server, browser, width):
+    """Both directions, the maps that label words (Alignment, All layers, Inside attention), at a phone's width
+    and a desktop's: no two tick labels' boxes intersect, nor a title and a label (the "All layers" title once
+    lay over its subplots' titles), and no text is cut off (the map's title was, at 390 px)."""
+    page = new_page(browser, width)
+    page.goto(both_ways_server)
+    for direction, text in LONG.items():
+        page.get_by_label(direction).check()
+        page.wait_for_function("document.querySelector('#translation textarea').value === ''", timeout=WAIT)
+        translate(page, text)  # cut into parts the toy model reads: every view shows the first
+        open_view(page, "align", text[:12])
+        assert_text_apart(page, "align-map", 10)
+        open_view(page, "layers", text[:12])
+        assert_text_apart(page, "layers-map", 10)
+        open_view(page, "inside", text[:12])
+        assert_text_apart(page, "inside-map", 10)
+    page.close()
+
+
+def test_a_control_out_of_range_is_refused_as_typed(server, page):
+    """A beam of 25 once became 10 without a word, and a beam of 1 became 2: the box keeps what was typed, and
+    Translate refuses it with the range."""
+    page.goto(server)
+    page.locator("#beam-size input").fill("25")
+    page.locator("#source textarea").fill("我喜欢吃苹果。")
+    page.locator("#translate-btn").click()
+    page.wait_for_selector(".toast-body", timeout=WAIT)
+    assert (
+        "Beam size must be a whole number from 1 (greedy) to 10, got 25"
+        in page.locator(".toast-body").first.inner_text()
+    )
+    assert page.locator("#beam-size input").input_value() == "25"
+    assert page.locator("#translation textarea").input_value() == ""
+    page.locator("#beam-size input").fill("1")
+    page.locator("#nbest input").fill("1")
+    assert translate(page, "我喜欢吃苹果。") == "I like to eat apples."
+    assert page.locator("#beam-size input").input_value() == "1"

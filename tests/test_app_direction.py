@@ -29,7 +29,8 @@ def han(text: str) -> bool:
 
 
 def words(labels) -> list[str]:
-    """A map's axis labels less punctuation and the end token."""
+    """A map's axis labels (Chinese columns written top to bottom) less punctuation and the end token."""
+    labels = [t.replace("<br>", "") for t in labels]
     return [t for t in labels if t.strip(".。 ?？") and "/s&gt;" not in t and "</s>" not in t]
 
 
@@ -86,7 +87,7 @@ def test_every_view_in_each_direction(both, direction):
     assert (src_lang, tgt_lang) == tuple(direction.split("-"))
     rows_zh = tgt_lang == "zh"
     fig = alignment_figure(pred)
-    rows, cols = list(fig.layout.yaxis.ticktext), list(fig.layout.xaxis.ticktext)
+    rows, cols = list(fig.data[0].y), list(fig.data[0].x)
     assert rows and all(han(r) == rows_zh for r in words(rows))
     assert cols and all(han(c) != rows_zh for c in words(cols))
     assert any("apples" in c for c in cols) == rows_zh and any("apples" in r for r in rows) != rows_zh
@@ -99,16 +100,16 @@ def test_every_view_in_each_direction(both, direction):
     first = "我" if rows_zh else "I"  # the first output word
     assert f">{first} &rarr;" in align[2] and f">{first} &rarr;" in align[3]  # chips, and the symmetrized links
     layers = views["layers"].render(pred, 0, "average", "words")[1]
-    assert all(han(t) == rows_zh for t in words(layers.layout.yaxis.ticktext))
+    assert all(han(t) == rows_zh for t in words(layers.data[0].y))
     steps = views["steps"].render(pred, 0)
     assert steps[1] == target and all(han(r[1]) == rows_zh for r in steps[2] if r[1].strip("·.。?</s>"))
     inside = views["inside"].render(pred, 0, "cross", 1, -1, "words (jieba)", False, 0)
-    assert all(han(t) == rows_zh for t in words(inside[1].layout.yaxis.ticktext))
-    assert all(han(t) != rows_zh for t in words(inside[1].layout.xaxis.ticktext))
+    assert all(han(t) == rows_zh for t in words(inside[1].data[0].y))
+    assert all(han(t) != rows_zh for t in words(inside[1].data[0].x))
     assert views["beam"].render(pred, 0, 1.0)[3][0][1] == target
     assert views["nbest"].render(pred, 0)[1][0][2] == target
     scored = handler(both, "score_own")(pred, 0, target)
-    assert "log-prob" in scored[0] and all(han(t) == rows_zh for t in words(scored[1].layout.yaxis.ticktext))
+    assert "log-prob" in scored[0] and all(han(t) == rows_zh for t in words(scored[1].data[0].y))
     walk = handler(both, "walk")(pred, 0, 1, 0, 1)
     assert walk.data
 

@@ -16,7 +16,7 @@ from seq2seq.app.chips import (
     word_alignment_html,
     word_spans,
 )
-from seq2seq.app.maps import MapData, alignment_map, word_links
+from seq2seq.app.maps import MapData, alignment_map, as_given, word_links
 
 
 def test_adjacent_words_join_as_the_sentence_has_them_and_others_with_a_gap():
@@ -35,6 +35,14 @@ def test_adjacent_words_join_as_the_sentence_has_them_and_others_with_a_gap():
     assert join_units(["\u2581New", "\u2581York", "er"], [0, 1, 2], "en", pieces=True) == "·New·Yorker"
     assert join_units(english, [], "en", "New York is big.") == ""
     assert "…" not in "".join(name) and "…" not in text  # the gap cannot be read as the sentence's text
+
+
+def test_words_read_from_restored_english_are_shown_as_typed():
+    """``/score`` reads "i like apples ." as the model does (restored: "I like apples ."); its words are the
+    user's."""
+    assert as_given(["I", "like", "apples", "."], "i like apples .") == ["i", "like", "apples", "."]
+    assert as_given(["I", "like", "apples", "."], "i like apples.") == ["i", "like", "apples", "."]
+    assert as_given(["今天", "天气"], "今天天氣") == ["今天", "天气"]  # not spelt so: left as they are
 
 
 def test_a_chip_shows_a_name_whole_and_words_apart_with_a_gap():

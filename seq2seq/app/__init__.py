@@ -1,7 +1,7 @@
 """The web demo: ``predict`` (the translation a page holds, no Gradio) and ``explore`` (the one-sentence tools),
-``maps`` (the numbers behind the maps), ``figures`` (Plotly) and ``chips`` (HTML), ``layout`` (the page, the state
-and the API) with ``views`` (what the tabs share), ``tabs`` and ``search_tabs`` (one builder per view), ``batching``
-and ``server`` (``seq2seq-demo``)."""
+``maps`` (the numbers behind the maps), ``figures`` and ``search_figures`` (Plotly) and ``chips`` (HTML), ``layout``
+(the page, the state and the API) with ``views`` (what the tabs share), ``tabs`` and ``search_tabs`` (one builder per
+view), ``batching`` and ``server`` (``seq2seq-demo``)."""
 
 from .batching import MicroBatcher
 from .chips import word_alignment_html

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..placeholders import PLACEHOLDER
 from ..results import finished_paths
 from ..results import length_penalty as lp_divisor
-from .maps import word_links
+from .maps import as_given, word_links
 from .predict import STEP_CANDIDATES, InputError, one_sentence
 
 
@@ -59,6 +60,8 @@ def score_translation(translator, source: str, translation: str, beam_size: int 
         raise InputError(f"Too long for the model: {e}") from None
     own = translator.translate([source], beam_size=beam_size, return_attention=False)[0]
     words = word_links(aligned, translator.align_method, translator.languages)
+    words.source_words = as_given(words.source_words, source)  # as typed: "i like", not the restored "I like"
+    words.target_words = as_given(words.target_words, translation)
     return ScoredTranslation(source, translation, aligned, own.text, own.score, own.normalized_score, words)
 
 
@@ -74,13 +77,20 @@ class StepView:
     candidates: list[list[tuple[str, float]]]  # per step, best first
     prefix: list[str]  # the pieces the user fixed (empty: the model's own translation)
 
+    def alternatives(self, step: int) -> list[tuple[str, float]]:
+        """The candidates at ``step`` other than the piece chosen, best first, less the placeholders that stand for
+        no span of the sentence: a placeholder in it is shown as its span (``CEO``); a bare ``⟦4⟧`` is not a piece
+        a reader can choose, nor one the model may write here."""
+        cands = self.candidates[step] if step < len(self.candidates) else []
+        return [(c, q) for c, q in cands if c != self.pieces[step] and c and not PLACEHOLDER.search(c)]
+
     def rows(self) -> list[list]:
         """Table rows: step, piece, its probability, and the next 4 candidates with theirs (pieces as ``·This``)."""
         from .figures import piece_text
 
         out = []
-        for t, (piece, p, cands) in enumerate(zip(self.pieces, self.probabilities, self.candidates)):
-            others = [f"{piece_text(c)} ({q:.3f})" for c, q in cands if c != piece][: STEP_CANDIDATES - 1]
+        for t, (piece, p, _) in enumerate(zip(self.pieces, self.probabilities, self.candidates)):
+            others = [f"{piece_text(c)} ({q:.3f})" for c, q in self.alternatives(t)][: STEP_CANDIDATES - 1]
             fixed = " (fixed)" if t < len(self.prefix) else ""
             out.append(
                 [t + 1, piece_text(piece) + fixed, round(p, 4)] + others + [""] * (STEP_CANDIDATES - 1 - len(others))

@@ -18,6 +18,7 @@ import functools
 import html
 from typing import Any, Callable, Optional
 
+from ..checks import LENGTH_PENALTY_RANGE
 from .batching import MicroBatcher
 from .chips import coverage_html
 from .explore import score_translation
@@ -25,6 +26,8 @@ from .predict import (
     DIRECTION_LABELS,
     EXAMPLES,
     LANGUAGE_NAMES,
+    MAX_BEAM,
+    InputError,
     check_api_args,
     check_direction,
     details_json,
@@ -39,9 +42,23 @@ from .views import Demo, View, clear_toasts, key_of, language_names, user_errors
 MAX_BATCH, MAX_WAIT = 32, 0.01
 # Requests handled at once (they meet in the batcher) and waiting at most; more get "queue full".
 CONCURRENCY, QUEUE_SIZE = 32, 64
-CSS = ".s2s-flag sup { color: #c2410c; margin-left: 2px; } .s2s-chip { cursor: default; }"
-# What launch() needs beside the Blocks (Gradio 6 takes page CSS there).
-LAUNCH_OPTIONS = {"css": CSS}
+# Help under a control (Gradio's "info") in the body's text colour: Gradio's own grey (#bbbbc2 on white, a
+# contrast of 1.9) is too light to read; the body's colour follows the light and dark themes.
+CSS = (
+    ".s2s-flag sup { color: #c2410c; margin-left: 2px; } .s2s-chip { cursor: default; } "
+    ".gradio-container .block .info-text { color: var(--body-text-color); }"
+)
+# What a screen reader hears when an action is done: Gradio 6 announces the key "common.complete", which its
+# English has no text for (it has "chat.complete"), so it read out the key itself.
+ANNOUNCEMENTS = {"common.complete": "Done."}
+
+
+def launch_options() -> dict:
+    """What ``launch()`` needs beside the Blocks: the page's CSS (Gradio 6 takes it there) and the texts Gradio
+    lacks (:data:`ANNOUNCEMENTS`)."""
+    import gradio as gr
+
+    return {"css": CSS, "i18n": gr.I18n(en=ANNOUNCEMENTS)}
 
 
 def by_direction(translators, model_name) -> tuple[dict, dict]:
@@ -115,13 +132,19 @@ def build_demo(translators, model_name="default"):
         @user_errors("translating", fallback=lambda msg: ("", msg, "", None, gr.update(visible=False), *blanks()))
         def run(text, mode, beam_size, length_penalty, nbest, direction=None):
             tr = ctx.translator_for(direction)
+            if length_penalty is None:
+                raise InputError(
+                    "Please give a length penalty (the model's own is "
+                    f"{float(tr.config.decoding['length_penalty']):g})."
+                )
+            greedy = mode == "greedy"
             pred = predict(
                 tr,
                 text,
                 ctx.batchers[direction_of(tr)],
-                beam_size=ctx.decoding_beam(mode, beam_size),
+                beam_size=1 if greedy else beam_size,
                 length_penalty=length_penalty,
-                nbest=nbest,
+                nbest=1 if greedy else nbest,
             )
             status = " ".join(pred.notes + switch_hint(ctx, text, pred.direction)) or (
                 f"Translated {len(pred.sentences)} sentence(s) in {pred.seconds:.2f} s."
@@ -196,19 +219,39 @@ def _inputs(gr, ctx: Demo):
                             label="Examples (click one, then Translate)",
                         )
         with gr.Column(scale=2):
-            ctx.mode = gr.Radio(["beam", "greedy"], value="beam", label="Decoding", elem_id="mode")
-            ctx.beam = gr.Slider(2, 10, value=5, step=1, label="Beam size")
-            ctx.lp = ctx.follow(
-                gr.Slider,
-                lambda tr: float(tr.config.decoding["length_penalty"]),
-                minimum=0.0,
-                maximum=2.0,
-                step=0.1,
-                label="Length penalty α (score ÷ length^α; higher → longer)",
-            )
-            ctx.nbest = gr.Slider(1, 10, value=3, step=1, label="n-best")
+            _controls(gr, ctx)
     btn = gr.Button("Translate", variant="primary", elem_id="translate-btn")
     return inp, btn, examples
+
+
+def _controls(gr, ctx: Demo) -> None:
+    """The decoding controls, in the library's ranges (``predict.check_decoding``).  Number boxes, not sliders: a
+    slider moves a typed value into its range without a word; a box keeps what was typed, and Translate refuses a
+    value out of range with a message that gives the range.  The length penalty starts at the model's own."""
+    lo, hi = LENGTH_PENALTY_RANGE
+    ctx.mode = gr.Radio(["beam", "greedy"], value="beam", label="Decoding", elem_id="mode")
+    with gr.Row():
+        ctx.beam = ctx.follow(
+            gr.Number,
+            lambda tr: min(MAX_BEAM, int(tr.config.decoding.get("beam_size", 5))),
+            label=f"Beam size (1 to {MAX_BEAM}; 1 = greedy)",
+            step=1,
+            elem_id="beam-size",
+        )
+        ctx.nbest = gr.Number(3, label="n-best (1 to the beam size)", step=1, elem_id="nbest")
+    ctx.lp = ctx.follow(
+        gr.Number,
+        lambda tr: float(tr.config.decoding["length_penalty"]),
+        label=f"Length penalty α ({lo:g} to {hi:g}; score ÷ length^α, higher → longer)",
+        step=0.1,
+        elem_id="length-penalty",
+    )
+
+    def greedy(mode):  # greedy search keeps one hypothesis: the beam and n-best are not used, and say so
+        note = "not used: greedy search keeps one hypothesis" if mode == "greedy" else None
+        return [gr.update(interactive=mode != "greedy", info=note)] * 2
+
+    ctx.mode.change(greedy, [ctx.mode], [ctx.beam, ctx.nbest], api_visibility="private")
 
 
 def _wire_switch(gr, ctx: Demo, direction, boxes: list, examples: dict, blanks: Callable, view_outputs: list):
@@ -308,10 +351,10 @@ def _api(gr, ctx: Demo) -> None:
         direction: str = ctx.default,
     ) -> Any:
         """Translate text in ``direction`` ("zh-en" or "en-zh").  Bad input raises an error (never a message in
-        place of a translation): empty or too long text, beam_size outside 1..10, length_penalty outside 0..5
-        (None: the model's own), a direction this server does not serve.  ``details=True`` returns a dict: the
-        translation and, per sentence, its words, the alignment head's links and the words they leave
-        unlinked ("not translated?" / "added?"; None for a model without an alignment head)."""
+        place of a translation): empty or too long text, beam_size outside 1..MAX_BEAM (10), length_penalty
+        outside the library's 0..5 (None: the model's own), a direction this server does not serve.
+        ``details=True`` returns a dict: the translation and, per sentence, its words, the alignment head's links
+        and the words they leave unlinked ("not translated?" / "added?"; None for a model without a head)."""
         d = check_direction(direction, served)
         beam, lp = check_api_args(beam_size, length_penalty)
         pred = predict(ctx.translators[d], text, batcher=ctx.batchers[d], beam_size=beam, length_penalty=lp)

@@ -149,6 +149,20 @@ class WordLinks:
         }
 
 
+def as_given(words: list[str], text: str) -> list[str]:
+    """Words read from the model's pieces shown as ``text`` has them, where it spells them in order but for case:
+    the model reads a lower-case "i like apples" restored ("I like apples", :mod:`seq2seq.truecase`), a user
+    typed it.  Otherwise (another script, another spelling) the words stay as they are."""
+    low, out, at = text.casefold(), [], 0
+    for w in words:
+        k = low.find(w.casefold(), at)
+        if k < 0 or len(w.casefold()) != len(w):
+            return list(words)
+        out.append(text[k : k + len(w)])
+        at = k + len(w)
+    return out
+
+
 def word_links(result, method: Optional[AlignMethod], languages: tuple[str, str]) -> WordLinks:
     """The word units every view and both API endpoints use, those of ``Translation.coverage``: with a trained
     head, the coverage's words (``coverage.reading_units``: jieba words for Chinese, split where their pieces link
@@ -201,6 +215,12 @@ class InsideView:
         t = self.translation
         return {"cross": t.cross_attention, "encoder": t.encoder_attention, "decoder": t.decoder_attention}[kind]
 
+    def languages_of(self, kind: str) -> tuple[str, str]:
+        """The languages of a kind's (columns, rows): cross, (source, target); encoder, the source's; decoder, the
+        target's."""
+        src, tgt = self.languages
+        return (tgt if kind == "decoder" else src, src if kind == "encoder" else tgt)
+
     def matrix(
         self, kind: str, layer: int, head: Optional[int], words: Optional[str] = None, hide_eos: bool = False
     ) -> tuple[np.ndarray, list[str], list[str]]:
@@ -246,15 +266,18 @@ class InsideView:
                 ent = float(np.mean(-(h * np.log2(np.clip(h, 1e-12, 1))).sum(-1)))
                 row.append(
                     f"entropy {ent:.2f} bits, </s> {h[:, eos].sum(-1).mean():.0%}, "
-                    f"punctuation {h[:, punct].sum(-1).mean():.0%}"
+                    f"punct. {h[:, punct].sum(-1).mean():.0%}"
                 )
             out.append(row)
         return out
 
-    def as_json(self) -> dict:
+    def as_json(self, source: str = "", direction: str = "") -> dict:
+        """Everything the view shows of the sentence: ``source`` (the sentence as typed) and ``direction`` first."""
         t = self.translation
         r = lambda a: np.round(a, 5).tolist()  # noqa: E731
         return {
+            "source": source or getattr(t, "source_text", ""),
+            "direction": direction or "-".join(self.languages),
             "translation": t.text,
             "source_tokens": t.source_tokens,
             "target_tokens": t.target_tokens,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import numbers
 import re
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..align import AlignMethod
+from ..checks import LENGTH_PENALTY_RANGE
 from ..direction import LANGUAGE_NAMES, Direction
 from ..text import HAN, chunk, split_sentences
 
@@ -130,21 +132,56 @@ def check_direction(direction, available) -> str:
     return direction
 
 
-def check_api_args(beam_size, length_penalty) -> tuple[int, Optional[float]]:
-    """Validate the web API's numbers (the UI's sliders cannot go wrong; API callers can).  A length penalty of
-    None stays None: the model's own."""
-    if length_penalty is None:
-        return check_api_args(beam_size, 1.0)[0], None
-    try:
-        beam, lp = int(beam_size), float(length_penalty)
-    except (TypeError, ValueError):
+# The widest beam the demo and its API search with: the library takes any (``checks.check_decoding_args``); a shared
+# server keeps each request quick.  The length penalty's range is the library's (``checks.LENGTH_PENALTY_RANGE``).
+MAX_BEAM = 10
+CONTROL_NAMES = ("Beam size", "Length penalty", "n-best")  # as the page names its controls
+API_NAMES = ("beam_size", "length_penalty", "nbest")  # as the API names its arguments
+
+
+def _whole(x) -> Optional[int]:
+    """``x`` as an int if it is a whole number (5 or 5.0), else None."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or x != x or int(x) != x:
+        return None
+    return int(x)
+
+
+def _shown(x) -> str:
+    """A value as the user typed it: 25 (not 25.0), 2.5, or its repr when it is not a number."""
+    return f"{x:g}" if isinstance(x, numbers.Real) and not isinstance(x, bool) else repr(x)
+
+
+def check_decoding(beam_size, length_penalty, nbest=1, names=CONTROL_NAMES) -> tuple[int, Optional[float], int]:
+    """The decoding settings of a request, checked against the library's ranges (a beam of 1 to :data:`MAX_BEAM`,
+    1 for greedy search; a length penalty in ``LENGTH_PENALTY_RANGE``, None: the model's own; n-best from 1 to
+    the beam size), or an :class:`InputError` that names the setting (``names``: the page's, or the API's) and
+    its range: nothing out of range is changed to fit."""
+    beam_name, lp_name, nbest_name = names
+    beam = _whole(beam_size)
+    if beam is None or not 1 <= beam <= MAX_BEAM:
+        raise InputError(f"{beam_name} must be a whole number from 1 (greedy) to {MAX_BEAM}, got {_shown(beam_size)}")
+    lo, hi = LENGTH_PENALTY_RANGE
+    lp = length_penalty
+    if lp is not None:
+        if isinstance(lp, bool) or not isinstance(lp, numbers.Real) or not lo <= lp <= hi:  # NaN fails too
+            raise InputError(f"{lp_name} must be a number from {lo:g} to {hi:g}, got {_shown(length_penalty)}")
+        lp = float(lp)
+    n = _whole(nbest)
+    if n is None or not 1 <= n <= beam:
+        why = " (greedy search keeps one hypothesis)" if beam == 1 else ""
         raise InputError(
-            f"beam_size must be an integer and length_penalty a number, got {beam_size!r}, {length_penalty!r}"
-        ) from None
-    if beam != beam_size or not 1 <= beam <= 10:
-        raise InputError(f"beam_size must be an integer from 1 (greedy) to 10, got {beam_size!r}")
-    if not 0.0 <= lp <= 5.0:
-        raise InputError(f"length_penalty must be between 0 and 5, got {length_penalty!r}")
+            f"{nbest_name} must be a whole number from 1 to the beam size, {beam}{why}, got {_shown(nbest)}"
+        )
+    return beam, lp, n
+
+
+def check_api_args(beam_size, length_penalty) -> tuple[int, Optional[float]]:
+    """The web API's numbers (:func:`check_decoding`, in the API's names).  A length penalty of None stays None:
+    the model's own."""
+    for name, x in zip(API_NAMES, (beam_size, length_penalty)):
+        if isinstance(x, str):  # a number sent as text is not a number
+            raise InputError(f"{name} must be a number, got {x!r}")
+    beam, lp, _ = check_decoding(beam_size, length_penalty, 1, API_NAMES)
     return beam, lp
 
 
@@ -245,8 +282,7 @@ def prepare(
             f"The input has {len(text)} characters; the demo translates at most {MAX_INPUT_CHARS} "
             "at a time. Please split it into smaller parts."
         )
-    beam_size = max(1, int(beam_size))
-    nbest = 1 if beam_size == 1 else max(1, min(int(nbest), beam_size))
+    beam_size, length_penalty, nbest = check_decoding(beam_size, length_penalty, nbest)
     notes = []
     if not looks_like(text, source_lang):
         notes.append(
@@ -258,8 +294,8 @@ def prepare(
         raise InputError(
             f"The input has {len(sentences)} sentences; the demo translates at most {MAX_SENTENCES} at a time."
         )
-    lp = None if length_penalty is None else float(length_penalty)  # None: the model folder's default
-    return Request(sentences, (beam_size, lp, nbest, bool(full)), notes, t0)
+    # length_penalty None: the model folder's own
+    return Request(sentences, (beam_size, length_penalty, nbest, bool(full)), notes, t0)
 
 
 def fitting(translator, sentence: str) -> list[str]:

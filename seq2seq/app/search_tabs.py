@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from .chips import caption_html
 from .explore import best_path, continue_with, finished_ranking, greedy_tree, step_view, step_view_of
-from .figures import beam_tree_figure, piece_text
-from .predict import STEP_CANDIDATES, InputError
+from .figures import piece_text
+from .predict import STEP_CANDIDATES, InputError, check_decoding
+from .search_figures import beam_tree_figure
 from .views import Demo, View, chosen, clear_toasts, language_names, redraw_on, user_errors, view_tab
 
 
@@ -59,7 +60,7 @@ def steps_tab(ctx: Demo) -> View:
     def pick(v, step):
         if v is None or step is None:
             return gr.update(choices=[], value=None)
-        alts = [(piece_text(c), c) for c, _ in v.candidates[int(step)] if c != v.pieces[int(step)]]
+        alts = [(piece_text(c), c) for c, _ in v.alternatives(int(step))]
         return gr.update(choices=alts, value=alts[0][1] if alts else None)
 
     @user_errors("decoding step by step")
@@ -108,7 +109,9 @@ def beam_tab(ctx: Demo) -> View:
 
     def render(pred, index, alpha):
         s = pred.sentence(index)
-        t, alpha = s.full, float(alpha)
+        if alpha is None:
+            raise InputError("Please give a length penalty to rank the finished hypotheses with.")
+        t, alpha = s.full, check_decoding(1, alpha)[1]  # refused out of the library's range, never moved into it
         greedy = t.tree is None
         tree = greedy_tree(t) if greedy else t.tree
         if greedy:
@@ -119,7 +122,7 @@ def beam_tab(ctx: Demo) -> View:
         else:
             what = (
                 f"**Beam search** with {pred.beam_size} beams: every candidate the search scored, step by step. "
-                "Hover a node for its cumulative and length-normalised score. The length-penalty slider "
+                "Hover a node for its cumulative and length-normalised score. A new length penalty (above) "
                 "re-ranks the finished hypotheses (score ÷ length^α) without decoding again."
             )
         best = t.target_tokens if abs(alpha - pred.length_penalty) < 1e-9 else best_path(tree, alpha)
@@ -131,5 +134,6 @@ def beam_tab(ctx: Demo) -> View:
         )
 
     view = View("beam", tab, [caption, note, fig, table], render, [ctx.lp])
-    redraw_on(ctx, view, [ctx.lp], event="release")
+    for event in ("blur", "submit"):  # a typed length penalty re-ranks when the box is left, or on Enter
+        redraw_on(ctx, view, [ctx.lp], event=event)
     return view

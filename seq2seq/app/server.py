@@ -66,7 +66,7 @@ def main(argv=None) -> int:
         return 2
     from ..model_dir import ModelFolderError
     from ..translator import Translator, note_if_slow, resolve_model_path
-    from .layout import LAUNCH_OPTIONS, build_demo
+    from .layout import build_demo, launch_options
 
     if not port_is_free(args.host, args.port):
         print(
@@ -90,7 +90,7 @@ def main(argv=None) -> int:
         show_error=False,
         quiet=True,
         prevent_thread_lock=True,
-        **LAUNCH_OPTIONS,
+        **launch_options(),
     )
     print(
         f"seq2seq-demo: running on {demo.local_url}"

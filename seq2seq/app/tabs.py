@@ -9,7 +9,9 @@ direction relabels them."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import tempfile
 import time
 
@@ -25,10 +27,10 @@ from .figures import (
     matrix_csv,
     matrix_figure,
     piece_text,
-    walkthrough_figure,
 )
 from .maps import HEAD, InsideView, alignment_map, attention_choices
 from .predict import nbest_rows
+from .search_figures import walkthrough_figure
 from .views import Demo, View, chosen, clear_toasts, language_names, redraw_on, user_errors, view_tab
 
 
@@ -153,14 +155,28 @@ def layers_tab(ctx: Demo) -> View:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-def _attention_files(v: InsideView, name: str, csv_text: str) -> tuple[str, str]:
-    """The downloads of Inside attention, in a fresh temporary folder: every matrix as JSON, the one shown as CSV."""
+def file_stem(source: str, direction: str) -> str:
+    """A download's name for a sentence: the direction, the sentence's first Latin words (if any) and a short hash
+    of it, so that every sentence downloads under its own name (``en-zh-i-like-to-eat-apples-3f2a9c1d``,
+    ``zh-en-5be1c2a0``)."""
+    words = re.findall(r"[a-z0-9]+", source.lower())
+    slug = "-".join(words)[:40].strip("-")
+    digest = hashlib.sha1(source.encode("utf-8")).hexdigest()[:8]
+    return "-".join(x for x in (direction, slug, digest) if x)
+
+
+def _attention_files(v: InsideView, s, direction: str, shown: str, matrix) -> tuple[str, str]:
+    """The downloads of Inside attention for sentence ``s``, in a fresh temporary folder, named after the sentence:
+    every matrix as JSON (with the sentence), the one shown (``matrix``: weights, rows, columns; ``shown``: which
+    it is, "cross attention, layer 2, head 1") as CSV, the sentence in its first cell."""
     tmp = tempfile.mkdtemp(prefix="seq2seq-")
-    json_path, csv_path = f"{tmp}/attention.json", f"{tmp}/{name}.csv"
+    stem = file_stem(s.source, direction)
+    name = re.sub(r"[^a-z0-9]+", "-", shown.lower()).strip("-")
+    json_path, csv_path = f"{tmp}/{stem}-attention.json", f"{tmp}/{stem}-{name}.csv"
     with open(json_path, "w", encoding="utf-8") as f:
-        json.dump(v.as_json(), f, ensure_ascii=False)
+        json.dump(v.as_json(s.source, direction), f, ensure_ascii=False)
     with open(csv_path, "w", encoding="utf-8") as f:
-        f.write(csv_text)
+        f.write(matrix_csv(*matrix, f"{s.source} → {s.text} ({shown}; rows attend to columns)"))
     return json_path, csv_path
 
 
@@ -221,19 +237,19 @@ def inside_tab(ctx: Demo) -> View:
         return walkthrough_figure(explain_cross_attention(tr, t, int(layer), max(0, int(head)), step))
 
     def render(pred, index, which, layer, head, unit_choice, no_eos, step):
-        t = pred.sentence(index).full
+        s = pred.sentence(index)
+        t = s.full
         v = InsideView(t, pred.languages)
         layer, head = min(int(layer), v.attention(which).shape[0] - 1), (None if int(head) < 0 else int(head))
         words = {"words (jieba)": "jieba", "words (characters)": "characters"}.get(unit_choice)
         mat, rows, cols = v.matrix(which, layer, head, words, bool(no_eos))
-        what = "heads averaged" if head is None else f"head {head + 1}"
-        json_path, csv_path = _attention_files(v, f"{which}-layer{layer + 1}", matrix_csv(mat, rows, cols))
+        title = f"{which} attention, layer {layer + 1}, " + ("heads averaged" if head is None else f"head {head + 1}")
+        json_path, csv_path = _attention_files(v, s, pred.direction, title, (mat, rows, cols))
         steps = [(f"{k + 1}: {piece_text(p)}", k) for k, p in enumerate(t.target_tokens)]
         step = step if step is not None and step < len(steps) else 0
-        title = f"{which} attention, layer {layer + 1}, {what}"
         return (
             caption_html(pred, index),
-            matrix_figure(mat, rows, cols, title),
+            matrix_figure(mat, rows, cols, title, v.languages_of(which)),
             all_heads_figure(v, which, v.head_summaries(which), words, bool(no_eos)),
             gr.update(choices=steps, value=step),
             walk(pred, index, layer, -1 if head is None else head, step),

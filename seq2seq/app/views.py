@@ -119,9 +119,6 @@ class Demo:
         self.followers.append((component, update))
         return component
 
-    def decoding_beam(self, mode, beam_size) -> int:
-        return 1 if mode == "greedy" else int(beam_size)
-
 
 def language_names(translator) -> tuple[str, str]:
     """("Chinese", "English") or ("English", "Chinese"): a translator's source and target languages by name."""
