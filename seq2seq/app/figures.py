@@ -316,3 +316,12 @@ def all_heads_figure(view, kind: str, summaries: list[list[str]], words=None, hi
         margin=dict(l=10, r=10, t=60, b=bottom),
     )
     return fig
+
+
+def __getattr__(name: str):
+    """The search's figures moved to ``search_figures.py``; their old names here still work."""
+    if name in ("beam_tree_figure", "walkthrough_figure"):
+        from . import search_figures
+
+        return getattr(search_figures, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
