@@ -241,3 +241,24 @@ def test_missing_captum_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "captum.attr", None)
     with pytest.raises(ImportError, match="pip install captum"):
         captum_attr()
+
+
+def test_seq2seq_attribute_writes_pharaoh_links(tmp_path):
+    """seq2seq-attribute: one line of links per pair, in the words seq2seq-align links (here the given words),
+    each target word once; JSON lines beside them; a clear message for unequal files."""
+    from seq2seq.attribution_cli import main
+
+    folder = placeholder_translator().save(tmp_path / "zh-en")
+    (tmp_path / "a.zh").write_text("我们 向 Goldsmith 表示 哀悼 。\n\n", encoding="utf-8")
+    (tmp_path / "a.en").write_text("We mourn with Goldsmith .\nHello .\n", encoding="utf-8")
+    args = ["--model", str(folder), "--pretokenized", str(tmp_path / "a.zh"), str(tmp_path / "a.en")]
+    out, maps = tmp_path / "links.txt", tmp_path / "maps.jsonl"
+    assert main([*args, "--output", str(out), "--json", str(maps)]) == 0
+    lines = out.read_text(encoding="utf-8").split("\n")
+    assert lines[1:] == ["", ""]  # the empty pair: an empty line
+    links = [tuple(map(int, x.split("-"))) for x in lines[0].split()]
+    assert sorted(j for _, j in links) == list(range(5)) and all(0 <= i < 6 for i, _ in links)
+    first, empty = [json.loads(x) for x in maps.read_text(encoding="utf-8").splitlines()]
+    assert first["words"]["target_words"] == "We mourn with Goldsmith .".split() and empty is None
+    (tmp_path / "b.en").write_text("one line\ntwo\nthree\n", encoding="utf-8")
+    assert main(["--model", str(folder), str(tmp_path / "a.zh"), str(tmp_path / "b.en")]) == 2
