@@ -418,8 +418,7 @@ def test_a_full_context_head_learns_in_trainings_step_and_links_translations(ful
     assert not np.allclose(a.full_context_attention[1, 0], a.cross_attention[1, 0], atol=1e-3)
     # translate() reads its links as its search saw the head (causal: what either engine returns at search speed);
     # return_attention="all" adds the full-context pass, which equals forced alignment's.
-    from seq2seq.align import alignment_line, piece_alignment, word_alignment
-    from seq2seq.words import source_words
+    from seq2seq.align import alignment_line, piece_alignment
 
     t = tr.translate(["三一四五二"], beam_size=1)[0]
     assert t.full_context_attention is None and t.align_method == tr.link_method and not tr.link_method.full_context
@@ -436,13 +435,14 @@ def test_a_full_context_head_learns_in_trainings_step_and_links_translations(ful
         for i, j in piece_alignment(t.source_tokens, t.target_tokens, t.alignment_attention, method=tr.link_method)
     )
     assert tr.translate(["三一四"], return_attention=False)[0].full_context_attention is None
-    from seq2seq.app.chips import word_alignment_html
+    from seq2seq.app.chips import join_units, word_alignment_html
+    from seq2seq.app.maps import word_links
     from seq2seq.app.predict import predict
 
     html = word_alignment_html(predict(tr, "三一四五二", beam_size=1))
-    words = word_alignment(t.source_tokens, t.target_tokens, t.alignment_attention, method=tr.link_method)
-    first = t.text.split()[0]
-    linked = "".join(source_words(t.source_tokens)[i] for i, j in words if j == 0)
+    units = word_links(t, tr.link_method, tr.languages)  # the demo's words: the coverage's, read causally
+    first = units.target_words[0]
+    linked = join_units(units.source_words, [i for i, j in units.links if j == 0], "zh", "三一四五二")
     assert "full context" not in html and f"{first} &rarr; {linked}<" in html and linked
     # A result without the full-context pass cannot be read with a full-context method: a clear error.
     with pytest.raises(ValueError, match="full-context attention"):
