@@ -239,3 +239,11 @@ def test_the_cli_serves_one_model_per_direction(capsys):
     assert "two models translate zh-en" in capsys.readouterr().err
     assert model_name(None) == model_name("zh-en") == "shipped (seq2seq/pretrained/zh-en)"
     assert model_name("runs/x/best") == "runs/x/best"
+
+
+def test_chinese_output_of_several_sentences_joins_without_spaces(toy_en_zh_translator):
+    from seq2seq.app.predict import predict
+
+    p = predict(toy_en_zh_translator, "I like apples. The weather is nice today.", beam_size=1)
+    texts = [r.translation.text for r in p.sentences]
+    assert len(texts) == 2 and all(texts) and p.translation == "".join(texts)

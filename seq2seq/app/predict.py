@@ -25,7 +25,7 @@ import numpy as np
 from ..align import AlignMethod
 from ..checks import LENGTH_PENALTY_RANGE
 from ..direction import LANGUAGE_NAMES, Direction
-from ..text import HAN, chunk, split_sentences
+from ..text import HAN, chunk, join_parts, split_sentences
 
 log = logging.getLogger("seq2seq.app")
 
@@ -339,7 +339,7 @@ def finish(translator, request: Request, outs: list) -> Prediction:
         for src, t in zip(request.sentences, outs)
     ]
     return Prediction(
-        " ".join(r.text for r in results),
+        join_parts([r.translation for r in results], translator.direction.target),
         results,
         request.notes,
         time.perf_counter() - request.t0,
