@@ -150,9 +150,9 @@ def attribute_queries(
     """Attribute, for each query q, log p(pieces[q]) at decoder position steps[q] (minus log p(alternatives[q])
     where that is given and >= 0) to the source pieces ``src_ids`` (``</s>`` last) and the decoder inputs
     ``decoder_input`` (``<s>`` first).  Every query is one example of a captum batch; ``integrated_gradients``
-    runs n_steps examples per query, ``internal_batch_size`` (default 256) at a time, and its queries in chunks
-    of that size, earliest steps first (their decoder pass is shorter).  ``progress(done, total)`` is called
-    after each chunk of queries."""
+    runs n_steps examples per query, ``internal_batch_size`` at a time (default 64, the fastest on a CPU core;
+    benchmarks/attribution_speed.json), and its queries in chunks of that size, earliest steps first (their
+    decoder pass is shorter).  ``progress(done, total)`` is called after each chunk of queries."""
     check_method(method)
     attr = captum_attr()
     dev = next(model.parameters()).device
@@ -161,7 +161,7 @@ def attribute_queries(
     q = len(steps)
     alternatives = list(alternatives) if alternatives is not None else [-1] * q
     order = sorted(range(q), key=lambda i: steps[i])
-    batch = internal_batch_size or 256
+    batch = internal_batch_size or 64
     per_call = max(1, batch // n_steps) if method == "integrated_gradients" else q
     scorer, found = StepScorer(model, src), []
     with torch.enable_grad(), torch.inference_mode(False):
