@@ -415,16 +415,13 @@ class Translator:
 
     # ------------------------------------------------------------------ attribution and the logit lens
     def attribute(self, sources, targets=None, method: str = "input_x_gradient", **options) -> list:
-        """What each output piece drew on, in the source and in its own prefix (needs captum), one
-        :class:`~seq2seq.attribution.Attribution` per sentence: ``source`` [T, S], ``prefix`` [T, T],
-        ``source_share`` [T], pieces and words (those of ``Translation.coverage``), the head's links and the
-        agreement.  ``targets``: texts, or this model's ``Translation`` of each source (read as it was made);
-        without them, the model's own translation (``beam_size`` option).  ``method``: ``"input_x_gradient"``,
-        ``"integrated_gradients"`` (``n_steps``, ``internal_batch_size``), ``"ablation"`` or ``"source_ablation"``
-        (the "mostly from its own previous words" warning: ``.mostly_from_prefix()``); ``score``: ``"sum"`` or
-        ``"l2"``; ``progress(done, total)``.  ``contrast=(output word, alternative)`` per sentence explains
-        log p(chosen) - log p(alternative) instead (:class:`~seq2seq.attribution.ContrastiveAttribution`).  See
-        :mod:`seq2seq.attribution` and docs/attribution.md."""
+        """What each output piece drew on, in the source and in its own prefix (needs captum): one
+        :class:`~seq2seq.attribution.Attribution` per sentence (``source`` [T, S], ``prefix`` [T, T], ``source_share``
+        [T], pieces and words, the head's links and the agreement).  ``targets``: texts, or this model's
+        ``Translation`` of each source; without them, the model's own translation.  ``method``:
+        ``"input_x_gradient"``, ``"integrated_gradients"``, ``"ablation"`` or ``"source_ablation"``;
+        ``contrast=(output word, alternative)`` explains log p(chosen) - log p(alternative) instead.  Options and
+        methods: :mod:`seq2seq.attributor` and docs/attribution.md."""
         from .attributor import attribute
 
         return attribute(self, sources, targets, method, **options)
