@@ -247,3 +247,19 @@ def test_chinese_output_of_several_sentences_joins_without_spaces(toy_en_zh_tran
     p = predict(toy_en_zh_translator, "I like apples. The weather is nice today.", beam_size=1)
     texts = [r.translation.text for r in p.sentences]
     assert len(texts) == 2 and all(texts) and p.translation == "".join(texts)
+
+
+def test_api_attribute_takes_a_direction(both):
+    import gradio as gr
+
+    attribute = handler(both, "attribute")
+    out = attribute("我喜欢吃苹果。")  # zh-en, the model's own translation
+    assert out["text"] == "I like to eat apples." and out["method"] == "input_x_gradient"
+    assert len(out["source_share"]) == len(out["target_tokens"]) and all(0 <= x <= 1 for x in out["source_share"])
+    given = attribute("I like to eat apples.", "我喜欢吃苹果。", "source_ablation", "en-zh")
+    assert given["text"] == "我喜欢吃苹果。" and given["direction"] == "en-zh"
+    for args, message in ((("   ",), "source is empty"), (("谢谢。", "", "saliency"), "method must be one of")):
+        with pytest.raises(gr.Error, match=message):
+            attribute(*args)
+    with pytest.raises(gr.Error, match="direction must be"):
+        attribute("谢谢。", "", "input_x_gradient", "zh-fr")

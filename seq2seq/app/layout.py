@@ -338,8 +338,8 @@ def _wire_open(gr, ctx: Demo, v: View, open_view) -> None:
 
 
 def _api(gr, ctx: Demo) -> None:
-    """The API endpoints: ``translate`` and ``score``, each with a ``direction`` (the page's default direction
-    unless given; one this server has no model for is an error)."""
+    """The API endpoints: ``translate``, ``score`` and ``attribute``, each with a ``direction`` (the page's default
+    direction unless given; one this server has no model for is an error)."""
     served = list(ctx.translators)
 
     @user_errors("translating", api="translate")
@@ -370,3 +370,27 @@ def _api(gr, ctx: Demo) -> None:
         return score_translation(ctx.translators[d], source, translation).as_json()
 
     gr.api(score, api_name="score")
+
+    @user_errors("attributing", api="attribute")
+    def attribute(
+        source: str, translation: str = "", method: str = "input_x_gradient", direction: str = ctx.default
+    ) -> dict:
+        """What each output word of one sentence drew on, in the source and in its own previous words
+        (``Translator.attribute``, captum; docs/attribution.md): the model's own translation unless
+        ``translation`` is given.  ``method``: input_x_gradient (default), integrated_gradients, ablation or
+        source_ablation.  Returns the pieces, the words, the source and prefix maps, each word's source share,
+        the links read from attribution and their agreement with the alignment head."""
+        from ..attribution import METHODS
+
+        d = check_direction(direction, served)
+        if not source or not source.strip():
+            raise InputError("source is empty: give one sentence to explain")
+        if method not in METHODS:
+            raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        targets = [translation] if translation and translation.strip() else None
+        try:
+            return ctx.translators[d].attribute([source.strip()], targets, method=method)[0].as_json()
+        except ValueError as e:  # a sentence over the model's length limit
+            raise InputError(str(e)) from None
+
+    gr.api(attribute, api_name="attribute")
