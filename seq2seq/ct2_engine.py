@@ -74,7 +74,7 @@ def ct2_folder(model_dir: str | Path) -> Path:
     want = fingerprint(model_dir)
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "seq2seq" / CT2_SUBDIR
     for place in (model_dir / CT2_SUBDIR, cache / want[WEIGHTS][:16]):
-        if _stamp(place) == want:
+        if export_stamp(place) == want:
             return place
     for place in (model_dir / CT2_SUBDIR, cache / want[WEIGHTS][:16]):
         try:
@@ -84,7 +84,8 @@ def ct2_folder(model_dir: str | Path) -> Path:
     raise ModelFolderError(f"{model_dir}: could not write its CTranslate2 form in {model_dir / CT2_SUBDIR} or {cache}")
 
 
-def _stamp(place: Path) -> Optional[dict]:
+def export_stamp(place: Path) -> Optional[dict]:
+    """The hashes of the weights and config an export was made from (its stamp), or None."""
     try:
         return json.loads((place / STAMP).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -100,7 +101,7 @@ def _export_into(model_dir: Path, place: Path, stamp: dict) -> Path:
     try:
         export_ctranslate2(model_dir, tmp)
         (tmp / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
-        if _stamp(place) == stamp:  # another process was quicker
+        if export_stamp(place) == stamp:  # another process was quicker
             shutil.rmtree(tmp, ignore_errors=True)
             return place
         if place.exists():
@@ -110,7 +111,7 @@ def _export_into(model_dir: Path, place: Path, stamp: dict) -> Path:
         os.rename(tmp, place)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        if _stamp(place) == stamp:  # the rename lost a race to an equal export
+        if export_stamp(place) == stamp:  # the rename lost a race to an equal export
             return place
         raise
     return place

@@ -174,10 +174,10 @@ class Translator:
             truecaser=load_truecaser(path),
         )
         tr = cls(codec, engine, cfg, (src_proto, tgt_proto), path=path, device=device)
-        if export != path:
-            from .ct2_engine import fingerprint
+        if export != path:  # the hashes ct2_folder just matched, read from the export's stamp (not hashed again)
+            from .ct2_engine import export_stamp
 
-            tr.weights_stamp = fingerprint(path)
+            tr.weights_stamp = export_stamp(export)
         return tr
 
     @classmethod
