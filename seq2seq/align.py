@@ -21,8 +21,8 @@ the word after it), ``word_pieces`` (given words are read in pieces that never s
 keeps the links both directions agree on.
 
 Levels: ``piece`` (indices of sentencepiece pieces, ``Translation.source_tokens`` / ``target_tokens``) and
-``word`` (the units of :mod:`seq2seq.words`: each Chinese character, English whitespace words); a piece aligned
-to a piece spanning several words links all of them.
+``word`` (the gold units of :mod:`seq2seq.words`: each Chinese character, English whitespace words); a piece
+aligned to a piece spanning several words links all of them.
 """
 
 from __future__ import annotations
@@ -33,22 +33,7 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from .words import SPECIAL, source_piece_words, target_piece_words
-
-# The keys of a model folder's config.json "alignment" entry (written by training, read by AlignMethod.from_config).
-FOLDER_ALIGNMENT_KEYS = {
-    "method",
-    "layer",
-    "head",
-    "shift",
-    "min_weight",
-    "symmetrize",
-    "full_context",
-    "null_to_eos",
-    "word_pieces",
-    "min_source_weight",
-    "articles",
-}
+from .words import SPECIAL, gold_units, gold_words
 
 
 @dataclass(frozen=True)
@@ -91,30 +76,40 @@ class AlignMethod:
         return f"{layer}, {head}" + (", shifted" if self.shift else "") + sure
 
     @classmethod
+    def trained_head(cls, layer: int, head: int, **how) -> "AlignMethod":
+        """A head taught by the alignment loss (``how``: the other fields), labelled as one in reports."""
+        label = f"alignment head (layer {layer + 1}, head {head + 1}" + (", shifted)" if how.get("shift") else ")")
+        return cls(layer, head, label=label, **how)
+
+    def to_config(self) -> dict:
+        """The model folder's config.json ``alignment`` entry naming this head, which :meth:`from_config` reads
+        back: ``"method": "head"`` and every field but the label."""
+        return {
+            "method": "head",
+            **{f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "label"},
+        }
+
+    @classmethod
     def from_config(cls, alignment: Optional[dict]) -> "AlignMethod":
-        """The model folder's ``alignment`` entry, or :data:`DEFAULT_RAW` when it names no head."""
+        """The model folder's ``alignment`` entry (:meth:`to_config`; a key left out takes its default), or
+        :data:`DEFAULT_RAW` when it names no head."""
         unknown = set(alignment or {}) - FOLDER_ALIGNMENT_KEYS
         if unknown:
             raise ValueError(
                 f"config.json alignment: unknown keys {sorted(unknown)} (known: {sorted(FOLDER_ALIGNMENT_KEYS)})"
             )
-        if alignment and alignment.get("method") == "head":
-            layer, head = int(alignment["layer"]), int(alignment["head"])
-            shift = bool(alignment.get("shift", False))
-            return cls(
-                layer,
-                head,
-                shift,
-                label=f"alignment head (layer {layer + 1}, head {head + 1}" + (", shifted)" if shift else ")"),
-                min_weight=float(alignment.get("min_weight", 0.0)),
-                symmetrize=str(alignment.get("symmetrize", "")),
-                full_context=bool(alignment.get("full_context", False)),
-                null_to_eos=bool(alignment.get("null_to_eos", False)),
-                word_pieces=bool(alignment.get("word_pieces", False)),
-                min_source_weight=float(alignment.get("min_source_weight", 0.0)),
-                articles=bool(alignment.get("articles", False)),
-            )
-        return DEFAULT_RAW
+        if not alignment or alignment.get("method") != "head":
+            return DEFAULT_RAW
+        how = {
+            f.name: type(f.default)(alignment[f.name])  # bool, float or str, as the field's default
+            for f in dataclasses.fields(cls)
+            if f.name in alignment and f.name not in ("layer", "head")
+        }
+        return cls.trained_head(int(alignment["layer"]), int(alignment["head"]), **how)
+
+
+# The keys of a model folder's config.json "alignment" entry: AlignMethod's fields but its label, and "method".
+FOLDER_ALIGNMENT_KEYS = {"method"} | {f.name for f in dataclasses.fields(AlignMethod)} - {"label"}
 
 
 # The two readings of an alignment head (docs/alignment.md): "full" links every word that carries a translation, as a
@@ -333,12 +328,17 @@ SYMMETRIZE = {
 
 
 def word_alignment(
-    source_tokens: Sequence[str], target_tokens: Sequence[str], cross_attention: np.ndarray, **how
+    source_tokens: Sequence[str],
+    target_tokens: Sequence[str],
+    cross_attention: np.ndarray,
+    languages: tuple[str, str] = ("zh", "en"),
+    **how,
 ) -> list[tuple[int, int]]:
     """(source word, target word) pairs: the links of :func:`piece_alignment` (``how``: its ``layer``, ``head``
-    and ``method``) between the words of :func:`source_piece_words` and :func:`target_piece_words`."""
-    src_words = source_piece_words(source_tokens)
-    tgt_words = target_piece_words(target_tokens)
+    and ``method``) between the gold units (:func:`seq2seq.words.gold_units`) of the (source, target)
+    ``languages``."""
+    src_words = gold_units(source_tokens, languages[0]).piece_words
+    tgt_words = gold_units(target_tokens, languages[1]).piece_words
     pairs = set()
     for i, j in piece_alignment(source_tokens, target_tokens, cross_attention, **how):
         pairs.update((s, t) for s in src_words[i] for t in tgt_words[j])
@@ -357,19 +357,23 @@ def alignment_line(
     method: Optional[AlignMethod] = None,
 ) -> str:
     """Pharaoh line for one input line, which may have been translated in several parts: indices of later
-    parts are offset by the words/pieces of the earlier ones (output text is the parts joined by spaces)."""
-    fn = word_alignment if level == "word" else piece_alignment
+    parts are offset by the words/pieces of the earlier ones (output text is the parts joined by spaces).  Words
+    are the gold units of each translation's ``languages``."""
     pairs, s_off, t_off = [], 0, 0
     for t in translations:
         if t.cross_attention is None and t.alignment_attention is None:
             raise ValueError("alignments need translations made with return_attention=True")
-        for i, j in fn(
-            t.source_tokens, t.target_tokens, method_attention(t, method), layer=layer, head=head, method=method
-        ):
-            pairs.append((i + s_off, j + t_off))
+        how = dict(layer=layer, head=head, method=method)
+        att = method_attention(t, method)
+        found = (
+            word_alignment(t.source_tokens, t.target_tokens, att, t.languages, **how)
+            if level == "word"
+            else piece_alignment(t.source_tokens, t.target_tokens, att, **how)
+        )
+        pairs += [(i + s_off, j + t_off) for i, j in found]
         if level == "word":
-            s_off += len({u for ws in source_piece_words(t.source_tokens) for u in ws})
-            t_off += len(t.text.split())
+            s_off += len(gold_units(t.source_tokens, t.languages[0]).words)
+            t_off += len(gold_words(t.text, t.languages[1]))
         else:
             s_off += len(t.source_tokens)
             t_off += len(t.target_tokens)
