@@ -133,6 +133,24 @@ def recover_dir(target: str | Path) -> Path:
     return target
 
 
+def tied_weights(cfg: ModelConfig) -> set[str]:
+    """The tensors a weights file leaves out: the generator's, tied to the target embedding (``tie_output``), and
+    the target embedding, shared with the source one (``share_embeddings``)."""
+    tied = {"generator.proj.weight"} if cfg.tie_output else set()
+    return tied | {"tgt_embed.lut.weight"} if cfg.share_embeddings else tied
+
+
+def saved_state(model: EncoderDecoder, dtype: Optional[torch.dtype] = None) -> dict[str, torch.Tensor]:
+    """The tensors of ``model`` a weights file holds (all but :func:`tied_weights`), on the CPU; floating-point
+    ones in ``dtype`` when given."""
+    tied, state = tied_weights(model.cfg), {}
+    for name, tensor in model.state_dict().items():
+        if name not in tied:
+            t = tensor.detach().cpu()
+            state[name] = (t.to(dtype) if dtype is not None and t.is_floating_point() else t).contiguous()
+    return state
+
+
 def save_model_dir(
     path: str | Path,
     model: EncoderDecoder,
@@ -147,14 +165,7 @@ def save_model_dir(
 
     ``extra_files`` maps file names to callables ``f(path)`` that write them (training state...).
     """
-    state = {}
-    for name, tensor in model.state_dict().items():
-        if name == "generator.proj.weight" and model.cfg.tie_output:
-            continue  # tied to the target embedding
-        if name == "tgt_embed.lut.weight" and model.cfg.share_embeddings:
-            continue  # shared with the source embedding
-        t = tensor.detach().cpu()
-        state[name] = (t.to(dtype) if dtype is not None and t.is_floating_point() else t).contiguous()
+    state = saved_state(model, dtype)
 
     def fill(tmp: Path):
         save_file(state, str(tmp / WEIGHTS), metadata={"format": "pt"})
@@ -299,9 +310,7 @@ def load_model_dir(path: str | Path, device: str | torch.device = "cpu"):
         raise ModelFolderError(f"model folder {path}: {WEIGHTS} is truncated or corrupt ({e})") from e
     model = EncoderDecoder(mc)
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-    tied = {"generator.proj.weight"} if mc.tie_output else set()
-    if mc.share_embeddings:
-        tied.add("tgt_embed.lut.weight")
+    tied = tied_weights(mc)
     problem = _mismatch_error(path, model, state, tied)
     if problem:
         raise ModelFolderError(problem)
