@@ -28,7 +28,7 @@ from seq2seq.aer import alignment_error_rate, read_gold
 from seq2seq.align import SYMMETRIZE
 from seq2seq.placeholders import strip_placeholder_pieces
 from seq2seq.tokenizer import SubwordTokenizer
-from seq2seq.words import links_to_words, pieces_to_words
+from seq2seq.words import corpus_words, links_to_words, pieces_to_words
 
 
 def main(argv=None) -> int:
@@ -117,8 +117,8 @@ def main(argv=None) -> int:
         if args.unit == "words":  # eflomal's own unit links, straight to the gold words (no pieces in between)
             direct = []
             for k in range(len(zw)):
-                su = ca.chinese_units(src_tok.normalize(src[start + k]))
-                tu = ca.english_units(tgt[start + k])
+                su = corpus_words(src_tok.normalize(src[start + k]), "zh")
+                tu = corpus_words(tgt[start + k], "en")
                 direct.append(
                     links_to_words(
                         word_links[start + k],

@@ -28,15 +28,15 @@ from seq2seq import corpus_align as ca
 from seq2seq.aer import alignment_error_rate, read_gold_set
 from seq2seq.align import SYMMETRIZE
 from seq2seq.tokenizer import SubwordTokenizer
-from seq2seq.words import links_to_words, pieces_to_words
+from seq2seq.words import corpus_words, links_to_words, pieces_to_words
 
 
 def gold_rows(zh_words, en_words, src_tok) -> tuple[list[str], list[str], list, list]:
     """The gold pairs as eflomal reads them (texts, units) and the maps from its units to the gold words."""
     zh = ["".join(z.split()) for z in zh_words]
     en = [" ".join(e.split()) for e in en_words]
-    su = [ca.chinese_units(src_tok.normalize(z)) for z in zh]
-    tu = [ca.english_units(e) for e in en]
+    su = [corpus_words(src_tok.normalize(z), "zh") for z in zh]
+    tu = [corpus_words(e, "en") for e in en]
     s_map = [pieces_to_words(u, [src_tok.normalize(w) for w in z.split()]) for u, z in zip(su, zh_words)]
     t_map = [pieces_to_words(u, e.split()) for u, e in zip(tu, en_words)]
     return su, tu, s_map, t_map
@@ -118,8 +118,8 @@ def main(argv=None) -> int:
     for extra in [None] + args.extra:
         es, et = ca.read_pairs(extra) if extra else ([], [])
         name = f"{args.data} + {Path(extra).name}" if extra else args.data
-        units_src = [ca.chinese_units(src_tok.normalize(t)) for t in src + es] + g[0]
-        units_tgt = [ca.english_units(t) for t in tgt + et] + g[1]
+        units_src = [corpus_words(src_tok.normalize(t), "zh") for t in src + es] + g[0]
+        units_tgt = [corpus_words(t, "en") for t in tgt + et] + g[1]
         t0 = time.time()
         fwd, rev = eflomal_cached(units_src, units_tgt, args.cache)
         n = len(zh_words)

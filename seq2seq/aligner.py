@@ -19,7 +19,7 @@ from .placeholders import label_pieces, source_forms
 from .results import Alignment, length_penalty
 from .truecase import Restored
 from .word_pieces import split_at_words
-from .words import links_to_words, pieces_to_words, word_units
+from .words import gold_units, links_to_words, pieces_to_words
 
 
 class Aligner:
@@ -134,8 +134,8 @@ class Aligner:
             s_map = pieces_to_words(sp, [codec.src_tok.normalize(w) for w in sw])
             t_map = pieces_to_words(tp, tw)
         else:
-            sw, s_map = word_units(sp, codec.direction.source)
-            tw, t_map = word_units(tp, codec.direction.target)
+            sw, s_map = gold_units(sp, codec.direction.source)
+            tw, t_map = gold_units(tp, codec.direction.target)
         if restored is not None:  # restored English: its pieces map back to the words given, by characters
             if codec.direction.source == "en":
                 sw, s_map = restored.words, pieces_to_words(sp, restored.surfaces)

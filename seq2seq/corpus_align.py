@@ -11,9 +11,10 @@ that the links fit its pieces.
 How (Garg et al. 2019 trained their alignment head on GIZA++ links; eflomal is a faster, more
 accurate Bayesian IBM-model aligner, Östling & Tiedemann 2016):
 
-* ``unit="words"`` (default): eflomal aligns Chinese characters (a run of other non-space
-  characters is one unit) with lower-cased English words, which are the units it is most accurate
-  on; links are then projected onto pieces (a piece pair is linked when any of their units are).
+* ``unit="words"`` (default): eflomal aligns the corpus units of :func:`seq2seq.words.corpus_words` (Chinese
+  characters, a run of other non-space characters as one; lower-cased English words and punctuation marks), the
+  units it is most accurate on; links are then projected onto pieces (a piece pair is linked when any of their
+  units are).
 * ``unit="pieces"``: eflomal aligns the sentencepiece pieces themselves (English lower-cased).
 * Both directions are aligned and symmetrized by a rule of ``align.SYMMETRIZE`` (default
   ``grow-diag-final-and``).
@@ -32,15 +33,9 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .align import SYMMETRIZE, method_attention, piece_alignment
-from .words import chinese_units, links_to_words, pieces_to_words
+from .words import corpus_words, links_to_words, piece_texts, pieces_to_words
 
 Links = list[tuple[int, int]]
-_EN_WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
-
-
-def english_units(text: str) -> list[str]:
-    """Lower-cased words and punctuation marks."""
-    return _EN_WORD.findall(text.lower())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,8 +125,6 @@ def join_piece_links(
     links over the pieces ``src``/``tgt`` of the pairs joined into one: each part's pieces are found in the joined
     ones by their characters (:func:`seq2seq.words.pieces_to_words`), so a piece that the join spells differently
     (at the seam) still gets its links."""
-    from .words import piece_texts
-
     units_src = [t for ps in part_src for t in piece_texts(ps)]
     units_tgt = [t for ps in part_tgt for t in piece_texts(ps)]
     offset_links, s_off, t_off = [], 0, 0
@@ -161,8 +154,8 @@ def corpus_piece_links(
         return eflomal_links(src_pieces, [[p.lower() for p in ps] for ps in tgt_pieces], symmetrize, quiet)
     if unit != "words":
         raise ValueError(f"unit must be 'words' or 'pieces', not {unit!r}")
-    sw = [chinese_units(src_tok.normalize(t)) for t in src_texts]
-    tw = [english_units(t) for t in tgt_texts]
+    sw = [corpus_words(src_tok.normalize(t), "zh") for t in src_texts]
+    tw = [corpus_words(t, "en") for t in tgt_texts]
     unit_links = eflomal_links(sw, tw, symmetrize, quiet)
     if agree_with is not None:
         unit_links = head_agreement(unit_links, agree_with, src_texts, tgt_texts, sw, tw, quiet)

@@ -18,26 +18,25 @@ The symmetrized links (``grow-diag``, what ``Alignment.links`` and ``seq2seq-ali
 other way, source -> target, which links almost every source word to something; they cannot say what is
 missing, so coverage uses the one-way reading.
 
-Words: Chinese is segmented by jieba (characters if jieba is not installed); English words are the
-sentencepiece words with leading and trailing punctuation split off (``tomorrow.`` -> ``tomorrow`` ``.``).
+Words: the reading units of :mod:`seq2seq.words` (Chinese segmented by jieba; English words with their leading
+and trailing punctuation apart, ``tomorrow.`` -> ``tomorrow`` ``.``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from .align import AlignMethod, method_attention, piece_alignment
 from .text import HAN
-from .words import SPECIAL, piece_texts, pieces_to_words
+from .words import piece_texts, reading_units, shown_as_typed
 
 # Words that regularly have no counterpart in the other language: never flagged.  Chinese: particles, the
 # copula, common prepositions, localisers and measure words that English absorbs; English: articles,
-# auxiliaries and dummy subjects that Chinese leaves out.  Without them, "not translated?" fires on 40% of
-# tatoeba-dev sentences instead of 17% (see docs/demo.md), mostly on 了, 吗 and 的.
+# auxiliaries and dummy subjects that Chinese leaves out.  Without them, "not translated?" fires on more than
+# twice as many sentences, mostly on 了, 吗 and 的 (the figures: docs/demo.md).
 NEUTRAL = {
     "zh": frozenset(
         "的 了 着 过 地 得 吗 呢 吧 啊 呀 嘛 哦 之 所 是 在 把 被 将 于 为 也 都 就 上 中 里 个 们 等".split()
@@ -48,57 +47,10 @@ NEUTRAL = {
     ),
 }
 
-_EDGE_PUNCT = re.compile(r"^(\W*?)(\w.*\w|\w?)(\W*)$", re.S)
-
 
 def is_punctuation(word: str) -> bool:
     """True for a word made only of punctuation (Unicode category P*), e.g. ``。`` ``,"`` ``...``."""
     return bool(word) and all(unicodedata.category(ch).startswith("P") for ch in word)
-
-
-def _english_words(text: str) -> list[str]:
-    """Whitespace words with their leading and trailing punctuation as words of their own."""
-    out = []
-    for token in text.split():
-        lead, core, trail = _EDGE_PUNCT.match(token).groups()
-        if core and not any(ch.isalnum() for ch in core):  # e.g. "--": one unit
-            lead, core, trail = "", token, ""
-        out.extend(w for w in (lead, core, trail) if w)
-    return out
-
-
-# A run of Latin letters and digits, with the punctuation inside numbers and names: one word (1,234 / 3.5% /
-# COVID-19), which jieba would cut at the comma.
-_LATIN_RUN = re.compile(r"[0-9A-Za-z](?:[0-9A-Za-z]|[.,%'’\-](?=[0-9A-Za-z]))*%?")
-
-
-def _chinese_words(text: str) -> list[str]:
-    try:
-        import jieba
-    except ImportError:  # characters, as seq2seq.align counts Chinese words
-        from .words import chinese_units
-
-        return chinese_units(text)
-    jieba.setLogLevel(60)  # no "Building prefix dict" chatter
-    out, at = [], 0
-    for m in _LATIN_RUN.finditer(text):
-        out += jieba.lcut(text[at : m.start()]) + [m.group()]
-        at = m.end()
-    return [w for w in out + jieba.lcut(text[at:]) if w.strip()]
-
-
-def reading_units(pieces: Sequence[str], lang: str) -> tuple[list[str], list[list[int]]]:
-    """The words of a side as a reader counts them (``lang`` "zh": jieba words; else whitespace words with their
-    punctuation apart) and, for each piece, the indices of the words it covers.  ``</s>`` covers none; a piece
-    with no character of its own (a bare word-start "▁") joins the next word.  (``align.word_units`` gives the
-    units of gold alignments instead: Chinese characters, whitespace words.)"""
-    text = "".join(piece_texts(pieces)).strip()
-    words = _chinese_words(text) if lang == "zh" else _english_words(text)
-    groups = pieces_to_words(pieces, words) if words else [[] for _ in pieces]
-    for i in range(len(groups) - 2, -1, -1):
-        if not groups[i] and pieces[i] not in SPECIAL:
-            groups[i] = list(groups[i + 1])
-    return words, groups
 
 
 def is_alignment_head(method: Optional[AlignMethod]) -> bool:
@@ -106,7 +58,7 @@ def is_alignment_head(method: Optional[AlignMethod]) -> bool:
     return method is not None and bool(method.label)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Coverage:
     """One translation's word links (target -> source, read from the alignment head) and what they leave out.
 
@@ -175,13 +127,17 @@ def coverage(
     links = sorted({(a, b) for i, j in piece_links for a in s_groups[i] for b in t_groups[j]})
     copied = _copied(s_words, t_words)  # a span the output reproduces verbatim is covered by definition
     return Coverage(
-        s_words,
-        t_words,
-        links,
-        [k for k in unlinked(s_words, {a for a, _ in links}, languages[0]) if _key(s_words[k]) not in copied],
-        [k for k in unlinked(t_words, {b for _, b in links}, languages[1]) if _key(t_words[k]) not in copied],
-        s_groups,
-        t_groups,
+        source_words=s_words,
+        target_words=t_words,
+        links=links,
+        unlinked_source=[
+            k for k in unlinked(s_words, {a for a, _ in links}, languages[0]) if _key(s_words[k]) not in copied
+        ],
+        unlinked_target=[
+            k for k in unlinked(t_words, {b for _, b in links}, languages[1]) if _key(t_words[k]) not in copied
+        ],
+        source_groups=s_groups,
+        target_groups=t_groups,
     )
 
 
@@ -239,26 +195,6 @@ def split_where_links_part(
         return words, groups
     new_groups = [[part_of[i]] if i in part_of else [n for k in g for n in new_index[k]] for i, g in enumerate(groups)]
     return new_words, new_groups
-
-
-def shown_as_typed(words: list[str], typed: str) -> list[str]:
-    """Chinese words read from the model's pieces (Simplified, NFKC-normalised) shown as the sentence was typed:
-    Traditional input keeps its Traditional characters.  Each typed character is matched to one normalised
-    character; where that does not hold (normalisation changed the length), the words stay as they are."""
-    from .tokenizer import to_simplified
-
-    if not typed or not HAN.search(typed) or to_simplified(typed) == typed:
-        return words
-    typed_chars = [ch for ch in typed if not ch.isspace()]
-    normal = [unicodedata.normalize("NFKC", to_simplified(ch)) for ch in typed_chars]
-    if any(len(n) != 1 for n in normal) or "".join(normal) != "".join("".join(words).split()):
-        return words
-    out, at = [], 0
-    for w in words:
-        n = len("".join(w.split()))
-        out.append("".join(typed_chars[at : at + n]) if " " not in w else w)
-        at += n
-    return out
 
 
 def firing_rate(translator, sentences: Sequence[str], beam_size: Optional[int] = None) -> dict:

@@ -150,13 +150,13 @@ def teacher_links(
     training reads them), for each symmetrization rule, on the given words.  ``cache``: a folder that keeps
     eflomal's two directions under a hash of the input, for a second run."""
     from .align import SYMMETRIZE
-    from .corpus_align import chinese_units, eflomal_directions, english_units
-    from .words import links_to_words, pieces_to_words
+    from .corpus_align import eflomal_directions
+    from .words import corpus_words, links_to_words, pieces_to_words
 
-    su = [chinese_units(src_tok.normalize("".join(z.split()))) for z in zh]
-    tu = [english_units(" ".join(e.split())) for e in en]
-    units_src = [chinese_units(src_tok.normalize(t)) for t in corpus[0]] + su
-    units_tgt = [english_units(t) for t in corpus[1]] + tu
+    su = [corpus_words(src_tok.normalize("".join(z.split())), "zh") for z in zh]
+    tu = [corpus_words(" ".join(e.split()), "en") for e in en]
+    units_src = [corpus_words(src_tok.normalize(t), "zh") for t in corpus[0]] + su
+    units_tgt = [corpus_words(t, "en") for t in corpus[1]] + tu
     fwd, rev = _cached(eflomal_directions, units_src, units_tgt, cache)
     fwd, rev = fwd[len(fwd) - len(zh) :], rev[len(rev) - len(zh) :]
     s_maps = [pieces_to_words(u, [src_tok.normalize(w) for w in z.split()]) for u, z in zip(su, zh)]

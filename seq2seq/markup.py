@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+from .words import word_spans
+
 TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")
 # Emoji and pictographs, with their joiners, variation selectors, skin tones and flag letters.
 EMOJI = re.compile(
@@ -74,28 +76,14 @@ def _paired(marks: list[Mark]) -> list[Mark]:
     return [Mark(m.text, m.at, partner.get(k)) for k, m in enumerate(marks)]
 
 
-def _word_ends(words: Sequence[str], text: str) -> Optional[list[tuple[int, int]]]:
-    """Each word's (start, end) in ``text``, matched character by character with spaces skipped; None when the
-    words do not spell the text (normalisation changed its length)."""
-    chars = [k for k, ch in enumerate(text) if not ch.isspace()]
-    spans, at = [], 0
-    for w in words:
-        n = len("".join(w.split()))
-        if n == 0 or at + n > len(chars):
-            return None
-        spans.append((chars[at], chars[at + n - 1] + 1))
-        at += n
-    return spans if at == len(chars) else None
-
-
 def put_back(text: str, marks: Sequence[Mark], source: str, coverage) -> str:
     """``text`` (the translation of ``source``, the sentence without its marks) with the marks put back where
     ``coverage`` (``seq2seq.coverage.Coverage`` or None) links their words; see the module's docstring."""
     if not marks:
         return text
-    src = _word_ends(coverage.source_words, source) if coverage is not None else None
-    tgt = _word_ends(coverage.target_words, text) if coverage is not None else None
-    if src is None or tgt is None or not text:
+    src = word_spans(coverage.source_words, source) if coverage is not None else [None]
+    tgt = word_spans(coverage.target_words, text) if coverage is not None else [None]
+    if None in src or None in tgt or not text:  # words not found in the text: no place to put a mark
         return _around(text, marks)
     to_target: dict[int, set[int]] = {}
     for s, t in coverage.links:

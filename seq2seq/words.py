@@ -1,21 +1,70 @@
-"""Words: what pieces spell, and which words each piece covers, for every reader of links.
+"""Words: what pieces spell, the words of each language for each use, and which words each piece covers.
 
-* Gold-set and Pharaoh units (:func:`word_units`): a Chinese "word" is **each Chinese character**, or a maximal run of
-  other non-space characters (``iPhone``, ``2024``); an English word is a whitespace token.  Chinese has no spaces
-  and these units need no segmenter, so they are what a reader (and AER) can check.
-* Given words (:func:`pieces_to_words`): the words of a pretokenized pair (gold alignment sets, corpus alignment),
-  matched to the pieces by their characters.
-* The demo's reading units (jieba words, punctuation apart) are in :mod:`seq2seq.coverage`.
+Every reader of word links takes its words from here.  A text has words of three kinds, one per use:
+
+* **Gold** units (:func:`gold_units`, :func:`gold_words`): what Pharaoh lines, gold alignment sets and AER count.
+  A Chinese "word" is each Chinese character, or a maximal run of other non-space characters (``iPhone``,
+  ``2024``); an English word is a whitespace token.  Chinese has no spaces and these units need no segmenter, so
+  a reader (and AER) can check them.
+* **Reading** units (:func:`reading_units`, :func:`reading_words`): the words a reader sees in the demo's maps,
+  coverage flags, attribution and the logit lens.  Chinese is segmented by jieba (a number or Latin name kept
+  whole; characters if jieba is not installed); English words are whitespace words with their leading and trailing
+  punctuation apart (``tomorrow.`` -> ``tomorrow`` ``.``).
+* **Corpus** units (:func:`corpus_words`): what eflomal aligns for the alignment head's training labels: the gold
+  Chinese units, and lower-cased English words and punctuation marks.
+
+Given words (a pretokenized pair, the units of a corpus aligner) are matched to the pieces by their characters
+(:func:`pieces_to_words`).  :func:`word_spans` and :func:`shown_as_typed` put words back into the text as the user
+typed it.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+import unicodedata
+from typing import NamedTuple, Optional, Sequence
+
+from .text import HAN
 
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _BYTE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 SPECIAL = {"</s>", "<s>", "<pad>"}
+
+
+class Units(NamedTuple):
+    """The words of one side and, for each piece, the indices of the words it covers (``</s>`` covers none)."""
+
+    words: list[str]
+    piece_words: list[list[int]]
+
+
+# ---------------------------------------------------------------------------------------------
+# The text pieces spell
+# ---------------------------------------------------------------------------------------------
+
+
+def piece_texts(pieces: Sequence[str]) -> list[str]:
+    """The text each piece stands for ("▁" read as a space).  A character spelt by several byte-fallback
+    pieces (``<0xE4>``...) belongs to the piece that completes it; the earlier bytes get ""."""
+    texts, pending = [], b""
+    for p in pieces:
+        m = _BYTE.match(p)
+        if m:
+            pending += bytes([int(m.group(1), 16)])
+            try:
+                texts.append(pending.decode("utf-8"))
+                pending = b""
+            except UnicodeDecodeError:
+                texts.append("")
+        else:
+            pending = b""
+            texts.append("" if p in SPECIAL else p.replace("\u2581", " "))
+    return texts
+
+
+# ---------------------------------------------------------------------------------------------
+# Gold units: Chinese characters, English whitespace words
+# ---------------------------------------------------------------------------------------------
 
 
 def _char_units(text: str) -> list[int]:
@@ -38,19 +87,11 @@ def _char_units(text: str) -> list[int]:
     return ids
 
 
-def source_piece_words(pieces: Sequence[str]) -> list[list[int]]:
-    """For each source piece, the Chinese-side word indices it covers (see module docstring)."""
-    texts = piece_texts(pieces)
-    units = _char_units("".join(texts))
-    out, pos = [], 0
-    for t in texts:
-        out.append(sorted({u for u in units[pos : pos + len(t)] if u >= 0}))
-        pos += len(t)
-    return out
-
-
-def chinese_units(text: str) -> list[str]:
-    """The Chinese-side words of ``text``: Han characters one by one; runs of other non-space characters as one."""
+def gold_words(text: str, lang: str) -> list[str]:
+    """The gold units of ``text`` (see the module's docstring): for ``lang="zh"`` Han characters one by one and
+    runs of other non-space characters as one; for ``"en"`` whitespace words."""
+    if lang != "zh":
+        return text.split()
     words: list[str] = []
     for ch, w in zip(text, _char_units(text)):
         if w >= 0:
@@ -61,19 +102,20 @@ def chinese_units(text: str) -> list[str]:
     return words
 
 
-def source_words(pieces: Sequence[str]) -> list[str]:
-    """The Chinese-side words that :func:`source_piece_words` indexes."""
-    return chinese_units("".join(piece_texts(pieces)))
+def _character_piece_words(pieces: Sequence[str]) -> list[list[int]]:
+    """For each piece, the Chinese gold units it covers."""
+    texts = piece_texts(pieces)
+    units = _char_units("".join(texts))
+    out, pos = [], 0
+    for t in texts:
+        out.append(sorted({u for u in units[pos : pos + len(t)] if u >= 0}))
+        pos += len(t)
+    return out
 
 
-def target_words(pieces: Sequence[str]) -> list[str]:
-    """The English words that :func:`target_piece_words` indexes."""
-    return "".join(piece_texts(pieces)).split()
-
-
-def target_piece_words(pieces: Sequence[str]) -> list[list[int]]:
-    """For each target piece, the indices of the English words (whitespace tokens) it covers: a piece starting
-    with "▁" starts a new word, a placeholder's span with spaces (``Tim Cook``) covers several; ``</s>`` none."""
+def _space_piece_words(pieces: Sequence[str]) -> list[list[int]]:
+    """For each piece, the whitespace words it covers: a piece starting with "▁" starts a new word, a placeholder's
+    span with spaces (``Tim Cook``) covers several; ``</s>`` none."""
     out, w, starts = [], -1, True
     for p in pieces:
         if p in SPECIAL:
@@ -90,31 +132,78 @@ def target_piece_words(pieces: Sequence[str]) -> list[list[int]]:
     return out
 
 
-def word_units(pieces: Sequence[str], lang: str) -> tuple[list[str], list[list[int]]]:
-    """The words of one side and, for each piece, the word indices it covers: Chinese characters (runs of
-    other characters as one word) for ``lang="zh"``, whitespace words for ``"en"``; ``</s>`` covers none."""
+def gold_units(pieces: Sequence[str], lang: str) -> Units:
+    """The gold units (:func:`gold_words`) of the text the pieces spell, and for each piece the units it covers."""
+    text = "".join(piece_texts(pieces))
     if lang == "zh":
-        return source_words(pieces), source_piece_words(pieces)
-    return target_words(pieces), target_piece_words(pieces)
+        return Units(gold_words(text, "zh"), _character_piece_words(pieces))
+    return Units(text.split(), _space_piece_words(pieces))
 
 
-def piece_texts(pieces: Sequence[str]) -> list[str]:
-    """The text each piece stands for ("▁" read as a space).  A character spelt by several byte-fallback
-    pieces (``<0xE4>``...) belongs to the piece that completes it; the earlier bytes get ""."""
-    texts, pending = [], b""
-    for p in pieces:
-        m = _BYTE.match(p)
-        if m:
-            pending += bytes([int(m.group(1), 16)])
-            try:
-                texts.append(pending.decode("utf-8"))
-                pending = b""
-            except UnicodeDecodeError:
-                texts.append("")
-        else:
-            pending = b""
-            texts.append("" if p in SPECIAL else p.replace("\u2581", " "))
-    return texts
+# ---------------------------------------------------------------------------------------------
+# Reading units: jieba words, English words with their punctuation apart
+# ---------------------------------------------------------------------------------------------
+
+_EDGE_PUNCT = re.compile(r"^(\W*?)(\w.*\w|\w?)(\W*)$", re.S)
+# A run of Latin letters and digits, with the punctuation inside numbers and names: one word (1,234 / 3.5% /
+# COVID-19), which jieba would cut at the comma.
+_LATIN_RUN = re.compile(r"[0-9A-Za-z](?:[0-9A-Za-z]|[.,%'’\-](?=[0-9A-Za-z]))*%?")
+
+
+def reading_words(text: str, lang: str) -> list[str]:
+    """The reading units of ``text`` (see the module's docstring)."""
+    if lang == "zh":
+        return _jieba_words(text)
+    out = []
+    for token in text.split():
+        lead, core, trail = _EDGE_PUNCT.match(token).groups()
+        if core and not any(ch.isalnum() for ch in core):  # e.g. "--": one unit
+            lead, core, trail = "", token, ""
+        out.extend(w for w in (lead, core, trail) if w)
+    return out
+
+
+def _jieba_words(text: str) -> list[str]:
+    try:
+        import jieba
+    except ImportError:  # the gold units: characters
+        return gold_words(text, "zh")
+    jieba.setLogLevel(60)  # no "Building prefix dict" chatter
+    out, at = [], 0
+    for m in _LATIN_RUN.finditer(text):
+        out += jieba.lcut(text[at : m.start()]) + [m.group()]
+        at = m.end()
+    return [w for w in out + jieba.lcut(text[at:]) if w.strip()]
+
+
+def reading_units(pieces: Sequence[str], lang: str) -> Units:
+    """The reading units (:func:`reading_words`) of the text the pieces spell, and for each piece the units it
+    covers: a piece with no character of its own (a bare word-start "▁") joins the next word."""
+    text = "".join(piece_texts(pieces)).strip()
+    words = reading_words(text, lang)
+    groups = pieces_to_words(pieces, words) if words else [[] for _ in pieces]
+    for i in range(len(groups) - 2, -1, -1):
+        if not groups[i] and pieces[i] not in SPECIAL:
+            groups[i] = list(groups[i + 1])
+    return Units(words, groups)
+
+
+# ---------------------------------------------------------------------------------------------
+# Corpus units: what eflomal aligns
+# ---------------------------------------------------------------------------------------------
+
+_EN_WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+def corpus_words(text: str, lang: str) -> list[str]:
+    """The units a corpus aligner reads (see the module's docstring): the gold units of Chinese, and lower-cased
+    English words and punctuation marks (``It's`` -> ``it`` ``'`` ``s``), on which eflomal is most accurate."""
+    return gold_words(text, "zh") if lang == "zh" else _EN_WORD.findall(text.lower())
+
+
+# ---------------------------------------------------------------------------------------------
+# Given words matched to pieces
+# ---------------------------------------------------------------------------------------------
 
 
 def _fold_case(ch: str) -> str:
@@ -145,7 +234,6 @@ def char_words(pieces: Sequence[str], words: Sequence[str]) -> list[list[Optiona
     """For each piece, the word index of each character of its text (:func:`piece_texts`; None for a space),
     matched as :func:`pieces_to_words` describes."""
     import difflib
-    import unicodedata
 
     word_chars, word_of = [], []
     for k, w in enumerate(words):
@@ -184,9 +272,82 @@ def char_words(pieces: Sequence[str], words: Sequence[str]) -> list[list[Optiona
 def links_to_words(
     piece_links: Sequence[tuple[int, int]], src_map: Sequence[Sequence[int]], tgt_map: Sequence[Sequence[int]]
 ) -> list[tuple[int, int]]:
-    """Piece links (source piece, target piece) -> word links, through :func:`pieces_to_words` maps."""
+    """Piece links (source piece, target piece) -> word links, through piece -> words maps
+    (:func:`pieces_to_words`, ``Units.piece_words``)."""
     out = set()
     for i, j in piece_links:
         if i < len(src_map) and j < len(tgt_map):
             out.update((s, t) for s in src_map[i] for t in tgt_map[j])
     return sorted(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Words in the text as typed
+# ---------------------------------------------------------------------------------------------
+
+
+def word_spans(words: Sequence[str], text: str) -> list[Optional[tuple[int, int]]]:
+    """Where each of ``words`` stands in ``text``, as (start, end) offsets.  Where the words spell the text with as
+    many characters, spaces aside (the same text, or one that normalisation changed letter for letter: Traditional
+    characters, full-width letters, case), they are matched character by character; otherwise each word is found
+    in turn, and one that the text does not spell as it is gets None."""
+    chars = [k for k, ch in enumerate(text) if not ch.isspace()]
+    sizes = [len("".join(w.split())) for w in words]
+    spans: list[Optional[tuple[int, int]]] = []
+    at = 0
+    if all(sizes) and sum(sizes) == len(chars):
+        for n in sizes:
+            spans.append((chars[at], chars[at + n - 1] + 1))
+            at += n
+        return spans
+    for w in words:
+        k = text.find(w, at) if w else -1
+        spans.append((k, k + len(w)) if k >= 0 else None)
+        at = k + len(w) if k >= 0 else at
+    return spans
+
+
+def shown_as_typed(words: list[str], typed: str) -> list[str]:
+    """Words read from the model's pieces shown as ``typed`` (the sentence as the user typed it) has them.  Chinese
+    typed in Traditional characters keeps them (the model reads Simplified, NFKC-normalised text: each typed
+    character is matched to one normalised character); otherwise words that ``typed`` spells in order but for case
+    keep the typed case (the model reads a lower-case "i like apples" restored, :mod:`seq2seq.truecase`).  Where
+    neither holds (normalisation changed the length, another spelling), the words stay as they are."""
+    return _traditional_as_typed(words, typed) or _case_as_typed(words, typed)
+
+
+def _traditional_as_typed(words: list[str], typed: str) -> Optional[list[str]]:
+    from .tokenizer import to_simplified
+
+    if not typed or not HAN.search(typed) or to_simplified(typed) == typed:
+        return None
+    typed_chars = [ch for ch in typed if not ch.isspace()]
+    normal = [unicodedata.normalize("NFKC", to_simplified(ch)) for ch in typed_chars]
+    if any(len(n) != 1 for n in normal) or "".join(normal) != "".join("".join(words).split()):
+        return None
+    out, at = [], 0
+    for w in words:
+        n = len("".join(w.split()))
+        out.append("".join(typed_chars[at : at + n]) if " " not in w else w)
+        at += n
+    return out
+
+
+def _case_as_typed(words: list[str], typed: str) -> list[str]:
+    low, out, at = typed.casefold(), [], 0
+    for w in words:
+        k = low.find(w.casefold(), at)
+        if k < 0 or len(w.casefold()) != len(w):
+            return list(words)
+        out.append(typed[k : k + len(w)])
+        at = k + len(w)
+    return out
+
+
+# The app's names until it calls gold_units (exp/h2-api.md): deleted once seq2seq/app/ no longer imports them.
+def source_piece_words(pieces: Sequence[str]) -> list[list[int]]:
+    return gold_units(pieces, "zh").piece_words
+
+
+def source_words(pieces: Sequence[str]) -> list[str]:
+    return gold_units(pieces, "zh").words

@@ -1,13 +1,13 @@
 """seq2seq.corpus_align: eflomal's units, links projected onto pieces, and the head's agreement with them."""
 
 from seq2seq.align import method_attention, piece_alignment
-from seq2seq.corpus_align import chinese_units, english_units, head_agreement, project_to_pieces
-from seq2seq.words import pieces_to_words
+from seq2seq.corpus_align import head_agreement, project_to_pieces
+from seq2seq.words import corpus_words, pieces_to_words
 
 
 def test_units():
-    assert chinese_units("我有iPhone 15。") == ["我", "有", "iPhone", "15", "。"]
-    assert english_units("It's 5 o'clock.") == ["it", "'", "s", "5", "o", "'", "clock", "."]
+    assert corpus_words("我有iPhone 15。", "zh") == ["我", "有", "iPhone", "15", "。"]
+    assert corpus_words("It's 5 o'clock.", "en") == ["it", "'", "s", "5", "o", "'", "clock", "."]
 
 
 def test_unit_links_projected_onto_pieces():
@@ -21,8 +21,8 @@ def test_unit_links_projected_onto_pieces():
 def test_head_agreement_keeps_the_links_the_head_gives_too(toy_translator):
     """On every unit pair, the agreement is the head's own links on those units; on none, nothing."""
     sources, targets = ["我喜欢吃苹果", "谢谢你"], ["I like to eat apples", "Thank you"]
-    su = [chinese_units(s) for s in sources]
-    tu = [english_units(t) for t in targets]
+    su = [corpus_words(s, "zh") for s in sources]
+    tu = [corpus_words(t, "en") for t in targets]
     every = [[(i, j) for i in range(len(s)) for j in range(len(t))] for s, t in zip(su, tu)]
     agreed = head_agreement(every, toy_translator, sources, targets, su, tu, chunk=1)
     method = toy_translator.align_method

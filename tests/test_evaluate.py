@@ -6,7 +6,7 @@ from helpers import OVERFIT_PAIRS
 
 from seq2seq.align import piece_alignment, word_alignment
 from seq2seq.evaluate import main, read_test_set
-from seq2seq.words import source_piece_words, target_piece_words
+from seq2seq.words import gold_units
 
 HYPS_REFS = OVERFIT_PAIRS + [("他们每天都喝茶。", "They drink tea every day."), ("我想唱歌。", "I want to sing.")]
 
@@ -111,10 +111,10 @@ def test_alignment_helpers():
 
     src = ["▁我", "喜欢", "吃", "苹果", "。", "</s>"]
     tgt = ["▁I", "▁like", "▁to", "▁eat", "▁app", "les", ".", "</s>"]
-    assert source_piece_words(src) == [[0], [1, 2], [3], [4, 5], [6], []]
-    assert target_piece_words(tgt) == [[0], [1], [2], [3], [4], [4], [4], []]
+    assert gold_units(src, "zh").piece_words == [[0], [1, 2], [3], [4, 5], [6], []]
+    assert gold_units(tgt, "en").piece_words == [[0], [1], [2], [3], [4], [4], [4], []]
     # a placeholder's span with spaces covers its words, and the words after it keep their places
-    assert target_piece_words(["▁Mr", "▁", "Tim Cook", "'", "s", "▁speech", "</s>"]) == [
+    assert gold_units(["▁Mr", "▁", "Tim Cook", "'", "s", "▁speech", "</s>"], "en").piece_words == [
         [0],
         [1],
         [1, 2],
@@ -129,7 +129,7 @@ def test_alignment_helpers():
         att[0, 0, j, i] = 1.0  # layer 0 is the penultimate of 2
     assert piece_alignment(src, tgt, att) == [(0, 0), (1, 1), (2, 2), (2, 3), (3, 4), (3, 5), (4, 6)]
     assert word_alignment(src, tgt, att) == [(0, 0), (1, 1), (2, 1), (3, 2), (3, 3), (4, 4), (5, 4), (6, 4)]
-    assert source_piece_words(["▁", "<0xE9>", "<0x91>", "<0xAB>", "好"]) == [[], [], [], [0], [1]]
+    assert gold_units(["▁", "<0xE9>", "<0x91>", "<0xAB>", "好"], "zh").piece_words == [[], [], [], [0], [1]]
 
 
 def test_length_penalty_defaults_to_the_model_folders_own(setup):

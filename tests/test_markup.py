@@ -8,7 +8,9 @@ from seq2seq.markup import put_back, take_out
 
 
 def links(source_words, target_words, pairs):
-    return Coverage(source_words, target_words, pairs, [], [])
+    return Coverage(
+        source_words=source_words, target_words=target_words, links=pairs, unlinked_source=[], unlinked_target=[]
+    )
 
 
 def test_take_out_keeps_the_sentence_and_where_each_mark_stood():
