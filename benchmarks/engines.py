@@ -77,8 +77,9 @@ FIRST_VIEW = "苹果公司的首席执行官昨天在上海宣布了一项全新
 def first_view(model: str, backend: str, runs: int = 30) -> dict:
     """The demo's first view: the translation with its links, the map and the coverage check, in process."""
     from seq2seq import Translator
-    from seq2seq.app import alignment_figure, predict
     from seq2seq.app.chips import coverage_html
+    from seq2seq.app.figures import alignment_figure
+    from seq2seq.app.predict import predict
 
     tr = Translator.load(model, backend=backend)
     ms = []

@@ -42,7 +42,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     from seq2seq import Translator
     from seq2seq.app.explore import beam_tree, inside_view, score_translation, step_view
-    from seq2seq.app.figures import all_heads_figure, beam_tree_figure, matrix_figure, walkthrough_figure
+    from seq2seq.app.figures import all_heads_figure, matrix_figure
+    from seq2seq.app.search_figures import beam_tree_figure, walkthrough_figure
     from seq2seq.app.tabs import links_both_ways
     from seq2seq.explain import explain_cross_attention
 

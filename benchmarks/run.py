@@ -179,7 +179,9 @@ def bench_app_latency(model: str, runs: int = 30) -> dict:
     import torch
 
     from seq2seq import Translator
-    from seq2seq.app import alignment_figure, predict, word_alignment_html
+    from seq2seq.app.chips import word_alignment_html
+    from seq2seq.app.figures import alignment_figure
+    from seq2seq.app.predict import predict
 
     torch.set_num_threads(os.cpu_count() or 1)
     tr = Translator.load(model)

@@ -12,7 +12,7 @@ import shutil
 import pytest
 from test_app import App
 
-from seq2seq.app.figures import piece_text
+from seq2seq.app.labels import piece_text
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [

@@ -5,11 +5,11 @@ import html
 import math
 
 import pytest
-from test_app import handler
 from test_app_direction import both  # noqa: F401 - the fixture
 
-from seq2seq.app import InputError, build_demo, predict
-from seq2seq.app.predict import MAX_BEAM, check_api_args, check_decoding
+from seq2seq.app.inputs import MAX_BEAM, InputError, check_api_args, check_decoding
+from seq2seq.app.layout import build_demo
+from seq2seq.app.predict import predict
 from seq2seq.checks import LENGTH_PENALTY_RANGE
 
 LO, HI = LENGTH_PENALTY_RANGE
@@ -54,7 +54,7 @@ def test_the_page_refuses_and_says_why(both, monkeypatch):  # noqa: F811
 
     warned = []
     monkeypatch.setattr(gr, "Warning", warned.append)
-    run = handler(both, "run")
+    run = both.run
     for args, message in (
         ((25.0, 1.0, 1), "Beam size must be a whole number from 1 (greedy) to 10, got 25"),  # as a box sends it
         ((5, 1.0, 6), "n-best must be a whole number from 1 to the beam size, 5, got 6"),
@@ -67,7 +67,7 @@ def test_the_page_refuses_and_says_why(both, monkeypatch):  # noqa: F811
     pred = run("我喜欢吃苹果。", "beam", 1, 1.0, 1, "zh-en")[3]
     assert pred.beam_size == 1  # a beam of 1 stays 1
     # greedy: the beam and n-best are set aside, visibly
-    greedy = handler(both, "greedy")
+    greedy = both.greedy
     assert [u["interactive"] for u in greedy("greedy")] == [False, False] and "not used" in greedy("greedy")[0]["info"]
     assert [u["interactive"] for u in greedy("beam")] == [True, True]
     assert run("我喜欢吃苹果。", "greedy", 25, 1.0, 9, "zh-en")[3].beam_size == 1  # the unused boxes are not read
@@ -79,21 +79,18 @@ def test_the_controls_take_the_librarys_ranges_and_the_en_zh_models_own_penalty(
 
     monkeypatch.setitem(both.translators["en-zh"].config.decoding, "length_penalty", 2.0)
 
-    boxes = {b.elem_id: b for b in both.blocks.values() if isinstance(b, gr.Number)}
-    assert {"beam-size", "nbest", "length-penalty"} <= set(boxes)  # boxes keep what is typed: no slider's clamp
+    boxes = {b: both.component(b) for b in ("beam-size", "nbest", "length-penalty")}
+    assert all(isinstance(b, gr.Number) for b in boxes.values())  # boxes keep what is typed: no slider's clamp
     assert f"1 to {MAX_BEAM}" in boxes["beam-size"].label
     assert f"{LO:g} to {HI:g}" in boxes["length-penalty"].label
-    switch = next(f for f in both.fns.values() if f.fn.__name__ == "switch")
-    out = dict(zip(switch.outputs, switch.fn("en-zh")))
+    out = dict(zip(both.switch_outputs, both.switch("en-zh")))
     assert out[boxes["length-penalty"]] == 2.0
-    run = handler(both, "run")
+    run = both.run
     assert run("I like to eat apples.", "beam", 4, HI, 1, "en-zh")[3].length_penalty == HI  # above the model's own
 
 
 def test_a_single_model_page_builds_with_its_own_defaults(toy_translator):
-    import gradio as gr
 
-    demo = build_demo(toy_translator)
-    boxes = {b.elem_id: b for b in demo.blocks.values() if isinstance(b, gr.Number)}
-    assert boxes["beam-size"].value == toy_translator.config.decoding.get("beam_size", 5)
-    assert boxes["length-penalty"].value == float(toy_translator.config.decoding["length_penalty"])
+    page = build_demo(toy_translator)
+    assert page.component("beam-size").value == toy_translator.config.decoding.get("beam_size", 5)
+    assert page.component("length-penalty").value == float(toy_translator.config.decoding["length_penalty"])

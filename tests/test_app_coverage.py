@@ -4,12 +4,25 @@ import numpy as np
 import pytest
 
 from seq2seq.align import DEFAULT_RAW, AlignMethod
-from seq2seq.coverage import coverage, is_punctuation, reading_units, shown_as_typed
+from seq2seq.coverage import coverage, is_punctuation
 from seq2seq.results import Translation
+from seq2seq.words import reading_units, reading_words, shown_as_typed
 
 HEAD = AlignMethod(layer=0, head=0, label="alignment head (test)", null_to_eos=True)
 SOURCE = ["▁我", "明天", "要去", "北京", "。", "</s>"]
 TARGET = ["▁I", "'", "m", "▁going", "▁tomorrow", ".", "</s>"]
+
+
+def translation(text, source, target, attention, method=HEAD) -> Translation:
+    return Translation(
+        text=text,
+        source_tokens=source,
+        target_tokens=target,
+        cross_attention=attention,
+        score=-1.0,
+        normalized_score=-0.2,
+        align_method=method,
+    )
 
 
 def hand_made(peaks: dict) -> Translation:
@@ -19,7 +32,7 @@ def hand_made(peaks: dict) -> Translation:
     for j, i in peaks.items():
         att[0, 0, j, i] = 0.9
     att /= att.sum(-1, keepdims=True)
-    return Translation("I'm going tomorrow.", SOURCE, TARGET, att, -1.0, -0.2, align_method=HEAD)
+    return translation("I'm going tomorrow.", SOURCE, TARGET, att)
 
 
 # I -> 我, ' and m -> </s>, going -> 要去, tomorrow -> 明天, . -> 。: nothing links 北京
@@ -46,9 +59,9 @@ def test_a_word_linked_to_nothing_is_added_and_punctuation_is_never_flagged():
 def test_coverage_needs_the_trained_head_and_attention():
     t = hand_made(FAITHFUL)
     assert coverage(t, DEFAULT_RAW) is None  # raw attention is too poor an aligner to say what is missing
-    no_attention = Translation("I'm going tomorrow.", SOURCE, TARGET, None, -1.0, -0.2, align_method=HEAD)
+    no_attention = translation("I'm going tomorrow.", SOURCE, TARGET, None)
     assert no_attention.unlinked_source_words is None and no_attention.unlinked_target_words is None
-    assert Translation("x", SOURCE, TARGET, t.cross_attention, 0.0, 0.0).coverage is None  # no method given
+    assert translation("x", SOURCE, TARGET, t.cross_attention, method=None).coverage is None  # no method given
     # links read one way: a symmetrized method gives the same coverage
     assert (
         coverage(t, AlignMethod(0, 0, label="alignment head", null_to_eos=True, symmetrize="grow-diag")).links
@@ -92,14 +105,14 @@ def test_a_span_the_output_copies_is_covered():
     att = np.full((1, 1, len(target), len(source)), 0.01, dtype=np.float32)
     for j, i in {0: 3, 1: 12, 2: 12, 3: 12, 4: 1, 5: 4, 6: 6, 7: 8, 8: 12, 9: 11, 10: 12}.items():
         att[0, 0, j, i] = 0.9  # 2023 and Pro link to </s>
-    t = Translation("In 2023, the company launched iPhone 15 Pro.", source, target, att, -1.0, -0.2, align_method=HEAD)
+    t = translation("In 2023, the company launched iPhone 15 Pro.", source, target, att)
     c = t.coverage
     assert "2023" in c.source_words and "Pro" in c.target_words
     assert c.unlinked_source_words == [] and c.unlinked_target_words == []
     assert c.source_words[2:3] == ["2023"]  # a number stays one word: 1,234 too (not 1 , 234)
-    from seq2seq.coverage import _chinese_words
-
-    assert "1,234" in _chinese_words("营收为1,234亿美元，增长3.5%。") and "3.5%" in _chinese_words("增长3.5%。")
+    assert "1,234" in reading_words("营收为1,234亿美元，增长3.5%。", "zh") and "3.5%" in reading_words(
+        "增长3.5%。", "zh"
+    )
 
 
 def test_a_word_whose_pieces_link_apart_is_split():

@@ -4,10 +4,10 @@ in each direction with rows in the output language and columns in the input lang
 
 import numpy as np
 import pytest
-from test_app import handler
 
-from seq2seq.app import InputError, alignment_figure, all_layers_figure, build_demo
-from seq2seq.app.predict import check_direction, looks_like
+from seq2seq.app.figures import alignment_figure, all_layers_figure
+from seq2seq.app.inputs import InputError, check_direction, looks_like
+from seq2seq.app.layout import build_demo
 from seq2seq.model_dir import FolderConfig
 from seq2seq.translator import Translator
 
@@ -57,7 +57,8 @@ def test_two_models_for_one_direction_are_refused(toy_translator):
 def test_api_translate_and_score_take_a_direction(both, toy_translator):
     import gradio as gr
 
-    translate, score = handler(both, "translate"), handler(both, "score")
+    assert set(both.blocks.get_api_info()["named_endpoints"]) == {"/translate", "/score", "/attribute"}
+    translate, score = both.api["translate"], both.api["score"]
     assert translate("我喜欢吃苹果。") == "I like to eat apples."  # default: the first model's direction, zh-en
     assert translate("I like to eat apples.", 1, None, False, "en-zh") == "我喜欢吃苹果。"
     details = translate("I like to eat apples. Thank you.", 2, 1.0, True, direction="en-zh")
@@ -71,9 +72,9 @@ def test_api_translate_and_score_take_a_direction(both, toy_translator):
             translate("谢谢。", 5, 1.0, False, bad)
     one = build_demo(toy_translator)  # one model: the other direction is not served
     with pytest.raises(gr.Error, match='no model for "en-zh"'):
-        handler(one, "translate")("Thank you.", 5, None, False, "en-zh")
+        one.api["translate"]("Thank you.", 5, None, False, "en-zh")
     with pytest.raises(gr.Error, match='no model for "en-zh"'):
-        handler(one, "score")("Thank you.", "谢谢你。", "en-zh")
+        one.api["score"]("Thank you.", "谢谢你。", "en-zh")
 
 
 @pytest.mark.parametrize("direction", ["zh-en", "en-zh"])
@@ -81,7 +82,7 @@ def test_every_view_in_each_direction(both, direction):
     """A prediction in each direction: it carries its direction, and every view draws it with the output
     language's words as rows and the input language's as columns."""
     source, target = PAIRS[direction]
-    pred = handler(both, "run")(source, "beam", 4, 1.0, 3, direction)[3]
+    pred = both.run(source, "beam", 4, 1.0, 3, direction)[3]
     assert pred.translation == target and pred.direction == direction
     src_lang, tgt_lang = pred.languages
     assert (src_lang, tgt_lang) == tuple(direction.split("-"))
@@ -108,10 +109,10 @@ def test_every_view_in_each_direction(both, direction):
     assert all(han(t) != rows_zh for t in words(inside[1].data[0].x))
     assert views["beam"].render(pred, 0, 1.0)[3][0][1] == target
     assert views["nbest"].render(pred, 0)[1][0][2] == target
-    scored = handler(both, "score_own")(pred, 0, target)
+    scored = views["own"].handlers["score"](pred, 0, target)
     assert "log-prob" in scored[0] and all(han(t) == rows_zh for t in words(scored[1].data[0].y))
-    walk = handler(both, "walk")(pred, 0, 1, 0, 1)
-    assert walk.data
+    walk = views["inside"].handlers["walk"](pred, 0, 1, 0, 1)
+    assert len(walk.data) == 5  # the query, the keys, the scores, the weights, the output
 
 
 @pytest.mark.parametrize("direction", ["zh-en", "en-zh"])
@@ -123,7 +124,7 @@ def test_the_word_links_can_come_from_both_directions(both, direction):
     from seq2seq.bidirectional import align_both_ways
 
     source, target = PAIRS[direction]
-    pred = handler(both, "run")(source, "beam", 4, 1.0, 3, direction)[3]
+    pred = both.run(source, "beam", 4, 1.0, 3, direction)[3]
     forward, backward = both.translators[direction], both.translators["-".join(reversed(pred.languages))]
     view = both.views["align"]
     alone = view.render(pred, 0, "alignment head", "words", "this model alone")[3]
@@ -146,10 +147,8 @@ def test_the_word_links_can_come_from_both_directions(both, direction):
 def test_a_switch_clears_the_boxes_blanks_the_views_and_relabels(both):
     import gradio as gr
 
-    fn = next(f for f in both.fns.values() if f.fn.__name__ == "switch")
-
     def switch(direction) -> dict:  # elem_id (or the component) -> the update it gets
-        return {c.elem_id or c: v for c, v in zip(fn.outputs, fn.fn(direction))}
+        return {c.elem_id or c: v for c, v in zip(both.switch_outputs, both.switch(direction))}
 
     out = switch("en-zh")
     assert out["source"] == {
@@ -176,28 +175,26 @@ def test_a_switch_clears_the_boxes_blanks_the_views_and_relabels(both):
     )
     back = switch("zh-en")
     assert back["source"]["label"] == "Chinese" and back["translation"]["label"] == "English"
-    radio = next(b for b in both.blocks.values() if isinstance(b, gr.Radio) and b.elem_id == "direction")
+    radio = both.component("direction")
     assert radio.visible and radio.value == "zh-en"
 
 
 def test_the_other_language_gets_a_note_not_an_error(both, toy_translator):
-    import gradio as gr
 
-    run = handler(both, "run")
+    run = both.run
     out = run("我喜欢吃苹果。", "greedy", 4, 1.0, 1, "en-zh")
     assert out[0] and "does not look like English" in out[1] and "switch to 中→EN" in out[1]
     out = run("I like to eat apples.", "greedy", 4, 1.0, 1, "zh-en")
     assert out[0] and "does not look like Chinese" in out[1] and "switch to EN→中" in out[1]
     assert "switch" not in run("12345", "greedy", 4, 1.0, 1, "en-zh")[1]  # neither language: no switch to suggest
     one = build_demo(toy_translator)  # one direction: nothing to switch to
-    assert "switch" not in handler(one, "run")("I like apples.", "greedy", 4, 1.0, 1)[1]
-    radio = next(b for b in one.blocks.values() if isinstance(b, gr.Radio) and b.elem_id == "direction")
-    assert radio.visible is False
+    assert "switch" not in one.run("I like apples.", "greedy", 4, 1.0, 1)[1]
+    assert one.component("direction").visible is False
     assert looks_like("I met 李明 in 北京 yesterday.", "en") and not looks_like("我昨天在北京见了 Li Ming。", "en")
 
 
 def test_english_is_split_into_sentences_as_english_separates_them():
-    from seq2seq.app.predict import split_source
+    from seq2seq.app.inputs import split_source
 
     assert split_source("I like apples. The weather is nice today.", "en") == [
         "I like apples.",
@@ -219,7 +216,7 @@ def test_bad_input_in_english(both, monkeypatch):
     import gradio as gr
 
     monkeypatch.setattr(gr, "Warning", lambda msg: None)
-    run = handler(both, "run")
+    run = both.run
     out = run("   ", "beam", 4, 1.0, 1, "en-zh")
     assert out[0] == "" and "type some English" in out[1] and out[3] is None
     out = run("Hello. " * 400, "beam", 4, 1.0, 1, "en-zh")
@@ -252,7 +249,7 @@ def test_chinese_output_of_several_sentences_joins_without_spaces(toy_en_zh_tran
 def test_api_attribute_takes_a_direction(both):
     import gradio as gr
 
-    attribute = handler(both, "attribute")
+    attribute = both.api["attribute"]
     out = attribute("我喜欢吃苹果。")  # zh-en, the model's own translation
     assert out["text"] == "I like to eat apples." and out["method"] == "input_x_gradient"
     assert len(out["source_share"]) == len(out["target_tokens"]) and all(0 <= x <= 1 for x in out["source_share"])

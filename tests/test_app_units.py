@@ -5,7 +5,6 @@ import re
 
 import numpy as np
 import pytest
-from test_app import handler
 from test_app_direction import PAIRS, both  # noqa: F401 - the fixture
 
 from seq2seq.app.chips import (
@@ -14,9 +13,9 @@ from seq2seq.app.chips import (
     link_chips_html,
     links_listing_html,
     word_alignment_html,
-    word_spans,
 )
-from seq2seq.app.maps import MapData, alignment_map, as_given, word_links
+from seq2seq.app.maps import MapData, alignment_map, word_links
+from seq2seq.words import shown_as_typed, word_spans
 
 
 def test_adjacent_words_join_as_the_sentence_has_them_and_others_with_a_gap():
@@ -40,9 +39,10 @@ def test_adjacent_words_join_as_the_sentence_has_them_and_others_with_a_gap():
 def test_words_read_from_restored_english_are_shown_as_typed():
     """``/score`` reads "i like apples ." as the model does (restored: "I like apples ."); its words are the
     user's."""
-    assert as_given(["I", "like", "apples", "."], "i like apples .") == ["i", "like", "apples", "."]
-    assert as_given(["I", "like", "apples", "."], "i like apples.") == ["i", "like", "apples", "."]
-    assert as_given(["今天", "天气"], "今天天氣") == ["今天", "天气"]  # not spelt so: left as they are
+    assert shown_as_typed(["I", "like", "apples", "."], "i like apples .") == ["i", "like", "apples", "."]
+    assert shown_as_typed(["I", "like", "apples", "."], "i like apples.") == ["i", "like", "apples", "."]
+    assert shown_as_typed(["今天", "天气"], "今天天氣") == ["今天", "天氣"]  # Traditional, as typed
+    assert shown_as_typed(["今天", "天气"], "明天") == ["今天", "天气"]  # not spelt so: left as they are
 
 
 def test_a_chip_shows_a_name_whole_and_words_apart_with_a_gap():
@@ -64,7 +64,7 @@ def test_the_map_the_chips_the_listing_and_the_api_share_their_words(both, direc
     inside* (once Chinese characters: "to → 要去北"), and the words that ``/translate`` and ``/score`` index their
     links with (``/score`` once gave characters)."""
     source, target = PAIRS[direction]
-    pred = handler(both, "run")(source, "beam", 4, 1.0, 3, direction)[3]
+    pred = both.run(source, "beam", 4, 1.0, 3, direction)[3]
     s = pred.sentences[0]
     w = word_links(s.translation, pred.align_method, pred.languages)
     m = alignment_map(s.translation, pred.align_method, languages=pred.languages)
@@ -75,8 +75,8 @@ def test_the_map_the_chips_the_listing_and_the_api_share_their_words(both, direc
     chinese = w.source_words if direction == "zh-en" else w.target_words
     assert any(len(x) > 1 for x in chinese)  # jieba words (苹果, 喜欢), not characters
     assert_whole_words(listed, source, w.source_words)
-    details = handler(both, "translate")(source, 4, 1.0, True, direction)["sentences"][0]
-    scored = handler(both, "score")(source, details["translation"], direction)
+    details = both.api["translate"](source, 4, 1.0, True, direction)["sentences"][0]
+    scored = both.api["score"](source, details["translation"], direction)
     assert details["source_words"] == scored["source_words"] == w.source_words
     assert details["target_words"] == scored["target_words"]
     for out in (details, scored):
@@ -86,7 +86,7 @@ def test_the_map_the_chips_the_listing_and_the_api_share_their_words(both, direc
 def assert_whole_words(listed, source: str, words: list[str]) -> None:
     """Each linked part of a listing (split at the gap) is a run of whole words of ``source`` as it has them:
     no word cut ("要去北" ends inside 北京)."""
-    spans = [x for x in word_spans(source, words) if x]
+    spans = [x for x in word_spans(words, source) if x]
     starts, ends = {a for a, _ in spans}, {b for _, b in spans}
     for _, right in listed:
         for part in right.split(GAP):
@@ -95,7 +95,7 @@ def assert_whole_words(listed, source: str, words: list[str]) -> None:
 
 
 def test_the_listing_of_a_model_without_a_head_uses_the_maps_words(toy_translator):
-    from seq2seq.app import predict
+    from seq2seq.app.predict import predict
 
     pred = predict(toy_translator, "我喜欢吃苹果。", beam_size=2, full=True)
     w = word_links(pred.sentences[0].translation, pred.align_method, pred.languages)

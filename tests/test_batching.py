@@ -1,18 +1,18 @@
 """The demo's micro-batcher: concurrent requests share a batch, keep their settings and get their own answers."""
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from helpers import OVERFIT_PAIRS
 
 from seq2seq.app.batching import MicroBatcher
-from seq2seq.app.predict import InputError, Request, predict, translate_requests
+from seq2seq.app.inputs import InputError
+from seq2seq.app.predict import Request, Settings, predict, translate_requests
 
 
 def fake_request(text, beam=5, lp=None):
-    return Request([text], (beam, lp, 1), [], time.perf_counter())
+    return Request([text], Settings(beam_size=beam, length_penalty=lp))
 
 
 def test_concurrent_requests_are_batched_by_settings_and_answered_each_their_own():
@@ -23,7 +23,7 @@ def test_concurrent_requests_are_batched_by_settings_and_answered_each_their_own
         gate.wait(5)  # hold the worker so that the others queue up behind the first batch
         calls.append([(r.sentences[0], r.settings) for r in requests])
         assert len({r.settings for r in requests}) == 1
-        return [f"{r.sentences[0]}|beam{r.settings[0]}" for r in requests]
+        return [f"{r.sentences[0]}|beam{r.settings.beam_size}" for r in requests]
 
     b = MicroBatcher(run, max_batch=16, max_wait=0.05)
     first = b.submit(fake_request("x0"))

@@ -95,7 +95,7 @@ def test_shipped_name_lexicon_carries_the_names_it_knows(default_translator):
 def test_the_english_examples_of_the_demo_translate_as_promised():
     """An example is a promise: the shipped en-zh model's translation of each English example of the demo keeps its
     point (the friend, the name in characters, the amount in Chinese units, both sentences, the question)."""
-    from seq2seq.app.predict import EXAMPLES
+    from seq2seq.app.inputs import EXAMPLES
 
     tr = Translator.load("en-zh")
     want = ["老朋友", "唐纳德·特朗普", "1,234亿美元", "今天天气很好", "图书馆在哪里"]

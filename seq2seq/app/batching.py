@@ -55,7 +55,7 @@ class MicroBatcher:
                 self.batches += 1
                 try:
                     results = self.run([r for r, _ in group])
-                except BaseException as e:  # noqa: BLE001 - passed on to every caller of this batch
+                except BaseException as e:  # passed on to every caller of this batch, whatever it is
                     for _, fut in group:
                         fut.set_exception(e)
                     continue

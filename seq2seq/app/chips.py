@@ -11,9 +11,11 @@ import numpy as np
 
 from ..align import DEFAULT_RAW, AlignMethod, method_attention, piece_alignment
 from ..coverage import is_punctuation
-from .figures import FLAG_COLOUR, FONT, piece_text
+from ..direction import LANGUAGE_NAMES
+from ..words import word_spans
+from .labels import FLAG_COLOUR, FONT, piece_text
 from .maps import MapData, WordLinks, word_links
-from .predict import LANGUAGE_NAMES, Prediction
+from .predict import Prediction
 
 # Hovering a chip fills the outlined cells it names (Plotly draws shape k as a path with data-index k).
 CHIP_JS = """
@@ -37,10 +39,6 @@ _CHIP = "display:inline-block;margin:2px;padding:0 6px;border-radius:6px;"
 _BADGE = "display:inline-block;white-space:nowrap;"  # a flagged word and its note stay on one line
 
 
-def _lang(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
-
-
 def caption_html(pred: Prediction, index: int, what: str = "") -> str:
     """The line that names the sentence a view shows: "Sentence 2 of 3: 今天天气很好。 → The weather is good today."."""
     s = pred.sentence(index)
@@ -59,7 +57,7 @@ def coverage_html(pred: Prediction, languages: Optional[tuple[str, str]] = None)
     covs = [(s, s.translation.coverage if s.target_tokens else None) for s in pred.sentences]
     if not any(c is not None for _, c in covs):
         return ""
-    src, tgt = (_lang(x) for x in (languages or pred.languages))
+    src, tgt = (LANGUAGE_NAMES[x] for x in (languages or pred.languages))
     lines = []
     for k, (s, c) in enumerate(covs):
         if c is None:
@@ -102,16 +100,6 @@ def _flag_style(flag: bool) -> str:
 GAP = " … "  # between linked words that are not next to each other in their sentence (no text reads so)
 
 
-def word_spans(text: str, words: list[str]) -> list[Optional[tuple[int, int]]]:
-    """Where each word stands in ``text``, found in order (None for a word the text does not spell as is)."""
-    spans, at = [], 0
-    for w in words:
-        k = text.find(w, at) if w else -1
-        spans.append((k, k + len(w)) if k >= 0 else None)
-        at = k + len(w) if k >= 0 else at
-    return spans
-
-
 def join_units(units: list[str], picked, lang: str, text: str = "", pieces: bool = False) -> str:
     """The units at indices ``picked`` as one label: units next to each other in their sentence are joined as
     ``text`` has them (Chinese with no separator, English with its space: 蒂姆·库克, "New York"), others with
@@ -119,7 +107,7 @@ def join_units(units: list[str], picked, lang: str, text: str = "", pieces: bool
     picked = sorted(set(picked))
     if not picked:
         return ""
-    spans = word_spans(text, units) if text and not pieces else [None] * len(units)
+    spans = word_spans(units, text) if text and not pieces else [None] * len(units)
     runs: list[list[int]] = [[picked[0]]]
     for k in picked[1:]:
         if k == runs[-1][-1] + 1:

@@ -1,6 +1,6 @@
 """What the one-sentence views compute, with no Gradio in it: a user's own translation scored, the search
 step by step (with the pieces it could have chosen), one head's computation inside, and the beam tree.
-Each takes a translator and one sentence (``predict.one_sentence`` checks it) and returns plain data.
+Each takes a translator and one sentence (``inputs.one_sentence`` checks it) and returns plain data.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..placeholders import PLACEHOLDER
-from ..results import finished_paths
-from ..results import length_penalty as lp_divisor
-from .maps import as_given, word_links
-from .predict import STEP_CANDIDATES, InputError, one_sentence
+from ..results import finished_paths, length_penalty
+from ..words import shown_as_typed
+from .inputs import InputError, one_sentence
+from .labels import piece_text
+from .maps import InsideView, word_links
+from .predict import STEP_CANDIDATES
 
 
 @dataclass
@@ -60,9 +62,17 @@ def score_translation(translator, source: str, translation: str, beam_size: int 
         raise InputError(f"Too long for the model: {e}") from None
     own = translator.translate([source], beam_size=beam_size, return_attention=False)[0]
     words = word_links(aligned, translator.align_method, translator.languages)
-    words.source_words = as_given(words.source_words, source)  # as typed: "i like", not the restored "I like"
-    words.target_words = as_given(words.target_words, translation)
-    return ScoredTranslation(source, translation, aligned, own.text, own.score, own.normalized_score, words)
+    words.source_words = shown_as_typed(words.source_words, source)  # as typed: "i like", not the restored "I like"
+    words.target_words = shown_as_typed(words.target_words, translation)
+    return ScoredTranslation(
+        source=source,
+        text=translation,
+        alignment=aligned,
+        model_text=own.text,
+        model_score=own.score,
+        model_normalized=own.normalized_score,
+        words=words,
+    )
 
 
 @dataclass
@@ -86,8 +96,6 @@ class StepView:
 
     def rows(self) -> list[list]:
         """Table rows: step, piece, its probability, and the next 4 candidates with theirs (pieces as ``·This``)."""
-        from .figures import piece_text
-
         out = []
         for t, (piece, p, _) in enumerate(zip(self.pieces, self.probabilities, self.candidates)):
             others = [f"{piece_text(c)} ({q:.3f})" for c, q in self.alternatives(t)][: STEP_CANDIDATES - 1]
@@ -108,7 +116,14 @@ def step_view_of(translator, source: str, t, n_fixed: int = 0) -> StepView:
             p if p is not None else (float(np.exp(forced.token_logprobs[k])) if same else float("nan"))
             for k, p in enumerate(probs)
         ]
-    return StepView(source, t.text, t.target_tokens, probs, t.topk or [], t.target_tokens[:n_fixed])
+    return StepView(
+        source=source,
+        text=t.text,
+        pieces=t.target_tokens,
+        probabilities=probs,
+        candidates=t.topk or [],
+        prefix=t.target_tokens[:n_fixed],
+    )
 
 
 def step_view(translator, source: str, prefix=None, beam_size: int = 5) -> StepView:
@@ -136,8 +151,6 @@ def continue_with(view: StepView, step: int, piece: str) -> list[str]:
 
 def inside_view(translator, source: str, beam_size: int = 5):
     """Translate one sentence keeping every kind of attention (:class:`~seq2seq.app.maps.InsideView`)."""
-    from .maps import InsideView
-
     source = one_sentence(source, "This view")
     try:
         t = translator.translate([source], beam_size=beam_size, return_attention="all")[0]
@@ -175,7 +188,7 @@ def greedy_tree(t) -> list[list[dict]]:
 def best_path(tree, alpha: float) -> list[str]:
     """The pieces of the finished hypothesis that ranks first under score / length ** alpha."""
     paths = finished_paths(tree)
-    return max(paths, key=lambda p: p[1] / lp_divisor(len(p[0]), alpha))[0] if paths else []
+    return max(paths, key=lambda p: p[1] / length_penalty(len(p[0]), alpha))[0] if paths else []
 
 
 def finished_ranking(tree, alpha: float) -> list[list]:
@@ -183,6 +196,6 @@ def finished_ranking(tree, alpha: float) -> list[list]:
     rows = []
     for pieces, score, _ in finished_paths(tree):
         text = "".join(pieces[:-1]).replace("\u2581", " ").strip()
-        rows.append([text, len(pieces), round(score, 3), round(score / lp_divisor(len(pieces), alpha), 4)])
+        rows.append([text, len(pieces), round(score, 3), round(score / length_penalty(len(pieces), alpha), 4)])
     rows.sort(key=lambda r: r[3], reverse=True)
     return [[k + 1] + r for k, r in enumerate(rows)]

@@ -11,19 +11,12 @@ import re
 from typing import Optional
 
 import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
+from .labels import FLAG_COLOUR, FONT, LINK_COLOUR, piece_text
 from .maps import HEAD, MapData, alignment_map, layer_maps
 from .predict import Prediction
-
-FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
-LINK_COLOUR, FLAG_COLOUR = "rgba(20,20,20,0.9)", "#c2410c"
-
-
-def piece_text(piece: str) -> str:
-    """How a piece is shown: a word-start "▁" as "·" (``·This``), a bare "▁" as "·␣"."""
-    if piece == "\u2581":
-        return "·␣"
-    return piece.replace("\u2581", "·")
 
 
 def _label(piece: str) -> str:
@@ -146,7 +139,17 @@ def _top_labels(cols: list[str], columns: str = "zh") -> float:
     return max((_text_width([piece_text(c)]) for c in cols), default=0) + 10
 
 
-def _heatmap(go, mat: np.ndarray, cols: list[str], rows: list[str], showscale=True, flagged=((), ()), columns="zh"):
+def _heatmap(
+    mat: np.ndarray,
+    cols: list[str],
+    rows: list[str],
+    showscale=True,
+    flagged=((), ()),
+    columns="zh",
+    signed: bool = False,
+    value: str = "weight",
+):
+    """A map's heatmap: weights 0..1 in blues, or (``signed``) -1..1 from red (against) to blue (for)."""
     sx, ty = [_label(p) for p in cols], [_label(p) for p in rows]
     custom = np.array([[(ty[j], sx[i]) for i in range(len(sx))] for j in range(len(ty))], dtype=object)
     return go.Heatmap(
@@ -154,12 +157,12 @@ def _heatmap(go, mat: np.ndarray, cols: list[str], rows: list[str], showscale=Tr
         x=tick_labels(cols, flagged[1], vertical=columns == "zh"),
         y=tick_labels(rows, flagged[0]),
         customdata=custom,
-        colorscale="Blues",
+        colorscale="RdBu" if signed else "Blues",
         colorbar=dict(thickness=12, tickfont=dict(size=10)),
-        zmin=0.0,
+        zmin=-1.0 if signed else 0.0,
         zmax=1.0,
         showscale=showscale,
-        hovertemplate="%{customdata[0]} ← %{customdata[1]}<br>weight %{z:.3f}<extra></extra>",
+        hovertemplate=f"%{{customdata[0]}} ← %{{customdata[1]}}<br>{html.escape(value)} %{{z:.3f}}<extra></extra>",
     )
 
 
@@ -183,11 +186,11 @@ def _outlines(links, xref: str = "x", yref: str = "y") -> list[dict]:
 
 def map_figure(m: MapData, subtitle: str = ""):
     """One map: rows attend to columns, links outlined, flagged units marked."""
-    import plotly.graph_objects as go
-
     columns = m.languages[0]
     flagged = (m.flagged_rows, m.flagged_cols)
-    fig = go.Figure(_heatmap(go, m.matrix, m.cols, m.rows, flagged=flagged, columns=columns))
+    fig = go.Figure(
+        _heatmap(m.matrix, m.cols, m.rows, flagged=flagged, columns=columns, signed=m.signed, value=m.value)
+    )
     _axes(fig, columns)
     height = _top_labels(m.cols, columns) + 20 + ROW_HEIGHT * len(m.rows)
     title, bottom = title_of(m.title, subtitle, height)
@@ -210,8 +213,6 @@ def alignment_figure(
 ):
     """The map of one sentence of a prediction: by default the alignment head's, at word level.  ``languages``
     (default: the prediction's): rows are the output language's words, columns the input language's."""
-    import plotly.graph_objects as go
-
     s = pred.sentence(sentence)
     if not s.target_tokens:
         return go.Figure()
@@ -229,9 +230,6 @@ def all_layers_figure(
 ):
     """Every layer of one sentence, one above the other (heads averaged, or one head), links of the alignment
     method outlined; ``languages`` as for :func:`alignment_figure`."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
     s = pred.sentence(sentence_index)
     if not s.target_tokens:
         return go.Figure()
@@ -248,7 +246,7 @@ def all_layers_figure(
     fig = make_subplots(rows=len(maps), cols=1, vertical_spacing=gap / plot_height)
     shapes = []
     for i, m in enumerate(maps):
-        fig.add_trace(_heatmap(go, m.matrix, m.cols, m.rows, showscale=i == 0, columns=columns), row=i + 1, col=1)
+        fig.add_trace(_heatmap(m.matrix, m.cols, m.rows, showscale=i == 0, columns=columns), row=i + 1, col=1)
         _axes(fig, columns, show_x=i == 0, row=i + 1, col=1)
         fig.update_yaxes(title=dict(text=f"layer {i + 1}", font=dict(size=TICK_SIZE)), row=i + 1, col=1)
         ref = "" if i == 0 else str(i + 1)
@@ -265,28 +263,11 @@ def all_layers_figure(
 
 def matrix_figure(mat: np.ndarray, rows: list[str], cols: list[str], title: str, languages=("zh", "en")):
     """One attention map (rows attend to columns); ``languages``: (the columns', the rows')."""
-    return map_figure(MapData(mat, rows, cols, title, languages=tuple(languages)))
-
-
-def matrix_csv(mat: np.ndarray, rows: list[str], cols: list[str], what: str = "") -> str:
-    """An attention map as CSV: a header of column pieces, then one row per row piece; ``what`` (the sentence and
-    the map) in the top-left cell."""
-    import csv
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow([what] + list(cols))
-    for label, row in zip(rows, mat):
-        w.writerow([label] + [f"{x:.5f}" for x in row])
-    return buf.getvalue()
+    return map_figure(MapData(matrix=mat, rows=rows, cols=cols, title=title, languages=tuple(languages)))
 
 
 def all_heads_figure(view, kind: str, summaries: list[list[str]], words=None, hide_eos: bool = False):
     """A layers × heads grid of small maps of one kind of attention, each titled with its summary."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
     att = view.attention(kind)
     n_layers, n_heads = att.shape[0], att.shape[1]
     # each title in short lines: on a phone, a head's map is about 80 px wide
@@ -302,7 +283,7 @@ def all_heads_figure(view, kind: str, summaries: list[list[str]], words=None, hi
     for layer in range(n_layers):
         for h in range(n_heads):
             mat, rows, cols = view.matrix(kind, layer, h, words, hide_eos)
-            fig.add_trace(_heatmap(go, mat, cols, rows, showscale=False), row=layer + 1, col=h + 1)
+            fig.add_trace(_heatmap(mat, cols, rows, showscale=False), row=layer + 1, col=h + 1)
             fig.update_xaxes(showticklabels=False, row=layer + 1, col=h + 1)
             fig.update_yaxes(showticklabels=False, autorange="reversed", row=layer + 1, col=h + 1)
     fig.update_annotations(font_size=9)
@@ -316,12 +297,3 @@ def all_heads_figure(view, kind: str, summaries: list[list[str]], words=None, hi
         margin=dict(l=10, r=10, t=60, b=bottom),
     )
     return fig
-
-
-def __getattr__(name: str):
-    """The search's figures moved to ``search_figures.py``; their old names here still work."""
-    if name in ("beam_tree_figure", "walkthrough_figure"):
-        from . import search_figures
-
-        return getattr(search_figures, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,27 +16,21 @@ from __future__ import annotations
 
 import functools
 import html
-from typing import Any, Callable, Optional
+from dataclasses import dataclass
+from typing import Callable
+
+import gradio as gr
 
 from ..checks import LENGTH_PENALTY_RANGE
+from ..direction import LANGUAGE_NAMES
+from . import search_tabs, tabs
+from .api import add_api
 from .batching import MicroBatcher
 from .chips import coverage_html
-from .explore import score_translation
-from .predict import (
-    DIRECTION_LABELS,
-    EXAMPLES,
-    LANGUAGE_NAMES,
-    MAX_BEAM,
-    InputError,
-    check_api_args,
-    check_direction,
-    details_json,
-    direction_of,
-    looks_like,
-    predict,
-    translate_requests,
-)
-from .views import Demo, View, clear_toasts, key_of, language_names, user_errors
+from .inputs import DIRECTION_LABELS, EXAMPLES, MAX_BEAM, InputError, check_direction, looks_like
+from .labels import language_names
+from .predict import predict, translate_requests
+from .views import Demo, View, clear_toasts, key_of, reporting_progress, user_errors
 
 # Requests decoded together at most, and how long the first one waits for company (seconds).
 MAX_BATCH, MAX_WAIT = 32, 0.01
@@ -56,8 +50,6 @@ ANNOUNCEMENTS = {"common.complete": "Done."}
 def launch_options() -> dict:
     """What ``launch()`` needs beside the Blocks: the page's CSS (Gradio 6 takes it there) and the texts Gradio
     lacks (:data:`ANNOUNCEMENTS`)."""
-    import gradio as gr
-
     return {"css": CSS, "i18n": gr.I18n(en=ANNOUNCEMENTS)}
 
 
@@ -69,38 +61,60 @@ def by_direction(translators, model_name) -> tuple[dict, dict]:
     names = list(model_name) if isinstance(model_name, (list, tuple)) else [model_name] * len(translators)
     out, named = {}, {}
     for tr, name in zip(translators, names):
-        d = direction_of(tr)
+        d = tr.direction.label
         if d in out:
             raise ValueError(f"two models translate {d} ({named[d]} and {name}); give one model per direction")
         out[d], named[d] = tr, name
     return out, named
 
 
-def build_demo(translators, model_name="default"):
+@dataclass(frozen=True)
+class Page:
+    """The built page: its Gradio ``blocks`` (to launch), the models behind it by direction, its views by key, and
+    the handlers of the page's own controls, which tests and scripts call directly (no browser, no server):
+    ``run`` (Translate), ``switch`` (the direction; its updates go to ``switch_outputs`` in order), ``greedy``
+    (the decoding mode) and the ``api`` endpoints by name.  A view's own handlers are on its
+    :class:`~seq2seq.app.views.View`."""
+
+    blocks: gr.Blocks
+    translators: dict
+    views: dict[str, View]
+    run: Callable
+    refresh: Callable
+    switch: Callable
+    switch_outputs: list
+    greedy: Callable
+    api: dict[str, Callable]
+
+    def component(self, elem_id: str):
+        """The page's component with ``elem_id``."""
+        return next(b for b in self.blocks.blocks.values() if getattr(b, "elem_id", None) == elem_id)
+
+
+def build_demo(translators, model_name="default") -> Page:
     """The whole page: the direction switch (when there are two models), input, decoding controls, the
-    translation with its coverage check, the sentence picker, one tab per view (``tabs.py``,
-    ``search_tabs.py``), and the ``translate`` and ``score`` API endpoints.  ``translators``: one Translator, or
-    one per direction (a list, the default direction first); ``model_name``: its name, or a list of names, for
-    the header."""
-    import gradio as gr
-
-    from . import search_tabs, tabs
-
+    translation with its coverage check, the sentence picker, one tab per view (``tabs.py``, ``search_tabs.py``),
+    and the API endpoints (``api.py``).  ``translators``: one
+    Translator, or one per direction (a list, the default direction first); ``model_name``: its name, or a list of
+    names, for the header."""
     found, names = by_direction(translators, model_name)
     batchers = {
         d: MicroBatcher(functools.partial(translate_requests, tr), MAX_BATCH, MAX_WAIT) for d, tr in found.items()
     }
     ctx = Demo(found, batchers, next(iter(found)), names)
-    with gr.Blocks(title="seq2seq: " + " · ".join(header(tr)[0] for tr in found.values())) as demo:
-        ctx.follow(gr.Markdown, lambda tr: header(tr, names[direction_of(tr)])[1])
+    with gr.Blocks(title="seq2seq: " + " · ".join(header(tr)[0] for tr in found.values())) as blocks:
+        # The API first: Gradio names every event after its handler and gives a name taken a suffix, so the
+        # endpoints claim theirs before any of the page's own handlers can.
+        api = add_api(ctx)
+        ctx.follow(gr.Markdown, lambda tr: header(tr, names[tr.direction.label])[1])
         direction = gr.Radio(
-            [(DIRECTION_LABELS.get(d, d), d) for d in found],
+            [(DIRECTION_LABELS[d], d) for d in found],
             value=ctx.default,
             label="Direction",
             visible=len(found) > 1,
             elem_id="direction",
         )
-        inp, btn, examples = _inputs(gr, ctx)
+        inp, btn, examples, greedy = _inputs(ctx)
         out = ctx.follow(
             gr.Textbox,
             lambda tr: gr.update(label=language_names(tr)[1]),
@@ -125,7 +139,7 @@ def build_demo(translators, model_name="default"):
                 tabs.nbest_tab(ctx),
             ]
         open_view = gr.State(views[0].key)
-        view_outputs, blanks, refresh = wire_views(gr, ctx, views, open_view)
+        view_outputs, blanks, refresh_event, refresh = wire_views(ctx, views, open_view)
 
         # A new translation (or a failed one) blanks every view in the same update that sets the state, so that
         # no view can show another sentence; then the open view is drawn.
@@ -141,7 +155,7 @@ def build_demo(translators, model_name="default"):
             pred = predict(
                 tr,
                 text,
-                ctx.batchers[direction_of(tr)],
+                ctx.batchers[tr.direction.label],
                 beam_size=1 if greedy else beam_size,
                 length_penalty=length_penalty,
                 nbest=1 if greedy else nbest,
@@ -162,14 +176,21 @@ def build_demo(translators, model_name="default"):
         outputs = [out, status, cover, ctx.pred, ctx.sentence, *view_outputs]
         inputs = [inp, ctx.mode, ctx.beam, ctx.lp, ctx.nbest, direction]
         for event in (btn.click, inp.submit):
-            event(run, inputs, outputs, js=clear_toasts(len(inputs)), api_visibility="private").then(**refresh)
-        ctx.sentence.input(blanks, None, view_outputs, api_visibility="private").then(**refresh)
-        _wire_switch(gr, ctx, direction, [inp, *outputs[:5]], examples, blanks, view_outputs)
-        _api(gr, ctx)
-    demo.views = {v.key: v for v in views}  # for tests and scripts: each view's components and render()
-    demo.translators = dict(ctx.translators)  # and the models behind it, by direction
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
-    return demo
+            event(run, inputs, outputs, js=clear_toasts(len(inputs)), api_visibility="private").then(**refresh_event)
+        ctx.sentence.input(blanks, None, view_outputs, api_visibility="private").then(**refresh_event)
+        switch, switch_outputs = _wire_switch(ctx, direction, [inp, *outputs[:5]], examples, blanks, view_outputs)
+    blocks.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    return Page(
+        blocks=blocks,
+        translators=dict(ctx.translators),
+        views={v.key: v for v in views},
+        run=run,
+        refresh=refresh,
+        switch=switch,
+        switch_outputs=switch_outputs,
+        greedy=greedy,
+        api=api,
+    )
 
 
 def header(translator, model_name: str = "") -> tuple[str, str]:
@@ -188,16 +209,14 @@ def switch_hint(ctx: Demo, text: str, direction: str) -> list[str]:
     other = "-".join(reversed(direction.split("-")))
     source = other.split("-")[0]
     if other in ctx.translators and not looks_like(text, direction.split("-")[0]) and looks_like(text, source):
-        return [
-            f"To translate {LANGUAGE_NAMES.get(source, source)}, switch to "
-            f"{DIRECTION_LABELS.get(other, other)} at the top."
-        ]
+        return [f"To translate {LANGUAGE_NAMES[source]}, switch to {DIRECTION_LABELS[other]} at the top."]
     return []
 
 
-def _inputs(gr, ctx: Demo):
+def _inputs(ctx: Demo):
     """The source box with each direction's examples (only the current one's shown) and the decoding controls;
-    returns (source box, Translate button, {direction: the column holding its examples})."""
+    returns (source box, Translate button, {direction: the column holding its examples}, the decoding mode's
+    handler)."""
     examples = {}
     with gr.Row():
         with gr.Column(scale=3):
@@ -219,15 +238,16 @@ def _inputs(gr, ctx: Demo):
                             label="Examples (click one, then Translate)",
                         )
         with gr.Column(scale=2):
-            _controls(gr, ctx)
+            greedy = _controls(ctx)
     btn = gr.Button("Translate", variant="primary", elem_id="translate-btn")
-    return inp, btn, examples
+    return inp, btn, examples, greedy
 
 
-def _controls(gr, ctx: Demo) -> None:
+def _controls(ctx: Demo) -> Callable:
     """The decoding controls, in the library's ranges (``predict.check_decoding``).  Number boxes, not sliders: a
     slider moves a typed value into its range without a word; a box keeps what was typed, and Translate refuses a
-    value out of range with a message that gives the range.  The length penalty starts at the model's own."""
+    value out of range with a message that gives the range.  The length penalty starts at the model's own.  Returns
+    the decoding mode's handler."""
     lo, hi = LENGTH_PENALTY_RANGE
     ctx.mode = gr.Radio(["beam", "greedy"], value="beam", label="Decoding", elem_id="mode")
     with gr.Row():
@@ -252,12 +272,14 @@ def _controls(gr, ctx: Demo) -> None:
         return [gr.update(interactive=mode != "greedy", info=note)] * 2
 
     ctx.mode.change(greedy, [ctx.mode], [ctx.beam, ctx.nbest], api_visibility="private")
+    return greedy
 
 
-def _wire_switch(gr, ctx: Demo, direction, boxes: list, examples: dict, blanks: Callable, view_outputs: list):
+def _wire_switch(ctx: Demo, direction, boxes: list, examples: dict, blanks: Callable, view_outputs: list):
     """A switch of direction: one sentence, one state, so the boxes (input, output, status, coverage, the
     translation's state, the sentence picker) are cleared and every view blanked; the examples shown are the
-    new direction's, and what names a language (``ctx.followers``) is relabelled."""
+    new direction's, and what names a language (``ctx.followers``) is relabelled.  Returns the handler and the
+    components its updates go to."""
     followers = [c for c, _ in ctx.followers]
     outputs = list({id(c): c for c in [*boxes, *examples.values(), *view_outputs, *followers]}.values())
 
@@ -275,9 +297,9 @@ def _wire_switch(gr, ctx: Demo, direction, boxes: list, examples: dict, blanks: 
             values[id(c)] = _merge(values[id(c)], value) if id(c) in values else value
         return [values[id(c)] for c in outputs]
 
-    direction.input(
-        user_errors("switching direction")(switch), [direction], outputs, js=clear_toasts(1), api_visibility="private"
-    )
+    switch = user_errors("switching direction")(switch)
+    direction.input(switch, [direction], outputs, js=clear_toasts(1), api_visibility="private")
+    return switch, outputs
 
 
 def _merge(first, then):
@@ -286,111 +308,57 @@ def _merge(first, then):
     return {**as_dict(first), **as_dict(then)}
 
 
-def wire_views(gr, ctx: Demo, views: list[View], open_view) -> tuple[list, Callable, dict]:
+def wire_views(ctx: Demo, views: list[View], open_view) -> tuple[list, Callable, dict, Callable]:
     """Connect the views to the state: opening a tab draws it if it is stale.  Returns every view's outputs (its
-    components and its ``shown`` state), ``blanks()`` (the values that blank them all), and the event arguments
-    that draw the open view and leave the others as they are (blank, or drawn by a tab opened meanwhile)."""
+    components and its ``shown`` state), ``blanks()`` (the values that blank them all), the event arguments that
+    draw the open view and leave the others as they are (blank, or drawn by a tab opened meanwhile), and their
+    handler, ``refresh(open key, pred, index, *every view's inputs)`` (in the event, a view that takes long
+    reports its progress)."""
     for v in views:
         v.shown = gr.State(None)
-        _wire_open(gr, ctx, v, open_view)
+        _wire_open(ctx, v, open_view)
     flat_inputs = [c for v in views for c in v.inputs]
     outputs = [c for v in views for c in v.outputs + [v.shown]]
 
     def blanks() -> list:
         return [x for v in views for x in v.blank() + [None]]
 
-    def refresh_views(open_key, pred, index, *values):
+    @user_errors("drawing the view")
+    def refresh(open_key, pred, index, *values, progress=None):
         out, pos = [], 0
         for v in views:
             args = values[pos : pos + len(v.inputs)]
             pos += len(v.inputs)
             if pred is not None and v.key == open_key:
-                out += list(v.render(pred, index, *args)) + [key_of(pred, index)]
+                out += list(v.draw(pred, index, *args, progress=progress)) + [key_of(pred, index)]
             else:
                 out += [gr.skip()] * (len(v.outputs) + 1)
         return out
 
-    refresh = dict(
-        fn=user_errors("drawing the view")(refresh_views),
+    event = dict(
+        fn=reporting_progress(refresh),
         outputs=outputs,
         api_visibility="private",
         inputs=[open_view, ctx.pred, ctx.sentence, *flat_inputs],
     )
-    return outputs, blanks, refresh
+    return outputs, blanks, event, refresh
 
 
-def _wire_open(gr, ctx: Demo, v: View, open_view) -> None:
-    def opened(pred, index, shown, *args):
+def _wire_open(ctx: Demo, v: View, open_view) -> None:
+    """Opening ``v``'s tab draws it, unless it shows the current sentence already (``v.on_open``)."""
+
+    def opened(pred, index, shown, *args, progress=None):
         key = key_of(pred, index)
         if pred is None:
             return [v.key, *v.blank(), None]
         if shown == key:
             return [v.key] + [gr.skip()] * len(v.outputs) + [shown]
-        return [v.key, *v.render(pred, index, *args), key]
+        return [v.key, *v.draw(pred, index, *args, progress=progress), key]
 
     v.on_open = user_errors(f"drawing {v.key}")(opened)
     v.tab.select(
-        v.on_open,
+        reporting_progress(v.on_open),
         [ctx.pred, ctx.sentence, v.shown, *v.inputs],
         [open_view, *v.outputs, v.shown],
         api_visibility="private",
     )
-
-
-def _api(gr, ctx: Demo) -> None:
-    """The API endpoints: ``translate``, ``score`` and ``attribute``, each with a ``direction`` (the page's default
-    direction unless given; one this server has no model for is an error)."""
-    served = list(ctx.translators)
-
-    @user_errors("translating", api="translate")
-    def translate(
-        text: str,
-        beam_size: int = 5,
-        length_penalty: Optional[float] = None,
-        details: bool = False,
-        direction: str = ctx.default,
-    ) -> Any:
-        """Translate text in ``direction`` ("zh-en" or "en-zh").  Bad input raises an error (never a message in
-        place of a translation): empty or too long text, beam_size outside 1..MAX_BEAM (10), length_penalty
-        outside the library's 0..5 (None: the model's own), a direction this server does not serve.
-        ``details=True`` returns a dict: the translation and, per sentence, its words, the alignment head's links
-        and the words they leave unlinked ("not translated?" / "added?"; None for a model without a head)."""
-        d = check_direction(direction, served)
-        beam, lp = check_api_args(beam_size, length_penalty)
-        pred = predict(ctx.translators[d], text, batcher=ctx.batchers[d], beam_size=beam, length_penalty=lp)
-        return details_json(pred) if details else pred.translation
-
-    gr.api(translate, api_name="translate")
-
-    @user_errors("scoring", api="score")
-    def score(source: str, translation: str, direction: str = ctx.default) -> dict:
-        """Score a translation of one sentence in ``direction``: per-piece and total log-probabilities, the
-        length-normalised score (as beam search ranks), word links, and the model's own translation's score."""
-        d = check_direction(direction, served)
-        return score_translation(ctx.translators[d], source, translation).as_json()
-
-    gr.api(score, api_name="score")
-
-    @user_errors("attributing", api="attribute")
-    def attribute(
-        source: str, translation: str = "", method: str = "input_x_gradient", direction: str = ctx.default
-    ) -> dict:
-        """What each output word of one sentence drew on, in the source and in its own previous words
-        (``Translator.attribute``, captum; docs/attribution.md): the model's own translation unless
-        ``translation`` is given.  ``method``: input_x_gradient (default), integrated_gradients, ablation or
-        source_ablation.  Returns the pieces, the words, the source and prefix maps, each word's source share,
-        the links read from attribution and their agreement with the alignment head."""
-        from ..attribution import METHODS
-
-        d = check_direction(direction, served)
-        if not source or not source.strip():
-            raise InputError("source is empty: give one sentence to explain")
-        if method not in METHODS:
-            raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-        targets = [translation] if translation and translation.strip() else None
-        try:
-            return ctx.translators[d].attribute([source.strip()], targets, method=method)[0].as_json()
-        except ValueError as e:  # a sentence over the model's length limit
-            raise InputError(str(e)) from None
-
-    gr.api(attribute, api_name="attribute")

@@ -15,17 +15,17 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..align import DEFAULT_RAW, AlignMethod, attention_matrix, method_attention, piece_alignment
-from ..coverage import coverage, is_alignment_head, reading_units
-from ..words import source_piece_words, source_words
-from .predict import LANGUAGE_NAMES
+from ..coverage import coverage, is_alignment_head
+from ..direction import LANGUAGE_NAMES
+from ..words import gold_units, reading_units
 
 HEAD = "alignment head"  # the attention choice that means "the model's alignment method"
 
 
 @dataclass
 class MapData:
-    """One map: ``matrix`` [rows, cols] (rows attend to columns), the labels (pieces or words, raw), the cells
-    to outline (row, col), and the rows/columns coverage flags ("added?" / "not translated?")."""
+    """One map: ``matrix`` [rows, cols] (rows attend to columns, or draw on them), the labels (pieces or words,
+    raw), the cells to outline (row, col), and the rows/columns flags ("added?" / "not translated?")."""
 
     matrix: np.ndarray
     rows: list[str]
@@ -36,6 +36,8 @@ class MapData:
     flagged_cols: list[int] = field(default_factory=list)
     languages: tuple[str, str] = ("zh", "en")  # (columns, rows): the input language, the output language
     units: str = "pieces"  # "words" or "pieces": how adjacent column labels are joined (chips.join_units)
+    signed: bool = False  # values in -1..1 (a signed attribution), not 0..1 (attention)
+    value: str = "weight"  # what a cell's number is, as its hover names it
 
 
 def with_eos(pieces: Sequence[str], groups: list[list[int]], words: list[str]) -> tuple[list[list[int]], list[str]]:
@@ -50,7 +52,8 @@ def unit_groups(pieces: Sequence[str], units: str, lang: str) -> tuple[list[list
     if units == "pieces":
         return [[i] for i in range(len(pieces))], list(pieces)
     if units == "characters" and lang == "zh":
-        return with_eos(pieces, source_piece_words(pieces), source_words(pieces))
+        words, groups = gold_units(pieces, "zh")
+        return with_eos(pieces, groups, words)
     words, groups = reading_units(pieces, lang)
     return with_eos(pieces, groups, words)
 
@@ -80,14 +83,13 @@ def attention_choices(n_layers: int, n_heads: int, method: Optional[AlignMethod]
 
 
 def parse_attention(choice: Optional[str], n_layers: int) -> Optional[tuple[int, Optional[int]]]:
-    """``"layer 2, head 3"`` -> (1, 2); ``"layer 2, heads averaged"`` -> (1, None); the alignment method -> None.
-    Also reads the older "layer N" / "last" forms."""
+    """A choice of :func:`attention_choices` -> (layer, head) 0-based: ``"layer 2, head 3"`` -> (1, 2);
+    ``"layer 2, heads averaged"`` -> (1, None); the alignment method -> None."""
     if not choice or choice in (HEAD, "best raw rule"):
         return None
-    parts = [p.strip() for p in str(choice).split(",")]
-    layer = n_layers - 1 if parts[0] == "last" else int(parts[0].split()[-1]) - 1
-    head = int(parts[1].split()[-1]) - 1 if len(parts) > 1 and parts[1].startswith("head ") else None
-    return min(layer, n_layers - 1), head
+    layer, which = (p.strip() for p in str(choice).split(","))
+    head = int(which.split()[-1]) - 1 if which.startswith("head ") else None
+    return min(int(layer.split()[-1]) - 1, n_layers - 1), head
 
 
 def alignment_map(
@@ -105,8 +107,9 @@ def alignment_map(
     picked = None if choice in (None, HEAD) else parse_attention(choice, result.cross_attention.shape[0])
     if picked is None:
         a = attention_matrix(method_attention(result, method), method.layer, method.head, method.shift)
+        names = [LANGUAGE_NAMES[x] for x in languages]
         title = (
-            f"Trained {method.label}: which {_lang(languages[0])} words each {_lang(languages[1])} word comes from"
+            f"Trained {method.label}: which {names[0]} words each {names[1]} word comes from"
             if is_alignment_head(method)
             else f"No alignment head: the best raw rule ({method.name})"
         )
@@ -119,14 +122,25 @@ def alignment_map(
     if units == "pieces":
         one_way = dataclasses.replace(method, symmetrize="")
         piece_links = piece_alignment(src, tgt, method_attention(result, method), method=one_way)
-        return MapData(a, list(tgt), list(src), title, [(j, i) for i, j in piece_links], languages=languages)
+        links = [(j, i) for i, j in piece_links]
+        return MapData(matrix=a, rows=list(tgt), cols=list(src), title=title, links=links, languages=languages)
     w = word_links(result, method, languages)
     s_groups, s_words = with_eos(src, w.source_groups, w.source_words)
     t_groups, t_words = with_eos(tgt, w.target_groups, w.target_words)
     mat = merge_groups(a, t_groups, len(t_words), s_groups, len(s_words))[:-1]  # the </s> row: no word
     flagged = (w.coverage.unlinked_target, w.coverage.unlinked_source) if w.coverage is not None else ([], [])
     links = sorted((b, a_) for a_, b in w.links)
-    return MapData(mat, t_words[:-1], s_words, title, links, *flagged, languages=languages, units="words")
+    return MapData(
+        matrix=mat,
+        rows=t_words[:-1],
+        cols=s_words,
+        title=title,
+        links=links,
+        flagged_rows=flagged[0],
+        flagged_cols=flagged[1],
+        languages=languages,
+        units="words",
+    )
 
 
 @dataclass
@@ -149,28 +163,21 @@ class WordLinks:
         }
 
 
-def as_given(words: list[str], text: str) -> list[str]:
-    """Words read from the model's pieces shown as ``text`` has them, where it spells them in order but for case:
-    the model reads a lower-case "i like apples" restored ("I like apples", :mod:`seq2seq.truecase`), a user
-    typed it.  Otherwise (another script, another spelling) the words stay as they are."""
-    low, out, at = text.casefold(), [], 0
-    for w in words:
-        k = low.find(w.casefold(), at)
-        if k < 0 or len(w.casefold()) != len(w):
-            return list(words)
-        out.append(text[k : k + len(w)])
-        at = k + len(w)
-    return out
-
-
 def word_links(result, method: Optional[AlignMethod], languages: tuple[str, str]) -> WordLinks:
     """The word units every view and both API endpoints use, those of ``Translation.coverage``: with a trained
-    head, the coverage's words (``coverage.reading_units``: jieba words for Chinese, split where their pieces link
+    head, the coverage's words (``words.reading_units``: jieba words for Chinese, split where their pieces link
     apart) and links; else the reading units, linked by ``method`` read one way."""
     method = method or DEFAULT_RAW
     cov = coverage(result, method, languages)
     if cov is not None:
-        return WordLinks(cov.source_words, cov.target_words, list(cov.links), cov.source_groups, cov.target_groups, cov)
+        return WordLinks(
+            source_words=cov.source_words,
+            target_words=cov.target_words,
+            links=list(cov.links),
+            source_groups=cov.source_groups,
+            target_groups=cov.target_groups,
+            coverage=cov,
+        )
     src, tgt = result.source_tokens, result.target_tokens
     s_words, s_groups = reading_units(src, languages[0])
     t_words, t_groups = reading_units(tgt, languages[1])
@@ -182,7 +189,9 @@ def word_links(result, method: Optional[AlignMethod], languages: tuple[str, str]
     if att is not None:
         piece_links = piece_alignment(src, tgt, att, method=dataclasses.replace(method, symmetrize=""))
         links = sorted({(a, b) for i, j in piece_links for a in s_groups[i] for b in t_groups[j]})
-    return WordLinks(s_words, t_words, links, s_groups, t_groups)
+    return WordLinks(
+        source_words=s_words, target_words=t_words, links=links, source_groups=s_groups, target_groups=t_groups
+    )
 
 
 def layer_maps(
@@ -198,10 +207,6 @@ def layer_maps(
     return [
         alignment_map(result, method, f"layer {layer + 1}, {choice}", units, languages) for layer in range(n_layers)
     ]
-
-
-def _lang(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
 
 
 @dataclass
@@ -274,9 +279,9 @@ class InsideView:
     def as_json(self, source: str = "", direction: str = "") -> dict:
         """Everything the view shows of the sentence: ``source`` (the sentence as typed) and ``direction`` first."""
         t = self.translation
-        r = lambda a: np.round(a, 5).tolist()  # noqa: E731
+        r = lambda a: np.round(a, 5).tolist()
         return {
-            "source": source or getattr(t, "source_text", ""),
+            "source": source or t.source_text,
             "direction": direction or "-".join(self.languages),
             "translation": t.text,
             "source_tokens": t.source_tokens,

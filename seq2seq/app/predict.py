@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import logging
-import numbers
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -23,166 +20,14 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..align import AlignMethod
-from ..checks import LENGTH_PENALTY_RANGE
 from ..direction import LANGUAGE_NAMES, Direction
-from ..text import HAN, chunk, join_parts, split_sentences
+from ..results import Translation
+from ..text import chunk, join_parts
+from .inputs import MAX_INPUT_CHARS, MAX_SENTENCES, InputError, check_decoding, looks_like, split_source
 
-log = logging.getLogger("seq2seq.app")
-
-MAX_INPUT_CHARS = 2000  # a few paragraphs; longer input is rejected at once with a message
-MAX_SENTENCES = 40  # sentences translated in one request
-MAX_OWN_CHARS = 1000  # the longest single sentence the one-sentence tools take (your translation, a prefix)
 STEP_CANDIDATES = 5  # the step-by-step view shows the 5 most probable pieces at each step
-# By source language, the range: everyday, a name and a number in the news, Traditional script (Chinese), two
-# sentences at once, a question.
-EXAMPLES = {
-    "zh": [
-        "我明天要去北京看望我的老朋友。",
-        "中国经济今年增长了百分之五。",
-        "這家餐廳的菜很好吃，但是價格有點貴。",
-        "我喜欢吃苹果。今天天气很好。",
-        "你叫什么名字？",
-    ],
-    "en": [
-        "I am going to visit my old friend tomorrow.",
-        "Donald Trump will visit Beijing next week.",
-        "The company had revenue of $123.4 billion in 2023.",
-        "I like apples. The weather is nice today.",
-        "Where is the library?",
-    ],
-}
-# The directions a demo can serve (a model folder's ``direction``), as the page's switch names them.
-DIRECTION_LABELS = {"zh-en": "中→EN", "en-zh": "EN→中"}
 
 _ids = itertools.count(1)
-
-
-class InputError(ValueError):
-    """Input we answer with a friendly message instead of a translation."""
-
-
-def one_sentence(source, what: str = "This view") -> str:
-    """The one check of a single sentence given to a one-sentence tool: stripped, not empty, not too long."""
-    source = (source or "").strip()
-    if not source:
-        raise InputError("Please type a sentence first.")
-    if len(source) > MAX_OWN_CHARS:
-        raise InputError(f"{what} takes one sentence of at most {MAX_OWN_CHARS} characters.")
-    return source
-
-
-_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def looks_like(text: str, lang: str, threshold: float = 0.3) -> bool:
-    """Does ``text`` look written in ``lang``?  Chinese: at least ``threshold`` of its letters are Chinese
-    characters, counting Latin-script words (names such as iPhone, Google) as neutral, as Chinese text uses
-    them; text with no Chinese character is not Chinese.  English: at least half its letters are Latin."""
-    if lang == "zh":
-        han = len(HAN.findall(text))
-        others = len(_LETTER.findall(_LATIN_WORD.sub(" ", text))) - han
-        return han > 0 and han / (han + others) >= threshold
-    letters = _LETTER.findall(text)
-    return (
-        bool(letters)
-        and len(_LATIN_WORD.findall(text)) > 0
-        and sum(len(w) for w in _LATIN_WORD.findall(text)) / len(letters) >= 0.5
-    )
-
-
-# An English sentence ends at . ! or ? (and closing quotes or brackets) before a space and a capital or a digit,
-# unless the word before the full stop is a title, a common abbreviation or an initial (Mr. Smith, U.S. News).
-_EN_SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-_EN_NO_END = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|No|Inc|Ltd|Co|Gen|Sen|Rep|Gov)|\b[A-Z]|\.[A-Za-z])\.$"
-)
-
-
-def split_source(text: str, lang: str) -> list[str]:
-    """The sentences of ``text``: :func:`seq2seq.text.split_sentences` (Chinese and other full stops, line
-    breaks), and for English also at ". " before a capital, as English separates sentences."""
-    sentences = split_sentences(text)
-    if lang != "en":
-        return sentences
-    out = []
-    for s in sentences:
-        start = 0
-        for m in _EN_SENT_END.finditer(s):
-            head = s[start : m.start()].rstrip("\"')]")
-            if head.endswith(".") and _EN_NO_END.search(head):
-                continue
-            out.append(s[start : m.start()] + m.group().strip())
-            start = m.end()
-        out.append(s[start:])
-    return [x.strip() for x in out if x.strip()]
-
-
-def check_direction(direction, available) -> str:
-    """The API's ``direction``: one of :data:`DIRECTION_LABELS` that this server has a model for, or an
-    :class:`InputError` that says which it has."""
-    served = " and ".join(f'"{d}"' for d in available)
-    if direction not in DIRECTION_LABELS:
-        raise InputError(
-            f'direction must be "zh-en" (Chinese to English) or "en-zh" (English to Chinese), '
-            f"got {direction!r}; this server translates {served}"
-        )
-    if direction not in available:
-        raise InputError(f'this server has no model for "{direction}"; it translates {served} only')
-    return direction
-
-
-# The widest beam the demo and its API search with: the library takes any (``checks.check_decoding_args``); a shared
-# server keeps each request quick.  The length penalty's range is the library's (``checks.LENGTH_PENALTY_RANGE``).
-MAX_BEAM = 10
-CONTROL_NAMES = ("Beam size", "Length penalty", "n-best")  # as the page names its controls
-API_NAMES = ("beam_size", "length_penalty", "nbest")  # as the API names its arguments
-
-
-def _whole(x) -> Optional[int]:
-    """``x`` as an int if it is a whole number (5 or 5.0), else None."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or x != x or int(x) != x:
-        return None
-    return int(x)
-
-
-def _shown(x) -> str:
-    """A value as the user typed it: 25 (not 25.0), 2.5, or its repr when it is not a number."""
-    return f"{x:g}" if isinstance(x, numbers.Real) and not isinstance(x, bool) else repr(x)
-
-
-def check_decoding(beam_size, length_penalty, nbest=1, names=CONTROL_NAMES) -> tuple[int, Optional[float], int]:
-    """The decoding settings of a request, checked against the library's ranges (a beam of 1 to :data:`MAX_BEAM`,
-    1 for greedy search; a length penalty in ``LENGTH_PENALTY_RANGE``, None: the model's own; n-best from 1 to
-    the beam size), or an :class:`InputError` that names the setting (``names``: the page's, or the API's) and
-    its range: nothing out of range is changed to fit."""
-    beam_name, lp_name, nbest_name = names
-    beam = _whole(beam_size)
-    if beam is None or not 1 <= beam <= MAX_BEAM:
-        raise InputError(f"{beam_name} must be a whole number from 1 (greedy) to {MAX_BEAM}, got {_shown(beam_size)}")
-    lo, hi = LENGTH_PENALTY_RANGE
-    lp = length_penalty
-    if lp is not None:
-        if isinstance(lp, bool) or not isinstance(lp, numbers.Real) or not lo <= lp <= hi:  # NaN fails too
-            raise InputError(f"{lp_name} must be a number from {lo:g} to {hi:g}, got {_shown(length_penalty)}")
-        lp = float(lp)
-    n = _whole(nbest)
-    if n is None or not 1 <= n <= beam:
-        why = " (greedy search keeps one hypothesis)" if beam == 1 else ""
-        raise InputError(
-            f"{nbest_name} must be a whole number from 1 to the beam size, {beam}{why}, got {_shown(nbest)}"
-        )
-    return beam, lp, n
-
-
-def check_api_args(beam_size, length_penalty) -> tuple[int, Optional[float]]:
-    """The web API's numbers (:func:`check_decoding`, in the API's names).  A length penalty of None stays None:
-    the model's own."""
-    for name, x in zip(API_NAMES, (beam_size, length_penalty)):
-        if isinstance(x, str):  # a number sent as text is not a number
-            raise InputError(f"{name} must be a number, got {x!r}")
-    beam, lp, _ = check_decoding(beam_size, length_penalty, 1, API_NAMES)
-    return beam, lp
 
 
 @dataclass
@@ -191,9 +36,17 @@ class SentenceResult:
     ``full``: the same translation with everything the views show, computed when a view first asks for it."""
 
     source: str
-    translation: object
-    explain: Optional[Callable[[], object]] = field(default=None, repr=False)  # computes ``full``
-    _full: Optional[object] = field(default=None, repr=False)
+    translation: Translation
+    explain: Optional[Callable[[], Translation]] = field(default=None, repr=False)  # computes ``full``
+    _full: Optional[Translation] = field(default=None, repr=False)
+    _computed: dict = field(default_factory=dict, repr=False)
+
+    def once(self, key, compute: Callable[[], object]):
+        """What a view computes for this sentence (an attribution by method, the logit lens), computed when it is
+        first asked for and kept with the sentence, as ``full`` is."""
+        if key not in self._computed:
+            self._computed[key] = compute()
+        return self._computed[key]
 
     @property
     def full(self):
@@ -252,14 +105,26 @@ class Prediction:
         return self.sentences[min(max(0, int(index or 0)), len(self.sentences) - 1)]
 
 
+@dataclass(frozen=True)
+class Settings:
+    """A request's decoding settings, checked (:func:`~seq2seq.app.inputs.check_decoding`).  Requests with equal
+    settings can share a batch, so it is hashable.  ``length_penalty`` None: the model folder's own; ``full``: also
+    everything the views show (every layer's attention, the top candidates at each step, the beam tree)."""
+
+    beam_size: int = 5
+    length_penalty: Optional[float] = None
+    nbest: int = 1
+    full: bool = False
+
+
 @dataclass
 class Request:
-    """A checked request: its sentences and decoding settings (requests with equal ``settings`` can share a batch)."""
+    """A checked request: its sentences, its decoding settings, notes for the user and when it started."""
 
     sentences: list[str]
-    settings: tuple  # (beam_size, length_penalty or None, nbest, full): full = everything the views show
-    notes: list[str]
-    t0: float
+    settings: Settings
+    notes: list[str] = field(default_factory=list)
+    t0: float = field(default_factory=time.perf_counter)
 
 
 def prepare(
@@ -273,7 +138,7 @@ def prepare(
     """Check the input and split it into sentences; raises :class:`InputError` with a message for the user."""
     t0 = time.perf_counter()
     source_lang, target_lang = translator.languages
-    name = LANGUAGE_NAMES.get(source_lang, source_lang)
+    name = LANGUAGE_NAMES[source_lang]
     text = (text or "").strip()
     if not text:
         raise InputError(f"Please type some {name} text to translate.")
@@ -287,15 +152,15 @@ def prepare(
     if not looks_like(text, source_lang):
         notes.append(
             f"This does not look like {name}; the model translates {name} to "
-            f"{LANGUAGE_NAMES.get(target_lang, target_lang)}, so the result may be poor. Translated anyway."
+            f"{LANGUAGE_NAMES[target_lang]}, so the result may be poor. Translated anyway."
         )
     sentences = [part for s in split_source(text, source_lang) for part in fitting(translator, s)]
     if len(sentences) > MAX_SENTENCES:
         raise InputError(
             f"The input has {len(sentences)} sentences; the demo translates at most {MAX_SENTENCES} at a time."
         )
-    # length_penalty None: the model folder's own
-    return Request(sentences, (beam_size, length_penalty, nbest, bool(full)), notes, t0)
+    settings = Settings(beam_size=beam_size, length_penalty=length_penalty, nbest=nbest, full=bool(full))
+    return Request(sentences, settings, notes, t0)
 
 
 def fitting(translator, sentence: str) -> list[str]:
@@ -315,15 +180,26 @@ def fitting(translator, sentence: str) -> list[str]:
         ]
 
 
+def _views(beam_size: int) -> dict:
+    """What ``translate`` returns beside the text for the views: every attention, the top candidates at each
+    step, and (beam search) the tree."""
+    return dict(return_attention="all", return_topk=STEP_CANDIDATES, return_tree=beam_size > 1)
+
+
 def translate_requests(translator, requests: list[Request]) -> list[list]:
     """Translate the sentences of requests that share their settings in one batched call; returns each
     request's translations."""
-    beam_size, lp, nbest, full = requests[0].settings
-    if any(r.settings != requests[0].settings for r in requests):
+    settings = requests[0].settings
+    if any(r.settings != settings for r in requests):
         raise ValueError("requests in one batch must share their decoding settings")
     flat = [s for r in requests for s in r.sentences]
-    views = dict(return_attention="all", return_topk=STEP_CANDIDATES, return_tree=beam_size > 1) if full else {}
-    outs = translator.translate(flat, beam_size=beam_size, length_penalty=lp, nbest=nbest, **views)
+    outs = translator.translate(
+        flat,
+        beam_size=settings.beam_size,
+        length_penalty=settings.length_penalty,
+        nbest=settings.nbest,
+        **(_views(settings.beam_size) if settings.full else {}),
+    )
     per, pos = [], 0
     for r in requests:
         per.append(outs[pos : pos + len(r.sentences)])
@@ -332,34 +208,33 @@ def translate_requests(translator, requests: list[Request]) -> list[list]:
 
 
 def finish(translator, request: Request, outs: list) -> Prediction:
-    beam_size, lp, nbest, _ = request.settings
+    """The :class:`Prediction` of a request from its translations, each sentence able to compute its ``full``
+    translation with the same search (the model's own length penalty where the request gave none)."""
+    settings = request.settings
+    lp = settings.length_penalty
     lp = float(translator.config.decoding["length_penalty"]) if lp is None else lp
+    search = dict(beam_size=settings.beam_size, length_penalty=lp, nbest=settings.nbest)
     results = [
-        SentenceResult(src, t, functools.partial(explain_sentence, translator, src, beam_size, lp, nbest))
+        SentenceResult(src, t, explain=functools.partial(explain_sentence, translator, src, **search))
         for src, t in zip(request.sentences, outs)
     ]
     return Prediction(
-        join_parts([r.translation for r in results], translator.direction.target),
-        results,
-        request.notes,
-        time.perf_counter() - request.t0,
-        translator.link_method,
-        beam_size,
-        lp,
-        direction_of(translator),
+        translation=join_parts([r.translation for r in results], translator.direction.target),
+        sentences=results,
+        notes=request.notes,
+        seconds=time.perf_counter() - request.t0,
+        align_method=translator.link_method,
+        beam_size=settings.beam_size,
+        length_penalty=lp,
+        direction=translator.direction.label,
     )
 
 
 def explain_sentence(translator, source: str, beam_size: int, length_penalty: float, nbest: int):
     """One sentence translated with everything the views show (PyTorch engine): the same search as the fast one,
     so the same translation, with every layer's attention, the top candidates and the beam tree."""
-    views = dict(return_attention="all", return_topk=STEP_CANDIDATES, return_tree=beam_size > 1)
-    return translator.translate([source], beam_size=beam_size, length_penalty=length_penalty, nbest=nbest, **views)[0]
-
-
-def direction_of(translator) -> str:
-    """A translator's direction, "zh-en" or "en-zh" (from its model folder)."""
-    return translator.direction.label
+    search = dict(beam_size=beam_size, length_penalty=length_penalty, nbest=nbest)
+    return translator.translate([source], **search, **_views(beam_size))[0]
 
 
 def predict(translator, text: str, batcher=None, **settings) -> Prediction:

@@ -4,15 +4,16 @@ wrapped to a phone's width)."""
 
 from __future__ import annotations
 
-from ..results import length_penalty as lp_divisor
-from .figures import FONT, SUBTITLE_SIZE, _label, title_of, wrap
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..results import length_penalty
+from .figures import SUBTITLE_SIZE, _label, title_of, wrap
+from .labels import FONT
 
 
 def walkthrough_figure(e):
     """One head's computation (seq2seq.explain.HeadComputation) in five panels, each labelled with its formula."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
     src = [_label(p) for p in e.source_tokens]
     piece = _label(e.target_tokens[e.step])
     d = e.d_k
@@ -90,7 +91,7 @@ def _tree_nodes(tree: list[list[dict]], alpha: float):
             if parent is not None:
                 edges.append((parent, (x, y), node["status"]))
             n = step + 1
-            normalised = node["score"] / lp_divisor(n, alpha)
+            normalised = node["score"] / length_penalty(n, alpha)
             for key, value in (
                 ("x", x),
                 ("y", y),
@@ -125,9 +126,7 @@ def beam_tree_figure(tree: list[list[dict]], best: list[str], alpha: float, gree
     """The beam tree: steps left to right, nodes labelled with their piece and coloured by cumulative log-prob;
     pruned candidates faint, finished ones as diamonds, the returned translation's path in red.  Hover shows
     the cumulative and the length-normalised score (score / length ** alpha).  ``greedy``: a tree of width 1
-    (``predict.greedy_tree``), titled so."""
-    import plotly.graph_objects as go
-
+    (``explore.greedy_tree``), titled so."""
     nodes, edges = _tree_nodes(tree, alpha)
     path = _returned_path(tree, best)
     fig = go.Figure()

@@ -3,12 +3,15 @@ a prefix to force) and *Beam search* (the tree of hypotheses).  Built like the t
 
 from __future__ import annotations
 
+import gradio as gr
+
 from .chips import caption_html
 from .explore import best_path, continue_with, finished_ranking, greedy_tree, step_view, step_view_of
-from .figures import piece_text
-from .predict import STEP_CANDIDATES, InputError, check_decoding
+from .inputs import InputError, check_decoding
+from .labels import language_names, piece_text
+from .predict import STEP_CANDIDATES
 from .search_figures import beam_tree_figure
-from .views import Demo, View, chosen, clear_toasts, language_names, redraw_on, user_errors, view_tab
+from .views import Demo, View, chosen, clear_toasts, redraw_on, user_errors, view_tab
 
 
 def steps_intro(tr) -> str:
@@ -22,7 +25,7 @@ def steps_intro(tr) -> str:
 def steps_tab(ctx: Demo) -> View:
     """The translation piece by piece with the candidates at each step; pick another, or type a prefix, and the
     model continues from there."""
-    with view_tab(ctx, "Step by step", "steps", steps_intro) as (gr, tab, caption):
+    with view_tab(ctx, "Step by step", "steps", steps_intro) as (tab, caption):
         text = ctx.follow(
             gr.Textbox,
             lambda tr: gr.update(label=language_names(tr)[1]),
@@ -93,12 +96,13 @@ def steps_tab(ctx: Demo) -> View:
     )
     undo_btn.click(undo, [ctx.pred, ctx.sentence], outs, js=clear_toasts(2), api_visibility="private")
     none = gr.update(choices=[], value=None)
-    return View("steps", tab, [caption] + outs, render, empty=[None, None, None, none, none, None])
+    handlers = {"pick": pick, "continue": continue_from, "prefix": from_prefix, "undo": undo}
+    return View("steps", tab, [caption] + outs, render, empty=[None, None, None, none, none, None], handlers=handlers)
 
 
 def beam_tab(ctx: Demo) -> View:
     """The search tree of the translation: beam search's candidates, or greedy search as a beam of 1."""
-    with view_tab(ctx, "Beam search", "beam") as (gr, tab, caption):
+    with view_tab(ctx, "Beam search", "beam") as (tab, caption):
         note = gr.Markdown(elem_id="beam-note")
         fig = gr.Plot(show_label=False, elem_id="tree-map")
         table = gr.Dataframe(

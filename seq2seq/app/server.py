@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     p.add_argument("--share", action="store_true", help="also open a public Gradio share link (off by default)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    try:
+    try:  # the face of the demo needs these: say how to install them rather than fail on an import
         import gradio  # noqa: F401
         import plotly  # noqa: F401
     except ImportError as e:
@@ -78,7 +78,7 @@ def main(argv=None) -> int:
     try:
         translators = [Translator.load(m) for m in models]
         note_if_slow(translators[0], "seq2seq-demo")
-        demo = build_demo(translators, model_name=[model_name(m) for m in models])
+        demo = build_demo(translators, model_name=[model_name(m) for m in models]).blocks
     except (ModelFolderError, ValueError) as e:
         print(f"seq2seq-demo: {e}", file=sys.stderr)
         return 2

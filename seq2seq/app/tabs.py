@@ -9,36 +9,29 @@ direction relabels them."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-import tempfile
 import time
+
+import gradio as gr
 
 from ..align import SYMMETRIZE
 from ..coverage import is_alignment_head
 from ..explain import explain_cross_attention
 from .chips import CHIP_JS, both_ways_html, caption_html, link_chips_html, scored_pieces_html, word_alignment_html
+from .downloads import file_stem, matrix_csv, slug, write_files
 from .explore import score_translation
-from .figures import (
-    all_heads_figure,
-    all_layers_figure,
-    map_figure,
-    matrix_csv,
-    matrix_figure,
-    piece_text,
-)
+from .figures import all_heads_figure, all_layers_figure, map_figure, matrix_figure
+from .labels import language_names, piece_text
 from .maps import HEAD, InsideView, alignment_map, attention_choices
 from .predict import nbest_rows
 from .search_figures import walkthrough_figure
-from .views import Demo, View, chosen, clear_toasts, language_names, redraw_on, user_errors, view_tab
+from .views import Demo, View, chosen, clear_toasts, redraw_on, user_errors, view_tab
 
 
 # ---------------------------------------------------------------------------------------------------------------
 def alignment_tab(ctx: Demo) -> View:
     """The first view: the alignment head's map at word level with its links outlined, chips that highlight their
     cells, and "look inside" options (raw layers and heads, pieces, the symmetrized links)."""
-    with view_tab(ctx, "Alignment", "align", alignment_intro) as (gr, tab, caption):
+    with view_tab(ctx, "Alignment", "align", alignment_intro) as (tab, caption):
         fig = gr.Plot(show_label=False, elem_id="align-map")
         chips = gr.HTML(elem_id="align-chips", js_on_load=CHIP_JS)
         with gr.Accordion("Look inside: raw attention by layer and head, pieces instead of words", open=False):
@@ -61,7 +54,7 @@ def alignment_tab(ctx: Demo) -> View:
                 value=ONE_MODEL,
                 label="Links from",
                 info="Both directions: the model of the other direction also aligns the pair, and the two sets "
-                "of links are combined by the rule (on align-dev, no rule beat one model alone).",
+                "of links are combined by the rule (how each rule scores: docs/alignment.md).",
                 visible=len(ctx.translators) > 1,
                 elem_id="links-from",
             )
@@ -116,8 +109,8 @@ def alignment_intro(tr) -> str:
         f"**The map**: the model's trained {method.label}: which {src} words each {tgt} word comes "
         f"from. Colour: the head's attention; outlined: its links; orange **?**: a word that nothing links "
         'to ("not translated?" / "added?"). Hover a chip below to light up its cells. *Raw attention* '
-        "(Look inside) is where the decoder looked while writing each word: a poor aligner (AER above 50 "
-        "on align-dev, against about 20 for the head)."
+        "(Look inside) is where the decoder looked while writing each word: a far poorer aligner than the "
+        "head (docs/alignment.md)."
     )
 
 
@@ -127,7 +120,7 @@ def layers_tab(ctx: Demo) -> View:
         "Raw cross-attention of every decoder layer: lower layers attend broadly, higher layers "
         "usually line up with the word being translated. Outlined: the alignment head's links."
     )
-    with view_tab(ctx, "All layers", "layers", intro) as (gr, tab, caption):
+    with view_tab(ctx, "All layers", "layers", intro) as (tab, caption):
         with gr.Row():
             head = ctx.follow(
                 gr.Dropdown,
@@ -152,37 +145,18 @@ def layers_tab(ctx: Demo) -> View:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-
-
-# ---------------------------------------------------------------------------------------------------------------
-def file_stem(source: str, direction: str) -> str:
-    """A download's name for a sentence: the direction, the sentence's first Latin words (if any) and a short hash
-    of it, so that every sentence downloads under its own name (``en-zh-i-like-to-eat-apples-3f2a9c1d``,
-    ``zh-en-5be1c2a0``)."""
-    words = re.findall(r"[a-z0-9]+", source.lower())
-    slug = "-".join(words)[:40].strip("-")
-    digest = hashlib.sha1(source.encode("utf-8")).hexdigest()[:8]
-    return "-".join(x for x in (direction, slug, digest) if x)
-
-
-def _attention_files(v: InsideView, s, direction: str, shown: str, matrix) -> tuple[str, str]:
-    """The downloads of Inside attention for sentence ``s``, in a fresh temporary folder, named after the sentence:
-    every matrix as JSON (with the sentence), the one shown (``matrix``: weights, rows, columns; ``shown``: which
-    it is, "cross attention, layer 2, head 1") as CSV, the sentence in its first cell."""
-    tmp = tempfile.mkdtemp(prefix="seq2seq-")
-    stem = file_stem(s.source, direction)
-    name = re.sub(r"[^a-z0-9]+", "-", shown.lower()).strip("-")
-    json_path, csv_path = f"{tmp}/{stem}-attention.json", f"{tmp}/{stem}-{name}.csv"
-    with open(json_path, "w", encoding="utf-8") as f:
-        json.dump(v.as_json(s.source, direction), f, ensure_ascii=False)
-    with open(csv_path, "w", encoding="utf-8") as f:
-        f.write(matrix_csv(*matrix, f"{s.source} → {s.text} ({shown}; rows attend to columns)"))
-    return json_path, csv_path
+def _attention_files(v: InsideView, s, direction: str, shown: str, matrix) -> list[str]:
+    """The downloads of Inside attention for sentence ``s``, named after the sentence: every matrix as JSON (with
+    the sentence), the one shown (``matrix``: weights, rows, columns; ``shown``: which it is, "cross attention,
+    layer 2, head 1") as CSV, the sentence in its first cell."""
+    what = f"{s.source} → {s.text} ({shown}; rows attend to columns)"
+    files = {"attention.json": v.as_json(s.source, direction), f"{slug(shown)}.csv": matrix_csv(*matrix, what)}
+    return write_files(file_stem(s.source, direction), files)
 
 
 def inside_tab(ctx: Demo) -> View:
     """Every kind of attention, every head, and one head's computation opened up with the model's numbers."""
-    with view_tab(ctx, "Inside attention", "inside", inside_intro) as (gr, tab, caption):
+    with view_tab(ctx, "Inside attention", "inside", inside_intro) as (tab, caption):
         with gr.Row():
             kind = gr.Radio(["cross", "encoder", "decoder"], value="cross", label="Attention", elem_id="attention-kind")
             layer = ctx.follow(
@@ -244,7 +218,7 @@ def inside_tab(ctx: Demo) -> View:
         words = {"words (jieba)": "jieba", "words (characters)": "characters"}.get(unit_choice)
         mat, rows, cols = v.matrix(which, layer, head, words, bool(no_eos))
         title = f"{which} attention, layer {layer + 1}, " + ("heads averaged" if head is None else f"head {head + 1}")
-        json_path, csv_path = _attention_files(v, s, pred.direction, title, (mat, rows, cols))
+        files = _attention_files(v, s, pred.direction, title, (mat, rows, cols))
         steps = [(f"{k + 1}: {piece_text(p)}", k) for k, p in enumerate(t.target_tokens)]
         step = step if step is not None and step < len(steps) else 0
         return (
@@ -253,8 +227,7 @@ def inside_tab(ctx: Demo) -> View:
             all_heads_figure(v, which, v.head_summaries(which), words, bool(no_eos)),
             gr.update(choices=steps, value=step),
             walk(pred, index, layer, -1 if head is None else head, step),
-            json_path,
-            csv_path,
+            *files,
         )
 
     view = View(
@@ -264,10 +237,11 @@ def inside_tab(ctx: Demo) -> View:
         render,
         [kind, layer, head, units, hide_eos, walk_step],
         empty=[None, None, None, gr.update(choices=[], value=None), None, None, None],
+        handlers={"walk": user_errors("walking through the head")(walk)},
     )
     redraw_on(ctx, view, [kind, layer, head, units, hide_eos])
     walk_step.input(
-        user_errors("walking through the head")(walk),
+        view.handlers["walk"],
         [ctx.pred, ctx.sentence, layer, head, walk_step],
         [walk_fig],
         api_visibility="private",
@@ -296,7 +270,7 @@ def own_intro(tr) -> str:
 
 def own_translation_tab(ctx: Demo) -> View:
     """Score the user's own translation of the sentence, piece by piece, with its map."""
-    with view_tab(ctx, "Your translation", "own", own_intro) as (gr, tab, caption):
+    with view_tab(ctx, "Your translation", "own", own_intro) as (tab, caption):
         own = ctx.follow(
             gr.Textbox, lambda tr: gr.update(label=f"Your {language_names(tr)[1]}"), lines=2, elem_id="own-translation"
         )
@@ -306,7 +280,7 @@ def own_translation_tab(ctx: Demo) -> View:
         own_chips = gr.HTML(elem_id="own-chips", js_on_load=CHIP_JS)
 
     @user_errors("scoring")
-    def score_own(pred, index, yours):  # not "score": that name is the API endpoint
+    def score(pred, index, yours):
         s = chosen(pred, index)
         scored = score_translation(ctx.translator_for(pred), s.source, yours, beam_size=pred.beam_size)
         m = alignment_map(scored.alignment, pred.align_method, HEAD, "words", pred.languages)
@@ -316,18 +290,18 @@ def own_translation_tab(ctx: Demo) -> View:
         return caption_html(pred, index), "", "", None, ""
 
     score_btn.click(
-        score_own,
+        score,
         [ctx.pred, ctx.sentence, own],
         [own_html, own_fig, own_chips],
         js=clear_toasts(3),
         api_visibility="private",
     )
-    return View("own", tab, [caption, own, own_html, own_fig, own_chips], render)
+    return View("own", tab, [caption, own, own_html, own_fig, own_chips], render, handlers={"score": score})
 
 
 def nbest_tab(ctx: Demo) -> View:
     """The beam's best hypotheses with their scores."""
-    with view_tab(ctx, "n-best", "nbest") as (gr, tab, caption):
+    with view_tab(ctx, "n-best", "nbest") as (tab, caption):
         table = gr.Dataframe(
             headers=["sentence", "rank", "translation", "score (normalised)", "log-prob"],
             interactive=False,

@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import functools
 import html
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .predict import LANGUAGE_NAMES, InputError, Prediction, log
+import gradio as gr
+
+from .inputs import InputError
+from .predict import Prediction
+
+log = logging.getLogger("seq2seq.app")
+# Attribution asked for under the translation or in a view's button: two at a time at most, so that many people
+# asking at once queue for it rather than slow every translation of the page.
+HEAVY = dict(concurrency_id="attribution", concurrency_limit=2)
 
 
 def clear_toasts(n_inputs: int) -> str:
@@ -27,7 +36,6 @@ def user_errors(what: str, fallback: Optional[Callable[[str], object]] = None, a
     """Decorate an event handler: bad input (:class:`InputError`) becomes a warning toast and ``fallback(message)``
     (default: nothing changes); anything else is logged and becomes a generic ``gr.Error``, never a stack trace.
     ``api``: the endpoint's name; bad input is then an error for the caller and one line in the log."""
-    import gradio as gr
 
     def wrap(fn):
         @functools.wraps(fn)
@@ -57,19 +65,28 @@ def user_errors(what: str, fallback: Optional[Callable[[str], object]] = None, a
 @dataclass
 class View:
     """One tab: the components it fills (a caption naming the sentence first), the controls its drawing reads,
-    and how to draw it for a sentence of a prediction or blank it."""
+    how to draw it for a sentence of a prediction or blank it, and ``handlers``: what its buttons and controls
+    call, by what they do (``"score"``, ``"walk"``), for tests and scripts to call without a browser."""
 
     key: str
-    tab: object
+    tab: gr.Tab
     outputs: list
     render: Callable  # (pred, sentence index, *inputs) -> values for outputs
     inputs: list = field(default_factory=list)
     empty: Optional[list] = None  # values for outputs that show nothing (default: None each)
-    shown: object = None  # gr.State: "prediction id:sentence" it shows, None when blank
+    handlers: dict[str, Callable] = field(default_factory=dict)
+    reports_progress: bool = False  # ``render`` takes ``progress=`` (a view that can take seconds says how far)
+    shown: Optional[gr.State] = None  # "prediction id:sentence" it shows, None when blank (set by ``wire_views``)
     on_open: Optional[Callable] = None  # the tab's select handler (set by ``wire_views``)
 
     def blank(self) -> list:
         return list(self.empty) if self.empty is not None else [None] * len(self.outputs)
+
+    def draw(self, pred, index, *inputs, progress=None) -> list:
+        """``render``'s values, with ``progress`` for a view that reports it."""
+        if self.reports_progress:
+            return list(self.render(pred, index, *inputs, progress=progress))
+        return list(self.render(pred, index, *inputs))
 
 
 @dataclass
@@ -84,17 +101,17 @@ class Demo:
     batchers: dict  # direction -> MicroBatcher
     default: str  # the direction the page opens in
     names: dict = field(default_factory=dict)  # direction -> the model's name, as the header shows it
-    pred: object = None  # gr.State: the current Prediction (None before the first translation)
-    sentence: object = None  # gr.Dropdown: the sentence every view shows (0-based index)
-    mode: object = None
-    beam: object = None
-    lp: object = None
-    nbest: object = None
+    pred: Optional[gr.State] = None  # the current Prediction (None before the first translation)
+    sentence: Optional[gr.Dropdown] = None  # the sentence every view shows (0-based index)
+    mode: Optional[gr.Radio] = None  # the decoding controls: "beam" or "greedy", and their numbers
+    beam: Optional[gr.Number] = None
+    lp: Optional[gr.Number] = None
+    nbest: Optional[gr.Number] = None
     followers: list = field(default_factory=list)  # (component, update(translator))
 
     def translator_for(self, pred_or_direction):
-        """The translator of a prediction (or of a direction)."""
-        d = getattr(pred_or_direction, "direction", pred_or_direction)
+        """The translator of a prediction, or of a direction (None: the page's default)."""
+        d = pred_or_direction.direction if isinstance(pred_or_direction, Prediction) else pred_or_direction
         return self.translators[d or self.default]
 
     def reverse_of(self, pred):
@@ -120,11 +137,6 @@ class Demo:
         return component
 
 
-def language_names(translator) -> tuple[str, str]:
-    """("Chinese", "English") or ("English", "Chinese"): a translator's source and target languages by name."""
-    return tuple(LANGUAGE_NAMES.get(x, x) for x in translator.languages)
-
-
 def key_of(pred: Optional[Prediction], index) -> Optional[str]:
     return None if pred is None else f"{pred.id}:{int(index or 0)}"
 
@@ -136,43 +148,48 @@ def chosen(pred: Optional[Prediction], index):
     return pred.sentence(index)
 
 
-def gradio():
-    """The gradio module, imported when a page is built (the rest of the package works without it)."""
-    import gradio as gr
+def reporting_progress(fn: Callable) -> Callable:
+    """``fn(*values, progress=...)`` as a Gradio handler with a progress bar: Gradio passes its ``gr.Progress`` to
+    the positional parameter whose default is one, here the first, before the event's values."""
 
-    return gr
+    def handler(progress=gr.Progress(), *values):
+        return fn(*values, progress=progress)
+
+    return handler
 
 
-def redraw_on(ctx: Demo, view: View, controls: list, event: str = "input") -> None:
-    """Redraw ``view`` for the current sentence when one of its ``controls`` changes."""
+def redraw_on(ctx: Demo, view: View, controls: list, event: str = "input", **options) -> None:
+    """Redraw ``view`` for the current sentence when one of its ``controls`` changes (``options``: the event's,
+    e.g. :data:`HEAVY`)."""
 
-    def redraw_view(pred, index, *args):
-        return view.blank() if pred is None else list(view.render(pred, index, *args))
+    @user_errors("drawing the view")
+    def redraw(pred, index, *args, progress=None):
+        return view.blank() if pred is None else view.draw(pred, index, *args, progress=progress)
 
     for c in controls:
         getattr(c, event)(
-            user_errors("drawing the view")(redraw_view),
+            reporting_progress(redraw),
             [ctx.pred, ctx.sentence, *view.inputs],
             view.outputs,
             api_visibility="private",
+            **options,
         )
 
 
 def view_caption(elem_id: str):
     """The line at the top of a view that names the sentence it shows."""
-    return gradio().HTML(elem_id=elem_id, elem_classes=["s2s-view-caption"], js_on_load=None)
+    return gr.HTML(elem_id=elem_id, elem_classes=["s2s-view-caption"], js_on_load=None)
 
 
 @contextmanager
 def view_tab(ctx: Demo, title: str, key: str, intro=None):
     """Open the tab of view ``key``: its caption first (``KEY-caption``, naming the sentence), then ``intro``, a
-    text, or ``intro(translator)`` for a text that names the languages (``ctx.follow``).  Yields (gradio, the tab,
-    the caption) for the builder to add the rest inside the tab."""
-    gr = gradio()
+    text, or ``intro(translator)`` for a text that names the languages (``ctx.follow``).  Yields (the tab, the
+    caption) for the builder to add the rest inside the tab."""
     with gr.Tab(title, id=key) as tab:
         caption = view_caption(f"{key}-caption")
         if callable(intro):
             ctx.follow(gr.Markdown, intro)
         elif intro:
             gr.Markdown(intro)
-        yield gr, tab, caption
+        yield tab, caption
