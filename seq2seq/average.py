@@ -19,6 +19,7 @@ from safetensors.torch import load_file
 
 from .model_dir import CONFIG, OPTIONAL_FILES, ModelFolderError, load_model_dir, save_model_dir
 from .text import plain_doc
+from .training.checkpoints import list_checkpoints
 
 
 def average_state_dicts(paths: Sequence[Path]) -> dict[str, torch.Tensor]:
@@ -41,7 +42,7 @@ def average_state_dicts(paths: Sequence[Path]) -> dict[str, torch.Tensor]:
 def last_checkpoints(run_dir: Path, k: int) -> list[Path]:
     if k < 1:
         raise ValueError(f"--last must be at least 1, got {k}")
-    ckpts = sorted((run_dir / "checkpoints").glob("step-*.safetensors"), key=lambda p: int(p.stem.split("-")[1]))
+    ckpts = list_checkpoints(run_dir)
     if not ckpts:
         raise ModelFolderError(f"{run_dir}/checkpoints has no step-*.safetensors (set train.keep_checkpoints)")
     return ckpts[-k:]

@@ -207,20 +207,32 @@ def diagonal_translator():
 def full_context_translator():
     """The same task, the head (layer 2, head 1) taught in its full-context pass by training's own step."""
     from seq2seq.data import Batch
-    from seq2seq.training.step import AlignmentTarget, forward_backward
+    from seq2seq.training.step import forward_backward
 
     cfg, src_tok, tgt_tok, protos, src_ids, tgt_ids, links = diagonal_task()
     model = EncoderDecoder(cfg)
     batch = Batch(np.arange(len(src_ids)), 0, 0, 0)
     n_tgt = sum(len(t) + 1 for t in tgt_ids)
-    target = AlignmentTarget(weight=1.0, layer=1, head=0, full_context=True)
+    head = AlignMethod(layer=1, head=0, full_context=True)
     opt = torch.optim.Adam(model.parameters(), lr=5e-3)
     align_losses = []
     model.train()
     for _ in range(150):
         opt.zero_grad()
         losses = forward_backward(
-            model, None, [batch], src_ids, tgt_ids, links, "cpu", contextlib.nullcontext, 0.0, n_tgt, 1, target
+            model,
+            [batch],
+            ddp=None,
+            src_ids=src_ids,
+            tgt_ids=tgt_ids,
+            links=links,
+            device="cpu",
+            autocast=contextlib.nullcontext,
+            label_smoothing=0.0,
+            global_tgt=n_tgt,
+            world=1,
+            align=head,
+            align_weight=1.0,
         )
         align_losses.append(losses.alignment)
         opt.step()

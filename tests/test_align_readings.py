@@ -199,19 +199,13 @@ def test_piece_links_of_consecutive_pairs_move_onto_the_joined_pieces():
 
 
 def test_a_run_with_the_alignment_loss_writes_the_full_reading_into_its_folder():
-    from types import SimpleNamespace
-
     from helpers import ROOT
 
     from seq2seq.model import ModelConfig
+    from seq2seq.training.checkpoints import run_folder_config
     from seq2seq.training.config import load_config
-    from seq2seq.training.loop import Trainer
 
-    run = SimpleNamespace(
-        cfg=load_config(str(ROOT / "configs" / "tiny.yaml"), ["alignment.weight=0.5"]),
-        align=SimpleNamespace(layer=1, head=0, full_context=True, null_to_eos=True, weight=0.5),
-        data=SimpleNamespace(model_cfg=ModelConfig(src_vocab_size=40, tgt_vocab_size=48), counts={}),
-    )
-    alignment = Trainer._folder_config(run).alignment
+    cfg = load_config(str(ROOT / "configs" / "tiny.yaml"), ["alignment.weight=0.5"])
+    alignment = run_folder_config(cfg, ModelConfig(src_vocab_size=40, tgt_vocab_size=48), {}).alignment
     assert {k: alignment[k] for k in READINGS["full"]} == READINGS["full"]
     assert AlignMethod.from_config(alignment) == reading(AlignMethod.from_config(alignment), "full")

@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 from seq2seq import Translator
 from seq2seq.average import average_run, average_state_dicts
 from seq2seq.training.cli import main
-from seq2seq.training.config import load_config
+from seq2seq.training.config import ConfigError, load_config
 from seq2seq.training.loop import train
 
 TINY = str(ROOT / "configs" / "tiny.yaml")
@@ -206,8 +206,8 @@ def test_cooldown_takes_the_lr_linearly_to_zero_at_max_steps():
     plain, cool = lr_lambda(10), lr_lambda(10, max_steps=100, cooldown=20)
     assert [cool(s) for s in (0, 9, 50, 80)] == [plain(s) for s in (0, 9, 50, 80)]
     assert cool(90) == pytest.approx(plain(90) * 0.5) and cool(99) == pytest.approx(plain(99) / 20) and cool(100) == 0
-    with pytest.raises(ValueError, match="max_steps"):
-        lr_lambda(10, 0, 20)
+    with pytest.raises(ConfigError, match="max_steps"):  # the config says so before a schedule is made
+        cfg("train.max_steps=0", "train.cooldown_steps=20")
 
 
 def test_average_of_checkpoints(tmp_path):
@@ -237,7 +237,7 @@ def test_unknown_config_keys_are_errors(tmp_path, capsys):
     assert "max_stepz" in capsys.readouterr().err
     assert main(["--config", TINY, "--output-dir", out, "modle.d_model=8"]) == 2
     assert "modle" in capsys.readouterr().err
-    assert cfg("train.lr=1e-3")["train"]["lr"] == 0.001  # YAML 1.1 would read 1e-3 as a string
+    assert cfg("train.lr=1e-3").train.lr == 0.001  # YAML 1.1 would read 1e-3 as a string
 
 
 def test_a_folder_holding_a_run_is_refused_without_resume_or_overwrite(tmp_path, capsys):
@@ -277,8 +277,8 @@ def test_missing_tensorboard_names_the_extra(tmp_path, capsys, monkeypatch):
 
 
 def test_source_weights_up_and_down_sample(tmp_path):
-    from seq2seq.data import DataError
     from seq2seq.training.data import load_training_pairs
+    from seq2seq.training.settings import TrainConfig
 
     def write(name, n):
         (tmp_path / f"{name}.zh").write_text("".join(f"第{name}{i}句。\n" for i in range(n)), encoding="utf-8")
@@ -286,8 +286,7 @@ def test_source_weights_up_and_down_sample(tmp_path):
         return {"name": name, "src": str(tmp_path / f"{name}.zh"), "tgt": str(tmp_path / f"{name}.en")}
 
     specs = [write("a", 10) | {"weight": 2.5}, write("b", 20) | {"weight": 0.25}, write("c", 4)]
-    cfg = load_config(None, [])
-    cfg["data"]["train"] = specs
+    cfg = TrainConfig.from_dict({"data": {"train": specs}})
     pairs, counts, _ = load_training_pairs(cfg, lambda *a, **k: None)
     assert counts == {"a": 10, "b": 20, "c": 4}  # kept pairs before weighting
     per = {name: [p for p in pairs if f" {name} " in p[1]] for name in "abc"}
@@ -296,9 +295,9 @@ def test_source_weights_up_and_down_sample(tmp_path):
     assert len(set(per["b"])) == 5
     again, _, _ = load_training_pairs(cfg, lambda *a, **k: None)
     assert again == pairs  # the sample is fixed by the seed
-    cfg["data"]["train"][2]["weight"] = 0
-    with pytest.raises(DataError, match="weight must be > 0"):
-        load_training_pairs(cfg, lambda *a, **k: None)
+    specs[2]["weight"] = 0  # refused when the config is read
+    with pytest.raises(ConfigError, match="data.train: weight of c must be a number > 0, got 0 .leave a source out"):
+        TrainConfig.from_dict({"data": {"train": specs}})
 
 
 def test_a_warm_started_run_keeps_the_truecasing_model_of_its_start(tmp_path):

@@ -12,12 +12,15 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ..data import DataError, source_name
+from ..data import DataError
+from ..direction import Direction
 from ..model import EncoderDecoder, ModelConfig
-from ..model_dir import FolderConfig, save_model_dir
+from ..model_dir import FolderConfig, save_model_dir, saved_state
 from .runtime import Logger
+from .settings import TrainConfig
 
 STATE_FILE = "training_state.pt"
+CHECKPOINTS = "checkpoints"  # DIR/checkpoints/step-N.safetensors: the last train.keep_checkpoints weights
 
 
 @dataclass
@@ -70,14 +73,33 @@ def restore(resume_dir: Path, model, opt, sched, rank: int) -> TrainState:
     return TrainState(**blob["state"])
 
 
-def model_card(cfg: dict, mcfg: ModelConfig, state: TrainState, summary: Optional[dict]) -> str:
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """The weights a run keeps in ``DIR/checkpoints`` for averaging, oldest first."""
+    return sorted((run_dir / CHECKPOINTS).glob("step-*.safetensors"), key=lambda p: int(p.stem.split("-")[1]))
+
+
+def run_folder_config(cfg: TrainConfig, mcfg: ModelConfig, data_counts: dict) -> FolderConfig:
+    """The config.json of a run's model folders: the model, its decoding defaults, the alignment head the
+    alignment loss teaches (read back by :meth:`seq2seq.align.AlignMethod.from_config`), and the run's config."""
+    head = cfg.alignment.trained_head(mcfg.n_dec_layers)
+    return FolderConfig(
+        model=mcfg,
+        t2s=cfg.tokenizer.t2s,
+        decoding=asdict(cfg.decoding),
+        direction=cfg.direction,
+        alignment=head.to_config() if head else {},
+        extra={"train_config": cfg.to_dict(), "data_counts": data_counts},
+    )
+
+
+def model_card(cfg: TrainConfig, mcfg: ModelConfig, state: TrainState, summary: Optional[dict]) -> str:
     lines = [
         "# seq2seq model (written by seq2seq-train)",
         "",
         f"- architecture: {mcfg.n_layers}+{mcfg.n_dec_layers} layers, d_model {mcfg.d_model}, "
         f"{mcfg.n_heads} heads, d_ff {mcfg.d_ff}, vocab {mcfg.src_vocab_size}/{mcfg.tgt_vocab_size}",
         f"- training: {state.step} steps, epoch {state.epoch}, {state.elapsed / 60:.1f} minutes",
-        "- data: " + ", ".join(source_name(s) for s in cfg["data"].get("train") or []),
+        "- data: " + ", ".join(source.name for source in cfg.data.train),
     ]
     for name, s in (summary or {}).items():
         lines.append(f"- dev {name}: BLEU {s['bleu']:.2f}, chrF {s['chrf']:.2f} (greedy)")
@@ -101,21 +123,20 @@ class Checkpointer:
     def __init__(
         self,
         out: Path,
+        *,
         model,
         opt,
         sched,
         protos: tuple[bytes, bytes],
         folder_cfg: FolderConfig,
-        cfg: dict,
+        cfg: TrainConfig,
         keep: int,
         carried: Optional[dict[str, bytes]] = None,
     ):
         self.out, self.model, self.opt, self.sched = out, model, opt, sched
         self.carried = carried or {}  # files of the folder the run started from that its folders keep
         self.protos, self.folder_cfg, self.cfg, self.keep = protos, folder_cfg, cfg, keep
-        self.kept: list[Path] = sorted(
-            (out / "checkpoints").glob("step-*.safetensors"), key=lambda p: int(p.stem.split("-")[1])
-        )
+        self.kept: list[Path] = list_checkpoints(out)
 
     def save(self, which: str, state: TrainState, rng, summary: Optional[dict] = None) -> None:
         fc = self.folder_cfg
@@ -145,19 +166,11 @@ class Checkpointer:
     def _checkpoint(self, step: int) -> None:
         from safetensors.torch import save_file
 
-        mcfg = self.model.cfg
-        ckdir = self.out / "checkpoints"
+        ckdir = self.out / CHECKPOINTS
         ckdir.mkdir(exist_ok=True)
         path = ckdir / f"step-{step}.safetensors"
         tmp = path.with_suffix(".tmp")
-        sd = {
-            k: v.detach().cpu().contiguous()
-            for k, v in self.model.state_dict().items()
-            if k != "generator.proj.weight" or not mcfg.tie_output
-        }
-        if mcfg.share_embeddings:
-            sd.pop("tgt_embed.lut.weight", None)
-        save_file(sd, str(tmp))
+        save_file(saved_state(self.model), str(tmp))
         os.replace(tmp, path)
         if path not in self.kept:
             self.kept.append(path)
@@ -165,7 +178,7 @@ class Checkpointer:
             self.kept.pop(0).unlink(missing_ok=True)
 
 
-def warm_start(model: EncoderDecoder, folder: str, log: Logger, direction: str = "zh-en") -> None:
+def warm_start(model: EncoderDecoder, folder: str, log: Logger, direction: Direction) -> None:
     """Copy the weights of a model folder of the same shape (dropout may differ) into ``model``.
 
     A folder that translates the other way gives its target embeddings to the source side and its source

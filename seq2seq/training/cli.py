@@ -31,9 +31,11 @@ import yaml
 from ..cli import positive_int  # seq2seq-translate's --beam rule
 from ..data import DataError
 from ..text import plain_doc
-from .config import ConfigError, load_config, parse_duration
+from .config import load_config
 from .loop import train
+from .run_folder import RunFolderError
 from .runtime import MissingExtra
+from .values import ConfigError, parse_duration
 
 
 def find_config(name: str) -> str:
@@ -100,9 +102,7 @@ def main(argv=None) -> int:
         if value is not None
     ]  # checked with the config, as overrides
     try:
-        cfg = load_config(find_config(args.config), list(args.overrides) + flags)
-        if cfg["train"].get("cooldown_steps") and not cfg["train"].get("max_steps") and not args.resume:
-            raise ConfigError("train.cooldown_steps needs --max-steps (train.max_steps): the cooldown ends there")
+        cfg = load_config(find_config(args.config), list(args.overrides) + flags, resume=args.resume)
     except ConfigError as e:
         print(f"seq2seq-train: {e}", file=sys.stderr)
         return 2
@@ -112,7 +112,7 @@ def main(argv=None) -> int:
     command_line = {item.split("=", 1)[0].strip() for item in list(args.overrides) + flags}
     try:
         train(cfg, args.output_dir, resume=args.resume, overwrite=args.overwrite, command_line=command_line)
-    except (DataError, MissingExtra, ConfigError) as e:
+    except (DataError, MissingExtra, ConfigError, RunFolderError) as e:
         print(f"seq2seq-train: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

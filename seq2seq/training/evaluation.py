@@ -1,4 +1,4 @@
-"""Evaluation during training: greedy dev BLEU/chrF and dev loss."""
+"""Evaluation during training: dev BLEU/chrF (greedy unless ``eval.beam_size`` says otherwise) and dev loss."""
 
 from __future__ import annotations
 
@@ -8,30 +8,30 @@ from ..batches import pack_by_tokens
 from ..model_dir import FolderConfig
 from ..tokenizer import PAD_ID
 from .data import DevSet, collate
+from .settings import TrainConfig
 from .step import token_loss
 
 
-def greedy_scores(model, src_tok, tgt_tok, dev: DevSet, cfg: dict) -> dict:
+def dev_scores(model, src_tok, tgt_tok, dev: DevSet, cfg: TrainConfig) -> dict:
+    """BLEU and chrF (sacreBLEU, tokenized for the target language) of ``model``'s translations of a dev set,
+    decoded as ``cfg.eval`` says (greedy at beam size 1), and the first translation as an example."""
     import sacrebleu
 
     from ..translator import Translator
 
-    ev = cfg["eval"]
-    direction = cfg.get("direction", "zh-en")
-    folder = FolderConfig(model=model.cfg, direction=direction)
+    folder = FolderConfig(model=model.cfg, direction=cfg.direction)
     tr = Translator.from_model(model, src_tok, tgt_tok, folder, (b"", b""), device=next(model.parameters()).device)
-    hyps = [
-        t.text
-        for t in tr.translate(
-            dev.sources,
-            beam_size=ev.get("beam_size", 1),
-            length_penalty=ev.get("length_penalty", 1.0),
-            return_attention=False,
-            max_tokens=ev.get("max_tokens", 6000),
-        )
-    ]
+    ev = cfg.eval
+    found = tr.translate(
+        dev.sources,
+        beam_size=ev.beam_size,
+        length_penalty=ev.length_penalty,
+        return_attention=False,
+        max_tokens=ev.max_tokens,
+    )
+    hyps = [t.text for t in found]
     return {
-        "bleu": sacrebleu.corpus_bleu(hyps, [dev.references], tokenize=folder.direction.bleu_tokenize).score,
+        "bleu": sacrebleu.corpus_bleu(hyps, [dev.references], tokenize=cfg.direction.bleu_tokenize).score,
         "chrf": sacrebleu.corpus_chrf(hyps, [dev.references]).score,
         "example": hyps[0],
     }

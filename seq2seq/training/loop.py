@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -19,18 +18,25 @@ import numpy as np
 import torch
 import yaml
 
-from ..align import READINGS
 from ..data import DataError, TokenBatcher, padding_fraction
 from ..model import EncoderDecoder
-from ..model_dir import FolderConfig, recover_dir
-from .alignment import resolve_layer
-from .checkpoints import STATE_FILE, Checkpointer, TrainState, carried_files, gather_rng, restore, warm_start
-from .config import parse_duration
+from ..model_dir import recover_dir
+from .checkpoints import (
+    STATE_FILE,
+    Checkpointer,
+    TrainState,
+    carried_files,
+    gather_rng,
+    restore,
+    run_folder_config,
+    warm_start,
+)
 from .data import RunData, load_run_data
-from .evaluation import dev_loss, greedy_scores
-from .run_folder import RUN_FILES, prepare_output, resumed_config
+from .evaluation import dev_loss, dev_scores
+from .run_folder import RUN_FILES, prepare_output, resumed_config, saved_config
 from .runtime import Dist, Logger, setup_distributed
-from .step import AlignmentTarget, forward_backward
+from .settings import TrainConfig
+from .step import forward_backward
 
 PROGRESS_SECONDS = 60  # off a terminal, a progress line at least this often
 
@@ -42,10 +48,9 @@ class StopRequested(Exception):
 def lr_lambda(warmup: int, max_steps: int = 0, cooldown: int = 0):
     """Inverse-square-root ("Noam") schedule, as a factor of the peak lr: linear warmup, then 1/sqrt(step).
     ``cooldown`` > 0: the last ``cooldown`` steps before ``max_steps`` also scale it linearly down to 0, as
-    warmup-stable-decay schedules end (Hägele et al. 2024); a resumed run may add it (``train.cooldown_steps``)."""
+    warmup-stable-decay schedules end (Hägele et al. 2024); a resumed run may add it (``train.cooldown_steps``,
+    which :meth:`~.settings.TrainConfig.validate` keeps within ``max_steps``)."""
     warmup = max(1, warmup)
-    if cooldown and not max_steps:
-        raise ValueError("train.cooldown_steps needs train.max_steps (--max-steps): the cooldown ends there")
 
     def factor(step: int) -> float:
         f = min((step + 1) / warmup, math.sqrt(warmup / (step + 1)))
@@ -54,7 +59,9 @@ def lr_lambda(warmup: int, max_steps: int = 0, cooldown: int = 0):
     return factor
 
 
-def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bool = False, command_line=None) -> dict:
+def train(
+    cfg: TrainConfig, output_dir: str | Path, resume: bool = False, overwrite: bool = False, command_line=None
+) -> dict:
     """Run training as configured; returns a summary dict (steps, best BLEU, ...).  ``command_line``: the
     ``section.key`` names the command line set, for ``resume`` (:func:`~.run_folder.resumed_config`).
 
@@ -78,29 +85,29 @@ def train(cfg: dict, output_dir: str | Path, resume: bool = False, overwrite: bo
         raise
 
 
-def _train(cfg: dict, out: Path, resume: bool, overwrite: bool, held: dict, command_line) -> dict:
+def _train(cfg: TrainConfig, out: Path, resume: bool, overwrite: bool, held: dict, command_line) -> dict:
     start = time.time()
     dist = setup_distributed()
-    torch.set_num_threads(cfg["train"]["threads"] or max(1, (os.cpu_count() or 1) // dist.world))
+    torch.set_num_threads(cfg.train.threads or max(1, (os.cpu_count() or 1) // dist.world))
     lock = prepare_output(out, resume, overwrite, dist)
     held.update(main=dist.main, lock=lock)
     dist.barrier()
-    log = Logger(dist, out, cfg["train"].get("tensorboard", False))
+    log = Logger(dist, out, cfg.train.tensorboard)
     held["log"] = log
     last_dir = recover_dir(out / "last")
     resume_dir = last_dir if resume and (last_dir / STATE_FILE).exists() else None
     if resume and resume_dir is None:
         log(f"--resume: no {last_dir}/{STATE_FILE} yet, starting from scratch")
     if resume_dir is not None:  # the run's own config wins over the one given, except for stopping/eval settings
-        saved = json.loads((resume_dir / "config.json").read_text())["extra"]["train_config"]
-        cfg = resumed_config(saved, cfg, log, command_line)
-    log(f"config:\n{yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True)}")
-    seed = int(cfg["seed"])
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+        cfg = resumed_config(saved_config(resume_dir), cfg, log, command_line)
+    else:
+        cfg.validate()
+    log(f"config:\n{yaml.safe_dump(cfg.to_dict(), sort_keys=False, allow_unicode=True)}")
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
     data = load_run_data(cfg, out, resume_dir, dist, log)
-    trainer = Trainer(cfg, out, dist, log, data, resume_dir, start)
+    trainer = Trainer(cfg, out, dist=dist, log=log, data=data, resume_dir=resume_dir, start=start)
     reason = trainer.run()
     log.close()
     if lock is not None:
@@ -149,26 +156,27 @@ class Trainer:
     """One run's model, optimizer and state, and the loop: step, log, evaluate, save, stop."""
 
     def __init__(
-        self, cfg: dict, out: Path, dist: Dist, log: Logger, data: RunData, resume_dir: Optional[Path], start: float
+        self,
+        cfg: TrainConfig,
+        out: Path,
+        *,
+        dist: Dist,
+        log: Logger,
+        data: RunData,
+        resume_dir: Optional[Path],
+        start: float,
     ):
-        self.cfg, self.tcfg, self.out, self.dist, self.log, self.data = cfg, cfg["train"], out, dist, log, data
-        self.start = start
-        self.model, self.align = self._build_model(resume_dir)
-        tcfg = self.tcfg
+        self.cfg, self.out, self.dist, self.log, self.data, self.start = cfg, out, dist, log, data, start
+        t = cfg.train
+        self.model = self._build_model(resume_dir)
+        self.align = cfg.alignment.trained_head(data.model_cfg.n_dec_layers)  # None: no alignment loss
         self.opt = torch.optim.Adam(
-            self.model.parameters(),
-            lr=tcfg["lr"],
-            betas=tuple(tcfg["adam_betas"]),
-            eps=tcfg["adam_eps"],
-            weight_decay=tcfg["weight_decay"],
+            self.model.parameters(), lr=t.lr, betas=t.adam_betas, eps=t.adam_eps, weight_decay=t.weight_decay
         )
-        self.max_steps, self.max_epochs = int(tcfg.get("max_steps") or 0), int(tcfg.get("max_epochs") or 0)
-        self.max_time = parse_duration(tcfg.get("max_time"))
-        self.eval_every = int(tcfg["eval_every"])
-        self.save_every = int(tcfg.get("save_every") or self.eval_every)
-        self.save_seconds = float(tcfg.get("save_minutes") or 0) * 60
+        self.max_time = t.max_seconds
+        self.save_every = t.save_every or t.eval_every
         self.sched = torch.optim.lr_scheduler.LambdaLR(
-            self.opt, lr_lambda(tcfg["warmup_steps"], self.max_steps, int(tcfg.get("cooldown_steps") or 0))
+            self.opt, lr_lambda(t.warmup_steps, t.max_steps, t.cooldown_steps)
         )
         self.state = TrainState()
         if resume_dir is not None:
@@ -184,76 +192,43 @@ class Trainer:
             self.ddp = DistributedDataParallel(self.model, device_ids=ids)
         self.batcher = TokenBatcher(
             np.array([len(s) for s in data.src_ids]),
-            np.array([len(t) + 1 for t in data.tgt_ids]),
-            tcfg["max_tokens"],
-            seed=int(cfg["seed"]),
-            pool_batches=tcfg["pool_batches"],
-            length_bucket=int(tcfg["length_bucket"]),
+            np.array([len(y) + 1 for y in data.tgt_ids]),
+            t.max_tokens,
+            seed=cfg.seed,
+            pool_batches=t.pool_batches,
+            length_bucket=t.length_bucket,
         )
-        self.per_step = dist.world * tcfg["accum_steps"]
+        self.per_step = dist.world * t.accum_steps
         first = self.batcher.epoch(self.state.epoch)
         log(
-            f"batches: {len(first)} per epoch of at most {tcfg['max_tokens']} tokens per side; "
+            f"batches: {len(first)} per epoch of at most {t.max_tokens} tokens per side; "
             f"{len(first) // self.per_step} steps per epoch; padding {padding_fraction(first):.1%}"
         )
-        bf16 = tcfg["precision"] == "bf16"
+        bf16 = t.precision == "bf16"
         self.autocast = (lambda: torch.autocast(dist.device.type, dtype=torch.bfloat16)) if bf16 else nullcontext
         self.ckpt = Checkpointer(
             out,
-            self.model,
-            self.opt,
-            self.sched,
-            data.protos,
-            self._folder_config(),
-            cfg,
-            int(tcfg.get("keep_checkpoints") or 0),
-            carried_files(tcfg.get("init_from"), resume_dir),
+            model=self.model,
+            opt=self.opt,
+            sched=self.sched,
+            protos=data.protos,
+            folder_cfg=run_folder_config(cfg, data.model_cfg, data.counts),
+            cfg=cfg,
+            keep=t.keep_checkpoints,
+            carried=carried_files(t.init_from, resume_dir),
         )
         self.summary: Optional[dict] = None
         self.history: list[tuple[int, float]] = []  # (step, training loss per target token) at every log line
         self.window = Throughput()
         self.bar = None
 
-    def _build_model(self, resume_dir: Optional[Path]) -> tuple[EncoderDecoder, AlignmentTarget]:
-        mcfg, acfg = self.data.model_cfg, self.cfg["alignment"]
+    def _build_model(self, resume_dir: Optional[Path]) -> EncoderDecoder:
+        mcfg = self.data.model_cfg
         model = EncoderDecoder(mcfg).to(self.dist.device)
         self.log(f"model: {model.num_parameters() / 1e6:.2f}M parameters ({mcfg})")
-        align = AlignmentTarget(
-            float(acfg.get("weight") or 0.0),
-            resolve_layer(acfg.get("layer"), mcfg.n_dec_layers),
-            int(acfg.get("head") or 0),
-            bool(acfg.get("full_context")),
-            bool(acfg.get("null_to_eos")),
-        )
-        if not 0 <= align.head < mcfg.n_heads:
-            raise DataError(f"alignment.head={align.head} does not exist: the model has {mcfg.n_heads} heads")
-        if self.tcfg.get("init_from") and resume_dir is None:
-            warm_start(model, self.tcfg["init_from"], self.log, self.cfg["direction"])
-        return model, align
-
-    def _folder_config(self) -> FolderConfig:
-        cfg, align = self.cfg, self.align
-        alignment = (
-            {
-                "method": "head",
-                "layer": align.layer,
-                "head": align.head,
-                "shift": True,
-                "full_context": align.full_context,
-                "null_to_eos": align.null_to_eos,
-                **READINGS["full"],  # the full reading: docs/alignment.md
-            }
-            if align.weight > 0
-            else {}
-        )
-        return FolderConfig(
-            model=self.data.model_cfg,
-            t2s=cfg["tokenizer"].get("t2s", True),
-            decoding=dict(cfg["decoding"]),
-            direction=cfg["direction"],
-            alignment=alignment,
-            extra={"train_config": cfg, "data_counts": self.data.counts},
-        )
+        if self.cfg.train.init_from and resume_dir is None:
+            warm_start(model, self.cfg.train.init_from, self.log, self.cfg.direction)
+        return model
 
     def run_time(self) -> float:
         return self.elapsed0 + time.time() - self.start
@@ -272,8 +247,8 @@ class Trainer:
             self.model.eval()
             t0 = time.time()
             for dev in self.data.dev_sets:
-                sc = greedy_scores(self.model, self.data.src_tok, self.data.tgt_tok, dev, self.cfg)
-                sc["loss"] = dev_loss(self.model, dev, self.cfg["eval"].get("max_tokens", 6000), self.dist.device)
+                sc = dev_scores(self.model, self.data.src_tok, self.data.tgt_tok, dev, self.cfg)
+                sc["loss"] = dev_loss(self.model, dev, self.cfg.eval.max_tokens, self.dist.device)
                 results[dev.name] = sc
                 log(
                     f"eval step {state.step} ({self.run_time() / 60:.1f} min) {dev.name}: loss {sc['loss']:.3f} "
@@ -301,13 +276,13 @@ class Trainer:
 
     # ---- the loop
     def stop_reason(self) -> Optional[str]:
-        state = self.state
-        if self.max_steps and state.step >= self.max_steps:
-            return f"max_steps={self.max_steps}"
-        if self.max_epochs and state.epoch >= self.max_epochs:
-            return f"max_epochs={self.max_epochs}"
+        state, t = self.state, self.cfg.train
+        if t.max_steps and state.step >= t.max_steps:
+            return f"max_steps={t.max_steps}"
+        if t.max_epochs and state.epoch >= t.max_epochs:
+            return f"max_epochs={t.max_epochs}"
         if self.max_time and self.run_time() >= self.max_time:
-            return f"max_time={self.tcfg['max_time']}"
+            return f"max_time={t.max_time}"
         return None
 
     def next_group(self) -> Optional[list]:
@@ -324,25 +299,26 @@ class Trainer:
 
     def step(self, group: list) -> None:
         """One optimizer step on ``group`` (this rank's share of it, in ``accum_steps`` micro-batches)."""
-        tcfg, dist, data, state = self.tcfg, self.dist, self.data, self.state
-        mine = group[dist.rank * tcfg["accum_steps"] : (dist.rank + 1) * tcfg["accum_steps"]]
+        t, dist, data, state = self.cfg.train, self.dist, self.data, self.state
+        mine = group[dist.rank * t.accum_steps : (dist.rank + 1) * t.accum_steps]
         global_tgt = sum(b.tgt_tokens for b in group)
         losses = forward_backward(
             self.ddp or self.model,
-            self.ddp,
             mine,
-            data.src_ids,
-            data.tgt_ids,
-            data.links,
-            dist.device,
-            self.autocast,
-            float(tcfg["label_smoothing"]),
-            global_tgt,
-            dist.world,
-            self.align,
+            ddp=self.ddp,
+            src_ids=data.src_ids,
+            tgt_ids=data.tgt_ids,
+            links=data.links,
+            device=dist.device,
+            autocast=self.autocast,
+            label_smoothing=t.label_smoothing,
+            global_tgt=global_tgt,
+            world=dist.world,
+            align=self.align,
+            align_weight=self.cfg.alignment.weight,
         )
-        if tcfg["clip_norm"]:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), tcfg["clip_norm"])
+        if t.clip_norm:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.clip_norm)
         self.opt.step()
         self.sched.step()
         self.opt.zero_grad(set_to_none=True)
@@ -355,12 +331,12 @@ class Trainer:
 
     def after_step(self, last_save: float) -> tuple[float, Optional[str]]:
         """Log, evaluate and save when due; returns (time of the last save, a reason to stop early or None)."""
-        tcfg, state = self.tcfg, self.state
+        t, state = self.cfg.train, self.state
         steady = self.bar is None and time.time() - self.window.t >= PROGRESS_SECONDS
-        if state.step % tcfg["log_every"] == 0 or steady:
+        if state.step % t.log_every == 0 or steady:
             self.log_progress()
-        eval_every, save_every = self.eval_every, self.save_every
-        timed_save = self.save_seconds and time.time() - last_save >= self.save_seconds
+        eval_every, save_every = t.eval_every, self.save_every
+        timed_save = t.save_minutes and time.time() - last_save >= t.save_minutes * 60
         if state.step % eval_every == 0 or state.step % save_every == 0 or timed_save:
             last_save = time.time()
             state.elapsed = self.run_time()
@@ -370,7 +346,7 @@ class Trainer:
             self.save("last", rng)
             self.dist.barrier()
             self.window.t = time.time()
-            if tcfg.get("patience") and state.bad_evals >= tcfg["patience"]:
+            if t.patience and state.bad_evals >= t.patience:
                 return last_save, f"early stopping: no better dev BLEU in {state.bad_evals} evaluations"
         return last_save, None
 
@@ -385,7 +361,9 @@ class Trainer:
         if self.dist.main and sys.stderr.isatty():
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=self.max_steps or None, initial=self.state.step, unit="step", dynamic_ncols=True)
+            self.bar = tqdm(
+                total=self.cfg.train.max_steps or None, initial=self.state.step, unit="step", dynamic_ncols=True
+            )
             self.log.bar = self.bar
         reason, last_save = None, time.time()
         self.model.train()
@@ -436,7 +414,9 @@ class Trainer:
         )
         if bar is not None:
             extra = {}
-            if self.max_time and not self.max_steps:  # tqdm has no total to give an ETA from: the time budget left
+            if (
+                self.max_time and not self.cfg.train.max_steps
+            ):  # tqdm has no total to give an ETA from: the time budget left
                 left = max(0.0, self.max_time - self.run_time())
                 extra["time_left"] = f"{int(left // 3600)}h{int(left % 3600 // 60):02d}m"
             bar.set_postfix(loss=f"{loss_tok:.3f}", lr=f"{lr:.2e}", tgt_tok_s=f"{tps:.0f}", ep=state.epoch, **extra)

@@ -3,13 +3,14 @@ resumed run goes on with."""
 
 from __future__ import annotations
 
+import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Collection, Optional
 
-from ..data import DataError
-from .config import ConfigError, complete_saved
 from .runtime import Dist
+from .settings import TrainConfig
 
 # Settings a resumed run takes from the command line rather than from the run's own saved config.
 RESUMABLE_OVERRIDES = (
@@ -33,7 +34,7 @@ RUN_FILES = ("last", "last.old", "best", "best.old", "checkpoints", "tokenizers"
 LOG_FILES = ("train.log", "tensorboard")
 
 
-class RunFolderError(DataError):
+class RunFolderError(Exception):
     """The output folder holds another run, or another process is writing into it."""
 
 
@@ -66,24 +67,33 @@ def prepare_output(out: Path, resume: bool, overwrite: bool, dist: Dist):
     return lock
 
 
-def resumed_config(saved: dict, given: dict, log, command_line: Optional[Collection[str]] = None) -> dict:
-    """The config a resumed run goes on with: its own saved one (completed for options added since), with
-    the stopping and evaluation settings of the command line (:data:`RESUMABLE_OVERRIDES`), except that a
-    budget the command line leaves unset keeps the run's own (:data:`KEPT_UNLESS_GIVEN`).
+def saved_config(folder: Path) -> TrainConfig:
+    """The config a run saved in its model folder ``folder`` (``last``); settings added since take their defaults."""
+    path = folder / "config.json"
+    return TrainConfig.from_dict(json.loads(path.read_text())["extra"]["train_config"], where=str(path))
+
+
+def resumed_config(
+    saved: TrainConfig, given: TrainConfig, log, command_line: Optional[Collection[str]] = None
+) -> TrainConfig:
+    """The config a resumed run goes on with, checked: its own ``saved`` one, with the stopping and evaluation
+    settings of the command line (:data:`RESUMABLE_OVERRIDES`), except that a budget the command line leaves unset
+    keeps the run's own (:data:`KEPT_UNLESS_GIVEN`).
 
     ``command_line``: the ``section.key`` names the command line set (``--max-steps`` is ``train.max_steps``); a
     budget that only the config file sets is then not a new value (the file's ``max_steps: 300`` does not undo a
     resume's ``--max-steps 340``).  None: every budget in ``given`` that is not 0/null is a new value."""
-    cfg = complete_saved(saved)
+    changes = {}
     for key in RESUMABLE_OVERRIDES:
-        value = given["train"].get(key)
+        value = getattr(given.train, key)
         if key in KEPT_UNLESS_GIVEN and command_line is not None and f"train.{key}" not in command_line:
             value = None
         if key in KEPT_UNLESS_GIVEN and not value:
-            if cfg["train"].get(key):
-                log(f"--resume: train.{key}={cfg['train'][key]} kept from the run (give a new value to change it)")
+            if getattr(saved.train, key):
+                kept = getattr(saved.train, key)
+                log(f"--resume: train.{key}={kept} kept from the run (give a new value to change it)")
             continue
-        cfg["train"][key] = value
-    if cfg["train"].get("cooldown_steps") and not cfg["train"].get("max_steps"):
-        raise ConfigError("train.cooldown_steps needs --max-steps (train.max_steps): the cooldown ends there")
+        changes[key] = value
+    cfg = replace(saved, train=replace(saved.train, **changes))
+    cfg.validate()
     return cfg

@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 import torch
 import torch.nn.functional as F
 
+from ..align import AlignMethod
 from ..tokenizer import PAD_ID
 from .alignment import alignment_loss
 from .data import collate
@@ -31,21 +32,11 @@ class StepLosses:
     alignment: float  # summed alignment loss (0 without links)
 
 
-@dataclass
-class AlignmentTarget:
-    """Which head learns the links, and how strongly (``alignment.weight`` = λ)."""
-
-    weight: float
-    layer: int
-    head: int
-    full_context: bool = False  # learn in the layer's full-context pass (full_context_layers), not the causal one
-    null_to_eos: bool = False  # unlinked target pieces learn to look at the source </s> ("no link")
-
-
 def forward_backward(
     net,
-    ddp,
     batches: Sequence,
+    *,
+    ddp,
     src_ids,
     tgt_ids,
     links: Optional[list],
@@ -54,15 +45,18 @@ def forward_backward(
     label_smoothing: float,
     global_tgt: int,
     world: int,
-    align: Optional[AlignmentTarget],
+    align: Optional[AlignMethod] = None,
+    align_weight: float = 0.0,
 ) -> StepLosses:
     """Forward and backward over this process's share of a step (gradient accumulation over ``batches``).
 
     Gradients are scaled so that the step's gradient is the mean over all target tokens of the global
     batch (DDP averages over ranks, hence the factor ``world``), as in one process with the same batches.
+    ``align``: the head the alignment loss teaches (its layer, head, ``full_context`` and ``null_to_eos``), with
+    weight ``align_weight`` (λ); ``ddp``: the DistributedDataParallel wrapper ``net`` is, or None.
     """
     total_tr = total_al = 0.0
-    use_links = links is not None and align is not None and align.weight > 0
+    use_links = links is not None and align is not None and align_weight > 0
     for j, b in enumerate(batches):
         batch = collate(
             b.indices,
@@ -88,7 +82,7 @@ def forward_backward(
             total = loss
             if use_links:
                 a_loss = alignment_loss(head_weights[:, align.head], batch[3])
-                total = loss + align.weight * a_loss
+                total = loss + align_weight * a_loss
                 total_al += a_loss.item()
             (total * world / global_tgt).backward()
         total_tr += loss.item()
