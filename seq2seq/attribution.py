@@ -61,6 +61,10 @@ METHODS = ("input_x_gradient", "integrated_gradients", "ablation", "source_ablat
 SCORES = ("sum", "l2")
 # The default reading of each method's vectors (see docs/attribution.md for how they were chosen on dev data).
 DEFAULT_SCORE = {"input_x_gradient": "l2", "integrated_gradients": "sum", "ablation": "sum", "source_ablation": "sum"}
+# Integrated gradients' examples per captum forward pass (internal_batch_size), and the decoder positions per
+# range of a shared pass (SharedPass): the fastest on a CPU core for a ~30-piece sentence (docs/attribution.md).
+DEFAULT_BATCH = 256
+PART = 8
 
 
 def captum_attr():
@@ -92,28 +96,120 @@ def check_method(method: str, score: Optional[str] = None) -> str:
 class StepScorer:
     """f(source embeddings [B, S, d], prefix embeddings [B, T, d], steps, pieces, alternatives) -> [B]: for each
     example, log p(pieces[b]) at decoder position steps[b], minus log p(alternatives[b]) where that is >= 0.  The
-    function captum attributes; it runs the model's own modules (positions added, masks as in ``decode``)."""
+    function captum attributes; it runs the model's own modules (positions added, masks as in ``decode``).
 
-    def __init__(self, model: EncoderDecoder, src: Tensor):
-        self.model, self.src_mask = model, model.src_mask(src)
+    With ``group`` g, the examples may come in blocks of g identical rows, one row per query (captum's batches
+    when every query reads the same sentence: each point of the integrated-gradients path, or the input itself,
+    is repeated for the g queries).  The model then runs once per block and each query gets its own exact
+    gradient (:class:`SharedPass`); other batches (ablation's perturbed rows) run row by row."""
+
+    def __init__(self, model: EncoderDecoder, src: Tensor, group: Optional[int] = None, progress=None):
+        self.model, self.src_mask, self.group = model, model.src_mask(src), group
+        self.progress = progress or Progress(None, 0)
 
     def log_probs(self, hidden: Tensor) -> Tensor:
         """The Generator's log-softmax, in float32 or better (float64 models stay float64, for the tests)."""
         logits = self.model.generator.proj(hidden)
         return F.log_softmax(logits if logits.dtype == torch.float64 else logits.float(), dim=-1)
 
-    def __call__(self, src_emb: Tensor, tgt_emb: Tensor, steps: Tensor, pieces: Tensor, alternatives: Tensor):
+    def hidden(self, src_emb: Tensor, tgt_emb: Tensor, ends: Sequence[int] = ()) -> list[Tensor]:
+        """The decoder's last hidden states for the positions of ``tgt_emb``, range by range: [B, end - start, d]
+        for each range of positions up to each of ``ends`` (default: one range, all positions).  A range is run
+        after the earlier ones, their self-attention keys and values cached (as a search does), so its states
+        depend on the earlier ranges' computation and not on the later ones': a gradient from a range goes back
+        through the earlier ranges only."""
         model, b = self.model, src_emb.size(0)
-        width = int(steps.max()) + 1  # later positions cannot change these steps (causal mask)
         mask = self.src_mask.expand(b, -1, -1, -1)
-        memory = model.encoder(model.pos(src_emb), mask).memory
-        cache = model.decoder.init_cache(memory)
-        x = model.pos(tgt_emb[:, :width])
-        hidden = model.decoder(x, cache, mask, subsequent_mask(width, x.device)).hidden
-        logp = self.log_probs(hidden[torch.arange(b, device=x.device), steps])
+        cache = model.decoder.init_cache(model.encoder(model.pos(src_emb), mask).memory)
+        out, start = [], 0
+        for end in ends or [tgt_emb.size(1)]:
+            x = model.pos(tgt_emb[:, start:end], offset=start)
+            causal = torch.ones(end - start, end, dtype=torch.bool, device=x.device).tril(start)[None, None]
+            found = model.decoder(x, cache, mask, causal)
+            out.append(found.hidden)
+            cache, start = found.cache, end
+        return out
+
+    def __call__(self, src_emb: Tensor, tgt_emb: Tensor, steps: Tensor, pieces: Tensor, alternatives: Tensor):
+        width = int(steps.max()) + 1  # later positions cannot change these steps (causal mask)
+        tgt_emb = tgt_emb[:, :width]
+        if self.shared(src_emb, tgt_emb, steps):
+            hidden = SharedPass.apply(src_emb, tgt_emb, self, steps[: self.group])
+        else:
+            hidden = self.hidden(src_emb, tgt_emb)[0][torch.arange(src_emb.size(0), device=steps.device), steps]
+        logp = self.log_probs(hidden)
         chosen = logp.gather(1, pieces[:, None]).squeeze(1)
         other = logp.gather(1, alternatives.clamp(min=0)[:, None]).squeeze(1)
         return torch.where(alternatives >= 0, chosen - other, chosen)
+
+    def shared(self, src_emb: Tensor, tgt_emb: Tensor, steps: Tensor) -> bool:
+        """Whether the rows come in blocks of ``group`` identical rows, each block asking the same steps."""
+        g, b = self.group, src_emb.size(0)
+        if not g or g == 1 or b % g or not torch.equal(steps.view(-1, g), steps[:g].expand(b // g, g)):
+            return False
+        same = lambda x: torch.equal(x.view(b // g, g, *x.shape[1:]), x[::g, None].expand(b // g, g, *x.shape[1:]))
+        return same(src_emb) and same(tgt_emb)
+
+
+class SharedPass(torch.autograd.Function):
+    """The decoder's hidden state at each query's step, for rows in blocks of g identical rows (g queries; row
+    a·g + j is query j in block a).  Forward: the model once per block, the decoder in ranges of ``PART``
+    positions (:meth:`StepScorer.hidden`).  Backward: each row's own gradient, one vector-Jacobian product per
+    query (vectorised over the queries of a range), back through the encoder and the ranges up to the query's
+    step only.  The same function and the same gradients as running every row through the model, without the
+    forward pass per row and without the positions after each query's range."""
+
+    @staticmethod
+    def forward(ctx, src_emb: Tensor, tgt_emb: Tensor, scorer: StepScorer, steps: Tensor) -> Tensor:
+        g, width, ctx.progress = steps.numel(), tgt_emb.size(1), scorer.progress
+        ends = [*range(PART, width, PART), width]
+        ctx.blocks = tuple(x[::g].detach().requires_grad_() for x in (src_emb, tgt_emb))
+        ctx.parts, out = [], src_emb.new_empty(ctx.blocks[0].size(0), g, src_emb.size(-1))
+        with torch.enable_grad():
+            for start, end, hidden in zip([0, *ends], ends, scorer.hidden(*ctx.blocks, ends)):
+                queries = ((steps >= start) & (steps < end)).nonzero()[:, 0]
+                if len(queries):
+                    picked = hidden[:, steps[queries] - start]  # [A, n, d]
+                    ctx.parts.append((queries, picked))
+                    out[:, queries] = picked.detach()
+        return out.view(-1, out.size(-1))
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        blocks, g = ctx.blocks, sum(len(q) for q, _ in ctx.parts)
+        grad = grad.view(-1, g, grad.size(-1))  # [A, g, d]
+        found = [x.new_zeros(g, *x.shape) for x in blocks]  # [g, A, S, d], [g, A, W, d]
+        for k, (queries, picked) in enumerate(ctx.parts):
+            n = len(queries)
+            one_query = torch.eye(n, dtype=grad.dtype, device=grad.device)[:, None, :, None]  # query j's rows only
+            cotangents = grad[:, queries][None] * one_query  # [n, A, n, d]
+            last = k == len(ctx.parts) - 1
+            per_query = torch.autograd.grad(picked, blocks, cotangents, retain_graph=not last, is_grads_batched=True)
+            for x, part in zip(found, per_query):
+                x[queries] = part
+            ctx.progress.add(n * grad.size(0))
+        rows = lambda x: x.transpose(0, 1).reshape(-1, *x.shape[2:])  # row a·g + j <- [j, a]
+        return rows(found[0]), rows(found[1]), None, None
+
+
+class Progress:
+    """``callback(done, total)`` as the work gets done, counted in output pieces: a query's gradient at one of
+    ``points`` path points is 1/points of a piece.  Called when that count grows, and at the end (``finish``)."""
+
+    def __init__(self, callback: Optional[Callable[[int, int], None]], total: int, points: int = 1):
+        self.callback, self.total, self.points, self.work, self.done = callback, total, points, 0, 0
+
+    def add(self, examples: int) -> None:
+        self.work += examples
+        self.report(min(self.total, self.work // self.points))
+
+    def finish(self) -> None:
+        self.report(self.total)
+
+    def report(self, done: int) -> None:
+        if self.callback is not None and done > self.done:
+            self.done = done
+            self.callback(done, self.total)
 
 
 @dataclass
@@ -149,10 +245,11 @@ def attribute_queries(
 ) -> PieceScores:
     """Attribute, for each query q, log p(pieces[q]) at decoder position steps[q] (minus log p(alternatives[q])
     where that is given and >= 0) to the source pieces ``src_ids`` (``</s>`` last) and the decoder inputs
-    ``decoder_input`` (``<s>`` first).  Every query is one example of a captum batch; ``integrated_gradients``
-    runs n_steps examples per query, ``internal_batch_size`` at a time (default 64, the fastest on a CPU core;
-    benchmarks/attribution_speed.json), and its queries in chunks of that size, earliest steps first (their
-    decoder pass is shorter).  ``progress(done, total)`` is called after each chunk of queries."""
+    ``decoder_input`` (``<s>`` first).  Every query is one example of one captum call.  The gradient methods run
+    the model once for all queries (each path point of ``integrated_gradients`` once, ``internal_batch_size``
+    examples at a time: default 256, about 8 points of a 30-piece sentence) and give each query its own gradient
+    (:class:`SharedPass`).  ``progress(done, total)`` is called as output pieces' worth of work is done (the
+    gradient methods: after each range of steps of each batch of points; the others: at the end)."""
     check_method(method)
     attr = captum_attr()
     dev = next(model.parameters()).device
@@ -160,22 +257,16 @@ def attribute_queries(
     src, tin = as_long(src_ids)[None], as_long(decoder_input)[None]
     q = len(steps)
     alternatives = list(alternatives) if alternatives is not None else [-1] * q
-    order = sorted(range(q), key=lambda i: steps[i])
-    batch = internal_batch_size or 64
-    per_call = max(1, batch // n_steps) if method == "integrated_gradients" else q
-    scorer, found = StepScorer(model, src), []
+    needs_grad = method in ("input_x_gradient", "integrated_gradients")
+    tracker = Progress(progress, q, n_steps if method == "integrated_gradients" else 1)
+    scorer = StepScorer(model, src, q if needs_grad else None, tracker)
     with torch.enable_grad(), torch.inference_mode(False):
         embedded = (model.src_embed(src).detach(), model.tgt_embed(tin).detach())
-        for start in range(0, q, per_call):
-            rows = order[start : start + per_call]
-            extra = tuple(as_long([xs[i] for i in rows]) for xs in (steps, pieces, alternatives))
-            needs_grad = method in ("input_x_gradient", "integrated_gradients")
-            inputs = tuple(e.repeat(len(rows), 1, 1).requires_grad_(needs_grad) for e in embedded)
-            found.append(_captum_call(attr, scorer, method, inputs, extra, n_steps, batch))
-            if progress is not None:
-                progress(min(q, start + per_call), q)
-    back = torch.as_tensor(order, device=dev).argsort()  # the queries' own order again
-    found = tuple(torch.cat([part[k] for part in found])[back] for k in range(2))
+        extra = tuple(as_long(xs) for xs in (steps, pieces, alternatives))
+        inputs = tuple(e.repeat(q, 1, 1).requires_grad_(needs_grad) for e in embedded)
+        batch = max(q, internal_batch_size or DEFAULT_BATCH)
+        found = _captum_call(attr, scorer, method, inputs, extra, n_steps, batch)
+    tracker.finish()
     if method == "source_ablation":  # each group's value, spread evenly over its pieces (the prefix: up to t)
         seen = (torch.arange(tin.size(1), device=dev)[None] <= as_long(steps)[:, None]).to(found[1].dtype)
         found = (found[0] / src.size(1), found[1] * (seen / seen.sum(1, keepdim=True))[..., None])

@@ -13,6 +13,7 @@ from seq2seq.attribution import (
     METHODS,
     WARNING_THRESHOLDS,
     Attribution,
+    SharedPass,
     StepScorer,
     agreement,
     argmax_links,
@@ -120,7 +121,9 @@ def test_source_share_counts_what_spoke_for_the_word():
     assert np.allclose(share, [0.5, 0.0, 0.0])
 
 
-def test_progress_is_reported_in_chunks():
+def test_progress_is_reported_as_the_work_gets_done():
+    """progress(done, total): output pieces' worth of work, growing to (total, total); the results do not depend
+    on the batch size."""
     model, calls = random_model(seed=6), []
     steps = list(range(len(TGT)))
     found = attribute_queries(
@@ -131,12 +134,58 @@ def test_progress_is_reported_in_chunks():
         TGT,
         method="integrated_gradients",
         n_steps=4,
-        internal_batch_size=8,
+        internal_batch_size=12,  # two path points per batch
         progress=lambda done, total: calls.append((done, total)),
     )
-    assert calls == [(2, 6), (4, 6), (6, 6)]  # 8 // 4 = 2 output pieces per chunk
+    assert len(calls) > 1 and calls[-1] == (6, 6) and all(total == 6 for _, total in calls)
+    assert [done for done, _ in calls] == sorted({done for done, _ in calls})  # growing
     whole = attribute_queries(model, SRC, DECODER_INPUT, steps, TGT, method="integrated_gradients", n_steps=4)
-    assert np.allclose(found.source_signed, whole.source_signed, atol=1e-5)  # chunks in the queries' own order
+    assert np.allclose(found.source_signed, whole.source_signed, atol=1e-5)
+    calls.clear()
+    attribute_queries(
+        model, SRC, DECODER_INPUT, steps, TGT, method="source_ablation", progress=lambda *c: calls.append(c)
+    )
+    assert calls == [(6, 6)]
+
+
+def per_step_reference(model, method: str, n_steps: int):
+    """The straightforward computation: one captum call per output step, one example, the model row by row."""
+    attr, rows = captum_attr(), []
+    for step in range(len(TGT)):
+        scorer = StepScorer(model, torch.tensor([SRC]))  # no group: every row through the whole model
+        inputs = tuple(e.clone().requires_grad_() for e in embeddings(model))
+        extra = (torch.tensor([step]), torch.tensor([TGT[step]]), torch.tensor([-1]))
+        if method == "integrated_gradients":
+            zeros = tuple(torch.zeros_like(x) for x in inputs)
+            found = attr.IntegratedGradients(scorer).attribute(
+                inputs, zeros, additional_forward_args=extra, n_steps=n_steps
+            )
+        else:
+            found = attr.InputXGradient(scorer).attribute(inputs, additional_forward_args=extra)
+        rows.append([x.detach()[0] for x in found])
+    return [torch.stack([r[k] for r in rows]) for k in range(2)]  # source [T, S, d], prefix [T, T, d]
+
+
+@pytest.mark.parametrize("method", ["input_x_gradient", "integrated_gradients"])
+@pytest.mark.parametrize("part", [2, 8])  # decoder ranges of 2 positions (three ranges here), and one range
+def test_the_shared_pass_equals_the_per_step_reference(monkeypatch, method, part):
+    """Every output step at once (one pass of the model per path point, SharedPass) gives what one captum call per
+    step gives, row by row, to float64 rounding; and the shared pass is what runs."""
+    monkeypatch.setattr("seq2seq.attention.attention", float64_attention)
+    monkeypatch.setattr("seq2seq.attribution.PART", part)
+    model = random_model(seed=7).double()
+    source, prefix = per_step_reference(model, method, n_steps=16)
+    passes = []
+    forward = SharedPass.forward
+    monkeypatch.setattr(SharedPass, "forward", lambda *a: passes.append(1) or forward(*a))
+    steps = list(range(len(TGT)))
+    found = attribute_queries(model, SRC, DECODER_INPUT, steps, TGT, method=method, n_steps=16, internal_batch_size=24)
+    assert len(passes) == (4 if method == "integrated_gradients" else 1)  # 16 points, 4 per batch of 24 examples
+    for got, want in ((found.source_signed, source.sum(-1)), (found.prefix_signed, prefix.sum(-1))):
+        assert np.allclose(got, want.numpy(), rtol=1e-9, atol=1e-12)
+    for got, want in ((found.source_magnitude, source.norm(dim=-1)), (found.prefix_magnitude, prefix.norm(dim=-1))):
+        assert np.allclose(got, want.numpy(), rtol=1e-9, atol=1e-12)
+    assert np.all(found.prefix_signed[np.triu_indices(len(TGT), 1)] == 0)
 
 
 def test_agreement_and_links_from_a_word_map():
