@@ -64,7 +64,7 @@ def bench_training(steps: int, precision: str, length_bucket: int = 1) -> dict:
     import numpy as np
     import torch
 
-    from seq2seq.data import CleanConfig, TokenBatcher, clean_pairs, load_source, padding_fraction
+    from seq2seq.data import CleanConfig, TokenBatcher, clean_pairs_indexed, load_source, padding_fraction
     from seq2seq.model import EncoderDecoder, ModelConfig
     from seq2seq.tokenizer import EOS_ID, SubwordTokenizer
     from seq2seq.training.config import load_config
@@ -79,7 +79,7 @@ def bench_training(steps: int, precision: str, length_bucket: int = 1) -> dict:
     tgt_tok = SubwordTokenizer.from_file(tok_dir / "target.model")
     pairs = []
     for spec in cfg["data"]["train"]:
-        pairs += clean_pairs(load_source(spec), CleanConfig(**cfg["data"]["clean"]))[0]
+        pairs += clean_pairs_indexed(load_source(spec), CleanConfig(**cfg["data"]["clean"]))[0]
     pairs = pairs[:: max(1, len(pairs) // 20000)]  # a 20k sample keeps this quick; lengths are representative
     src_ids = [s + [EOS_ID] for s in src_tok.encode([p[0] for p in pairs])]
     tgt_ids = tgt_tok.encode([p[1] for p in pairs])

@@ -28,6 +28,7 @@ aligned to a piece spanning several words links all of them.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
@@ -126,6 +127,56 @@ def reading(method: AlignMethod, name: str) -> AlignMethod:
     if name not in READINGS:
         raise ValueError(f"reading must be one of {sorted(READINGS)}, not {name!r}")
     return dataclasses.replace(method, **READINGS[name])
+
+
+# The text that names a way to read links: seq2seq-align's --method and the demo's attention choices.
+#   default | head | full | precise | LAYER[.HEAD][+shift][+full] | layer LAYER, head HEAD | layer LAYER, heads averaged
+# then +RULE (a key of SYMMETRIZE: both directions read and combined) and @WEIGHT (min_weight).  Layers and heads
+# count from 1; "layer 2, head 3" is how AlignMethod.name writes a raw choice, so a name reads back.
+_METHOD_TEXT = re.compile(
+    r"(?:(?P<word>default|head|full|precise)"
+    r"|(?P<layer>\d+)(?:\.(?P<head>\d+))?(?P<shift>\+shift)?(?P<full>\+full)?"
+    r"|layer (?P<named_layer>\d+), (?:head (?P<named_head>\d+)|heads averaged))"
+    r"(?:\+(?P<rule>[a-z-]+))?(?:@(?P<weight>.*))?"
+)
+
+
+def parse_method(
+    text: str, default: AlignMethod, n_layers: int, n_heads: int, head: Optional[AlignMethod] = None
+) -> AlignMethod:
+    """The :class:`AlignMethod` that ``text`` names (the grammar above): ``default`` is the model's own method,
+    ``head`` its alignment head (None: it has none, and ``head``, ``full`` and ``precise`` are refused), ``full``
+    and ``precise`` the head's :data:`READINGS`.  ``n_layers``/``n_heads``: the model's decoder, for the range
+    check.  A ValueError says what is wrong."""
+    m = _METHOD_TEXT.fullmatch(text.strip())
+    if m is None or (m["rule"] and m["rule"] not in SYMMETRIZE):
+        raise ValueError(
+            f"{text!r}: give default, head, full, precise, or LAYER[.HEAD][+shift][+full] (e.g. 2.1+shift), "
+            f"optionally +RULE (one of {', '.join(sorted(SYMMETRIZE))}) and @WEIGHT"
+        )
+    try:
+        min_weight = float(m["weight"]) if m["weight"] is not None else None
+    except ValueError:
+        raise ValueError(f"{text!r}: the part after @ must be a number (a minimum weight)") from None
+    if m["word"] == "default":
+        method = default
+    elif m["word"]:
+        if head is None:
+            raise ValueError("this model has no alignment head (it was trained without the alignment loss)")
+        method = head if m["word"] == "head" else reading(head, m["word"])
+    else:
+        layer, one = (m["layer"], m["head"]) if m["layer"] else (m["named_layer"], m["named_head"])
+        if not 1 <= int(layer) <= n_layers or (one and not 1 <= int(one) <= n_heads):
+            raise ValueError(f"{text!r}: LAYER counts from 1 to {n_layers}, HEAD from 1 to {n_heads}")
+        method = AlignMethod(
+            layer=int(layer) - 1,
+            head=int(one) - 1 if one else None,
+            shift=bool(m["shift"]),
+            full_context=bool(m["full"]),
+        )
+    if m["rule"]:
+        method = dataclasses.replace(method, symmetrize=m["rule"])
+    return method if min_weight is None else dataclasses.replace(method, min_weight=min_weight)
 
 
 # For a model without an alignment head: the raw-attention rule with the lowest AER on align-dev (Shift-Att in the

@@ -14,9 +14,10 @@ import torch
 from .align import AlignMethod, piece_alignment
 from .checks import check_search_args, check_sentences
 from .codec import FolderCodec
+from .decoding import length_penalty
 from .engine import ForcedHypothesis, TorchEngine
 from .placeholders import label_pieces, source_forms
-from .results import Alignment, length_penalty
+from .results import Alignment
 from .truecase import Restored
 from .word_pieces import split_at_words
 from .words import gold_units, links_to_words, pieces_to_words

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numbers
 
+from .decoding import LENGTH_PENALTY_RANGE, MIN_BEAM
+
 
 def check_device(device) -> None:
     """A clear error for a device this machine does not have (instead of a deep CUDA traceback)."""
@@ -30,16 +32,12 @@ def check_sentences(sentences, what: str = "sentences", language: str = "") -> l
 
 
 def check_decoding_args(beam_size, nbest) -> None:
-    if not isinstance(beam_size, int) or isinstance(beam_size, bool) or beam_size < 1:
-        raise ValueError(f"beam_size must be an integer >= 1 (1 = greedy), got {beam_size!r}")
+    if not isinstance(beam_size, int) or isinstance(beam_size, bool) or beam_size < MIN_BEAM:
+        raise ValueError(f"beam_size must be an integer >= {MIN_BEAM} (1 = greedy), got {beam_size!r}")
     if beam_size == 1 and nbest != 1:
         raise ValueError("greedy search (beam_size=1) gives one hypothesis: use nbest=1")
     if not isinstance(nbest, int) or not 1 <= nbest <= beam_size:
         raise ValueError(f"nbest must be an integer in 1..beam_size={beam_size}, got {nbest!r}")
-
-
-# The ranges the web API accepts (seq2seq.app.predict.check_api_args); the library checks the same.
-LENGTH_PENALTY_RANGE = (0.0, 5.0)
 
 
 def _is_number(x) -> bool:

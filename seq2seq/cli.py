@@ -10,7 +10,7 @@ import torch
 
 from .align import SYMMETRIZE
 from .bidirectional import DEFAULT_RULE
-from .checks import LENGTH_PENALTY_RANGE
+from .decoding import LENGTH_PENALTY_RANGE, MIN_BEAM
 from .direction import LANGUAGE_NAMES
 from .input_language import NAMED_LINES, language_note, other_language_lines, warn_other_language
 from .model_dir import ModelFolderError
@@ -36,7 +36,9 @@ def _bounded(convert, noun: str, lo: float, hi: Optional[float] = None):
 positive_int = _bounded(int, "an integer", 1)
 non_negative_int = _bounded(int, "an integer", 0)
 non_negative_float = _bounded(float, "a number", 0)
-length_penalty = _bounded(float, "a number", *LENGTH_PENALTY_RANGE)  # as the library and web API
+# The search's own ranges (seq2seq.decoding), as the library and the web API check them.
+beam_size_arg = _bounded(int, "an integer", MIN_BEAM)
+length_penalty_arg = _bounded(float, "a number", *LENGTH_PENALTY_RANGE)
 
 
 def open_output(path: str, who: str):
@@ -71,14 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", "-i", help="input file (default: stdin)")
     p.add_argument("--output", "-o", help="output file (default: stdout)")
     p.add_argument(
-        "--beam", type=positive_int, default=None, help="beam size; 1 = greedy (default: the model's, usually 5)"
+        "--beam", type=beam_size_arg, default=None, help="beam size; 1 = greedy (default: the model's, usually 5)"
     )
     p.add_argument(
         "--length-penalty",
-        type=length_penalty,
+        type=length_penalty_arg,
         default=None,
-        help="length penalty alpha from 0 to 5: scores are divided by length**alpha; higher gives longer "
-        "output (default: the model's)",
+        help="length penalty alpha from {:g} to {:g}: scores are divided by length**alpha; higher gives longer "
+        "output (default: the model's)".format(*LENGTH_PENALTY_RANGE),
     )
     p.add_argument(
         "--nbest",
@@ -259,10 +261,6 @@ def translate_main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(translate_main())
-
-
 # ---------------------------------------------------------------------------------------------
 # seq2seq-align
 # ---------------------------------------------------------------------------------------------
@@ -303,8 +301,8 @@ def build_align_parser() -> argparse.ArgumentParser:
         help="'default' (the model's alignment head, else Shift-Att in layer 1, both read both ways with "
         "grow-diag), 'head', 'full' or 'precise' (the head's two readings: docs/alignment.md), or "
         "LAYER[.HEAD][+shift][+full] with layers/heads numbered from 1, e.g. 3 or 2.1+shift (+full: the "
-        "full-context pass, whose self-attention sees the whole translation); append +grow-diag "
-        "or +intersection to read both directions and combine them (head+grow-diag), @W to drop "
+        "full-context pass, whose self-attention sees the whole translation); append +RULE to read both "
+        f"directions and combine them ({', '.join(sorted(SYMMETRIZE))}; e.g. head+grow-diag), @W to drop "
         "links whose weight is below W, e.g. head@0.4",
     )
     p.add_argument("--max-tokens", type=positive_int, default=6000, help="tokens per batch (default 6000)")
@@ -322,51 +320,15 @@ def build_align_parser() -> argparse.ArgumentParser:
 
 
 def parse_method(text: str, translator):
-    """--method: 'default', 'head' or LAYER[.HEAD][+shift][+full] (numbered from 1), each optionally followed by
-    +grow-diag or +intersection (both directions read and combined) and @W (a target piece whose largest weight
-    is below W links to nothing)."""
-    import dataclasses
-    import re
+    """--method, in the grammar of :func:`seq2seq.align.parse_method`, for ``translator``'s model."""
+    from .align import parse_method as parse
 
-    from .align import READINGS, AlignMethod, reading
-
-    base, _, weight = text.partition("@")
+    cfg = translator.config.model
+    head = translator.align_method if translator.config.alignment else None
     try:
-        min_weight = float(weight) if weight else None
-    except ValueError:
-        raise ValueError(f"--method {text!r}: the part after @ must be a number (a minimum weight)") from None
-    symmetrize = ""
-    for name in ("grow-diag", "intersection"):
-        if base.endswith("+" + name):
-            symmetrize, base = name, base.removesuffix("+" + name)
-    if base == "default":
-        method = translator.align_method
-    elif base == "head" or base in READINGS:  # full / precise: the head's two readings (docs/alignment.md)
-        if not translator.config.alignment:
-            raise ValueError("this model has no alignment head (it was trained without the alignment loss)")
-        method = translator.align_method if base == "head" else reading(translator.align_method, base)
-    else:
-        m = re.fullmatch(r"(\d+)(?:\.(\d+))?(\+shift)?(\+full)?", base)
-        cfg = translator.config.model
-        if (
-            not m
-            or not 1 <= int(m.group(1)) <= cfg.n_dec_layers
-            or (m.group(2) and not 1 <= int(m.group(2)) <= cfg.n_heads)
-        ):
-            raise ValueError(
-                f"--method {text!r}: give default, head, or LAYER[.HEAD][+shift][+full] with LAYER in "
-                f"1..{cfg.n_dec_layers} and HEAD in 1..{cfg.n_heads}, optionally +grow-diag or +intersection, "
-                "and @WEIGHT"
-            )
-        method = AlignMethod(
-            int(m.group(1)) - 1,
-            int(m.group(2)) - 1 if m.group(2) else None,
-            bool(m.group(3)),
-            full_context=bool(m.group(4)),
-        )
-    if symmetrize:
-        method = dataclasses.replace(method, symmetrize=symmetrize)
-    return method if min_weight is None else dataclasses.replace(method, min_weight=min_weight)
+        return parse(text, translator.align_method, cfg.n_dec_layers, cfg.n_heads, head)
+    except ValueError as e:
+        raise ValueError(f"--method {e}") from None
 
 
 def align_main(argv=None) -> int:
@@ -436,3 +398,7 @@ def align_main(argv=None) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(translate_main())

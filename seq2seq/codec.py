@@ -119,12 +119,13 @@ class FolderCodec:
 
     def split_long(self, lines: Sequence[str], who: str = "seq2seq-translate") -> tuple[list[str], list[int]]:
         """Lines over the model's length limit split into sentences (and equal parts if need be), with a note on
-        stderr.  Returns (the parts, the line index of each part)."""
+        stderr; sentences end as the demo ends them (:func:`seq2seq.text.split_sentences` in the source language).
+        Returns (the parts, the line index of each part)."""
         parts, owner = [], []
         for n, line in enumerate(lines):
             line = line.strip()
             if len(self.source_ids([self.mask(line)[0]])[0]) > self.max_source_tokens:
-                pieces = chunk(line, max_chars=self.max_source_tokens // 2)
+                pieces = chunk(line, self.max_source_tokens // 2, self.direction.source)
                 print(
                     f"{who}: line {n + 1} is too long for the model; translated in {len(pieces)} parts",
                     file=sys.stderr,

@@ -51,7 +51,7 @@ class CopyRate:
         return self.number_copied / self.number_total if self.number_total else float("nan")
 
     def as_dict(self) -> dict:
-        nan_to_none = lambda x: None if x != x else x  # noqa: E731  (JSON has no NaN)
+        nan_to_none = lambda x: None if x != x else x  # JSON has no NaN
         return {
             "latin": nan_to_none(self.latin),
             "latin_copied": self.latin_copied,

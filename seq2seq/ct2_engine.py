@@ -25,11 +25,10 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .decoding import Hypothesis
+from .decoding import Hypothesis, length_penalty
 from .engine import SearchSettings
 from .export import CT2_OUR_CONFIG, export_ctranslate2
 from .model_dir import CONFIG, WEIGHTS, ModelFolderError, read_folder_config
-from .results import length_penalty
 
 CT2_SUBDIR = "ctranslate2"  # MODEL/ctranslate2: where a folder's CTranslate2 form is kept
 STAMP = "seq2seq.source.json"  # the fingerprint of the weights an export was made from
@@ -247,6 +246,12 @@ class CT2Engine:
                 if attention > 1:
                     rows[0] = 0.0
             hyps.append(
-                Hypothesis(tokens, score, score / length_penalty(len(tokens), alpha), None, alignment_attention=rows)
+                Hypothesis(
+                    tokens=tokens,
+                    score=score,
+                    normalized_score=score / length_penalty(len(tokens), alpha),
+                    attention=None,
+                    alignment_attention=rows,
+                )
             )
         return sorted(hyps, key=lambda h: -h.normalized_score)

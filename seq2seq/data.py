@@ -107,7 +107,8 @@ def _get(record: dict, key: str):
 
 
 def load_source(spec: dict) -> list[Pair]:
-    """Load one source as (Chinese, English) pairs."""
+    """Load one source as (source, target) pairs, the sides its spec names ``src``/``tgt`` (``src_key``/``tgt_key``,
+    ``src_col``/``tgt_col``): Chinese then English for a zh-en model, English then Chinese for en-zh."""
     datasets = _datasets()
 
     if "src" in spec or "tgt" in spec:
@@ -188,21 +189,15 @@ def normalize_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def clean_pairs(pairs: Sequence[Pair], cfg: CleanConfig) -> tuple[list[Pair], "OrderedDict[str, int]"]:
-    """Apply the cleaning steps in order; returns the kept pairs and how many each step removed
-    (normalisation changes text but removes nothing, so it reports how many pairs it changed)."""
-    kept, report, _ = clean_pairs_indexed(pairs, cfg)
-    return kept, report
-
-
 def clean_pairs_indexed(
     pairs: Sequence[Pair],
     cfg: CleanConfig,
     chinese_side: int = 0,
 ) -> tuple[list[Pair], "OrderedDict[str, int]", list[int]]:
-    """:func:`clean_pairs`, also returning the index in ``pairs`` of every kept pair (to carry
-    per-line data such as alignment links along).  ``chinese_side``: 0 when pairs are (Chinese, English),
-    1 when they are (English, Chinese)."""
+    """Apply the cleaning steps in order; returns the kept pairs, how many each step removed (normalisation
+    changes text but removes nothing, so it reports how many pairs it changed), and the index in ``pairs`` of every
+    kept pair (to carry per-line data such as alignment links along).  ``chinese_side``: 0 when pairs are
+    (Chinese, English), 1 when they are (English, Chinese)."""
     report: OrderedDict[str, int] = OrderedDict()
     out = list(pairs)
     index = list(range(len(out)))
@@ -283,9 +278,9 @@ class TokenBatcher:
     epoch always give the same batches, so a position in the data is just (epoch, batch index).
 
     The sort is by source length in buckets of ``length_bucket`` pieces, then by target length.  With
-    1 (exact source length) the target lengths within a batch vary widely; buckets of 4 pieces let the
-    target lengths line up too: on the zh-en training data, padding falls from 18% to 12% and a batch holds
-    16% more real tokens (README, Training).
+    1 (exact source length) the target lengths within a batch vary widely; buckets of 4 pieces (the default)
+    let the target lengths line up too, so a batch holds less padding and more real tokens (the figures:
+    benchmarks/README.md).
     """
 
     src_lens: np.ndarray

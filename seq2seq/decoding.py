@@ -39,18 +39,29 @@ from torch import Tensor
 
 from . import constraints
 from .model import DecoderCache, EncoderDecoder
-from .results import length_penalty
 from .tokenizer import BOS_ID, EOS_ID
 
+# The search settings' ranges, which the library, the command line and the web API check: a beam of at least
+# MIN_BEAM (1 = greedy search), and a length penalty alpha in LENGTH_PENALTY_RANGE (0 ranks by log-probability,
+# which favours short outputs; a larger alpha favours longer ones).
+MIN_BEAM = 1
+LENGTH_PENALTY_RANGE = (0.0, 5.0)
 
-@dataclass
+
+def length_penalty(length, alpha: float) -> float:
+    """Length normalisation (both engines, forced alignment, the demo's beam views): a hypothesis's log-probability
+    is divided by length ** alpha."""
+    return float(length) ** alpha
+
+
+@dataclass(kw_only=True)
 class Hypothesis:
     """One finished output of a search, in target ids (``Translator`` turns it into a ``Translation``).
 
     Attributes:
         tokens: the output's ids, ending with EOS.
         score: sum of the tokens' log-probabilities, EOS included.
-        normalized_score: ``score / len(tokens) ** alpha`` (see :func:`~seq2seq.results.length_penalty`).
+        normalized_score: ``score / len(tokens) ** alpha`` (see :func:`length_penalty`).
         attention: [L, H, T, S] cross-attention (T = len(tokens)), row t from the step that chose token t.
         topk: ``return_topk=k``: ([T, k] probabilities, [T, k] ids) of the k likeliest tokens at each step.
         tree: ``return_tree=True`` (beam search): every hypothesis the search scored, step by step.
@@ -190,7 +201,13 @@ class DecodeStrategy:
         return memory, src_mask, src_lens.tolist(), max_lens, forced
 
     def _hyp(self, tokens: list[int], score: float, attention: Optional[Tensor], topk=None) -> Hypothesis:
-        return Hypothesis(tokens, score, score / length_penalty(len(tokens), self.alpha), attention, topk)
+        return Hypothesis(
+            tokens=tokens,
+            score=score,
+            normalized_score=score / length_penalty(len(tokens), self.alpha),
+            attention=attention,
+            topk=topk,
+        )
 
     def search(
         self,
@@ -383,7 +400,7 @@ def _top_candidates(logp: Tensor, scores: Tensor, n: int) -> tuple[Tensor, Tenso
     """The ``n`` best continuations of each sentence's beams: logp [N, k, V] (the next piece's log-probabilities,
     added to in place), scores [N, k] (each beam's score so far).  Returns (cumulative scores, beam, piece), each
     [N, n], best first.  Two stages, n per beam then n of those k·n, give the same candidates as one top-k over
-    all k·V; for one sentence with 5 beams over 8,000 pieces they took 47 µs against 73 µs here."""
+    all k·V, and each sorts a shorter row."""
     nb, k, vocab = logp.shape
     cand = logp.add_(scores.view(nb, k, 1))
     if k == 1:

@@ -78,7 +78,7 @@ def head_choice(method, n_layers: int) -> HeadChoice:
     return HeadChoice(layer % n_layers, method.head)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ForcedHypothesis:
     """A given target scored by the model: per-piece log-probabilities (``</s>`` last) and attention."""
 
@@ -248,13 +248,13 @@ class TorchEngine:
             n, m = len(t) + 1, src_lens[row]
             found.append(
                 ForcedHypothesis(
-                    list(t) + [EOS_ID],
-                    logp[row, :n].cpu(),
-                    att[row, :, :, :n, :m].cpu(),
-                    enc_att[row, :, :, :m, :m].cpu() if enc_att is not None else None,
-                    dec_att[row, :, :, :n, :n].cpu() if dec_att is not None else None,
-                    fc[row, :, :, :n, :m].cpu() if fc is not None else None,
-                    (top.values[row, :n].exp().cpu(), top.indices[row, :n].cpu()) if top is not None else None,
+                    tokens=list(t) + [EOS_ID],
+                    token_logprobs=logp[row, :n].cpu(),
+                    attention=att[row, :, :, :n, :m].cpu(),
+                    encoder_attention=enc_att[row, :, :, :m, :m].cpu() if enc_att is not None else None,
+                    decoder_attention=dec_att[row, :, :, :n, :n].cpu() if dec_att is not None else None,
+                    full_context_attention=fc[row, :, :, :n, :m].cpu() if fc is not None else None,
+                    topk=(top.values[row, :n].exp().cpu(), top.indices[row, :n].cpu()) if top is not None else None,
                 )
             )
         return found

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .align_report import alignment_default, evaluate_alignment, evaluate_both_ways, format_alignment_table
-from .cli import add_backend_option, length_penalty, non_negative_int, positive_int
+from .cli import add_backend_option, beam_size_arg, length_penalty_arg, non_negative_int, positive_int
+from .decoding import LENGTH_PENALTY_RANGE
 from .input_language import warn_other_language
 from .model_dir import ModelFolderError
 
@@ -255,12 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
         "shipped one): AER of each alignment head alone and of every rule that combines the two",
     )
     p.add_argument("-l", "--langpair", help="source-target languages of the test sets (default: the model's own)")
-    p.add_argument("--beam", nargs="+", type=positive_int, help="beam sizes (1 = greedy; default 5)")
+    p.add_argument("--beam", nargs="+", type=beam_size_arg, help="beam sizes (1 = greedy; default 5)")
     p.add_argument(
         "--length-penalty",
         nargs="+",
-        type=length_penalty,
-        help="length penalties alpha from 0 to 5 (score / length**alpha); default: the model folder's own",
+        type=length_penalty_arg,
+        help="length penalties alpha from {:g} to {:g} (score / length**alpha); default: the model folder's own".format(
+            *LENGTH_PENALTY_RANGE
+        ),
     )
     p.add_argument(
         "--limit", type=positive_int, default=0, metavar="N", help="first N sentences of each test set only (N >= 1)"

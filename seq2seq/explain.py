@@ -59,7 +59,7 @@ def explain_cross_attention(translator, translation, layer: int, head: int, step
     if not 0 <= step < len(translation.target_tokens):
         raise ValueError(f"step must be in 0..{len(translation.target_tokens) - 1}")
     dev = translator.device
-    own = lambda pieces: unlabel_pieces(pieces, translation.placeholders)  # noqa: E731  the model's own pieces
+    own = lambda pieces: unlabel_pieces(pieces, translation.placeholders)  # the model's own pieces
     codec = translator.codec
     src = torch.tensor([codec.src_tok.pieces_to_ids(own(translation.source_tokens))], device=dev)
     tin = torch.tensor([[BOS_ID] + codec.tgt_tok.pieces_to_ids(own(translation.target_tokens[:-1]))], device=dev)
@@ -79,7 +79,7 @@ def explain_cross_attention(translator, translation, layer: int, head: int, step
     scores = (k @ q) / math.sqrt(attn.d_k)
     weights = scores.float().softmax(-1)
     out = weights.to(v.dtype) @ v
-    as_np = lambda t: t.float().cpu().numpy()  # noqa: E731
+    as_np = lambda t: t.float().cpu().numpy()
     return HeadComputation(
         layer,
         head,

@@ -1,25 +1,22 @@
 """Input that does not look written in the language the model reads: the command-line tools warn on stderr and
-translate anyway, as the demo notes it.  The rule is the demo's (:func:`seq2seq.app.predict.looks_like`)."""
+translate anyway, as the demo notes it.  The rule is :func:`seq2seq.text.looks_like`, the demo's too."""
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Optional
 
 from .direction import LANGUAGE_NAMES
+from .text import LETTER, looks_like
 
-_LETTER = re.compile(r"[^\W\d_]")
 # seq2seq-translate names the first few lines in another language one by one, then counts the rest.
 NAMED_LINES = 5
 
 
 def other_language_lines(lines: list[str], lang: str) -> list[int]:
-    """The indices of the lines that have a letter and do not look written in ``lang`` (the demo's rule,
-    :func:`seq2seq.app.predict.looks_like`); a line of numbers and signs is in no language."""
-    from .app.predict import looks_like
-
-    return [k for k, line in enumerate(lines) if _LETTER.search(line) and not looks_like(line, lang)]
+    """The indices of the lines that have a letter and do not look written in ``lang``
+    (:func:`seq2seq.text.looks_like`); a line of numbers and signs is in no language."""
+    return [k for k, line in enumerate(lines) if LETTER.search(line) and not looks_like(line, lang)]
 
 
 def language_note(translator) -> str:

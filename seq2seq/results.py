@@ -9,11 +9,7 @@ from typing import Optional
 
 import numpy as np
 
-
-def length_penalty(length, alpha: float) -> float:
-    """Length normalisation (both engines, the demo): a hypothesis's log-probability is divided by
-    length ** alpha."""
-    return float(length) ** alpha
+from .decoding import length_penalty  # noqa: F401  (the app's import until it takes it from decoding: exp/h2-api.md)
 
 
 @dataclass
@@ -96,7 +92,7 @@ class Translation:
         return None if self.coverage is None else self.coverage.unlinked_target_words
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Alignment:
     """A given translation run through the model (``Translator.align``: teacher forcing).
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from .codec import FolderCodec, Sources
+from .decoding import length_penalty
 from .engine import SearchSettings, TorchEngine
-from .results import length_penalty
 
 
 class Searcher:

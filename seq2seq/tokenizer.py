@@ -1,4 +1,5 @@
-"""Subword tokenizers: sentencepiece models for Chinese (source) and English (target).
+"""Subword tokenizers: a sentencepiece model for Chinese and one for English, the source and target of a zh-en model
+and the other way round for en-zh.
 
 Fixed special ids in every model: ``<pad>``=0, ``<unk>``=1, ``<s>``=2 (bos), ``</s>``=3 (eos).
 
@@ -147,23 +148,24 @@ ZH_CHARACTER_COVERAGE = 0.9995
 
 
 def train_tokenizers(
-    src_texts: Sequence[str],
-    tgt_texts: Sequence[str],
-    src_vocab_size: int,
-    tgt_vocab_size: int,
+    zh_texts: Sequence[str],
+    en_texts: Sequence[str],
+    zh_vocab_size: int,
+    en_vocab_size: int,
     shared: bool = False,
     t2s: bool = True,
 ) -> tuple[bytes, bytes]:
-    """Train the Chinese (source) and English (target) models; returns their serialized protos.
+    """Train the Chinese and the English model, whatever the direction; returns their serialized protos (Chinese,
+    English).
 
-    ``shared=True`` trains one model on both sides (size ``src_vocab_size``) and returns it twice.
+    ``shared=True`` trains one model on both languages (size ``zh_vocab_size``) and returns it twice.
     """
     if shared:
         # Both sides in one model: convert only the Chinese side; keep full character coverage of Chinese.
-        texts = [to_simplified(t) if t2s else t for t in src_texts] + list(tgt_texts)
-        proto = train_sentencepiece(texts, src_vocab_size, character_coverage=ZH_CHARACTER_COVERAGE)
+        texts = [to_simplified(t) if t2s else t for t in zh_texts] + list(en_texts)
+        proto = train_sentencepiece(texts, zh_vocab_size, character_coverage=ZH_CHARACTER_COVERAGE)
         return proto, proto
-    src = train_sentencepiece(src_texts, src_vocab_size, character_coverage=ZH_CHARACTER_COVERAGE, t2s=t2s)
+    zh = train_sentencepiece(zh_texts, zh_vocab_size, character_coverage=ZH_CHARACTER_COVERAGE, t2s=t2s)
     # English: rare characters become <unk> rather than byte pieces, which could decode to broken UTF-8.
-    tgt = train_sentencepiece(tgt_texts, tgt_vocab_size, character_coverage=1.0, byte_fallback=False)
-    return src, tgt
+    en = train_sentencepiece(en_texts, en_vocab_size, character_coverage=1.0, byte_fallback=False)
+    return zh, en

@@ -360,12 +360,14 @@ class Translator:
                 t.cross_attention = h.attention.numpy()
 
     def _empty(self, attention: bool, text: str = "") -> Translation:
-        """The translation of an empty sentence (``text``: the markup or emoji it held, given back as they are):
-        no pieces, score 0, and itself as its only n-best entry."""
+        """The translation of an empty sentence (``text``: its markup or emoji, given back): no pieces, score 0."""
         cfg = self.config.model
         att = np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32) if attention else None
-        t = Translation(text, [], [], att, 0.0, 0.0, alignment_attention=None if att is None else att[0, 0])
+        t = Translation(
+            text=text, source_tokens=[], target_tokens=[], cross_attention=att, score=0.0, normalized_score=0.0
+        )
         t.nbest, t.align_method, t.languages = [t], self.link_method, self.languages
+        t.alignment_attention = None if att is None else att[0, 0]
         return t
 
     # ------------------------------------------------------------------ given pairs

@@ -342,12 +342,3 @@ def _case_as_typed(words: list[str], typed: str) -> list[str]:
         out.append(typed[k : k + len(w)])
         at = k + len(w)
     return out
-
-
-# The app's names until it calls gold_units (exp/h2-api.md): deleted once seq2seq/app/ no longer imports them.
-def source_piece_words(pieces: Sequence[str]) -> list[list[int]]:
-    return gold_units(pieces, "zh").piece_words
-
-
-def source_words(pieces: Sequence[str]) -> list[str]:
-    return gold_units(pieces, "zh").words

@@ -4,7 +4,15 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from seq2seq.data import CleanConfig, DataError, TokenBatcher, clean_pairs, expand_globs, load_source, padding_fraction
+from seq2seq.data import (
+    CleanConfig,
+    DataError,
+    TokenBatcher,
+    clean_pairs_indexed,
+    expand_globs,
+    load_source,
+    padding_fraction,
+)
 
 
 def write(path, lines):
@@ -91,7 +99,7 @@ def test_cleaning_counts_each_step():
         ("你好。", "Hello."),  # duplicate of the first after normalisation
         ("我們", "we"),
     ]
-    kept, report = clean_pairs(
+    kept, report, _ = clean_pairs_indexed(
         pairs, CleanConfig(max_chars=200, min_ratio=0.4, max_ratio=12, ratio_min_chars=3, t2s=True)
     )
     assert kept == [("你好。", "Hello."), ("ABC好", "ABC good"), ("我们", "we")]
@@ -123,7 +131,7 @@ def test_markup_is_removed_and_counted():
     from seq2seq.data import strip_markup
 
     pairs = [("你好<laugh/>", "<parallel_talk>hello</parallel_talk> there"), ("a < b", "a < b <3")]
-    kept, report = clean_pairs(pairs, CleanConfig(ratio_min_chars=100))
+    kept, report, _ = clean_pairs_indexed(pairs, CleanConfig(ratio_min_chars=100))
     assert kept[0] == ("你好", "hello there") and kept[1] == ("a < b", "a < b <3")
     assert report["markup removed (changed, not removed)"] == 1
     assert strip_markup('x <div class="a">y</div> <br/>z') == "x y z"

@@ -7,8 +7,7 @@ from seq2seq.text import (
     chunk,
     decode_utf8,
     group_by_line,
-    han_fraction,
-    looks_chinese,
+    looks_like,
     plain_doc,
     read_lines,
     split_lines,
@@ -17,23 +16,40 @@ from seq2seq.text import (
 
 
 def test_split_sentences_keeps_final_punctuation_and_drops_blank_pieces():
-    assert split_sentences("我喜欢苹果。你呢？  好！") == ["我喜欢苹果。", "你呢？", "好！"]
-    assert split_sentences("   ") == []
+    assert split_sentences("我喜欢苹果。你呢？  好！", "zh") == ["我喜欢苹果。", "你呢？", "好！"]
+    assert split_sentences("   ", "zh") == []
+
+
+def test_english_is_split_into_sentences_as_english_separates_them():
+    assert split_sentences("I like apples. The weather is nice today.", "en") == [
+        "I like apples.",
+        "The weather is nice today.",
+    ]
+    assert split_sentences('Mr. Smith met U.S. President Biden. He said "Yes." Then 3 left!', "en") == [
+        "Mr. Smith met U.S. President Biden.",
+        'He said "Yes."',
+        "Then 3 left!",
+    ]
+    assert split_sentences("J. K. Rowling wrote it. e.g. this one", "en") == ["J. K. Rowling wrote it. e.g. this one"]
+    assert split_sentences("我喜欢吃苹果。今天天气很好。", "en") == ["我喜欢吃苹果。", "今天天气很好。"]
+    # Chinese input is split at Chinese full stops only
+    assert split_sentences("I like apples. The weather is nice today.", "zh") == [
+        "I like apples. The weather is nice today."
+    ]
 
 
 def test_chunk_cuts_long_sentences_into_equal_parts():
-    parts = chunk("一二三四五六七八九十。", max_chars=4)
+    parts = chunk("一二三四五六七八九十。", 4, "zh")
     assert "".join(parts) == "一二三四五六七八九十。" and all(len(p) <= 4 for p in parts)
-    assert chunk("短句。长一点的句子。", max_chars=100) == ["短句。", "长一点的句子。"]
+    assert chunk("短句。长一点的句子。", 100, "zh") == ["短句。", "长一点的句子。"]
+    assert chunk("I like apples. The weather is nice.", 100, "en") == ["I like apples.", "The weather is nice."]
 
 
-def test_han_fraction_counts_letters_only():
-    assert han_fraction("我爱你") == 1.0
-    assert han_fraction("I love 北京") == pytest.approx(2 / 7)
-    assert han_fraction("123 !!") == 0.0
-    assert (
-        looks_chinese("我用iPhone拍照") and not looks_chinese("我用iPhone") and not looks_chinese("I use an iPhone 15")
-    )
+def test_looks_like_counts_latin_names_in_chinese_as_neutral():
+    assert looks_like("我爱你", "zh") and looks_like("我用iPhone", "zh") and looks_like("我用iPhone拍照", "zh")
+    assert not looks_like("I use an iPhone 15", "zh") and not looks_like("123 !!", "zh")
+    assert looks_like("I met 李明 in 北京 yesterday.", "en") and not looks_like("我昨天在北京见了 Li Ming。", "en")
+    assert not looks_like("123 !!", "en") and not looks_like("我爱你", "en")
 
 
 def test_decode_utf8_names_the_encoding_to_convert_from():
