@@ -30,7 +30,7 @@ class Searcher:
         has it) are kept the same way on both engines: the search bans the placeholders a source lacks; of its
         hypotheses the best that keep the limits stand; where none does, a PyTorch search with the limits built
         into every step decides (``constraints.carry``).  Searching again from a prefix before the fault was
-        tried and cost 0.1-0.2 BLEU and up to 3 points of copy rate on newstest2017 (docs/experiments).  The best
+        tried and lost BLEU and copy rate (docs/experiments has the figures).  The best
         translation does not depend on ``nbest``: the n-best list holds the hypotheses that keep the limits, which
         may be fewer.  A CTranslate2 export with no PyTorch weights beside it keeps the best hypothesis instead,
         and says so in ``Translation.search``."""

@@ -83,7 +83,7 @@ def is_tokenized(words: Sequence[str]) -> bool:
     return False
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Restored:
     """One English sentence as the model reads it (``text``), and the given ``words`` it came from.
     ``surfaces[k]``: word k's characters in ``text``, up to case (what pieces are matched against)."""
@@ -191,14 +191,14 @@ class EnglishRestorer:
         surfaces = [unescape_token(w) for w in words] if tokenized else list(words)
         lower = is_lowercased(words)
         if not (lower or tokenized):
-            return Restored(" ".join(words), words, list(words))
+            return Restored(text=" ".join(words), words=words, surfaces=list(words))
         tokens = list(surfaces)
         if lower:
             if self.truecaser is not None:
                 tokens = self.truecaser.truecase(tokens)
             tokens = _capitalise_sentence_starts(_capitalise_dates(tokens))
         text = self._detokenize(words, tokens) if tokenized else " ".join(tokens)
-        return Restored(text, words, surfaces, recased=lower, detokenized=tokenized)
+        return Restored(text=text, words=words, surfaces=surfaces, recased=lower, detokenized=tokenized)
 
     def _detokenize(self, given: Sequence[str], tokens: Sequence[str]) -> str:
         """Join ``n't`` and ``@-@`` (of the ``given`` tokens) to their neighbours, then the Moses detokenizer."""
