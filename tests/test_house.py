@@ -1,7 +1,9 @@
-"""The house rules that keep the code readable: every module under 450 lines, every function under 100, and no
-circle of imports inside the package (at module level, or inside functions)."""
+"""The house rules that keep the code readable: every module under 450 lines, every function under 100, no
+circle of imports inside the package (at module level, or inside functions), and every module's job in one line of
+docs/design.md."""
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "seq2seq"
@@ -76,3 +78,11 @@ def test_no_circle_of_imports_inside_functions_either():
     """An import inside a function is still an arrow between two modules: no two modules need each other."""
     circles = _circles({_name(p): _imports(p, inside_functions=True) for p in MODULES})
     assert not circles, circles
+
+
+def test_the_design_doc_gives_every_module_its_job():
+    """docs/design.md's layout table has one row per module (``| `seq2seq/...py` | its job |``), and no other."""
+    doc = (PACKAGE.parent / "docs" / "design.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `(seq2seq/[\w/]+\.py)` \|", doc, re.M))
+    modules = {str(p.relative_to(PACKAGE.parent)) for p in MODULES}
+    assert (sorted(modules - rows), sorted(rows - modules)) == ([], [])
