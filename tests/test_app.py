@@ -88,15 +88,15 @@ def test_bad_input_messages(toy_translator, monkeypatch):
     assert not any("<script" in t for t in labels) and any("&lt;" in t for t in labels)
 
 
-def test_latin_names_in_chinese_text_are_neutral():
-    from seq2seq.app.inputs import looks_like
+def test_latin_names_in_chinese_text_are_no_other_language(toy_translator):
+    """The note for input in another language (the library's rule, ``text.looks_like``: test_text.py): Latin-script
+    names in Chinese text are neutral, kana are not."""
+    from seq2seq.app.predict import prepare
 
-    assert looks_like("我用 iPhone 打开了 Google Maps 查找 Starbucks。", "zh")
-    assert looks_like("今天天氣很好。", "zh")
-    assert not looks_like("Hello, how are you?", "zh")
-    assert not looks_like("私はりんごが好きです。", "zh")  # kana are not neutral: Japanese
-    assert not looks_like("12345", "zh")
-    assert looks_like("I like apples.", "en") and not looks_like("我喜欢吃苹果。", "en")
+    for chinese in ("我用 iPhone 打开了 Google Maps 查找 Starbucks。", "今天天氣很好。"):
+        assert prepare(toy_translator, chinese).notes == []
+    for other in ("Hello, how are you?", "私はりんごが好きです。", "12345"):
+        assert "does not look like Chinese" in prepare(toy_translator, other).notes[0]
 
 
 def test_long_sentence_is_split(toy_translator):
@@ -157,7 +157,7 @@ def test_every_view_shows_the_current_sentence(toy_translator):
     first = run("我喜欢吃苹果。", "beam", 4, 1.0, 3)
     pred1 = first[3]
     assert first[0] == "I like to eat apples." and "Translated 1 sentence" in first[1]
-    assert list(first[5:]) == blanks  # the translation blanks every view in the update that sets the state
+    assert first[5] == "" and list(first[6:]) == blanks  # the translation blanks the source check and every view
     out = refresh("steps", pred1, 0, *defaults)  # then the open view is drawn, the others left as they are
     pos = 0
     for v in views.values():
@@ -170,7 +170,7 @@ def test_every_view_shows_the_current_sentence(toy_translator):
             assert all(x == {"__type__": "update"} for x in values + [shown])
     second = run("今天天气很好。", "greedy", 4, 1.0, 3)
     pred2 = second[3]
-    assert second[0] == "The weather is nice today." and pred2.id != pred1.id and list(second[5:]) == blanks
+    assert second[0] == "The weather is nice today." and pred2.id != pred1.id and list(second[6:]) == blanks
     for v in views.values():
         result = v.on_open(pred2, 0, None, *[c.value for c in v.inputs])
         assert result[0] == v.key
@@ -218,7 +218,7 @@ def test_unexpected_errors_show_no_stack_trace(toy_translator, monkeypatch):
     monkeypatch.setattr(gr, "Warning", lambda msg: None)
     outs = run("", "beam", 4, 1.0, 1)
     assert outs[0] == "" and "type some Chinese" in outs[1] and outs[3] is None  # no translation, and
-    assert list(outs[5:]) == [x for v in page.views.values() for x in v.blank() + [None]]  # the views blanked
+    assert list(outs[6:]) == [x for v in page.views.values() for x in v.blank() + [None]]  # the views blanked
     monkeypatch.setattr(toy_translator, "translate", boom)
     with pytest.raises(gr.Error) as e:
         run("我喜欢吃苹果。", "beam", 4, 1.0, 1)

@@ -1,6 +1,6 @@
-"""The demo in a real browser (Debian's Chromium through Playwright): one sentence, one state across every view;
-warnings that go with their cause; chips that light up their cells; the shipped model's first view; the
-direction switch.
+"""The demo in a real browser (Debian's Chromium through Playwright): one sentence, one state across every view
+(the attribution views too) and the source check; warnings that go with their cause; chips that light up their
+cells; the shipped model's first view; the direction switch.
 
 S2S_SCREENSHOT=docs/screenshot.png keeps the shipped model's first view (the README's screenshot);
 S2S_SHIPPED=1 S2S_SCREENSHOT_DIR=docs runs the views' test on the shipped model and keeps a screenshot of each."""
@@ -31,6 +31,9 @@ VIEWS = {
     "steps": "Step by step",
     "beam": "Beam search",
     "inside": "Inside attention",
+    "attribution": "Attribution",
+    "whynot": "Why not",
+    "lens": "Layer by layer",
     "own": "Your translation",
     "nbest": "n-best",
 }
@@ -196,6 +199,10 @@ def test_one_sentence_one_state_across_every_view(server, toy_translator, page):
     )
     open_view(page, "beam", "我喜欢吃苹果。")
     page.wait_for_selector("#tree-map .js-plotly-plot", timeout=WAIT)
+    # The source check, asked for: the translation on screen is checked, and every new one after it.
+    page.locator("#source-check-box input").check()
+    page.wait_for_selector("#source-check .s2s-source-check", timeout=WAIT)
+    assert "Source check" in page.locator("#source-check").inner_text()
     # An empty click warns; the next good translation closes the warning.
     page.locator("#source textarea").fill("")
     page.locator("#translate-btn").click()
@@ -213,6 +220,9 @@ def test_one_sentence_one_state_across_every_view(server, toy_translator, page):
         "steps": ["#steps-table"],
         "beam": ["#tree-map", "#tree-table"],
         "inside": ["#inside-map"],
+        "attribution": ["#attribution-map", "#attribution-head-map", "#attribution-summary"],
+        "whynot": ["#whynot-map"],
+        "lens": ["#lens-map", "#lens-table"],
         "own": ["#own-translation"],
         "nbest": ["#nbest-table"],
     }
@@ -230,6 +240,9 @@ def test_one_sentence_one_state_across_every_view(server, toy_translator, page):
             rows = page.locator("#steps-table").inner_text()
             assert [piece_text(p) in rows for p in second.target_tokens] == [True] * len(second.target_tokens)
     assert "The weather is nice today." in page.locator("#nbest-table").inner_text()
+    page.wait_for_function(
+        "(document.querySelector('#source-check') || {}).innerText?.includes('weather')", timeout=WAIT
+    )  # the source check followed the new translation
     # Hovering a chip fills the outlined cells of its links on the map.
     open_view(page, "align", "今天天气很好。")
     chip = page.locator("#align-chips [data-cells]:not([data-cells=''])").first
@@ -298,6 +311,28 @@ def test_the_views_that_act(request, page, tmp_path):
     page.wait_for_selector("#walk-map .js-plotly-plot", timeout=WAIT)
     page.wait_for_timeout(1000)
     page.screenshot(path=f"{shots}/inside-attention.png", full_page=True)
+    # Attribution with integrated gradients (a progress bar while it runs), then why "I" and not "apples"
+    open_view(page, "attribution", "我喜欢吃苹果。")
+    page.wait_for_selector("#attribution-map .js-plotly-plot", timeout=WAIT)
+    page.locator("#attribution-method").get_by_label("integrated gradients").check()
+    page.wait_for_function(
+        "(document.querySelector('#attribution-map .gtitle') || {}).textContent?.includes('integrated')", timeout=WAIT
+    )
+    page.screenshot(path=f"{shots}/attribution.png", full_page=True)
+    open_view(page, "whynot", "我喜欢吃苹果。")
+    page.wait_for_selector("#whynot-map .js-plotly-plot", timeout=WAIT)
+    before = page.locator("#whynot-summary").inner_text()  # the model's own runner-up, explained on opening
+    assert "log p(" in before
+    page.locator("#whynot-alternative textarea").fill("apples")
+    page.locator("#whynot-btn").click()
+    page.wait_for_function(
+        f"(s => s.includes('log p(') && s !== {before!r})(document.querySelector('#whynot-summary').innerText)",
+        timeout=WAIT,
+    )
+    page.screenshot(path=f"{shots}/why-not.png", full_page=True)
+    open_view(page, "lens", "我喜欢吃苹果。")
+    page.wait_for_selector("#lens-map .js-plotly-plot", timeout=WAIT)
+    page.screenshot(path=f"{shots}/layer-by-layer.png", full_page=True)
     # Beam search, then greedy: the tree follows the decoding
     open_view(page, "beam", "我喜欢吃苹果。")
     page.wait_for_selector("#tree-map .js-plotly-plot", timeout=WAIT)
@@ -307,7 +342,7 @@ def test_the_views_that_act(request, page, tmp_path):
     page.locator("#source textarea").fill("我喜欢吃苹果。 ")
     page.locator("#translate-btn").click()
     page.wait_for_function("document.querySelector('#beam-note').innerText.includes('Greedy')", timeout=WAIT)
-    for name in ("step-by-step", "your-translation", "beam-search", "inside-attention"):
+    for name in ("step-by-step", "your-translation", "beam-search", "inside-attention", "attribution", "why-not"):
         assert os.path.getsize(f"{shots}/{name}.png") > 10_000
 
 
@@ -348,6 +383,9 @@ def test_the_switch_translates_the_other_way(both_ways_server, page):
     )
     open_view(page, "inside", "I like to eat apples.")
     page.wait_for_selector("#inside-map .js-plotly-plot", timeout=WAIT)
+    for key in ("attribution", "whynot", "lens"):  # the views of what the model used, the other way
+        open_view(page, key, "I like to eat apples.")
+        page.wait_for_selector(f"#{key}-map .js-plotly-plot", timeout=WAIT)
     # Back to 中→EN: one sentence, one state, so nothing of the English sentence stays.
     page.get_by_label("中→EN").check()
     page.wait_for_function(
@@ -355,7 +393,7 @@ def test_the_switch_translates_the_other_way(both_ways_server, page):
         "document.querySelector('#source').innerText.includes('Chinese')",
         timeout=WAIT,
     )
-    page.wait_for_function("!(document.querySelector('#inside-caption') || {}).innerText", timeout=WAIT)
+    page.wait_for_function("!((document.querySelector('#inside-caption') || {}).innerText || '').trim()", timeout=WAIT)
     assert "你叫什么名字？" in page.locator("#examples-zh-en").inner_text()
 
 

@@ -10,7 +10,7 @@ from test_app_direction import both  # noqa: F401 - the fixture
 from seq2seq.app.inputs import MAX_BEAM, InputError, check_api_args, check_decoding
 from seq2seq.app.layout import build_demo
 from seq2seq.app.predict import predict
-from seq2seq.checks import LENGTH_PENALTY_RANGE
+from seq2seq.decoding import LENGTH_PENALTY_RANGE
 
 LO, HI = LENGTH_PENALTY_RANGE
 

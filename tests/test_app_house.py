@@ -17,6 +17,8 @@ CORE = {
     "labels",
     "chips",
     "downloads",
+    "attributions",
+    "layer_lens",
 }
 FACE_LIBRARIES = ("gradio", "plotly")
 # server.py checks that the face's libraries are installed before it imports the face, to say how to install them.

@@ -92,6 +92,80 @@ def coverage_html(pred: Prediction, languages: Optional[tuple[str, str]] = None)
     )
 
 
+def source_check_html(pred: Prediction, checks: list) -> str:
+    """Under the translation, beside the coverage check: per sentence, the output words made mostly from the
+    translation's own previous words rather than from the source ("not from the source?"; ``checks``:
+    ``attributions.source_checks``), each word's share from the source in its tooltip."""
+    src, tgt = (LANGUAGE_NAMES[x] for x in pred.languages)
+    lines = []
+    for k, c in enumerate(checks):
+        if c is None:
+            continue
+        where = f"Sentence {k + 1}: " if len(pred.sentences) > 1 else ""
+        words = []
+        for j, (w, share) in enumerate(zip(c.words, c.shares)):
+            flag = j in c.flagged
+            words.append(
+                f'<span class="s2s-word{" s2s-flag" if flag else ""}" style="{_flag_style(flag)}" '
+                f'title="{share:.0%} of what made it came from the {src}">{html.escape(w)}'
+                + ("<sup>not from the source?</sup>" if flag else "")
+                + "</span>"
+            )
+        verdict = (
+            f"{len(c.flagged)} {tgt} word(s) made mostly from the translation so far, not from the {src}"
+            if c.flagged
+            else f"every {tgt} word drew on the {src}"
+        )
+        lines.append(f"<p>{where}{' '.join(words)}<br><small>{verdict}.</small></p>")
+    return (
+        f'<div class="s2s-source-check" style="font-family:{FONT};line-height:1.9">'
+        "<b>Source check</b> <small>(from attribution: what each word drew on; a question, not a verdict; "
+        "hover a word for its share from the source)</small>" + "".join(lines) + "</div>"
+    )
+
+
+def attribution_summary_html(view, languages: tuple[str, str]) -> str:
+    """Above the attribution beside attention maps (``view``: ``attributions.BesideAttention``): the sentence's
+    agreement with the alignment head, and each output word's share from the source, the source check's words
+    marked."""
+    src, tgt = (LANGUAGE_NAMES[x] for x in languages)
+    a = view.result
+    if view.agreement is None:
+        agree = "This model has no alignment head: there are no head links to compare with."
+    else:
+        n = len(a.head_links or [])
+        agree = (
+            f"<b>Agreement: {view.agreement:.0%}</b> of the alignment head's links ({round(view.agreement * n)} of "
+            f"{n}) go to the {src} word with the largest attribution for their {tgt} word."
+        )
+    shares = []
+    for j, w in enumerate(a.target_words):
+        flag = j in view.check.flagged
+        share = a.words.source_share[j]
+        shares.append(
+            f'<span style="{_flag_style(flag)}">{html.escape(w)} <small>{share:.0%}</small>'
+            + ("<sup>not from the source?</sup>" if flag else "")
+            + "</span>"
+        )
+    return (
+        f'<div class="s2s-attribution" style="font-family:{FONT};line-height:1.9"><p>{agree}</p>'
+        f"<p><small>Share of each {tgt} word that came from the {src} (this method):</small><br>"
+        + " ".join(shares)
+        + "</p></div>"
+    )
+
+
+def why_not_html(c) -> str:
+    """The probabilities a contrast compares (``c``: ``attribution.ContrastiveAttribution``)."""
+    chosen, other = (html.escape(piece_text(x).lstrip("·") or piece_text(x)) for x in (c.chosen, c.alternative))
+    p, q = np.exp(c.chosen_logprob), np.exp(c.alternative_logprob)
+    return (
+        f'<div class="s2s-why-not" style="font-family:{FONT}"><p>The model gave <b>{chosen}</b> a probability of '
+        f"{p:.3f} and <b>{other}</b> {q:.3g} at this place: log p({chosen}) − log p({other}) = "
+        f"<b>{c.difference:.2f}</b>. The bars share that difference out over the words the model read.</p></div>"
+    )
+
+
 def _flag_style(flag: bool) -> str:
     """A flagged word: outlined, on one line with its note (a badge never breaks across lines)."""
     return f"{_BADGE}border:2px solid {FLAG_COLOUR};border-radius:5px;padding:0 3px;" if flag else "padding:0 2px;"

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..decoding import length_penalty
 from ..placeholders import PLACEHOLDER
-from ..results import finished_paths, length_penalty
+from ..results import finished_paths
 from ..words import shown_as_typed
 from .inputs import InputError, one_sentence
 from .labels import piece_text

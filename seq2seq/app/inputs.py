@@ -5,17 +5,15 @@ one-sentence tool.  A check that fails raises :class:`InputError`, whose message
 from __future__ import annotations
 
 import numbers
-import re
 from typing import Optional
 
-from ..checks import LENGTH_PENALTY_RANGE
-from ..text import HAN, split_sentences
+from ..decoding import LENGTH_PENALTY_RANGE, MIN_BEAM
 
 MAX_INPUT_CHARS = 2000  # a few paragraphs; longer input is rejected at once with a message
 MAX_SENTENCES = 40  # sentences translated in one request
 MAX_OWN_CHARS = 1000  # the longest single sentence the one-sentence tools take (your translation, a prefix)
-# The widest beam the demo and its API search with: the library takes any (``checks.check_decoding_args``); a shared
-# server keeps each request quick.  The length penalty's range is the library's (``checks.LENGTH_PENALTY_RANGE``).
+# The widest beam the demo and its API search with: the library takes any from ``decoding.MIN_BEAM`` (greedy); a
+# shared server keeps each request quick.  The length penalty's range is the library's (``decoding``).
 MAX_BEAM = 10
 CONTROL_NAMES = ("Beam size", "Length penalty", "n-best")  # as the page names its controls
 API_NAMES = ("beam_size", "length_penalty", "nbest")  # as the API names its arguments
@@ -56,53 +54,6 @@ def one_sentence(source, what: str = "This view") -> str:
     return source
 
 
-_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def looks_like(text: str, lang: str, threshold: float = 0.3) -> bool:
-    """Does ``text`` look written in ``lang``?  Chinese: at least ``threshold`` of its letters are Chinese
-    characters, counting Latin-script words (names such as iPhone, Google) as neutral, as Chinese text uses
-    them; text with no Chinese character is not Chinese.  English: at least half its letters are Latin."""
-    if lang == "zh":
-        han = len(HAN.findall(text))
-        others = len(_LETTER.findall(_LATIN_WORD.sub(" ", text))) - han
-        return han > 0 and han / (han + others) >= threshold
-    letters = _LETTER.findall(text)
-    return (
-        bool(letters)
-        and len(_LATIN_WORD.findall(text)) > 0
-        and sum(len(w) for w in _LATIN_WORD.findall(text)) / len(letters) >= 0.5
-    )
-
-
-# An English sentence ends at . ! or ? (and closing quotes or brackets) before a space and a capital or a digit,
-# unless the word before the full stop is a title, a common abbreviation or an initial (Mr. Smith, U.S. News).
-_EN_SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-_EN_NO_END = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|No|Inc|Ltd|Co|Gen|Sen|Rep|Gov)|\b[A-Z]|\.[A-Za-z])\.$"
-)
-
-
-def split_source(text: str, lang: str) -> list[str]:
-    """The sentences of ``text``: :func:`seq2seq.text.split_sentences` (Chinese and other full stops, line
-    breaks), and for English also at ". " before a capital, as English separates sentences."""
-    sentences = split_sentences(text)
-    if lang != "en":
-        return sentences
-    out = []
-    for s in sentences:
-        start = 0
-        for m in _EN_SENT_END.finditer(s):
-            head = s[start : m.start()].rstrip("\"')]")
-            if head.endswith(".") and _EN_NO_END.search(head):
-                continue
-            out.append(s[start : m.start()] + m.group().strip())
-            start = m.end()
-        out.append(s[start:])
-    return [x.strip() for x in out if x.strip()]
-
-
 def check_direction(direction, available) -> str:
     """The API's ``direction``: one of :data:`DIRECTION_LABELS` that this server has a model for, or an
     :class:`InputError` that says which it has."""
@@ -130,14 +81,16 @@ def _shown(x) -> str:
 
 
 def check_decoding(beam_size, length_penalty, nbest=1, names=CONTROL_NAMES) -> tuple[int, Optional[float], int]:
-    """The decoding settings of a request, checked against the library's ranges (a beam of 1 to :data:`MAX_BEAM`,
-    1 for greedy search; a length penalty in ``LENGTH_PENALTY_RANGE``, None: the model's own; n-best from 1 to
-    the beam size), or an :class:`InputError` that names the setting (``names``: the page's, or the API's) and
+    """The decoding settings of a request, checked against the library's ranges (a beam of ``MIN_BEAM``, greedy
+    search, to :data:`MAX_BEAM`; a length penalty in ``LENGTH_PENALTY_RANGE``, None: the model's own; n-best from 1
+    to the beam size), or an :class:`InputError` that names the setting (``names``: the page's, or the API's) and
     its range: nothing out of range is changed to fit."""
     beam_name, lp_name, nbest_name = names
     beam = _whole(beam_size)
-    if beam is None or not 1 <= beam <= MAX_BEAM:
-        raise InputError(f"{beam_name} must be a whole number from 1 (greedy) to {MAX_BEAM}, got {_shown(beam_size)}")
+    if beam is None or not MIN_BEAM <= beam <= MAX_BEAM:
+        raise InputError(
+            f"{beam_name} must be a whole number from {MIN_BEAM} (greedy) to {MAX_BEAM}, got {_shown(beam_size)}"
+        )
     lo, hi = LENGTH_PENALTY_RANGE
     lp = length_penalty
     if lp is not None:

@@ -21,21 +21,36 @@ from typing import Callable
 
 import gradio as gr
 
-from ..checks import LENGTH_PENALTY_RANGE
+from ..decoding import LENGTH_PENALTY_RANGE, MIN_BEAM
 from ..direction import LANGUAGE_NAMES
-from . import search_tabs, tabs
+from ..text import looks_like
+from . import attribution_tabs, search_tabs, tabs
 from .api import add_api
+from .attributions import source_checks
 from .batching import MicroBatcher
-from .chips import coverage_html
-from .inputs import DIRECTION_LABELS, EXAMPLES, MAX_BEAM, InputError, check_direction, looks_like
+from .chips import coverage_html, source_check_html
+from .inputs import DIRECTION_LABELS, EXAMPLES, MAX_BEAM, InputError, check_direction
 from .labels import language_names
 from .predict import predict, translate_requests
-from .views import Demo, View, clear_toasts, key_of, reporting_progress, user_errors
+from .views import HEAVY, Demo, View, clear_toasts, key_of, reporting_progress, user_errors
 
 # Requests decoded together at most, and how long the first one waits for company (seconds).
 MAX_BATCH, MAX_WAIT = 32, 0.01
 # Requests handled at once (they meet in the batcher) and waiting at most; more get "queue full".
 CONCURRENCY, QUEUE_SIZE = 32, 64
+# The views, in the order of their tabs: one builder each.
+VIEWS = (
+    tabs.alignment_tab,
+    tabs.layers_tab,
+    search_tabs.steps_tab,
+    search_tabs.beam_tab,
+    tabs.inside_tab,
+    attribution_tabs.attribution_tab,
+    attribution_tabs.why_not_tab,
+    attribution_tabs.lens_tab,
+    tabs.own_translation_tab,
+    tabs.nbest_tab,
+)
 # Help under a control (Gradio's "info") in the body's text colour: Gradio's own grey (#bbbbc2 on white, a
 # contrast of 1.9) is too light to read; the body's colour follows the light and dark themes.
 CSS = (
@@ -73,8 +88,8 @@ class Page:
     """The built page: its Gradio ``blocks`` (to launch), the models behind it by direction, its views by key, and
     the handlers of the page's own controls, which tests and scripts call directly (no browser, no server):
     ``run`` (Translate), ``switch`` (the direction; its updates go to ``switch_outputs`` in order), ``greedy``
-    (the decoding mode) and the ``api`` endpoints by name.  A view's own handlers are on its
-    :class:`~seq2seq.app.views.View`."""
+    (the decoding mode), ``check_sources`` (the source check under the translation) and the ``api`` endpoints by
+    name.  A view's own handlers are on its :class:`~seq2seq.app.views.View`."""
 
     blocks: gr.Blocks
     translators: dict
@@ -84,6 +99,7 @@ class Page:
     switch: Callable
     switch_outputs: list
     greedy: Callable
+    check_sources: Callable
     api: dict[str, Callable]
 
     def component(self, elem_id: str):
@@ -93,8 +109,8 @@ class Page:
 
 def build_demo(translators, model_name="default") -> Page:
     """The whole page: the direction switch (when there are two models), input, decoding controls, the
-    translation with its coverage check, the sentence picker, one tab per view (``tabs.py``, ``search_tabs.py``),
-    and the API endpoints (``api.py``).  ``translators``: one
+    translation with its coverage check and the source check, the sentence picker, one tab per view (``tabs.py``,
+    ``search_tabs.py``, ``attribution_tabs.py``), and the API endpoints (``api.py``).  ``translators``: one
     Translator, or one per direction (a list, the default direction first); ``model_name``: its name, or a list of
     names, for the header."""
     found, names = by_direction(translators, model_name)
@@ -125,60 +141,24 @@ def build_demo(translators, model_name="default") -> Page:
         status = gr.Markdown(elem_id="status")
         cover = gr.HTML(elem_id="coverage", js_on_load=None)
         ctx.pred = gr.State(None)
+        check_box, checked, check_sources = _source_check(ctx)
         ctx.sentence = gr.Dropdown(
             [("1", 0)], value=0, label="Sentence (every view shows this one)", visible=False, elem_id="sentence-pick"
         )
         with gr.Tabs(elem_id="views"):
-            views = [
-                tabs.alignment_tab(ctx),
-                tabs.layers_tab(ctx),
-                search_tabs.steps_tab(ctx),
-                search_tabs.beam_tab(ctx),
-                tabs.inside_tab(ctx),
-                tabs.own_translation_tab(ctx),
-                tabs.nbest_tab(ctx),
-            ]
+            views = [build(ctx) for build in VIEWS]
         open_view = gr.State(views[0].key)
         view_outputs, blanks, refresh_event, refresh = wire_views(ctx, views, open_view)
 
-        # A new translation (or a failed one) blanks every view in the same update that sets the state, so that
-        # no view can show another sentence; then the open view is drawn.
-        @user_errors("translating", fallback=lambda msg: ("", msg, "", None, gr.update(visible=False), *blanks()))
-        def run(text, mode, beam_size, length_penalty, nbest, direction=None):
-            tr = ctx.translator_for(direction)
-            if length_penalty is None:
-                raise InputError(
-                    "Please give a length penalty (the model's own is "
-                    f"{float(tr.config.decoding['length_penalty']):g})."
-                )
-            greedy = mode == "greedy"
-            pred = predict(
-                tr,
-                text,
-                ctx.batchers[tr.direction.label],
-                beam_size=1 if greedy else beam_size,
-                length_penalty=length_penalty,
-                nbest=1 if greedy else nbest,
-            )
-            status = " ".join(pred.notes + switch_hint(ctx, text, pred.direction)) or (
-                f"Translated {len(pred.sentences)} sentence(s) in {pred.seconds:.2f} s."
-            )
-            picks = [(f"{k + 1}: {s.source}", k) for k, s in enumerate(pred.sentences)]
-            return (
-                pred.translation,
-                status,
-                coverage_html(pred, pred.languages),
-                pred,
-                gr.update(choices=picks, value=0, visible=len(picks) > 1),
-                *blanks(),
-            )
-
-        outputs = [out, status, cover, ctx.pred, ctx.sentence, *view_outputs]
+        run = _translate(ctx, blanks)
+        outputs = [out, status, cover, ctx.pred, ctx.sentence, checked, *view_outputs]
         inputs = [inp, ctx.mode, ctx.beam, ctx.lp, ctx.nbest, direction]
         for event in (btn.click, inp.submit):
-            event(run, inputs, outputs, js=clear_toasts(len(inputs)), api_visibility="private").then(**refresh_event)
+            translated = event(run, inputs, outputs, js=clear_toasts(len(inputs)), api_visibility="private")
+            translated.then(**refresh_event)
+            translated.then(check_sources, [ctx.pred, check_box], [checked], api_visibility="private", **HEAVY)
         ctx.sentence.input(blanks, None, view_outputs, api_visibility="private").then(**refresh_event)
-        switch, switch_outputs = _wire_switch(ctx, direction, [inp, *outputs[:5]], examples, blanks, view_outputs)
+        switch, switch_outputs = _wire_switch(ctx, direction, [inp, *outputs[:6]], examples, blanks, view_outputs)
     blocks.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return Page(
         blocks=blocks,
@@ -189,8 +169,72 @@ def build_demo(translators, model_name="default") -> Page:
         switch=switch,
         switch_outputs=switch_outputs,
         greedy=greedy,
+        check_sources=check_sources,
         api=api,
     )
+
+
+def _translate(ctx: Demo, blanks: Callable) -> Callable:
+    """Translate's handler.  A new translation (or a failed one) blanks the source check and every view in the same
+    update that sets the state, so that no view can show another sentence; then the open view is drawn, and the
+    source check made if asked (events chained after this one)."""
+
+    @user_errors("translating", fallback=lambda msg: ("", msg, "", None, gr.update(visible=False), "", *blanks()))
+    def run(text, mode, beam_size, length_penalty, nbest, direction=None):
+        tr = ctx.translator_for(direction)
+        if length_penalty is None:
+            raise InputError(
+                f"Please give a length penalty (the model's own is {float(tr.config.decoding['length_penalty']):g})."
+            )
+        greedy = mode == "greedy"
+        pred = predict(
+            tr,
+            text,
+            ctx.batchers[tr.direction.label],
+            beam_size=1 if greedy else beam_size,
+            length_penalty=length_penalty,
+            nbest=1 if greedy else nbest,
+        )
+        status = " ".join(pred.notes + switch_hint(ctx, text, pred.direction)) or (
+            f"Translated {len(pred.sentences)} sentence(s) in {pred.seconds:.2f} s."
+        )
+        picks = [(f"{k + 1}: {s.source}", k) for k, s in enumerate(pred.sentences)]
+        return (
+            pred.translation,
+            status,
+            coverage_html(pred, pred.languages),
+            pred,
+            gr.update(choices=picks, value=0, visible=len(picks) > 1),
+            "",
+            *blanks(),
+        )
+
+    return run
+
+
+def _source_check(ctx: Demo):
+    """The source check under the translation (docs/demo.md): a box to ask for it, where it is shown, and its
+    handler.  It is made only when asked, because attribution costs several times the translation itself and the
+    first view must stay quick for everyone; once asked, every new translation gets it, after the translation is
+    shown."""
+    box = gr.Checkbox(
+        False,
+        label="Check what came from the source",
+        info="Marks output words made mostly from the translation's own previous words rather than from the "
+        "source (attribution: slower than the translation).",
+        elem_id="source-check-box",
+    )
+    shown = gr.HTML(elem_id="source-check", js_on_load=None)
+
+    @user_errors("checking what came from the source")
+    def check_sources(pred, asked, progress=gr.Progress()):
+        if pred is None or not asked:
+            return ""
+        report = lambda done, total: progress((done, total), desc="Checking what came from the source")
+        return source_check_html(pred, source_checks(ctx.translator_for(pred), pred, report))
+
+    box.input(check_sources, [ctx.pred, box], [shown], api_visibility="private", **HEAVY)
+    return box, shown, check_sources
 
 
 def header(translator, model_name: str = "") -> tuple[str, str]:
@@ -254,7 +298,7 @@ def _controls(ctx: Demo) -> Callable:
         ctx.beam = ctx.follow(
             gr.Number,
             lambda tr: min(MAX_BEAM, int(tr.config.decoding.get("beam_size", 5))),
-            label=f"Beam size (1 to {MAX_BEAM}; 1 = greedy)",
+            label=f"Beam size ({MIN_BEAM} to {MAX_BEAM}; {MIN_BEAM} = greedy)",
             step=1,
             elem_id="beam-size",
         )
@@ -277,15 +321,15 @@ def _controls(ctx: Demo) -> Callable:
 
 def _wire_switch(ctx: Demo, direction, boxes: list, examples: dict, blanks: Callable, view_outputs: list):
     """A switch of direction: one sentence, one state, so the boxes (input, output, status, coverage, the
-    translation's state, the sentence picker) are cleared and every view blanked; the examples shown are the
-    new direction's, and what names a language (``ctx.followers``) is relabelled.  Returns the handler and the
-    components its updates go to."""
+    translation's state, the sentence picker, the source check) are cleared and every view blanked; the examples
+    shown are the new direction's, and what names a language (``ctx.followers``) is relabelled.  Returns the
+    handler and the components its updates go to."""
     followers = [c for c, _ in ctx.followers]
     outputs = list({id(c): c for c in [*boxes, *examples.values(), *view_outputs, *followers]}.values())
 
     def switch(d):
         tr = ctx.translator_for(check_direction(d, list(ctx.translators)))
-        cleared = ["", "", "", "", None, gr.update(choices=[("1", 0)], value=0, visible=False)]
+        cleared = ["", "", "", "", None, gr.update(choices=[("1", 0)], value=0, visible=False), ""]
         pairs = [
             *zip(boxes, cleared),
             *((c, gr.update(visible=k == d)) for k, c in examples.items()),

@@ -14,10 +14,11 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..align import DEFAULT_RAW, AlignMethod, attention_matrix, method_attention, piece_alignment
+from ..align import DEFAULT_RAW, AlignMethod, attention_matrix, method_attention, parse_method, piece_alignment
 from ..coverage import coverage, is_alignment_head
 from ..direction import LANGUAGE_NAMES
 from ..words import gold_units, reading_units
+from .inputs import InputError
 
 HEAD = "alignment head"  # the attention choice that means "the model's alignment method"
 
@@ -77,19 +78,20 @@ def attention_choices(n_layers: int, n_heads: int, method: Optional[AlignMethod]
     """The "Attention" dropdown: the alignment method first, then every layer averaged and every head."""
     out = [HEAD if is_alignment_head(method) else "best raw rule"]
     for layer in range(n_layers):
-        out.append(f"layer {layer + 1}, heads averaged")
-        out.extend(f"layer {layer + 1}, head {h + 1}" for h in range(n_heads))
+        out.extend(AlignMethod(layer=layer, head=head).name for head in (None, *range(n_heads)))
     return out
 
 
-def parse_attention(choice: Optional[str], n_layers: int) -> Optional[tuple[int, Optional[int]]]:
-    """A choice of :func:`attention_choices` -> (layer, head) 0-based: ``"layer 2, head 3"`` -> (1, 2);
-    ``"layer 2, heads averaged"`` -> (1, None); the alignment method -> None."""
+def parse_attention(choice: Optional[str], n_layers: int, n_heads: int) -> Optional[tuple[int, Optional[int]]]:
+    """A choice of :func:`attention_choices` -> (layer, head) 0-based (``align.parse_method``'s grammar, the CLI's):
+    ``"layer 2, head 3"`` -> (1, 2); ``"layer 2, heads averaged"`` -> (1, None); the alignment method -> None."""
     if not choice or choice in (HEAD, "best raw rule"):
         return None
-    layer, which = (p.strip() for p in str(choice).split(","))
-    head = int(which.split()[-1]) - 1 if which.startswith("head ") else None
-    return min(int(layer.split()[-1]) - 1, n_layers - 1), head
+    try:
+        method = parse_method(choice, DEFAULT_RAW, n_layers, n_heads)
+    except ValueError as e:  # a choice of the other direction's model, still in the browser
+        raise InputError(f"Pick the attention again: {e}") from None
+    return method.layer, method.head
 
 
 def alignment_map(
@@ -104,7 +106,7 @@ def alignment_map(
     links read one way (each output unit to the source units it comes from) and, for a trained head, the
     coverage flags."""
     method = method or DEFAULT_RAW
-    picked = None if choice in (None, HEAD) else parse_attention(choice, result.cross_attention.shape[0])
+    picked = None if choice in (None, HEAD) else parse_attention(choice, *result.cross_attention.shape[:2])
     if picked is None:
         a = attention_matrix(method_attention(result, method), method.layer, method.head, method.shift)
         names = [LANGUAGE_NAMES[x] for x in languages]
@@ -203,10 +205,8 @@ def layer_maps(
 ) -> list[MapData]:
     """Every layer's cross-attention (heads averaged, or one head) at ``units``, outlined with ``method``'s links."""
     n_layers = result.cross_attention.shape[0]
-    choice = "heads averaged" if head is None else f"head {head + 1}"
-    return [
-        alignment_map(result, method, f"layer {layer + 1}, {choice}", units, languages) for layer in range(n_layers)
-    ]
+    choices = [AlignMethod(layer=layer, head=head).name for layer in range(n_layers)]
+    return [alignment_map(result, method, choice, units, languages) for choice in choices]
 
 
 @dataclass

@@ -22,8 +22,8 @@ import numpy as np
 from ..align import AlignMethod
 from ..direction import LANGUAGE_NAMES, Direction
 from ..results import Translation
-from ..text import chunk, join_parts
-from .inputs import MAX_INPUT_CHARS, MAX_SENTENCES, InputError, check_decoding, looks_like, split_source
+from ..text import chunk, join_parts, looks_like, split_sentences
+from .inputs import MAX_INPUT_CHARS, MAX_SENTENCES, InputError, check_decoding
 
 STEP_CANDIDATES = 5  # the step-by-step view shows the 5 most probable pieces at each step
 
@@ -154,7 +154,7 @@ def prepare(
             f"This does not look like {name}; the model translates {name} to "
             f"{LANGUAGE_NAMES[target_lang]}, so the result may be poor. Translated anyway."
         )
-    sentences = [part for s in split_source(text, source_lang) for part in fitting(translator, s)]
+    sentences = [part for s in split_sentences(text, source_lang) for part in fitting(translator, s)]
     if len(sentences) > MAX_SENTENCES:
         raise InputError(
             f"The input has {len(sentences)} sentences; the demo translates at most {MAX_SENTENCES} at a time."
@@ -166,8 +166,8 @@ def prepare(
 def fitting(translator, sentence: str) -> list[str]:
     """``sentence`` cut into parts the model can read: by characters first, then smaller where a part still has
     more pieces than the model reads (rare characters and emoji take several pieces each)."""
-    limit = translator.max_source_tokens
-    parts = chunk(sentence, limit // 2)
+    limit, lang = translator.max_source_tokens, translator.languages[0]
+    parts = chunk(sentence, limit // 2, lang)
     codec = translator.codec
     while True:
         lengths = [len(x) for x in codec.source_ids([codec.mask(p)[0] for p in parts])]
@@ -176,7 +176,7 @@ def fitting(translator, sentence: str) -> list[str]:
         parts = [
             q
             for p, n in zip(parts, lengths)
-            for q in (chunk(p, max(1, len(p) * limit // (2 * n))) if n > limit else [p])
+            for q in (chunk(p, max(1, len(p) * limit // (2 * n)), lang) if n > limit else [p])
         ]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..results import length_penalty
+from ..decoding import length_penalty
 from .figures import SUBTITLE_SIZE, _label, title_of, wrap
 from .labels import FONT
 
