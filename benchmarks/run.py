@@ -64,8 +64,8 @@ def bench_training(steps: int, precision: str, length_bucket: int = 1) -> dict:
     import numpy as np
     import torch
 
-    from seq2seq.data import CleanConfig, TokenBatcher, clean_pairs_indexed, load_source, padding_fraction
-    from seq2seq.model import EncoderDecoder, ModelConfig
+    from seq2seq.data import TokenBatcher, clean_pairs_indexed, load_source, padding_fraction
+    from seq2seq.model import EncoderDecoder
     from seq2seq.tokenizer import EOS_ID, SubwordTokenizer
     from seq2seq.training.config import load_config
     from seq2seq.training.data import collate
@@ -78,20 +78,18 @@ def bench_training(steps: int, precision: str, length_bucket: int = 1) -> dict:
     src_tok = SubwordTokenizer.from_file(tok_dir / "source.model", t2s=True)
     tgt_tok = SubwordTokenizer.from_file(tok_dir / "target.model")
     pairs = []
-    for spec in cfg["data"]["train"]:
-        pairs += clean_pairs_indexed(load_source(spec), CleanConfig(**cfg["data"]["clean"]))[0]
+    for source in cfg.data.train:
+        pairs += clean_pairs_indexed(load_source(source.spec), cfg.data.clean)[0]
     pairs = pairs[:: max(1, len(pairs) // 20000)]  # a 20k sample keeps this quick; lengths are representative
     src_ids = [s + [EOS_ID] for s in src_tok.encode([p[0] for p in pairs])]
     tgt_ids = tgt_tok.encode([p[1] for p in pairs])
     torch.manual_seed(0)
-    model = EncoderDecoder(
-        ModelConfig(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, **cfg["model"])
-    )
+    model = EncoderDecoder(cfg.model_config(src_tok.vocab_size, tgt_tok.vocab_size))
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     batcher = TokenBatcher(
         np.array([len(s) for s in src_ids]),
         np.array([len(t) + 1 for t in tgt_ids]),
-        cfg["train"]["max_tokens"],
+        cfg.train.max_tokens,
         seed=1,
         length_bucket=length_bucket,
     )
@@ -105,7 +103,7 @@ def bench_training(steps: int, precision: str, length_bucket: int = 1) -> dict:
         src, tin, tout = collate(b.indices, src_ids, tgt_ids, "cpu")
         with autocast:
             logits, _ = model(src, tin)
-        (token_loss(logits, tout, cfg["train"]["label_smoothing"]) / b.tgt_tokens).backward()
+        (token_loss(logits, tout, cfg.train.label_smoothing) / b.tgt_tokens).backward()
         opt.step()
         opt.zero_grad()
     dt = time.perf_counter() - t0
