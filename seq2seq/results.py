@@ -9,8 +9,6 @@ from typing import Optional
 
 import numpy as np
 
-from .decoding import length_penalty  # noqa: F401  (the app's import until it takes it from decoding: exp/h2-api.md)
-
 
 @dataclass
 class Translation:

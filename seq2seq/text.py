@@ -19,11 +19,10 @@ LETTER = re.compile(r"[^\W\d_]")  # a letter of any script
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 
 
-def split_sentences(text: str, lang: str = "zh") -> list[str]:
+def split_sentences(text: str, lang: str) -> list[str]:
     """The sentences of ``text`` written in ``lang``, each keeping its final punctuation; blank pieces are dropped.
     Every language ends a sentence at Chinese and other full stops (。！？!?；…) and at line breaks; English
-    also at ". " before a capital or a digit, as English separates sentences (not after Mr., U.S. or an initial).
-    (``lang`` defaults to "zh" only until the demo passes it: exp/h2-api.md.)"""
+    also at ". " before a capital or a digit, as English separates sentences (not after Mr., U.S. or an initial)."""
     sentences = [s.strip() for s in _SENT_END.split(text) if s and s.strip()]
     if lang != "en":
         return sentences
@@ -40,7 +39,7 @@ def split_sentences(text: str, lang: str = "zh") -> list[str]:
     return [x.strip() for x in out if x.strip()]
 
 
-def chunk(text: str, max_chars: int, lang: str = "zh") -> list[str]:
+def chunk(text: str, max_chars: int, lang: str) -> list[str]:
     """Split ``text`` (written in ``lang``) into sentences, then cut any sentence longer than ``max_chars`` into
     equal parts."""
     out = []

@@ -2,8 +2,7 @@ import pytest
 import torch
 from helpers import random_batch, random_model
 
-from seq2seq.decoding import BeamSearch, GreedySearch, Stepper, _top_candidates
-from seq2seq.results import length_penalty
+from seq2seq.decoding import BeamSearch, GreedySearch, Stepper, _top_candidates, length_penalty
 from seq2seq.tokenizer import BOS_ID, EOS_ID, PAD_ID
 
 SRC_PAD = {1: 5, 3: 2}
