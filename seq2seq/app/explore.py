@@ -6,16 +6,17 @@ Each takes a translator and one sentence (``inputs.one_sentence`` checks it) and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
 from ..decoding import length_penalty
 from ..placeholders import PLACEHOLDER
-from ..results import finished_paths
+from ..results import Alignment, finished_paths
 from ..words import shown_as_typed
 from .inputs import InputError, one_sentence
 from .labels import piece_text
-from .maps import InsideView, word_links
+from .maps import InsideView, WordLinks, word_links
 from .predict import STEP_CANDIDATES
 
 
@@ -27,11 +28,11 @@ class ScoredTranslation:
 
     source: str
     text: str
-    alignment: object  # seq2seq.results.Alignment: pieces, token_logprobs, score, links, cross_attention
+    alignment: Alignment  # pieces, token_logprobs, score, links, cross_attention
     model_text: str
     model_score: float
     model_normalized: float
-    words: object = None  # maps.WordLinks: the words and links in the units of /translate's
+    words: Optional[WordLinks] = None  # the words and links in the units of /translate's
 
     def as_json(self) -> dict:
         a = self.alignment

@@ -15,8 +15,9 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..align import DEFAULT_RAW, AlignMethod, attention_matrix, method_attention, parse_method, piece_alignment
-from ..coverage import coverage, is_alignment_head
+from ..coverage import Coverage, coverage, is_alignment_head
 from ..direction import LANGUAGE_NAMES
+from ..results import Translation
 from ..words import gold_units, reading_units
 from .inputs import InputError
 
@@ -155,7 +156,7 @@ class WordLinks:
     links: list[tuple[int, int]]
     source_groups: list[list[int]]
     target_groups: list[list[int]]
-    coverage: Optional[object] = None
+    coverage: Optional[Coverage] = None
 
     def as_json(self) -> dict:
         return {
@@ -213,7 +214,7 @@ def layer_maps(
 class InsideView:
     """One sentence's whole attention (cross, encoder self, decoder self), for the "Inside attention" tab."""
 
-    translation: object  # seq2seq.results.Translation with encoder_attention/decoder_attention filled
+    translation: Translation  # with encoder_attention/decoder_attention filled
     languages: tuple[str, str] = ("zh", "en")
 
     def attention(self, kind: str) -> np.ndarray:
