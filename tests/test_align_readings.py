@@ -178,10 +178,12 @@ def test_seq2seq_align_names_the_readings():
     from seq2seq.cli import parse_method
 
     head = AlignMethod.from_config({"method": "head", "layer": 2, "head": 0, **READINGS["full"]})
-    tr = SimpleNamespace(config=SimpleNamespace(alignment={"method": "head"}), align_method=head)
+    shape = SimpleNamespace(n_dec_layers=4, n_heads=4)
+    tr = SimpleNamespace(config=SimpleNamespace(alignment={"method": "head"}, model=shape), align_method=head)
     assert parse_method("precise", tr) == reading(head, "precise") and parse_method("full", tr) == head
+    headless = SimpleNamespace(config=SimpleNamespace(alignment=None, model=shape), align_method=head)
     with pytest.raises(ValueError, match="no alignment head"):
-        parse_method("precise", SimpleNamespace(config=SimpleNamespace(alignment=None), align_method=head))
+        parse_method("precise", headless)
 
 
 def test_piece_links_of_consecutive_pairs_move_onto_the_joined_pieces():
