@@ -84,8 +84,10 @@ class Attributor:
         own = lambda pieces: unlabel_pieces(pieces, t.placeholders)
         src = self.codec.src_tok.pieces_to_ids(own(t.source_tokens))
         tgt = self.codec.tgt_tok.pieces_to_ids(own(t.target_tokens))
-        links = t.coverage.links if t.coverage is not None else None
-        return Pair(src, tgt, list(t.source_tokens), list(t.target_tokens), t.text, links, spans=t.placeholders)
+        links, words = _links_and_words(t)
+        return Pair(
+            src, tgt, list(t.source_tokens), list(t.target_tokens), t.text, links, words=words, spans=t.placeholders
+        )
 
     def _given(self, sources: list[str], targets: list[str]) -> list[Optional[Pair]]:
         codec = self.codec
@@ -101,8 +103,8 @@ class Attributor:
             tp = label_pieces(codec.tgt_tok.ids_to_pieces(full[i]), spans[i])
             t = Translation(targets[i], sp, tp, h.attention.numpy(), h.score, h.score)
             t.align_method, t.languages = self.translator.link_method, self.languages
-            links = t.coverage.links if t.coverage is not None else None
-            out.append(Pair(src_ids[i], full[i], sp, tp, targets[i], links, spans=spans[i]))
+            links, words = _links_and_words(t)
+            out.append(Pair(src_ids[i], full[i], sp, tp, targets[i], links, words=words, spans=spans[i]))
         return out
 
     def aligned_pairs(self, sources, targets, pretokenized: bool = False, restore_english: bool = True):
@@ -261,3 +263,12 @@ class Attributor:
 def attribute(translator, sources, targets=None, method: str = "input_x_gradient", **options) -> list:
     """:meth:`Attributor.attribute` for ``translator`` (what ``Translator.attribute`` calls)."""
     return Attributor(translator).attribute(sources, targets, method, **options)
+
+
+def _links_and_words(t: Translation):
+    """The head's word links of ``t`` and the words they index: the coverage's, which split a word where its links
+    part, so that attribution rows and the head's links count the same words (None, None: no coverage)."""
+    cov = t.coverage
+    if cov is None:
+        return None, None
+    return cov.links, (cov.source_words, cov.source_groups, cov.target_words, cov.target_groups)
