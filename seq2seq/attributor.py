@@ -101,8 +101,16 @@ class Attributor:
                 continue
             sp = label_pieces(codec.src_tok.ids_to_pieces(src_ids[i]), source_forms(spans[i]))
             tp = label_pieces(codec.tgt_tok.ids_to_pieces(full[i]), spans[i])
-            t = Translation(targets[i], sp, tp, h.attention.numpy(), h.score, h.score)
-            t.align_method, t.languages = self.translator.link_method, self.languages
+            t = Translation(
+                text=targets[i],
+                source_tokens=sp,
+                target_tokens=tp,
+                cross_attention=h.attention.numpy(),
+                score=h.score,
+                normalized_score=h.score,
+                align_method=self.translator.link_method,
+                languages=self.languages,
+            )
             links, words = _links_and_words(t)
             out.append(Pair(src_ids[i], full[i], sp, tp, targets[i], links, words=words, spans=spans[i]))
         return out

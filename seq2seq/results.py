@@ -10,7 +10,7 @@ from typing import Optional
 import numpy as np
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Translation:
     """One translation of one source sentence.
 
