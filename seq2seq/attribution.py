@@ -6,11 +6,15 @@ Everything is computed by captum (https://captum.ai) on the model's own modules,
 (before the positions are added) as the inputs; each output piece is one example of a captum batch:
 
 * ``input_x_gradient`` (the quick default): embedding × ∂f_t/∂embedding.  A first-order (Taylor) reading of the
-  model at this sentence; one forward and one backward pass over a batch of T.
+  model at this sentence; one forward pass, and one backward pass per output piece.
 * ``integrated_gradients``: the gradient averaged along the straight path from a baseline (every embedding 0,
   the positions kept) to the sentence (Sundararajan et al. 2017), ``n_steps`` points, ``internal_batch_size``
   examples at a time.  Complete: a step's attributions add up to f_t(input) - f_t(baseline).  n_steps times
   the cost of input × gradient.
+
+For the two gradient methods every example reads the same sentence (scaled to the same path point), so the model
+runs once per point for all output pieces, and each piece gets its own exact gradient (:class:`SharedPass`);
+captum still does the attribution (the path, its points and weights, the sums).
 * ``ablation``: captum's feature ablation, one piece at a time: f_t minus f_t with that piece's embedding set
   to 0.  What the prediction loses without the piece; S + T forward passes.
 * ``source_ablation``: captum's feature ablation with two features, the whole source and the whole prefix:

@@ -150,8 +150,9 @@ class Attributor:
         beam_size: Optional[int] = None,
         progress: Optional[Callable[[int, int], None]] = None,
     ) -> list:
-        """See :meth:`seq2seq.translator.Translator.attribute`; ``progress(done, total)`` is called as output pieces
-        of a sentence are done (integrated gradients: after each chunk of ``internal_batch_size`` examples)."""
+        """See :meth:`seq2seq.translator.Translator.attribute`; ``progress(done, total)`` is called as output pieces'
+        worth of a sentence's work gets done (:func:`seq2seq.attribution.attribute_queries`), last with (total,
+        total)."""
         score = check_method(method, score)
         if not isinstance(n_steps, int) or n_steps < 1:
             raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
