@@ -11,16 +11,16 @@ Everything is computed by captum (https://captum.ai) on the model's own modules,
   the positions kept) to the sentence (Sundararajan et al. 2017), ``n_steps`` points, ``internal_batch_size``
   examples at a time.  Complete: a step's attributions add up to f_t(input) - f_t(baseline).  n_steps times
   the cost of input × gradient.
-
-For the two gradient methods every example reads the same sentence (scaled to the same path point), so the model
-runs once per point for all output pieces, and each piece gets its own exact gradient (:class:`SharedPass`);
-captum still does the attribution (the path, its points and weights, the sums).
 * ``ablation``: captum's feature ablation, one piece at a time: f_t minus f_t with that piece's embedding set
   to 0.  What the prediction loses without the piece; S + T forward passes.
 * ``source_ablation``: captum's feature ablation with two features, the whole source and the whole prefix:
   f_t minus f_t without the source (and without the prefix).  No per-piece map (a feature's value is spread
   evenly over its pieces); the share of what spoke for the word that came from the source.  Three forward passes;
   the warning's method (its share separates true from wrong translations best on dev data).
+
+For the two gradient methods every example reads the same sentence (scaled to the same path point), so the model
+runs once per point for all output pieces, and each piece gets its own exact gradient (:class:`SharedPass`);
+captum still does the attribution (the path, its points and weights, the sums).
 
 Each piece's attribution is a vector over the embedding's dimensions; ``score="sum"`` adds them up (signed: a
 negative piece spoke against the word), ``score="l2"`` takes their length (how much the piece moved f_t, either
