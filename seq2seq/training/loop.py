@@ -70,30 +70,30 @@ def train(
     (``tokenizers/``), so the folder takes a new run without ``--overwrite``."""
     out = Path(output_dir)
     before = {name for name in RUN_FILES if (out / name).exists()}
-    held: dict = {}
+    opened: dict = {}  # what _train opened (the lock, the log), and whether this process writes the files
     try:
-        return _train(cfg, out, resume, overwrite, held, command_line)
+        return _train(cfg, out, resume, overwrite, opened, command_line)
     except BaseException:
-        if held.get("main") and not (out / "last").exists():
+        if opened.get("main") and not (out / "last").exists():
             for name in RUN_FILES:
                 path = out / name
                 if name not in before and path.exists():
                     shutil.rmtree(path) if path.is_dir() else path.unlink()
         for name in ("log", "lock"):
-            if held.get(name) is not None:
-                held[name].close()
+            if opened.get(name) is not None:
+                opened[name].close()
         raise
 
 
-def _train(cfg: TrainConfig, out: Path, resume: bool, overwrite: bool, held: dict, command_line) -> dict:
+def _train(cfg: TrainConfig, out: Path, resume: bool, overwrite: bool, opened: dict, command_line) -> dict:
     start = time.time()
     dist = setup_distributed()
     torch.set_num_threads(cfg.train.threads or max(1, (os.cpu_count() or 1) // dist.world))
     lock = prepare_output(out, resume, overwrite, dist)
-    held.update(main=dist.main, lock=lock)
+    opened.update(main=dist.main, lock=lock)
     dist.barrier()
     log = Logger(dist, out, cfg.train.tensorboard)
-    held["log"] = log
+    opened["log"] = log
     last_dir = recover_dir(out / "last")
     resume_dir = last_dir if resume and (last_dir / STATE_FILE).exists() else None
     if resume and resume_dir is None:
