@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Literal, Mapping, Optional, Union
 
 from ..align import READINGS, AlignMethod
-from ..checks import LENGTH_PENALTY_RANGE
 from ..data import CleanConfig, expand_globs, source_name
+from ..decoding import LENGTH_PENALTY_RANGE, MIN_BEAM
 from ..direction import Direction
 from ..model import ModelConfig
 from ..model_dir import DECODING_DEFAULTS
@@ -204,7 +204,7 @@ class AlignmentSettings:
 class EvalSettings:
     """``eval``: the translations of the dev sets at every evaluation."""
 
-    beam_size: int = setting(1, low=1)  # 1 = greedy
+    beam_size: int = setting(1, low=MIN_BEAM)  # 1 = greedy
     max_sentences: int = setting(0, low=0)  # the first this many of each dev set; 0 = all
     max_tokens: int = setting(6000, low=1)
     length_penalty: float = setting(1.0, *LENGTH_PENALTY_RANGE)
@@ -214,7 +214,7 @@ class EvalSettings:
 class DecodingSettings:
     """``decoding``: the decoding defaults written into the model folder (``model_dir.DECODING_DEFAULTS``)."""
 
-    beam_size: int = setting(DECODING_DEFAULTS["beam_size"], low=1)
+    beam_size: int = setting(DECODING_DEFAULTS["beam_size"], low=MIN_BEAM)
     length_penalty: float = setting(DECODING_DEFAULTS["length_penalty"], *LENGTH_PENALTY_RANGE)
     max_len_a: float = setting(DECODING_DEFAULTS["max_len_a"], low=0)  # max length = a * |source| + b
     max_len_b: int = setting(DECODING_DEFAULTS["max_len_b"], low=0)
