@@ -461,7 +461,12 @@ def test_a_full_context_head_learns_in_trainings_step_and_links_translations(ful
         alignment_line(
             [
                 tr.translate(["三一四"], return_attention=True)[0].__class__(
-                    "x", t.source_tokens, t.target_tokens, t.cross_attention, 0.0, 0.0
+                    text="x",
+                    source_tokens=t.source_tokens,
+                    target_tokens=t.target_tokens,
+                    cross_attention=t.cross_attention,
+                    score=0.0,
+                    normalized_score=0.0,
                 )
             ],
             method=method,
