@@ -60,6 +60,18 @@ def test_integrated_gradients_is_complete(step):
     assert np.all(found.prefix_signed[0, step + 1 :] == 0)  # later positions cannot matter (causal mask)
 
 
+def test_integrated_gradients_is_complete_for_every_step_at_once():
+    """The same with every output step in one call (the shared pass: one model pass per path point)."""
+    model = random_model(seed=1)
+    steps = list(range(len(TGT)))
+    found = attribute_queries(model, SRC, DECODER_INPUT, steps, TGT, method="integrated_gradients", n_steps=64)
+    src_emb, tgt_emb = embeddings(model)
+    for step in steps:
+        expected = f_of(model, src_emb, tgt_emb, step) - f_of(model, 0 * src_emb, 0 * tgt_emb, step)
+        total = found.source_signed[step].sum() + found.prefix_signed[step].sum()
+        assert total == pytest.approx(expected, rel=0.02, abs=1e-3), step
+
+
 def float64_attention(query, key, value, mask=None, dropout=None):
     """seq2seq.attention.attention with its softmax in the inputs' precision (it keeps float32 otherwise)."""
     scores = query @ key.transpose(-2, -1) / query.size(-1) ** 0.5
