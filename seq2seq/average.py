@@ -9,7 +9,6 @@ config, tokenizers and card come from ``RUN/last``.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -17,7 +16,7 @@ from typing import Sequence
 import torch
 from safetensors.torch import load_file
 
-from .model_dir import CONFIG, OPTIONAL_FILES, ModelFolderError, load_model_dir, save_model_dir
+from .model_dir import CONFIG, ModelFolderError, bytes_writers, load_model_dir, read_optional_files, save_model_dir
 from .text import plain_doc
 from .training.checkpoints import list_checkpoints
 
@@ -80,8 +79,7 @@ def average_run(run_dir: str | Path, k: int, output: str | Path, dtype=None, war
     cfg.extra["averaged"] = [p.name for p in paths]
     card = (run_dir / "last" / "README.md").read_text(encoding="utf-8")
     card += f"\nWeights: the average of {len(paths)} checkpoints ({', '.join(p.stem for p in paths)}).\n"
-    carried = [run_dir / "last" / name for name in OPTIONAL_FILES]
-    extra = {f.name: lambda p, f=f: shutil.copyfile(f, p) for f in carried if f.is_file()} or None
+    extra = bytes_writers(read_optional_files(run_dir / "last")) or None
     return save_model_dir(output, model, src_proto, tgt_proto, cfg, card=card, dtype=dtype, extra_files=extra)
 
 

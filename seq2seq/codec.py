@@ -19,6 +19,7 @@ import numpy as np
 
 from .direction import Direction
 from .markup import Mark, put_back, take_out
+from .names import NAMES_FILE
 from .placeholders import (
     N_PLACEHOLDERS,
     has_placeholders,
@@ -33,7 +34,7 @@ from .placeholders import (
 from .results import Translation
 from .text import chunk, tidy_chinese
 from .tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, SubwordTokenizer
-from .truecase import EnglishRestorer, Restored
+from .truecase import TRUECASE_FILE, EnglishRestorer, Restored
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,10 @@ class FolderCodec:
             self.tgt_placeholders = tgt_tok.pieces_to_ids([placeholder(k) for k in range(N_PLACEHOLDERS)])
         else:
             self.src_placeholders = self.tgt_placeholders = []
+
+    def optional_files(self) -> dict:
+        """The folder's optional files this codec holds, by file name (None where the folder has none)."""
+        return {TRUECASE_FILE: self.truecaser, NAMES_FILE: self.names}
 
     # ------------------------------------------------------------------ sources
     def mask(self, text: str) -> tuple[str, list[str]]:

@@ -45,6 +45,15 @@ class SearchSettings:
         cap = max_len - 1
         return [max(min(2, cap), min(cap, int(self.max_len_a * n + self.max_len_b))) for n in src_lens]
 
+    def strategy_options(self) -> dict:
+        """What a decode strategy (``seq2seq.decoding``) takes from these settings."""
+        return dict(
+            length_penalty=self.length_penalty,
+            max_len_a=self.max_len_a,
+            max_len_b=self.max_len_b,
+            no_repeat_ngram=self.no_repeat_ngram,
+        )
+
 
 @dataclass(frozen=True)
 class HeadChoice:
@@ -129,15 +138,7 @@ class TorchEngine:
         vocab = self.model.cfg.tgt_vocab_size
         if not 0 <= topk <= vocab:
             raise ValueError(f"return_topk must be in 0..{vocab}, got {topk}")
-        opts = dict(
-            use_cache=use_cache,
-            return_attention=attention,
-            return_topk=topk,
-            length_penalty=settings.length_penalty,
-            max_len_a=settings.max_len_a,
-            max_len_b=settings.max_len_b,
-            no_repeat_ngram=settings.no_repeat_ngram,
-        )
+        opts = dict(use_cache=use_cache, return_attention=attention, return_topk=topk, **settings.strategy_options())
         if settings.beam_size == 1:
             strategy = GreedySearch(self.model, **opts)
         else:

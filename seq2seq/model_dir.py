@@ -269,13 +269,23 @@ def optional_file_writers(objects: dict) -> dict:
     return {name: obj.save for name, obj in objects.items() if obj is not None}
 
 
+def read_optional_files(folder: str | Path) -> dict[str, bytes]:
+    """The optional files (:data:`OPTIONAL_FILES`) that ``folder`` has, as they are on disk."""
+    folder = Path(folder)
+    return {name: (folder / name).read_bytes() for name in OPTIONAL_FILES if (folder / name).is_file()}
+
+
+def bytes_writers(files: dict[str, bytes]) -> dict:
+    """``save_model_dir``'s ``extra_files`` for files held as bytes (:func:`read_optional_files`)."""
+    return {name: (lambda path, data=data: Path(path).write_bytes(data)) for name, data in files.items()}
+
+
 def copy_optional_files(src: str | Path, dst: str | Path) -> list[str]:
     """Copy the optional files that ``src`` has into the folder ``dst``; returns their names."""
-    src, dst = Path(src), Path(dst)
-    names = [name for name in OPTIONAL_FILES if (src / name).is_file()]
-    for name in names:
-        shutil.copyfile(src / name, dst / name)
-    return names
+    files = read_optional_files(src)
+    for name, write in bytes_writers(files).items():
+        write(Path(dst) / name)
+    return list(files)
 
 
 def load_truecaser(path: str | Path):

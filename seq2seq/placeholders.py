@@ -16,7 +16,8 @@ carry the placeholders across, and put the spans back after decoding:
   the pieces a :class:`~seq2seq.results.Translation` reports, so attention maps show ``CEO``, not ``⟦0⟧``.
 
 Which spans: URLs, e-mail addresses, and runs of ASCII letters and digits joined by ``. , - : / @ & ' + _``
-(``GPT-4``, ``1,234``, ``6.1``).  With English as the source, only spans that Chinese text keeps in Latin
+(``GPT-4``, ``1,234``, ``6.1``); in Chinese text, the words of a Latin-script name are one span (``Louis
+Galicia``, ``Sons & Daughters``).  With English as the source, only spans that Chinese text keeps in Latin
 script are replaced: those with a digit, or with a capital after the first letter (``CEO``, ``iPhone``), URLs
 and e-mail addresses; ``Frank`` is translated (弗兰克), not copied.
 
@@ -55,6 +56,7 @@ _TOKEN = r"[A-Za-z0-9]+(?:[.,\-:/@&'+_][A-Za-z0-9]+)*"
 SPAN = re.compile(rf"(?<![A-Za-z0-9])(?:{_URL}|{_EMAIL}|{_TOKEN})(?![A-Za-z0-9])")
 _CHINESE_UNIT = re.compile(r"\s*[万亿千百兆月]")  # 3万 is 30,000 and 3月 is March: not copies
 _DIGIT = re.compile(r"\d")
+_NAME_GAP = re.compile(r" | & ")  # between the words of one name (find_spans)
 AMOUNT = re.compile(r"(?<![A-Za-z0-9.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(万亿|亿|万)(美元)?")
 UNITS = {"万": 10**4, "亿": 10**8, "万亿": 10**12}
 SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"))
@@ -139,6 +141,19 @@ def find_spans(text: str, lang: str = "zh") -> list[tuple[int, int]]:
         if not _DIGIT.search(s[-1]) or not _CHINESE_UNIT.match(text, m.end()):
             if lang != "en" or _kept_in_chinese(s):
                 out.append((m.start(), m.end()))
+    return _join_names(text, out) if lang == "zh" else out
+
+
+def _join_names(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans of a Latin-script name in Chinese text joined into one (``Louis Galicia``, ``Sons & Daughters``): a
+    word, then a capitalised word after a space or `` & ``.  One placeholder per name, not per word: given one per
+    word, the model mixed up their numbers and repeated them (newstest2017's names, docs/experiments)."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and _NAME_GAP.fullmatch(text, out[-1][1], a) and text[out[-1][0]].isalpha() and text[a].isupper():
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
     return out
 
 

@@ -201,7 +201,7 @@ class Translator:
         return cls(codec, TorchEngine(model, head, device), folder_config, protos, path=path, device=device)
 
     def save(self, path: str | Path, card: str = "", dtype: Optional[torch.dtype] = None) -> Path:
-        extra = optional_file_writers({"truecase.model": self.codec.truecaser, "names.tsv": self.codec.names})
+        extra = optional_file_writers(self.codec.optional_files())
         return save_model_dir(
             path, self.torch.model, *self.protos, self.config, card=card, dtype=dtype, extra_files=extra
         )

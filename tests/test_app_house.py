@@ -15,6 +15,7 @@ CORE = {
     "explore",
     "maps",
     "labels",
+    "intros",
     "chips",
     "downloads",
     "attributions",

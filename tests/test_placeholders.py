@@ -33,6 +33,20 @@ def test_spans_names_numbers_urls_and_emails():
     assert spans == ["CEO", "2023", "https://www.example.com/a?b=1", "info@abc.org", "GPT-4", "26,750"]
 
 
+def test_a_latin_name_in_chinese_text_is_one_span():
+    text = "受害人的哥哥 Louis Galicia 对 KGO 表示，Frank 在 Sons & Daughters 餐馆工作，GPT 4 和 iPhone 15 Pro。"
+    spans = [text[a:b] for a, b in find_spans(text)]
+    # a word, then a capitalised word after a space or " & ": one name; a number after a word is not a name's
+    assert spans == ["Louis Galicia", "KGO", "Frank", "Sons & Daughters", "GPT", "4", "iPhone", "15", "Pro"]
+    masked, carried = mask_source("Louis Galicia 称 Frank 起初住在招待所里。")
+    assert masked == f"{placeholder(0)} 称 {placeholder(1)} 起初住在招待所里。" and carried == [
+        "Louis Galicia",
+        "Frank",
+    ]
+    en = "Louis Galicia said the CEO of OpenAI"  # English text: each span stands alone, as before
+    assert [en[a:b] for a, b in find_spans(en, "en")] == ["CEO", "OpenAI"]
+
+
 def test_numbers_before_chinese_units_and_months_are_left_to_the_model():
     text = "约3万人，1,234亿美元，3月15日"
     assert [text[a:b] for a, b in find_spans(text)] == ["15"]  # 3万 is 30,000, 3月 is March: the model converts them

@@ -20,15 +20,10 @@ from .attributions import (
 from .chips import attribution_summary_html, caption_html, why_not_html
 from .downloads import file_stem, write_files
 from .figures import map_figure
+from .intros import intro
 from .labels import language_names
 from .layer_lens import lens_csv, lens_header, lens_json, lens_of, lens_rows
 from .views import HEAVY, Demo, View, chosen, clear_toasts, redraw_on, user_errors, view_tab
-
-LIMITS = (
-    "Attribution is not causality: it says where the prediction was sensitive at this sentence (input × "
-    "gradient) or how it changes along a path from an all-zero input (integrated gradients), and each method "
-    "has its known limits (docs/attribution.md)."
-)
 
 
 def _method_pick(elem_id: str):
@@ -48,20 +43,9 @@ def _reporter(progress, what: str):
     return lambda done, total: progress((done, total), desc=what)
 
 
-def attribution_intro(tr) -> str:
-    src, tgt = language_names(tr)
-    return (
-        f"**What the model used, beside where it looked.** Left: the alignment head's map, as in the first view. "
-        f"Right: attribution, how much each {src} word moved each {tgt} word (captum, on the model itself), each "
-        f"row scaled to its largest; outlined, each {tgt} word's strongest {src} word. The agreement says how often "
-        f"the two name the same word. Orange **?**: a {tgt} word made mostly from the translation so far (the "
-        f"source check). {LIMITS}"
-    )
-
-
 def attribution_tab(ctx: Demo) -> View:
     """The attribution map of the sentence beside the alignment head's, at word level, with their agreement."""
-    with view_tab(ctx, "Attribution", "attribution", attribution_intro) as (tab, caption):
+    with view_tab(ctx, "Attribution", "attribution", intro("attribution")) as (tab, caption):
         method = _method_pick("attribution-method")
         summary = gr.HTML(elem_id="attribution-summary", js_on_load=None)
         with gr.Row():
@@ -96,20 +80,9 @@ def attribution_tab(ctx: Demo) -> View:
     return view
 
 
-def why_not_intro(tr) -> str:
-    src, tgt = language_names(tr)
-    example = "她 → “She” rather than “he”" if tgt == "English" else "“she” → 她 rather than 他"
-    return (
-        f"**Why this word and not that one.** Pick a {tgt} word of the translation and type another word it "
-        f"could have been (the view offers the model's own runner-up): the difference of their log-probabilities "
-        f"is shared out over the {src} words and the translation so far (a contrastive explanation, e.g. "
-        f"{example}). An alternative the vocabulary spells in several pieces is judged by its first. {LIMITS}"
-    )
-
-
 def why_not_tab(ctx: Demo) -> View:
     """A contrastive explanation: log p(chosen) − log p(alternative) at one output word, by source and prefix."""
-    with view_tab(ctx, "Why not", "whynot", why_not_intro) as (tab, caption):
+    with view_tab(ctx, "Why not", "whynot", intro("whynot")) as (tab, caption):
         with gr.Row():
             # a custom value is allowed: a new translation replaces the choices while the browser may hold a word
             word = ctx.follow(
@@ -172,19 +145,9 @@ def why_not_tab(ctx: Demo) -> View:
     return view
 
 
-def lens_intro(tr) -> str:
-    tgt = language_names(tr)[1]
-    return (
-        f"**Layer by layer (the logit lens).** Each decoder layer's output read as the last layer's is read: a row "
-        f"per {tgt} piece, a column per layer. Where a row turns dark and stays dark, that layer has decided the "
-        "piece. The table lists each layer's three likeliest pieces with their probabilities. The early layers "
-        "were never trained to be read this way: their readings are a rough view, not what those layers 'think'."
-    )
-
-
 def lens_tab(ctx: Demo) -> View:
     """The logit lens of the sentence: per decoder layer and output step, the top pieces and the chosen one's rank."""
-    with view_tab(ctx, "Layer by layer", "lens", lens_intro) as (tab, caption):
+    with view_tab(ctx, "Layer by layer", "lens", intro("lens")) as (tab, caption):
         fig = gr.Plot(show_label=False, elem_id="lens-map")
         table = gr.Dataframe(interactive=False, wrap=True, elem_id="lens-table")
         with gr.Row():

@@ -8,24 +8,17 @@ import gradio as gr
 from .chips import caption_html
 from .explore import best_path, continue_with, finished_ranking, greedy_tree, step_view, step_view_of
 from .inputs import InputError, check_decoding
+from .intros import intro
 from .labels import language_names, piece_text
 from .predict import STEP_CANDIDATES
 from .search_figures import beam_tree_figure
 from .views import Demo, View, chosen, clear_toasts, redraw_on, user_errors, view_tab
 
 
-def steps_intro(tr) -> str:
-    return (
-        "Each row is one output piece, its probability, and the next candidates "
-        "the decoder weighed at that step. Pick another candidate, or type the beginning of the "
-        f"{language_names(tr)[1]}, and the model continues from there (with the same decoding)."
-    )
-
-
 def steps_tab(ctx: Demo) -> View:
     """The translation piece by piece with the candidates at each step; pick another, or type a prefix, and the
     model continues from there."""
-    with view_tab(ctx, "Step by step", "steps", steps_intro) as (tab, caption):
+    with view_tab(ctx, "Step by step", "steps", intro("steps")) as (tab, caption):
         text = ctx.follow(
             gr.Textbox,
             lambda tr: gr.update(label=language_names(tr)[1]),

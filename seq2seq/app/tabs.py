@@ -20,6 +20,7 @@ from .chips import CHIP_JS, both_ways_html, caption_html, link_chips_html, score
 from .downloads import file_stem, matrix_csv, slug, write_files
 from .explore import score_translation
 from .figures import all_heads_figure, all_layers_figure, map_figure, matrix_figure
+from .intros import intro
 from .labels import language_names, piece_text
 from .maps import HEAD, InsideView, alignment_map, attention_choices
 from .predict import nbest_rows
@@ -156,7 +157,7 @@ def _attention_files(v: InsideView, s, direction: str, shown: str, matrix) -> li
 
 def inside_tab(ctx: Demo) -> View:
     """Every kind of attention, every head, and one head's computation opened up with the model's numbers."""
-    with view_tab(ctx, "Inside attention", "inside", inside_intro) as (tab, caption):
+    with view_tab(ctx, "Inside attention", "inside", intro("inside")) as (tab, caption):
         with gr.Row():
             kind = gr.Radio(["cross", "encoder", "decoder"], value="cross", label="Attention", elem_id="attention-kind")
             layer = ctx.follow(
@@ -249,28 +250,9 @@ def inside_tab(ctx: Demo) -> View:
     return view
 
 
-def inside_intro(tr) -> str:
-    src, tgt = language_names(tr)
-    return (
-        f"**Cross-attention**: {tgt} rows attend to {src} columns; its K and V are projections of the "
-        f"encoder output C, and row t is the attention used while predicting piece t. **Encoder "
-        f"self-attention**: {src} × {src}. **Decoder self-attention**: {tgt} × {tgt}, zero above the "
-        "diagonal (the causal mask). Words: weights summed over a column word's pieces, averaged over "
-        "a row word's pieces (rows still sum to 1)."
-    )
-
-
-def own_intro(tr) -> str:
-    return (
-        f"Type your own {language_names(tr)[1]} for the sentence: the model "
-        "scores it piece by piece (forced decoding), compares it with its own translation, and draws the "
-        "alignment head's map of yours."
-    )
-
-
 def own_translation_tab(ctx: Demo) -> View:
     """Score the user's own translation of the sentence, piece by piece, with its map."""
-    with view_tab(ctx, "Your translation", "own", own_intro) as (tab, caption):
+    with view_tab(ctx, "Your translation", "own", intro("own")) as (tab, caption):
         own = ctx.follow(
             gr.Textbox, lambda tr: gr.update(label=f"Your {language_names(tr)[1]}"), lines=2, elem_id="own-translation"
         )

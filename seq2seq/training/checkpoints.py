@@ -15,7 +15,7 @@ import torch
 from ..data import DataError
 from ..direction import Direction
 from ..model import EncoderDecoder, ModelConfig
-from ..model_dir import FolderConfig, save_model_dir, saved_state
+from ..model_dir import FolderConfig, bytes_writers, read_optional_files, save_model_dir, saved_state
 from .runtime import Logger
 from .settings import TrainConfig
 
@@ -109,12 +109,8 @@ def model_card(cfg: TrainConfig, mcfg: ModelConfig, state: TrainState, summary: 
 def carried_files(init_from: Optional[str], resume_dir: Optional[Path]) -> dict[str, bytes]:
     """The files a run keeps from the model folder it starts from (``train.init_from``, or its own ``last`` when
     resumed): the English truecasing model, which the tokenizers' English side shares, and the name lexicon."""
-    from ..model_dir import OPTIONAL_FILES
-
     start = resume_dir or (Path(init_from) if init_from else None)
-    if start is None:
-        return {}
-    return {name: (start / name).read_bytes() for name in OPTIONAL_FILES if (start / name).is_file()}
+    return read_optional_files(start) if start is not None else {}
 
 
 class Checkpointer:
@@ -149,7 +145,7 @@ class Checkpointer:
             "state": asdict(state),
             "rng": rng,
         }
-        extra = {name: (lambda p, data=data: Path(p).write_bytes(data)) for name, data in self.carried.items()}
+        extra = bytes_writers(self.carried)
         if which == "last":
             extra[STATE_FILE] = lambda p: torch.save(blob, p)
         save_model_dir(
