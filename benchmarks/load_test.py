@@ -7,11 +7,17 @@
 Starts ``app.py`` (with the Python that runs this script) on a free loopback port, waits until it answers,
 drives it, and prints p50/p95 latency, requests/s and failures.  Not part of the test suite (it measures; it
 does not check).
+
+The users are asyncio tasks of this one process, each calling Gradio's HTTP API as ``gradio_client`` does (POST
+``/gradio_api/call/translate``, then read the event stream of the result) with ``httpx``.  ``--gradio-client``
+drives the server with one ``gradio_client.Client`` per user in threads instead: on a 2-core machine those clients
+took more CPU than the server they measured (benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import socket
@@ -59,6 +65,87 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def drive_with_httpx(url: str, sentences: list[str], users: int, requests: int) -> tuple[list, list, float]:
+    """``users`` asyncio tasks, each sending ``requests`` sentences one after another; returns the latencies of the
+    answered ones, the failures and the wall time."""
+    import httpx
+
+    api = f"{url}gradio_api/call/translate"
+    # The raw API wants every input: the endpoint's own defaults after the text, as gradio_client sends them.
+    params = httpx.get(f"{url}gradio_api/info").json()["named_endpoints"]["/translate"]["parameters"]
+    defaults = [p["parameter_default"] for p in params[1:]]
+
+    async def call(client, text: str) -> str:
+        r = await client.post(api, json={"data": [text, *defaults]})
+        r.raise_for_status()
+        event = None
+        async with client.stream("GET", f"{api}/{r.json()['event_id']}") as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    data = json.loads(line.split(":", 1)[1])
+                    if event == "error" or not isinstance(data, list) or not data or not isinstance(data[0], str):
+                        raise RuntimeError(f"{event}: {data}")
+                    return data[0]
+        raise RuntimeError("the event stream ended without a result")
+
+    async def run() -> tuple[list, list, float]:
+        latencies, failures = [], []
+        limits = httpx.Limits(max_connections=2 * users, max_keepalive_connections=2 * users)
+        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+            await call(client, sentences[0])  # warm up
+
+            async def user(k: int):
+                for i in range(requests):
+                    text = sentences[(k + i) % len(sentences)]
+                    t0 = time.perf_counter()
+                    try:
+                        ok = bool(await call(client, text))
+                        (latencies if ok else failures).append(time.perf_counter() - t0 if ok else "empty")
+                    except Exception as e:  # noqa: BLE001 - counted, reported
+                        failures.append(repr(e))
+
+            t0 = time.perf_counter()
+            await asyncio.gather(*(user(k) for k in range(users)))
+            return latencies, failures, time.perf_counter() - t0
+
+    return asyncio.run(run())
+
+
+def drive_with_gradio_client(url: str, sentences: list[str], users: int, requests: int) -> tuple[list, list, float]:
+    """The same load from one ``gradio_client.Client`` per user, each in its own thread."""
+    from gradio_client import Client
+
+    clients = [Client(url, verbose=False) for _ in range(users)]
+    clients[0].predict(sentences[0], api_name="/translate")  # warm up
+    latencies, failures, lock = [], [], threading.Lock()
+    start = threading.Barrier(users + 1)
+
+    def user(k: int):
+        start.wait()
+        for i in range(requests):
+            text = sentences[(k + i) % len(sentences)]
+            t0 = time.perf_counter()
+            try:
+                out = clients[k].predict(text, api_name="/translate")
+                ok = isinstance(out, str) and bool(out)
+            except Exception as e:  # noqa: BLE001 - counted, reported
+                ok, out = False, repr(e)
+            dt = time.perf_counter() - t0
+            with lock:
+                (latencies if ok else failures).append(dt if ok else out)
+
+    threads = [threading.Thread(target=user, args=(k,)) for k in range(users)]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    return latencies, failures, time.perf_counter() - t0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--users", type=int, default=16)
@@ -72,13 +159,12 @@ def main(argv=None) -> int:
         default=0,
         help="every other request one of the first N newstest2017 sentences (news length)",
     )
+    p.add_argument("--gradio-client", action="store_true", help="users as gradio_client threads (a heavier client)")
     args = p.parse_args(argv)
     sentences = [args.sentence] if args.sentence else SENTENCES
     if args.news:
         news = NEWS.read_text(encoding="utf-8").splitlines()[: args.news]
         sentences = [x for pair in zip(SENTENCES * (len(news) // len(SENTENCES) + 1), news) for x in pair]
-    from gradio_client import Client
-
     port = free_port()
     cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port)] + (["--model", args.model] if args.model else [])
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -94,33 +180,8 @@ def main(argv=None) -> int:
                     print("load_test: app.py did not start", file=sys.stderr)
                     return 2
                 time.sleep(0.5)
-        clients = [Client(url, verbose=False) for _ in range(args.users)]
-        clients[0].predict(sentences[0], api_name="/translate")  # warm up
-        latencies, failures, lock = [], [], threading.Lock()
-        start = threading.Barrier(args.users + 1)
-
-        def user(k: int):
-            start.wait()
-            for i in range(args.requests):
-                text = sentences[(k + i) % len(sentences)]
-                t0 = time.perf_counter()
-                try:
-                    out = clients[k].predict(text, api_name="/translate")
-                    ok = isinstance(out, str) and bool(out)
-                except Exception as e:  # noqa: BLE001 - counted, reported
-                    ok, out = False, repr(e)
-                dt = time.perf_counter() - t0
-                with lock:
-                    (latencies if ok else failures).append(dt if ok else out)
-
-        threads = [threading.Thread(target=user, args=(k,)) for k in range(args.users)]
-        for t in threads:
-            t.start()
-        start.wait()
-        t0 = time.perf_counter()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
+        drive = drive_with_gradio_client if args.gradio_client else drive_with_httpx
+        latencies, failures, wall = drive(url, sentences, args.users, args.requests)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
