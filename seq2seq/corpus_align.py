@@ -134,6 +134,24 @@ def join_piece_links(
     return project_to_pieces(offset_links, pieces_to_words(src, units_src), pieces_to_words(tgt, units_tgt))
 
 
+def move_piece_links(
+    links: Links, src: Sequence[str], tgt: Sequence[str], new_src: Sequence[str], new_tgt: Sequence[str]
+) -> Links:
+    """Links over the pieces ``src``/``tgt`` moved onto other pieces of the same text, ``new_src``/``new_tgt``, by
+    their characters: a link goes to every new piece that shares a character with each of its ends.
+
+    The units of the match are the new pieces themselves (the text each spells, :func:`seq2seq.words.piece_texts`):
+    an old piece covers the new pieces whose characters it holds (:func:`seq2seq.words.pieces_to_words`, spaces
+    and case ignored), and the byte pieces of one character share it, as they share its links when the corpus links
+    are made.  For a masked pair (:func:`seq2seq.training.data.place_masked_links`) the new pieces come with each
+    placeholder piece spelt as its span (:func:`seq2seq.placeholders.label_pieces`), so the several pieces of a
+    name collapse onto its one placeholder piece.  A link from a piece with no character (a bare word start "▁") or
+    from past the end of its pieces has nowhere to go and is dropped."""
+    src_units, tgt_units = piece_texts(new_src), piece_texts(new_tgt)
+    unit_links = links_to_words(links, pieces_to_words(src, src_units), pieces_to_words(tgt, tgt_units))
+    return project_to_pieces(unit_links, pieces_to_words(new_src, src_units), pieces_to_words(new_tgt, tgt_units))
+
+
 def corpus_piece_links(
     src_texts: Sequence[str],
     tgt_texts: Sequence[str],

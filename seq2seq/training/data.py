@@ -6,10 +6,10 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 from ..batches import pad_ids, shifted_targets
-from ..corpus_align import read_links, read_meta, tokenizer_fingerprint
+from ..corpus_align import Links, read_links, read_meta, tokenizer_fingerprint
 from ..data import MARKUP, DataError, clean_pairs_indexed, format_report, load_source
 from ..model import ModelConfig
 from ..placeholders import add_placeholder_pieces, strip_placeholder_pieces
@@ -33,7 +33,8 @@ def load_training_pairs(
     cfg: TrainConfig, log: Logger, with_links: bool = True
 ) -> tuple[list[tuple[str, str]], dict, list]:
     """Cleaned pairs, kept pairs per source, and per pair its alignment links (None where the source has none;
-    everywhere without ``with_links``, when no ``links:`` file is read, so none need exist)."""
+    everywhere without ``with_links``, when no ``links:`` file is read, so none need exist; a :class:`MaskedLinks`
+    where placeholders moved the pieces, for :func:`place_masked_links` once the tokenizers are known)."""
     clean, sources = cfg.data.clean, cfg.data.train
     if not sources:
         raise DataError("the config lists no training data (data.train)")
@@ -85,19 +86,57 @@ def load_training_pairs(
     return pairs, counts, links
 
 
+class MaskedLinks(NamedTuple):
+    """The links of a pair that masking changed, still over the pieces of the pair as it was (``source``,
+    ``target``), with the spans its placeholders stand for.  The pieces of the masked pair are known only once the
+    tokenizers are, and they may be trained on the masked pairs, so the links are placed on them later
+    (:func:`place_masked_links`)."""
+
+    links: Links
+    source: str
+    target: str
+    spans: list[str]
+
+
 def mask_training_pairs(pairs, links, src_lang: str, limit: int, log: Logger):
-    """Pairs with their shared spans as placeholders (:func:`seq2seq.placeholders.mask_pair`).  A masked
-    pair's pieces moved, so it keeps no alignment links."""
+    """Pairs with their shared spans as placeholders (:func:`seq2seq.placeholders.mask_pair`).  A masked pair's
+    pieces moved, so its links come back as :class:`MaskedLinks`, to be placed on the new pieces."""
     from ..placeholders import mask_pair
 
     out, out_links, n = [], [], 0
     for (src, tgt), ls in zip(pairs, links):
         ms, mt, spans = mask_pair(src, tgt, src_lang, limit)
         out.append((ms, mt))
-        out_links.append(None if spans else ls)
+        out_links.append(MaskedLinks(ls, src, tgt, spans) if spans and ls is not None else ls)
         n += bool(spans)
     log(f"data: {n} pairs ({n / max(1, len(pairs)):.1%}) carry names or numbers as placeholders")
     return out, out_links
+
+
+def place_masked_links(pairs, links, src_tok: SubwordTokenizer, tgt_tok: SubwordTokenizer, log: Logger) -> list:
+    """``links`` with each :class:`MaskedLinks` moved onto the pieces of its masked pair by characters
+    (:func:`seq2seq.corpus_align.move_piece_links`): a piece of a masked span goes to its placeholder piece, any
+    other piece to the piece(s) spelling the same characters.  Both pairs are split by the run's tokenizers, as the
+    links were made (:func:`seq2seq.corpus_align.corpus_piece_links`: the fingerprint check holds them to it;
+    placeholder pieces change nothing in text without placeholders).  A pair left with no link keeps None."""
+    from ..corpus_align import move_piece_links
+    from ..placeholders import label_pieces, source_forms
+
+    masked = [k for k, ls in enumerate(links) if isinstance(ls, MaskedLinks)]
+    if not masked:
+        return links
+    was_src = src_tok.encode_pieces([links[k].source for k in masked])
+    was_tgt = tgt_tok.encode_pieces([links[k].target for k in masked])
+    now_src = src_tok.encode_pieces([pairs[k][0] for k in masked])
+    now_tgt = tgt_tok.encode_pieces([pairs[k][1] for k in masked])
+    out = list(links)
+    for n, k in enumerate(masked):
+        spans = links[k].spans  # the target carries them as they are, the source as it spells them (an amount: 3万)
+        new_src, new_tgt = label_pieces(now_src[n], source_forms(spans)), label_pieces(now_tgt[n], spans)
+        out[k] = move_piece_links(links[k].links, was_src[n], was_tgt[n], new_src, new_tgt) or None
+    kept = sum(out[k] is not None for k in masked)
+    log(f"data: {kept} of {len(masked)} masked pairs with links keep them on the placeholder pieces")
+    return out
 
 
 def _apply_weights(sources: Sequence[Source], pairs, links, origin, seed: int, log: Logger):
@@ -233,6 +272,7 @@ def load_run_data(cfg: TrainConfig, out: Path, resume_dir: Optional[Path], dist:
                     f"{source.links} was made with other tokenizers than this run's: "
                     "re-run scripts/align_corpus.py with this run's tokenizers"
                 )
+        links = place_masked_links(pairs, links, src_tok, tgt_tok, log)
     else:
         links = None
     mcfg = cfg.model_config(src_tok.vocab_size, tgt_tok.vocab_size)
