@@ -283,8 +283,8 @@ def bytes_writers(files: dict[str, bytes]) -> dict:
 def copy_optional_files(src: str | Path, dst: str | Path) -> list[str]:
     """Copy the optional files that ``src`` has into the folder ``dst``; returns their names."""
     files = read_optional_files(src)
-    for name, write in bytes_writers(files).items():
-        write(Path(dst) / name)
+    for name, data in files.items():
+        (Path(dst) / name).write_bytes(data)
     return list(files)
 
 
