@@ -26,6 +26,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from seq2seq.attribution import native_bf16_cpu  # noqa: E402
 from seq2seq.translator import Translator  # noqa: E402
 
 # Written for this benchmark (not from any data set); about 30 pieces in either direction.
@@ -36,6 +37,14 @@ SENTENCES = {
 }
 OPTIONS = {"integrated_gradients": {"n_steps": 32}}  # the issue's setting (and the default)
 METHODS = "input_x_gradient,integrated_gradients,source_ablation,logit_lens"
+
+
+def _cpu_name() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return ""
+    return next((x.split(":", 1)[1].strip() for x in lines if x.startswith("model name")), "")
 
 
 def timed(fn, repeats: int) -> dict:
@@ -49,7 +58,9 @@ def timed(fn, repeats: int) -> dict:
     return {"p50_s": round(statistics.median(times), 4), "min_s": round(min(times), 4), "max_s": round(max(times), 4)}
 
 
-def bench_model(name: str, methods: list[str], threads: list[int], repeats: int, batch_sizes: list[int]) -> dict:
+def bench_model(
+    name: str, methods: list[str], threads: list[int], repeats: int, batch_sizes: list[int], precisions: list[str]
+) -> dict:
     tr = Translator.load(name, backend="torch")
     source = SENTENCES[name]
     own = tr.translate([source])[0]
@@ -58,8 +69,12 @@ def bench_model(name: str, methods: list[str], threads: list[int], repeats: int,
     for method in methods:
         if method == "logit_lens":
             runs[method] = lambda: tr.logit_lens([source], [own.text])
-        else:
-            runs[method] = lambda m=method: tr.attribute([source], [own.text], method=m, **OPTIONS.get(m, {}))
+            continue
+        for precision in precisions:
+            key = method if precision == "auto" else f"{method} precision={precision}"
+            runs[key] = lambda m=method, p=precision: tr.attribute(
+                [source], [own.text], method=m, precision=p, **OPTIONS.get(m, {})
+            )
     for batch in batch_sizes:
         runs[f"integrated_gradients internal_batch_size={batch}"] = lambda b=batch: tr.attribute(
             [source], [own.text], method="integrated_gradients", n_steps=32, internal_batch_size=b
@@ -80,6 +95,12 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", default="1,2", help="PyTorch thread settings to time, each in turn (default 1,2)")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--batch-sizes", default="", help="integrated gradients' internal_batch_size values to compare")
+    ap.add_argument(
+        "--precisions",
+        default="auto",
+        help="attribution arithmetic to time, each in turn: auto (the default: bf16 where the CPU has it natively), "
+        "fp32, bf16",
+    )
     ap.add_argument("--output", default="")
     args = ap.parse_args(argv)
     threads = [int(x) for x in args.threads.split(",") if x]
@@ -90,7 +111,9 @@ def main(argv=None) -> int:
         "repeats": args.repeats,
         "integrated_gradients": OPTIONS["integrated_gradients"],
         "torch": torch.__version__,
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": _cpu_name() or platform.processor() or platform.machine(),
+        "native_bf16": native_bf16_cpu(),
+        "auto_precision": "bf16" if native_bf16_cpu() else "fp32",
         "cpu_count": os.cpu_count(),
         "load_average_at_start": os.getloadavg()[0],
         "models": {},
@@ -98,7 +121,8 @@ def main(argv=None) -> int:
     methods = [m for m in args.methods.split(",") if m]
     sizes = [int(x) for x in args.batch_sizes.split(",") if x]
     for name in args.models.split(","):
-        report["models"][name] = bench_model(name, methods, threads, args.repeats, sizes)
+        precisions = [x for x in args.precisions.split(",") if x]
+        report["models"][name] = bench_model(name, methods, threads, args.repeats, sizes, precisions)
     report["load_average_at_end"] = os.getloadavg()[0]
     if args.output:
         Path(args.output).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

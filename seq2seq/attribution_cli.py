@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 
-from .attribution import METHODS, SCORES
+from .attribution import METHODS, PRECISIONS, SCORES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="restore_english",
         action="store_false",
         help="read the English as given (default: restored where lower-cased or tokenized, as seq2seq-align)",
+    )
+    p.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="the arithmetic of the attribution passes: auto (default: bf16 where the hardware computes it "
+        "natively, e.g. a CPU with AVX-512 bf16; fp32 elsewhere), fp32 or bf16",
     )
     p.add_argument("--device", default="cpu", help="where the model runs: cpu (default), cuda or cuda:N")
     return p
@@ -78,7 +85,7 @@ def main(argv=None) -> int:
     maps = open_output(args.json, "seq2seq-attribute") if args.json else None
     if out is None or (args.json and maps is None):
         return 2
-    options = dict(method=args.method, score=args.score, n_steps=args.n_steps)
+    options = dict(method=args.method, score=args.score, n_steps=args.n_steps, precision=args.precision)
     try:
         for start in range(0, len(src), 100):
             chunk = attribution_links(

@@ -7,11 +7,12 @@ as their spans); :func:`seq2seq.attribution.attribute_queries` does the computat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
 from .attribution import (
+    PRECISIONS,
     Attribution,
     ContrastiveAttribution,
     PieceScores,
@@ -42,6 +43,15 @@ class Pair:
     # The words and, per piece, the word indices it covers (None: the reading units of Translation.coverage).
     words: Optional[tuple[list[str], list[list[int]], list[str], list[list[int]]]] = None
     spans: Sequence[str] = ()  # the placeholders' spans (seq2seq.placeholders), by number
+
+
+class Passes(NamedTuple):
+    """How the attribution passes run: integrated gradients' path points, captum's examples per pass, and the
+    arithmetic (:data:`seq2seq.attribution.PRECISIONS`)."""
+
+    n_steps: int
+    internal_batch_size: Optional[int]
+    precision: str
 
 
 class Pairs(list):
@@ -146,6 +156,7 @@ class Attributor:
         score: Optional[str] = None,
         n_steps: int = 32,
         internal_batch_size: Optional[int] = None,
+        precision: str = "auto",
         contrast=None,
         beam_size: Optional[int] = None,
         progress: Optional[Callable[[int, int], None]] = None,
@@ -156,27 +167,28 @@ class Attributor:
         score = check_method(method, score)
         if not isinstance(n_steps, int) or n_steps < 1:
             raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r} ({', '.join(PRECISIONS)})")
+        passes = Passes(n_steps, internal_batch_size, precision)
         pairs = sources if isinstance(sources, Pairs) else self.pairs(sources, targets, beam_size)
         if contrast is not None:
             contrasts = [contrast] if isinstance(contrast, tuple) else list(contrast)
             if len(contrasts) != len(pairs):
                 raise ValueError(f"contrast: {len(contrasts)} entries for {len(pairs)} sentences (one per sentence)")
             return [
-                self._contrastive(p, c, method, score, n_steps, internal_batch_size, progress) if p and c else None
+                self._contrastive(p, c, method, score, passes, progress) if p and c else None
                 for p, c in zip(pairs, contrasts)
             ]
         return [
-            self._attribution(p, method, score, n_steps, internal_batch_size, progress)
-            if p
-            else self._empty(method, score)
-            for p in pairs
+            self._attribution(p, method, score, passes, progress) if p else self._empty(method, score) for p in pairs
         ]
 
-    def _scores(self, pair: Pair, steps, pieces, alternatives, method, n_steps, batch, progress=None) -> PieceScores:
+    def _scores(self, pair: Pair, steps, pieces, alternatives, method, passes: Passes, progress) -> PieceScores:
         """:func:`attribute_queries` on one pair's ids."""
         model, decoder_input = self.translator.torch.model, [BOS_ID] + pair.tgt_ids[:-1]
+        n_steps, batch, precision = passes
         return attribute_queries(
-            model, pair.src_ids, decoder_input, steps, pieces, alternatives, method, n_steps, batch, progress
+            model, pair.src_ids, decoder_input, steps, pieces, alternatives, method, n_steps, batch, progress, precision
         )
 
     def _words(self, pair: Pair):
@@ -186,8 +198,8 @@ class Attributor:
         tw, tg = reading_units(pair.target_tokens, self.languages[1])
         return sw, sg, tw, tg
 
-    def _attribution(self, pair: Pair, method: str, score: str, n_steps: int, batch, progress) -> Attribution:
-        found = self._scores(pair, range(len(pair.tgt_ids)), pair.tgt_ids, None, method, n_steps, batch, progress)
+    def _attribution(self, pair: Pair, method: str, score: str, passes: Passes, progress) -> Attribution:
+        found = self._scores(pair, range(len(pair.tgt_ids)), pair.tgt_ids, None, method, passes, progress)
         return self.result(pair, found, method, score)
 
     def result(self, pair: Pair, found: PieceScores, method: str, score: str) -> Attribution:
@@ -216,7 +228,7 @@ class Attributor:
         z = np.zeros((0, 0), dtype=np.float32)
         return Attribution(method, score, "", [], [], z, z, np.zeros(0, np.float32), np.zeros(0, np.float32))
 
-    def _contrastive(self, pair: Pair, contrast, method, score, n_steps, batch, progress) -> ContrastiveAttribution:
+    def _contrastive(self, pair: Pair, contrast, method, score, passes: Passes, progress) -> ContrastiveAttribution:
         """Attribution of log p(chosen) - log p(alternative) at the first piece of output word ``contrast[0]``
         (signed sums: ``score`` is always ``"sum"`` here)."""
         word, alternative = contrast
@@ -226,7 +238,7 @@ class Attributor:
         pieces = [p for p, ws in enumerate(tg) if word in ws]  # a bare word start "▁" decides nothing yet
         step = next((p for p in pieces if pair.target_tokens[p] != "\u2581"), pieces[0])
         alt_id, alt_piece = self._alternative_piece(pair.target_tokens[step], alternative)
-        found = self._scores(pair, [step], [pair.tgt_ids[step]], [alt_id], method, n_steps, batch, progress)
+        found = self._scores(pair, [step], [pair.tgt_ids[step]], [alt_id], method, passes, progress)
         score = "sum"  # a difference is signed (the norm of a difference is no difference of norms)
         model, decoder_input = self.translator.torch.model, [BOS_ID] + pair.tgt_ids[:-1]
         logp = query_log_probs(model, pair.src_ids, decoder_input, [step, step], [pair.tgt_ids[step], alt_id])

@@ -13,6 +13,13 @@ from seq2seq.translator import Translator
 torch.set_num_threads(int(os.environ.get("S2S_TEST_THREADS", "2")))
 
 
+@pytest.fixture(autouse=True)
+def fp32_attribution(monkeypatch):
+    """Attribution's "auto" precision as on a CPU without native bf16, whatever this machine has, so that every
+    test computes the same numbers everywhere (tests that want bf16 ask for it)."""
+    monkeypatch.setattr("seq2seq.attribution.native_bf16_cpu", lambda: False)
+
+
 @pytest.fixture(scope="session")
 def toy_translator() -> Translator:
     return overfit_translator()

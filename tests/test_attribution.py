@@ -72,6 +72,38 @@ def test_integrated_gradients_is_complete_for_every_step_at_once():
         assert total == pytest.approx(expected, rel=0.02, abs=1e-3), step
 
 
+def test_bf16_passes_stay_close_to_fp32():
+    """bf16 autocast (what "auto" picks on a CPU with native bf16) moves the integrated-gradients map a little, not
+    its picture: the same argmax source piece for every step, sums within a few percent, f(input) unchanged."""
+    model = random_model(seed=1)
+    steps = list(range(len(TGT)))
+    run = lambda precision: attribute_queries(
+        model, SRC, DECODER_INPUT, steps, TGT, method="integrated_gradients", n_steps=32, precision=precision
+    )
+    fp32, bf16 = run("fp32"), run("bf16")
+    assert not np.array_equal(fp32.source_signed, bf16.source_signed)  # bf16 did run
+    scale = np.abs(fp32.source_signed).max()
+    assert np.abs(fp32.source_signed - bf16.source_signed).max() < 0.05 * scale
+    assert np.array_equal(fp32.source_magnitude.argmax(1), bf16.source_magnitude.argmax(1))
+    assert np.array_equal(fp32.outputs, bf16.outputs)
+
+
+def test_auto_precision_follows_the_hardware(monkeypatch):
+    """"auto" is bf16 autocast on a CPU with native bf16 and fp32 elsewhere; a float64 model always runs as it is;
+    an unknown precision is an error that names the choices."""
+    from seq2seq.attribution import precision_context
+
+    model = random_model(seed=1)
+    assert not isinstance(precision_context(model, "auto"), torch.autocast)  # conftest: no native bf16
+    assert isinstance(precision_context(model, "bf16"), torch.autocast)
+    monkeypatch.setattr("seq2seq.attribution.native_bf16_cpu", lambda: True)
+    assert precision_context(model, "auto").fast_dtype == torch.bfloat16
+    assert not isinstance(precision_context(model, "fp32"), torch.autocast)
+    assert not isinstance(precision_context(model.double(), "auto"), torch.autocast)
+    with pytest.raises(ValueError, match="auto, fp32, bf16"):
+        precision_context(model, "fp16")
+
+
 def float64_attention(query, key, value, mask=None, dropout=None):
     """seq2seq.attention.attention with its softmax in the inputs' precision (it keeps float32 otherwise)."""
     scores = query @ key.transpose(-2, -1) / query.size(-1) ** 0.5
