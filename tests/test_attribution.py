@@ -89,7 +89,7 @@ def test_bf16_passes_stay_close_to_fp32():
 
 
 def test_auto_precision_follows_the_hardware(monkeypatch):
-    """"auto" is bf16 autocast on a CPU with native bf16 and fp32 elsewhere; a float64 model always runs as it is;
+    """ "auto" is bf16 autocast on a CPU with native bf16 and fp32 elsewhere; a float64 model always runs as it is;
     an unknown precision is an error that names the choices."""
     from seq2seq.attribution import precision_context
 
