@@ -37,19 +37,28 @@ def head_rows(tr, zh, en, gold, groups, long_zh, long_en, long_gold, fits) -> li
     if tr.align_method not in readings.values():
         readings = {"default": tr.align_method, **readings}
     for name, method in readings.items():
+        kw = dict(pretokenized=True, method=method, skip_long=True)
         t0 = time.time()
-        whole = [a.links for a in tr.align(long_zh, long_en, pretokenized=True, method=method, skip_long=True)]
+        whole = [a.links for a in tr.align(long_zh, long_en, by_sentence=False, **kw)]
         seconds = time.time() - t0
-        short = [a.links for a in tr.align(zh, en, pretokenized=True, method=method, skip_long=True)]
+        by_sentence = tr.align(long_zh, long_en, **kw)
+        short = [a.links for a in tr.align(zh, en, by_sentence=False, **kw)]
         parts = [join_links([short[k] for k in run], [zh[k] for k in run], [en[k] for k in run]) for run in groups]
         label = f"{name} reading" + (" (the folder's default)" if method == tr.align_method else "")
-        rows.append(format_row(f"head, {label}: long pairs", scores(whole, long_gold, long_zh, long_en)))
+        split = sum(bool(a.parts) for a in by_sentence)
+        rows.append(format_row(f"head, {label}: long pairs, whole", scores(whole, long_gold, long_zh, long_en)))
+        rows.append(
+            format_row(
+                f"head, {label}: long pairs, by sentence ({split} of {len(by_sentence)} split; the library's default)",
+                scores([a.links for a in by_sentence], long_gold, long_zh, long_en),
+            )
+        )
         rows.append(format_row(f"head, {label}: one by one", scores(parts, long_gold, long_zh, long_en)))
         if not all(fits):
             keep = [k for k, f in enumerate(fits) if f]
             sub = lambda xs: [xs[k] for k in keep]  # noqa: E731
             args = (sub(long_gold), sub(long_zh), sub(long_en))
-            rows.append(format_row(f"head, {label}: long pairs (pairs that fit)", scores(sub(whole), *args)))
+            rows.append(format_row(f"head, {label}: long pairs, whole (pairs that fit)", scores(sub(whole), *args)))
             rows.append(format_row(f"head, {label}: one by one (pairs that fit)", scores(sub(parts), *args)))
         print(f"({label}: {method.name}; long pairs read in {seconds:.1f}s)", file=sys.stderr, flush=True)
     return rows
@@ -93,7 +102,9 @@ def main(argv=None) -> int:
         p.error("--model must translate Chinese into English")
     chars = sorted(pair_chars(z.split(), e.split()) for z, e in zip(long_zh, long_en))
     # Which long pairs the model reads whole: as the library counts pieces (the default reading's, cut at given words)
-    fits = [bool(a.target_tokens) for a in tr.align(long_zh, long_en, pretokenized=True, skip_long=True)]
+    fits = [
+        bool(a.target_tokens) for a in tr.align(long_zh, long_en, pretokenized=True, skip_long=True, by_sentence=False)
+    ]
     print(
         f"{len(groups)} long pairs from {sum(map(len, groups))} of {len(zh)} gold pairs "
         f"({'/'.join(str(sum(len(r) == n for r in groups)) for n in (2, 3, 4))} of 2/3/4 pairs), "

@@ -18,6 +18,7 @@ from .decoding import length_penalty
 from .engine import ForcedHypothesis, TorchEngine
 from .placeholders import label_pieces, source_forms
 from .results import Alignment
+from .sentence_pairs import join_alignments, sentence_parts
 from .truecase import Restored
 from .word_pieces import split_at_words
 from .words import gold_units, links_to_words, pieces_to_words
@@ -42,10 +43,41 @@ class Aligner:
         dtype: Optional[torch.dtype] = None,
         skip_long: bool = False,
         restore_english: bool = True,
+        by_sentence: bool = True,
     ) -> list[Alignment]:
         """See :meth:`seq2seq.translator.Translator.align`."""
         sources, targets = _check_pairs(sources, targets)
         check_search_args(length_penalty, max_tokens)
+        args = (pretokenized, method, length_penalty, max_tokens, progress, dtype, skip_long, restore_english)
+        if not by_sentence:
+            return self._align(sources, targets, *args)
+        languages = (self.codec.direction.source, self.codec.direction.target)
+        plans = [sentence_parts(s, t, languages, pretokenized) for s, t in zip(sources, targets)]
+        flat_src = [x for plan, s in zip(plans, sources) for x in (plan[0] if plan else [s])]
+        flat_tgt = [x for plan, t in zip(plans, targets) for x in (plan[1] if plan else [t])]
+        found = self._align(flat_src, flat_tgt, *args)
+        alpha = length_penalty if length_penalty is not None else self.default_length_penalty
+        out, k = [], 0
+        for plan in plans:
+            n = len(plan[0]) if plan else 1
+            out.append(join_alignments(found[k : k + n], alpha) if plan else found[k])
+            k += n
+        return out
+
+    def _align(
+        self,
+        sources: list[str],
+        targets: list[str],
+        pretokenized: bool,
+        method: Optional[AlignMethod],
+        length_penalty: Optional[float],
+        max_tokens: int,
+        progress: bool,
+        dtype: Optional[torch.dtype],
+        skip_long: bool,
+        restore_english: bool,
+    ) -> list[Alignment]:
+        """Each pair read whole."""
         method = method or self.method
         alpha = length_penalty if length_penalty is not None else self.default_length_penalty
         src_text, tgt_text, src_w, tgt_w, restored = self._texts_to_read(

@@ -132,7 +132,9 @@ class Attributor:
         from .aligner import Aligner
 
         tr, codec = self.translator, self.codec
-        alignments = tr.align(sources, targets, pretokenized, skip_long=True, restore_english=restore_english)
+        alignments = tr.align(
+            sources, targets, pretokenized, skip_long=True, restore_english=restore_english, by_sentence=False
+        )
         aligner = Aligner(codec, tr.torch, tr.align_method, 1.0)
         src_text, tgt_text = aligner._texts_to_read(list(sources), list(targets), pretokenized, restore_english)[:2]
         spans = codec.pair_ids(src_text, tgt_text, skip_long=True)[2]  # the placeholders' spans

@@ -204,7 +204,9 @@ def head_agreement(
     out: list[Links] = []
     for start in tqdm(range(0, len(src_texts), chunk), desc="head links", unit="chunk", disable=quiet):
         stop = start + chunk
-        found = translator.align(src_texts[start:stop], tgt_texts[start:stop], restore_english=False, skip_long=True)
+        found = translator.align(
+            src_texts[start:stop], tgt_texts[start:stop], restore_english=False, skip_long=True, by_sentence=False
+        )
         for k, a in enumerate(found, start):
             head = links_to_words(
                 piece_alignment(a.source_tokens, a.target_tokens, method_attention(a, method), method=method),

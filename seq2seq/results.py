@@ -117,12 +117,20 @@ class Alignment:
     # Every layer's cross-attention when its self-attention sees the whole given target (``full_context_layers``),
     # [layers, heads, T, S]: what a full-context alignment head links from.
     full_context_attention: Optional[np.ndarray] = field(default=None, repr=False)
+    # A pair read sentence by sentence (seq2seq.sentence_pairs): each sentence pair's own Alignment, in order.
+    parts: list["Alignment"] = field(default_factory=list, repr=False)
 
     def links_with(self, method) -> list[tuple[int, int]]:
         """Word links read with another :class:`~seq2seq.align.AlignMethod` from the same attention."""
         from .align import method_attention, piece_alignment
         from .words import links_to_words
 
+        if self.parts:  # each sentence read on its own, its words offset
+            out, s_off, t_off = [], 0, 0
+            for part in self.parts:
+                out += [(s + s_off, t + t_off) for s, t in part.links_with(method)]
+                s_off, t_off = s_off + len(part.source_words), t_off + len(part.target_words)
+            return out
         if self.cross_attention is None or not self.target_tokens:
             return []
         pieces = piece_alignment(self.source_tokens, self.target_tokens, method_attention(self, method), method=method)

@@ -383,6 +383,7 @@ class Translator:
         dtype: Optional[torch.dtype] = None,
         skip_long: bool = False,
         restore_english: bool = True,
+        by_sentence: bool = True,
     ) -> list[Alignment]:
         """Run the model on given pairs (teacher forcing on the PyTorch engine, batched) and link their words.
 
@@ -396,20 +397,12 @@ class Translator:
         truecasing model (``truecase.model``), English that is all lower-case or tokenized (``it 's``,
         ``( reporter``, ``-LRB-``) is restored before the model reads it (:mod:`seq2seq.truecase`); its pieces are
         mapped back to the words given, which the links index.  False: the model reads the English as given.
+        ``by_sentence`` (default True): pairs of several sentences a side are read sentence by sentence
+        (:mod:`seq2seq.sentence_pairs`); False reads every pair whole.
         """
         aligner = Aligner(self.codec, self.torch, self.align_method, self.config.decoding["length_penalty"])
-        return aligner.align(
-            sources,
-            targets,
-            pretokenized,
-            method,
-            length_penalty,
-            max_tokens,
-            progress,
-            dtype,
-            skip_long,
-            restore_english,
-        )
+        options = (method, length_penalty, max_tokens, progress, dtype, skip_long, restore_english, by_sentence)
+        return aligner.align(sources, targets, pretokenized, *options)
 
     def restore_english(self, texts, words=None):
         """See :meth:`seq2seq.codec.FolderCodec.restore_english`."""

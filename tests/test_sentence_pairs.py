@@ -1,0 +1,71 @@
+"""A pair of several sentences, aligned sentence by sentence (seq2seq.sentence_pairs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seq2seq.align import reading
+from seq2seq.sentence_pairs import pair_sentences, sentence_parts
+
+ZH = ("我喜欢吃苹果。", "今天天气很好。")
+EN = ("I like to eat apples.", "The weather is nice today.")
+
+
+def test_a_pair_splits_where_both_sides_have_as_many_sentences():
+    assert sentence_parts("".join(ZH), " ".join(EN), ("zh", "en")) == (list(ZH), list(EN))
+    assert sentence_parts(ZH[0], EN[0], ("zh", "en")) is None  # one sentence: read whole
+    assert sentence_parts("".join(ZH), EN[0], ("zh", "en")) is None  # two against one
+    # the sides split at different places: a 2-character sentence against a long one
+    assert (
+        sentence_parts(
+            "好。今天天气很好，我们去公园散步吧。",
+            "Let us walk in the park today, the weather is nice. Good.",
+            ("zh", "en"),
+        )
+        is None
+    )
+    # given words: sentences only between words
+    assert sentence_parts("我 喜欢 。 你 好 。", "I like . Hello .", ("zh", "en"), pretokenized=True) == (
+        ["我 喜欢 。", "你 好 。"],
+        ["I like .", "Hello ."],
+    )
+    assert sentence_parts("我 喜欢。你 好 。", "I like . Hello .", ("zh", "en"), pretokenized=True) is None
+
+
+def test_sentences_pair_up_by_length_one_to_two_and_two_to_one():
+    """Gale & Church: a sentence translated as two pairs with both; every sentence is used once, in order."""
+    assert pair_sentences([10, 10, 10], [30, 15, 15, 30]) == [(1, 1), (1, 2), (1, 1)]
+    assert pair_sentences([10, 5, 5, 10], [30, 30, 30]) == [(1, 1), (2, 1), (1, 1)]
+    assert pair_sentences([10, 10], [31, 29]) == [(1, 1), (1, 1)]
+    assert pair_sentences([10], [5, 5, 5]) == []  # one to three: no way to pair them
+    # a Chinese sentence the English splits in two: three sentence pairs, not a refusal
+    zh = "我喜欢吃苹果。今天天气很好，我们去公园散步吧。谢谢你。"
+    en = "I like to eat apples. The weather is nice today. Let us walk in the park. Thank you."
+    assert sentence_parts(zh, en, ("zh", "en")) == (
+        ["我喜欢吃苹果。", "今天天气很好，我们去公园散步吧。", "谢谢你。"],
+        ["I like to eat apples.", "The weather is nice today. Let us walk in the park.", "Thank you."],
+    )
+
+
+def test_sentence_by_sentence_is_the_sentences_read_one_by_one_and_joined(toy_translator):
+    tr = toy_translator
+    both = tr.align(["".join(ZH)], [" ".join(EN)])[0]
+    one = tr.align(list(ZH), list(EN))
+    assert [a.parts for a in one] == [[], []]  # single sentences are read whole
+    assert both.source_tokens == one[0].source_tokens + one[1].source_tokens  # each keeps its </s>
+    assert both.target_tokens == one[0].target_tokens + one[1].target_tokens
+    assert both.source_words == one[0].source_words + one[1].source_words
+    s0, t0 = len(one[0].source_words), len(one[0].target_words)
+    assert both.links == one[0].links + [(s + s0, t + t0) for s, t in one[1].links] and one[1].links
+    assert both.score == pytest.approx(one[0].score + one[1].score, abs=1e-4)
+    assert np.allclose(both.token_logprobs, np.concatenate([a.token_logprobs for a in one]), atol=1e-5)
+    att, (a0, a1) = both.full_context_attention, (a.full_context_attention for a in one)
+    r, c = a0.shape[2:]
+    assert att.shape[2:] == (r + a1.shape[2], c + a1.shape[3])
+    assert np.allclose(att[:, :, :r, :c], a0, atol=1e-5) and np.allclose(att[:, :, r:, c:], a1, atol=1e-5)
+    assert not att[:, :, :r, c:].any() and not att[:, :, r:, :c].any()  # nothing across sentences
+    other = reading(tr.align_method, "precise")
+    assert both.links_with(other) == one[0].links_with(other) + [(s + s0, t + t0) for s, t in one[1].links_with(other)]
+    whole = tr.align(["".join(ZH)], [" ".join(EN)], by_sentence=False)[0]
+    assert whole.parts == [] and whole.source_tokens.count("</s>") == 1 and whole.source_words == both.source_words
