@@ -316,6 +316,13 @@ def build_align_parser() -> argparse.ArgumentParser:
         "(it 's, ( reporter, -LRB-) is recased with the model folder's truecase.model and "
         "detokenized before the model reads it, and links still index the words given",
     )
+    p.add_argument(
+        "--whole-pairs",
+        dest="by_sentence",
+        action="store_false",
+        help="read every pair whole; by default a pair whose sides both have several sentences is read sentence "
+        "by sentence (paired by length) and the links joined, which holds the links on long pairs",
+    )
     return p
 
 
@@ -377,6 +384,7 @@ def align_main(argv=None) -> int:
                 max_tokens=args.max_tokens,
                 skip_long=True,
                 restore_english=args.restore_english,
+                by_sentence=args.by_sentence,
             )
             out = (
                 tr.align(s, t, **kwargs)

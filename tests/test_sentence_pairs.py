@@ -69,3 +69,21 @@ def test_sentence_by_sentence_is_the_sentences_read_one_by_one_and_joined(toy_tr
     assert both.links_with(other) == one[0].links_with(other) + [(s + s0, t + t0) for s, t in one[1].links_with(other)]
     whole = tr.align(["".join(ZH)], [" ".join(EN)], by_sentence=False)[0]
     assert whole.parts == [] and whole.source_tokens.count("</s>") == 1 and whole.source_words == both.source_words
+
+
+def test_seq2seq_align_reads_by_sentence_unless_told_whole_pairs(tmp_path, toy_translator):
+    from seq2seq.align import pharaoh
+    from seq2seq.cli import align_main
+
+    folder = tmp_path / "m"
+    toy_translator.save(folder)
+    zh, en = "我 喜欢 吃 苹果 。 谢谢 你 。", "I like to eat apples . Thank you ."
+    (tmp_path / "a.zh").write_text(zh + "\n", encoding="utf-8")
+    (tmp_path / "a.en").write_text(en + "\n", encoding="utf-8")
+    files = [str(tmp_path / "a.zh"), str(tmp_path / "a.en")]
+    for extra, by_sentence in (([], True), (["--whole-pairs"], False)):
+        out = tmp_path / f"links{by_sentence}.txt"
+        assert align_main(["--model", str(folder), "--pretokenized", *extra, *files, "-o", str(out)]) == 0
+        want = toy_translator.align([zh], [en], pretokenized=True, by_sentence=by_sentence, skip_long=True)[0]
+        assert bool(want.parts) == by_sentence
+        assert out.read_text().splitlines() == [pharaoh(want.links)]
