@@ -57,11 +57,17 @@ class Aligner:
         flat_tgt = [x for plan, t in zip(plans, targets) for x in (plan[1] if plan else [t])]
         found = self._align(flat_src, flat_tgt, *args)
         alpha = length_penalty if length_penalty is not None else self.default_length_penalty
-        out, k = [], 0
-        for plan in plans:
+        out, k, whole = [], 0, []
+        for i, plan in enumerate(plans):
             n = len(plan[0]) if plan else 1
-            out.append(join_alignments(found[k : k + n], alpha) if plan else found[k])
+            parts = found[k : k + n]
+            if plan and any(not a.target_tokens for a in parts):  # a sentence skipped as too long: read it whole
+                whole.append(i)
+            out.append(join_alignments(parts, alpha) if plan else parts[0])
             k += n
+        if whole:
+            for i, a in zip(whole, self._align([sources[i] for i in whole], [targets[i] for i in whole], *args)):
+                out[i] = a
         return out
 
     def _align(
@@ -210,6 +216,7 @@ class Aligner:
             source_words=src_words or [],
             target_words=tgt_words or [],
             method=method.name,
+            full_context_attention=np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32),
         )
 
 

@@ -110,8 +110,12 @@ def precision_context(model: EncoderDecoder, precision: str = "auto"):
     if param.dtype != torch.float32 or precision == "fp32":
         return nullcontext()
     if precision == "auto":
-        on_gpu = param.device.type == "cuda"
-        if not (torch.cuda.is_bf16_supported() if on_gpu else param.device.type == "cpu" and native_bf16_cpu()):
+        if param.device.type == "cuda":
+            with torch.cuda.device(param.device):
+                native = torch.cuda.is_bf16_supported(including_emulation=False)
+        else:
+            native = param.device.type == "cpu" and native_bf16_cpu()
+        if not native:
             return nullcontext()
     return torch.autocast(param.device.type, dtype=torch.bfloat16)
 

@@ -95,9 +95,10 @@ class Alignment:
     """A given translation run through the model (``Translator.align``: teacher forcing).
 
     ``source_tokens`` / ``target_tokens``: pieces as in :class:`Translation` (``</s>`` last on both
-    sides).  ``cross_attention``: float32 [layers, heads, len(target_tokens), len(source_tokens)], row t
-    being the position that predicted piece t.  ``token_logprobs``: each target piece's log-probability
-    (``</s>`` included); ``score``: their sum; ``normalized_score``: the score divided by
+    sides; a pair read sentence by sentence has one ``</s>`` after each sentence pair, and ``parts`` holds each
+    sentence pair's own Alignment).  ``cross_attention``: float32 [layers, heads, len(target_tokens),
+    len(source_tokens)], row t being the position that predicted piece t.  ``token_logprobs``: each target
+    piece's log-probability (``</s>`` included); ``score``: their sum; ``normalized_score``: the score divided by
     ``len(target_tokens) ** length_penalty``, as beam search ranks hypotheses.  ``links``: (source
     word, target word) pairs under ``method``; ``source_words`` / ``target_words``: the words they index.
     """

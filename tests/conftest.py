@@ -15,9 +15,10 @@ torch.set_num_threads(int(os.environ.get("S2S_TEST_THREADS", "2")))
 
 @pytest.fixture(autouse=True)
 def fp32_attribution(monkeypatch):
-    """Attribution's "auto" precision as on a CPU without native bf16, whatever this machine has, so that every
+    """Attribution's "auto" precision as on hardware without native bf16, whatever this machine has, so that every
     test computes the same numbers everywhere (tests that want bf16 ask for it)."""
     monkeypatch.setattr("seq2seq.attribution.native_bf16_cpu", lambda: False)
+    monkeypatch.setattr("torch.cuda.is_bf16_supported", lambda *a, **k: False)
 
 
 @pytest.fixture(scope="session")

@@ -67,6 +67,10 @@ def test_sentence_by_sentence_is_the_sentences_read_one_by_one_and_joined(toy_tr
     assert not att[:, :, :r, c:].any() and not att[:, :, r:, :c].any()  # nothing across sentences
     other = reading(tr.align_method, "precise")
     assert both.links_with(other) == one[0].links_with(other) + [(s + s0, t + t0) for s, t in one[1].links_with(other)]
+    # a sentence over the model's limit, skipped: the pair is read whole (here too long as well: no links)
+    long_zh, long_en = ZH[0] + "我" * 200 + "。", EN[0] + " I" * 200 + "."
+    skipped = tr.align([ZH[1] + long_zh], [EN[1] + " " + long_en], skip_long=True)[0]
+    assert skipped.parts == [] and skipped.links == [] and skipped.full_context_attention is not None
     whole = tr.align(["".join(ZH)], [" ".join(EN)], by_sentence=False)[0]
     assert whole.parts == [] and whole.source_tokens.count("</s>") == 1 and whole.source_words == both.source_words
 

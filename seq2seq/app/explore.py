@@ -59,7 +59,7 @@ def score_translation(translator, source: str, translation: str, beam_size: int 
         raise InputError("Please type your translation to score.")
     translation = one_sentence(translation, "Scoring")
     try:
-        aligned = translator.align([source], [translation])[0]
+        aligned = translator.align([source], [translation], by_sentence=False)[0]
     except ValueError as e:  # over the model's length limit
         raise InputError(f"Too long for the model: {e}") from None
     own = translator.translate([source], beam_size=beam_size, return_attention=False)[0]
@@ -112,7 +112,7 @@ def step_view_of(translator, source: str, t, n_fixed: int = 0) -> StepView:
     """The step view of a translation made with ``return_topk`` (its first ``n_fixed`` pieces forced)."""
     probs = [dict(row).get(piece) for piece, row in zip(t.target_tokens, t.topk or [])]
     if any(p is None for p in probs):  # a piece outside the top-k (forced, or beam search): from forced decoding
-        forced = translator.align([source], [t.text])[0]
+        forced = translator.align([source], [t.text], by_sentence=False)[0]
         same = forced.target_tokens == t.target_tokens
         probs = [
             p if p is not None else (float(np.exp(forced.token_logprobs[k])) if same else float("nan"))
