@@ -61,10 +61,14 @@ class Aligner:
         for i, plan in enumerate(plans):
             n = len(plan[0]) if plan else 1
             parts = found[k : k + n]
-            if plan and any(not a.target_tokens for a in parts):  # a sentence skipped as too long: read it whole
-                whole.append(i)
-            out.append(join_alignments(parts, alpha) if plan else parts[0])
             k += n
+            if not plan:
+                out.append(parts[0])
+            elif any(not a.target_tokens for a in parts):  # a sentence skipped as too long: the pair is read whole
+                whole.append(i)
+                out.append(None)
+            else:
+                out.append(join_alignments(parts, alpha))
         if whole:
             for i, a in zip(whole, self._align([sources[i] for i in whole], [targets[i] for i in whole], *args)):
                 out[i] = a

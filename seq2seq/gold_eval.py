@@ -67,11 +67,9 @@ def join_set(
 
 def join_links(parts: Sequence[Links], zh: Sequence[str], en: Sequence[str]) -> Links:
     """The links of consecutive pairs (``zh``/``en``: their words separated by spaces) as links of the joined pair."""
-    out, s_off, t_off = [], 0, 0
-    for links, z, e in zip(parts, zh, en):
-        out += [(i + s_off, j + t_off) for i, j in links]
-        s_off, t_off = s_off + len(z.split()), t_off + len(e.split())
-    return sorted(out)
+    from .sentence_pairs import offset_links
+
+    return sorted(offset_links(parts, [(len(z.split()), len(e.split())) for z, e in zip(zh, en)]))
 
 
 def word_positions(words: str) -> list[float]:

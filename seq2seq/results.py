@@ -126,12 +126,11 @@ class Alignment:
         from .align import method_attention, piece_alignment
         from .words import links_to_words
 
-        if self.parts:  # each sentence read on its own, its words offset
-            out, s_off, t_off = [], 0, 0
-            for part in self.parts:
-                out += [(s + s_off, t + t_off) for s, t in part.links_with(method)]
-                s_off, t_off = s_off + len(part.source_words), t_off + len(part.target_words)
-            return out
+        if self.parts:  # each sentence pair read on its own
+            from .sentence_pairs import offset_links
+
+            sizes = [(len(p.source_words), len(p.target_words)) for p in self.parts]
+            return offset_links([p.links_with(method) for p in self.parts], sizes)
         if self.cross_attention is None or not self.target_tokens:
             return []
         pieces = piece_alignment(self.source_tokens, self.target_tokens, method_attention(self, method), method=method)

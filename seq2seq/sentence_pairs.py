@@ -95,6 +95,18 @@ def _words(sentences: Sequence[str]) -> list[str]:
     return [w for s in sentences for w in s.split()]
 
 
+def offset_links(
+    part_links: Sequence[Sequence[tuple[int, int]]], word_counts: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Word links of consecutive sentence pairs as links of the pair they make: each part's links shifted by the
+    (source, target) words of the parts before it (``word_counts``: each part's numbers of words)."""
+    out, s_off, t_off = [], 0, 0
+    for links, (n_src, n_tgt) in zip(part_links, word_counts):
+        out += [(s + s_off, t + t_off) for s, t in links]
+        s_off, t_off = s_off + n_src, t_off + n_tgt
+    return out
+
+
 def join_alignments(parts: Sequence[Alignment], alpha: float) -> Alignment:
     """One :class:`~seq2seq.results.Alignment` of sentence pairs read one by one: pieces, log-probabilities and
     words one after another, attention block-diagonal, links and piece-to-word maps offset; the score is the sum of
@@ -102,9 +114,8 @@ def join_alignments(parts: Sequence[Alignment], alpha: float) -> Alignment:
     first = parts[0]
     src_tokens = [p for a in parts for p in a.source_tokens]
     tgt_tokens = [p for a in parts for p in a.target_tokens]
-    links, s_map, t_map, s_off, t_off = [], [], [], 0, 0
+    s_map, t_map, s_off, t_off = [], [], 0, 0
     for a in parts:
-        links += [(s + s_off, t + t_off) for s, t in a.links]
         s_map += [[w + s_off for w in ws] for ws in a.source_piece_words]
         t_map += [[w + t_off for w in ws] for ws in a.target_piece_words]
         s_off, t_off = s_off + len(a.source_words), t_off + len(a.target_words)
@@ -117,7 +128,7 @@ def join_alignments(parts: Sequence[Alignment], alpha: float) -> Alignment:
         token_logprobs=lp,
         score=score,
         normalized_score=score / length_penalty(len(lp), alpha) if len(lp) else 0.0,
-        links=links,
+        links=offset_links([a.links for a in parts], [(len(a.source_words), len(a.target_words)) for a in parts]),
         source_words=[w for a in parts for w in a.source_words],
         target_words=[w for a in parts for w in a.target_words],
         method=first.method,
