@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .aer import GoldAlignment, alignment_error_rate, possible_as_sure, recall_by_part
+from .words import offset_links
 
 Links = list[tuple[int, int]]
 
@@ -67,8 +68,6 @@ def join_set(
 
 def join_links(parts: Sequence[Links], zh: Sequence[str], en: Sequence[str]) -> Links:
     """The links of consecutive pairs (``zh``/``en``: their words separated by spaces) as links of the joined pair."""
-    from .sentence_pairs import offset_links
-
     return sorted(offset_links(parts, [(len(z.split()), len(e.split())) for z, e in zip(zh, en)]))
 
 

@@ -127,7 +127,7 @@ class Alignment:
         from .words import links_to_words
 
         if self.parts:  # each sentence pair read on its own
-            from .sentence_pairs import offset_links
+            from .words import offset_links
 
             sizes = [(len(p.source_words), len(p.target_words)) for p in self.parts]
             return offset_links([p.links_with(method) for p in self.parts], sizes)

@@ -19,6 +19,7 @@ import numpy as np
 from .decoding import length_penalty
 from .results import Alignment
 from .text import split_sentences
+from .words import offset_links
 
 # A sentence pair whose length ratio (characters, target over source) is more than this factor away from the whole
 # pair's is taken as a sign that the sides were paired wrongly: the pair is read whole.
@@ -93,18 +94,6 @@ def pair_sentences(src_lengths: Sequence[int], tgt_lengths: Sequence[int]) -> li
 
 def _words(sentences: Sequence[str]) -> list[str]:
     return [w for s in sentences for w in s.split()]
-
-
-def offset_links(
-    part_links: Sequence[Sequence[tuple[int, int]]], word_counts: Sequence[tuple[int, int]]
-) -> list[tuple[int, int]]:
-    """Word links of consecutive sentence pairs as links of the pair they make: each part's links shifted by the
-    (source, target) words of the parts before it (``word_counts``: each part's numbers of words)."""
-    out, s_off, t_off = [], 0, 0
-    for links, (n_src, n_tgt) in zip(part_links, word_counts):
-        out += [(s + s_off, t + t_off) for s, t in links]
-        s_off, t_off = s_off + n_src, t_off + n_tgt
-    return out
 
 
 def join_alignments(parts: Sequence[Alignment], alpha: float) -> Alignment:

@@ -342,3 +342,15 @@ def _case_as_typed(words: list[str], typed: str) -> list[str]:
         out.append(typed[k : k + len(w)])
         at = k + len(w)
     return out
+
+
+def offset_links(
+    part_links: Sequence[Sequence[tuple[int, int]]], word_counts: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Word links of consecutive sentence pairs as links of the pair they make: each part's links shifted by the
+    (source, target) words of the parts before it (``word_counts``: each part's numbers of words)."""
+    out, s_off, t_off = [], 0, 0
+    for links, (n_src, n_tgt) in zip(part_links, word_counts):
+        out += [(s + s_off, t + t_off) for s, t in links]
+        s_off, t_off = s_off + n_src, t_off + n_tgt
+    return out
