@@ -101,11 +101,17 @@ def native_bf16_cpu() -> bool:
     return re.search(r"\b(avx512_bf16|amx_bf16)\b", info) is not None
 
 
+def check_precision(precision: str) -> str:
+    """``precision`` checked: one of ``PRECISIONS``, else a ValueError that names them."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r} ({', '.join(PRECISIONS)})")
+    return precision
+
+
 def precision_context(model: EncoderDecoder, precision: str = "auto"):
     """The context the attribution passes of ``model`` run in: bf16 autocast or nothing (``precision``: see
     ``PRECISIONS``).  A float64 or bf16 model always runs as it is."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r} ({', '.join(PRECISIONS)})")
+    check_precision(precision)
     param = next(model.parameters())
     if param.dtype != torch.float32 or precision == "fp32":
         return nullcontext()

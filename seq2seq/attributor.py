@@ -12,12 +12,12 @@ from typing import Callable, NamedTuple, Optional, Sequence
 import numpy as np
 
 from .attribution import (
-    PRECISIONS,
     Attribution,
     ContrastiveAttribution,
     PieceScores,
     attribute_queries,
     check_method,
+    check_precision,
     piece_word_matrix,
     query_log_probs,
     source_shares,
@@ -47,7 +47,7 @@ class Pair:
 
 class Passes(NamedTuple):
     """How the attribution passes run: integrated gradients' path points, captum's examples per pass, and the
-    arithmetic (:data:`seq2seq.attribution.PRECISIONS`)."""
+    arithmetic (``seq2seq.attribution.PRECISIONS``)."""
 
     n_steps: int
     internal_batch_size: Optional[int]
@@ -169,9 +169,7 @@ class Attributor:
         score = check_method(method, score)
         if not isinstance(n_steps, int) or n_steps < 1:
             raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
-        if precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {precision!r} ({', '.join(PRECISIONS)})")
-        passes = Passes(n_steps, internal_batch_size, precision)
+        passes = Passes(n_steps, internal_batch_size, check_precision(precision))
         pairs = sources if isinstance(sources, Pairs) else self.pairs(sources, targets, beam_size)
         if contrast is not None:
             contrasts = [contrast] if isinstance(contrast, tuple) else list(contrast)
