@@ -9,7 +9,9 @@ drives it, and prints p50/p95 latency, requests/s and failures.  Not part of the
 does not check).
 
 The users are asyncio tasks of this one process, each calling Gradio's HTTP API as ``gradio_client`` does (POST
-``/gradio_api/call/translate``, then read the event stream of the result) with ``httpx``.  ``--gradio-client``
+``/gradio_api/call/translate``, then read the event stream of the result) with ``httpx``, each user in its own
+session, as a browser tab and a ``gradio_client.Client`` keep one (Gradio builds a session's state on its first
+request, a cost that grows with the size of the UI).  ``--gradio-client``
 drives the server with one ``gradio_client.Client`` per user in threads instead: on a 2-core machine those clients
 took more CPU than the server they measured (benchmarks/README.md).
 """
@@ -75,8 +77,8 @@ def drive_with_httpx(url: str, sentences: list[str], users: int, requests: int) 
     params = httpx.get(f"{url}gradio_api/info").json()["named_endpoints"]["/translate"]["parameters"]
     defaults = [p["parameter_default"] for p in params[1:]]
 
-    async def call(client, text: str) -> str:
-        r = await client.post(api, json={"data": [text, *defaults]})
+    async def call(client, text: str, session: str) -> str:
+        r = await client.post(api, json={"data": [text, *defaults], "session_hash": session})
         r.raise_for_status()
         event = None
         async with client.stream("GET", f"{api}/{r.json()['event_id']}") as stream:
@@ -94,14 +96,15 @@ def drive_with_httpx(url: str, sentences: list[str], users: int, requests: int) 
         latencies, failures = [], []
         limits = httpx.Limits(max_connections=2 * users, max_keepalive_connections=2 * users)
         async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-            await call(client, sentences[0])  # warm up
+            await call(client, sentences[0], "warm-up")
 
             async def user(k: int):
+                session = f"user-{k}-{os.getpid()}"  # one session per user, as a browser tab and gradio_client keep
                 for i in range(requests):
                     text = sentences[(k + i) % len(sentences)]
                     t0 = time.perf_counter()
                     try:
-                        ok = bool(await call(client, text))
+                        ok = bool(await call(client, text, session))
                         (latencies if ok else failures).append(time.perf_counter() - t0 if ok else "empty")
                     except Exception as e:  # noqa: BLE001 - counted, reported
                         failures.append(repr(e))

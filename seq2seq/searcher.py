@@ -23,8 +23,19 @@ class Searcher:
     def __init__(self, codec: FolderCodec, torch: Callable[[], Optional[TorchEngine]]):
         self.codec, self.torch = codec, torch
 
-    def run(self, engine, src: Sources, settings: SearchSettings, prefixes, opts: dict, progress: bool) -> list:
+    def run(
+        self,
+        engine,
+        src: Sources,
+        settings: SearchSettings,
+        prefixes,
+        opts: dict,
+        progress: bool,
+        settled: Optional[Callable[[int, list, str], None]] = None,
+    ) -> list:
         """Each source's hypotheses (``settings.nbest`` of them, best first) and the path that gave them.
+        ``settled(i, hypotheses, path)``: called for each source as soon as its result is final, before the
+        PyTorch searches of the others (a server answers those requests without waiting for the slow few).
 
         The placeholder limits (each placeholder of the source out at least once and no more often than the source
         has it) are kept the same way on both engines: the search bans the placeholders a source lacks; of its
@@ -40,13 +51,16 @@ class Searcher:
         live = [i for i in range(n) if src.ids[i]]
         found = self._search_on(engine, src.ids, live, settings, used, banned, opts, progress)
         out: list = [([], "")] * n
-        todo = []
+        todo, early = [], set()
         for i in live:
             hyps, how = found[i]
             valid = [h for h in hyps if codec.keeps_limits(src.ids[i], h.tokens)]
             if valid:
                 first = hyps.index(valid[0])
                 out[i] = valid[: settings.nbest], how + (f" (hypothesis {first + 1} keeps the limits)" if first else "")
+                if settled is not None and not used[i]:  # a prefix's own score is added below
+                    settled(i, *out[i])
+                    early.add(i)
             elif self.torch() is None:
                 out[i] = hyps[: settings.nbest], how + " (placeholder limits not kept: no PyTorch weights)"
             else:
@@ -54,6 +68,10 @@ class Searcher:
         for i, hyps in zip(todo, self._constrained(src, todo, settings, prefixes, opts)):
             out[i] = hyps[: settings.nbest], "torch (placeholder limits)"
         self._add_prefix_scores(src, out, used, settings)
+        if settled is not None:
+            for i in live:
+                if i not in early:
+                    settled(i, *out[i])
         return out
 
     def _search_on(self, engine, src_ids, which, settings, prefixes, banned, opts: dict, progress: bool):

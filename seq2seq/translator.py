@@ -22,7 +22,7 @@ import dataclasses
 import sys
 import threading
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -297,6 +297,7 @@ class Translator:
         return_topk: int = 0,
         return_tree: bool = False,
         no_repeat_ngram: Optional[int] = None,
+        ready: Optional[Callable[[int, Translation], None]] = None,
     ) -> list[Translation]:
         """Translate a list of sentences in the model's source language (a single string is a list of one).
 
@@ -315,7 +316,9 @@ class Translator:
         ``no_repeat_ngram=n``: no n-gram of pieces twice in an output (fairseq's and CTranslate2's
         ``no_repeat_ngram_size``; default: the folder's, else 0, off).  ``dtype=torch.bfloat16``: bf16 autocast on the
         PyTorch engine.  ``use_cache=False``: re-run the whole prefix
-        at every step (PyTorch; for tests).
+        at every step (PyTorch; for tests).  ``ready(i, translation)``: called with each sentence's translation as
+        soon as it is final, so a server can answer most requests before the few that need a PyTorch search with
+        the placeholder limits are done (the list returned holds the same objects).
         """
         if isinstance(sentences, str):
             sentences = [sentences]
@@ -331,16 +334,34 @@ class Translator:
         opts = dict(attention=bool(return_attention))
         if engine is self._torch:
             opts.update(topk=return_topk, tree=return_tree, use_cache=use_cache, dtype=dtype)
-        chosen = Searcher(self.codec, self._torch_if_any).run(engine, src, settings, prefixes, opts, progress)
-        out = [
-            self.codec.translation(ids, hyps, spans, how=how, method=self.link_method, source_text=text, marks=marks)
-            if ids
-            else self._empty(bool(return_attention), "".join(m.text for m in marks))
-            for ids, spans, text, marks, (hyps, how) in zip(src.ids, src.spans, src.texts, src.marks, chosen)
-        ]
+        out: list = [None] * len(sentences)
+        for i, marks in enumerate(src.marks):
+            if not src.ids[i]:
+                out[i] = self._empty(bool(return_attention), "".join(m.text for m in marks))
+                if ready is not None:
+                    ready(i, out[i])
+
+        def settle(i: int, hyps: list, how: str) -> None:
+            out[i] = self.codec.translation(
+                src.ids[i],
+                hyps,
+                src.spans[i],
+                how=how,
+                method=self.link_method,
+                source_text=src.texts[i],
+                marks=src.marks[i],
+            )
+            if ready is not None and return_attention != "all":
+                ready(i, out[i])
+
+        chosen = Searcher(self.codec, self._torch_if_any).run(engine, src, settings, prefixes, opts, progress, settle)
         if return_attention == "all":
             found = [(t, ids, hyps[0].tokens[:-1]) for t, ids, (hyps, _) in zip(out, src.ids, chosen) if ids]
             self._add_forced_attention(found, max_tokens, dtype)
+            if ready is not None:
+                for i, t in enumerate(out):
+                    if src.ids[i]:
+                        ready(i, t)
         return out
 
     def _add_forced_attention(self, found: list[tuple], max_tokens: int, dtype) -> None:

@@ -147,3 +147,14 @@ def test_bad_elements_and_arguments_are_named(toy_translator):
         toy_translator.translate(["谢谢你。"], beam_size=0)
     t = toy_translator.translate(["谢谢你。"])[0]
     assert "cross_attention=<float32 array" in repr(t) and len(repr(t)) < 300
+
+
+@pytest.mark.parametrize("attention", [True, "all"])
+def test_ready_hands_on_every_translation_once_as_returned(toy_translator, attention):
+    sentences = [z for z, _ in OVERFIT_PAIRS[:3]] + [""]
+    got = []
+    out = toy_translator.translate(sentences, return_attention=attention, ready=lambda i, t: got.append((i, t)))
+    assert sorted(i for i, _ in got) == [0, 1, 2, 3]
+    assert all(out[i] is t for i, t in got)
+    if attention == "all":  # handed on once the forced pass has filled every layer's attention
+        assert all(t.encoder_attention is not None for i, t in got if i < 3)

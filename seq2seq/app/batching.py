@@ -3,10 +3,13 @@
 A demo serves one sentence per request, often to several people at once.  Translating each request
 alone wastes the batched decoder; :class:`MicroBatcher` collects what arrives within ``max_wait``
 seconds (at most ``max_batch`` requests), groups it by decoding settings (requests never get each
-other's beam size or length penalty), and runs one batched ``translate`` per group on one worker
-thread.  Each caller gets its own result through a ``Future``.  Input is checked before it is queued
-(``predict.prepare``), so one bad input fails only its own request; an unexpected failure of a
-batch is passed to each of its callers.
+other's beam size or length penalty), and runs one batched ``translate`` per group.  Each caller gets its own
+result through a ``Future``, as soon as its own sentences are translated: the few sentences that need a PyTorch
+search with the placeholder limits (``Translator.translate``) do not hold back the rest of their batch.  Two
+worker threads take batches in turn, so a batch busy with such a search does not hold back the next one either
+(both engines serve concurrent calls; nothing in a translator holds per-request state).  Input is checked before
+it is queued (``predict.prepare``), so one bad input fails only its own request; an unexpected failure of a batch
+is passed to each of its callers that has no result yet.
 """
 
 from __future__ import annotations
@@ -19,15 +22,22 @@ from typing import Callable
 
 from .predict import Request
 
+WORKERS = 2  # batches in flight at once (module docstring)
+
 
 class MicroBatcher:
-    def __init__(self, run: Callable[[list[Request]], list], max_batch: int = 16, max_wait: float = 0.01):
-        """``run(requests)`` translates requests with equal settings and returns one result per request."""
+    def __init__(self, run: Callable[..., list], max_batch: int = 16, max_wait: float = 0.01, workers: int = WORKERS):
+        """``run(requests, done)`` translates requests with equal settings and returns one result per request;
+        it may call ``done(k, result)`` for request ``k`` as soon as that one is ready."""
         self.run, self.max_batch, self.max_wait = run, max_batch, max_wait
         self.queue: "queue.Queue[tuple[Request, Future]]" = queue.Queue()
         self.batches = 0  # how many batched calls were made (for tests and logs)
-        self._worker = threading.Thread(target=self._loop, name="seq2seq-batcher", daemon=True)
-        self._worker.start()
+        self._count = threading.Lock()
+        self._workers = [
+            threading.Thread(target=self._loop, name=f"seq2seq-batcher-{k}", daemon=True) for k in range(workers)
+        ]
+        for w in self._workers:
+            w.start()
 
     def submit(self, request: Request) -> Future:
         fut: Future = Future()
@@ -52,12 +62,20 @@ class MicroBatcher:
             for item in items:
                 groups.setdefault(item[0].settings, []).append(item)
             for group in groups.values():
-                self.batches += 1
+                with self._count:
+                    self.batches += 1
+                futures = [fut for _, fut in group]
+
+                def done(k: int, result, futures=futures) -> None:
+                    if not futures[k].done():
+                        futures[k].set_result(result)
+
                 try:
-                    results = self.run([r for r, _ in group])
+                    results = self.run([r for r, _ in group], done)
                 except BaseException as e:  # passed on to every caller of this batch, whatever it is
-                    for _, fut in group:
-                        fut.set_exception(e)
+                    for fut in futures:
+                        if not fut.done():
+                            fut.set_exception(e)
                     continue
-                for (_, fut), res in zip(group, results):
-                    fut.set_result(res)
+                for k, res in enumerate(results):
+                    done(k, res)

@@ -186,24 +186,35 @@ def _views(beam_size: int) -> dict:
     return dict(return_attention="all", return_topk=STEP_CANDIDATES, return_tree=beam_size > 1)
 
 
-def translate_requests(translator, requests: list[Request]) -> list[list]:
+def translate_requests(translator, requests: list[Request], done: Optional[Callable[[int, list], None]] = None):
     """Translate the sentences of requests that share their settings in one batched call; returns each
-    request's translations."""
+    request's translations.  ``done(k, translations)``: called for request ``k`` as soon as all its sentences are
+    translated (most requests are done before the few sentences that need a PyTorch search with the placeholder
+    limits, ``Translator.translate``'s ``ready``)."""
     settings = requests[0].settings
     if any(r.settings != settings for r in requests):
         raise ValueError("requests in one batch must share their decoding settings")
     flat = [s for r in requests for s in r.sentences]
-    outs = translator.translate(
+    owner = [k for k, r in enumerate(requests) for _ in r.sentences]
+    left = [len(r.sentences) for r in requests]
+    per: list[list] = [[None] * len(r.sentences) for r in requests]
+    first = [sum(left[:k]) for k in range(len(requests))]
+
+    def ready(i: int, t) -> None:
+        k = owner[i]
+        per[k][i - first[k]] = t
+        left[k] -= 1
+        if left[k] == 0 and done is not None:
+            done(k, per[k])
+
+    translator.translate(
         flat,
         beam_size=settings.beam_size,
         length_penalty=settings.length_penalty,
         nbest=settings.nbest,
+        ready=ready,
         **(_views(settings.beam_size) if settings.full else {}),
     )
-    per, pos = [], 0
-    for r in requests:
-        per.append(outs[pos : pos + len(r.sentences)])
-        pos += len(r.sentences)
     return per
 
 

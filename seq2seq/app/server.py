@@ -33,6 +33,17 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+def default_threads() -> int:
+    """PyTorch threads for the demo: the cores shared by its batch workers (:data:`~seq2seq.app.batching.WORKERS`,
+    each may run a PyTorch search beside CTranslate2's).  Under load, more threads than that made the slowest
+    requests slower (benchmarks/README.md, "The web demo")."""
+    import os
+
+    from .batching import WORKERS
+
+    return max(1, (os.cpu_count() or 1) // WORKERS)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(
         prog="seq2seq-demo",
@@ -52,7 +63,15 @@ def main(argv=None) -> int:
     )
     p.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
     p.add_argument("--share", action="store_true", help="also open a public Gradio share link (off by default)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="PyTorch threads (default: the CPU cores shared by the demo's batch workers, "
+        f"{default_threads()} here; CTranslate2 takes one per core)",
+    )
     args = p.parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        p.error("--threads must be at least 1")
     logging.basicConfig(level=logging.INFO)
     try:  # the face of the demo needs these: say how to install them rather than fail on an import
         import gradio  # noqa: F401
@@ -74,6 +93,9 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 2
+    import torch
+
+    torch.set_num_threads(args.threads or default_threads())
     models = args.model or [m for m in SHIPPED if (resolve_model_path(m) / "config.json").is_file()] or [None]
     try:
         translators = [Translator.load(m) for m in models]
