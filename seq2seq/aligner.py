@@ -18,7 +18,7 @@ from .decoding import length_penalty
 from .engine import ForcedHypothesis, TorchEngine
 from .placeholders import label_pieces, source_forms
 from .results import Alignment
-from .sentence_pairs import join_alignments, sentence_parts
+from .sentence_pairs import HALVES_DEPTH, HALVES_FROM, halves, join_alignments, sentence_parts
 from .truecase import Restored
 from .word_pieces import split_at_words
 from .words import gold_units, links_to_words, pieces_to_words
@@ -55,7 +55,7 @@ class Aligner:
         plans = [sentence_parts(s, t, languages, pretokenized) for s, t in zip(sources, targets)]
         flat_src = [x for plan, s in zip(plans, sources) for x in (plan[0] if plan else [s])]
         flat_tgt = [x for plan, t in zip(plans, targets) for x in (plan[1] if plan else [t])]
-        found = self._align(flat_src, flat_tgt, *args)
+        found = self._align(flat_src, flat_tgt, *args, in_halves=True)
         alpha = length_penalty if length_penalty is not None else self.default_length_penalty
         out, k, whole = [], 0, []
         for i, plan in enumerate(plans):
@@ -86,8 +86,9 @@ class Aligner:
         dtype: Optional[torch.dtype],
         skip_long: bool,
         restore_english: bool,
+        in_halves: bool = False,
     ) -> list[Alignment]:
-        """Each pair read whole."""
+        """Each pair read whole; with ``in_halves``, a long one in halves (:meth:`_in_halves`)."""
         method = method or self.method
         alpha = length_penalty if length_penalty is not None else self.default_length_penalty
         src_text, tgt_text, src_w, tgt_w, restored = self._texts_to_read(
@@ -105,12 +106,44 @@ class Aligner:
             progress=progress,
             banned=self.codec.banned(src_ids),
         )
-        return [
+        out = [
             self._pair_alignment(h, src_ids[i], spans[i], src_w[i], tgt_w[i], restored[i], method, alpha)
             if h is not None
             else self._empty_alignment(src_w[i], tgt_w[i], method)
             for i, h in enumerate(forced)
         ]
+        if in_halves:
+            for i, a in enumerate(out):
+                if a.target_tokens and max(len(src_text[i]), len(tgt_text[i])) > HALVES_FROM:
+                    en_source = self.codec.direction.source == "en"
+                    pair = _Pair(src_ids[i], tgt_ids[i], spans[i], src_w[i], tgt_w[i], restored[i], en_source)
+                    out[i] = self._in_halves(a, pair, method, alpha, max_tokens, dtype, HALVES_DEPTH)
+        return out
+
+    def _in_halves(self, a: Alignment, pair: "_Pair", method, alpha, max_tokens, dtype, depth: int) -> Alignment:
+        """A long pair read in two halves where its reading ``a`` parts into two blocks of words
+        (:func:`seq2seq.sentence_pairs.halves`), each half read on its own (and in halves again, ``depth`` levels),
+        the two joined as sentence pairs are (:func:`~seq2seq.sentence_pairs.join_alignments`); ``a`` itself
+        where it does not part, or where a piece straddles the cut."""
+        n_src, n_tgt = len(a.source_words), len(a.target_words)
+        src_cuts, tgt_cuts = _cuts(a.source_piece_words, n_src), _cuts(a.target_piece_words, n_tgt)
+        cut = halves(a.links, n_src, n_tgt, [c is not None for c in src_cuts], [c is not None for c in tgt_cuts])
+        if cut is None:
+            return a
+        src_cut, tgt_cut = src_cuts[cut[0]], tgt_cuts[cut[1]]
+        src = [pair.src_ids[:src_cut] + pair.src_ids[-1:], pair.src_ids[src_cut:]]  # each with its own </s>
+        tgt = [pair.tgt_ids[:tgt_cut], pair.tgt_ids[tgt_cut:]]
+        forced = self.engine.force(src, tgt, max_tokens, full_context=True, dtype=dtype, banned=self.codec.banned(src))
+        parts = []
+        for k, h in enumerate(forced):
+            half = pair.half(k, src[k], tgt[k], cut)
+            b = self._pair_alignment(h, half.src_ids, half.spans, half.src_w, half.tgt_w, half.restored, method, alpha)
+            d = self.codec.direction
+            long = max(_chars(b.source_words, d.source), _chars(b.target_words, d.target)) > HALVES_FROM
+            parts.append(
+                self._in_halves(b, half, method, alpha, max_tokens, dtype, depth - 1) if depth > 1 and long else b
+            )
+        return join_alignments(parts, alpha)
 
     def _texts_to_read(self, sources: list[str], targets: list[str], pretokenized: bool, restore_english: bool):
         """The texts the model reads, the words given (``pretokenized``; else None each), and each pair's restored
@@ -222,6 +255,48 @@ class Aligner:
             method=method.name,
             full_context_attention=np.zeros((cfg.n_dec_layers, cfg.n_heads, 0, 0), dtype=np.float32),
         )
+
+
+class _Pair:
+    """One pair as :meth:`Aligner._in_halves` reads it: its ids (the source's ending with ``</s>``), spans, given
+    words (or None) and restored English (or None; ``en_source``: on the source side, else the target)."""
+
+    def __init__(self, src_ids, tgt_ids, spans, src_w, tgt_w, restored: Optional[Restored], en_source: bool):
+        self.src_ids, self.tgt_ids, self.spans = list(src_ids), list(tgt_ids), spans
+        self.src_w, self.tgt_w, self.restored, self.en_source = src_w, tgt_w, restored, en_source
+
+    def half(self, k: int, src_ids, tgt_ids, cut: tuple[int, int]) -> "_Pair":
+        """The first (``k`` 0) or second half, with these ids, cut after ``cut`` (source words, target words)."""
+        s, t = (slice(0, cut[0]), slice(0, cut[1])) if k == 0 else (slice(cut[0], None), slice(cut[1], None))
+        r, e = self.restored, s if self.en_source else t
+        return _Pair(
+            src_ids,
+            tgt_ids,
+            self.spans,
+            None if self.src_w is None else self.src_w[s],
+            None if self.tgt_w is None else self.tgt_w[t],
+            None if r is None else Restored(text="", words=r.words[e], surfaces=r.surfaces[e]),
+            self.en_source,
+        )
+
+
+def _cuts(piece_words: Sequence[Sequence[int]], n_words: int) -> list[Optional[int]]:
+    """For each word boundary (before word 0 ... before word ``n_words``), the piece where the words after it begin,
+    or None where a piece covers words on both sides of it (pieces of no word, such as ``</s>``, are passed over)."""
+    out: list[Optional[int]] = [None] * (n_words + 1)
+    straddled = set()
+    for k, ws in enumerate(piece_words):
+        if ws:
+            straddled.update(range(min(ws) + 1, max(ws) + 1))
+            for w in range(max(ws) + 1):  # the first piece with a word at or after w
+                if out[w] is None:
+                    out[w] = k
+    return [None if w in straddled else c for w, c in enumerate(out)]
+
+
+def _chars(words: Sequence[str], lang: str) -> int:
+    """The length of a text of these words as the model reads it (Chinese without spaces, English with them)."""
+    return sum(len(w) for w in words) + (max(0, len(words) - 1) if lang == "en" else 0)
 
 
 def _check_pairs(sources, targets) -> tuple[list[str], list[str]]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
-# A sentence ends after 。！？!?； or … (with any closing quotes/brackets that follow), or at a newline.
-_SENT_END = re.compile(r"(?<=[。！？!?；;…])(?![”’」』）)\]\"'。！？!?；;…])|\n+")
+# A sentence ends after 。！？!?； or … (with any closing quotes/brackets that follow; in tokenized text, after a
+# space, those that only close: 。 ” and . ''), or at a newline.
+_SENT_END = re.compile(r"[。！？!?；;…]+(?:[”’」』）)\]\"']|\s+(?:''|[”’」』）)\]]))*|\n+")
 _ENDS_SENTENCE = re.compile(r"[。！？!?；;…\.][”’」』）)\]\"']*\s*$")
 # An English sentence also ends at . ! or ? (and closing quotes or brackets) before a space and a capital or a
 # digit, unless the word before the full stop is a title, a common abbreviation or an initial (Mr. Smith, U.S. News).
-_EN_SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_EN_SENT_END = re.compile(r"(?<=[.!?])(?:[\"')\]”’]|\s+(?:''|[)\]”’]))*\s+(?=(?:``|[\"'(\[“‘])?\s*[A-Z0-9])")
 _EN_NO_END = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|No|Inc|Ltd|Co|Gen|Sen|Rep|Gov)|\b[A-Z]|\.[A-Za-z])\.$"
 )
@@ -23,7 +24,11 @@ def split_sentences(text: str, lang: str) -> list[str]:
     """The sentences of ``text`` written in ``lang``, each keeping its final punctuation; blank pieces are dropped.
     Every language ends a sentence at Chinese and other full stops (。！？!?；…) and at line breaks; English
     also at ". " before a capital or a digit, as English separates sentences (not after Mr., U.S. or an initial)."""
-    sentences = [s.strip() for s in _SENT_END.split(text) if s and s.strip()]
+    sentences, start = [], 0
+    for m in _SENT_END.finditer(text):
+        sentences.append(text[start : m.end()].strip())
+        start = m.end()
+    sentences = [x for x in sentences + [text[start:].strip()] if x]
     if lang != "en":
         return sentences
     out = []
@@ -33,7 +38,7 @@ def split_sentences(text: str, lang: str) -> list[str]:
             head = s[start : m.start()].rstrip("\"')]")
             if head.endswith(".") and _EN_NO_END.search(head):
                 continue
-            out.append(s[start : m.start()] + m.group().strip())
+            out.append(s[start : m.start()] + m.group().rstrip())  # tokenized text keeps its space before ''"
             start = m.end()
         out.append(s[start:])
     return [x.strip() for x in out if x.strip()]

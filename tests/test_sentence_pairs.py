@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seq2seq.align import reading
-from seq2seq.sentence_pairs import pair_sentences, sentence_parts
+from seq2seq.sentence_pairs import halves, pair_sentences, sentence_parts
 
 ZH = ("我喜欢吃苹果。", "今天天气很好。")
 EN = ("I like to eat apples.", "The weather is nice today.")
@@ -91,3 +91,33 @@ def test_seq2seq_align_reads_by_sentence_unless_told_whole_pairs(tmp_path, toy_t
         want = toy_translator.align([zh], [en], pretokenized=True, by_sentence=by_sentence, skip_long=True)[0]
         assert bool(want.parts) == by_sentence
         assert out.read_text().splitlines() == [pharaoh(want.links)]
+
+
+def test_halves_cut_where_the_fewest_links_cross():
+    # 10 source words and 11 target words in two blocks, each read in reverse order (so no other cut is clean)
+    block = [(i, 3 - i) for i in range(4)] + [(3, 4)] + [(4 + i, 10 - i) for i in range(6)]
+    assert halves(block, 10, 11) == (4, 5)
+    assert halves(block + [(0, 10), (9, 0)], 10, 11) is None  # 2 of 12 links cross every cut: over 5%
+    assert halves(block, 10, 11, source_cuts=[k != 4 for k in range(11)]) is None  # the only clean cut is barred
+    assert halves([(0, 0), (1, 1), (2, 2), (3, 3)], 4, 4) == (2, 2)  # each half keeps 30% of each side at least
+    assert halves([], 10, 10) is None
+
+
+def test_a_long_pair_is_read_in_halves_each_as_a_pair_of_its_own(toy_translator, monkeypatch):
+    """Past HALVES_FROM characters a pair that parts into blocks is read half by half: each half is the pieces of
+    its words with its own </s>, read alone, and the links are offset as sentence pairs' are."""
+    import seq2seq.aligner as aligner
+
+    zh, en = "我 喜欢 吃 苹果 ， 今天 天气 很 好 。", "I like to eat apples , the weather is nice today ."
+    whole = toy_translator.align([zh], [en], pretokenized=True)[0]
+    assert whole.parts == []  # one sentence, shorter than HALVES_FROM
+    monkeypatch.setattr(aligner, "HALVES_FROM", 10)
+    monkeypatch.setattr(aligner, "halves", lambda links, n, m, *cuts: (5, 6) if n == 10 else None)
+    both = toy_translator.align([zh], [en], pretokenized=True)[0]
+    assert [len(p.source_words) for p in both.parts] == [5, 5] and both.source_words == whole.source_words
+    first = toy_translator.align(["我 喜欢 吃 苹果 ，"], ["I like to eat apples ,"], pretokenized=True)[0]
+    assert both.parts[0].source_tokens == first.source_tokens and both.parts[0].links == first.links
+    assert both.source_tokens == whole.source_tokens[:3] + ["</s>"] + whole.source_tokens[3:]
+    n_src, n_tgt = 5, len(both.parts[0].target_words)
+    assert both.links == both.parts[0].links + [(s + n_src, t + n_tgt) for s, t in both.parts[1].links]
+    assert toy_translator.align([zh], [en], pretokenized=True, by_sentence=False)[0].parts == []  # read whole
