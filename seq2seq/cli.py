@@ -321,7 +321,8 @@ def build_align_parser() -> argparse.ArgumentParser:
         dest="by_sentence",
         action="store_false",
         help="read every pair whole; by default a pair whose sides both have several sentences is read sentence "
-        "by sentence (paired by length) and the links joined, which holds the links on long pairs",
+        "by sentence (paired by length), a long sentence pair in halves where its links part, and the links "
+        "joined, which holds the links on long pairs",
     )
     return p
 

@@ -418,8 +418,9 @@ class Translator:
         truecasing model (``truecase.model``), English that is all lower-case or tokenized (``it 's``,
         ``( reporter``, ``-LRB-``) is restored before the model reads it (:mod:`seq2seq.truecase`); its pieces are
         mapped back to the words given, which the links index.  False: the model reads the English as given.
-        ``by_sentence`` (default True): pairs of several sentences a side are read sentence by sentence
-        (:mod:`seq2seq.sentence_pairs`); False reads every pair whole.
+        ``by_sentence`` (default True): pairs of several sentences a side are read sentence by sentence, and a
+        long sentence pair in halves where its links part (:mod:`seq2seq.sentence_pairs`); False reads every pair
+        whole.
         """
         aligner = Aligner(self.codec, self.torch, self.align_method, self.config.decoding["length_penalty"])
         options = (method, length_penalty, max_tokens, progress, dtype, skip_long, restore_english, by_sentence)
