@@ -49,7 +49,8 @@ def head_rows(tr, zh, en, gold, groups, long_zh, long_en, long_gold, fits) -> li
         rows.append(format_row(f"head, {label}: long pairs, whole", scores(whole, long_gold, long_zh, long_en)))
         rows.append(
             format_row(
-                f"head, {label}: long pairs, by sentence ({split} of {len(by_sentence)} split; the library's default)",
+                f"head, {label}: long pairs, by sentence and in halves ({split} of {len(by_sentence)} read in "
+                "parts; the library's default)",
                 scores([a.links for a in by_sentence], long_gold, long_zh, long_en),
             )
         )
