@@ -133,7 +133,9 @@ class Aligner:
         src_cut, tgt_cut = src_cuts[cut[0]], tgt_cuts[cut[1]]
         src = [pair.src_ids[:src_cut] + pair.src_ids[-1:], pair.src_ids[src_cut:]]  # each with its own </s>
         tgt = [pair.tgt_ids[:tgt_cut], pair.tgt_ids[tgt_cut:]]
-        forced = self.engine.force(src, tgt, max_tokens, full_context=True, dtype=dtype, banned=self.codec.banned(src))
+        # the whole pair's bans: a placeholder whose source is in the other half is still one the search could write
+        banned = self.codec.banned([pair.src_ids] * 2)
+        forced = self.engine.force(src, tgt, max_tokens, full_context=True, dtype=dtype, banned=banned)
         parts = []
         for k, h in enumerate(forced):
             half = pair.half(k, src[k], tgt[k], cut)

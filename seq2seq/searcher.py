@@ -34,8 +34,10 @@ class Searcher:
         settled: Optional[Callable[[int, list, str], None]] = None,
     ) -> list:
         """Each source's hypotheses (``settings.nbest`` of them, best first) and the path that gave them.
-        ``settled(i, hypotheses, path)``: called for each source as soon as its result is final, before the
-        PyTorch searches of the others (a server answers those requests without waiting for the slow few).
+        ``settled(i, hypotheses, path)``: called once for each source with its result: for those whose hypotheses
+        keep the limits, before the PyTorch searches of the others (a server answers them without waiting for the
+        slow few); for those searched from a prefix, or again on PyTorch (the limits, or the length cap of a
+        CTranslate2 batch, which is decided with the search itself), at the end.
 
         The placeholder limits (each placeholder of the source out at least once and no more often than the source
         has it) are kept the same way on both engines: the search bans the placeholders a source lacks; of its

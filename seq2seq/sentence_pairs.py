@@ -11,8 +11,8 @@ links offset.  Any other pair is read whole.  ``Translator.align`` does this by 
 A sentence pair still long after that (over ``HALVES_FROM`` characters on its longer side: a long sentence, or a
 headline run into the sentence after it) is read in halves: its whole reading's links say where it parts into
 two blocks that few links cross (:func:`halves`), and each block is read on its own and joined as above, down to
-``HALVES_DEPTH`` levels.  On align-dev made long this took the head's recall in the last third of a pair from 6
-points below the first third to 4 (docs/alignment.md, "Long sentences").
+``HALVES_DEPTH`` levels.  On align-dev made long this took the head's recall in the last third of a pair from 6.8
+points below the first third to 2.6 (docs/alignment.md, "Long sentences").
 """
 
 from __future__ import annotations

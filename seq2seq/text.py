@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
-# A sentence ends after 。！？!?； or … (with any closing quotes/brackets that follow; in tokenized text, after a
-# space, those that only close: 。 ” and . ''), or at a newline.
-_SENT_END = re.compile(r"[。！？!?；;…]+(?:[”’」』）)\]\"']|\s+(?:''|[”’」』）)\]]))*|\n+")
-_ENDS_SENTENCE = re.compile(r"[。！？!?；;…\.][”’」』）)\]\"']*\s*$")
+# A sentence ends after 。！？!?； or … when no closing quote or bracket follows; after a Chinese full stop and the
+# quotes or brackets that close on it (in tokenized text after a space too: 。 ” ), where a new sentence can start;
+# or at a newline.  (！” and ？” stay inside: “你好！”他说。 is one sentence.)
+_CLOSERS = r"(?:[”’」』）)\]\"']|\s+(?:''|[”’」』）)\]]))"
+_SENT_END = re.compile(
+    rf"。+{_CLOSERS}+(?=\s*(?:$|[\u3400-\u9fffA-Z0-9“‘「『（(\[]))|[。！？!?；;…]+(?![”’」』）)\]\"'。！？!?；;…])|\n+"
+)
+_ENDS_SENTENCE = re.compile(rf"[。！？!?；;…\.]{_CLOSERS}*\s*$")
 # An English sentence also ends at . ! or ? (and closing quotes or brackets) before a space and a capital or a
 # digit, unless the word before the full stop is a title, a common abbreviation or an initial (Mr. Smith, U.S. News).
 _EN_SENT_END = re.compile(r"(?<=[.!?])(?:[\"')\]”’]|\s+(?:''|[)\]”’]))*\s+(?=(?:``|[\"'(\[“‘])?\s*[A-Z0-9])")

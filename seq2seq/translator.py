@@ -316,9 +316,10 @@ class Translator:
         ``no_repeat_ngram=n``: no n-gram of pieces twice in an output (fairseq's and CTranslate2's
         ``no_repeat_ngram_size``; default: the folder's, else 0, off).  ``dtype=torch.bfloat16``: bf16 autocast on the
         PyTorch engine.  ``use_cache=False``: re-run the whole prefix
-        at every step (PyTorch; for tests).  ``ready(i, translation)``: called with each sentence's translation as
-        soon as it is final, so a server can answer most requests before the few that need a PyTorch search with
-        the placeholder limits are done (the list returned holds the same objects).
+        at every step (PyTorch; for tests).  ``ready(i, translation)``: called once with each sentence's translation
+        when it is final, so a server can answer most requests before the few that need a PyTorch search with the
+        placeholder limits are done (``Searcher.run`` says which come early; with ``return_attention="all"`` all
+        come after the forced pass); the list returned holds the same objects.
         """
         if isinstance(sentences, str):
             sentences = [sentences]

@@ -20,6 +20,20 @@ def test_split_sentences_keeps_final_punctuation_and_drops_blank_pieces():
     assert split_sentences("   ", "zh") == []
 
 
+def test_a_full_stop_and_its_closing_quote_end_a_sentence_where_a_new_one_can_start():
+    assert split_sentences("他说：“走吧。”然后他走了。", "zh") == ["他说：“走吧。”", "然后他走了。"]
+    # tokenized text (the gold sets): the quote after a space stays with its sentence
+    assert split_sentences("他 说 ： “ 走 吧 。 ” 然后 他 走 了 。", "zh") == [
+        "他 说 ： “ 走 吧 。 ”",
+        "然后 他 走 了 。",
+    ]
+    assert split_sentences("He said , `` go . '' Then he left .", "en") == ["He said , `` go . ''", "Then he left ."]
+    # an exclamation or question inside quotes or brackets goes on
+    for one, lang in (("“你好！”他说。", "zh"), ("他问（为什么？）然后走了。", "zh"), ('"No!" she said.', "en")):
+        assert split_sentences(one, lang) == [one]
+    assert split_sentences("He asked (why?) and left.", "en") == ["He asked (why?) and left."]
+
+
 def test_english_is_split_into_sentences_as_english_separates_them():
     assert split_sentences("I like apples. The weather is nice today.", "en") == [
         "I like apples.",
@@ -102,6 +116,11 @@ def test_join_parts_drops_the_full_stop_where_the_source_did_not_end():
     assert join_parts(parts, "en") == "The state supports enterprises and asks them."
     sentences = [T(text="It rains.", source_text="下雨了。"), T(text="Go home.", source_text="回家吧！")]
     assert join_parts(sentences, "en") == "It rains. Go home."
+    quoted = [
+        T(text='He said "good."', source_text="他 说 ： “ 好 。 ”"),
+        T(text="Then he left.", source_text="然后 走 了 。"),
+    ]
+    assert join_parts(quoted, "en") == 'He said "good." Then he left.'  # a tokenized source ended with its quote
     zh = [T(text="下雨了。", source_text="It rains."), T(text="回家吧。", source_text="Go home.")]
     assert join_parts(zh, "zh") == "下雨了。回家吧。"
     assert join_parts([T(text="他说", source_text="he said, and")] + zh[1:], "zh") == "他说回家吧。"

@@ -14,6 +14,7 @@ is passed to each of its callers that has no result yet.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -23,6 +24,7 @@ from typing import Callable
 from .predict import Request
 
 WORKERS = 2  # batches in flight at once (module docstring)
+log = logging.getLogger(__name__)
 
 
 class MicroBatcher:
@@ -72,10 +74,11 @@ class MicroBatcher:
 
                 try:
                     results = self.run([r for r, _ in group], done)
-                except BaseException as e:  # passed on to every caller of this batch, whatever it is
-                    for fut in futures:
-                        if not fut.done():
-                            fut.set_exception(e)
-                    continue
-                for k, res in enumerate(results):
-                    done(k, res)
+                    for k, res in enumerate(results):
+                        done(k, res)
+                except BaseException as e:  # passed on to every caller of this batch without a result, whatever it is
+                    waiting = [fut for fut in futures if not fut.done()]
+                    for fut in waiting:
+                        fut.set_exception(e)
+                    if not waiting:  # every caller has its answer: the failure is only logged
+                        log.exception("a batch failed after answering its requests")
