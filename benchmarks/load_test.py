@@ -163,6 +163,7 @@ def main(argv=None) -> int:
         help="every other request one of the first N newstest2017 sentences (news length)",
     )
     p.add_argument("--gradio-client", action="store_true", help="users as gradio_client threads (a heavier client)")
+    p.add_argument("--threads", type=int, help="the server's PyTorch threads (seq2seq-demo --threads; default its own)")
     args = p.parse_args(argv)
     sentences = [args.sentence] if args.sentence else SENTENCES
     if args.news:
@@ -170,6 +171,7 @@ def main(argv=None) -> int:
         sentences = [x for pair in zip(SENTENCES * (len(news) // len(SENTENCES) + 1), news) for x in pair]
     port = free_port()
     cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port)] + (["--model", args.model] if args.model else [])
+    cmd += ["--threads", str(args.threads)] if args.threads else []
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     try:
