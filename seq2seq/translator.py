@@ -336,50 +336,24 @@ class Translator:
         if engine is self._torch:
             opts.update(topk=return_topk, tree=return_tree, use_cache=use_cache, dtype=dtype)
         out: list = [None] * len(sentences)
-        for i, marks in enumerate(src.marks):
-            if not src.ids[i]:
-                out[i] = self._empty(bool(return_attention), "".join(m.text for m in marks))
-                if ready is not None:
-                    ready(i, out[i])
+        hand_on = ready or (lambda i, t: None)
+        for i in (i for i, ids in enumerate(src.ids) if not ids):
+            out[i] = self._empty(bool(return_attention), "".join(m.text for m in src.marks[i]))
+            hand_on(i, out[i])
 
         def settle(i: int, hyps: list, how: str) -> None:
-            out[i] = self.codec.translation(
-                src.ids[i],
-                hyps,
-                src.spans[i],
-                how=how,
-                method=self.link_method,
-                source_text=src.texts[i],
-                marks=src.marks[i],
-            )
-            if ready is not None and return_attention != "all":
-                ready(i, out[i])
+            texts = dict(source_text=src.texts[i], marks=src.marks[i])
+            out[i] = self.codec.translation(src.ids[i], hyps, src.spans[i], how, self.link_method, **texts)
+            if return_attention != "all":  # "all": handed on after the forced pass
+                hand_on(i, out[i])
 
         chosen = Searcher(self.codec, self._torch_if_any).run(engine, src, settings, prefixes, opts, progress, settle)
         if return_attention == "all":
             found = [(t, ids, hyps[0].tokens[:-1]) for t, ids, (hyps, _) in zip(out, src.ids, chosen) if ids]
-            self._add_forced_attention(found, max_tokens, dtype)
-            if ready is not None:
-                for i, t in enumerate(out):
-                    if src.ids[i]:
-                        ready(i, t)
+            self.torch.add_forced_attention(found, max_tokens, dtype, self.codec.banned([f[1] for f in found]))
+            for i in (i for i, ids in enumerate(src.ids) if ids):
+                hand_on(i, out[i])
         return out
-
-    def _add_forced_attention(self, found: list[tuple], max_tokens: int, dtype) -> None:
-        """One teacher-forced pass over each (translation, source ids, its output ids without ``</s>``), which
-        computes exactly what the search computed for them, and keeps what the search does not: encoder and
-        decoder self-attention and the full-context cross-attention."""
-        src_ids, tgt_ids = [f[1] for f in found], [f[2] for f in found]
-        banned = self.codec.banned(src_ids)
-        forced = self.torch.force(
-            src_ids, tgt_ids, max_tokens, all_attention=True, full_context=True, dtype=dtype, banned=banned
-        )
-        for t, h in zip((f[0] for f in found), forced):
-            t.encoder_attention = h.encoder_attention.numpy()
-            t.decoder_attention = h.decoder_attention.numpy()
-            t.full_context_attention = h.full_context_attention.numpy()
-            if t.cross_attention is None:
-                t.cross_attention = h.attention.numpy()
 
     def _empty(self, attention: bool, text: str = "") -> Translation:
         """The translation of an empty sentence (``text``: its markup or emoji, given back): no pieces, score 0."""
