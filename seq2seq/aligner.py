@@ -113,9 +113,9 @@ class Aligner:
             for i, h in enumerate(forced)
         ]
         if in_halves:
+            en_source = self.codec.direction.source == "en"
             for i, a in enumerate(out):
                 if a.target_tokens and max(len(src_text[i]), len(tgt_text[i])) > HALVES_FROM:
-                    en_source = self.codec.direction.source == "en"
                     pair = _Pair(src_ids[i], tgt_ids[i], spans[i], src_w[i], tgt_w[i], restored[i], en_source)
                     out[i] = self._in_halves(a, pair, method, alpha, max_tokens, dtype, HALVES_DEPTH)
         return out
@@ -136,11 +136,10 @@ class Aligner:
         # the whole pair's bans: a placeholder whose source is in the other half is still one the search could write
         banned = self.codec.banned([pair.src_ids] * 2)
         forced = self.engine.force(src, tgt, max_tokens, full_context=True, dtype=dtype, banned=banned)
-        parts = []
+        parts, d = [], self.codec.direction
         for k, h in enumerate(forced):
             half = pair.half(k, src[k], tgt[k], cut)
             b = self._pair_alignment(h, half.src_ids, half.spans, half.src_w, half.tgt_w, half.restored, method, alpha)
-            d = self.codec.direction
             long = max(_chars(b.source_words, d.source), _chars(b.target_words, d.target)) > HALVES_FROM
             parts.append(
                 self._in_halves(b, half, method, alpha, max_tokens, dtype, depth - 1) if depth > 1 and long else b

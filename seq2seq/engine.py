@@ -189,22 +189,6 @@ class TorchEngine:
         found = batched(widths, max_tokens, run)
         return [x if x is not None else 0.0 for x in found]
 
-    def add_forced_attention(self, found: list[tuple], max_tokens: int, dtype, banned) -> None:
-        """One teacher-forced pass over each (translation, source ids, its output ids without ``</s>``), which
-        computes exactly what the search computed for them, and keeps on each translation what the search does
-        not: encoder and decoder self-attention and the full-context cross-attention (``banned``: per source, as
-        the search banned them)."""
-        src_ids, tgt_ids = [f[1] for f in found], [f[2] for f in found]
-        forced = self.force(
-            src_ids, tgt_ids, max_tokens, all_attention=True, full_context=True, dtype=dtype, banned=banned
-        )
-        for t, h in zip((f[0] for f in found), forced):
-            t.encoder_attention = h.encoder_attention.numpy()
-            t.decoder_attention = h.decoder_attention.numpy()
-            t.full_context_attention = h.full_context_attention.numpy()
-            if t.cross_attention is None:
-                t.cross_attention = h.attention.numpy()
-
     @torch.inference_mode()
     def force(
         self,

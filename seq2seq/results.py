@@ -71,6 +71,16 @@ class Translation:
             f"normalized_score={self.normalized_score:.3f}, nbest={len(self.nbest)})"
         )
 
+    def keep_forced(self, forced) -> None:
+        """Keep what a teacher-forced pass over this translation (``seq2seq.engine.ForcedHypothesis`` with
+        ``all_attention`` and ``full_context``) computed and its search did not: encoder and decoder self-attention,
+        the full-context cross-attention, and every layer's cross-attention where the search kept none."""
+        self.encoder_attention = forced.encoder_attention.numpy()
+        self.decoder_attention = forced.decoder_attention.numpy()
+        self.full_context_attention = forced.full_context_attention.numpy()
+        if self.cross_attention is None:
+            self.cross_attention = forced.attention.numpy()
+
     @functools.cached_property
     def coverage(self):
         """The alignment head's word links, target -> source, with what they leave unlinked

@@ -348,10 +348,13 @@ class Translator:
                 hand_on(i, out[i])
 
         chosen = Searcher(self.codec, self._torch_if_any).run(engine, src, settings, prefixes, opts, progress, settle)
-        if return_attention == "all":
-            found = [(t, ids, hyps[0].tokens[:-1]) for t, ids, (hyps, _) in zip(out, src.ids, chosen) if ids]
-            self.torch.add_forced_attention(found, max_tokens, dtype, self.codec.banned([f[1] for f in found]))
-            for i in (i for i, ids in enumerate(src.ids) if ids):
+        if return_attention == "all":  # one forced pass computes exactly what the search did, and keeps the rest
+            live = [i for i, ids in enumerate(src.ids) if ids]
+            ids, outs = [src.ids[i] for i in live], [chosen[i][0][0].tokens[:-1] for i in live]
+            every = dict(all_attention=True, full_context=True, dtype=dtype, banned=self.codec.banned(ids))
+            forced = self.torch.force(ids, outs, max_tokens, **every)
+            for i, h in zip(live, forced):
+                out[i].keep_forced(h)
                 hand_on(i, out[i])
         return out
 

@@ -195,14 +195,13 @@ def translate_requests(translator, requests: list[Request], done: Optional[Calla
     if any(r.settings != settings for r in requests):
         raise ValueError("requests in one batch must share their decoding settings")
     flat = [s for r in requests for s in r.sentences]
-    owner = [k for k, r in enumerate(requests) for _ in r.sentences]
+    slot = [(k, j) for k, r in enumerate(requests) for j in range(len(r.sentences))]  # flat sentence -> its request's
     left = [len(r.sentences) for r in requests]
-    per: list[list] = [[None] * len(r.sentences) for r in requests]
-    first = [sum(left[:k]) for k in range(len(requests))]
+    per: list[list] = [[None] * n for n in left]
 
     def ready(i: int, t) -> None:
-        k = owner[i]
-        per[k][i - first[k]] = t
+        k, j = slot[i]
+        per[k][j] = t
         left[k] -= 1
         if left[k] == 0 and done is not None:
             done(k, per[k])
