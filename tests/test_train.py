@@ -300,6 +300,31 @@ def test_source_weights_up_and_down_sample(tmp_path):
         TrainConfig.from_dict({"data": {"train": specs}})
 
 
+def test_placeholder_weight_samples_the_pairs_that_carry_placeholders(tmp_path):
+    from seq2seq.training.data import load_training_pairs
+    from seq2seq.training.settings import TrainConfig
+
+    chars = [chr(0x4E00 + 7 * i) for i in range(40)]  # 40 different sentences, no digits (numbers are masked too)
+    zh = [f"{c}说到了 Anna Smith。" if i % 4 == 0 else f"{c}说了。" for i, c in enumerate(chars)]
+    en = [f"{'x' * (i + 1)} mentions Anna Smith." if i % 4 == 0 else f"{'x' * (i + 1)} said." for i in range(40)]
+    (tmp_path / "a.zh").write_text("\n".join(zh) + "\n", encoding="utf-8")
+    (tmp_path / "a.en").write_text("\n".join(en) + "\n", encoding="utf-8")
+    spec = {"name": "a", "src": str(tmp_path / "a.zh"), "tgt": str(tmp_path / "a.en")}
+
+    def load(weight):
+        raw = {"data": {"train": [spec], "placeholder_weight": weight}, "tokenizer": {"placeholders": 4}}
+        return load_training_pairs(TrainConfig.from_dict(raw), lambda *a, **k: None)[0]
+
+    once, heavy = load(1.0), load(2.5)
+    marked = [p for p in once if "\u27e60\u27e7" in p[0]]
+    assert len(once) == 40 and len(marked) == 10 and all("\u27e60\u27e7" in p[1] for p in marked)
+    assert len(heavy) == 30 + 25  # 30 plain pairs once, 10 with placeholders 2.5 times
+    assert all(heavy.count(p) in (2, 3) for p in marked) and all(heavy.count(p) == 1 for p in once if p not in marked)
+    assert load(2.5) == heavy  # fixed by the seed
+    with pytest.raises(ConfigError, match="placeholder_weight"):
+        TrainConfig.from_dict({"data": {"placeholder_weight": -1}})
+
+
 def test_a_warm_started_run_keeps_the_truecasing_model_of_its_start(tmp_path):
     """train.init_from a folder with truecase.model: the run's folders (last, best) and an average keep it."""
     from seq2seq.truecase import TRUECASE_FILE, Truecaser

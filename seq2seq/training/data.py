@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
@@ -81,6 +82,8 @@ def load_training_pairs(
         raise DataError("no training pairs are left after cleaning: check data.train and data.clean")
     if cfg.tokenizer.placeholders:
         pairs, links = mask_training_pairs(pairs, links, cfg.direction.source, cfg.tokenizer.placeholders, log)
+        if cfg.data.placeholder_weight != 1.0:
+            pairs, links = _weigh_placeholder_pairs(pairs, links, cfg.data.placeholder_weight, cfg.seed, log)
     n_links = sum(ls is not None for ls in links)
     log(f"data: {len(pairs)} training pairs in total" + (f", {n_links} with alignment links" if n_links else ""))
     return pairs, counts, links
@@ -150,11 +153,28 @@ def _apply_weights(sources: Sequence[Source], pairs, links, origin, seed: int, l
     keep: list[int] = []
     for source, own in zip(sources, by_source):
         w = source.weight
-        whole, part = int(w), w - int(w)
-        chosen = own * whole + sorted(rng.sample(own, round(part * len(own))))
+        chosen = _resample(own, w, rng)
         if w != 1.0:
             log(f"data {source.name}: weight {w:g}, {len(own)} -> {len(chosen)} pairs")
         keep.extend(chosen)
+    return [pairs[k] for k in keep], [links[k] for k in keep]
+
+
+def _resample(own: list[int], weight: float, rng: random.Random) -> list[int]:
+    """``own`` ``int(weight)`` times, plus a random share ``weight - int(weight)`` of it once more."""
+    whole, part = int(weight), weight - int(weight)
+    return own * whole + sorted(rng.sample(own, round(part * len(own))))
+
+
+def _weigh_placeholder_pairs(pairs, links, weight: float, seed: int, log: Logger):
+    """``data.placeholder_weight``: the pairs that carry placeholders sampled ``weight`` times, the others once;
+    copies stay beside their pair."""
+    from ..placeholders import OPEN
+
+    marked = [k for k, (src, _) in enumerate(pairs) if OPEN in src]
+    copies = Counter(_resample(marked, weight, random.Random(seed + 1)))
+    keep = [k for k, (src, _) in enumerate(pairs) for _ in range(copies[k] if OPEN in src else 1)]
+    log(f"data: placeholder_weight {weight:g}, {len(marked)} pairs with placeholders -> {sum(copies.values())}")
     return [pairs[k] for k in keep], [links[k] for k in keep]
 
 

@@ -122,6 +122,9 @@ class DataSettings:
     train: tuple[Source, ...] = ()
     dev: tuple[Source, ...] = ()
     clean: CleanConfig = field(default_factory=CleanConfig)
+    # pairs that carry placeholders (tokenizer.placeholders) are sampled this often, as a source's weight is:
+    # 2.5 = every such pair twice, plus a random half of them once more
+    placeholder_weight: float = setting(1.0, low=0.0)
 
 
 @dataclass(frozen=True)
