@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -25,6 +24,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from machine import cpu_name  # noqa: E402
 
 from seq2seq.attribution import native_bf16_cpu  # noqa: E402
 from seq2seq.translator import Translator  # noqa: E402
@@ -37,14 +38,6 @@ SENTENCES = {
 }
 OPTIONS = {"integrated_gradients": {"n_steps": 32}}  # the setting (and the default)
 METHODS = "input_x_gradient,integrated_gradients,source_ablation,logit_lens"
-
-
-def _cpu_name() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return ""
-    return next((x.split(":", 1)[1].strip() for x in lines if x.startswith("model name")), "")
 
 
 def timed(fn, repeats: int) -> dict:
@@ -111,7 +104,7 @@ def main(argv=None) -> int:
         "repeats": args.repeats,
         "integrated_gradients": OPTIONS["integrated_gradients"],
         "torch": torch.__version__,
-        "cpu": _cpu_name() or platform.processor() or platform.machine(),
+        "cpu": cpu_name(),
         "native_bf16": native_bf16_cpu(),
         "auto_precision": "bf16" if native_bf16_cpu() else "fp32",
         "cpu_count": os.cpu_count(),

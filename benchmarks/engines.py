@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine import cpu_name
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV = Path(os.environ.get("S2S_SHARED", ROOT.parent / "shared")) / "data" / "dev" / "newstest2017"
 THREADS = [(1, 1), (1, 2), (2, 1), (0, 1)]  # (intra, inter); 0: CTranslate2's own default
@@ -151,19 +153,9 @@ def main(argv=None) -> int:
         value = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else None
         rows[f"first view, 30 characters, {'default' if backend == 'auto' else backend}"] = value
         print(f"first view ({len(FIRST_VIEW)} characters), {backend}: {value}", flush=True)
-    meta = {"model": args.model, "sentences": args.sentences, "batched": args.batched, "cpu": _cpu()}
+    meta = {"model": args.model, "sentences": args.sentences, "batched": args.batched, "cpu": cpu_name()}
     Path(args.output).write_text(json.dumps({**meta, "sent_s": rows}, indent=1) + "\n")
     return 0
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip() + f", {os.cpu_count()} cores"
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores"
 
 
 if __name__ == "__main__":
