@@ -25,7 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from machine import cpu_name  # noqa: E402
+from machine import cpu_name  # noqa: E402  (this script's folder is on sys.path: run as a script)
 
 from seq2seq.attribution import native_bf16_cpu  # noqa: E402
 from seq2seq.translator import Translator  # noqa: E402
@@ -107,7 +107,6 @@ def main(argv=None) -> int:
         "cpu": cpu_name(),
         "native_bf16": native_bf16_cpu(),
         "auto_precision": "bf16" if native_bf16_cpu() else "fp32",
-        "cpu_count": os.cpu_count(),
         "load_average_at_start": os.getloadavg()[0],
         "models": {},
     }

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from machine import cpu_name
+from machine import cpu_name  # this script's folder is on sys.path (run as a script)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = Path(os.environ.get("S2S_SHARED", ROOT.parent / "shared")) / "data" / "dev" / "newstest2017"

@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine import cpu_name  # this script's folder is on sys.path (run as a script)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_DIR = Path(os.environ.get("S2S_SHARED", ROOT.parent / "shared")) / "data" / "dev"
 DEV = DEV_DIR / "newstest2017.zh"
@@ -385,8 +387,7 @@ def main(argv=None) -> int:
         return 2
     results = {
         "machine": {
-            "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(),
+            "cpu": cpu_name(),
             "python": platform.python_version(),
             "torch": __import__("torch").__version__,
         },

@@ -309,20 +309,32 @@ def test_placeholder_weight_samples_the_pairs_that_carry_placeholders(tmp_path):
     en = [f"{'x' * (i + 1)} mentions Anna Smith." if i % 4 == 0 else f"{'x' * (i + 1)} said." for i in range(40)]
     (tmp_path / "a.zh").write_text("\n".join(zh) + "\n", encoding="utf-8")
     (tmp_path / "a.en").write_text("\n".join(en) + "\n", encoding="utf-8")
-    spec = {"name": "a", "src": str(tmp_path / "a.zh"), "tgt": str(tmp_path / "a.en")}
+    (tmp_path / "a.links").write_text("".join(f"{i}-0\n" for i in range(40)), encoding="utf-8")  # line i: (i, 0)
+    spec = {
+        "name": "a",
+        "src": str(tmp_path / "a.zh"),
+        "tgt": str(tmp_path / "a.en"),
+        "links": str(tmp_path / "a.links"),
+    }
 
     def load(weight):
         raw = {"data": {"train": [spec], "placeholder_weight": weight}, "tokenizer": {"placeholders": 4}}
-        return load_training_pairs(TrainConfig.from_dict(raw), lambda *a, **k: None)[0]
+        pairs, _, links = load_training_pairs(TrainConfig.from_dict(raw), lambda *a, **k: None)
+        line = [(ls.links if hasattr(ls, "links") else ls)[0][0] for ls in links]  # the line each pair's links are of
+        assert [p[0][0] for p in pairs] == [chars[i] for i in line]  # every pair keeps its own links
+        return pairs
 
-    once, heavy = load(1.0), load(2.5)
+    once, heavy, light = load(1.0), load(2.5), load(0.5)
     marked = [p for p in once if "\u27e60\u27e7" in p[0]]
     assert len(once) == 40 and len(marked) == 10 and all("\u27e60\u27e7" in p[1] for p in marked)
     assert len(heavy) == 30 + 25  # 30 plain pairs once, 10 with placeholders 2.5 times
     assert all(heavy.count(p) in (2, 3) for p in marked) and all(heavy.count(p) == 1 for p in once if p not in marked)
+    assert len(light) == 30 + 5 and all(light.count(p) <= 1 for p in marked)
     assert load(2.5) == heavy  # fixed by the seed
     with pytest.raises(ConfigError, match="placeholder_weight"):
-        TrainConfig.from_dict({"data": {"placeholder_weight": -1}})
+        TrainConfig.from_dict({"data": {"placeholder_weight": 0}})
+    with pytest.raises(ConfigError, match="placeholder_weight=3 needs tokenizer.placeholders"):
+        TrainConfig.from_dict({"data": {"train": [spec], "placeholder_weight": 3}}).validate()
 
 
 def test_a_warm_started_run_keeps_the_truecasing_model_of_its_start(tmp_path):

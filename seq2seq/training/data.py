@@ -160,15 +160,15 @@ def _apply_weights(sources: Sequence[Source], pairs, links, origin, seed: int, l
     return [pairs[k] for k in keep], [links[k] for k in keep]
 
 
-def _resample(own: list[int], weight: float, rng: random.Random) -> list[int]:
-    """``own`` ``int(weight)`` times, plus a random share ``weight - int(weight)`` of it once more."""
+def _resample(indices: list[int], weight: float, rng: random.Random) -> list[int]:
+    """Every index ``int(weight)`` times, plus a random share ``weight - int(weight)`` of them once more."""
     whole, part = int(weight), weight - int(weight)
-    return own * whole + sorted(rng.sample(own, round(part * len(own))))
+    return indices * whole + sorted(rng.sample(indices, round(part * len(indices))))
 
 
 def _weigh_placeholder_pairs(pairs, links, weight: float, seed: int, log: Logger):
-    """``data.placeholder_weight``: the pairs that carry placeholders sampled ``weight`` times, the others once;
-    copies stay beside their pair."""
+    """``data.placeholder_weight``: the pairs that carry placeholders (names, numbers, other Latin-script spans)
+    sampled ``weight`` times (below 1: a random share of them), the others once; each pair keeps its links."""
     from ..placeholders import OPEN
 
     marked = [k for k, (src, _) in enumerate(pairs) if OPEN in src]

@@ -123,8 +123,8 @@ class DataSettings:
     dev: tuple[Source, ...] = ()
     clean: CleanConfig = field(default_factory=CleanConfig)
     # pairs that carry placeholders (tokenizer.placeholders) are sampled this often, as a source's weight is:
-    # 2.5 = every such pair twice, plus a random half of them once more
-    placeholder_weight: float = setting(1.0, low=0.0)
+    # 2.5 = every such pair twice, plus a random half of them once more; 0.5 = a random half of them
+    placeholder_weight: float = setting(1.0, above=0.0)
 
 
 @dataclass(frozen=True)
@@ -282,6 +282,11 @@ class TrainConfig:
         if budget.cooldown_steps > budget.max_steps:
             raise ConfigError(
                 f"train.cooldown_steps={budget.cooldown_steps} is more than train.max_steps={budget.max_steps}"
+            )
+        if self.data.placeholder_weight != 1.0 and not self.tokenizer.placeholders:
+            raise ConfigError(
+                f"data.placeholder_weight={self.data.placeholder_weight:g} needs tokenizer.placeholders > 0 "
+                "(no pair carries placeholders without them)"
             )
         given = self.tokenizer.src_model and self.tokenizer.tgt_model
         if not self.tokenizer.train and not given and not budget.init_from:
