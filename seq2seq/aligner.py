@@ -97,6 +97,7 @@ class Aligner:
         src_ids, tgt_ids, spans = self.codec.pair_ids(src_text, tgt_text, skip_long)
         if method.word_pieces and pretokenized:
             src_ids, tgt_ids = self._word_bounded(src_ids, tgt_ids, spans, src_w, tgt_w, restored, skip_long)
+        banned = self.codec.banned(src_ids)
         forced = self.engine.force(
             [s if t else [] for s, t in zip(src_ids, tgt_ids)],
             tgt_ids,
@@ -104,7 +105,7 @@ class Aligner:
             full_context=True,
             dtype=dtype,
             progress=progress,
-            banned=self.codec.banned(src_ids),
+            banned=banned,
         )
         out = [
             self._pair_alignment(h, src_ids[i], spans[i], src_w[i], tgt_w[i], restored[i], method, alpha)
@@ -116,7 +117,9 @@ class Aligner:
             en_source = self.codec.direction.source == "en"
             for i, a in enumerate(out):
                 if a.target_tokens and max(len(src_text[i]), len(tgt_text[i])) > HALVES_FROM:
-                    pair = _Pair(src_ids[i], tgt_ids[i], spans[i], src_w[i], tgt_w[i], restored[i], en_source)
+                    pair = _Pair(
+                        src_ids[i], tgt_ids[i], spans[i], banned[i], src_w[i], tgt_w[i], restored[i], en_source
+                    )
                     out[i] = self._in_halves(a, pair, method, alpha, max_tokens, dtype, HALVES_DEPTH)
         return out
 
@@ -133,9 +136,7 @@ class Aligner:
         src_cut, tgt_cut = src_cuts[cut[0]], tgt_cuts[cut[1]]
         src = [pair.src_ids[:src_cut] + pair.src_ids[-1:], pair.src_ids[src_cut:]]  # each with its own </s>
         tgt = [pair.tgt_ids[:tgt_cut], pair.tgt_ids[tgt_cut:]]
-        # the whole pair's bans: a placeholder whose source is in the other half is still one the search could write
-        banned = self.codec.banned([pair.src_ids] * 2)
-        forced = self.engine.force(src, tgt, max_tokens, full_context=True, dtype=dtype, banned=banned)
+        forced = self.engine.force(src, tgt, max_tokens, full_context=True, dtype=dtype, banned=[pair.banned] * 2)
         parts, d = [], self.codec.direction
         for k, h in enumerate(forced):
             half = pair.half(k, src[k], tgt[k], cut)
@@ -259,11 +260,13 @@ class Aligner:
 
 
 class _Pair:
-    """One pair as :meth:`Aligner._in_halves` reads it: its ids (the source's ending with ``</s>``), spans, given
-    words (or None) and restored English (or None; ``en_source``: on the source side, else the target)."""
+    """One pair as :meth:`Aligner._in_halves` reads it: its ids (the source's ending with ``</s>``), spans, the
+    whole pair's banned pieces (a half keeps them: a placeholder whose source is in another half is still one the
+    search could write), given words (or None) and restored English (or None; ``en_source``: on the source side,
+    else the target)."""
 
-    def __init__(self, src_ids, tgt_ids, spans, src_w, tgt_w, restored: Optional[Restored], en_source: bool):
-        self.src_ids, self.tgt_ids, self.spans = list(src_ids), list(tgt_ids), spans
+    def __init__(self, src_ids, tgt_ids, spans, banned, src_w, tgt_w, restored: Optional[Restored], en_source: bool):
+        self.src_ids, self.tgt_ids, self.spans, self.banned = list(src_ids), list(tgt_ids), spans, banned
         self.src_w, self.tgt_w, self.restored, self.en_source = src_w, tgt_w, restored, en_source
 
     def half(self, k: int, src_ids, tgt_ids, cut: tuple[int, int]) -> "_Pair":
@@ -274,6 +277,7 @@ class _Pair:
             src_ids,
             tgt_ids,
             self.spans,
+            self.banned,
             None if self.src_w is None else self.src_w[s],
             None if self.tgt_w is None else self.tgt_w[t],
             None if r is None else Restored(text="", words=r.words[e], surfaces=r.surfaces[e]),

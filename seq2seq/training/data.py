@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
@@ -172,9 +171,14 @@ def _weigh_placeholder_pairs(pairs, links, weight: float, seed: int, log: Logger
     from ..placeholders import OPEN
 
     marked = [k for k, (src, _) in enumerate(pairs) if OPEN in src]
-    copies = Counter(_resample(marked, weight, random.Random(seed + 1)))
-    keep = [k for k, (src, _) in enumerate(pairs) for _ in range(copies[k] if OPEN in src else 1)]
-    log(f"data: placeholder_weight {weight:g}, {len(marked)} pairs with placeholders -> {sum(copies.values())}")
+    copies = [1] * len(pairs)
+    for k in marked:
+        copies[k] = 0
+    extra = _resample(marked, weight, random.Random(seed + 1))
+    for k in extra:
+        copies[k] += 1
+    log(f"data: placeholder_weight {weight:g}, {len(marked)} pairs with placeholders -> {len(extra)}")
+    keep = [k for k, n in enumerate(copies) for _ in range(n)]
     return [pairs[k] for k in keep], [links[k] for k in keep]
 
 
