@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from seq2seq.aer import alignment_error_rate, read_gold_set  # noqa: E402
 from seq2seq.attribution import argmax_links  # noqa: E402
-from seq2seq.attributor import Attributor  # noqa: E402
+from seq2seq.attributor import Attributor, Passes  # noqa: E402 (fp32: the figures hold on any CPU)
 from seq2seq.bidirectional import transpose  # noqa: E402
 from seq2seq.translator import Translator  # noqa: E402
 
@@ -56,7 +56,9 @@ def attribution_rows(attributor, pairs, gold, reverse, methods, n_steps, head_li
     for method in methods:
         t0 = time.perf_counter()
         found = [
-            attributor._scores(p, range(len(p.tgt_ids)), p.tgt_ids, None, method, n_steps, None) if p else None
+            attributor._scores(p, range(len(p.tgt_ids)), p.tgt_ids, None, method, Passes(n_steps, None, "fp32"), None)
+            if p
+            else None
             for p in pairs
         ]
         seconds = (time.perf_counter() - t0) / max(1, sum(p is not None for p in pairs))

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from seq2seq.attribution import piece_word_matrix, share_of_masses  # noqa: E402
 from seq2seq.attribution_results import warnable  # noqa: E402
-from seq2seq.attributor import Attributor  # noqa: E402
+from seq2seq.attributor import Attributor, Passes  # noqa: E402 (fp32: the figures hold on any CPU)
 from seq2seq.translator import Translator  # noqa: E402
 
 DEV = Path("/work/shared/data/dev") if Path("/work/shared/data/dev").is_dir() else ROOT.parent / "shared/data/dev"
@@ -80,7 +80,9 @@ def score_set(attributor, sources, targets, method: str, n_steps: int):
     pairs = attributor.pairs(sources, targets)
     t0 = time.perf_counter()
     found = [
-        attributor._scores(p, range(len(p.tgt_ids)), p.tgt_ids, None, method, n_steps, None) if p else None
+        attributor._scores(p, range(len(p.tgt_ids)), p.tgt_ids, None, method, Passes(n_steps, None, "fp32"), None)
+        if p
+        else None
         for p in pairs
     ]
     return pairs, found, (time.perf_counter() - t0) / max(1, sum(p is not None for p in pairs))
