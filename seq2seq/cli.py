@@ -14,7 +14,6 @@ from .decoding import LENGTH_PENALTY_RANGE, MIN_BEAM
 from .direction import LANGUAGE_NAMES
 from .input_language import NAMED_LINES, language_note, other_language_lines, warn_other_language
 from .model_dir import ModelFolderError
-from .text import plain_doc
 
 
 def _bounded(convert, noun: str, lo: float, hi: Optional[float] = None):
@@ -66,7 +65,7 @@ def add_backend_option(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="seq2seq-translate",
-        description=plain_doc(__doc__),
+        description="Translate lines from stdin (or --input) on stdout, one output line per input line.",
         epilog="Example: seq2seq-translate --model DIR --beam 5 < in.zh > out.en",
     )
     p.add_argument("--model", help="model folder (default: the shipped model)")

@@ -136,7 +136,14 @@ def load_source(spec: dict) -> list[Pair]:
         pairs = _pairs_from_records(ds, spec, path)
     elif "hub" in spec:
         args = [spec["hub"]] + ([spec["config"]] if spec.get("config") else [])
-        ds = datasets.load_dataset(*args, split=spec.get("split", "train"))
+        try:
+            ds = datasets.load_dataset(*args, split=spec.get("split", "train"))
+        except (ConnectionError, OSError) as e:  # offline, or no such dataset / configuration / split
+            raise DataError(
+                f"Hugging Face Hub dataset {spec['hub']!r} could not be loaded ({type(e).__name__}: "
+                f"{str(e).splitlines()[0] if str(e) else 'no message'}); it needs the network the first time (then "
+                "it is cached), or give local files (src/tgt, tsv or jsonl)"
+            ) from e
         pairs = _pairs_from_records(ds, spec, spec["hub"])
     else:
         raise DataError(f"unknown data source {spec}: give src/tgt, tsv, jsonl or hub")

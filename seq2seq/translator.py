@@ -58,6 +58,10 @@ def resolve_model_path(path: str | Path | None) -> Path:
     is that model, anything else a folder path."""
     if path is None:
         return DEFAULT_MODEL_DIR
+    if not str(path).strip():
+        raise ModelFolderError(
+            f"no model given (an empty name): use a shipped model ({', '.join(shipped_models())}) or a folder"
+        )
     if isinstance(path, str) and (PRETRAINED / path / "config.json").is_file() and not Path(path).exists():
         return PRETRAINED / path
     return Path(path)

@@ -57,3 +57,9 @@ def test_the_topk_example_is_the_shipped_models(shipped):
     t = shipped.translate(source, beam_size=1, return_topk=k)[0]
     for (piece, p), (want_piece, want_p) in zip(t.topk[step], ast.literal_eval(f"[{shown}]")):
         assert piece == want_piece and round(p, len(repr(want_p).split(".")[1])) == want_p, (t.topk[step], shown)
+
+
+def test_the_prefix_example_is_the_shipped_models(shipped):
+    m = example(r'tr\.translate\(("[^"\n]*"), prefix=("[^"\n]*")\)\[0\]\.text[^\n]*?: ("[^"\n]*")')
+    source, prefix, shown = (ast.literal_eval(m.group(k)) for k in (1, 2, 3))
+    assert shipped.translate(source, prefix=prefix)[0].text == shown

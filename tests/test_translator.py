@@ -106,6 +106,14 @@ def test_default_model_missing_is_a_clear_error(monkeypatch, tmp_path):
         Translator.load()
 
 
+def test_an_empty_model_name_is_a_clear_error():
+    from seq2seq import ModelFolderError
+
+    for name in ("", "  "):
+        with pytest.raises(ModelFolderError, match="no model given"):
+            Translator.load(name)
+
+
 def test_command_line_input_errors(toy_translator, tmp_path, capsys, monkeypatch):
     import io
 
