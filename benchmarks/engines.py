@@ -1,6 +1,6 @@
 """One translator, two engines: how fast is the default ``Translator`` with word links against CTranslate2 alone?
 
-    .venv/bin/python benchmarks/engines.py [--model zh-en] [--sentences 100] [--batched 300] \\
+    .venv/bin/python benchmarks/engines.py [--model zh-en] [--sentences 100] [--batched 300] [--rounds 3] \\
         [--output benchmarks/engines.json]
 
 Each row runs in a fresh process, beam 5, on the first N newstest2017 sentences (read in the model's direction):
@@ -12,9 +12,11 @@ Each row runs in a fresh process, beam 5, on the first N newstest2017 sentences 
 * ``torch+links``: ``Translator.load(model, backend="torch")``, the same.
 
 Two loads: batch 1 (one sentence per call, as a web request) and batched (``--batched`` sentences in one call,
-``max_tokens`` 6000).  Then the demo's first view of a 30-character sentence (``predict``, the alignment map as
-Gradio sends it, the coverage check), 30 runs on each engine: p50 and p95.  Prints the figures and writes them as
-JSON.
+``max_tokens`` 6000).  Every row runs once a round, ``--rounds`` rounds, the rows in turn: on a shared machine whose
+speed drifts by 25% between runs, the ratio of the default to the best CTranslate2 row is taken within each round
+(the median of the rounds is the figure).  Then the demo's first view of a 30-character sentence (``predict``, the
+alignment map as Gradio sends it, the coverage check), 30 runs on each engine: p50 and p95.  Prints the figures and
+writes them as JSON.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -112,6 +115,7 @@ def main(argv=None) -> int:
     p.add_argument("--model", default="zh-en")
     p.add_argument("--sentences", type=int, default=100, help="batch-1 run: the first N sentences")
     p.add_argument("--batched", type=int, default=300, help="batched run: the first N sentences in one call")
+    p.add_argument("--rounds", type=int, default=3, help="times every row runs, the rows in turn (default 3)")
     p.add_argument("--output", default=str(ROOT / "benchmarks" / "engines.json"))
     p.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -127,33 +131,40 @@ def main(argv=None) -> int:
             value = ours(args.model, texts, load == "batched", "auto" if what == "default+links" else "torch")
         print(json.dumps(value))
         return 0
-    rows = {}
+    rows: dict = {}
     for load in ("batch1", "batched"):
         runs = [("ct2-alone", str(i), str(j)) for i, j in THREADS] + [
             ("default+links", "-", "-"),
             ("torch+links", "-", "-"),
         ]
-        for what, a, b in runs:
-            cmd = [sys.executable, __file__, "--model", args.model, "--sentences", str(args.sentences)]
-            cmd += ["--batched", str(args.batched), "--worker", what, load, a, b]
-            out = subprocess.run(cmd, capture_output=True, text=True)
-            value = round(json.loads(out.stdout.strip().splitlines()[-1]), 2) if out.returncode == 0 else None
-            if out.returncode:
-                print(out.stderr[-2000:], file=sys.stderr)
-            name = what if what != "ct2-alone" else f"ct2-alone intra={a} inter={b}"
-            rows[f"{load} {name}"] = value
-            print(f"{load:8s} {name:28s} {value} sent/s", flush=True)
-        best = max(v for k, v in rows.items() if k.startswith(f"{load} ct2-alone") and v)
-        ratio = rows[f"{load} default+links"] / best
-        rows[f"{load} ratio default+links / best ct2-alone"] = round(ratio, 3)
-        print(f"{load:8s} default+links / best CTranslate2 alone: {ratio:.3f}", flush=True)
+        ratios = []
+        for r in range(args.rounds):  # every row once a round: a machine that drifts moves a round's rows together
+            got = {}
+            for what, a, b in runs:
+                cmd = [sys.executable, __file__, "--model", args.model, "--sentences", str(args.sentences)]
+                cmd += ["--batched", str(args.batched), "--worker", what, load, a, b]
+                out = subprocess.run(cmd, capture_output=True, text=True)
+                value = round(json.loads(out.stdout.strip().splitlines()[-1]), 2) if out.returncode == 0 else None
+                if out.returncode:
+                    print(out.stderr[-2000:], file=sys.stderr)
+                name = what if what != "ct2-alone" else f"ct2-alone intra={a} inter={b}"
+                got[name] = value
+                rows.setdefault(f"{load} {name}", []).append(value)
+                print(f"{load:8s} round {r + 1} {name:28s} {value} sent/s", flush=True)
+            best = max(v for k, v in got.items() if k.startswith("ct2-alone") and v)
+            ratios.append(round(got["default+links"] / best, 3))
+            print(f"{load:8s} round {r + 1} default+links / best CTranslate2 alone: {ratios[-1]:.3f}", flush=True)
+        rows[f"{load} ratio default+links / best ct2-alone, each round"] = ratios
+        rows[f"{load} ratio, median of rounds"] = statistics.median(ratios)
+        print(f"{load:8s} ratio, median of {args.rounds} rounds: {statistics.median(ratios):.3f} {ratios}", flush=True)
     for backend in ("auto", "torch"):
         cmd = [sys.executable, __file__, "--model", args.model, "--worker", "first-view", "first-view", backend, "-"]
         out = subprocess.run(cmd, capture_output=True, text=True)
         value = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else None
         rows[f"first view, 30 characters, {'default' if backend == 'auto' else backend}"] = value
         print(f"first view ({len(FIRST_VIEW)} characters), {backend}: {value}", flush=True)
-    meta = {"model": args.model, "sentences": args.sentences, "batched": args.batched, "cpu": cpu_name()}
+    meta = {"model": args.model, "sentences": args.sentences, "batched": args.batched, "rounds": args.rounds}
+    meta["cpu"] = cpu_name()
     Path(args.output).write_text(json.dumps({**meta, "sent_s": rows}, indent=1) + "\n")
     return 0
 
