@@ -119,6 +119,8 @@ def main(argv=None) -> int:
     p.add_argument("--output", default=str(ROOT / "benchmarks" / "engines.json"))
     p.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     if args.worker:
         what, load, a, b = args.worker
         if load == "first-view":
@@ -151,12 +153,14 @@ def main(argv=None) -> int:
                 got[name] = value
                 rows.setdefault(f"{load} {name}", []).append(value)
                 print(f"{load:8s} round {r + 1} {name:28s} {value} sent/s", flush=True)
-            best = max(v for k, v in got.items() if k.startswith("ct2-alone") and v)
-            ratios.append(round(got["default+links"] / best, 3))
-            print(f"{load:8s} round {r + 1} default+links / best CTranslate2 alone: {ratios[-1]:.3f}", flush=True)
+            best = max((v for k, v in got.items() if k.startswith("ct2-alone") and v), default=None)
+            ratios.append(round(got["default+links"] / best, 3) if best and got["default+links"] else None)
+            print(f"{load:8s} round {r + 1} default+links / best CTranslate2 alone: {ratios[-1]}", flush=True)
+        ran = [x for x in ratios if x is not None]  # a row that failed (its error printed) leaves its round out
+        median = round(statistics.median(ran), 3) if ran else None
         rows[f"{load} ratio default+links / best ct2-alone, each round"] = ratios
-        rows[f"{load} ratio, median of rounds"] = statistics.median(ratios)
-        print(f"{load:8s} ratio, median of {args.rounds} rounds: {statistics.median(ratios):.3f} {ratios}", flush=True)
+        rows[f"{load} ratio, median of rounds"] = median
+        print(f"{load:8s} ratio, median of the rounds: {median} {ratios}", flush=True)
     for backend in ("auto", "torch"):
         cmd = [sys.executable, __file__, "--model", args.model, "--worker", "first-view", "first-view", backend, "-"]
         out = subprocess.run(cmd, capture_output=True, text=True)

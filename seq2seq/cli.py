@@ -65,7 +65,7 @@ def add_backend_option(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="seq2seq-translate",
-        description="Translate lines from stdin (or --input) on stdout, one output line per input line.",
+        description="Translate lines from stdin (or --input) on stdout: one output line per input line (--nbest N: N).",
         epilog="Example: seq2seq-translate --model DIR --beam 5 < in.zh > out.en",
     )
     p.add_argument("--model", help="model folder (default: the shipped model)")

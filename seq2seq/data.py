@@ -138,11 +138,15 @@ def load_source(spec: dict) -> list[Pair]:
         args = [spec["hub"]] + ([spec["config"]] if spec.get("config") else [])
         try:
             ds = datasets.load_dataset(*args, split=spec.get("split", "train"))
-        except (ConnectionError, OSError) as e:  # offline, or no such dataset / configuration / split
+        except (ConnectionError, OSError, ValueError) as e:  # offline; no such dataset, configuration or split
+            hint = (
+                "it needs the network the first time (then it is cached), or give local files (src/tgt, tsv or jsonl)"
+                if isinstance(e, ConnectionError)
+                else "check the dataset id, its configuration and split, and your access to it"
+            )
+            first = str(e).splitlines()[0] if str(e) else "no message"
             raise DataError(
-                f"Hugging Face Hub dataset {spec['hub']!r} could not be loaded ({type(e).__name__}: "
-                f"{str(e).splitlines()[0] if str(e) else 'no message'}); it needs the network the first time (then "
-                "it is cached), or give local files (src/tgt, tsv or jsonl)"
+                f"Hugging Face Hub dataset {spec['hub']!r} could not be loaded ({type(e).__name__}: {first}); {hint}"
             ) from e
         pairs = _pairs_from_records(ds, spec, spec["hub"])
     else:
