@@ -167,8 +167,7 @@ def main(argv=None) -> int:
         value = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else None
         rows[f"first view, 30 characters, {'default' if backend == 'auto' else backend}"] = value
         print(f"first view ({len(FIRST_VIEW)} characters), {backend}: {value}", flush=True)
-    meta = {"model": args.model, "sentences": args.sentences, "batched": args.batched, "rounds": args.rounds}
-    meta["cpu"] = cpu_name()
+    meta = dict(model=args.model, sentences=args.sentences, batched=args.batched, rounds=args.rounds, cpu=cpu_name())
     Path(args.output).write_text(json.dumps({**meta, "sent_s": rows}, indent=1) + "\n")
     return 0
 

@@ -55,12 +55,7 @@ def attribution_rows(attributor, pairs, gold, reverse, methods, n_steps, head_li
     rows = []
     for method in methods:
         t0 = time.perf_counter()
-        found = [
-            attributor._scores(p, range(len(p.tgt_ids)), p.tgt_ids, None, method, Passes(n_steps, None, "fp32"), None)
-            if p
-            else None
-            for p in pairs
-        ]
+        found = [attributor.piece_scores(p, method, Passes(n_steps, None, "fp32")) if p else None for p in pairs]
         seconds = (time.perf_counter() - t0) / max(1, sum(p is not None for p in pairs))
         for kind in ("sum", "l2"):
             results = [attributor.result(p, f, method, kind) if p else None for p, f in zip(pairs, found)]

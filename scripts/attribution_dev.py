@@ -79,12 +79,7 @@ def score_set(attributor, sources, targets, method: str, n_steps: int):
     """(pairs, PieceScores per pair, seconds per pair) for forced pairs."""
     pairs = attributor.pairs(sources, targets)
     t0 = time.perf_counter()
-    found = [
-        attributor._scores(p, range(len(p.tgt_ids)), p.tgt_ids, None, method, Passes(n_steps, None, "fp32"), None)
-        if p
-        else None
-        for p in pairs
-    ]
+    found = [attributor.piece_scores(p, method, Passes(n_steps, None, "fp32")) if p else None for p in pairs]
     return pairs, found, (time.perf_counter() - t0) / max(1, sum(p is not None for p in pairs))
 
 

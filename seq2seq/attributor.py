@@ -191,6 +191,10 @@ class Attributor:
             model, pair.src_ids, decoder_input, steps, pieces, alternatives, method, n_steps, batch, progress, precision
         )
 
+    def piece_scores(self, pair: Pair, method: str, passes: Passes, progress=None) -> PieceScores:
+        """The raw scores of every output piece of ``pair`` (what :meth:`result` reads into an attribution)."""
+        return self._scores(pair, range(len(pair.tgt_ids)), pair.tgt_ids, None, method, passes, progress)
+
     def _words(self, pair: Pair):
         if pair.words is not None:
             return pair.words
@@ -199,8 +203,7 @@ class Attributor:
         return sw, sg, tw, tg
 
     def _attribution(self, pair: Pair, method: str, score: str, passes: Passes, progress) -> Attribution:
-        found = self._scores(pair, range(len(pair.tgt_ids)), pair.tgt_ids, None, method, passes, progress)
-        return self.result(pair, found, method, score)
+        return self.result(pair, self.piece_scores(pair, method, passes, progress), method, score)
 
     def result(self, pair: Pair, found: PieceScores, method: str, score: str) -> Attribution:
         """The :class:`Attribution` of ``pair`` from its scores (every output piece, in order), read by ``score``."""
