@@ -33,10 +33,11 @@ from .checkpoints import (
 )
 from .data import RunData, load_run_data
 from .evaluation import dev_loss, dev_scores
+from .limits import limits_setup
 from .run_folder import RUN_FILES, prepare_output, resumed_config, saved_config
 from .runtime import Dist, Logger, setup_distributed
 from .settings import TrainConfig
-from .step import forward_backward
+from .step import faults_backward, forward_backward
 
 PROGRESS_SECONDS = 60  # off a terminal, a progress line at least this often
 
@@ -140,6 +141,7 @@ class Throughput:
     real: int = 0
     loss: float = 0.0  # this rank's share; logged as a per-token estimate
     align: float = 0.0
+    limits: float = 0.0
     own_tgt: int = 0  # this rank's target tokens
 
     def add(self, group: list, mine: list, losses) -> None:
@@ -149,6 +151,7 @@ class Throughput:
         self.real += sum(b.src_tokens + b.tgt_tokens for b in group)
         self.loss += losses.translation
         self.align += losses.alignment
+        self.limits += losses.limits
         self.own_tgt += sum(b.tgt_tokens for b in mine)
 
 
@@ -170,6 +173,7 @@ class Trainer:
         t = cfg.train
         self.model = self._build_model(resume_dir)
         self.align = cfg.alignment.trained_head(data.model_cfg.n_dec_layers)  # None: no alignment loss
+        self.limits, self.faults = limits_setup(cfg, data.src_tok, data.tgt_tok, dist.rank, log)
         self.opt = torch.optim.Adam(
             self.model.parameters(), lr=t.lr, betas=t.adam_betas, eps=t.adam_eps, weight_decay=t.weight_decay
         )
@@ -302,6 +306,10 @@ class Trainer:
         t, dist, data, state = self.cfg.train, self.dist, self.data, self.state
         mine = group[dist.rank * t.accum_steps : (dist.rank + 1) * t.accum_steps]
         global_tgt = sum(b.tgt_tokens for b in group)
+        fault_loss = 0.0
+        if self.faults is not None:  # first: its local gradient is then averaged with the step's (DDP)
+            fb = dict(device=dist.device, autocast=self.autocast, global_tgt=global_tgt, world=dist.world)
+            fault_loss = faults_backward(self.model, self.faults.take(), self.faults, limits=self.limits, **fb)
         losses = forward_backward(
             self.ddp or self.model,
             mine,
@@ -316,7 +324,9 @@ class Trainer:
             world=dist.world,
             align=self.align,
             align_weight=self.cfg.alignment.weight,
+            limits=self.limits,
         )
+        losses.limits += fault_loss
         if t.clip_norm:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.clip_norm)
         self.opt.step()
@@ -408,6 +418,7 @@ class Trainer:
         pad = 1 - w.real / max(1, w.padded)
         self.history.append((state.step, loss_tok))
         align = f"align {w.align / max(1, w.own_tgt):.3f} " if self.data.links is not None else ""
+        align += f"limits {w.limits / max(1, w.own_tgt):.4f} " if self.limits is not None else ""
         line = (
             f"step {state.step} epoch {state.epoch} loss {loss_tok:.3f} {align}lr {lr:.2e} tgt tok/s {tps:.0f} "
             f"src+tgt tok/s {(w.tgt + w.src) / dt:.0f} pad {pad:.1%}"

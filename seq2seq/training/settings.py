@@ -125,6 +125,9 @@ class DataSettings:
     # pairs that carry placeholders (tokenizer.placeholders) are sampled this often, as a source's weight is:
     # 2.5 = every such pair twice, plus a random half of them once more; 0.5 = a random half of them
     placeholder_weight: float = setting(1.0, above=0.0)
+    # the model's own hypotheses that broke the placeholder limits (scripts/placeholder_faults.py), pushed down by
+    # unlikelihood at every step (train.faults_weight, train.faults_per_step; seq2seq.training.limits)
+    faults: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,10 @@ class TrainSettings:
     adam_eps: float = setting(1e-9, above=0)
     weight_decay: float = setting(0.0, low=0)
     label_smoothing: float = setting(0.1, low=0, below=1)
+    # unlikelihood of breaking the placeholder limits on the training pairs (seq2seq.training.limits); 0 = off
+    limits_weight: float = setting(0.0, low=0)
+    faults_weight: float = setting(1.0, low=0)  # the same on data.faults
+    faults_per_step: int = setting(32, low=1)  # data.faults rows each step
     clip_norm: float = setting(1.0, low=0)  # 0 = no clipping
     init_from: Optional[str] = None  # a model folder to start from (warm start; its tokenizers are used)
     save_minutes: float = setting(10.0, low=0)  # also save DIR/last every this many minutes (0 = only at save_every)
@@ -287,6 +294,11 @@ class TrainConfig:
             raise ConfigError(
                 f"data.placeholder_weight={self.data.placeholder_weight:g} needs tokenizer.placeholders > 0 "
                 "(no pair carries placeholders without them)"
+            )
+        if (self.train.limits_weight or self.data.faults) and not (self.tokenizer.placeholders or budget.init_from):
+            raise ConfigError(
+                "train.limits_weight and data.faults need placeholders (tokenizer.placeholders > 0, or a "
+                "train.init_from model that has them)"
             )
         given = self.tokenizer.src_model and self.tokenizer.tgt_model
         if not self.tokenizer.train and not given and not budget.init_from:
