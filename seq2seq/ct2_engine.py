@@ -21,7 +21,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -165,16 +165,13 @@ class CT2Engine:
         attention: bool = True,
         progress: bool = False,
         keep_capped: bool = False,
-        each: Optional[Callable[[int, Optional[list[Hypothesis]]], None]] = None,
     ) -> list[Optional[list[Hypothesis]]]:
         """As ``TorchEngine.search``, for what CTranslate2 can do.  A source whose search reached its own length
         cap gives None: CTranslate2 caps a batch, not a sentence, and ends a capped output without ``</s>``,
         where ours forces ``</s>``; the caller searches that one on PyTorch.  Sources with the same ``banned``
         pieces share a call (CTranslate2 suppresses pieces per call), and the calls run in parallel.  Scores leave
         a prefix out, as both engines rank (``constraints.force``).  ``keep_capped``: a capped output is kept, with
-        ``</s>`` put after it (for an export that has no PyTorch weights to search it again).  ``each(i, result)``:
-        called with every source's result as it is read, the sources that carry placeholders first (their calls
-        are queued first), so a caller can act on them while CTranslate2 goes on with the rest."""
+        ``</s>`` put after it (for an export that has no PyTorch weights to search it again)."""
         caps = settings.caps([len(x) for x in src_ids], self.max_len)
         if prefixes:
             caps = [max(c, min(self.max_len - 1, len(p) + 1)) for c, p in zip(caps, prefixes)]
@@ -183,7 +180,7 @@ class CT2Engine:
             if ids:
                 groups.setdefault(tuple(sorted(banned[i])) if banned else (), []).append(i)
         jobs = []
-        for ban, idx in sorted(groups.items(), key=lambda g: len(g[0])):  # fewest banned: most placeholders
+        for ban, idx in groups.items():
             idx.sort(key=lambda i: -len(src_ids[i]))
             jobs.append((idx, self._start(src_ids, idx, ban, prefixes, max(caps[i] for i in idx) - 1, settings)))
         out: list[Optional[list[Hypothesis]]] = [None] * len(src_ids)
@@ -197,8 +194,6 @@ class CT2Engine:
                 out[i] = self._hypotheses(
                     res.result(), caps[i], settings.length_penalty, attention and settings.beam_size, keep_capped
                 )
-                if each is not None:
-                    each(i, out[i])
                 if bar is not None:
                     bar.update()
         if bar is not None:

@@ -8,7 +8,6 @@ call; it holds nothing between calls.
 
 from __future__ import annotations
 
-import threading
 from typing import Callable, Optional
 
 from .codec import FolderCodec, Sources
@@ -52,11 +51,11 @@ class Searcher:
         banned = codec.banned(src.ids)
         used = list(prefixes) if prefixes else [[] for _ in range(n)]  # the prefix each result was searched from
         live = [i for i in range(n) if src.ids[i]]
+        found = self._search_on(engine, src.ids, live, settings, used, banned, opts, progress)
         out: list = [([], "")] * n
-        early: set[int] = set()
-        again = Backlog(lambda which: self._constrained(src, which, settings, prefixes, opts))
-
-        def judge(i: int, hyps: list, how: str) -> None:
+        todo, early = [], set()
+        for i in live:
+            hyps, how = found[i]
             valid = [h for h in hyps if codec.keeps_limits(src.ids[i], h.tokens)]
             if valid:
                 first = hyps.index(valid[0])
@@ -67,13 +66,8 @@ class Searcher:
             elif self.torch() is None:
                 out[i] = hyps[: settings.nbest], how + " (placeholder limits not kept: no PyTorch weights)"
             else:
-                again.add(i)  # searched on PyTorch at once, while the engine goes on with the others
-
-        try:
-            self._search_on(engine, src.ids, live, settings, used, banned, opts, progress, judge)
-        finally:
-            redone = again.finish()
-        for i, hyps in redone.items():
+                todo.append(i)
+        for i, hyps in zip(todo, self._constrained(src, todo, settings, prefixes, opts)):
             out[i] = hyps[: settings.nbest], "torch (placeholder limits)"
         self._add_prefix_scores(src, out, used, settings)
         if settled is not None:
@@ -82,24 +76,13 @@ class Searcher:
                     settled(i, *out[i])
         return out
 
-    def _search_on(self, engine, src_ids, which, settings, prefixes, banned, opts: dict, progress: bool, judge=None):
+    def _search_on(self, engine, src_ids, which, settings, prefixes, banned, opts: dict, progress: bool):
         """Search the sources ``which`` on ``engine`` (``prefixes`` and ``banned`` indexed like ``src_ids``); returns
         {index: (hypotheses, the engine's name)}.  A source the engine leaves to PyTorch (its length cap) is searched
-        there.  ``judge(index, hypotheses, name)``: called for each source, as soon as its result is read where the
-        engine streams them (CTranslate2), else at the end."""
+        there."""
         ids = [src_ids[i] for i in which]
         pre = [prefixes[i] or [] for i in which] if any(prefixes[i] for i in which) else None
-        judged: set[int] = set()
-        extra = {}
-        if judge is not None and engine.name == "ctranslate2":  # it hands on each result as it reads it
-
-            def each(k: int, hyps) -> None:
-                if hyps is not None:  # None: its length cap, searched again below
-                    judge(which[k], hyps, engine.name)
-                    judged.add(which[k])
-
-            extra["each"] = each
-        found = engine.search(ids, settings, pre, [banned[i] for i in which], progress=progress, **opts, **extra)
+        found = engine.search(ids, settings, pre, [banned[i] for i in which], progress=progress, **opts)
         out = {i: (h, engine.name) for i, h in zip(which, found)}
         capped = [i for i in which if out[i][0] is None]
         if capped and self.torch() is None:  # an export alone: CTranslate2's capped outputs, as they are
@@ -116,10 +99,6 @@ class Searcher:
             torch_opts = {k: v for k, v in opts.items() if k == "attention"}
             again = self._search_on(self.torch(), src_ids, capped, settings, prefixes, banned, torch_opts, False)
             out.update({i: (h, "torch (length cap)") for i, (h, _) in again.items()})
-        if judge is not None:
-            for i in which:
-                if i not in judged:
-                    judge(i, *out[i])
         return out
 
     def _add_prefix_scores(self, src: Sources, chosen: list, prefixes: list, settings: SearchSettings) -> None:
@@ -147,49 +126,3 @@ class Searcher:
         pre = [prefixes[i] for i in which] if prefixes else None
         extra = {k: v for k, v in opts.items() if k != "progress"}
         return self.torch().search(ids, settings, pre, self.codec.banned(ids), counts, **extra)
-
-
-class Backlog:
-    """The constrained PyTorch searches of one call, on a thread of their own: a source is added as soon as the fast
-    engine's result shows it needs one, and each search takes every source waiting, so they run while the engine
-    goes on with the rest (on a CPU it leaves partly idle at the end of its batches).  ``finish`` waits for them:
-    {source index: hypotheses}, or the error one of them raised."""
-
-    def __init__(self, search: Callable[[list[int]], list]):
-        self.search, self.waiting, self.done = search, [], {}
-        self.error: Optional[BaseException] = None
-        self.ready = threading.Condition()
-        self.closed = False
-        self.thread: Optional[threading.Thread] = None
-
-    def add(self, i: int) -> None:
-        with self.ready:
-            self.waiting.append(i)
-            self.ready.notify()
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._work, name="seq2seq-constrained", daemon=True)
-            self.thread.start()
-
-    def finish(self) -> dict:
-        with self.ready:
-            self.closed = True
-            self.ready.notify()
-        if self.thread is not None:
-            self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.done
-
-    def _work(self) -> None:
-        while True:
-            with self.ready:
-                while not self.waiting and not self.closed:
-                    self.ready.wait()
-                if not self.waiting:
-                    return
-                which, self.waiting = self.waiting, []
-            try:
-                self.done.update(zip(which, self.search(which)))
-            except BaseException as e:  # handed to the caller by finish()
-                self.error = e
-                return

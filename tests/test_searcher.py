@@ -1,10 +1,7 @@
 """The search both engines share (seq2seq.searcher): the placeholder limits decide which hypotheses stand, and a
 result is handed on as soon as it is final, before the PyTorch searches of the sentences that broke the limits."""
 
-import threading
 from types import SimpleNamespace
-
-import pytest
 
 from seq2seq.codec import Sources
 from seq2seq.decoding import Hypothesis
@@ -43,70 +40,25 @@ class FastEngine:
 
 
 class TorchEngine:
-    """The search with the limits built in; it records the sources of each call."""
+    """The search with the limits built in; it records what was settled before it ran."""
 
-    def __init__(self):
-        self.calls = []
-        self.started = threading.Event()
+    def __init__(self, settled):
+        self.settled, self.seen = settled, None
 
     def search(self, src_ids, settings, prefixes, banned, counts, **opts):
-        self.started.set()
-        self.calls.append([list(s) for s in src_ids])
+        self.seen = list(self.settled)
         return [[hyp([6] + [PLACEHOLDER] * s.count(PLACEHOLDER))] for s in src_ids]
-
-
-class StreamingEngine(FastEngine):
-    """As CTranslate2's engine: hands on each result as it reads it; records whether the PyTorch search of an
-    earlier source had begun before it read the last one."""
-
-    name = "ctranslate2"
-
-    def __init__(self, torch):
-        self.torch, self.overlapped = torch, False
-
-    def search(self, src_ids, settings, prefixes, banned, progress=False, each=None, **opts):
-        found = super().search(src_ids, settings, prefixes, banned)
-        for k, hyps in enumerate(found):
-            if k == len(found) - 1:
-                self.overlapped = self.torch.started.wait(timeout=10)
-            each(k, hyps)
-        return found
 
 
 def test_results_that_keep_the_limits_are_handed_on_before_the_searches_with_the_limits():
     src = Sources(ids=[[3, PLACEHOLDER, EOS], [3, 4, EOS], [], [4, EOS]], spans=[[], [], [], []])
     settled = []
-    torch = TorchEngine()
+    torch = TorchEngine(settled)
     settings = SimpleNamespace(nbest=1, length_penalty=1.0, max_tokens=100)
     out = Searcher(Codec(), lambda: torch).run(
         FastEngine(), src, settings, None, {}, False, lambda i, hyps, how: settled.append((i, how))
     )
-    assert torch.calls == [[[3, PLACEHOLDER, EOS]]]  # one search with the limits, of the one source that needs it
+    assert torch.seen == [(1, "fast"), (3, "fast")]  # both settled before the PyTorch search began
     assert settled == [(1, "fast"), (3, "fast"), (0, "torch (placeholder limits)")]  # each once; none for []
     assert out[0][0][0].tokens == [6, PLACEHOLDER, EOS] and out[1][0][0].tokens == [5, EOS]
     assert out[2] == ([], "")
-
-
-def test_the_searches_with_the_limits_run_while_the_fast_engine_goes_on():
-    src = Sources(ids=[[3, PLACEHOLDER, EOS], [3, 4, EOS], [4, EOS]], spans=[[], [], []])
-    settled, torch = [], TorchEngine()
-    engine = StreamingEngine(torch)
-    settings = SimpleNamespace(nbest=1, length_penalty=1.0, max_tokens=100)
-    out = Searcher(Codec(), lambda: torch).run(
-        engine, src, settings, None, {}, False, lambda i, hyps, how: settled.append((i, how))
-    )
-    assert engine.overlapped  # source 0's PyTorch search began before the engine read source 2
-    assert settled == [(1, "ctranslate2"), (2, "ctranslate2"), (0, "torch (placeholder limits)")]
-    assert out[0][0][0].tokens == [6, PLACEHOLDER, EOS]
-
-
-def test_an_error_in_a_search_with_the_limits_reaches_the_caller():
-    class Broken(TorchEngine):
-        def search(self, *args, **kw):
-            raise RuntimeError("out of memory")
-
-    src = Sources(ids=[[3, PLACEHOLDER, EOS]], spans=[[]])
-    settings = SimpleNamespace(nbest=1, length_penalty=1.0, max_tokens=100)
-    torch = Broken()
-    with pytest.raises(RuntimeError, match="out of memory"):
-        Searcher(Codec(), lambda: torch).run(FastEngine(), src, settings, None, {}, False)
