@@ -59,10 +59,9 @@ def limits_loss(
     predict a real piece (``tout`` not padding; ``upto`` [B]: only positions < upto[b]).  ``gold``: ``tout`` is a
     reference, and a piece that is the target itself is left out (a pair that breaks its own limits teaches nothing
     here); False: ``tout`` is the model's own fault, whose faulty piece is pushed down too."""
-    lse = torch.logsumexp(logits.float(), -1, keepdim=True)
     t_ph = torch.as_tensor(list(tgt_ph), device=logits.device)
     ids = torch.cat([t_ph, t_ph.new_tensor([EOS_ID])])
-    logp = logits.float().index_select(-1, ids) - lse  # [B, T, N + 1]
+    logp = logits.index_select(-1, ids).float() - torch.logsumexp(logits.float(), -1, keepdim=True)  # [B, T, N + 1]
     mask = torch.cat([used_up, owed.unsqueeze(-1)], -1) & (tout != PAD_ID).unsqueeze(-1)
     if gold:
         mask &= tout.unsqueeze(-1) != ids
