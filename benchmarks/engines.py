@@ -14,7 +14,8 @@ Each row runs in a fresh process, beam 5, on the first N newstest2017 sentences 
 Two loads: batch 1 (one sentence per call, as a web request) and batched (``--batched`` sentences in one call,
 ``max_tokens`` 6000).  Every row runs once a round, ``--rounds`` rounds, the rows in turn: on a shared machine whose
 speed drifts by 25% between runs, the ratio of the default to the best CTranslate2 row is taken within each round
-(the median of the rounds is the figure).  Then the demo's first view of a 30-character sentence (``predict``, the
+(the median of the rounds is the figure).  Batch 1 again with the drift taken out (``interleaved``): CTranslate2
+alone and the default, each in its own process, get each sentence in turn, ``--rounds`` runs.  Then the demo's first view of a 30-character sentence (``predict``, the
 alignment map as Gradio sends it, the coverage check), 30 runs on each engine: p50 and p95.  Prints the figures and
 writes them as JSON.
 """
@@ -45,6 +46,10 @@ def lines(model: str, n: int) -> list[str]:
 
 
 def ct2_alone(model: str, texts: list[str], batched: bool, intra: int, inter: int) -> float:
+    return _timed(ct2_alone_runner(model, intra, inter), texts, batched)
+
+
+def ct2_alone_runner(model: str, intra: int, inter: int):
     import ctranslate2
     import sentencepiece as spm
 
@@ -61,10 +66,14 @@ def ct2_alone(model: str, texts: list[str], batched: bool, intra: int, inter: in
         out = tr.translate_batch(pieces, beam_size=5, max_batch_size=6000, batch_type="tokens")
         return [tgt.decode(r.hypotheses[0]) for r in out]
 
-    return _timed(run, texts, batched)
+    return run
 
 
 def ours(model: str, texts: list[str], batched: bool, backend: str) -> float:
+    return _timed(ours_runner(model, backend), texts, batched)
+
+
+def ours_runner(model: str, backend: str):
     from seq2seq import Translator
 
     tr = Translator.load(model, backend=backend)
@@ -73,7 +82,50 @@ def ours(model: str, texts: list[str], batched: bool, backend: str) -> float:
         out = tr.translate(batch, beam_size=5)
         return [t.coverage.links for t in out if t.target_tokens]
 
-    return _timed(run, texts, batched)
+    return run
+
+
+def serve(run) -> None:
+    """A worker of the interleaved batch-1 run: one sentence (JSON) a line on stdin, its seconds on stdout."""
+    for line in sys.stdin:
+        text = json.loads(line)
+        t0 = time.perf_counter()
+        run([text])
+        print(json.dumps(time.perf_counter() - t0), flush=True)
+
+
+def interleaved(model: str, texts: list[str]) -> dict:
+    """Batch 1 with the drift taken out: CTranslate2 alone (1 thread x 1 replica, its best at batch 1) and the
+    default translator with links, each in its own process, get each sentence in turn (which goes first
+    alternates), so that both see the machine as it is at that moment; each times its own calls."""
+    procs = []
+    for what, a, b in (("ct2-alone", "1", "1"), ("default+links", "-", "-")):
+        cmd = [sys.executable, __file__, "--model", model, "--worker", what, "serve", a, b]
+        procs.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+
+    def ask(p, text: str) -> float:
+        p.stdin.write(json.dumps(text, ensure_ascii=False) + "\n")
+        p.stdin.flush()
+        return json.loads(p.stdout.readline())
+
+    try:
+        for text in texts[:3]:  # warm-up
+            for p in procs:
+                ask(p, text)
+        totals = [0.0, 0.0]
+        for k, text in enumerate(texts):
+            for j in (0, 1) if k % 2 == 0 else (1, 0):
+                totals[j] += ask(procs[j], text)
+    finally:
+        for p in procs:
+            p.stdin.close()
+            p.wait()
+    n = len(texts)
+    return {
+        "ct2-alone intra=1 inter=1": round(n / totals[0], 2),
+        "default+links": round(n / totals[1], 2),
+        "ratio": round(totals[0] / totals[1], 3),
+    }
 
 
 FIRST_VIEW = "苹果公司的首席执行官昨天在上海宣布了一项全新的海外投资计划。"  # 30 characters
@@ -126,6 +178,12 @@ def main(argv=None) -> int:
         if load == "first-view":
             print(json.dumps(first_view(args.model, a)))
             return 0
+        if load == "serve":
+            if what == "ct2-alone":
+                serve(ct2_alone_runner(args.model, int(a), int(b)))
+            else:
+                serve(ours_runner(args.model, "auto" if what == "default+links" else "torch"))
+            return 0
         texts = lines(args.model, args.batched if load == "batched" else args.sentences)
         if what == "ct2-alone":
             value = ct2_alone(args.model, texts, load == "batched", int(a), int(b))
@@ -161,6 +219,13 @@ def main(argv=None) -> int:
         rows[f"{load} ratio default+links / best ct2-alone, each round"] = ratios
         rows[f"{load} ratio, median of rounds"] = median
         print(f"{load:8s} ratio, median of the rounds: {median} {ratios}", flush=True)
+    texts = lines(args.model, args.sentences)
+    turns = [interleaved(args.model, texts) for _ in range(args.rounds)]
+    for r, got in enumerate(turns):
+        print(f"batch1 interleaved, run {r + 1}: {got}", flush=True)
+    rows["batch1 interleaved, each run"] = turns
+    rows["batch1 interleaved ratio, median of runs"] = statistics.median(t["ratio"] for t in turns)
+    print(f"batch1 interleaved ratio, median of the runs: {rows['batch1 interleaved ratio, median of runs']}")
     for backend in ("auto", "torch"):
         cmd = [sys.executable, __file__, "--model", args.model, "--worker", "first-view", "first-view", backend, "-"]
         out = subprocess.run(cmd, capture_output=True, text=True)
