@@ -15,9 +15,9 @@ Two loads: batch 1 (one sentence per call, as a web request) and batched (``--ba
 ``max_tokens`` 6000).  Every row runs once a round, ``--rounds`` rounds, the rows in turn: on a shared machine whose
 speed drifts by 25% between runs, the ratio of the default to the best CTranslate2 row is taken within each round
 (the median of the rounds is the figure).  Batch 1 again with the drift taken out (``interleaved``): CTranslate2
-alone and the default, each in its own process, get each sentence in turn, ``--rounds`` runs.  Then the demo's first view of a 30-character sentence (``predict``, the
-alignment map as Gradio sends it, the coverage check), 30 runs on each engine: p50 and p95.  Prints the figures and
-writes them as JSON.
+alone and the default, each in its own process, get each sentence in turn, ``--rounds`` runs.  Then the demo's
+first view of a 30-character sentence (``predict``, the alignment map as Gradio sends it, the coverage check), 30
+runs on each engine: p50 and p95.  Prints the figures and writes them as JSON.
 """
 
 from __future__ import annotations
