@@ -10,8 +10,8 @@ from helpers import placeholder_translator
 from seq2seq.data import DataError
 from seq2seq.placeholders import placeholder
 from seq2seq.tokenizer import EOS_ID, PAD_ID
-from seq2seq.training.limits import Faults, first_fault, limit_masks, limits_loss
-from seq2seq.training.step import Limits, faults_backward
+from seq2seq.training.limits import Faults, Limits, first_fault, limit_masks, limits_loss
+from seq2seq.training.step import faults_backward
 
 SRC_PH, TGT_PH = (10, 11), (20, 21)  # two placeholders' ids on each side
 

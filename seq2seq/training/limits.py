@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -27,6 +28,17 @@ import torch
 
 from ..data import DataError
 from ..tokenizer import EOS_ID, PAD_ID
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The placeholder limits taught by unlikelihood: the placeholder ids on each side, the weight on the training
+    pairs (``train.limits_weight``) and on the model's own faults (``train.faults_weight``)."""
+
+    src_ph: tuple[int, ...]
+    tgt_ph: tuple[int, ...]
+    weight: float = 0.0
+    faults_weight: float = 0.0
 
 
 def limit_masks(
@@ -126,7 +138,6 @@ class Faults:
 def limits_setup(cfg, src_tok, tgt_tok, rank: int, log):
     """The run's :class:`~.step.Limits` and :class:`Faults` (None, None where neither loss is on)."""
     from ..placeholders import N_PLACEHOLDERS, has_placeholders, placeholder
-    from .step import Limits
 
     t = cfg.train
     if not t.limits_weight and not cfg.data.faults:

@@ -13,7 +13,7 @@ from ..align import AlignMethod
 from ..tokenizer import PAD_ID
 from .alignment import alignment_loss
 from .data import collate
-from .limits import first_fault, limit_masks, limits_loss
+from .limits import Limits, first_fault, limit_masks, limits_loss
 
 
 def token_loss(logits: torch.Tensor, tout: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
@@ -32,17 +32,6 @@ class StepLosses:
     translation: float  # summed over this process's target tokens
     alignment: float  # summed alignment loss (0 without links)
     limits: float = 0.0  # summed unlikelihood of breaking the placeholder limits (training.limits), gold and faults
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The placeholder limits taught by unlikelihood (:mod:`.limits`): the placeholder ids on each side, the weight
-    on the training pairs (``train.limits_weight``) and on the model's own faults (``train.faults_weight``)."""
-
-    src_ph: tuple[int, ...]
-    tgt_ph: tuple[int, ...]
-    weight: float = 0.0
-    faults_weight: float = 0.0
 
 
 def forward_backward(
