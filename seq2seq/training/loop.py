@@ -417,10 +417,10 @@ class Trainer:
         tps = w.tgt / dt
         pad = 1 - w.real / max(1, w.padded)
         self.history.append((state.step, loss_tok))
-        align = f"align {w.align / max(1, w.own_tgt):.3f} " if self.data.links is not None else ""
-        align += f"limits {w.limits / max(1, w.own_tgt):.4f} " if self.limits is not None else ""
+        losses = f"align {w.align / max(1, w.own_tgt):.3f} " if self.data.links is not None else ""
+        losses += f"limits {w.limits / max(1, w.own_tgt):.4f} " if self.limits is not None else ""
         line = (
-            f"step {state.step} epoch {state.epoch} loss {loss_tok:.3f} {align}lr {lr:.2e} tgt tok/s {tps:.0f} "
+            f"step {state.step} epoch {state.epoch} loss {loss_tok:.3f} {losses}lr {lr:.2e} tgt tok/s {tps:.0f} "
             f"src+tgt tok/s {(w.tgt + w.src) / dt:.0f} pad {pad:.1%}"
         )
         if bar is not None:
