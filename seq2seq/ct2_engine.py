@@ -45,15 +45,16 @@ def available() -> bool:
 
 
 def fingerprint(model_dir: Path) -> dict:
-    """What an export must match to stand for the folder: hashes of its weights and config."""
-    digest = {}
-    for name in (WEIGHTS, CONFIG):
-        h = hashlib.sha256()
-        with open(model_dir / name, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        digest[name] = h.hexdigest()
-    return digest
+    """What an export must match to stand for the folder: hashes of its weights and of its config, the config's
+    record of how the weights were made (``"extra"``) left out, so that editing that record keeps the export."""
+    h = hashlib.sha256()
+    with open(model_dir / WEIGHTS, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    config = json.loads((model_dir / CONFIG).read_text(encoding="utf-8"))
+    config.pop("extra", None)
+    searched = json.dumps(config, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return {WEIGHTS: h.hexdigest(), CONFIG: hashlib.sha256(searched).hexdigest()}
 
 
 def is_export(path: Path) -> bool:

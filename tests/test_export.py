@@ -111,6 +111,22 @@ def test_new_weights_get_a_new_export(toy_translator, tmp_path):
     assert json.loads((folder / CT2_SUBDIR / STAMP).read_text()) != first
 
 
+def test_editing_the_record_of_how_weights_were_made_keeps_the_export(toy_translator, tmp_path):
+    folder = toy_translator.save(tmp_path / "m")
+    fast = Translator.load(folder)
+    stamp = json.loads((folder / CT2_SUBDIR / STAMP).read_text())
+    config = json.loads((folder / "config.json").read_text())
+    config["extra"] = {"init_from": "somewhere/else", "note": "edited after loading"}
+    (folder / "config.json").write_text(json.dumps(config))
+    assert fast.translate(["我明天去北京。"], return_topk=2)[0].topk  # the PyTorch engine still loads
+    Translator.load(folder)
+    assert json.loads((folder / CT2_SUBDIR / STAMP).read_text()) == stamp  # not exported again
+    config["alignment"]["layer"] = 0  # what the export is made from: a new one
+    (folder / "config.json").write_text(json.dumps(config))
+    Translator.load(folder)
+    assert json.loads((folder / CT2_SUBDIR / STAMP).read_text()) != stamp
+
+
 def test_the_pytorch_engine_must_be_made_from_the_weights_the_search_uses(toy_translator, tmp_path):
     folder = toy_translator.save(tmp_path / "m")
     fast = Translator.load(folder)
