@@ -18,8 +18,12 @@ import json
 import sys
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from seq2seq import Translator
 from seq2seq.corpus_align import read_pairs
+
+CHUNK = 1000  # sources encoded at a time
 
 
 def main(argv=None) -> int:
@@ -41,9 +45,12 @@ def main(argv=None) -> int:
     for name in names:
         zh, en = read_pairs(Path(args.data) / name)
         texts += [x for x in (zh if lang == "zh" else en) if 0 < len(x) <= args.max_chars]
-    src = codec.encode_sources(texts)
-    keep = [i for i, ids in enumerate(src.ids) if any(codec.placeholder_counts(ids))]
-    ids = [src.ids[i] for i in keep]
+    ids = []  # the sources that carry a placeholder, in pieces (encoded in chunks, for the progress bar)
+    with tqdm(total=len(texts), unit="sent", desc="encoding", file=sys.stderr) as bar:
+        for start in range(0, len(texts), CHUNK):
+            chunk = codec.encode_sources(texts[start : start + CHUNK]).ids
+            ids += [x for x in chunk if any(codec.placeholder_counts(x))]
+            bar.update(len(chunk))
     print(f"{len(texts):,} sources, {len(ids):,} with placeholders; searching (beam {args.beam})", file=sys.stderr)
     settings = tr.search_settings(beam_size=args.beam, nbest=args.beam)
     found = tr.engine.search(ids, settings, None, codec.banned(ids), attention=False, progress=True)
