@@ -102,6 +102,20 @@ def test_faults_file_errors(tmp_path):
         Faults(tmp_path / "other.jsonl", src_tok, tgt_tok, 4, 0)
 
 
+def test_a_resumed_run_goes_on_in_the_faults_cycle(tmp_path):
+    tr = placeholder_translator()
+    src_tok, tgt_tok = tr.codec.src_tok, tr.codec.tgt_tok
+    ph = placeholder(0)
+    lines = [json.dumps({"src": ["▁我", ph] * (n + 1), "hyp": [ph] * (n + 2)}, ensure_ascii=False) for n in range(7)]
+    (tmp_path / "f.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole = Faults(tmp_path / "f.jsonl", src_tok, tgt_tok, 3, 5)
+    taken = [whole.take() for _ in range(6)]  # 18 of 7: two reshuffles
+    resumed = Faults(tmp_path / "f.jsonl", src_tok, tgt_tok, 3, 5)
+    resumed.skip(4)
+    assert [resumed.take() for _ in range(2)] == taken[4:]
+    assert sorted(taken[0] + taken[1] + taken[2][:1]) == list(range(7))  # every fault once a cycle
+
+
 def test_a_run_with_the_limits_losses(tmp_path):
     """A warm-started tiny run with both losses on: the faults are read with the run's tokenizers, and the
     progress lines carry the limits loss."""

@@ -134,6 +134,11 @@ class Faults:
             out.append(self.order.pop())
         return out
 
+    def skip(self, steps: int) -> None:
+        """Pass over what ``steps`` steps took, so that a resumed run goes on where it stopped in the cycle."""
+        for _ in range(steps):
+            self.take()
+
 
 def limits_setup(cfg, src_tok, tgt_tok, rank: int, log):
     """The run's :class:`~.step.Limits` and :class:`Faults` (None, None where neither loss is on)."""

@@ -187,6 +187,8 @@ class Trainer:
             self.state = restore(resume_dir, self.model, self.opt, self.sched, dist.rank)
             s = self.state
             log(f"resumed from {resume_dir} at step {s.step} (epoch {s.epoch}, batch {s.batch_in_epoch})")
+            if self.faults is not None:
+                self.faults.skip(s.step)
         self.elapsed0 = self.state.elapsed
         self.ddp = None
         if dist.world > 1:
