@@ -111,6 +111,19 @@ def test_new_weights_get_a_new_export(toy_translator, tmp_path):
     assert json.loads((folder / CT2_SUBDIR / STAMP).read_text()) != first
 
 
+def test_loading_ctranslate2_leaves_pytorch_its_threads(toy_translator, tmp_path):
+    import torch
+
+    folder = toy_translator.save(tmp_path / "m")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)  # CTranslate2 runs one thread per batch (intra_threads=1)
+        assert Translator.load(folder).backend == "ctranslate2"
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_editing_the_record_of_how_weights_were_made_keeps_the_export(toy_translator, tmp_path):
     folder = toy_translator.save(tmp_path / "m")
     fast = Translator.load(folder)
