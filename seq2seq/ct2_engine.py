@@ -158,9 +158,8 @@ class CT2Engine:
             inter_threads=inter_threads or os.cpu_count() or 1,
         )
         # CTranslate2 sets the process's OpenMP threads to its intra_threads, PyTorch's among them; the PyTorch
-        # searches of this process (the placeholder limits, the microscope) keep the threads they had (measured
-        # on 300 news sentences: 8.4 s with one thread for them, 6.8-7.5 s with two; CTranslate2's own speed
-        # does not change, its threads are its own).
+        # searches of this process (the placeholder limits, the microscope) keep the threads they had, and
+        # CTranslate2's own threads are unaffected (benchmarks/README.md, "One translator, two engines").
         torch.set_num_threads(threads)
         return cls(tr, src_vocab, tgt_vocab, max_len)
 

@@ -141,7 +141,7 @@ class Faults:
 
 
 def limits_setup(cfg, src_tok, tgt_tok, rank: int, log):
-    """The run's :class:`~.step.Limits` and :class:`Faults` (None, None where neither loss is on)."""
+    """The run's :class:`Limits` and :class:`Faults` (None, None where neither loss is on)."""
     from ..placeholders import N_PLACEHOLDERS, has_placeholders, placeholder
 
     t = cfg.train
