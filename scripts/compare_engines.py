@@ -1,6 +1,7 @@
 """Do the two engines translate alike?  Every sentence of the given sets through CTranslate2 and through PyTorch
 (each with the model folder's own decoding settings), the differences listed with their score gap, the word links
-compared, and how often each search path was taken (``Translation.search``).
+compared (each translation whose links differ listed with the links on one side only), and how often each
+search path was taken (``Translation.search``).
 
     .venv/bin/python scripts/compare_engines.py --model zh-en --test ../shared/data/dev/tatoeba-dev \\
         ../shared/data/dev/newstest2017 [--limit 300] [--output report.json]
@@ -35,7 +36,7 @@ def compare(model: str, spec: str, limit: int, tie: float) -> dict:
     t1 = time.perf_counter()
     b = slow.translate(parts, progress=True)
     t2 = time.perf_counter()
-    differ, links_differ = [], 0
+    differ, links_differ = [], []
     for k, (x, y) in enumerate(zip(a, b)):
         if x.text != y.text:
             differ.append(
@@ -50,7 +51,17 @@ def compare(model: str, spec: str, limit: int, tie: float) -> dict:
                 }
             )
         elif x.target_tokens and x.coverage is not None and x.coverage.links != y.coverage.links:
-            links_differ += 1
+            fast_links, slow_links = set(x.coverage.links), set(y.coverage.links)
+            links_differ.append(
+                {
+                    "line": k + 1,
+                    "source": parts[k],
+                    "translation": x.text,
+                    "links": len(slow_links),
+                    "only_ctranslate2": sorted(fast_links - slow_links),
+                    "only_torch": sorted(slow_links - fast_links),
+                }
+            )
     return {
         "model": model,
         "test_set": ts.name,
@@ -58,11 +69,12 @@ def compare(model: str, spec: str, limit: int, tie: float) -> dict:
         "identical": len(parts) - len(differ),
         "identical_share": round(1 - len(differ) / max(1, len(parts)), 4),
         "near_ties": sum(d["near_tie"] for d in differ),
-        "links_differ_where_text_is_equal": links_differ,
+        "links_differ_where_text_is_equal": len(links_differ),
         "paths_ctranslate2": dict(Counter(_path(t.search) for t in a if t.target_tokens)),
         "paths_torch": dict(Counter(_path(t.search) for t in b if t.target_tokens)),
         "seconds": {"ctranslate2": round(t1 - t0, 1), "torch": round(t2 - t1, 1)},
         "differences": differ,
+        "link_differences": links_differ,
     }
 
 
@@ -91,6 +103,11 @@ def main(argv=None) -> int:
             )
             for d in r["differences"]:
                 print(f"  line {d['line']} (gap {d['gap']:.2e}): {d['ctranslate2']!r} | {d['torch']!r} {d['paths']}")
+            for d in r["link_differences"]:
+                print(
+                    f"  line {d['line']}: links only on CTranslate2 {d['only_ctranslate2']}, only on PyTorch "
+                    f"{d['only_torch']} (of {d['links']})"
+                )
     if args.output:
         Path(args.output).write_text(json.dumps(reports, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0
