@@ -19,7 +19,7 @@ from typing import Sequence
 
 from .align import SYMMETRIZE
 
-DEFAULT_RULE = "grow-diag"
+DEFAULT_RULE = "grow-diag-final-and"  # the best rule for the shipped heads on align-dev (docs/alignment.md)
 
 
 def transpose(links: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -11,7 +11,7 @@ import torch
 from .align import SYMMETRIZE
 from .bidirectional import DEFAULT_RULE
 from .decoding import LENGTH_PENALTY_RANGE, MIN_BEAM
-from .direction import LANGUAGE_NAMES
+from .direction import LANGUAGE_NAMES, Direction
 from .input_language import NAMED_LINES, language_note, other_language_lines, warn_other_language
 from .model_dir import ModelFolderError
 
@@ -270,9 +270,13 @@ def build_align_parser() -> argparse.ArgumentParser:
         prog="seq2seq-align",
         description="Word-align given sentence pairs with the model (forced decoding): "
         "one line of 0-based Pharaoh links i-j per pair (i: source word, j: target word).",
-        epilog="Examples: seq2seq-align --pretokenized gold.zh gold.en > links.txt\n"
+        epilog="With a shipped model and its default reading, the shipped model of the other direction reads "
+        "each pair too and the two heads' links are combined (--reverse-model none: this model alone).\n"
+        "Examples: seq2seq-align --pretokenized gold.zh gold.en > links.txt\n"
         "          seq2seq-align --model en-zh gold.en gold.zh > links.txt\n"
-        "          seq2seq-align --reverse-model en-zh --combine intersection gold.zh gold.en > links.txt",
+        "          seq2seq-align --reverse-model none gold.zh gold.en > links.txt\n"
+        "          seq2seq-align --model runs/zh-en/best --reverse-model en-zh --combine intersection gold.zh "
+        "gold.en > links.txt",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("source", help="source-language file (Chinese for the default zh-en model), one sentence per line")
@@ -282,7 +286,8 @@ def build_align_parser() -> argparse.ArgumentParser:
         "--reverse-model",
         metavar="MODEL",
         help="a model of the other direction (e.g. en-zh): its alignment head reads each pair the other way "
-        "and its links are combined with this model's by --combine",
+        "and its links are combined with this model's by --combine; 'none': this model alone.  Default: the "
+        "other shipped model where --model is a shipped one and --method is 'default', else none",
     )
     p.add_argument(
         "--combine",
@@ -326,6 +331,26 @@ def build_align_parser() -> argparse.ArgumentParser:
     return p
 
 
+def reverse_model_arg(given: Optional[str], model: Optional[str], method: str) -> Optional[str]:
+    """seq2seq-align's second model: the one given (``none``: no second model), else, for a shipped model read
+    its default way, the shipped model of the other direction (both heads combined align better than either:
+    docs/alignment.md, "Both directions")."""
+    from .translator import PRETRAINED, resolve_model_path, shipped_models
+
+    if given is not None:
+        return None if given.strip().lower() == "none" else given
+    if method != "default":
+        return None
+    path = resolve_model_path(model)
+    if path.parent != PRETRAINED:
+        return None
+    try:
+        other = Direction.parse(path.name).reversed().label
+    except ValueError:
+        return None
+    return other if other in shipped_models() else None
+
+
 def parse_method(text: str, translator):
     """--method, in the grammar of :func:`seq2seq.align.parse_method`, for ``translator``'s model."""
     from .align import parse_method as parse
@@ -341,6 +366,7 @@ def parse_method(text: str, translator):
 def align_main(argv=None) -> int:
     parser = build_align_parser()
     args = parser.parse_args(argv)
+    args.reverse_model = reverse_model_arg(args.reverse_model, args.model, args.method)
     if args.combine and not args.reverse_model:
         parser.error(
             "argument --combine: goes with --reverse-model MODEL (the model of the other direction whose links "

@@ -195,3 +195,19 @@ def test_seq2seq_align_combines_two_directions(tmp_path, en_zh_run, toy_translat
         == 2
     )
     assert "other way" in capsys.readouterr().err
+
+
+def test_seq2seq_align_pairs_a_shipped_model_with_the_other_shipped_one(tmp_path):
+    """Read the default way, a shipped model's links are combined with the other shipped model's by default;
+    'none', another reading, or a folder of one's own keep one model."""
+    from seq2seq.cli import build_align_parser, reverse_model_arg
+
+    assert reverse_model_arg(None, None, "default") == "en-zh"
+    assert reverse_model_arg(None, "zh-en", "default") == "en-zh"
+    assert reverse_model_arg(None, "en-zh", "default") == "zh-en"
+    assert reverse_model_arg("none", None, "default") is None
+    assert reverse_model_arg("NONE", "en-zh", "default") is None
+    assert reverse_model_arg(None, None, "precise") is None
+    assert reverse_model_arg(None, str(tmp_path), "default") is None
+    assert reverse_model_arg(str(tmp_path), None, "precise") == str(tmp_path)
+    assert build_align_parser().get_default("combine") is None  # the rule's default: bidirectional.DEFAULT_RULE
