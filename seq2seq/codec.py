@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .direction import Direction
+from .known_words import KNOWN_WORDS_FILE
 from .markup import Mark, put_back, take_out
 from .names import NAMES_FILE
 from .placeholders import (
@@ -60,12 +61,14 @@ class FolderCodec:
         max_len: int,
         names=None,
         truecaser=None,
+        known_words=None,
     ):
         self.direction = Direction.parse(direction)
         self.src_tok, self.tgt_tok = src_tok, tgt_tok
         self.max_source_tokens = max_len - 1  # positions the model has, less one for BOS/EOS
         self.names = names  # seq2seq.names.NameLexicon: transliterated names carried as their English
         self.truecaser = truecaser  # seq2seq.truecase.Truecaser: align() restores lower-cased English
+        self.known_words = known_words  # seq2seq.known_words.KnownWords: translation carries unknown names as they are
         self.english_restorer = EnglishRestorer(truecaser) if truecaser is not None else None
         self.uses_placeholders = has_placeholders(src_tok) and has_placeholders(tgt_tok)
         if self.uses_placeholders:
@@ -76,16 +79,19 @@ class FolderCodec:
 
     def optional_files(self) -> dict:
         """The folder's optional files this codec holds, by file name (None where the folder has none)."""
-        return {TRUECASE_FILE: self.truecaser, NAMES_FILE: self.names}
+        return {TRUECASE_FILE: self.truecaser, NAMES_FILE: self.names, KNOWN_WORDS_FILE: self.known_words}
 
     # ------------------------------------------------------------------ sources
-    def mask(self, text: str) -> tuple[str, list[str]]:
-        """The source as the model reads it (names and numbers as placeholders, if it uses them), and the spans."""
+    def mask(self, text: str, translating: bool = True) -> tuple[str, list[str]]:
+        """The source as the model reads it (names and numbers as placeholders, if it uses them), and the spans.
+        Names the model has not learnt (``known_words``) are placeholders only when ``translating``, not in a
+        given pair (:mod:`seq2seq.known_words`)."""
         if not self.uses_placeholders:
             return text, []
         if self.direction.source == "zh":  # Traditional as Simplified: 億 is 亿 to the amount rules and the names
             text = self.src_tok.normalize(text)
-        return mask_source(text, self.direction.source, names=self.names)
+        known = self.known_words if translating else None
+        return mask_source(text, self.direction.source, names=self.names, known=known)
 
     def source_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Texts (masked already) as source ids with EOS; an empty text gives []."""
@@ -249,7 +255,7 @@ class FolderCodec:
         """Source and target ids of given pairs (names and numbers as placeholders, the target masked like its
         source), and the placeholder spans; a pair over the model's limit is an error, or with ``skip_long``
         gets no source ids (and so an empty result)."""
-        masked = [self.mask(x) for x in src_text]
+        masked = [self.mask(x, translating=False) for x in src_text]
         spans = [sp for _, sp in masked]
         src_ids = self.source_ids([m for m, _ in masked])
         tgt_ids = self.tgt_tok.encode([mask_like(t, sp) for t, sp in zip(tgt_text, spans)])

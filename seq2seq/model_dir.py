@@ -7,6 +7,7 @@
     README.md           model card
     truecase.model      optional: the English truecasing model (seq2seq.truecase; scripts/train_truecaser.py)
     names.tsv           optional: the name lexicon (seq2seq.names; scripts/mine_names.py)
+    known_words.txt     optional: the English names an en-zh model has learnt (seq2seq.known_words)
     ctranslate2/        optional: the CTranslate2 form of the weights, made when first needed (seq2seq.ct2_engine)
 
 The optional files are one table, :data:`OPTIONAL_FILES`: saving, export, averaging and training runs carry
@@ -32,6 +33,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .direction import Direction
+from .known_words import KNOWN_WORDS_FILE, KnownWords
 from .model import EncoderDecoder, ModelConfig
 from .names import NAMES_FILE, NameLexicon
 from .tokenizer import SubwordTokenizer
@@ -49,7 +51,7 @@ FORMAT_VERSION = 1
 DECODING_DEFAULTS = {"beam_size": 5, "length_penalty": 1.0, "max_len_a": 2.0, "max_len_b": 20, "no_repeat_ngram": 0}
 # The optional files of a model folder, by name: the class that loads (``cls.load(path)``) and saves
 # (``obj.save(path)``) each.  Every copy of a folder (save, export, averaging, a run's folders) carries them.
-OPTIONAL_FILES = {TRUECASE_FILE: Truecaser, NAMES_FILE: NameLexicon}
+OPTIONAL_FILES = {TRUECASE_FILE: Truecaser, NAMES_FILE: NameLexicon, KNOWN_WORDS_FILE: KnownWords}
 
 
 class ModelFolderError(Exception):
@@ -296,6 +298,11 @@ def load_truecaser(path: str | Path):
 def load_names(path: str | Path):
     """The folder's name lexicon (:class:`seq2seq.names.NameLexicon`, ``names.tsv``), or None when it has none."""
     return _optional_file(path, NAMES_FILE, NameLexicon.load)
+
+
+def load_known_words(path: str | Path):
+    """The folder's known English names (:class:`seq2seq.known_words.KnownWords`), or None when it has none."""
+    return _optional_file(path, KNOWN_WORDS_FILE, KnownWords.load)
 
 
 def load_model_dir(path: str | Path, device: str | torch.device = "cpu"):

@@ -44,6 +44,7 @@ import re
 from typing import TYPE_CHECKING, Optional, Sequence
 
 if TYPE_CHECKING:
+    from .known_words import KnownWords
     from .names import NameLexicon
 
 N_PLACEHOLDERS = 16
@@ -157,10 +158,13 @@ def _join_names(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
     return out
 
 
-def masked_spans(text: str, lang: str = "zh", names: Optional[NameLexicon] = None) -> list[tuple[int, int, str]]:
+def masked_spans(
+    text: str, lang: str = "zh", names: Optional[NameLexicon] = None, known: Optional[KnownWords] = None
+) -> list[tuple[int, int, str]]:
     """(start, end, the text the output carries) of each span that becomes a placeholder, in order: the spans
     of :func:`find_spans`, and in Chinese the amounts with a unit and the names that ``names`` knows, as
-    :class:`Converted` spans."""
+    :class:`Converted` spans; in English the amounts, the names ``names`` knows, and with ``known`` the names
+    it lacks (:mod:`seq2seq.known_words`), as they stand."""
     out = [(a, b, text[a:b]) for a, b in find_spans(text, lang)]
     if lang == "zh":
         out += [
@@ -182,6 +186,8 @@ def masked_spans(text: str, lang: str = "zh", names: Optional[NameLexicon] = Non
         ]
         if names is not None:
             out += [(a, b, Converted(chinese, text[a:b])) for a, b, chinese in names.chinese(text)]
+        if known is not None:
+            out += [(a, b, text[a:b]) for a, b in known.unknown_spans(text)]
     kept: list[tuple[int, int, str]] = []
     # Where two overlap (an amount and a name: 3万斯·彭斯), the first is kept, and of two that start together the
     # longer (the amount 123.4 billion, not the number 123.4).
@@ -213,12 +219,17 @@ def _replace_at(text: str, ranges: Sequence[tuple[int, int, str]], number: dict[
 
 
 def mask_source(
-    text: str, lang: str = "zh", limit: int = N_PLACEHOLDERS, names: Optional[NameLexicon] = None
+    text: str,
+    lang: str = "zh",
+    limit: int = N_PLACEHOLDERS,
+    names: Optional[NameLexicon] = None,
+    known: Optional[KnownWords] = None,
 ) -> tuple[str, list[str]]:
     """``text`` with its spans replaced by placeholders, and the spans (what the output carries) by placeholder
     number.  A span that occurs twice gets one number; spans beyond ``limit`` distinct ones stay text.
-    ``names``: a name lexicon (:mod:`seq2seq.names`) whose known names are carried as their English."""
-    ranges = masked_spans(text, lang, names)
+    ``names``: a name lexicon (:mod:`seq2seq.names`) whose known names are carried as their English; ``known``:
+    English words a model has learnt (:mod:`seq2seq.known_words`), the names it lacks carried as they stand."""
+    ranges = masked_spans(text, lang, names, known)
     spans: list[str] = []
     for _, _, value in ranges:
         if value not in spans and len(spans) < limit:

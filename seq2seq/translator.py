@@ -37,6 +37,7 @@ from .model import EncoderDecoder
 from .model_dir import (
     FolderConfig,
     ModelFolderError,
+    load_known_words,
     load_model_dir,
     load_names,
     load_truecaser,
@@ -147,17 +148,8 @@ class Translator:
     @classmethod
     def _load_torch(cls, path: Path, device: str) -> "Translator":
         model, src_tok, tgt_tok, cfg, protos = load_model_dir(path, device)
-        return cls.from_model(
-            model,
-            src_tok,
-            tgt_tok,
-            cfg,
-            protos,
-            device,
-            truecaser=load_truecaser(path),
-            names=load_names(path),
-            path=path,
-        )
+        files = dict(truecaser=load_truecaser(path), names=load_names(path), known_words=load_known_words(path))
+        return cls.from_model(model, src_tok, tgt_tok, cfg, protos, device, path=path, **files)
 
     @classmethod
     def _load_ct2(cls, path: Path, export: Path, device: str, options: dict) -> "Translator":
@@ -176,6 +168,7 @@ class Translator:
             cfg.model.max_len,
             names=load_names(path),
             truecaser=load_truecaser(path),
+            known_words=load_known_words(path),
         )
         tr = cls(codec, engine, cfg, (src_proto, tgt_proto), path=path, device=device)
         if export != path:  # the hashes ct2_folder just matched, read from the export's stamp (not hashed again)
@@ -196,11 +189,11 @@ class Translator:
         truecaser=None,
         names=None,
         path: Optional[Path] = None,
+        known_words=None,
     ) -> "Translator":
         """A PyTorch translator around a model in memory (training, tests)."""
-        codec = FolderCodec(
-            folder_config.direction, src_tok, tgt_tok, model.cfg.max_len, names=names, truecaser=truecaser
-        )
+        cfg = folder_config
+        codec = FolderCodec(cfg.direction, src_tok, tgt_tok, model.cfg.max_len, names, truecaser, known_words)
         head = head_choice(AlignMethod.from_config(folder_config.alignment), model.cfg.n_dec_layers)
         return cls(codec, TorchEngine(model, head, device), folder_config, protos, path=path, device=device)
 

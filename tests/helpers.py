@@ -53,9 +53,10 @@ def sample_pairs(split: str = "train") -> tuple[list[str], list[str]]:
     return zh, en
 
 
-def placeholder_translator(names=None, direction: str = "zh-en") -> Translator:
-    """A random tiny model whose tokenizers have 4 placeholder pieces, with the name lexicon ``names`` (its output
-    is noise; prefixes force it); ``direction`` "en-zh" reads English and writes Chinese."""
+def placeholder_translator(names=None, direction: str = "zh-en", known_words=None) -> Translator:
+    """A random tiny model whose tokenizers have 4 placeholder pieces, with the name lexicon ``names`` and the known
+    English names ``known_words`` (its output is noise; prefixes force it); ``direction`` "en-zh" reads English and
+    writes Chinese."""
     from seq2seq.placeholders import add_placeholder_pieces
 
     zh, en = sample_pairs()
@@ -66,7 +67,7 @@ def placeholder_translator(names=None, direction: str = "zh-en") -> Translator:
     cfg = small_config(src_tok, tgt_tok, n_layers=1, d_model=32, d_ff=64)
     model = EncoderDecoder(cfg).eval()
     folder = FolderConfig(model=cfg, direction=direction)
-    return Translator.from_model(model, src_tok, tgt_tok, folder, (src, tgt), names=names)
+    return Translator.from_model(model, src_tok, tgt_tok, folder, (src, tgt), names=names, known_words=known_words)
 
 
 OVERFIT_PAIRS = [
