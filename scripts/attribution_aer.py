@@ -39,7 +39,7 @@ def head_rows(tr, pairs, gold, reverse: bool) -> list[dict]:
     one_way = dataclasses.replace(tr.align_method, symmetrize="")
     rows = []
     for name, links in (
-        (f"head: {tr.align_method.name} (seq2seq-align's default)", [a.links for a in alignments]),
+        (f"head: {tr.align_method.name} (one model's default reading)", [a.links for a in alignments]),
         (f"head one way: {one_way.name} (the demo's coverage)", [a.links_with(one_way) for a in alignments]),
     ):
         rows.append({"method": name, **score(links, gold, reverse)})

@@ -335,14 +335,18 @@ def reverse_model_arg(given: Optional[str], model: Optional[str], method: str) -
     """seq2seq-align's second model: the one given (``none``: no second model), else, for a shipped model read
     its default way, the shipped model of the other direction (both heads combined align better than either:
     docs/alignment.md, "Both directions")."""
+    from .model_dir import ModelFolderError
     from .translator import PRETRAINED, resolve_model_path, shipped_models
 
     if given is not None:
         return None if given.strip().lower() == "none" else given
     if method != "default":
         return None
-    path = resolve_model_path(model)
-    if path.parent != PRETRAINED:
+    try:
+        path = resolve_model_path(model).resolve()
+    except ModelFolderError:
+        return None  # the model's own loading says what is wrong
+    if path.parent != PRETRAINED.resolve():
         return None
     try:
         other = Direction.parse(path.name).reversed().label

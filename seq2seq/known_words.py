@@ -25,7 +25,7 @@ from typing import Iterable
 
 KNOWN_WORDS_FILE = "known_words.txt"
 MIN_COUNT = 3  # chosen on newstest2017 (docs/experiments/en-zh-2026-12.md)
-CAPITALISED = re.compile(r"(?<![A-Za-z0-9'’-])[A-Z][a-z]+(?![A-Za-z0-9-])")
+CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][a-z]+(?![\w-])")  # whole words: not Zo of Zoë, nor Luc of Jean-Luc
 _SENTENCE_START = '.!?"“:;('  # a word after one of these (or first in the text) begins a sentence or a quote
 
 
@@ -47,13 +47,15 @@ class KnownWords:
         return cls(w for w, n in counts.items() if n >= min_count)
 
     def unknown_spans(self, text: str) -> list[tuple[int, int]]:
-        """Character ranges of the capitalised words of English ``text`` that are not known and do not begin a
-        sentence; unknown words one space apart are one range (one name)."""
+        """Character ranges of the capitalised words of English ``text`` that are not known, where one of them
+        stands away from the beginning of a sentence (then every place it stands, a sentence's first word too);
+        unknown words one space apart are one range (one name)."""
+        words = [m for m in CAPITALISED.finditer(text) if m.group() not in self.words]
+        unknown = {m.group() for m in words if text[: m.start()].rstrip()[-1:] not in ("", *_SENTENCE_START)}
         out: list[tuple[int, int]] = []
-        for m in CAPITALISED.finditer(text):
+        for m in words:
             a, b = m.span()
-            before = text[:a].rstrip()
-            if not before or before[-1] in _SENTENCE_START or m.group() in self.words:
+            if m.group() not in unknown:
                 continue
             if out and text[out[-1][1] : a] == " ":
                 out[-1] = (out[-1][0], b)

@@ -210,4 +210,8 @@ def test_seq2seq_align_pairs_a_shipped_model_with_the_other_shipped_one(tmp_path
     assert reverse_model_arg(None, None, "precise") is None
     assert reverse_model_arg(None, str(tmp_path), "default") is None
     assert reverse_model_arg(str(tmp_path), None, "precise") == str(tmp_path)
+    from seq2seq.translator import PRETRAINED
+
+    assert reverse_model_arg(None, str(PRETRAINED / "zh-en"), "default") == "en-zh"  # named by its path
+    assert reverse_model_arg(None, "", "default") is None  # loading the model says what is wrong
     assert build_align_parser().get_default("combine") is None  # the rule's default: bidirectional.DEFAULT_RULE

@@ -46,9 +46,9 @@ def alignment_tab(ctx: Demo) -> View:
                 units = gr.Radio(["words", "pieces"], value="words", label="Units", elem_id="units-pick")
             gr.Markdown(
                 "Pieces: `·` starts a word, `</s>` is the end token (attention with nowhere better to go "
-                "rests there). The outlines stay the alignment head's links. Below: the links as "
-                "`seq2seq-align` reads them (both ways, combined), in the map's words; words apart in the "
-                "sentence are joined by … ."
+                "rests there). The outlines stay the alignment head's links. Below: the links as one model "
+                "reads them (`seq2seq-align --reverse-model none`: both ways, combined), in the map's words; "
+                "words apart in the sentence are joined by … ."
             )
             links_from = gr.Dropdown(
                 [ONE_MODEL] + [f"both directions: {rule}" for rule in SYMMETRIZE],
