@@ -300,6 +300,11 @@ def load_names(path: str | Path):
     return _optional_file(path, NAMES_FILE, NameLexicon.load)
 
 
+def load_folder_files(path: str | Path) -> dict:
+    """The folder's optional files as the codec takes them (``FolderCodec(..., **files)``), None where absent."""
+    return dict(truecaser=load_truecaser(path), names=load_names(path), known_words=load_known_words(path))
+
+
 def load_known_words(path: str | Path):
     """The folder's known English names (:class:`seq2seq.known_words.KnownWords`), or None when it has none."""
     return _optional_file(path, KNOWN_WORDS_FILE, KnownWords.load)

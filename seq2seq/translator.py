@@ -37,10 +37,8 @@ from .model import EncoderDecoder
 from .model_dir import (
     FolderConfig,
     ModelFolderError,
-    load_known_words,
+    load_folder_files,
     load_model_dir,
-    load_names,
-    load_truecaser,
     optional_file_writers,
     read_folder_config,
     save_model_dir,
@@ -148,7 +146,7 @@ class Translator:
     @classmethod
     def _load_torch(cls, path: Path, device: str) -> "Translator":
         model, src_tok, tgt_tok, cfg, protos = load_model_dir(path, device)
-        files = dict(truecaser=load_truecaser(path), names=load_names(path), known_words=load_known_words(path))
+        files = load_folder_files(path)
         return cls.from_model(model, src_tok, tgt_tok, cfg, protos, device, path=path, **files)
 
     @classmethod
@@ -166,9 +164,7 @@ class Translator:
             src_tok,
             tgt_tok,
             cfg.model.max_len,
-            names=load_names(path),
-            truecaser=load_truecaser(path),
-            known_words=load_known_words(path),
+            **load_folder_files(path),
         )
         tr = cls(codec, engine, cfg, (src_proto, tgt_proto), path=path, device=device)
         if export != path:  # the hashes ct2_folder just matched, read from the export's stamp (not hashed again)
